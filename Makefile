@@ -1,0 +1,149 @@
+# sealdrop — one hand-written Makefile.
+#
+#   make            build ./sealdrop (client) and libsealdrop
+#   make test       install missing Debian packages, build, run unit + end-to-end tests
+#   make check      the same suite built with ASan+UBSan
+#   make fuzz       build every libFuzzer target and run each briefly (FUZZ_SECONDS)
+#   make bench      throughput benchmarks against raw libsodium (docs/BENCHMARKS.md)
+#   make run        the demo deployment under ./var/demo
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Sources are found by directory: crypto/*.c is libsealdrop, client/*.c is sealdrop,
+# tests/unit/test_*.c each a cmocka binary, tests/fuzz/fuzz_*.c each a libFuzzer target.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+FUZZ_SECONDS ?= 20
+
+PKGS      = libsodium jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Checked for presence now; the server (issue 3) links them.
+SERVER_PKGS = openssl libevent libevent_openssl lmdb
+
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
+HARDEN    = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+OPT       ?= -O2 -g
+CFLAGS    ?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS   ?=
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS      = $(PKG_LIBS) -lpthread
+
+LIB_SRC    = $(sort $(wildcard crypto/*.c))
+CLIENT_SRC = $(sort $(wildcard client/*.c))
+UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
+
+LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/wordlist.o
+CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+LIB        = $(BUILD)/libsealdrop.a
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test check fuzz bench run install uninstall clean deps unit e2e format lint-banned
+.DELETE_ON_ERROR:
+
+all: sealdrop
+
+deps:
+	@scripts/deps.sh
+
+sealdrop: $(BUILD)/sealdrop
+	ln -sf $(BUILD)/sealdrop $@
+
+$(BUILD)/sealdrop: $(CLIENT_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(LIBS)
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(BUILD)/gen/wordlist.c: crypto/data/eff_large_wordlist.txt scripts/gen-wordlist.sh
+	@mkdir -p $(@D)
+	scripts/gen-wordlist.sh $< $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d)
+
+# --- tests -----------------------------------------------------------------
+
+# `make test` is the README's command: it installs what is missing, then runs everything.
+test: deps lint-banned
+	$(MAKE) --no-print-directory all-tests
+	@BUILD=$(BUILD) scripts/run-tests.sh
+
+all-tests: sealdrop $(UNIT_BIN)
+
+.PHONY: all-tests
+
+# Banned in crypto/, client/ and server/: raw memcmp on secrets and unbounded string copies.
+lint-banned:
+	@if grep -nE '\b(memcmp|strcpy|sprintf|strncpy)\(' crypto/*.c client/*.c server/*.c 2>/dev/null; then \
+	  echo "banned function (memcmp/strcpy/sprintf/strncpy): see ../shared/STYLE.md" >&2; exit 1; fi
+
+check: deps lint-banned
+	$(MAKE) --no-print-directory BUILD=build-check \
+	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all-tests
+	ln -sf build-check/sealdrop sealdrop
+	@BUILD=build-check SEALDROP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 scripts/run-tests.sh; r=$$?; \
+	  ln -sf build/sealdrop sealdrop; exit $$r
+
+# Fuzz targets: clang + libFuzzer; the parsers skip KDFs and signature checks in this mode.
+FUZZ_BUILD = build-fuzz
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Iinclude -I$(FUZZ_BUILD)/gen $(PKG_CFLAGS)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/wordlist.o
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/gen/wordlist.c: crypto/data/eff_large_wordlist.txt scripts/gen-wordlist.sh
+	@mkdir -p $(@D)
+	scripts/gen-wordlist.sh $< $@
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lpthread
+
+fuzz: deps $(FUZZ_BIN)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
+
+bench: deps sealdrop $(BENCH_BIN)
+	@BUILD=$(BUILD) scripts/bench.sh
+
+run: deps sealdrop
+	@scripts/demo.sh
+
+install: sealdrop
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/sealdrop
+	install -m 0755 $(BUILD)/sealdrop $(DESTDIR)$(PREFIX)/bin/sealdrop
+	install -m 0644 docs/sealdrop.1 $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
+	install -m 0644 README.md docs/FORMAT.md crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/sealdrop $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/sealdrop
+
+format:
+	clang-format -i crypto/*.c client/*.c include/sealdrop/*.h tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf build build-check build-fuzz sealdrop

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian packages sealdrop needs to build, test, fuzz and benchmark, if
+# any are missing. Idempotent; apt-get only. Run as root (make test / make run call it).
+set -eu
+PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
+liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

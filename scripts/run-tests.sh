@@ -1,0 +1,50 @@
+#!/bin/sh
+# Runs every unit test binary and every end-to-end script, reading their TAP output,
+# and ends with one line: "N passed, N failed[, N skipped]". Exits 1 on any failure.
+# A test binary that dies without reporting counts as a failure, never as nothing.
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+pass=0 fail=0 skip=0
+
+run_one() { # name, command...
+	name=$1; shift
+	out="$log/$(echo "$name" | tr '/' '_').out"
+	"$@" >"$out" 2>&1
+	rc=$?
+	p=$(grep -cE '^ok ' "$out")
+	s=$(grep -cE '^ok .*# (SKIP|skip)' "$out")
+	f=$(grep -cE '^not ok ' "$out")
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited with status $rc without reporting a failure" >>"$out"
+	fi
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	if [ "$f" -gt 0 ]; then
+		echo "FAIL $name ($p passed, $f failed)"
+		sed 's/^/    /' "$out" | tail -n 60
+	else
+		echo "ok   $name ($p passed${s:+, $s skipped})" | sed 's/, 0 skipped//'
+	fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
+done
+for t in tests/e2e/*.sh; do
+	[ -f "$t" ] || continue
+	run_one "e2e/$(basename "$t" .sh)" sh "$t"
+done
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

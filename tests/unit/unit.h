@@ -1,0 +1,36 @@
+/*
+ * unit.h — what every cmocka unit test includes: cmocka's prerequisites in the right
+ * order, libsealdrop, and a setup that initialises the library once.
+ */
+#ifndef SEALDROP_UNIT_H
+#define SEALDROP_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sealdrop/sealdrop.h"
+
+static inline int unit_setup(void **state)
+{
+	(void)state;
+	return sd_init() == 0 ? 0 : -1;
+}
+
+/* Decodes a hex literal into buf (test vectors); fails the test on bad input. */
+static inline void unit_hex(const char *hex, uint8_t *buf, size_t len)
+{
+	assert_int_equal(strlen(hex), 2 * len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned v;
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		buf[i] = (uint8_t)v;
+	}
+}
+
+#endif
