@@ -12,3 +12,23 @@ int sd_init(void)
 		return sd_error(SD_ERR_INTERNAL, "libsodium could not be initialised");
 	return 0;
 }
+
+void *sd_secret_alloc(size_t len)
+{
+	return sodium_malloc(len);
+}
+
+void sd_secret_free(void *p)
+{
+	sodium_free(p);
+}
+
+void sd_wipe(void *p, size_t len)
+{
+	sodium_memzero(p, len);
+}
+
+int sd_equal(const void *a, const void *b, size_t len)
+{
+	return sodium_memcmp(a, b, len) == 0;
+}

@@ -3,7 +3,7 @@
 # any are missing. Idempotent; apt-get only. Run as root (make test / make run call it).
 set -eu
 PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
-liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time"
+liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl"
 
 missing=""
 for p in $PKGS; do

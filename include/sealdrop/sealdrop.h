@@ -11,4 +11,15 @@
 /* Initialises libsodium. 0, or SD_ERR_INTERNAL if the library cannot start. */
 int sd_init(void) SD_WUR;
 
+#include <stddef.h>
+
+/* Guarded, locked memory for secrets (passphrases, codenames, identity text), so code
+ * outside crypto/ never calls libsodium itself. sd_secret_free wipes; NULL is fine. */
+void *sd_secret_alloc(size_t len);
+void sd_secret_free(void *p);
+/* Wipes len bytes in a way the compiler cannot optimise away. */
+void sd_wipe(void *p, size_t len);
+/* Constant-time equality of two equal-length buffers: 1 if equal. */
+int sd_equal(const void *a, const void *b, size_t len);
+
 #endif

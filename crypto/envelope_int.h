@@ -1,0 +1,85 @@
+/*
+ * envelope_int.h — what the envelope's three files share and nobody else needs: the
+ * fixed sizes of the layout, the key schedule, and the chunk-by-chunk file reader.
+ * envelope.c parses headers; envelope_seal.c writes packages; envelope_open.c verifies
+ * and decrypts them.
+ */
+#ifndef SEALDROP_ENVELOPE_INT_H
+#define SEALDROP_ENVELOPE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sodium.h>
+
+#include "sealdrop/envelope.h"
+
+#define SDX_MAGIC "\x89SDX\r\n\x1a\n"
+#define SDX_BLOB_AD_BYTES (SD_HASH_BYTES + 1 + 4) /* binding || kind || index */
+#define SDX_MANIFEST_ENTRY_BYTES 13               /* kind u8, chunks u32, size u64 */
+#define SDX_SIG_BYTES 64
+#define SDX_KEY_BYTES 32
+
+/* Record and evidence padding (docs/FORMAT.md, "Padding"). */
+#define SDX_REPORT_MIN_BUCKET (16u << 10)
+#define SDX_REPORT_MAX_BUCKET (1u << 20)
+#define SDX_IDENTITY_BUCKET 4096u
+#define SDX_META_BUCKET 512u
+#define SDX_FINAL_MIN_BUCKET 4096u
+
+#define SDX_AEAD_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES /* 24 */
+#define SDX_AEAD_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES      /* 16 */
+#define SDX_SS_HEADER crypto_secretstream_xchacha20poly1305_HEADERBYTES /* 24 */
+#define SDX_SS_TAG crypto_secretstream_xchacha20poly1305_ABYTES     /* 17 */
+
+/* Ciphertext sizes of the fixed-form chunks. */
+#define SDX_IDENTITY_BLOB_BYTES (SDX_AEAD_NONCE + SDX_IDENTITY_BUCKET + SDX_AEAD_TAG)
+#define SDX_EVIDENCE_FIRST_CHUNK (SDX_SS_HEADER + SDX_META_BUCKET + SDX_SS_TAG)
+#define SDX_EVIDENCE_FULL_CHUNK ((uint64_t)SD_CHUNK_BYTES + SDX_SS_TAG)
+
+/* Smallest power of two >= max(min, n). */
+uint64_t sdx_bucket(uint64_t n, uint64_t min);
+bool sdx_is_pow2_between(uint64_t n, uint64_t lo, uint64_t hi);
+
+/* The per-blob associated data: binding || kind || index (LE32). */
+void sdx_blob_ad(const uint8_t binding[SD_HASH_BYTES], sd_blob_kind_t kind, uint32_t index,
+		 uint8_t ad[SDX_BLOB_AD_BYTES]);
+/* Key of blob `index` (report or evidence) from the content key. */
+void sdx_blob_key(const uint8_t dek[SDX_KEY_BYTES], uint32_t index, uint8_t key[SDX_KEY_BYTES]);
+/* id_key = BLAKE2b-256("sealdrop identity v1" || s_c || s_w). */
+void sdx_identity_key(const uint8_t s_c[32], const uint8_t s_w[32], uint8_t key[SDX_KEY_BYTES]);
+/* Offset of the wrapped s_w inside the preamble (its associated data is what precedes). */
+size_t sdx_share_ad_len(const sd_header_t *h);
+
+/* Evidence metadata (first secretstream message), before padding. */
+typedef struct {
+	uint64_t size;
+	char name[SD_EVIDENCE_NAME_MAX + 1];
+	char media_type[SD_EVIDENCE_TYPE_MAX + 1];
+} sdx_meta_t;
+
+bool sdx_name_is_valid(const char *name);
+bool sdx_media_type_is_valid(const char *type);
+/* Encodes into a SDX_META_BUCKET-byte padded block. */
+int sdx_meta_encode(const sdx_meta_t *m, uint8_t out[SDX_META_BUCKET]);
+int sdx_meta_decode(const uint8_t *buf, size_t len, sdx_meta_t *m) SD_WUR;
+/* Number of chunks and ciphertext size of an evidence blob of `size` plaintext bytes. */
+void sdx_evidence_layout(uint64_t size, uint32_t *n_chunks, uint64_t *ct_size);
+
+/* Sequential reader of a package's chunks, checking each against the manifest before
+ * handing it out. One buffer, reused: memory does not grow with the package. */
+typedef struct {
+	int fd;
+	const sd_header_t *h;
+	uint8_t *buf;
+	size_t cap;
+	uint64_t done; /* ciphertext bytes verified so far */
+	sd_progress_fn progress;
+	void *progress_ctx;
+} sdx_reader_t;
+
+int sdx_reader_open(sdx_reader_t *r, const char *path, sd_header_t **hdr) SD_WUR;
+/* Reads chunk `chunk` of blob `blob` (they must come in order) and verifies it. */
+int sdx_reader_next(sdx_reader_t *r, uint32_t blob, uint32_t chunk, const uint8_t **ct, size_t *len) SD_WUR;
+void sdx_reader_close(sdx_reader_t *r);
+
+#endif
