@@ -68,6 +68,9 @@ $(BUILD)/gen/wordlist.c: crypto/data/eff_large_wordlist.txt scripts/gen-wordlist
 	@mkdir -p $(@D)
 	scripts/gen-wordlist.sh $< $@
 
+$(BUILD)/gen/wordlist.o: $(BUILD)/gen/wordlist.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -117,6 +120,8 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 $(FUZZ_BUILD)/gen/wordlist.c: crypto/data/eff_large_wordlist.txt scripts/gen-wordlist.sh
 	@mkdir -p $(@D)
 	scripts/gen-wordlist.sh $< $@
+$(FUZZ_BUILD)/gen/wordlist.o: $(FUZZ_BUILD)/gen/wordlist.c
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -c -o $@ $<

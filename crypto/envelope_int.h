@@ -82,4 +82,43 @@ int sdx_reader_open(sdx_reader_t *r, const char *path, sd_header_t **hdr) SD_WUR
 int sdx_reader_next(sdx_reader_t *r, uint32_t blob, uint32_t chunk, const uint8_t **ct, size_t *len) SD_WUR;
 void sdx_reader_close(sdx_reader_t *r);
 
+/* A staged pipeline over a fixed ring of chunk buffers (envelope_pipe.c). */
+#define SDX_PIPE_SLOTS 6
+#define SDX_PIPE_MAX_STAGES 3
+
+typedef struct {
+	uint8_t *buf;     /* ciphertext, cap bytes */
+	uint8_t *out;     /* plaintext, cap bytes, sodium_malloc'd (pipes made with_out) */
+	size_t len;       /* bytes of buf in use */
+	size_t out_len;   /* bytes of out in use */
+	int fd;           /* where a writing stage writes */
+	bool close_fd;    /* the writing stage fsyncs and closes fd after this slot */
+	uint8_t *hash;    /* a hashing stage's target (seal) */
+	uint32_t blob, chunk;
+} sdx_slot_t;
+
+typedef struct sdx_pipe sdx_pipe_t;
+/* A thread stage: 0 done with the slot, < 0 fail the pipeline, > 0 (source stages
+ * only) nothing more to produce. */
+typedef int (*sdx_stage_fn)(void *ctx, sdx_slot_t *slot);
+
+/* fns[i] NULL marks the (one) stage the caller runs with take/give. */
+int sdx_pipe_new(sdx_pipe_t **out, const sdx_stage_fn *fns, int n_stages, void *ctx, size_t cap,
+		 bool with_out) SD_WUR;
+/* The next slot for the caller's stage; the pipeline's first error once it failed. */
+int sdx_pipe_take(sdx_pipe_t *p, sdx_slot_t **slot) SD_WUR;
+/* Passes the slot from take on to the next stage. */
+int sdx_pipe_give(sdx_pipe_t *p) SD_WUR;
+/* The caller's own failure: stops every stage. */
+void sdx_pipe_fail(sdx_pipe_t *p, int err);
+/* Waits until every slot has been through every stage; the first error, or 0. */
+int sdx_pipe_drain(sdx_pipe_t *p) SD_WUR;
+/* Stops and joins the threads and frees the ring; NULL is fine. */
+void sdx_pipe_free(sdx_pipe_t *p);
+
+/* Stages shared by seal and open. */
+int sdx_stage_hash(void *ctx, sdx_slot_t *s);             /* BLAKE2b-256(buf) into hash */
+int sdx_stage_write_ciphertext(void *ctx, sdx_slot_t *s); /* buf to fd */
+int sdx_stage_write_plaintext(void *ctx, sdx_slot_t *s);  /* out to fd, wiped; close_fd */
+
 #endif

@@ -58,14 +58,21 @@ typedef struct {
 	crypto_secretstream_xchacha20poly1305_state ss;
 } open_secrets_t;
 
+/* Opening runs as a pipeline: a thread reads and verifies chunks (read_stage), the
+ * caller decrypts them (open_*), a thread writes the plaintext out. */
 typedef struct {
 	sdx_reader_t rd;
 	sd_header_t *h;
 	open_secrets_t *sec;
-	uint8_t *pt;
+	sdx_pipe_t *pipe;
+	uint32_t next_blob, next_chunk; /* read_stage's position */
 	char *tmp;    /* the private staging directory */
 	int tmp_fd;   /* an open handle on it */
 	int ev_fd;    /* its evidence/ subdirectory */
+	int cur_fd;   /* the evidence file being written, until its last slot is handed on */
+	uint64_t done;
+	sd_progress_fn progress;
+	void *progress_ctx;
 } opener_t;
 
 /* Removes the staging directory and what it holds (only what open created: flat files
@@ -169,112 +176,161 @@ static int open_content_key(opener_t *o, const sd_seckey_t *intake)
 	return 0;
 }
 
-static int open_report(opener_t *o)
+/* Source stage (own thread): the next chunk in package order, read and checked
+ * against the manifest before anyone decrypts it. */
+static int read_stage(void *ctx, sdx_slot_t *slot)
 {
-	uint8_t ad[SDX_BLOB_AD_BYTES];
-	const uint8_t *ct;
-	size_t len, bucket, text_len = 0;
+	opener_t *o = ctx;
+	uint32_t b = o->next_blob, c = o->next_chunk;
+	uint64_t want;
+	size_t got = 0;
 	int ret;
 
-	if ((ret = sdx_reader_next(&o->rd, 0, 0, &ct, &len)) < 0)
+	if (b >= o->h->n_blobs)
+		return 1;
+	want = sd_header_chunk_size(o->h, b, c);
+	if ((ret = sd_read_full(o->rd.fd, slot->buf, (size_t)want, &got)) < 0)
 		return ret;
-	bucket = len - SDX_AEAD_NONCE - SDX_AEAD_TAG;
-	sdx_blob_ad(o->h->binding, SD_BLOB_REPORT, 0, ad);
-	sdx_blob_key(o->sec->dek, 0, o->sec->key);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(o->pt, NULL, NULL, ct + SDX_AEAD_NONCE, len - SDX_AEAD_NONCE,
-						       ad, sizeof(ad), ct, o->sec->key) != 0)
-		return sd_error(SD_ERR_VERIFY, "the report does not decrypt: the package is damaged");
-	if (sodium_unpad(&text_len, o->pt, bucket, bucket) != 0)
-		return sd_error(SD_ERR_FORMAT, "the report's padding is malformed");
-	return write_file_at(o->tmp_fd, "report.json", o->pt, text_len);
+	if (got != want)
+		return sd_error(SD_ERR_TRUNCATED, "package is truncated in blob %u", b);
+	if ((ret = sd_header_check_chunk(o->h, b, c, slot->buf, (size_t)want)) < 0)
+		return ret;
+	slot->blob = b;
+	slot->chunk = c;
+	slot->len = (size_t)want;
+	slot->fd = -1;
+	slot->out_len = 0;
+	slot->close_fd = false;
+	if (++o->next_chunk == o->h->blobs[b].n_chunks) {
+		o->next_blob++;
+		o->next_chunk = 0;
+	}
+	return 0;
 }
 
-static int pull(opener_t *o, const uint8_t *ct, size_t len, const uint8_t *ad, unsigned char want_tag,
-		size_t *pt_len, uint32_t blob)
+static int open_report(opener_t *o, sdx_slot_t *slot)
+{
+	uint8_t ad[SDX_BLOB_AD_BYTES];
+	size_t bucket = slot->len - SDX_AEAD_NONCE - SDX_AEAD_TAG, text_len = 0;
+	int ret;
+
+	sdx_blob_ad(o->h->binding, SD_BLOB_REPORT, 0, ad);
+	sdx_blob_key(o->sec->dek, 0, o->sec->key);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(slot->out, NULL, NULL, slot->buf + SDX_AEAD_NONCE,
+						       slot->len - SDX_AEAD_NONCE, ad, sizeof(ad), slot->buf,
+						       o->sec->key) != 0)
+		return sd_error(SD_ERR_VERIFY, "the report does not decrypt: the package is damaged");
+	if (sodium_unpad(&text_len, slot->out, bucket, bucket) != 0)
+		return sd_error(SD_ERR_FORMAT, "the report's padding is malformed");
+	ret = write_file_at(o->tmp_fd, "report.json", slot->out, text_len);
+	sodium_memzero(slot->out, bucket);
+	return ret;
+}
+
+static int pull(opener_t *o, sdx_slot_t *slot, const uint8_t *ct, size_t len, const uint8_t *ad,
+		unsigned char want_tag)
 {
 	unsigned long long n = 0;
 	unsigned char tag = 0;
 
-	if (crypto_secretstream_xchacha20poly1305_pull(&o->sec->ss, o->pt, &n, &tag, ct, len, ad,
+	if (crypto_secretstream_xchacha20poly1305_pull(&o->sec->ss, slot->out, &n, &tag, ct, len, ad,
 						       SDX_BLOB_AD_BYTES) != 0)
-		return sd_error(SD_ERR_VERIFY, "evidence %u does not decrypt: the package is damaged", blob - 2);
+		return sd_error(SD_ERR_VERIFY, "evidence %u does not decrypt: the package is damaged", slot->blob - 2);
 	if (tag != want_tag)
-		return sd_error(SD_ERR_FORMAT, "evidence %u has a misplaced end of stream", blob - 2);
-	*pt_len = (size_t)n;
+		return sd_error(SD_ERR_FORMAT, "evidence %u has a misplaced end of stream", slot->blob - 2);
+	slot->out_len = (size_t)n;
 	return 0;
 }
 
-/* Chunk 0: stream header and metadata; checks the metadata agrees with the manifest. */
-static int open_evidence_meta(opener_t *o, uint32_t blob, const uint8_t *ad, sdx_meta_t *m)
+/* Chunk 0: stream header and metadata; checks the metadata agrees with the manifest and
+ * creates the output file. */
+static int open_evidence_meta(opener_t *o, sdx_slot_t *slot, const uint8_t *ad, sdx_meta_t *m)
 {
-	const uint8_t *ct;
-	size_t len, pt_len;
 	uint32_t n_chunks;
 	uint64_t ct_size;
 	int ret;
 
-	if ((ret = sdx_reader_next(&o->rd, blob, 0, &ct, &len)) < 0)
+	sdx_blob_key(o->sec->dek, slot->blob, o->sec->key);
+	if (crypto_secretstream_xchacha20poly1305_init_pull(&o->sec->ss, slot->buf, o->sec->key) != 0)
+		return sd_error(SD_ERR_VERIFY, "evidence %u has a bad stream header", slot->blob - 2);
+	if ((ret = pull(o, slot, slot->buf + SDX_SS_HEADER, slot->len - SDX_SS_HEADER, ad, 0)) < 0 ||
+	    (ret = sdx_meta_decode(slot->out, slot->out_len, m)) < 0)
 		return ret;
-	sdx_blob_key(o->sec->dek, blob, o->sec->key);
-	if (crypto_secretstream_xchacha20poly1305_init_pull(&o->sec->ss, ct, o->sec->key) != 0)
-		return sd_error(SD_ERR_VERIFY, "evidence %u has a bad stream header", blob - 2);
-	if ((ret = pull(o, ct + SDX_SS_HEADER, len - SDX_SS_HEADER, ad, 0, &pt_len, blob)) < 0 ||
-	    (ret = sdx_meta_decode(o->pt, pt_len, m)) < 0)
-		return ret;
+	sodium_memzero(slot->out, slot->out_len);
+	slot->out_len = 0;
 	sdx_evidence_layout(m->size, &n_chunks, &ct_size);
-	if (n_chunks != o->h->blobs[blob].n_chunks || ct_size != o->h->blobs[blob].size)
-		return sd_error(SD_ERR_FORMAT, "evidence %u: its stated size disagrees with the manifest", blob - 2);
+	if (n_chunks != o->h->blobs[slot->blob].n_chunks || ct_size != o->h->blobs[slot->blob].size)
+		return sd_error(SD_ERR_FORMAT, "evidence %u: its stated size disagrees with the manifest",
+				slot->blob - 2);
+	o->cur_fd = openat(o->ev_fd, m->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (o->cur_fd < 0)
+		return sd_error(errno == EEXIST ? SD_ERR_FORMAT : SD_ERR_IO, "evidence '%s': %s", m->name,
+				errno == EEXIST ? "two evidence files have this name" : strerror(errno));
 	return 0;
 }
 
-static int open_evidence(opener_t *o, uint32_t blob)
+/* Decrypts one data chunk into the slot for the write stage; the last one is unpadded,
+ * checked against the stated size, and closes the file once written. */
+static int open_evidence_chunk(opener_t *o, sdx_slot_t *slot, const uint8_t *ad, const sdx_meta_t *m,
+			       uint64_t *written)
+{
+	bool last = slot->chunk + 1 == o->h->blobs[slot->blob].n_chunks;
+	size_t text_len;
+	int ret;
+
+	if ((ret = pull(o, slot, slot->buf, slot->len, ad,
+			last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0)) < 0)
+		return ret;
+	text_len = slot->out_len;
+	if (last && sodium_unpad(&text_len, slot->out, slot->out_len, slot->out_len) != 0)
+		return sd_error(SD_ERR_FORMAT, "evidence '%s': malformed padding", m->name);
+	slot->out_len = text_len;
+	*written += text_len;
+	if (last && *written != m->size)
+		return sd_error(SD_ERR_FORMAT, "evidence '%s': decrypted size differs from its stated size", m->name);
+	slot->fd = o->cur_fd;
+	if (last) {
+		slot->close_fd = true; /* the write stage owns the descriptor from here */
+		o->cur_fd = -1;
+	}
+	return 0;
+}
+
+/* The caller's stage: every chunk in package order. */
+static int open_all(opener_t *o)
 {
 	uint8_t ad[SDX_BLOB_AD_BYTES];
 	sdx_meta_t m;
-	const uint8_t *ct;
-	size_t len, pt_len, text_len;
-	uint32_t n = o->h->blobs[blob].n_chunks;
-	int fd = -1, ret;
+	sdx_slot_t *slot;
+	uint64_t written = 0;
+	int ret = 0;
 
-	sdx_blob_ad(o->h->binding, SD_BLOB_EVIDENCE, blob, ad);
-	if ((ret = open_evidence_meta(o, blob, ad, &m)) < 0)
-		return ret;
-	fd = openat(o->ev_fd, m.name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sd_error(errno == EEXIST ? SD_ERR_FORMAT : SD_ERR_IO, "evidence '%s': %s", m.name,
-				errno == EEXIST ? "two evidence files have this name" : strerror(errno));
-	for (uint32_t c = 1; c < n; c++) {
-		bool last = c + 1 == n;
-		if ((ret = sdx_reader_next(&o->rd, blob, c, &ct, &len)) < 0 ||
-		    (ret = pull(o, ct, len, ad, last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0, &pt_len,
-				blob)) < 0)
-			goto out;
-		text_len = pt_len;
-		if (last && sodium_unpad(&text_len, o->pt, pt_len, pt_len) != 0) {
-			ret = sd_error(SD_ERR_FORMAT, "evidence '%s': malformed padding", m.name);
-			goto out;
+	for (uint32_t b = 0; b < o->h->n_blobs; b++) {
+		sdx_blob_ad(o->h->binding, o->h->blobs[b].kind, b, ad);
+		for (uint32_t c = 0; c < o->h->blobs[b].n_chunks; c++) {
+			if ((ret = sdx_pipe_take(o->pipe, &slot)) < 0)
+				return ret;
+			if (b == 0)
+				ret = open_report(o, slot);
+			else if (b == 1)
+				ret = 0; /* the identity is verified by read_stage, never decrypted here */
+			else if (c == 0) {
+				written = 0;
+				ret = open_evidence_meta(o, slot, ad, &m);
+			} else
+				ret = open_evidence_chunk(o, slot, ad, &m, &written);
+			if (ret < 0) {
+				sdx_pipe_fail(o->pipe, ret);
+				return ret;
+			}
+			o->done += slot->len;
+			if ((ret = sdx_pipe_give(o->pipe)) < 0)
+				return ret;
+			if (o->progress)
+				o->progress(o->progress_ctx, o->done, o->h->package_size - o->h->raw_len);
 		}
-		if ((ret = sd_write_full(fd, o->pt, text_len)) < 0)
-			goto out;
 	}
-	if (lseek(fd, 0, SEEK_CUR) != (off_t)m.size) {
-		ret = sd_error(SD_ERR_FORMAT, "evidence '%s': decrypted size differs from its stated size", m.name);
-		goto out;
-	}
-	if (fsync(fd) != 0)
-		ret = sd_error(SD_ERR_IO, "fsync evidence '%s': %s", m.name, strerror(errno));
-out:
-	close(fd);
-	return ret;
-}
-
-/* The identity blob is verified, not decrypted. */
-static int skip_identity(opener_t *o)
-{
-	const uint8_t *ct;
-	size_t len;
-
-	return sdx_reader_next(&o->rd, 1, 0, &ct, &len);
+	return sdx_pipe_drain(o->pipe);
 }
 
 static int publish(opener_t *o, const char *out_dir)
@@ -304,6 +360,9 @@ static int publish(opener_t *o, const char *out_dir)
 
 static void opener_free(opener_t *o)
 {
+	sdx_pipe_free(o->pipe); /* joins the threads first: they use the fds below */
+	if (o->cur_fd >= 0)
+		close(o->cur_fd);
 	if (o->ev_fd >= 0)
 		close(o->ev_fd);
 	if (o->tmp_fd >= 0)
@@ -314,13 +373,14 @@ static void opener_free(opener_t *o)
 	}
 	sdx_reader_close(&o->rd);
 	sodium_free(o->sec);
-	sodium_free(o->pt);
 }
 
 int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *out_dir, sd_progress_fn progress,
 		     void *ctx, sd_header_t **hdr_out)
 {
-	opener_t o = { .tmp_fd = -1, .ev_fd = -1, .rd = { .fd = -1 } };
+	static const sdx_stage_fn stages[] = { read_stage, NULL, sdx_stage_write_plaintext };
+	opener_t o = { .tmp_fd = -1, .ev_fd = -1, .cur_fd = -1, .rd = { .fd = -1 }, .progress = progress,
+		       .progress_ctx = ctx };
 	int ret;
 
 	if (hdr_out)
@@ -329,20 +389,18 @@ int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *ou
 		return sd_error(SD_ERR_EXISTS, "%s exists and is not empty; nothing was written", out_dir);
 	if ((ret = sdx_reader_open(&o.rd, path, &o.h)) < 0)
 		return ret;
-	o.rd.progress = progress;
-	o.rd.progress_ctx = ctx;
-	o.sec = sodium_malloc(sizeof(*o.sec));
-	o.pt = sodium_malloc(SD_CHUNK_BYTES);
-	if (o.sec == NULL || o.pt == NULL) {
+	if ((o.sec = sodium_malloc(sizeof(*o.sec))) == NULL) {
 		ret = SD_ERR_NOMEM;
 		goto out;
 	}
-	if ((ret = open_content_key(&o, intake)) < 0 || (ret = make_staging(&o, out_dir)) < 0 ||
-	    (ret = open_report(&o)) < 0 || (ret = skip_identity(&o)) < 0)
+	if ((ret = open_content_key(&o, intake)) < 0 || (ret = make_staging(&o, out_dir)) < 0)
 		goto out;
-	for (uint32_t b = 2; b < o.h->n_blobs; b++)
-		if ((ret = open_evidence(&o, b)) < 0)
-			goto out;
+	/* Threads start only now: everything above can fail without them. */
+	if ((ret = sdx_pipe_new(&o.pipe, stages, 3, &o, SDX_SS_HEADER + SDX_EVIDENCE_FULL_CHUNK, true)) < 0 ||
+	    (ret = open_all(&o)) < 0)
+		goto out;
+	sdx_pipe_free(o.pipe);
+	o.pipe = NULL;
 	if ((ret = publish(&o, out_dir)) < 0)
 		goto out;
 	if (hdr_out) {

@@ -51,7 +51,7 @@ typedef struct {
 	uint8_t **slots; /* per blob: where its chunk hashes go inside hdr */
 	uint8_t binding[SD_HASH_BYTES];
 	uint8_t *pt;     /* one plaintext chunk (sodium_malloc) */
-	uint8_t *ct;     /* one ciphertext chunk */
+	sdx_pipe_t *pipe; /* ciphertext chunks go to the writer thread */
 	uint64_t done, total;
 } sealer_t;
 
@@ -255,13 +255,16 @@ out:
 	return ret;
 }
 
-/* Hashes a finished chunk into its manifest slot and writes it out. */
-static int emit_chunk(sealer_t *s, uint32_t blob, uint32_t chunk, const uint8_t *ct, size_t len)
+/* Passes an encrypted chunk on: the hash stage puts its BLAKE2b-256 in the manifest,
+ * the write stage writes it. */
+static int emit_chunk(sealer_t *s, sdx_slot_t *slot, uint32_t blob, uint32_t chunk, size_t len)
 {
 	int ret;
 
-	crypto_generichash(s->slots[blob] + (size_t)chunk * SD_HASH_BYTES, SD_HASH_BYTES, ct, len, NULL, 0);
-	if ((ret = sd_afile_write(s->out, ct, len)) < 0)
+	slot->len = len;
+	slot->fd = sd_afile_fd(s->out);
+	slot->hash = s->slots[blob] + (size_t)chunk * SD_HASH_BYTES;
+	if ((ret = sdx_pipe_give(s->pipe)) < 0)
 		return ret;
 	s->done += len;
 	if (s->p->progress)
@@ -274,7 +277,9 @@ static int seal_record(sealer_t *s, uint32_t blob, const char *text, size_t len,
 		       const uint8_t key[SDX_KEY_BYTES])
 {
 	uint8_t ad[SDX_BLOB_AD_BYTES];
+	sdx_slot_t *slot;
 	size_t padded = 0;
+	int ret;
 
 	if (len + 1 > bucket)
 		return sd_error(SD_ERR_TOOBIG, "record of %zu bytes does not fit its %zu-byte bucket", len, bucket);
@@ -282,21 +287,27 @@ static int seal_record(sealer_t *s, uint32_t blob, const char *text, size_t len,
 	if (sodium_pad(&padded, s->pt, len, bucket, bucket) != 0 || padded != bucket)
 		return sd_error(SD_ERR_INTERNAL, "padding failed");
 	sdx_blob_ad(s->binding, blob == 0 ? SD_BLOB_REPORT : SD_BLOB_IDENTITY, blob, ad);
-	randombytes_buf(s->ct, SDX_AEAD_NONCE);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(s->ct + SDX_AEAD_NONCE, NULL, s->pt, bucket, ad, sizeof(ad), NULL,
-						   s->ct, key);
+	if ((ret = sdx_pipe_take(s->pipe, &slot)) < 0)
+		return ret;
+	randombytes_buf(slot->buf, SDX_AEAD_NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(slot->buf + SDX_AEAD_NONCE, NULL, s->pt, bucket, ad, sizeof(ad),
+						   NULL, slot->buf, key);
 	sodium_memzero(s->pt, bucket);
-	return emit_chunk(s, blob, 0, s->ct, SDX_AEAD_NONCE + bucket + SDX_AEAD_TAG);
+	return emit_chunk(s, slot, blob, 0, SDX_AEAD_NONCE + bucket + SDX_AEAD_TAG);
 }
 
 static int push_chunk(sealer_t *s, uint32_t blob, uint32_t chunk, size_t pt_len, unsigned char tag,
 		      const uint8_t *ad)
 {
 	unsigned long long ct_len = 0;
+	sdx_slot_t *slot;
+	int ret;
 
-	crypto_secretstream_xchacha20poly1305_push(&s->sec->ss, s->ct, &ct_len, s->pt, pt_len, ad,
+	if ((ret = sdx_pipe_take(s->pipe, &slot)) < 0)
+		return ret;
+	crypto_secretstream_xchacha20poly1305_push(&s->sec->ss, slot->buf, &ct_len, s->pt, pt_len, ad,
 						   SDX_BLOB_AD_BYTES, tag);
-	return emit_chunk(s, blob, chunk, s->ct, (size_t)ct_len);
+	return emit_chunk(s, slot, blob, chunk, (size_t)ct_len);
 }
 
 static int read_exact(sealer_t *s, evidence_in_t *ev, size_t len)
@@ -316,6 +327,7 @@ static int read_exact(sealer_t *s, evidence_in_t *ev, size_t len)
 static int seal_evidence(sealer_t *s, uint32_t blob, evidence_in_t *ev)
 {
 	uint8_t ad[SDX_BLOB_AD_BYTES], probe;
+	sdx_slot_t *slot;
 	uint64_t full = ev->size / SD_CHUNK_BYTES;
 	size_t rest = (size_t)(ev->size % SD_CHUNK_BYTES), padded = 0, got = 0;
 	unsigned long long ct_len = 0;
@@ -324,12 +336,12 @@ static int seal_evidence(sealer_t *s, uint32_t blob, evidence_in_t *ev)
 
 	sdx_blob_ad(s->binding, SD_BLOB_EVIDENCE, blob, ad);
 	sdx_blob_key(s->sec->dek, blob, s->sec->key);
-	crypto_secretstream_xchacha20poly1305_init_push(&s->sec->ss, s->ct, s->sec->key);
-	if ((ret = sdx_meta_encode(&ev->meta, s->pt)) < 0)
+	if ((ret = sdx_meta_encode(&ev->meta, s->pt)) < 0 || (ret = sdx_pipe_take(s->pipe, &slot)) < 0)
 		return ret;
-	crypto_secretstream_xchacha20poly1305_push(&s->sec->ss, s->ct + SDX_SS_HEADER, &ct_len, s->pt,
+	crypto_secretstream_xchacha20poly1305_init_push(&s->sec->ss, slot->buf, s->sec->key);
+	crypto_secretstream_xchacha20poly1305_push(&s->sec->ss, slot->buf + SDX_SS_HEADER, &ct_len, s->pt,
 						   SDX_META_BUCKET, ad, sizeof(ad), 0);
-	if ((ret = emit_chunk(s, blob, 0, s->ct, SDX_SS_HEADER + (size_t)ct_len)) < 0)
+	if ((ret = emit_chunk(s, slot, blob, 0, SDX_SS_HEADER + (size_t)ct_len)) < 0)
 		return ret;
 	for (uint64_t i = 0; i < full; i++, chunk++)
 		if ((ret = read_exact(s, ev, SD_CHUNK_BYTES)) < 0 ||
@@ -360,7 +372,8 @@ static int seal_blobs(sealer_t *s)
 	for (size_t i = 0; i < p->n_evidence; i++)
 		if ((ret = seal_evidence(s, (uint32_t)(2 + i), &s->ev[i])) < 0)
 			return ret;
-	return 0;
+	/* Every chunk hash must be in the manifest before the header is signed. */
+	return sdx_pipe_drain(s->pipe);
 }
 
 static int finish_header(sealer_t *s)
@@ -392,13 +405,13 @@ static int check_params(const sd_seal_params_t *p)
 
 static void sealer_free(sealer_t *s)
 {
+	sdx_pipe_free(s->pipe); /* joins the writer before its fd or manifest slots go away */
 	for (size_t i = 0; s->ev && i < s->p->n_evidence; i++)
 		if (s->ev[i].fd >= 0)
 			close(s->ev[i].fd);
 	free(s->ev);
 	sodium_free(s->sec);
 	sodium_free(s->pt);
-	free(s->ct);
 	free(s->hdr);
 	free(s->slots);
 	sd_afile_abort(s->out);
@@ -415,8 +428,7 @@ int sd_envelope_seal(const sd_seal_params_t *p, const char *out_path)
 	s.ev = calloc(p->n_evidence ? p->n_evidence : 1, sizeof(*s.ev));
 	s.sec = sodium_malloc(sizeof(*s.sec));
 	s.pt = sodium_malloc(SD_CHUNK_BYTES);
-	s.ct = malloc(SDX_SS_HEADER + SDX_EVIDENCE_FULL_CHUNK);
-	if (s.ev == NULL || s.sec == NULL || s.pt == NULL || s.ct == NULL)
+	if (s.ev == NULL || s.sec == NULL || s.pt == NULL)
 		goto out;
 	if ((ret = evidence_open_all(&s)) < 0)
 		goto out;
@@ -431,7 +443,9 @@ int sd_envelope_seal(const sd_seal_params_t *p, const char *out_path)
 		ret = sd_error(SD_ERR_IO, "%s: %s", out_path, strerror(errno));
 		goto out;
 	}
-	if ((ret = seal_blobs(&s)) < 0 || (ret = finish_header(&s)) < 0)
+	static const sdx_stage_fn stages[] = { NULL, sdx_stage_hash, sdx_stage_write_ciphertext };
+	if ((ret = sdx_pipe_new(&s.pipe, stages, 3, NULL, SDX_SS_HEADER + SDX_EVIDENCE_FULL_CHUNK, false)) < 0 ||
+	    (ret = seal_blobs(&s)) < 0 || (ret = finish_header(&s)) < 0)
 		goto out;
 	ret = sd_afile_commit(s.out, SD_AFILE_NOCLOBBER);
 	s.out = NULL;

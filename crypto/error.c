@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "sealdrop/error.h"
@@ -56,11 +57,14 @@ int sd_exit_code(int err)
 
 int sd_error(int err, const char *fmt, ...)
 {
+	char buf[sizeof(detail)];
 	va_list ap;
 
+	/* Format aside first: callers may pass sd_error_detail() itself as an argument. */
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	memcpy(detail, buf, sizeof(detail));
 	return err;
 }
 

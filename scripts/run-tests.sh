@@ -37,6 +37,12 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
 done
+# Test vectors recomputed from the specification by an independent implementation
+# (Python hashlib + PyNaCl), never by calling our C code.
+for t in tests/vectors/*.py; do
+	[ -f "$t" ] || continue
+	run_one "vectors/$(basename "$t" .py)" /usr/bin/python3 "$t"
+done
 for t in tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
 	run_one "e2e/$(basename "$t" .sh)" sh "$t"
