@@ -29,7 +29,8 @@ int sd_wordlist_find(const char *word, size_t len);
 int sd_codename_generate(char *out, size_t outlen) SD_WUR;
 /* Lower-cases, folds runs of white space to one space, trims, and checks every word
  * against the list: SD_ERR_CODENAME with a detail such as
- * "word 3 'batery' is not in the word list (did you mean 'battery'?)". */
+ * "word 3 'zookeper' is not in the word list (did you mean 'zookeeper'?)".
+ * At most 4096 input bytes (SD_ERR_TOOBIG); out is wiped on any error. */
 int sd_codename_canonicalize(const char *in, size_t inlen, char *out, size_t outlen) SD_WUR;
 
 typedef struct {
