@@ -1,0 +1,869 @@
+/*
+ * directory.c — the signed key directory: the one document that tells a client which
+ * intake, identity, log and agency keys to seal to, and which codename KDF limits to use.
+ *
+ * Start at sd_directory_parse(): JSON syntax and the envelope first, then the pinned
+ * root's signature over the compact, key-sorted serialisation of "signed", and only then
+ * the field rules (check_struct(), shared with sd_directory_sign() so the operator can
+ * never produce a directory clients refuse), and last the not-after date.
+ * sd_directory_check_version() is the anti-rollback state kept per (root, deployment).
+ * Byte-level description: docs/FORMAT.md, "Directory".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/directory.h"
+#include "sealdrop/fileio.h"
+#include "sealdrop/sign.h"
+
+#define DIR_TYPE        "sealdrop-directory"
+#define DIR_FORMAT      1
+#define DIR_KDF_ALG     "argon2id13"
+#define DIR_VERSION_MAX ((json_int_t)1 << 31)
+#define DIR_PATH_MAX    96 /* a field path in a message */
+#define DIR_NAME_SHOWN  40 /* bytes of an unknown field's name repeated in a message */
+#define DIR_STATE_MAX   16 /* "2147483648\n" and then some */
+#define KEY_B64_BYTES   sodium_base64_ENCODED_LEN(SD_KEY_PUBLIC_BYTES, sodium_base64_VARIANT_ORIGINAL)
+#define SIG_B64_BYTES   sodium_base64_ENCODED_LEN(SD_SIGN_BYTES, sodium_base64_VARIANT_ORIGINAL)
+
+enum want { W_STRING, W_INTEGER, W_BOOLEAN, W_OBJECT, W_ARRAY };
+static const char *const want_text[] = {"a string", "an integer", "true or false", "an object", "an array"};
+
+static const char *const top_fields[] = {"signed", "signature", NULL};
+static const char *const signature_fields[] = {"key_id", "sig", NULL};
+static const char *const signed_fields[] = {"type", "format",       "deployment", "version", "issued",   "not_after",
+                                            "test", "codename_kdf", "keys",       "tls_ca",  "agencies", NULL};
+static const char *const kdf_fields[] = {"alg", "opslimit", "memlimit", NULL};
+static const char *const keys_fields[] = {"intake", "identity", "log", NULL};
+static const char *const key_fields[] = {"id", "public", NULL};
+static const char *const agency_fields[] = {"id", "name", "key", NULL};
+
+/* Copies an untrusted name for a message: control bytes become '?', long names are cut
+ * (on a UTF-8 character boundary) and marked with "...". */
+static const char *printable(const char *in, char *out, size_t cap)
+{
+	size_t n = strlen(in), k;
+
+	for (k = 0; k < n && k + 4 < cap; k++)
+		out[k] = ((unsigned char)in[k] < 0x20 || in[k] == 0x7f) ? '?' : in[k];
+	if (k < n) {
+		while (k > 0 && ((unsigned char)in[k] & 0xc0) == 0x80)
+			k--;
+		memcpy(out + k, "...", 3);
+		k += 3;
+	}
+	out[k] = '\0';
+	return out;
+}
+
+static const char *join_path(char out[DIR_PATH_MAX], const char *base, const char *name)
+{
+	/* A path too long for the buffer is cut: it only ever appears in a message. */
+	if (snprintf(out, DIR_PATH_MAX, "%s%s%s", base, base[0] ? "." : "", name) >= DIR_PATH_MAX)
+		memcpy(out + DIR_PATH_MAX - 4, "...", 4);
+	return out;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static bool utf8_is_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i], need, min, cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return false;
+		if (n - i <= need)
+			return false;
+		for (unsigned j = 1; j <= need; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+bool sd_deployment_is_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return false;
+	n = strnlen(s, SD_DEPLOYMENT_MAX + 1);
+	if (n < 1 || n > SD_DEPLOYMENT_MAX || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static int check_name(const char *s, const char *path, int err)
+{
+	if (!sd_deployment_is_valid(s))
+		return sd_error(err,
+		                "directory: %s must be 1 to 64 of a-z, 0-9 and '-', not starting or ending with '-'",
+		                path);
+	return 0;
+}
+
+static bool key_id_is_hex(const char *s)
+{
+	if (strlen(s) != 2 * SD_KEY_ID_BYTES)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* --- field rules shared by parse and sign ------------------------------------------ */
+
+static int check_key(const sd_pubkey_t *k, sd_key_kind_t kind, const char *path, int err)
+{
+	uint8_t id[SD_KEY_ID_BYTES];
+
+	if (k->kind != kind)
+		return sd_error(err, "directory: %s must be a key of kind %s", path, sd_key_kind_name(kind));
+	sd_key_id(kind, k->pk, id);
+	if (sodium_memcmp(id, k->id, SD_KEY_ID_BYTES) != 0)
+		return sd_error(err, "directory: %s.id does not match its key", path);
+	return 0;
+}
+
+static int check_kdf(const sd_directory_t *d, int err)
+{
+	sd_kdf_limits_t floor = sd_kdf_interactive();
+
+	if (!sd_kdf_limits_are_sane(&d->codename_kdf))
+		return sd_error(err,
+		                "directory: signed.codename_kdf limits (opslimit %llu, memlimit %llu) are outside "
+		                "what any client accepts",
+		                (unsigned long long)d->codename_kdf.opslimit,
+		                (unsigned long long)d->codename_kdf.memlimit);
+	if (!d->test && (d->codename_kdf.opslimit < floor.opslimit || d->codename_kdf.memlimit < floor.memlimit))
+		return sd_error(err,
+		                "directory: signed.codename_kdf is below the INTERACTIVE floor (opslimit %llu, "
+		                "memlimit %llu) and the directory is not flagged test",
+		                (unsigned long long)floor.opslimit, (unsigned long long)floor.memlimit);
+	return 0;
+}
+
+static int check_agencies(const sd_directory_t *d, int err)
+{
+	char p[DIR_PATH_MAX];
+	int r;
+
+	if (d->n_agencies > SD_DIRECTORY_MAX_AGENCIES)
+		return sd_error(err, "directory: more than %d agencies", SD_DIRECTORY_MAX_AGENCIES);
+	if (d->n_agencies > 0 && d->agencies == NULL)
+		return sd_error(SD_ERR_USAGE, "directory: n_agencies is %zu but agencies is NULL", d->n_agencies);
+	for (size_t i = 0; i < d->n_agencies; i++) {
+		const sd_agency_t *a = &d->agencies[i];
+		size_t namelen = strnlen(a->name, sizeof(a->name));
+
+		snprintf(p, sizeof(p), "signed.agencies[%zu].id", i);
+		if ((r = check_name(a->id, p, err)) < 0)
+			return r;
+		if (namelen == 0 || namelen > SD_AGENCY_NAME_MAX || !utf8_is_valid(a->name, namelen))
+			return sd_error(err, "directory: signed.agencies[%zu].name must be 1 to %d bytes of UTF-8", i,
+			                SD_AGENCY_NAME_MAX);
+		snprintf(p, sizeof(p), "signed.agencies[%zu].key", i);
+		if ((r = check_key(&a->key, SD_KEY_AGENCY, p, err)) < 0)
+			return r;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(d->agencies[j].id, a->id) == 0)
+				return sd_error(err, "directory: agency id '%s' appears twice", a->id);
+	}
+	return 0;
+}
+
+static int check_struct(const sd_directory_t *d, int err)
+{
+	char a[SD_DATE_TEXT_BYTES], b[SD_DATE_TEXT_BYTES];
+	int r;
+
+	if ((r = check_name(d->deployment, "signed.deployment", err)) < 0)
+		return r;
+	if (d->version < 1 || d->version > (uint32_t)DIR_VERSION_MAX)
+		return sd_error(err, "directory: signed.version must be between 1 and %lld",
+		                (long long)DIR_VERSION_MAX);
+	if (!sd_date_is_valid(d->issued.y, d->issued.m, d->issued.d) ||
+	    !sd_date_is_valid(d->not_after.y, d->not_after.m, d->not_after.d))
+		return sd_error(err, "directory: signed.issued and signed.not_after must be calendar dates");
+	if (sd_date_cmp(d->not_after, d->issued) <= 0) {
+		sd_date_format(d->issued, a);
+		sd_date_format(d->not_after, b);
+		return sd_error(err, "directory: signed.not_after (%s) must be after signed.issued (%s)", b, a);
+	}
+	if ((r = check_kdf(d, err)) < 0)
+		return r;
+	if ((r = check_key(&d->intake, SD_KEY_INTAKE, "signed.keys.intake", err)) < 0 ||
+	    (r = check_key(&d->identity, SD_KEY_IDENTITY, "signed.keys.identity", err)) < 0 ||
+	    (d->has_log && (r = check_key(&d->log, SD_KEY_LOG, "signed.keys.log", err)) < 0))
+		return r;
+	if (d->tls_ca_pem != NULL && (d->tls_ca_pem[0] == '\0' || !utf8_is_valid(d->tls_ca_pem, strlen(d->tls_ca_pem))))
+		return sd_error(err, "directory: signed.tls_ca must be non-empty UTF-8 text");
+	return check_agencies(d, err);
+}
+
+/* --- parsing ------------------------------------------------------------------------ */
+
+/* Refuses any member of obj that is not in allowed. */
+static int only_fields(json_t *obj, const char *base, const char *const allowed[])
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		size_t i = 0;
+		char name[DIR_NAME_SHOWN], p[DIR_PATH_MAX];
+
+		while (allowed[i] != NULL && strcmp(allowed[i], key) != 0)
+			i++;
+		if (allowed[i] == NULL)
+			return sd_error(SD_ERR_FORMAT, "directory: unknown field %s",
+			                join_path(p, base, printable(key, name, sizeof(name))));
+	}
+	(void)v;
+	return 0;
+}
+
+static bool has_type(const json_t *v, enum want w)
+{
+	switch (w) {
+	case W_STRING:
+		return json_is_string(v);
+	case W_INTEGER:
+		return json_is_integer(v);
+	case W_BOOLEAN:
+		return json_is_boolean(v);
+	case W_OBJECT:
+		return json_is_object(v);
+	case W_ARRAY:
+		return json_is_array(v);
+	}
+	return false;
+}
+
+/* *out = obj[name], or NULL when it is absent and optional. */
+static int member(json_t *obj, const char *base, const char *name, enum want w, bool required, json_t **out)
+{
+	char p[DIR_PATH_MAX];
+	json_t *v = json_object_get(obj, name);
+
+	*out = v;
+	if (v == NULL)
+		return required ? sd_error(SD_ERR_FORMAT, "directory: missing field %s", join_path(p, base, name)) : 0;
+	if (!has_type(v, w))
+		return sd_error(SD_ERR_FORMAT, "directory: %s must be %s", join_path(p, base, name), want_text[w]);
+	return 0;
+}
+
+static int member_int(json_t *obj, const char *base, const char *name, json_int_t lo, json_int_t hi, json_int_t *out)
+{
+	char p[DIR_PATH_MAX];
+	json_t *v;
+	int r;
+
+	if ((r = member(obj, base, name, W_INTEGER, true, &v)) < 0)
+		return r;
+	*out = json_integer_value(v);
+	if (*out < lo || *out > hi)
+		return sd_error(SD_ERR_FORMAT, "directory: %s must be between %lld and %lld", join_path(p, base, name),
+		                (long long)lo, (long long)hi);
+	return 0;
+}
+
+static int member_date(json_t *obj, const char *base, const char *name, sd_date_t *out)
+{
+	char p[DIR_PATH_MAX];
+	json_t *v;
+	int r;
+
+	if ((r = member(obj, base, name, W_STRING, true, &v)) < 0)
+		return r;
+	if (sd_date_parse(json_string_value(v), out) < 0)
+		return sd_error(SD_ERR_FORMAT, "directory: %s must be a calendar date YYYY-MM-DD",
+		                join_path(p, base, name));
+	return 0;
+}
+
+/* A {"id", "public"} object: the id must be the one computed from kind and key. */
+static int parse_key(json_t *k, const char *path, sd_key_kind_t kind, sd_pubkey_t *out)
+{
+	char p[DIR_PATH_MAX], why[128];
+	uint8_t id[SD_KEY_ID_BYTES];
+	json_t *v_id, *v_pub;
+	int r;
+
+	if ((r = only_fields(k, path, key_fields)) < 0 || (r = member(k, path, "id", W_STRING, true, &v_id)) < 0 ||
+	    (r = member(k, path, "public", W_STRING, true, &v_pub)) < 0)
+		return r;
+	if (!key_id_is_hex(json_string_value(v_id)) || sd_hex_decode(json_string_value(v_id), id, sizeof(id)) < 0)
+		return sd_error(SD_ERR_FORMAT, "directory: %s must be 16 lower-case hexadecimal digits",
+		                join_path(p, path, "id"));
+	if (sd_pubkey_from_base64(kind, json_string_value(v_pub), out) < 0) {
+		snprintf(why, sizeof(why), "%s", sd_error_detail());
+		return sd_error(SD_ERR_FORMAT, "directory: %s: %s", join_path(p, path, "public"), why);
+	}
+	if (sodium_memcmp(id, out->id, SD_KEY_ID_BYTES) != 0)
+		return sd_error(SD_ERR_FORMAT, "directory: %s does not match its key", join_path(p, path, "id"));
+	return 0;
+}
+
+static int parse_key_member(json_t *obj, const char *base, const char *name, sd_key_kind_t kind, bool required,
+                            sd_pubkey_t *out, bool *present)
+{
+	char p[DIR_PATH_MAX];
+	json_t *v;
+	int r;
+
+	if ((r = member(obj, base, name, W_OBJECT, required, &v)) < 0)
+		return r;
+	if (present != NULL)
+		*present = v != NULL;
+	return v == NULL ? 0 : parse_key(v, join_path(p, base, name), kind, out);
+}
+
+static int parse_head(json_t *s, sd_directory_t *d)
+{
+	json_t *v;
+	json_int_t n;
+	int r;
+
+	if ((r = member(s, "signed", "type", W_STRING, true, &v)) < 0)
+		return r;
+	if (strcmp(json_string_value(v), DIR_TYPE) != 0)
+		return sd_error(SD_ERR_FORMAT, "directory: signed.type must be \"" DIR_TYPE "\"");
+	if ((r = member(s, "signed", "format", W_INTEGER, true, &v)) < 0)
+		return r;
+	if (json_integer_value(v) != DIR_FORMAT)
+		return sd_error(SD_ERR_VERSION, "directory: format %lld is not supported (this build reads format %d)",
+		                (long long)json_integer_value(v), DIR_FORMAT);
+	if ((r = member(s, "signed", "deployment", W_STRING, true, &v)) < 0 ||
+	    (r = check_name(json_string_value(v), "signed.deployment", SD_ERR_FORMAT)) < 0)
+		return r;
+	snprintf(d->deployment, sizeof(d->deployment), "%s", json_string_value(v));
+	if ((r = member_int(s, "signed", "version", 1, DIR_VERSION_MAX, &n)) < 0)
+		return r;
+	d->version = (uint32_t)n;
+	if ((r = member_date(s, "signed", "issued", &d->issued)) < 0 ||
+	    (r = member_date(s, "signed", "not_after", &d->not_after)) < 0 ||
+	    (r = member(s, "signed", "test", W_BOOLEAN, true, &v)) < 0)
+		return r;
+	d->test = json_is_true(v);
+	return 0;
+}
+
+static int parse_kdf(json_t *s, sd_directory_t *d)
+{
+	static const char path[] = "signed.codename_kdf";
+	json_t *k, *v;
+	json_int_t ops, mem;
+	int r;
+
+	if ((r = member(s, "signed", "codename_kdf", W_OBJECT, true, &k)) < 0 ||
+	    (r = only_fields(k, path, kdf_fields)) < 0 || (r = member(k, path, "alg", W_STRING, true, &v)) < 0)
+		return r;
+	if (strcmp(json_string_value(v), DIR_KDF_ALG) != 0)
+		return sd_error(SD_ERR_FORMAT, "directory: signed.codename_kdf.alg must be \"" DIR_KDF_ALG "\"");
+	if ((r = member_int(k, path, "opslimit", 0, INT64_MAX, &ops)) < 0 ||
+	    (r = member_int(k, path, "memlimit", 0, INT64_MAX, &mem)) < 0)
+		return r;
+	d->codename_kdf.opslimit = (uint64_t)ops;
+	d->codename_kdf.memlimit = (uint64_t)mem;
+	return 0;
+}
+
+static int parse_keys(json_t *s, sd_directory_t *d)
+{
+	static const char path[] = "signed.keys";
+	json_t *k, *v;
+	int r;
+
+	if ((r = member(s, "signed", "keys", W_OBJECT, true, &k)) < 0 || (r = only_fields(k, path, keys_fields)) < 0 ||
+	    (r = parse_key_member(k, path, "intake", SD_KEY_INTAKE, true, &d->intake, NULL)) < 0 ||
+	    (r = parse_key_member(k, path, "identity", SD_KEY_IDENTITY, true, &d->identity, NULL)) < 0 ||
+	    (r = parse_key_member(k, path, "log", SD_KEY_LOG, false, &d->log, &d->has_log)) < 0)
+		return r;
+	if ((r = member(s, "signed", "tls_ca", W_STRING, false, &v)) < 0)
+		return r;
+	if (v != NULL && (d->tls_ca_pem = strdup(json_string_value(v))) == NULL)
+		return SD_ERR_NOMEM;
+	return 0;
+}
+
+static int parse_agency(json_t *a, const char *path, sd_agency_t *out)
+{
+	char p[DIR_PATH_MAX];
+	json_t *v;
+	int r;
+
+	if (!json_is_object(a))
+		return sd_error(SD_ERR_FORMAT, "directory: %s must be an object", path);
+	if ((r = only_fields(a, path, agency_fields)) < 0 || (r = member(a, path, "id", W_STRING, true, &v)) < 0 ||
+	    (r = check_name(json_string_value(v), join_path(p, path, "id"), SD_ERR_FORMAT)) < 0)
+		return r;
+	snprintf(out->id, sizeof(out->id), "%s", json_string_value(v));
+	if ((r = member(a, path, "name", W_STRING, true, &v)) < 0)
+		return r;
+	if (json_string_length(v) == 0 || json_string_length(v) > SD_AGENCY_NAME_MAX)
+		return sd_error(SD_ERR_FORMAT, "directory: %s must be 1 to %d bytes of UTF-8",
+		                join_path(p, path, "name"), SD_AGENCY_NAME_MAX);
+	memcpy(out->name, json_string_value(v), json_string_length(v) + 1);
+	return parse_key_member(a, path, "key", SD_KEY_AGENCY, true, &out->key, NULL);
+}
+
+static int parse_agencies(json_t *s, sd_directory_t *d)
+{
+	char p[DIR_PATH_MAX];
+	json_t *arr;
+	size_t n;
+	int r;
+
+	if ((r = member(s, "signed", "agencies", W_ARRAY, true, &arr)) < 0)
+		return r;
+	n = json_array_size(arr);
+	if (n > SD_DIRECTORY_MAX_AGENCIES)
+		return sd_error(SD_ERR_FORMAT, "directory: more than %d agencies", SD_DIRECTORY_MAX_AGENCIES);
+	if (n == 0)
+		return 0;
+	if ((d->agencies = calloc(n, sizeof(*d->agencies))) == NULL)
+		return SD_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "signed.agencies[%zu]", i);
+		if ((r = parse_agency(json_array_get(arr, i), p, &d->agencies[i])) < 0)
+			return r;
+		d->n_agencies = i + 1;
+	}
+	return 0;
+}
+
+static int parse_signed(json_t *s, sd_directory_t *d)
+{
+	int r;
+
+	if ((r = only_fields(s, "signed", signed_fields)) < 0 || (r = parse_head(s, d)) < 0 ||
+	    (r = parse_kdf(s, d)) < 0 || (r = parse_keys(s, d)) < 0 || (r = parse_agencies(s, d)) < 0)
+		return r;
+	return check_struct(d, SD_ERR_FORMAT);
+}
+
+/* The outer object: {"signed": {...}, "signature": {"key_id", "sig"}}, syntax only. */
+static int parse_envelope(json_t *doc, json_t **signed_obj, uint8_t key_id[SD_KEY_ID_BYTES], uint8_t sig[SD_SIGN_BYTES])
+{
+	json_t *s, *v;
+	int r;
+
+	if (!json_is_object(doc))
+		return sd_error(SD_ERR_FORMAT, "directory: the document must be a JSON object");
+	if ((r = only_fields(doc, "", top_fields)) < 0 ||
+	    (r = member(doc, "", "signed", W_OBJECT, true, signed_obj)) < 0 ||
+	    (r = member(doc, "", "signature", W_OBJECT, true, &s)) < 0 ||
+	    (r = only_fields(s, "signature", signature_fields)) < 0 ||
+	    (r = member(s, "signature", "key_id", W_STRING, true, &v)) < 0)
+		return r;
+	if (!key_id_is_hex(json_string_value(v)) || sd_hex_decode(json_string_value(v), key_id, SD_KEY_ID_BYTES) < 0)
+		return sd_error(SD_ERR_FORMAT, "directory: signature.key_id must be 16 lower-case hexadecimal digits");
+	if ((r = member(s, "signature", "sig", W_STRING, true, &v)) < 0)
+		return r;
+	if (sd_base64_decode_exact(json_string_value(v), sig, SD_SIGN_BYTES) < 0)
+		return sd_error(SD_ERR_FORMAT, "directory: signature.sig must be the base64 of 64 bytes");
+	return 0;
+}
+
+static int verify_signed(json_t *signed_obj, const sd_pubkey_t *root, const uint8_t key_id[SD_KEY_ID_BYTES],
+                         const uint8_t sig[SD_SIGN_BYTES])
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* Lets the fuzzer reach the field rules; never in a real build. */
+	(void)signed_obj;
+	(void)root;
+	(void)key_id;
+	(void)sig;
+	return 0;
+#else
+	char got[SD_KEY_ID_HEX_BYTES], want[SD_KEY_ID_HEX_BYTES];
+	uint8_t root_id[SD_KEY_ID_BYTES];
+	char *msg;
+	int r;
+
+	sd_key_id(SD_KEY_ROOT, root->pk, root_id);
+	if (sodium_memcmp(key_id, root_id, SD_KEY_ID_BYTES) != 0) {
+		sd_key_id_hex(key_id, got);
+		sd_key_id_hex(root_id, want);
+		return sd_error(SD_ERR_VERIFY, "directory was signed by key %s, not the pinned root %s", got, want);
+	}
+	if ((msg = json_dumps(signed_obj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return SD_ERR_NOMEM;
+	r = sd_sign_verify(SD_PURPOSE_DIRECTORY, root->pk, (const uint8_t *)msg, strlen(msg), sig);
+	free(msg);
+	if (r < 0)
+		return sd_error(SD_ERR_VERIFY,
+		                "directory: the root key's signature does not verify (altered or forged)");
+	return 0;
+#endif
+}
+
+int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root, sd_date_t today, sd_directory_t **out)
+{
+	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
+	char when[SD_DATE_TEXT_BYTES];
+	sd_directory_t *d = NULL;
+	json_t *doc = NULL, *signed_obj;
+	json_error_t jerr;
+	int r = SD_ERR_INTERNAL;
+
+	*out = NULL;
+	if (root == NULL || root->kind != SD_KEY_ROOT || (json == NULL && len > 0))
+		return sd_error(SD_ERR_USAGE, "directory: a pinned root key and a document are needed");
+	if (len > SD_DIRECTORY_MAX_BYTES)
+		return sd_error(SD_ERR_TOOBIG, "directory: larger than %d bytes", SD_DIRECTORY_MAX_BYTES);
+	if ((doc = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return sd_error(SD_ERR_FORMAT, "directory: invalid JSON at line %d column %d: %s", jerr.line,
+		                jerr.column, jerr.text);
+	if ((r = parse_envelope(doc, &signed_obj, key_id, sig)) < 0 ||
+	    (r = verify_signed(signed_obj, root, key_id, sig)) < 0)
+		goto out;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		r = SD_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = parse_signed(signed_obj, d)) < 0)
+		goto out;
+	if (sd_date_cmp(today, d->not_after) > 0) {
+		sd_date_format(d->not_after, when);
+		r = sd_error(SD_ERR_EXPIRED, "directory expired on %s", when);
+		goto out;
+	}
+	sd_key_id(SD_KEY_ROOT, root->pk, d->root_id);
+	*out = d;
+	d = NULL;
+	r = 0;
+out:
+	sd_directory_free(d);
+	json_decref(doc);
+	return r;
+}
+
+int sd_directory_load(const char *path, const sd_pubkey_t *root, sd_date_t today, sd_directory_t **out)
+{
+	char why[512];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = sd_file_read(path, SD_DIRECTORY_MAX_BYTES, &buf, &len)) < 0)
+		return r;
+	r = sd_directory_parse(buf, len, root, today, out);
+	free(buf);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "%s", sd_error_detail());
+		return sd_error(r, "%s: %s", path, why);
+	}
+	return 0;
+}
+
+/* --- signing ------------------------------------------------------------------------ */
+
+static json_t *key_to_json(const sd_pubkey_t *k)
+{
+	char id[SD_KEY_ID_HEX_BYTES], pub[KEY_B64_BYTES];
+
+	sd_key_id_hex(k->id, id);
+	sd_base64_encode(k->pk, SD_KEY_PUBLIC_BYTES, pub);
+	return json_pack("{s:s, s:s}", "id", id, "public", pub);
+}
+
+static json_t *agencies_to_json(const sd_directory_t *d)
+{
+	json_t *arr = json_array(), *a;
+	int fail = arr == NULL;
+
+	for (size_t i = 0; !fail && i < d->n_agencies; i++) {
+		fail |= (a = json_object()) == NULL;
+		fail |= json_object_set_new(a, "id", json_string(d->agencies[i].id));
+		fail |= json_object_set_new(a, "name", json_string(d->agencies[i].name));
+		fail |= json_object_set_new(a, "key", key_to_json(&d->agencies[i].key));
+		fail |= json_array_append_new(arr, a);
+	}
+	if (fail) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* The "signed" object, members in the documented order. json_object_set_new consumes
+ * its value even when it fails, so one flag collects every failure. */
+static json_t *signed_to_json(const sd_directory_t *d)
+{
+	char issued[SD_DATE_TEXT_BYTES], not_after[SD_DATE_TEXT_BYTES];
+	json_t *s = json_object(), *keys = json_object();
+	int fail = s == NULL || keys == NULL;
+
+	sd_date_format(d->issued, issued);
+	sd_date_format(d->not_after, not_after);
+	fail |= json_object_set_new(keys, "intake", key_to_json(&d->intake));
+	fail |= json_object_set_new(keys, "identity", key_to_json(&d->identity));
+	if (d->has_log)
+		fail |= json_object_set_new(keys, "log", key_to_json(&d->log));
+	fail |= json_object_set_new(s, "type", json_string(DIR_TYPE));
+	fail |= json_object_set_new(s, "format", json_integer(DIR_FORMAT));
+	fail |= json_object_set_new(s, "deployment", json_string(d->deployment));
+	fail |= json_object_set_new(s, "version", json_integer(d->version));
+	fail |= json_object_set_new(s, "issued", json_string(issued));
+	fail |= json_object_set_new(s, "not_after", json_string(not_after));
+	fail |= json_object_set_new(s, "test", json_boolean(d->test));
+	fail |= json_object_set_new(s, "codename_kdf",
+	                            json_pack("{s:s, s:I, s:I}", "alg", DIR_KDF_ALG, "opslimit",
+	                                      (json_int_t)d->codename_kdf.opslimit, "memlimit",
+	                                      (json_int_t)d->codename_kdf.memlimit));
+	fail |= json_object_set_new(s, "keys", keys);
+	if (d->tls_ca_pem != NULL)
+		fail |= json_object_set_new(s, "tls_ca", json_string(d->tls_ca_pem));
+	fail |= json_object_set_new(s, "agencies", agencies_to_json(d));
+	if (fail) {
+		json_decref(s);
+		return NULL;
+	}
+	return s;
+}
+
+int sd_directory_sign(const sd_directory_t *d, const sd_seckey_t *root, char **json_out)
+{
+	uint8_t sig[SD_SIGN_BYTES];
+	sd_pubkey_t root_pk;
+	char key_id[SD_KEY_ID_HEX_BYTES], sig_b64[SIG_B64_BYTES];
+	char *msg = NULL, *text = NULL;
+	json_t *doc = NULL, *s;
+	size_t n;
+	int r;
+
+	*json_out = NULL;
+	if (d == NULL || root == NULL || root->kind != SD_KEY_ROOT || root->sk == NULL)
+		return sd_error(SD_ERR_USAGE, "directory: signing needs the root secret key");
+	if ((r = check_struct(d, SD_ERR_INVALID)) < 0)
+		return r;
+	r = SD_ERR_NOMEM;
+	if ((doc = json_object()) == NULL || json_object_set_new(doc, "signed", s = signed_to_json(d)) < 0 ||
+	    (msg = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		goto out;
+	if ((r = sd_sign(SD_PURPOSE_DIRECTORY, root->sk, (const uint8_t *)msg, strlen(msg), sig)) < 0)
+		goto out;
+	/* A root struct whose secret does not match its public half would sign directories
+	 * no client accepts; better to find out here. */
+	sd_seckey_public(root, &root_pk);
+	if (sd_sign_verify(SD_PURPOSE_DIRECTORY, root_pk.pk, (const uint8_t *)msg, strlen(msg), sig) < 0) {
+		r = sd_error(SD_ERR_USAGE, "directory: the root secret key does not match its public key");
+		goto out;
+	}
+	sd_key_id(SD_KEY_ROOT, root_pk.pk, root_pk.id);
+	sd_key_id_hex(root_pk.id, key_id);
+	sd_base64_encode(sig, sizeof(sig), sig_b64);
+	r = SD_ERR_NOMEM;
+	if (json_object_set_new(doc, "signature", json_pack("{s:s, s:s}", "key_id", key_id, "sig", sig_b64)) < 0 ||
+	    (text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
+		goto out;
+	n = strlen(text);
+	if (n + 1 > SD_DIRECTORY_MAX_BYTES) {
+		r = sd_error(SD_ERR_TOOBIG, "directory: %zu bytes, more than clients accept", n + 1);
+		goto out;
+	}
+	if ((*json_out = malloc(n + 2)) == NULL)
+		goto out;
+	memcpy(*json_out, text, n);
+	memcpy(*json_out + n, "\n", 2);
+	r = 0;
+out:
+	free(text);
+	free(msg);
+	json_decref(doc);
+	return r;
+}
+
+/* --- anti-rollback state -------------------------------------------------------------- */
+
+/* asprintf that leaves NULL on failure. */
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+/* mkdir -p, each new directory 0700. */
+static int mkdir_p(char *path)
+{
+	struct stat st;
+
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			int e = errno;
+			int r = sd_error(e == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "cannot create %s: %s", path,
+			                 strerror(e));
+			*p = c;
+			return r;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return sd_error(SD_ERR_IO, "%s is not a directory", path);
+	return 0;
+}
+
+/* $XDG_STATE_HOME/sealdrop (the XDG spec ignores a relative value), else
+ * $HOME/.local/state/sealdrop. */
+static int state_dir_default(char **out)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (xdg != NULL && xdg[0] == '/')
+		*out = str_printf("%s/sealdrop", xdg);
+	else if (home != NULL && home[0] == '/')
+		*out = str_printf("%s/.local/state/sealdrop", home);
+	else
+		return sd_error(SD_ERR_CONFIG,
+		                "neither XDG_STATE_HOME nor HOME names a directory for sealdrop's state");
+	return *out == NULL ? SD_ERR_NOMEM : 0;
+}
+
+/* Two clients checking at once must not let the lower version be written last: the
+ * read-compare-write runs under an exclusive flock(2) on dir/.lock. */
+static int state_lock(const char *dir, int *fd)
+{
+	char *path = str_printf("%s/.lock", dir);
+
+	if (path == NULL)
+		return SD_ERR_NOMEM;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0 || flock(*fd, LOCK_EX) != 0) {
+		int r = sd_error(SD_ERR_IO, "cannot lock %s: %s", path, strerror(errno));
+		free(path);
+		return r;
+	}
+	free(path);
+	return 0;
+}
+
+/* The highest version seen, or 0 when there is no state file yet. */
+static int state_read(const char *path, uint32_t *seen)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0, i;
+	uint64_t v = 0;
+	int r = sd_file_read(path, DIR_STATE_MAX, &buf, &n);
+
+	*seen = 0;
+	if (r == SD_ERR_NOENT)
+		return 0;
+	if (r < 0 && r != SD_ERR_TOOBIG)
+		return r;
+	for (i = 0; r == 0 && i + 1 < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (uint64_t)(buf[i] - '0');
+	if (r < 0 || n < 2 || i != n - 1 || buf[i] != '\n' || buf[0] == '0' || v > (uint64_t)DIR_VERSION_MAX) {
+		free(buf);
+		return sd_error(SD_ERR_FORMAT,
+		                "%s is corrupt (expected a directory version and a newline); it is not reset "
+		                "automatically, since that would allow a rollback",
+		                path);
+	}
+	free(buf);
+	*seen = (uint32_t)v;
+	return 0;
+}
+
+int sd_directory_check_version(const sd_directory_t *d, const char *state_dir)
+{
+	char *base = NULL, *dir = NULL, *path = NULL, id[SD_KEY_ID_HEX_BYTES], text[DIR_STATE_MAX];
+	uint32_t seen;
+	int r, lock = -1;
+
+	if (d == NULL || !sd_deployment_is_valid(d->deployment) || d->version < 1)
+		return sd_error(SD_ERR_USAGE, "directory: no valid directory to record");
+	if (state_dir == NULL && (r = state_dir_default(&base)) < 0)
+		return r;
+	r = SD_ERR_NOMEM;
+	sd_key_id_hex(d->root_id, id);
+	if ((dir = str_printf("%s/directories", state_dir ? state_dir : base)) == NULL ||
+	    (path = str_printf("%s/%s-%s", dir, id, d->deployment)) == NULL)
+		goto out;
+	if ((r = mkdir_p(dir)) < 0 || (r = state_lock(dir, &lock)) < 0 || (r = state_read(path, &seen)) < 0)
+		goto out;
+	if (d->version < seen) {
+		r = sd_error(SD_ERR_ROLLBACK,
+		             "directory version %u is older than version %u already seen for deployment %s", d->version,
+		             seen, d->deployment);
+		goto out;
+	}
+	r = 0;
+	if (d->version > seen) {
+		snprintf(text, sizeof(text), "%u\n", d->version);
+		r = sd_file_write(path, text, strlen(text), 0600, SD_AFILE_REPLACE);
+	}
+out:
+	if (lock >= 0)
+		close(lock); /* releases the lock */
+	free(path);
+	free(dir);
+	free(base);
+	return r;
+}
+
+const sd_agency_t *sd_directory_find_agency(const sd_directory_t *d, const char *id)
+{
+	if (d == NULL || id == NULL)
+		return NULL;
+	for (size_t i = 0; i < d->n_agencies; i++)
+		if (strcmp(d->agencies[i].id, id) == 0)
+			return &d->agencies[i];
+	return NULL;
+}
+
+void sd_directory_free_(sd_directory_t *d)
+{
+	if (d == NULL)
+		return;
+	free(d->tls_ca_pem);
+	free(d->agencies);
+	free(d);
+}
