@@ -1,6 +1,6 @@
 /*
  * test_codename.c — the word list, codename generation, the canonical form and its typo
- * reports, and the key derivation's known-answer vectors (docs/format/codename.md, which
+ * reports, and the key derivation's known-answer vectors (docs/FORMAT.md (Codename), which
  * tests/vectors/codename.py recomputes independently).
  */
 #include <time.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Recomputes the codename test vectors (docs/format/codename.md) from the specification
+"""Recomputes the codename test vectors (docs/FORMAT.md (Codename)) from the specification
 alone -- hashlib's BLAKE2b and SHA-512, PyNaCl's Argon2id and key-pair derivation -- without
 calling sealdrop's C code, and prints TAP. Exits non-zero on any mismatch."""
 import hashlib
@@ -16,7 +16,7 @@ DEPLOYMENT = "demo"
 SALT = "2975b4ca2ba10aca9962d9c2cf0741cf"
 
 # (opslimit, memlimit) -> expected values (hex); the same constants are in
-# tests/unit/test_codename.c and docs/format/codename.md.
+# tests/unit/test_codename.c and docs/FORMAT.md (Codename).
 VECTORS = [
     ((1, 8192), {
         "locator": "59e42ad31b7c046682efa1d17737d30cd82f63c8aadc00fc3e0b6c0a096ae2a0",

@@ -18,7 +18,7 @@ import nacl.bindings as nb
 
 KIND_ROOT, KIND_INTAKE, KIND_IDENTITY = 1, 2, 3
 
-# The vector (also in tests/unit/test_directory.c and docs/format/directory.md).
+# The vector (also in tests/unit/test_directory.c and docs/FORMAT.md).
 EXPECT = {
     "msg_blake2b": "0a3a96b071de1499b22d02ba72acd5bd2bcc74f7063bc181b2c4073a3d3d9d13",
     "sign_digest": "96a196791436ed111607e1b318160fcce6230962a0f69b384c9ed4c05e8f7151",
@@ -84,7 +84,7 @@ def main():
     checks = [("canonical message length", EXPECT_MSG_LEN, len(msg))]
     checks += [(name, EXPECT[name], got[name]) for name in ("msg_blake2b", "sign_digest", "sig", "file_blake2b")]
     top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    others = ["tests/unit/test_directory.c", "docs/format/directory.md"]
+    others = ["tests/unit/test_directory.c", "docs/FORMAT.md"]
     print("1..%d" % (len(checks) + len(others)))
     failed = 0
     n = 0
