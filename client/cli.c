@@ -1,0 +1,545 @@
+/*
+ * cli.c — the helpers every sealdrop command shares: usage and error reporting, the
+ * terminal (no-echo prompts, signals that must not leave echo off), passphrases, key and
+ * directory loading with the checks every command needs, JSON output and the progress
+ * bar. The codename prompts are in cli_codename.c. See cli.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
+#include "cli.h"
+
+#define PASSFILE_MAX 4096
+
+/* --- usage and errors ------------------------------------------------------------- */
+
+void cli_getopt_reset(void)
+{
+	optind = 1;
+	opterr = 0;
+}
+
+int cli_help(const cli_cmd_t *cmd)
+{
+	fputs(_(cmd->synopsis), stdout);
+	fputs(_(cmd->help), stdout);
+	return 0;
+}
+
+static void usage_hint(const cli_cmd_t *cmd)
+{
+	fputs(_(cmd->synopsis), stderr);
+	fprintf(stderr, _("Run 'sealdrop %s --help' for details.\n"), cmd->name);
+}
+
+int cli_opt_error(const cli_cmd_t *cmd, char **argv, int c)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':')
+		fprintf(stderr, _("sealdrop: %s: option '%s' needs a value\n"), cmd->name, arg);
+	else if (optopt != 0)
+		fprintf(stderr, _("sealdrop: %s: unknown option '-%c'\n"), cmd->name, optopt);
+	else
+		fprintf(stderr, _("sealdrop: %s: unknown option '%s'\n"), cmd->name, arg);
+	usage_hint(cmd);
+	return CLI_EX_USAGE;
+}
+
+int cli_usage_error(const cli_cmd_t *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sealdrop: %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage_hint(cmd);
+	return CLI_EX_USAGE;
+}
+
+int cli_fail(const char *cmd, int r)
+{
+	const char *detail = sd_error_detail();
+
+	fprintf(stderr, "sealdrop: %s: %s\n", cmd, detail[0] != '\0' ? detail : sd_strerror(r));
+	return sd_exit_code(r);
+}
+
+int cli_error_prefix(int r, const char *fmt, ...)
+{
+	char prefix[512], old[512];
+	const char *detail = sd_error_detail();
+	va_list ap;
+
+	snprintf(old, sizeof(old), "%s", detail[0] != '\0' ? detail : sd_strerror(r));
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	/* Library details often name the file already; say it once. */
+	if (strstr(old, prefix) != NULL)
+		return sd_error(r, "%s", old);
+	return sd_error(r, "%s: %s", prefix, old);
+}
+
+void cli_warn(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, _("sealdrop: %s: warning: "), cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_note(bool quiet, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* --- terminal and signals --------------------------------------------------------- */
+
+/* What a signal handler must undo: echo turned off, a file not to leave behind. */
+static volatile sig_atomic_t tty_saved;
+static int tty_saved_fd = -1;
+static struct termios tty_saved_attr;
+static volatile sig_atomic_t cleanup_set;
+static char cleanup_path[PATH_MAX];
+
+static void on_signal(int sig)
+{
+	struct sigaction sa;
+
+	if (tty_saved) {
+		tcsetattr(tty_saved_fd, TCSANOW, &tty_saved_attr);
+		(void)!write(tty_saved_fd, "\n", 1);
+	}
+	if (cleanup_set)
+		unlink(cleanup_path);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	raise(sig);
+}
+
+void cli_signals_install(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+void cli_cleanup_path_set(const char *path)
+{
+	cleanup_set = 0;
+	if (path == NULL || strlen(path) >= sizeof(cleanup_path))
+		return;
+	snprintf(cleanup_path, sizeof(cleanup_path), "%s", path);
+	cleanup_set = 1;
+}
+
+int cli_tty_open(void)
+{
+	return open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
+bool cli_stderr_is_tty(void)
+{
+	return isatty(STDERR_FILENO) == 1;
+}
+
+static int tty_write(int tty, const char *s)
+{
+	return sd_write_full(tty, s, strlen(s));
+}
+
+/* Reads up to a newline; a line longer than the buffer is consumed and refused. */
+static int tty_read_line(int tty, char *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	bool toolong = false;
+	char c;
+
+	for (;;) {
+		ssize_t got = read(tty, &c, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return sd_error(SD_ERR_IO, _("reading from the terminal: %s"), strerror(errno));
+		if (got == 0) {
+			if (n == 0)
+				return sd_error(SD_ERR_IO, _("no input from the terminal"));
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (n + 1 < cap)
+			buf[n++] = c;
+		else
+			toolong = true;
+	}
+	sd_wipe(&c, sizeof(c));
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (toolong) {
+		sd_wipe(buf, cap);
+		return sd_error(SD_ERR_USAGE, _("the line typed is longer than %zu bytes"), cap - 1);
+	}
+	*len = n;
+	return 0;
+}
+
+int cli_tty_read_hidden(int tty, const char *prompt, char *buf, size_t cap, size_t *len)
+{
+	struct termios quiet;
+	int r;
+
+	if (tcgetattr(tty, &tty_saved_attr) != 0)
+		return sd_error(SD_ERR_IO, _("cannot turn off echo on the terminal: %s"), strerror(errno));
+	tty_saved_fd = tty;
+	tty_saved = 1;
+	quiet = tty_saved_attr;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+	if (tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
+		tty_saved = 0;
+		return sd_error(SD_ERR_IO, _("cannot turn off echo on the terminal: %s"), strerror(errno));
+	}
+	r = tty_write(tty, prompt);
+	if (r == 0)
+		r = tty_read_line(tty, buf, cap, len);
+	tcsetattr(tty, TCSAFLUSH, &tty_saved_attr);
+	tty_saved = 0;
+	(void)!tty_write(tty, "\n");
+	return r;
+}
+
+/* --- passphrases ------------------------------------------------------------------ */
+
+static int passphrase_from_file(const char *file, char **out, size_t *len)
+{
+	int r = sd_file_read_secret(file, PASSFILE_MAX, out, len);
+
+	if (r < 0)
+		return cli_error_prefix(r, _("passphrase file"));
+	if (*len == 0) {
+		sd_secret_free(*out);
+		*out = NULL;
+		return sd_error(SD_ERR_USAGE, _("passphrase file %s is empty"), file);
+	}
+	return 0;
+}
+
+static int passphrase_prompt(int tty, const char *prompt, char **out, size_t *len)
+{
+	char *buf = sd_secret_alloc(CLI_PASSPHRASE_MAX);
+	int r;
+
+	if (buf == NULL)
+		return SD_ERR_NOMEM;
+	r = cli_tty_read_hidden(tty, prompt, buf, CLI_PASSPHRASE_MAX, len);
+	if (r == 0 && *len == 0)
+		r = sd_error(SD_ERR_USAGE, _("the passphrase is empty"));
+	if (r < 0) {
+		sd_secret_free(buf);
+		return r;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int no_tty_error(const char *what, const char *option)
+{
+	return sd_error(SD_ERR_USAGE, _("no terminal to ask for %s on; use %s"), what, option);
+}
+
+int cli_passphrase_read(const char *file, const char *prompt, char **out, size_t *len)
+{
+	int tty, r;
+
+	*out = NULL;
+	*len = 0;
+	if (file != NULL)
+		return passphrase_from_file(file, out, len);
+	if ((tty = cli_tty_open()) < 0)
+		return no_tty_error(_("the passphrase"), "--passphrase-file FILE");
+	r = passphrase_prompt(tty, prompt, out, len);
+	close(tty);
+	return r;
+}
+
+int cli_passphrase_new(const char *file, char **out, size_t *len)
+{
+	char *first = NULL, *again = NULL;
+	size_t n1 = 0, n2 = 0;
+	int tty, r;
+
+	*out = NULL;
+	*len = 0;
+	if (file != NULL)
+		return passphrase_from_file(file, out, len);
+	if ((tty = cli_tty_open()) < 0)
+		return no_tty_error(_("the passphrase"), "--passphrase-file FILE");
+	r = passphrase_prompt(tty, _("Passphrase for the new key: "), &first, &n1);
+	if (r == 0)
+		r = passphrase_prompt(tty, _("Again: "), &again, &n2);
+	if (r == 0 && (n1 != n2 || !sd_equal(first, again, n1)))
+		r = sd_error(SD_ERR_USAGE, _("the two passphrases differ; nothing was written"));
+	close(tty);
+	sd_secret_free(again);
+	if (r < 0) {
+		sd_secret_free(first);
+		return r;
+	}
+	*out = first;
+	*len = n1;
+	return 0;
+}
+
+/* --- keys and directories --------------------------------------------------------- */
+
+static const char *kind_article(sd_key_kind_t k)
+{
+	const char *name = sd_key_kind_name(k);
+
+	return strchr("aeiou", name[0]) != NULL ? "an" : "a";
+}
+
+static int wrong_kind(const char *opt, const char *path, sd_key_kind_t got, sd_key_kind_t want)
+{
+	return sd_error(SD_ERR_WRONG_KEY, _("%s: %s is %s %s key, not %s %s key"), opt, path, kind_article(got),
+	                sd_key_kind_name(got), kind_article(want), sd_key_kind_name(want));
+}
+
+int cli_pubkey_load(const char *opt, const char *path, sd_key_kind_t want, sd_pubkey_t *out)
+{
+	int r = sd_pubkey_read(path, out);
+
+	if (r < 0)
+		return cli_error_prefix(r, "%s", opt);
+	if (out->kind != want)
+		return wrong_kind(opt, path, out->kind, want);
+	return 0;
+}
+
+int cli_seckey_load(const char *opt, const char *path, sd_key_kind_t want, const char *passfile, sd_seckey_t **out)
+{
+	uint8_t *file = NULL;
+	char *pass = NULL, prompt[PATH_MAX + 32];
+	size_t len = 0, passlen = 0;
+	sd_key_kind_t kind;
+	sd_kdf_limits_t limits;
+	int r;
+
+	*out = NULL;
+	if ((r = sd_file_read(path, SD_KEYFILE_BYTES + 1, &file, &len)) < 0) {
+		r = cli_error_prefix(r, "%s", opt);
+		goto out;
+	}
+	if ((r = sd_keyfile_peek(file, len, &kind, &limits)) < 0) {
+		r = cli_error_prefix(r, "%s: %s", opt, path);
+		goto out;
+	}
+	if (kind != want) {
+		r = wrong_kind(opt, path, kind, want);
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), _("Passphrase for %s: "), path);
+	if ((r = cli_passphrase_read(passfile, prompt, &pass, &passlen)) < 0)
+		goto out;
+	if ((r = sd_keyfile_decode(file, len, pass, passlen, out)) < 0)
+		r = cli_error_prefix(r, "%s: %s", opt, path);
+out:
+	sd_secret_free(pass);
+	free(file);
+	return r;
+}
+
+int cli_check_absent(const char *path)
+{
+	struct stat st;
+	char *dir;
+	const char *slash = strrchr(path, '/');
+	int r = 0;
+
+	if (lstat(path, &st) == 0)
+		return sd_error(SD_ERR_EXISTS, _("%s already exists; nothing was overwritten"), path);
+	if (errno != ENOENT && errno != ENOTDIR)
+		return sd_error(SD_ERR_IO, "%s: %s", path, strerror(errno));
+	/* The directory it goes into must exist and take new files. */
+	if (slash == NULL)
+		dir = strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (dir == NULL)
+		return SD_ERR_NOMEM;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		r = sd_error(SD_ERR_NOENT, _("cannot create %s: %s is not a directory"), path, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		r = sd_error(SD_ERR_IO, _("cannot create %s: %s"), path, strerror(errno));
+	free(dir);
+	return r;
+}
+
+void cli_directory_warn_test(void)
+{
+	fputs(_("WARNING: this is a TEST directory: codenames are derived with minimal key stretching; "
+	        "never use it for real reports.\n"),
+	      stderr);
+}
+
+int cli_directory_load(const char *path, const char *root_path, sd_directory_t **out)
+{
+	sd_pubkey_t root;
+	int r;
+
+	*out = NULL;
+	if ((r = cli_pubkey_load("--root", root_path, SD_KEY_ROOT, &root)) < 0)
+		return r;
+	if ((r = sd_directory_load(path, &root, sd_date_today(), out)) < 0)
+		return cli_error_prefix(r, "%s", path);
+	if ((*out)->test)
+		cli_directory_warn_test();
+	if ((r = sd_directory_check_version(*out, NULL)) < 0) {
+		sd_directory_free(*out);
+		return cli_error_prefix(r, "%s", path);
+	}
+	return 0;
+}
+
+/* --- output ----------------------------------------------------------------------- */
+
+void cli_format_size(uint64_t n, char out[CLI_SIZE_TEXT_BYTES])
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n < 1024) {
+		snprintf(out, CLI_SIZE_TEXT_BYTES, n == 1 ? _("%llu byte") : _("%llu bytes"), (unsigned long long)n);
+		return;
+	}
+	v /= 1024.0;
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(out, CLI_SIZE_TEXT_BYTES, "%.1f %s", v, units[u]);
+}
+
+json_t *cli_json_hex(const uint8_t *p, size_t len)
+{
+	char *hex = malloc(2 * len + 1);
+	json_t *s;
+
+	if (hex == NULL)
+		return NULL;
+	sd_hex_encode(p, len, hex);
+	s = json_string(hex);
+	free(hex);
+	return s;
+}
+
+json_t *cli_json_date(sd_date_t d)
+{
+	char text[SD_DATE_TEXT_BYTES];
+
+	sd_date_format(d, text);
+	return json_string(text);
+}
+
+int cli_json_print(json_t *obj)
+{
+	int r = 0;
+
+	if (obj == NULL)
+		return sd_error(SD_ERR_NOMEM, _("out of memory building the JSON output"));
+	if (json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', stdout) == EOF)
+		r = sd_error(SD_ERR_IO, _("writing to standard output failed"));
+	json_decref(obj);
+	return r;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void cli_progress_init(cli_progress_t *p, const char *label, bool allowed)
+{
+	memset(p, 0, sizeof(*p));
+	p->enabled = allowed && cli_stderr_is_tty();
+	p->label = label;
+	p->started_ns = now_ns();
+}
+
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+	cli_progress_t *p = ctx;
+	char bar[25];
+	uint64_t now;
+	double mib = 1024.0 * 1024.0, secs, pct;
+	size_t fill;
+
+	if (p == NULL || !p->enabled)
+		return;
+	now = now_ns();
+	if (p->drawn && now - p->last_ns < 100000000u && done < total)
+		return;
+	p->last_ns = now;
+	p->drawn = true;
+	pct = total > 0 ? (double)done * 100.0 / (double)total : 100.0;
+	if (pct > 100.0)
+		pct = 100.0;
+	fill = (size_t)(pct * (sizeof(bar) - 1) / 100.0);
+	for (size_t i = 0; i < sizeof(bar) - 1; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[sizeof(bar) - 1] = '\0';
+	secs = (double)(now - p->started_ns) / 1e9;
+	fprintf(stderr, "\r%s [%s] %3.0f%%  %.1f/%.1f MiB  %.1f MiB/s\033[K", p->label, bar, pct, (double)done / mib,
+	        (double)total / mib, secs > 0.01 ? (double)done / mib / secs : 0.0);
+	fflush(stderr);
+}
+
+void cli_progress_end(cli_progress_t *p)
+{
+	if (p->enabled && p->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	p->drawn = false;
+}

@@ -1,0 +1,146 @@
+/*
+ * cli.h — what every sealdrop subcommand shares: usage and option errors, one-line error
+ * messages with sysexits(3) codes, passphrase and codename prompts on /dev/tty, JSON
+ * output and the progress bar. Each command family lives in a cmd_*.c file and main.c
+ * dispatches to it; start reading at main.c.
+ *
+ * Conventions: results go to stdout, everything else (progress, warnings, prompts) to
+ * stderr or the terminal; a command returns its exit status. Client code reaches
+ * cryptography only through libsealdrop (never libsodium directly).
+ */
+#ifndef SEALDROP_CLIENT_CLI_H
+#define SEALDROP_CLIENT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "sealdrop/date.h"
+#include "sealdrop/directory.h"
+#include "sealdrop/error.h"
+#include "sealdrop/keys.h"
+
+/* Every user-facing string goes through _(), so gettext (Korean, following LANG) can be
+ * switched on here without touching the call sites. */
+#define _(s) (s)
+/* Marks a string for translation where it is defined; _() translates it where used. */
+#define N_(s) (s)
+
+#define CLI_EX_USAGE           64 /* sysexits EX_USAGE */
+#define CLI_PASSPHRASE_MAX     1024
+#define CLI_CODENAME_INPUT_MAX 1024
+#define CLI_SIZE_TEXT_BYTES    32
+
+/* A command's name and help: `synopsis` is printed on usage errors, `synopsis` and
+ * `help` together for --help. */
+typedef struct {
+	const char *name; /* "seal", "directory create" */
+	const char *synopsis;
+	const char *help;
+} cli_cmd_t;
+
+/* The commands (cmd_*.c). argv[0] is the command's own name. */
+int cmd_keygen(int argc, char **argv);
+int cmd_directory(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+
+/* --- usage and errors ------------------------------------------------------------- */
+
+/* Prepares getopt_long for a command's argv (errors are reported by cli_opt_error). Every
+ * command's optstring starts with ':' so a missing value is told from an unknown option. */
+void cli_getopt_reset(void);
+/* --help: synopsis and help on stdout; returns 0. */
+int cli_help(const cli_cmd_t *cmd);
+/* getopt_long returned '?' or ':': names the option, prints the synopsis on stderr,
+ * returns 64. */
+int cli_opt_error(const cli_cmd_t *cmd, char **argv, int c);
+/* A usage error with a message ("missing --out"): message and synopsis on stderr, 64. */
+int cli_usage_error(const cli_cmd_t *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "sealdrop: <cmd>: <detail>" (the library's detail, else sd_strerror(r)) and
+ * returns the exit status for r. */
+int cli_fail(const char *cmd, int r);
+/* Replaces the error detail by "<prefix>: <detail>" and returns r, so a library error
+ * can be told apart by the file or option it concerns. */
+int cli_error_prefix(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line on stderr: "sealdrop: <cmd>: warning: ...". */
+void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line on stderr, unless quiet. */
+void cli_note(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- terminal and signals --------------------------------------------------------- */
+
+/* Restores the terminal and removes a registered file when killed by a signal. */
+void cli_signals_install(void);
+/* A file to remove if the process is interrupted (the codename file while sealing);
+ * NULL clears it. */
+void cli_cleanup_path_set(const char *path);
+/* The controlling terminal, opened read/write, or -1 when there is none. */
+int cli_tty_open(void);
+bool cli_stderr_is_tty(void);
+/* Writes prompt to the terminal and reads one line with echo off into buf (secret
+ * memory, NUL-terminated, newline removed). SD_ERR_IO at end of input. */
+int cli_tty_read_hidden(int tty, const char *prompt, char *buf, size_t cap, size_t *len) SD_WUR;
+
+/* --- passphrases ------------------------------------------------------------------ */
+
+/* From file (the whole file, one trailing newline removed) or, without one, a no-echo
+ * prompt on the terminal. *out is sd_secret_alloc'd: free with sd_secret_free. */
+int cli_passphrase_read(const char *file, const char *prompt, char **out, size_t *len) SD_WUR;
+/* For a new key: from file, or asked twice; empty and mismatched passphrases refused. */
+int cli_passphrase_new(const char *file, char **out, size_t *len) SD_WUR;
+
+/* --- keys and directories --------------------------------------------------------- */
+
+/* Reads a public key file and checks its kind; errors name the option and the file. */
+int cli_pubkey_load(const char *opt, const char *path, sd_key_kind_t want, sd_pubkey_t *out) SD_WUR;
+/* Reads a secret key file, checks its kind before asking anything, then the passphrase
+ * (passfile or the prompt "Passphrase for PATH: ") and decrypts it. */
+int cli_seckey_load(const char *opt, const char *path, sd_key_kind_t want, const char *passfile,
+                    sd_seckey_t **out) SD_WUR;
+/* Refuses an existing output path before any work is done (it is checked again, atomically,
+ * when the output is committed). */
+int cli_check_absent(const char *path) SD_WUR;
+/* Root public key (kind root), directory verified with today's date, anti-rollback, and
+ * the loud warning for a test directory. */
+int cli_directory_load(const char *path, const char *root_path, sd_directory_t **out) SD_WUR;
+void cli_directory_warn_test(void);
+
+/* --- output ----------------------------------------------------------------------- */
+
+/* "532 bytes", "12.5 KiB", "300.0 MiB", "1.0 GiB". */
+void cli_format_size(uint64_t n, char out[CLI_SIZE_TEXT_BYTES]);
+/* Hex text as a JSON string (NULL on allocation failure). */
+json_t *cli_json_hex(const uint8_t *p, size_t len);
+json_t *cli_json_date(sd_date_t d);
+/* Prints one JSON object on stdout (indented, newline) and releases it. NULL means an
+ * allocation failed: SD_ERR_NOMEM. */
+int cli_json_print(json_t *obj) SD_WUR;
+
+/* A progress bar on stderr, drawn only when stderr is a terminal and `allowed` (not
+ * --json or --quiet); at most ten redraws a second; cleared by cli_progress_end. */
+typedef struct {
+	bool enabled;
+	bool drawn;
+	const char *label;
+	uint64_t started_ns;
+	uint64_t last_ns;
+} cli_progress_t;
+
+void cli_progress_init(cli_progress_t *p, const char *label, bool allowed);
+/* An sd_progress_fn: ctx is a cli_progress_t. */
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress_t *p);
+
+/* --- codename --------------------------------------------------------------------- */
+
+/* Reads a codename from a file and canonicalises it into out (SD_CODENAME_MAX bytes of
+ * secret memory). Errors name the file. */
+int cli_codename_from_file(const char *path, char *out, size_t outlen) SD_WUR;
+/* Shows a new codename once on the terminal, explains what it is for, hides it again and
+ * asks for it back with echo off; three attempts. SD_ERR_CODENAME when not confirmed. */
+int cli_codename_confirm(int tty, const char *canonical) SD_WUR;
+
+#endif

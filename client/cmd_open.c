@@ -1,0 +1,388 @@
+/*
+ * cmd_open.c — the Commission's side of a package: `sealdrop inspect` checks it with no
+ * key at all (header signature, every chunk hash) and shows its header; `sealdrop open`
+ * decrypts the report and evidence with the intake key. The identity stays sealed, and
+ * open says so: it can be opened only with the whistleblower's consent (a later command).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/envelope.h"
+#include "sealdrop/sealdrop.h"
+#include "cli.h"
+
+static const cli_cmd_t cmd_inspect_def = {
+        "inspect",
+        N_("usage: sealdrop inspect PKG.sdx [--json]\n"),
+        N_("\n"
+           "Verifies a package without any key, the way the server and an attorney can: the header\n"
+           "signature (by the whistleblower's consent key) and the hash of every chunk of every\n"
+           "blob. Then shows the header. Tampering exits with status 65 and prints nothing on stdout.\n"
+           "\n"
+           "  --json                  print the header as one JSON object\n"
+           "  -h, --help              this help\n"),
+};
+
+static const cli_cmd_t cmd_open_def = {
+        "open",
+        N_("usage: sealdrop open PKG.sdx --intake KEY [--passphrase-file F] --out DIR [--json]\n"),
+        N_("\n"
+           "Verifies and decrypts a package with the intake secret key into DIR (which must not\n"
+           "exist, or be empty): DIR/report.json and DIR/evidence/<name>. Nothing is written unless\n"
+           "the whole package verifies. The whistleblower's identity stays sealed: it can be opened\n"
+           "only with their consent.\n"
+           "\n"
+           "  --intake KEY            the intake secret key file\n"
+           "  --passphrase-file F     its passphrase from F instead of the terminal\n"
+           "                          (RISK: a passphrase in a file can be copied or seized)\n"
+           "  --out DIR               where to put the report and evidence\n"
+           "  --json                  print what was written as one JSON object\n"
+           "  -h, --help              this help\n"),
+};
+
+enum { OPT_INTAKE = 256, OPT_PASSFILE, OPT_OUT, OPT_JSON };
+
+static const char *blob_kind_name(sd_blob_kind_t k)
+{
+	switch (k) {
+	case SD_BLOB_REPORT:
+		return "report";
+	case SD_BLOB_IDENTITY:
+		return "identity";
+	case SD_BLOB_EVIDENCE:
+		return "evidence";
+	}
+	return "unknown";
+}
+
+static size_t count_evidence(const sd_header_t *h)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < h->n_blobs; i++)
+		n += h->blobs[i].kind == SD_BLOB_EVIDENCE;
+	return n;
+}
+
+/* --- inspect -------------------------------------------------------------------------- */
+
+static json_t *header_json(const char *path, const sd_header_t *h)
+{
+	json_t *blobs = json_array();
+
+	for (uint32_t i = 0; blobs != NULL && i < h->n_blobs; i++)
+		if (json_array_append_new(blobs, json_pack("{s:s, s:I, s:I}", "kind", blob_kind_name(h->blobs[i].kind),
+		                                           "size", (json_int_t)h->blobs[i].size, "chunks",
+		                                           (json_int_t)h->blobs[i].n_chunks)) != 0) {
+			json_decref(blobs);
+			return NULL;
+		}
+	return json_pack("{s:s, s:i, s:s, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:b}", "package", path,
+	                 "version", (int)h->version, "deployment", h->deployment, "created", cli_json_date(h->created),
+	                 "directory_version", (json_int_t)h->directory_version, "intake_key_id",
+	                 cli_json_hex(h->intake_id, sizeof(h->intake_id)), "identity_key_id",
+	                 cli_json_hex(h->identity_id, sizeof(h->identity_id)), "header_digest",
+	                 cli_json_hex(h->digest, sizeof(h->digest)), "locator_hash",
+	                 cli_json_hex(h->locator_hash, sizeof(h->locator_hash)), "consent_public_key",
+	                 cli_json_hex(h->consent_pk, sizeof(h->consent_pk)), "notice_public_key",
+	                 cli_json_hex(h->notice_pk, sizeof(h->notice_pk)), "size", (json_int_t)h->package_size,
+	                 "evidence_files", (json_int_t)count_evidence(h), "blobs", blobs, "verified", 1);
+}
+
+static void print_hex_field(const char *label, const uint8_t *p, size_t len)
+{
+	char hex[2 * 64 + 1];
+
+	sd_hex_encode(p, len, hex);
+	printf("  %-19s %s\n", label, hex);
+}
+
+static void header_print(const char *path, const sd_header_t *h)
+{
+	char date[SD_DATE_TEXT_BYTES], size[CLI_SIZE_TEXT_BYTES];
+
+	printf("%s\n", path);
+	printf(_("  format version      %u\n"), (unsigned)h->version);
+	printf(_("  deployment          %s\n"), h->deployment);
+	sd_date_format(h->created, date);
+	printf(_("  created             %s\n"), date);
+	printf(_("  directory version   %u\n"), h->directory_version);
+	print_hex_field(_("intake key"), h->intake_id, sizeof(h->intake_id));
+	print_hex_field(_("identity key"), h->identity_id, sizeof(h->identity_id));
+	print_hex_field(_("header digest"), h->digest, sizeof(h->digest));
+	print_hex_field(_("locator hash"), h->locator_hash, sizeof(h->locator_hash));
+	print_hex_field(_("consent public key"), h->consent_pk, sizeof(h->consent_pk));
+	print_hex_field(_("notice public key"), h->notice_pk, sizeof(h->notice_pk));
+	cli_format_size(h->package_size, size);
+	printf(_("  size                %s (%llu bytes)\n"), size, (unsigned long long)h->package_size);
+	printf(_("  evidence files      %zu\n"), count_evidence(h));
+	printf(_("  blobs               %u\n"), h->n_blobs);
+	for (uint32_t i = 0; i < h->n_blobs; i++) {
+		cli_format_size(h->blobs[i].size, size);
+		printf(h->blobs[i].n_chunks == 1 ? _("    %-3u %-9s %12s  %u chunk\n")
+		                                 : _("    %-3u %-9s %12s  %u chunks\n"),
+		       i + 1, blob_kind_name(h->blobs[i].kind), size, h->blobs[i].n_chunks);
+	}
+	printf(_("verified: header signature and every chunk hash\n"));
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"json", no_argument, NULL, OPT_JSON},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	sd_header_t *h = NULL;
+	cli_progress_t prog;
+	bool json = false;
+	int c, r;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cli_help(&cmd_inspect_def);
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_opt_error(&cmd_inspect_def, argv, c);
+		}
+	}
+	if (optind == argc)
+		return cli_usage_error(&cmd_inspect_def, _("missing the package PKG.sdx"));
+	if (optind + 1 < argc)
+		return cli_usage_error(&cmd_inspect_def, _("unexpected argument '%s'"), argv[optind + 1]);
+	sd_error_clear();
+	cli_progress_init(&prog, _("verifying"), !json);
+	r = sd_envelope_verify(argv[optind], cli_progress_cb, &prog, &h);
+	cli_progress_end(&prog);
+	if (r < 0)
+		return cli_fail(cmd_inspect_def.name, cli_error_prefix(r, "%s", argv[optind]));
+	if (json)
+		r = cli_json_print(header_json(argv[optind], h));
+	else
+		header_print(argv[optind], h);
+	sd_header_free(h);
+	return r < 0 ? cli_fail(cmd_inspect_def.name, r) : 0;
+}
+
+/* --- open ----------------------------------------------------------------------------- */
+
+typedef struct {
+	char *name;
+	uint64_t size;
+} opened_file_t;
+
+static int opened_cmp(const void *a, const void *b)
+{
+	return strcmp(((const opened_file_t *)a)->name, ((const opened_file_t *)b)->name);
+}
+
+static void opened_free(opened_file_t *files, size_t n)
+{
+	if (files == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+}
+
+/* What the library wrote under DIR/evidence, sorted by name. */
+static int list_evidence(const char *dir, opened_file_t **out, size_t *n_out)
+{
+	char *evdir = NULL, *path = NULL;
+	opened_file_t *files = NULL, *grown;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *dp = NULL;
+	int r = SD_ERR_NOMEM;
+
+	*out = NULL;
+	*n_out = 0;
+	if (asprintf(&evdir, "%s/evidence", dir) < 0) {
+		evdir = NULL;
+		goto out;
+	}
+	if ((dp = opendir(evdir)) == NULL) {
+		r = errno == ENOENT ? 0 : sd_error(SD_ERR_IO, "%s: %s", evdir, strerror(errno));
+		goto out;
+	}
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((grown = realloc(files, cap * sizeof(*files))) == NULL)
+				goto out;
+			files = grown;
+		}
+		free(path);
+		if (asprintf(&path, "%s/%s", evdir, e->d_name) < 0) {
+			path = NULL;
+			goto out;
+		}
+		if ((files[n].name = strdup(e->d_name)) == NULL)
+			goto out;
+		files[n++].size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	}
+	qsort(files, n, sizeof(*files), opened_cmp);
+	*out = files;
+	*n_out = n;
+	files = NULL;
+	r = 0;
+out:
+	if (dp != NULL)
+		closedir(dp);
+	opened_free(files, n);
+	free(path);
+	free(evdir);
+	return r;
+}
+
+/* DIR must not exist or be empty; checked before the passphrase is asked. */
+static int check_out_dir(const char *dir)
+{
+	struct dirent *e;
+	DIR *dp = opendir(dir);
+	bool empty = true;
+
+	if (dp == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return sd_error(errno == ENOTDIR ? SD_ERR_EXISTS : SD_ERR_IO, "--out %s: %s", dir,
+		                errno == ENOTDIR ? _("exists and is not a directory") : strerror(errno));
+	}
+	while (empty && (e = readdir(dp)) != NULL)
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(dp);
+	if (!empty)
+		return sd_error(SD_ERR_EXISTS, _("--out %s: exists and is not empty; nothing was overwritten"), dir);
+	return 0;
+}
+
+static int open_report(const char *out, bool json, const opened_file_t *files, size_t n)
+{
+	char size[CLI_SIZE_TEXT_BYTES], *report = NULL;
+	struct stat st;
+	json_t *arr;
+	int r;
+
+	if (asprintf(&report, "%s/report.json", out) < 0)
+		return SD_ERR_NOMEM;
+	if (json) {
+		arr = json_array();
+		for (size_t i = 0; arr != NULL && i < n; i++)
+			if (json_array_append_new(arr, json_pack("{s:s, s:I, s:n}", "name", files[i].name, "size",
+			                                         (json_int_t)files[i].size, "media_type")) != 0) {
+				json_decref(arr);
+				arr = NULL;
+			}
+		r = cli_json_print(json_pack("{s:s, s:s, s:o, s:s}", "out", out, "report", report, "evidence", arr,
+		                             "identity", "sealed"));
+		free(report);
+		return r;
+	}
+	printf(_("opened into %s\n"), out);
+	cli_format_size(stat(report, &st) == 0 ? (uint64_t)st.st_size : 0, size);
+	printf("  %-32s %s\n", "report.json", size);
+	for (size_t i = 0; i < n; i++) {
+		char name[SD_EVIDENCE_NAME_MAX + 16];
+		snprintf(name, sizeof(name), "evidence/%s", files[i].name);
+		cli_format_size(files[i].size, size);
+		printf("  %-32s %s\n", name, size);
+	}
+	printf(_("The whistleblower's identity stays sealed: it can be opened only with their consent.\n"));
+	free(report);
+	return 0;
+}
+
+static int open_run(const char *pkg, const char *keypath, const char *passfile, const char *out, bool json)
+{
+	sd_seckey_t *key = NULL;
+	sd_header_t *h = NULL;
+	opened_file_t *files = NULL;
+	size_t n = 0;
+	cli_progress_t prog;
+	struct stat st;
+	int r;
+
+	if (stat(pkg, &st) != 0) {
+		r = sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", pkg, strerror(errno));
+		goto out;
+	}
+	if ((r = check_out_dir(out)) < 0)
+		goto out;
+	if ((r = cli_seckey_load("--intake", keypath, SD_KEY_INTAKE, passfile, &key)) < 0)
+		goto out;
+	cli_progress_init(&prog, _("opening"), !json);
+	r = sd_envelope_open(pkg, key, out, cli_progress_cb, &prog, &h);
+	cli_progress_end(&prog);
+	if (r < 0) {
+		r = cli_error_prefix(r, "%s", pkg);
+		goto out;
+	}
+	if ((r = list_evidence(out, &files, &n)) < 0)
+		goto out;
+	r = open_report(out, json, files, n);
+out:
+	opened_free(files, n);
+	sd_header_free(h);
+	sd_seckey_free(key);
+	return r;
+}
+
+int cmd_open(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"intake", required_argument, NULL, OPT_INTAKE},
+	        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+	        {"out", required_argument, NULL, OPT_OUT},
+	        {"json", no_argument, NULL, OPT_JSON},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *intake = NULL, *passfile = NULL, *out = NULL;
+	bool json = false;
+	int c, r;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cli_help(&cmd_open_def);
+		case OPT_INTAKE:
+			intake = optarg;
+			break;
+		case OPT_PASSFILE:
+			passfile = optarg;
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_opt_error(&cmd_open_def, argv, c);
+		}
+	}
+	if (optind == argc)
+		return cli_usage_error(&cmd_open_def, _("missing the package PKG.sdx"));
+	if (optind + 1 < argc)
+		return cli_usage_error(&cmd_open_def, _("unexpected argument '%s'"), argv[optind + 1]);
+	if (intake == NULL || out == NULL)
+		return cli_usage_error(&cmd_open_def, _("missing %s"), intake == NULL ? "--intake" : "--out");
+	sd_error_clear();
+	if ((r = open_run(argv[optind], intake, passfile, out, json)) < 0)
+		return cli_fail(cmd_open_def.name, r);
+	return 0;
+}
