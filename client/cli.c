@@ -129,21 +129,41 @@ static struct termios tty_saved_attr;
 static volatile sig_atomic_t cleanup_set;
 static char cleanup_path[PATH_MAX];
 
-static void on_signal(int sig)
+static volatile sig_atomic_t caught_signal;
+
+static void reraise(int sig)
 {
 	struct sigaction sa;
 
-	if (tty_saved) {
-		tcsetattr(tty_saved_fd, TCSANOW, &tty_saved_attr);
-		(void)!write(tty_saved_fd, "\n", 1);
-	}
-	if (cleanup_set)
-		unlink(cleanup_path);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	sigaction(sig, &sa, NULL);
 	raise(sig);
+}
+
+/* At a prompt: restore the terminal and die at once. During work: ask the library to
+ * stop at the next chunk, so it removes its temporary files on the way out, and die
+ * afterwards (cli_signal_reraise); a second signal kills at once. */
+static void on_signal(int sig)
+{
+	if (tty_saved) {
+		tcsetattr(tty_saved_fd, TCSANOW, &tty_saved_attr);
+		(void)!write(tty_saved_fd, "\n", 1);
+	} else if (!caught_signal) {
+		caught_signal = sig;
+		sd_cancel_request();
+		return;
+	}
+	if (cleanup_set)
+		unlink(cleanup_path);
+	reraise(sig);
+}
+
+void cli_signal_reraise(void)
+{
+	if (caught_signal)
+		reraise(caught_signal);
 }
 
 void cli_signals_install(void)

@@ -72,8 +72,11 @@ void cli_note(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* --- terminal and signals --------------------------------------------------------- */
 
-/* Restores the terminal and removes a registered file when killed by a signal. */
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT: at a prompt, restore the terminal and die; during
+ * work, let the library stop and clean up first (see on_signal in cli.c). */
 void cli_signals_install(void);
+/* Dies of the signal that interrupted the command, if one did. */
+void cli_signal_reraise(void);
 /* A file to remove if the process is interrupted (the codename file while sealing);
  * NULL clears it. */
 void cli_cleanup_path_set(const char *path);

@@ -34,6 +34,7 @@ static void usage(FILE *f)
 
 static int finish(int status)
 {
+	cli_signal_reraise(); /* an interrupted command ends as the shell expects */
 	/* A result that did not reach stdout (a full disk, a closed pipe) is a failure. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fputs(_("sealdrop: error writing to standard output\n"), stderr);

@@ -37,6 +37,7 @@ static const struct {
 	{ SD_ERR_CODENAME, "codename not recognised", EX_DATAERR },
 	{ SD_ERR_CONFIG, "configuration error", EX_CONFIG },
 	{ SD_ERR_REFUSED, "refused", EX_NOPERM },
+	{ SD_ERR_CANCELLED, "interrupted", 130 },
 };
 
 const char *sd_strerror(int err)
