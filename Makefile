@@ -141,7 +141,8 @@ install: sealdrop
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/sealdrop
 	install -m 0755 $(BUILD)/sealdrop $(DESTDIR)$(PREFIX)/bin/sealdrop
 	install -m 0644 docs/sealdrop.1 $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
-	install -m 0644 README.md docs/FORMAT.md crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
+	install -m 0644 README.md docs/FORMAT.md docs/CLI.md docs/THREAT_MODEL.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
+	install -m 0644 crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/WORDLIST.md
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sealdrop $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1

@@ -1,0 +1,314 @@
+# lib.sh — what every end-to-end test shares. Each tests/e2e/*.sh sources it first:
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# It moves to the repository root, makes a private temporary directory $T (removed on
+# exit, even on a signal), points XDG_STATE_HOME and HOME into it so a test never reads
+# or writes the real user's anti-rollback state nor another test's, and provides TAP
+# output ("ok N - text" / "not ok N - text") for scripts/run-tests.sh. A script ends
+# with done_testing, which prints the plan and exits non-zero if anything failed.
+#
+# Assertions:
+#	check "description" command...           passes when the command exits 0
+#	expect_exit CODE "description" [-m WORD]... command...
+#	                                         passes when the command exits CODE and,
+#	                                         for CODE != 0, stderr has a "sealdrop: "
+#	                                         line and contains every WORD (any case)
+#	ok / not_ok / skip "description"         record a result decided by the caller
+# After check/expect_exit/run, $RC is the exit status and $OUT / $ERR hold the command's
+# stdout and stderr until the next one; keep_output copies them to $KEPT_OUT / $KEPT_ERR
+# for assertions that run commands themselves. Every command's stdin is /dev/null.
+
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+TOP=$(pwd)
+SEALDROP=${SEALDROP:-$TOP/sealdrop}
+export LC_ALL=C # the messages the tests look for are the untranslated ones
+
+_tap_n=0
+_tap_failed=0
+_rm_at_exit=""
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/sealdrop-e2e.XXXXXXXX") || {
+	echo "not ok 1 - cannot create a temporary directory"
+	exit 1
+}
+_lib_cleanup() {
+	rm -rf "$T"
+	for _p in $_rm_at_exit; do rm -rf "$_p"; done
+}
+trap _lib_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+export XDG_STATE_HOME="$T/state" HOME="$T/home"
+unset XDG_CONFIG_HOME XDG_DATA_HOME
+mkdir -p "$XDG_STATE_HOME" "$HOME"
+OUT="$T/.stdout"
+ERR="$T/.stderr"
+KEPT_OUT="$T/.kept-stdout"
+KEPT_ERR="$T/.kept-stderr"
+RC=0
+# Passphrase used for every key the tests make.
+PW="$T/pw"
+echo 'e2e test passphrase, not a secret' >"$PW"
+
+# Python for JSON (python3-nacl, installed by scripts/deps.sh, brings it).
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
+# A hung command (say, one that unexpectedly waits on a terminal) fails instead of
+# stalling the suite.
+if command -v timeout >/dev/null 2>&1; then _timeout="timeout -k 10 ${SD_TIMEOUT:-300}"; else _timeout=""; fi
+
+# --- TAP -------------------------------------------------------------------------------
+
+ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+not_ok() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $*"
+}
+
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - # SKIP $*"
+}
+
+# Diagnostic lines, as TAP comments.
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# The last command's stderr (and stdout, when asked), shortened, as diagnostics.
+_diag_output() {
+	[ -s "$ERR" ] && head -n 8 "$ERR" | sed 's/^/#   stderr: /'
+	[ "${1:-}" = out ] && [ -s "$OUT" ] && head -n 8 "$OUT" | sed 's/^/#   stdout: /'
+	return 0
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	if [ "$_tap_failed" -gt 0 ]; then
+		echo "# $_tap_failed of $_tap_n failed"
+		exit 1
+	fi
+	echo "# all $_tap_n passed"
+	exit 0
+}
+
+# --- running commands ------------------------------------------------------------------
+
+# The sealdrop binary under test (with a time limit when timeout(1) exists).
+sd() {
+	$_timeout "$SEALDROP" "$@"
+}
+
+# Runs a command: stdin /dev/null, stdout to $OUT, stderr to $ERR, status in $RC.
+run() {
+	RC=0
+	"$@" </dev/null >"$OUT" 2>"$ERR" || RC=$?
+}
+
+check() {
+	_desc=$1
+	shift
+	run "$@"
+	if [ "$RC" -eq 0 ]; then
+		ok "$_desc"
+		return 0
+	fi
+	not_ok "$_desc"
+	diag "command: $*" "exit status $RC, expected 0"
+	_diag_output out
+	return 1
+}
+
+expect_exit() {
+	_code=$1
+	_desc=$2
+	shift 2
+	_words=""
+	while [ $# -ge 2 ] && [ "$1" = "-m" ]; do
+		_words="$_words$2
+"
+		shift 2
+	done
+	run "$@"
+	_why=""
+	[ "$RC" -eq "$_code" ] || _why="exit status $RC, expected $_code"
+	if [ "$_code" -ne 0 ] && ! grep -q '^sealdrop: ' "$ERR"; then
+		_why="${_why:+$_why; }no 'sealdrop: ...' error line on stderr"
+	fi
+	_ifs=$IFS
+	IFS='
+'
+	set -f
+	for _w in $_words; do
+		grep -qiF -- "$_w" "$ERR" || _why="${_why:+$_why; }stderr does not mention '$_w'"
+	done
+	set +f
+	IFS=$_ifs
+	if [ -z "$_why" ]; then
+		ok "$_desc"
+		return 0
+	fi
+	not_ok "$_desc"
+	diag "command: $*" "$_why"
+	_diag_output
+	return 1
+}
+
+# Keeps the last command's output for later assertions: $KEPT_OUT and $KEPT_ERR.
+keep_output() {
+	cp "$OUT" "$KEPT_OUT" && cp "$ERR" "$KEPT_ERR"
+}
+
+# Removes PATH when the script exits (for directories made outside $T).
+rm_at_exit() {
+	_rm_at_exit="$_rm_at_exit $1"
+}
+
+# --- files -----------------------------------------------------------------------------
+
+# Octal permission bits of a file, e.g. 600.
+file_mode() {
+	stat -c %a "$1"
+}
+
+# Size in bytes.
+file_size() {
+	stat -c %s "$1"
+}
+
+# Inverts every bit of the byte at OFFSET in FILE, in place.
+flip_byte() { # file offset
+	_b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$_b" ] || return 1
+	# shellcheck disable=SC2059
+	printf "\\$(printf '%03o' $((_b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+# A file of N MiB of random bytes.
+random_file() { # path mib
+	head -c "$2"M /dev/urandom >"$1"
+}
+
+# Temporary or staging names (".name.tmp-...") left in a directory.
+tmp_leftovers() { # dir
+	# shellcheck disable=SC2010 # the names are ours and plain
+	ls -A "$1" | grep -F '.tmp-'
+}
+
+# --- JSON (python3) --------------------------------------------------------------------
+
+json_is_valid() { # file
+	if command -v "$PY" >/dev/null 2>&1; then
+		"$PY" -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$1" 2>/dev/null
+	else
+		jq -e . "$1" >/dev/null 2>&1
+	fi
+}
+
+# Prints a value of a JSON file: json_get FILE 'd["blobs"][0]["kind"]'.
+json_get() { # file expression
+	"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+v = eval(sys.argv[2])
+print(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list, bool)) or v is None else v)' "$1" "$2"
+}
+
+# Writes a copy of a JSON file with one Python statement applied to d:
+#	json_edit IN OUT 'del d["purpose"]'
+json_edit() { # in out statement
+	"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+exec(sys.argv[3])
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump(d, f, ensure_ascii=False, indent=2)' "$1" "$2" "$3"
+}
+
+# --- keys and deployments --------------------------------------------------------------
+
+# A key pair with the test passphrase and the fast (interactive) Argon2id level; the
+# tests that are about key files choose their own. Reports a failure, silent on success.
+mkkey() { # kind file
+	run sd keygen --kind "$1" --out "$2" --passphrase-file "$PW" --kdf interactive
+	[ "$RC" -eq 0 ] && return 0
+	not_ok "set-up: keygen --kind $1 --out $2"
+	diag "exit status $RC"
+	_diag_output
+	return 1
+}
+
+# A deployment in directory DIR: root.key, intake.key, identity.key (each with .pub) and
+# directory.json signed for deployment NAME; extra arguments go to `directory create`.
+mkdeployment() { # dir name [directory create options...]
+	_dir=$1
+	_name=$2
+	shift 2
+	mkdir -p "$_dir" || return 1
+	mkkey root "$_dir/root.key" && mkkey intake "$_dir/intake.key" &&
+		mkkey identity "$_dir/identity.key" || return 1
+	run sd directory create --deployment "$_name" --intake "$_dir/intake.key.pub" \
+		--identity "$_dir/identity.key.pub" --root "$_dir/root.key" --passphrase-file "$PW" \
+		--out "$_dir/directory.json" "$@"
+	[ "$RC" -eq 0 ] && return 0
+	not_ok "set-up: directory create --deployment $_name"
+	diag "exit status $RC"
+	_diag_output
+	return 1
+}
+
+# Seals the example report and identity for the deployment in DIR into OUT, writing the
+# codename to OUT.codename; extra arguments (e.g. --evidence F) go to `seal`. The
+# outcome is in $RC and $ERR, for the caller to assert.
+seal_example() { # dir out [seal options...]
+	_dir=$1
+	_out=$2
+	shift 2
+	run sd seal --directory "$_dir/directory.json" --root "$_dir/root.key.pub" \
+		--report docs/examples/report.json --identity docs/examples/identity.json \
+		--out "$_out" --codename-out "$_out.codename" --quiet "$@"
+}
+
+if [ ! -x "$SEALDROP" ]; then
+	not_ok "$SEALDROP is built (run make)"
+	done_testing
+fi
+
+# Run on its own (scripts/run-tests.sh runs every tests/e2e/*.sh), the library tests its
+# own assertions: each must be able to fail.
+_lib_self_test() {
+	printf 'abc' >"$T/f"
+	flip_byte "$T/f" 1
+	if [ "$(od -An -tx1 "$T/f" | tr -d ' ')" = 619d63 ]; then ok "flip_byte inverts one byte"; else not_ok "flip_byte inverts one byte"; fi
+	flip_byte "$T/f" 1
+	if [ "$(cat "$T/f")" = abc ]; then ok "flipping it again restores it"; else not_ok "flipping it again restores it"; fi
+	_o=$(check "x" false)
+	case $_o in "not ok"*) ok "check fails on a non-zero status" ;; *) not_ok "check fails on a non-zero status" ;; esac
+	_o=$(expect_exit 3 "x" -m BOOM sh -c 'echo "sealdrop: t: boom" >&2; exit 3')
+	case $_o in "ok"*) ok "expect_exit passes on the status and word" ;; *) not_ok "expect_exit passes on the status and word" ;; esac
+	_o=$(expect_exit 4 "x" sh -c 'echo "sealdrop: t: boom" >&2; exit 3')
+	case $_o in "not ok"*) ok "expect_exit fails on another status" ;; *) not_ok "expect_exit fails on another status" ;; esac
+	_o=$(expect_exit 3 "x" -m boom -m bang sh -c 'echo "sealdrop: t: boom" >&2; exit 3')
+	case $_o in "not ok"*) ok "expect_exit fails on a missing word" ;; *) not_ok "expect_exit fails on a missing word" ;; esac
+	_o=$(expect_exit 3 "x" sh -c 'echo "boom" >&2; exit 3')
+	case $_o in "not ok"*) ok "expect_exit fails without a 'sealdrop: ' line" ;; *) not_ok "expect_exit fails without a 'sealdrop: ' line" ;; esac
+	echo '{"a": [1]}' >"$T/good.json"
+	echo '{"a": [1}' >"$T/bad.json"
+	if json_is_valid "$T/good.json" && ! json_is_valid "$T/bad.json"; then
+		ok "json_is_valid tells valid from invalid JSON"
+	else
+		not_ok "json_is_valid tells valid from invalid JSON"
+	fi
+	done_testing
+}
+
+case $0 in
+lib.sh | */lib.sh) _lib_self_test ;;
+esac
