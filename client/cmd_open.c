@@ -6,6 +6,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,19 +21,22 @@
 
 static const cli_cmd_t cmd_inspect_def = {
         "inspect",
-        N_("usage: sealdrop inspect PKG.sdx [--json]\n"),
+        N_("usage: sealdrop inspect PKG.sdx [--directory D --root ROOTPUB] [--json]\n"),
         N_("\n"
            "Verifies a package without any key, the way the server and an attorney can: the header\n"
            "signature (by the whistleblower's consent key) and the hash of every chunk of every\n"
            "blob. Then shows the header. Tampering exits with status 65 and prints nothing on stdout.\n"
            "\n"
+           "  --directory D           also check the package belongs to D's deployment\n"
+           "  --root ROOTPUB          the pinned root public key D must be signed by\n"
            "  --json                  print the header as one JSON object\n"
            "  -h, --help              this help\n"),
 };
 
 static const cli_cmd_t cmd_open_def = {
         "open",
-        N_("usage: sealdrop open PKG.sdx --intake KEY [--passphrase-file F] --out DIR [--json]\n"),
+        N_("usage: sealdrop open PKG.sdx --intake KEY [--passphrase-file F] --out DIR\n"
+           "                     [--directory D --root ROOTPUB] [--json]\n"),
         N_("\n"
            "Verifies and decrypts a package with the intake secret key into DIR (which must not\n"
            "exist, or be empty): DIR/report.json and DIR/evidence/<name>. Nothing is written unless\n"
@@ -42,11 +47,40 @@ static const cli_cmd_t cmd_open_def = {
            "  --passphrase-file F     its passphrase from F instead of the terminal\n"
            "                          (RISK: a passphrase in a file can be copied or seized)\n"
            "  --out DIR               where to put the report and evidence\n"
+           "  --directory D           refuse a package sealed for another deployment than D's\n"
+           "  --root ROOTPUB          the pinned root public key D must be signed by\n"
            "  --json                  print what was written as one JSON object\n"
            "  -h, --help              this help\n"),
 };
 
-enum { OPT_INTAKE = 256, OPT_PASSFILE, OPT_OUT, OPT_JSON };
+enum { OPT_INTAKE = 256, OPT_PASSFILE, OPT_OUT, OPT_JSON, OPT_DIRECTORY, OPT_ROOT };
+
+/* With --directory and --root: the package must belong to that deployment. Read from
+ * the header alone, before any passphrase is asked or anything decrypted. */
+static int check_deployment(const char *pkg, const char *dir_path, const char *root_path)
+{
+	sd_directory_t *d = NULL;
+	sd_header_t *h = NULL;
+	int fd, r;
+
+	if (dir_path == NULL && root_path == NULL)
+		return 0;
+	if (dir_path == NULL || root_path == NULL)
+		return sd_error(SD_ERR_USAGE, _("--directory and --root go together"));
+	if ((r = cli_directory_load(dir_path, root_path, &d)) < 0)
+		return r;
+	if ((fd = open(pkg, O_RDONLY | O_CLOEXEC)) < 0)
+		r = sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", pkg, strerror(errno));
+	else if ((r = sd_header_read(fd, &h)) == 0)
+		r = sd_header_check_deployment(h, d);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		r = cli_error_prefix(r, "%s", pkg);
+	sd_header_free(h);
+	sd_directory_free(d);
+	return r;
+}
 
 static const char *blob_kind_name(sd_blob_kind_t k)
 {
@@ -136,11 +170,14 @@ int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"json", no_argument, NULL, OPT_JSON},
+	        {"directory", required_argument, NULL, OPT_DIRECTORY},
+	        {"root", required_argument, NULL, OPT_ROOT},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	sd_header_t *h = NULL;
 	cli_progress_t prog;
+	const char *dir_path = NULL, *root_path = NULL;
 	bool json = false;
 	int c, r;
 
@@ -152,6 +189,12 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_DIRECTORY:
+			dir_path = optarg;
+			break;
+		case OPT_ROOT:
+			root_path = optarg;
+			break;
 		default:
 			return cli_opt_error(&cmd_inspect_def, argv, c);
 		}
@@ -161,6 +204,8 @@ int cmd_inspect(int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_usage_error(&cmd_inspect_def, _("unexpected argument '%s'"), argv[optind + 1]);
 	sd_error_clear();
+	if ((r = check_deployment(argv[optind], dir_path, root_path)) < 0)
+		return cli_fail(cmd_inspect_def.name, r);
 	cli_progress_init(&prog, _("verifying"), !json);
 	r = sd_envelope_verify(argv[optind], cli_progress_cb, &prog, &h);
 	cli_progress_end(&prog);
@@ -305,8 +350,15 @@ static int open_report(const char *out, bool json, const opened_file_t *files, s
 	return 0;
 }
 
-static int open_run(const char *pkg, const char *keypath, const char *passfile, const char *out, bool json)
+typedef struct {
+	const char *intake, *passfile, *out, *directory, *root;
+	bool json;
+} open_args_t;
+
+static int open_run(const char *pkg, const open_args_t *a)
 {
+	const char *keypath = a->intake, *passfile = a->passfile, *out = a->out;
+	bool json = a->json;
 	sd_seckey_t *key = NULL;
 	sd_header_t *h = NULL;
 	opened_file_t *files = NULL;
@@ -319,7 +371,7 @@ static int open_run(const char *pkg, const char *keypath, const char *passfile, 
 		r = sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", pkg, strerror(errno));
 		goto out;
 	}
-	if ((r = check_out_dir(out)) < 0)
+	if ((r = check_out_dir(out)) < 0 || (r = check_deployment(pkg, a->directory, a->root)) < 0)
 		goto out;
 	if ((r = cli_seckey_load("--intake", keypath, SD_KEY_INTAKE, passfile, &key)) < 0)
 		goto out;
@@ -347,11 +399,12 @@ int cmd_open(int argc, char **argv)
 	        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
 	        {"out", required_argument, NULL, OPT_OUT},
 	        {"json", no_argument, NULL, OPT_JSON},
+	        {"directory", required_argument, NULL, OPT_DIRECTORY},
+	        {"root", required_argument, NULL, OPT_ROOT},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *intake = NULL, *passfile = NULL, *out = NULL;
-	bool json = false;
+	open_args_t a = {0};
 	int c, r;
 
 	cli_getopt_reset();
@@ -360,16 +413,22 @@ int cmd_open(int argc, char **argv)
 		case 'h':
 			return cli_help(&cmd_open_def);
 		case OPT_INTAKE:
-			intake = optarg;
+			a.intake = optarg;
 			break;
 		case OPT_PASSFILE:
-			passfile = optarg;
+			a.passfile = optarg;
 			break;
 		case OPT_OUT:
-			out = optarg;
+			a.out = optarg;
 			break;
 		case OPT_JSON:
-			json = true;
+			a.json = true;
+			break;
+		case OPT_DIRECTORY:
+			a.directory = optarg;
+			break;
+		case OPT_ROOT:
+			a.root = optarg;
 			break;
 		default:
 			return cli_opt_error(&cmd_open_def, argv, c);
@@ -379,10 +438,12 @@ int cmd_open(int argc, char **argv)
 		return cli_usage_error(&cmd_open_def, _("missing the package PKG.sdx"));
 	if (optind + 1 < argc)
 		return cli_usage_error(&cmd_open_def, _("unexpected argument '%s'"), argv[optind + 1]);
-	if (intake == NULL || out == NULL)
-		return cli_usage_error(&cmd_open_def, _("missing %s"), intake == NULL ? "--intake" : "--out");
+	if (a.intake == NULL || a.out == NULL)
+		return cli_usage_error(&cmd_open_def, _("missing %s"), a.intake == NULL ? "--intake" : "--out");
+	if ((a.directory == NULL) != (a.root == NULL))
+		return cli_usage_error(&cmd_open_def, _("--directory and --root go together"));
 	sd_error_clear();
-	if ((r = open_run(argv[optind], intake, passfile, out, json)) < 0)
+	if ((r = open_run(argv[optind], &a)) < 0)
 		return cli_fail(cmd_open_def.name, r);
 	return 0;
 }

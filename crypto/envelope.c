@@ -376,6 +376,14 @@ int sd_header_read(int fd, sd_header_t **out)
 	return ret;
 }
 
+int sd_header_check_deployment(const sd_header_t *h, const sd_directory_t *d)
+{
+	if (strcmp(h->deployment, d->deployment) != 0)
+		return sd_error(SD_ERR_DEPLOYMENT, "the package was sealed for deployment '%s', not '%s'", h->deployment,
+				d->deployment);
+	return 0;
+}
+
 void sd_header_free_(sd_header_t *h)
 {
 	if (h == NULL)

@@ -80,6 +80,9 @@ int sd_header_read(int fd, sd_header_t **out) SD_WUR;
 void sd_header_free_(sd_header_t *h);
 #define sd_header_free(h) do { sd_header_free_(h); (h) = NULL; } while (0)
 
+/* SD_ERR_DEPLOYMENT unless the package was sealed for d's deployment. */
+int sd_header_check_deployment(const sd_header_t *h, const sd_directory_t *d) SD_WUR;
+
 /* The exact ciphertext size chunk `chunk` of blob `blob` must have. */
 uint64_t sd_header_chunk_size(const sd_header_t *h, uint32_t blob, uint32_t chunk);
 /* 0 if ct is that chunk, byte for byte (size and hash); SD_ERR_VERIFY otherwise. */
