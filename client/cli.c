@@ -519,6 +519,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#define CLI_PROGRESS_MIN_BYTES (8u << 20)
+
 void cli_progress_init(cli_progress_t *p, const char *label, bool allowed)
 {
 	memset(p, 0, sizeof(*p));
@@ -535,7 +537,8 @@ void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 	double mib = 1024.0 * 1024.0, secs, pct;
 	size_t fill;
 
-	if (p == NULL || !p->enabled)
+	/* Small jobs finish in well under a second: a bar would only flicker. */
+	if (p == NULL || !p->enabled || total < CLI_PROGRESS_MIN_BYTES)
 		return;
 	now = now_ns();
 	if (p->drawn && now - p->last_ns < 100000000u && done < total)
