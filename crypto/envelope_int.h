@@ -88,10 +88,12 @@ void sdx_reader_close(sdx_reader_t *r);
 
 typedef struct {
 	uint8_t *buf;     /* ciphertext, cap bytes */
-	uint8_t *out;     /* plaintext, cap bytes, sodium_malloc'd (pipes made with_out) */
+	uint8_t *out;     /* plaintext, cap bytes, SDX_DIRECT_ALIGN-aligned inside out_mem */
+	uint8_t *out_mem; /* sodium_malloc'd region holding out (pipes made with_out) */
 	size_t len;       /* bytes of buf in use */
 	size_t out_len;   /* bytes of out in use */
-	int fd;           /* where a writing stage writes */
+	int fd;           /* where the plaintext writing stage writes */
+	uint64_t off;     /* ... and at which file offset */
 	bool close_fd;    /* the writing stage fsyncs and closes fd after this slot */
 	uint8_t *hash;    /* a hashing stage's target (seal) */
 	uint32_t blob, chunk;
@@ -116,9 +118,46 @@ int sdx_pipe_drain(sdx_pipe_t *p) SD_WUR;
 /* Stops and joins the threads and frees the ring; NULL is fine. */
 void sdx_pipe_free(sdx_pipe_t *p);
 
+/* Output with O_DIRECT where the file system takes it (envelope_pipe.c). Buffered
+ * write(2) of fresh pages costs a page-cache copy and erratic writeback throttling on
+ * this class of machine; direct writes cost neither. Direct writes need buffer, length
+ * and file offset aligned; anything else is written through the page cache, after
+ * O_DIRECT is cleared, so every file system (tmpfs, ...) gets the same bytes. */
+#define SDX_DIRECT_ALIGN 4096u
+
+/* Turns O_DIRECT on for fd if the file system supports it; silently stays buffered if not. */
+void sdx_direct_enable(int fd);
+/* Back to buffered writes (before unaligned writes such as the package header). */
+int sdx_direct_disable(int fd) SD_WUR;
+/* Writes all of buf at off: directly if fd is in O_DIRECT mode and everything is
+ * aligned, else (O_DIRECT cleared first) through the page cache. */
+int sdx_pwrite(int fd, const uint8_t *buf, size_t len, uint64_t off) SD_WUR;
+/* For tests only, not a user setting: false makes sdx_direct_enable a no-op, so the
+ * buffered fallback can be checked on any file system. */
+void sdx_direct_allow(bool allow);
+/* For tests only: bytes written with O_DIRECT so far, by this process. */
+uint64_t sdx_direct_bytes(void);
+
+/* The seal write stage's state: ciphertext chunks (1 MiB + 17 bytes, at unaligned
+ * offsets) are gathered into an aligned buffer that goes out in aligned direct writes;
+ * the remainder carries over to the next chunk. Fixed size, whatever the package. */
+typedef struct {
+	int fd;
+	uint8_t *buf;  /* SDX_CWRITER_BYTES, SDX_DIRECT_ALIGN-aligned; ciphertext only */
+	size_t fill;   /* bytes of buf in use */
+	uint64_t base; /* file offset of buf[0], always aligned */
+} sdx_cwriter_t;
+#define SDX_CWRITER_BYTES (4u << 20)
+
+/* Ciphertext will start at file offset `start` (after the header's hole). */
+int sdx_cwriter_init(sdx_cwriter_t *w, int fd, uint64_t start) SD_WUR;
+/* Writes what is left and clears O_DIRECT; call after sdx_pipe_drain, before the header. */
+int sdx_cwriter_finish(sdx_cwriter_t *w) SD_WUR;
+void sdx_cwriter_free(sdx_cwriter_t *w);
+
 /* Stages shared by seal and open. */
 int sdx_stage_hash(void *ctx, sdx_slot_t *s);             /* BLAKE2b-256(buf) into hash */
-int sdx_stage_write_ciphertext(void *ctx, sdx_slot_t *s); /* buf to fd */
-int sdx_stage_write_plaintext(void *ctx, sdx_slot_t *s);  /* out to fd, wiped; close_fd */
+int sdx_stage_write_ciphertext(void *ctx, sdx_slot_t *s); /* buf into the sdx_cwriter_t ctx */
+int sdx_stage_write_plaintext(void *ctx, sdx_slot_t *s);  /* out to fd at off, wiped; close_fd */
 
 #endif

@@ -8,13 +8,20 @@
  * run by the caller (take/give), the others each by a thread. Memory is the ring, fixed
  * at creation, whatever the size of the file. The first error in any stage stops the
  * whole pipeline and is reported to the caller (its detail copied across threads).
+ *
+ * The write stages write with O_DIRECT where the file system allows it: buffered
+ * write(2) of fresh pages was the erratic half of seal and open on this class of
+ * machine (a page-cache copy per byte, then writeback stalls), direct writes are not.
+ * Unaligned pieces and file systems without O_DIRECT fall back to the page cache.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "envelope_int.h"
@@ -98,11 +105,18 @@ static void *stage_main(void *arg)
 	return NULL;
 }
 
+static uint8_t *align_up(uint8_t *p)
+{
+	return p + ((SDX_DIRECT_ALIGN - (uintptr_t)p % SDX_DIRECT_ALIGN) % SDX_DIRECT_ALIGN);
+}
+
+/* Plaintext stays in sodium_malloc'd memory (locked, guarded, wiped on free); the
+ * region is one alignment unit larger so out can start on a direct-I/O boundary. */
 static int slot_alloc(sdx_slot_t *s, size_t cap, bool with_out)
 {
 	s->buf = malloc(cap);
-	if (with_out)
-		s->out = sodium_malloc(cap);
+	if (with_out && (s->out_mem = sodium_malloc(cap + SDX_DIRECT_ALIGN)) != NULL)
+		s->out = align_up(s->out_mem);
 	s->fd = -1;
 	return s->buf == NULL || (with_out && s->out == NULL) ? SD_ERR_NOMEM : 0;
 }
@@ -215,7 +229,7 @@ void sdx_pipe_free(sdx_pipe_t *p)
 		if (p->slots[i].close_fd && p->slots[i].fd >= 0)
 			close(p->slots[i].fd);
 		free(p->slots[i].buf);
-		sodium_free(p->slots[i].out);
+		sodium_free(p->slots[i].out_mem);
 	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
@@ -229,10 +243,142 @@ int sdx_stage_hash(void *ctx, sdx_slot_t *s)
 	return 0;
 }
 
+/* --- direct output --------------------------------------------------------------- */
+
+static atomic_bool direct_refused;       /* set by tests to force the buffered fallback */
+static atomic_uint_fast64_t direct_done; /* bytes written with O_DIRECT, for tests */
+
+void sdx_direct_allow(bool allow)
+{
+	atomic_store(&direct_refused, !allow);
+}
+
+uint64_t sdx_direct_bytes(void)
+{
+	return (uint64_t)atomic_load(&direct_done);
+}
+
+/* fcntl rather than open(O_DIRECT): an open that creates the file and then fails with
+ * EINVAL would leave it behind, and the descriptor is often not ours to open (fileio.c). */
+void sdx_direct_enable(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (!atomic_load(&direct_refused) && flags >= 0)
+		(void)fcntl(fd, F_SETFL, flags | O_DIRECT); /* EINVAL: stays buffered */
+}
+
+int sdx_direct_disable(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0 && (flags & O_DIRECT) == 0)
+		return 0;
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0)
+		return sd_error(SD_ERR_IO, "cannot leave direct I/O: %s", strerror(errno));
+	return 0;
+}
+
+static bool is_aligned(const uint8_t *buf, size_t len, uint64_t off)
+{
+	return (uintptr_t)buf % SDX_DIRECT_ALIGN == 0 && len % SDX_DIRECT_ALIGN == 0 && off % SDX_DIRECT_ALIGN == 0;
+}
+
+/* A file system may want a coarser alignment than ours, or a short direct write may
+ * leave the rest unaligned: EINVAL then means "write it buffered", not failure. */
+int sdx_pwrite(int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	int flags = fcntl(fd, F_GETFL);
+	bool direct = flags >= 0 && (flags & O_DIRECT) != 0;
+	size_t done = 0;
+	int ret;
+
+	if (direct && !is_aligned(buf, len, off)) {
+		if ((ret = sdx_direct_disable(fd)) < 0)
+			return ret;
+		direct = false;
+	}
+	while (done < len) {
+		ssize_t n = pwrite(fd, buf + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL && direct) {
+			if ((ret = sdx_direct_disable(fd)) < 0)
+				return ret;
+			direct = false;
+			continue;
+		}
+		if (n <= 0)
+			return sd_error(SD_ERR_IO, "write: %s", n < 0 ? strerror(errno) : "no progress");
+		if (direct)
+			atomic_fetch_add(&direct_done, (uint_fast64_t)n);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* --- ciphertext writer (seal) -------------------------------------------------- */
+
+/* The bytes between the aligned base and `start` are zeros that the header, written
+ * last, overwrites: the kernel then reads that block back, which is correct. */
+int sdx_cwriter_init(sdx_cwriter_t *w, int fd, uint64_t start)
+{
+	void *buf = NULL;
+
+	*w = (sdx_cwriter_t){ .fd = fd };
+	if (posix_memalign(&buf, SDX_DIRECT_ALIGN, SDX_CWRITER_BYTES) != 0)
+		return SD_ERR_NOMEM;
+	w->buf = buf;
+	w->base = start - start % SDX_DIRECT_ALIGN;
+	w->fill = (size_t)(start - w->base);
+	memset(w->buf, 0, w->fill);
+	sdx_direct_enable(fd);
+	return 0;
+}
+
 int sdx_stage_write_ciphertext(void *ctx, sdx_slot_t *s)
 {
-	(void)ctx;
-	return sd_write_full(s->fd, s->buf, s->len);
+	sdx_cwriter_t *w = ctx;
+	size_t done = 0;
+	int ret;
+
+	while (done < s->len) {
+		size_t room = SDX_CWRITER_BYTES - w->fill, n = s->len - done < room ? s->len - done : room;
+		memcpy(w->buf + w->fill, s->buf + done, n);
+		w->fill += n;
+		done += n;
+		if (w->fill == SDX_CWRITER_BYTES) {
+			if ((ret = sdx_pwrite(w->fd, w->buf, SDX_CWRITER_BYTES, w->base)) < 0)
+				return ret;
+			w->base += SDX_CWRITER_BYTES;
+			w->fill = 0;
+		}
+	}
+	return 0;
+}
+
+/* The aligned part of the remainder still goes direct; the tail and everything after
+ * (the header) through the page cache. */
+int sdx_cwriter_finish(sdx_cwriter_t *w)
+{
+	size_t aligned = w->fill - w->fill % SDX_DIRECT_ALIGN;
+	int ret;
+
+	if (aligned > 0 && (ret = sdx_pwrite(w->fd, w->buf, aligned, w->base)) < 0)
+		return ret;
+	if ((ret = sdx_direct_disable(w->fd)) < 0)
+		return ret;
+	if ((ret = sdx_pwrite(w->fd, w->buf + aligned, w->fill - aligned, w->base + aligned)) < 0)
+		return ret;
+	w->base += w->fill;
+	w->fill = 0;
+	return 0;
+}
+
+void sdx_cwriter_free(sdx_cwriter_t *w)
+{
+	free(w->buf);
+	w->buf = NULL;
 }
 
 int sdx_stage_write_plaintext(void *ctx, sdx_slot_t *s)
@@ -241,7 +387,7 @@ int sdx_stage_write_plaintext(void *ctx, sdx_slot_t *s)
 
 	(void)ctx;
 	if (s->fd >= 0 && s->out_len > 0)
-		ret = sd_write_full(s->fd, s->out, s->out_len);
+		ret = sdx_pwrite(s->fd, s->out, s->out_len, s->off);
 	sodium_memzero(s->out, s->out_len);
 	s->out_len = 0;
 	if (s->close_fd) {

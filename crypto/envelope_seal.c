@@ -6,7 +6,8 @@
  * header will fill. Each chunk is encrypted, hashed into its manifest slot and written;
  * when the last one is out, the header is completed, signed with the whistleblower's
  * consent key and written at offset 0, and the file is committed under its final name.
- * Memory use is one plaintext and one ciphertext chunk, whatever the evidence size.
+ * Memory is fixed whatever the evidence size: one plaintext chunk, the pipeline's ring of
+ * ciphertext chunks and the writer's buffer (which lets it use O_DIRECT, envelope_pipe.c).
  *
  * Start reading at sd_envelope_seal().
  */
@@ -52,6 +53,7 @@ typedef struct {
 	uint8_t binding[SD_HASH_BYTES];
 	uint8_t *pt;     /* one plaintext chunk (sodium_malloc) */
 	sdx_pipe_t *pipe; /* ciphertext chunks go to the writer thread */
+	sdx_cwriter_t w;  /* the writer thread's state; it owns the file offset */
 	uint64_t done, total;
 } sealer_t;
 
@@ -262,7 +264,6 @@ static int emit_chunk(sealer_t *s, sdx_slot_t *slot, uint32_t blob, uint32_t chu
 	int ret;
 
 	slot->len = len;
-	slot->fd = sd_afile_fd(s->out);
 	slot->hash = s->slots[blob] + (size_t)chunk * SD_HASH_BYTES;
 	if ((ret = sdx_pipe_give(s->pipe)) < 0)
 		return ret;
@@ -372,8 +373,11 @@ static int seal_blobs(sealer_t *s)
 	for (size_t i = 0; i < p->n_evidence; i++)
 		if ((ret = seal_evidence(s, (uint32_t)(2 + i), &s->ev[i])) < 0)
 			return ret;
-	/* Every chunk hash must be in the manifest before the header is signed. */
-	return sdx_pipe_drain(s->pipe);
+	/* Every chunk hash must be in the manifest before the header is signed, and every
+	 * ciphertext byte out (and O_DIRECT off) before the header is written. */
+	if ((ret = sdx_pipe_drain(s->pipe)) < 0)
+		return ret;
+	return sdx_cwriter_finish(&s->w);
 }
 
 static int finish_header(sealer_t *s)
@@ -405,7 +409,8 @@ static int check_params(const sd_seal_params_t *p)
 
 static void sealer_free(sealer_t *s)
 {
-	sdx_pipe_free(s->pipe); /* joins the writer before its fd or manifest slots go away */
+	sdx_pipe_free(s->pipe); /* joins the writer before its fd, buffer or manifest slots go away */
+	sdx_cwriter_free(&s->w);
 	for (size_t i = 0; s->ev && i < s->p->n_evidence; i++)
 		if (s->ev[i].fd >= 0)
 			close(s->ev[i].fd);
@@ -437,14 +442,12 @@ int sd_envelope_seal(const sd_seal_params_t *p, const char *out_path)
 	randombytes_buf(s.sec->s_w, sizeof(s.sec->s_w));
 	if ((ret = build_header(&s)) < 0)
 		goto out;
-	if ((ret = sd_afile_open(&s.out, out_path, 0600)) < 0)
+	/* Blobs go after a hole the header fills at the end. */
+	if ((ret = sd_afile_open(&s.out, out_path, 0600)) < 0 ||
+	    (ret = sdx_cwriter_init(&s.w, sd_afile_fd(s.out), s.hdr_len)) < 0)
 		goto out;
-	if (lseek(sd_afile_fd(s.out), (off_t)s.hdr_len, SEEK_SET) < 0) {
-		ret = sd_error(SD_ERR_IO, "%s: %s", out_path, strerror(errno));
-		goto out;
-	}
 	static const sdx_stage_fn stages[] = { NULL, sdx_stage_hash, sdx_stage_write_ciphertext };
-	if ((ret = sdx_pipe_new(&s.pipe, stages, 3, NULL, SDX_SS_HEADER + SDX_EVIDENCE_FULL_CHUNK, false)) < 0 ||
+	if ((ret = sdx_pipe_new(&s.pipe, stages, 3, &s.w, SDX_SS_HEADER + SDX_EVIDENCE_FULL_CHUNK, false)) < 0 ||
 	    (ret = seal_blobs(&s)) < 0 || (ret = finish_header(&s)) < 0)
 		goto out;
 	ret = sd_afile_commit(s.out, SD_AFILE_NOCLOBBER);

@@ -1,7 +1,8 @@
 /*
  * test_envelope.c — the sealed package: round trip, every-byte tamper detection, every
- * truncation, wrong keys, nothing left behind on failure, and the two-share identity
- * scheme (s_c under the identity key, s_w under the codename) opening the identity blob.
+ * truncation, wrong keys, nothing left behind on failure, the two-share identity
+ * scheme (s_c under the identity key, s_w under the codename) opening the identity blob,
+ * and direct (O_DIRECT) output agreeing with the buffered fallback.
  */
 #include "unit.h"
 
@@ -14,6 +15,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/envelope.h"
 #include "sealdrop/fileio.h"
+#include "../../crypto/envelope_int.h" /* sdx_direct_allow / sdx_direct_bytes / sdx_pwrite */
 
 typedef struct {
 	char dir[64];
@@ -384,6 +386,150 @@ static void test_padding_hides_record_lengths(void **state)
 	fixture_free(f);
 }
 
+/* Does the file system under dir take O_DIRECT? (Some do not: the fallback is tested
+ * on every machine by sdx_direct_allow(false), the direct path only where it exists.) */
+static bool dir_takes_direct(const char *dir)
+{
+	char path[160];
+	int fd, flags;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/probe", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	flags = fcntl(fd, F_GETFL);
+	ok = fcntl(fd, F_SETFL, flags | O_DIRECT) == 0;
+	close(fd);
+	unlink(path);
+	return ok;
+}
+
+/* Bytes open writes directly for evidence of `size`: the full 1 MiB chunks, and the
+ * last one only if it happens to be a multiple of the alignment. */
+static uint64_t open_direct_bytes(uint64_t size)
+{
+	uint64_t rest = size % SD_CHUNK_BYTES;
+	return size - (rest % SDX_DIRECT_ALIGN == 0 ? 0 : rest);
+}
+
+/* Sizes around the direct-I/O alignment, the chunk size and the seal writer's buffer. */
+static const size_t direct_sizes[] = { 0, 1, 4095, 4096, SD_CHUNK_BYTES, SD_CHUNK_BYTES + 4096,
+				       5 * SD_CHUNK_BYTES + 12345 };
+enum { N_DIRECT = sizeof(direct_sizes) / sizeof(direct_sizes[0]) };
+
+/* Seals with direct output allowed or not; checks how many bytes went direct: all of
+ * the package from the header's last block up to the last whole block. */
+static void seal_direct_or_not(fixture_t *f, const sd_evidence_src_t *ev, const char *pkg, bool direct,
+			       bool direct_fs, struct stat *st)
+{
+	uint64_t before = sdx_direct_bytes(), want = 0;
+	sd_header_t *h;
+
+	sdx_direct_allow(direct);
+	assert_int_equal(seal_files(f, pkg, ev, N_DIRECT), 0);
+	sdx_direct_allow(true);
+	assert_int_equal(sd_envelope_verify(pkg, NULL, NULL, &h), 0);
+	assert_int_equal(stat(pkg, st), 0);
+	assert_int_equal(h->package_size, (uint64_t)st->st_size);
+	if (direct && direct_fs)
+		want = h->package_size / SDX_DIRECT_ALIGN * SDX_DIRECT_ALIGN -
+		       h->raw_len / SDX_DIRECT_ALIGN * SDX_DIRECT_ALIGN;
+	assert_int_equal(sdx_direct_bytes() - before, want);
+	sd_header_free(h);
+}
+
+/* Every pairing of direct and buffered seal and open gives the same evidence back, and
+ * both seals give packages of the same size that verify. */
+static void test_direct_and_buffered_agree(void **state)
+{
+	(void)state;
+	fixture_t *f = fixture_new();
+	bool direct_fs = dir_takes_direct(f->dir);
+	sd_evidence_src_t ev[N_DIRECT];
+	char paths[N_DIRECT][128], names[N_DIRECT][16], pkg[2][128], out[160], got[320];
+	struct stat st[2];
+	uint64_t want = 0;
+
+	for (size_t i = 0; i < N_DIRECT; i++) {
+		snprintf(names[i], sizeof(names[i]), "e%zu.bin", i);
+		snprintf(paths[i], sizeof(paths[i]), "%s/%s", f->dir, names[i]);
+		write_random_file(paths[i], direct_sizes[i]);
+		ev[i] = (sd_evidence_src_t){ .path = paths[i] };
+		want += open_direct_bytes(direct_sizes[i]);
+	}
+	for (int s = 0; s < 2; s++) {
+		snprintf(pkg[s], sizeof(pkg[s]), "%s/p%d.sdx", f->dir, s);
+		seal_direct_or_not(f, ev, pkg[s], s == 0, direct_fs, &st[s]);
+	}
+	assert_int_equal(st[0].st_size, st[1].st_size);
+	for (int s = 0; s < 2; s++)
+		for (int o = 0; o < 2; o++) {
+			uint64_t before = sdx_direct_bytes();
+			snprintf(out, sizeof(out), "%s/out-%d%d", f->dir, s, o);
+			sdx_direct_allow(o == 0);
+			assert_int_equal(sd_envelope_open(pkg[s], f->intake, out, NULL, NULL, NULL), 0);
+			sdx_direct_allow(true);
+			assert_int_equal(sdx_direct_bytes() - before, o == 0 && direct_fs ? want : 0);
+			for (size_t i = 0; i < N_DIRECT; i++) {
+				snprintf(got, sizeof(got), "%s/evidence/%s", out, names[i]);
+				assert_files_equal(paths[i], got);
+			}
+		}
+	assert_no_leftovers(f->dir);
+	fixture_free(f);
+}
+
+static bool fd_is_direct(int fd)
+{
+	return (fcntl(fd, F_GETFL) & O_DIRECT) != 0;
+}
+
+/* sdx_pwrite goes direct only when buffer, length and offset are all aligned, and
+ * otherwise leaves direct mode and still writes every byte where it belongs. */
+static void test_pwrite_direct_fallback(void **state)
+{
+	(void)state;
+	fixture_t *f = fixture_new();
+	bool direct_fs = dir_takes_direct(f->dir);
+	char path[160];
+	uint8_t *buf, *back, want[3 * 4096] = { 0 };
+	size_t len;
+	uint64_t before;
+	int fd;
+
+	assert_int_equal(posix_memalign((void **)&buf, SDX_DIRECT_ALIGN, 2 * 4096), 0);
+	randombytes_buf(buf, 2 * 4096);
+	snprintf(path, sizeof(path), "%s/out.bin", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	sdx_direct_enable(fd);
+	assert_int_equal(fd_is_direct(fd), direct_fs);
+	before = sdx_direct_bytes();
+	assert_int_equal(sdx_pwrite(fd, buf, 4096, 4096), 0); /* aligned: direct */
+	assert_int_equal(sdx_direct_bytes() - before, direct_fs ? 4096 : 0);
+	assert_int_equal(fd_is_direct(fd), direct_fs);
+	assert_int_equal(sdx_pwrite(fd, buf + 1, 4096, 8192), 0); /* misaligned buffer */
+	assert_false(fd_is_direct(fd));
+	sdx_direct_enable(fd);
+	assert_int_equal(sdx_pwrite(fd, buf + 4096, 100, 0), 0); /* short length */
+	assert_false(fd_is_direct(fd));
+	sdx_direct_allow(false);
+	sdx_direct_enable(fd);
+	sdx_direct_allow(true);
+	assert_false(fd_is_direct(fd)); /* the tests' switch holds */
+	assert_int_equal(sdx_direct_bytes() - before, direct_fs ? 4096 : 0);
+	close(fd);
+	memcpy(want, buf + 4096, 100);
+	memcpy(want + 4096, buf, 4096);
+	memcpy(want + 8192, buf + 1, 4096);
+	assert_int_equal(sd_file_read(path, 1 << 20, &back, &len), 0);
+	assert_int_equal(len, sizeof(want));
+	assert_memory_equal(back, want, len);
+	free(back);
+	free(buf);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +541,8 @@ int main(void)
 		cmocka_unit_test(test_bad_evidence_inputs),
 		cmocka_unit_test(test_two_share_identity),
 		cmocka_unit_test(test_padding_hides_record_lengths),
+		cmocka_unit_test(test_direct_and_buffered_agree),
+		cmocka_unit_test(test_pwrite_direct_fallback),
 	};
 	return cmocka_run_group_tests(tests, unit_setup, NULL);
 }
