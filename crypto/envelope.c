@@ -16,6 +16,7 @@
 #include "envelope_int.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
 #include "sealdrop/sign.h"
 
 static const char *const blob_kind_names[] = { "?", "report", "identity", "evidence" };
@@ -440,6 +441,8 @@ int sdx_reader_next(sdx_reader_t *r, uint32_t blob, uint32_t chunk, const uint8_
 	size_t got = 0;
 	int ret;
 
+	if (sd_is_cancelled())
+		return sd_error(SD_ERR_CANCELLED, "interrupted");
 	if (want > r->cap)
 		return sd_error(SD_ERR_INTERNAL, "chunk larger than the reader's buffer");
 	if ((ret = sd_read_full(r->fd, r->buf, (size_t)want, &got)) < 0)

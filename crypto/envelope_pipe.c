@@ -26,6 +26,7 @@
 
 #include "envelope_int.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
 
 #define SLOT_FREE (-1)
 
@@ -168,6 +169,9 @@ int sdx_pipe_take(sdx_pipe_t *p, sdx_slot_t **out)
 	int ret;
 
 	pthread_mutex_lock(&p->mu);
+	/* Once per chunk: the place an interrupted command stops and unwinds. */
+	if (sd_is_cancelled())
+		fail_locked(p, SD_ERR_CANCELLED, "interrupted; nothing was written");
 	unsigned slot = p->cursor[p->caller];
 	while (p->err == 0 && !ready_for(p, p->caller, slot))
 		pthread_cond_wait(&p->cv, &p->mu);
