@@ -9,7 +9,7 @@ set -eu
 BUILD=${BUILD:-build}
 SIZE=${BENCH_SIZE_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
-DIR=${BENCH_DIR:-$BUILD/bench}
+DIR=${BENCH_DIR:-$BUILD/bench-$$}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 rm -rf "$DIR"; mkdir -p "$DIR"
@@ -28,7 +28,7 @@ while [ "$i" -lt "$RUNS" ]; do
 	"$BUILD/tests/bench_envelope" "$DIR/big.bin" "$DIR" | tee "$DIR/run-$i.txt"
 	i=$((i + 1))
 done
-for what in seal open; do
+for what in "seal" "open warm" "open cold"; do
 	cat "$DIR"/run-*.txt | sed -n "s/^sealdrop $what .*ratio \([0-9.]*\)x/\1/p" | sort -n |
 		awk -v w="$what" '{ r[NR] = $1 } END { printf "%s ratio (raw/sealdrop): best %.2fx, median %.2fx, worst %.2fx over %d runs\n", w, r[NR], r[int((NR + 1) / 2)], r[1], NR }'
 done
