@@ -279,7 +279,8 @@ static int list_evidence(const char *dir, opened_file_t **out, size_t *n_out)
 			goto out;
 		files[n++].size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	}
-	qsort(files, n, sizeof(*files), opened_cmp);
+	if (n > 1) /* qsort(NULL, 0, ...) is undefined: a package may have no evidence */
+		qsort(files, n, sizeof(*files), opened_cmp);
 	*out = files;
 	*n_out = n;
 	files = NULL;
