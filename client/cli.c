@@ -9,6 +9,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,20 @@ static volatile sig_atomic_t cleanup_set;
 static char cleanup_path[PATH_MAX];
 
 static volatile sig_atomic_t caught_signal;
+static struct timespec caught_at;
+
+#define CANCEL_GRACE_SECONDS 3
+
+/* A repeat within the grace period is a copy, not a second request: a process group's
+ * signal after the one sent to us (timeout(1), supervisors), or a doubled Ctrl-C.
+ * Unwinding takes milliseconds; dying now would leave the temporary files behind. */
+static bool in_grace(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - caught_at.tv_sec < CANCEL_GRACE_SECONDS;
+}
 
 static void reraise(int sig)
 {
@@ -144,15 +160,22 @@ static void reraise(int sig)
 
 /* At a prompt: restore the terminal and die at once. During work: ask the library to
  * stop at the next chunk, so it removes its temporary files on the way out, and die
- * afterwards (cli_signal_reraise); a second signal kills at once. */
+ * afterwards (cli_signal_reraise). A later signal, or SIGQUIT, kills at once. */
 static void on_signal(int sig)
 {
+	int saved_errno = errno;
+
 	if (tty_saved) {
 		tcsetattr(tty_saved_fd, TCSANOW, &tty_saved_attr);
 		(void)!write(tty_saved_fd, "\n", 1);
-	} else if (!caught_signal) {
+	} else if (sig != SIGQUIT && !caught_signal) {
+		clock_gettime(CLOCK_MONOTONIC, &caught_at);
 		caught_signal = sig;
 		sd_cancel_request();
+		errno = saved_errno;
+		return;
+	} else if (sig != SIGQUIT && in_grace()) {
+		errno = saved_errno;
 		return;
 	}
 	if (cleanup_set)
@@ -168,6 +191,11 @@ void cli_signal_reraise(void)
 
 void cli_signals_install(void)
 {
+	/* A core file of this process would hold identity data, codenames and keys. */
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	struct sigaction sa;
 

@@ -9,13 +9,16 @@ mkdeployment "$D" demo || done_testing
 head -c 1024M /dev/zero >"$T/big.bin"
 
 # Starts a command in the background, signals it once it has been busy a moment, and
-# sets RC to its exit status.
+# sets RC to its exit status. The signal is sent twice in quick succession, as a process
+# group's signal (timeout(1), a supervisor, a doubled Ctrl-C) arrives in practice: the
+# copy must not cut the clean-up short.
 interrupt() { # signal command...
 	_sig=$1
 	shift
 	"$@" </dev/null >"$OUT" 2>"$ERR" &
 	_pid=$!
 	sleep 0.7
+	kill "-$_sig" "$_pid" 2>/dev/null
 	kill "-$_sig" "$_pid" 2>/dev/null
 	RC=0
 	wait "$_pid" || RC=$?
