@@ -46,7 +46,7 @@ LIB        = $(BUILD)/libsealdrop.a
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check fuzz bench run install uninstall clean deps unit e2e format lint-banned
+.PHONY: all test check fuzz fuzz-build bench run install uninstall clean deps unit e2e format lint-banned
 .DELETE_ON_ERROR:
 
 all: sealdrop
@@ -75,7 +75,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) tests/unit/unit.h
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) tests/unit/unit.h tests/unit/unit_json.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
 
@@ -124,17 +124,26 @@ $(FUZZ_BUILD)/gen/wordlist.o: $(FUZZ_BUILD)/gen/wordlist.c
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+.SECONDARY: $(FUZZ_LIB_OBJ)
+-include $(FUZZ_LIB_OBJ:.o=.d)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lpthread
 
-fuzz: deps $(FUZZ_BIN)
+# Targets that install packages first build in a sub-make: pkg-config's flags are read
+# when a Makefile is parsed, which on a fresh machine is before deps.sh installed them.
+fuzz: deps
+	$(MAKE) --no-print-directory fuzz-build
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
 
-bench: deps sealdrop $(BENCH_BIN)
+fuzz-build: $(FUZZ_BIN)
+
+bench: deps
+	$(MAKE) --no-print-directory sealdrop $(BENCH_BIN)
 	@BUILD=$(BUILD) scripts/bench.sh
 
-run: deps sealdrop
+run: deps
+	$(MAKE) --no-print-directory sealdrop
 	@scripts/demo.sh
 
 install: sealdrop

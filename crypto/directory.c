@@ -48,23 +48,6 @@ static const char *const keys_fields[] = {"intake", "identity", "log", NULL};
 static const char *const key_fields[] = {"id", "public", NULL};
 static const char *const agency_fields[] = {"id", "name", "key", NULL};
 
-/* Copies an untrusted name for a message: control bytes become '?', long names are cut
- * (on a UTF-8 character boundary) and marked with "...". */
-static const char *printable(const char *in, char *out, size_t cap)
-{
-	size_t n = strlen(in), k;
-
-	for (k = 0; k < n && k + 4 < cap; k++)
-		out[k] = ((unsigned char)in[k] < 0x20 || in[k] == 0x7f) ? '?' : in[k];
-	if (k < n) {
-		while (k > 0 && ((unsigned char)in[k] & 0xc0) == 0x80)
-			k--;
-		memcpy(out + k, "...", 3);
-		k += 3;
-	}
-	out[k] = '\0';
-	return out;
-}
 
 static const char *join_path(char out[DIR_PATH_MAX], const char *base, const char *name)
 {
@@ -248,7 +231,7 @@ static int only_fields(json_t *obj, const char *base, const char *const allowed[
 			i++;
 		if (allowed[i] == NULL)
 			return sd_error(SD_ERR_FORMAT, "directory: unknown field %s",
-			                join_path(p, base, printable(key, name, sizeof(name))));
+			                join_path(p, base, sd_error_printable(key, name, sizeof(name))));
 	}
 	(void)v;
 	return 0;

@@ -78,3 +78,19 @@ void sd_error_clear(void)
 {
 	detail[0] = '\0';
 }
+
+const char *sd_error_printable(const char *in, char *out, size_t cap)
+{
+	size_t n = strlen(in), k;
+
+	for (k = 0; k < n && k + 4 < cap; k++)
+		out[k] = ((unsigned char)in[k] < 0x20 || in[k] == 0x7f) ? '?' : in[k];
+	if (k < n) {
+		while (k > 0 && ((unsigned char)in[k] & 0xc0) == 0x80)
+			k--;
+		memcpy(out + k, "...", 3);
+		k += 3;
+	}
+	out[k] = '\0';
+	return out;
+}

@@ -37,23 +37,6 @@ static const char *const disclosure_values[] = {"consent", "no-consent", "undeci
 static const char *const identity_fields[] = {"name",      "rrn",   "address", "occupation",
                                               "workplace", "phone", "email",   NULL};
 
-/* Copies an untrusted field name for a message: control bytes become '?', a long name is
- * cut on a UTF-8 character boundary and marked "...". */
-static const char *printable(const char *in, char *out, size_t cap)
-{
-	size_t n = strlen(in), k;
-
-	for (k = 0; k < n && k + 4 < cap; k++)
-		out[k] = ((unsigned char)in[k] < 0x20 || in[k] == 0x7f) ? '?' : in[k];
-	if (k < n) {
-		while (k > 0 && ((unsigned char)in[k] & 0xc0) == 0x80)
-			k--;
-		memcpy(out + k, "...", 3);
-		k += 3;
-	}
-	out[k] = '\0';
-	return out;
-}
 
 /* Length of the white space character at s (n bytes left), or 0: ASCII white space, and
  * the Unicode spaces a Korean IME or a copy from a web page leaves behind. */
@@ -124,7 +107,7 @@ static int only_fields(json_t *obj, const char *what, const char *const allowed[
 			                "%s an unknown field (its name is not shown: it does not look "
 			                "like a field name and may be identity data)",
 			                what);
-		return sd_error(SD_ERR_INVALID, "%s an unknown field '%s'", what, printable(key, name, sizeof(name)));
+		return sd_error(SD_ERR_INVALID, "%s an unknown field '%s'", what, sd_error_printable(key, name, sizeof(name)));
 	}
 	(void)v;
 	return 0;

@@ -9,6 +9,8 @@
 #ifndef SEALDROP_ERROR_H
 #define SEALDROP_ERROR_H
 
+#include <stddef.h>
+
 #define SD_WUR __attribute__((warn_unused_result))
 
 enum sd_err {
@@ -49,6 +51,11 @@ int sd_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 
 /* The explanation recorded by the last sd_error() on this thread, or "". */
 const char *sd_error_detail(void);
+
+/* Untrusted text made fit to quote in a message: control bytes become '?', and text
+ * longer than cap - 1 bytes is cut on a UTF-8 boundary and marked "..." (cap >= 4).
+ * Returns out. */
+const char *sd_error_printable(const char *in, char *out, size_t cap);
 void sd_error_clear(void);
 
 #endif

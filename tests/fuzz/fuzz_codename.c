@@ -9,23 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "sealdrop/codename.h"
 #include "sealdrop/sealdrop.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int ready;
 	static const sd_kdf_limits_t minimum = {1, 8192};
 	char out[SD_CODENAME_MAX], again[SD_CODENAME_MAX];
 	sd_codename_keys_t *k = NULL;
 
-	if (!ready) {
-		if (sd_init() != 0)
-			abort();
-		ready = 1;
-	}
 	if (sd_wordlist_find((const char *)data, size) >= 0 && (size == 0 || size > 9))
 		abort();
 	if (sd_codename_canonicalize((const char *)data, size, out, sizeof(out)) != 0)

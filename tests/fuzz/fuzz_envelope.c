@@ -8,10 +8,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "fuzz.h"
 #include "../../crypto/envelope_int.h"
 #include "sealdrop/sealdrop.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_header(const uint8_t *data, size_t size)
 {
@@ -34,14 +33,8 @@ static void fuzz_header(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int ready;
 	sdx_meta_t m;
 
-	if (!ready) {
-		if (sd_init() != 0)
-			return 0;
-		ready = 1;
-	}
 	if (size < 1)
 		return 0;
 	if ((data[0] & 1) == 0)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "fuzz.h"
 #include "sealdrop/keys.h"
 #include "sealdrop/sealdrop.h"
 
@@ -61,17 +62,9 @@ static void fuzz_public_file(const uint8_t *data, size_t size)
 	free(copy);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int ready;
 
-	if (!ready) {
-		if (sd_init() != 0)
-			abort();
-		ready = 1;
-	}
 	if (size < 1)
 		return 0;
 	if ((data[0] & 1) == 0)

@@ -8,10 +8,9 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "fuzz.h"
 #include "sealdrop/record.h"
 #include "sealdrop/sealdrop.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const sd_date_t TODAY = {2026, 11, 22};
 
@@ -49,13 +48,7 @@ static void fuzz_identity(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int ready;
 
-	if (!ready) {
-		if (sd_init() != 0)
-			abort();
-		ready = 1;
-	}
 	if (size == 0)
 		return 0;
 	if (data[0] & 1)

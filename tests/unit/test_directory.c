@@ -5,6 +5,7 @@
  * test flag, and the anti-rollback state file.
  */
 #include "unit.h"
+#include "unit_json.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -293,40 +294,10 @@ static char *resign(json_t *s, const sd_seckey_t *root, sd_purpose_t purpose)
 	return text;
 }
 
-/* Walks a dotted path ("keys.intake.id", "agencies.0.name") to the parent of its last
- * component. */
-static json_t *walk(json_t *root, const char *path, char last[64])
-{
-	char buf[128], *save = NULL, *tok, *next;
-	json_t *cur = root;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	tok = strtok_r(buf, ".", &save);
-	while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-		cur = json_is_array(cur) ? json_array_get(cur, strtoul(tok, NULL, 10)) : json_object_get(cur, tok);
-		assert_non_null(cur);
-		tok = next;
-	}
-	snprintf(last, 64, "%s", tok);
-	return cur;
-}
-
-/* value NULL deletes; otherwise JSON text (any type, JSON_DECODE_ANY). */
+/* value NULL deletes; otherwise JSON text (any type). */
 static void mutate(json_t *s, const char *path, const char *value)
 {
-	char last[64];
-	json_t *parent = walk(s, path, last), *v = NULL;
-
-	if (value != NULL) {
-		v = json_loads(value, JSON_DECODE_ANY, NULL);
-		assert_non_null(v);
-	}
-	if (json_is_array(parent)) {
-		size_t i = strtoul(last, NULL, 10);
-		assert_int_equal(v ? json_array_set_new(parent, i, v) : json_array_remove(parent, i), 0);
-	} else {
-		assert_int_equal(v ? json_object_set_new(parent, last, v) : json_object_del(parent, last), 0);
-	}
+	unit_json_set(s, path, value);
 }
 
 struct field_case {

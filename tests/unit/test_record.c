@@ -5,6 +5,7 @@
  * that no identity message repeats the value it complains about.
  */
 #include "unit.h"
+#include "unit_json.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -25,44 +26,15 @@ static const char *const BASE_IDENTITY =
         " \"occupation\": \"site engineer\", \"workplace\": \"Example Construction\", \"phone\": \"+82 10-1234-5678\","
         " \"email\": \"hong.gildong@example.kr\"}";
 
-/* Walks a dotted path ("prior_filings.0.date") to the parent of its last component. */
-static json_t *walk(json_t *root, const char *path, char last[64])
-{
-	char buf[128], *save = NULL, *tok, *next;
-	json_t *cur = root;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	tok = strtok_r(buf, ".", &save);
-	while ((next = strtok_r(NULL, ".", &save)) != NULL) {
-		cur = json_is_array(cur) ? json_array_get(cur, strtoul(tok, NULL, 10)) : json_object_get(cur, tok);
-		assert_non_null(cur);
-		tok = next;
-	}
-	snprintf(last, 64, "%s", tok);
-	return cur;
-}
-
 /* base with path set to value (JSON text) or deleted (value NULL); path NULL: unchanged. */
 static char *mutated(const char *base, const char *path, const char *value)
 {
-	json_t *obj = json_loads(base, JSON_PRESERVE_ORDER, NULL), *parent, *v = NULL;
-	char last[64], *text;
+	json_t *obj = json_loads(base, JSON_PRESERVE_ORDER, NULL);
+	char *text;
 
 	assert_non_null(obj);
-	if (path != NULL) {
-		parent = walk(obj, path, last);
-		if (value != NULL)
-			assert_non_null(v = json_loads(value, JSON_DECODE_ANY, NULL));
-		if (json_is_array(parent)) {
-			size_t i = strtoul(last, NULL, 10);
-			assert_int_equal(v ? (i == json_array_size(parent) ? json_array_append_new(parent, v)
-			                                                   : json_array_set_new(parent, i, v))
-			                   : json_array_remove(parent, i),
-			                 0);
-		} else {
-			assert_int_equal(v ? json_object_set_new(parent, last, v) : json_object_del(parent, last), 0);
-		}
-	}
+	if (path != NULL)
+		unit_json_set(obj, path, value);
 	text = json_dumps(obj, JSON_PRESERVE_ORDER);
 	json_decref(obj);
 	return text;
