@@ -159,8 +159,10 @@ static void reraise(int sig)
 }
 
 /* At a prompt: restore the terminal and die at once. During work: ask the library to
- * stop at the next chunk, so it removes its temporary files on the way out, and die
- * afterwards (cli_signal_reraise). A later signal, or SIGQUIT, kills at once. */
+ * stop at the next chunk, so it removes its temporary files (which may hold decrypted
+ * evidence) on the way out, and die afterwards (cli_signal_reraise). SIGQUIT too: a
+ * quick exit is not worth plaintext left on disk. A signal after the grace period kills
+ * at once; open sweeps what such a kill leaves behind on its next run. */
 static void on_signal(int sig)
 {
 	int saved_errno = errno;
@@ -168,13 +170,13 @@ static void on_signal(int sig)
 	if (tty_saved) {
 		tcsetattr(tty_saved_fd, TCSANOW, &tty_saved_attr);
 		(void)!write(tty_saved_fd, "\n", 1);
-	} else if (sig != SIGQUIT && !caught_signal) {
+	} else if (!caught_signal) {
 		clock_gettime(CLOCK_MONOTONIC, &caught_at);
 		caught_signal = sig;
 		sd_cancel_request();
 		errno = saved_errno;
 		return;
-	} else if (sig != SIGQUIT && in_grace()) {
+	} else if (in_grace()) {
 		errno = saved_errno;
 		return;
 	}

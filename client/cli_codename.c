@@ -6,6 +6,7 @@
  * The codename never goes to stdout or stderr, which may be logged or piped; only to
  * /dev/tty, and it lives only in secret memory.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,22 +72,40 @@ static int show(int tty, const char *canonical, int *lines)
 
 /* Waits for Enter, then erases what was shown (the lines above the cursor), unless the
  * terminal cannot do that. */
+/* Up over the explanation and the echoed Enter, then clear to the end of the screen. */
+static void hide(int tty, int lines)
+{
+	const char *term = getenv("TERM");
+	char esc[32];
+
+	if (term == NULL || strcmp(term, "dumb") == 0)
+		return;
+	snprintf(esc, sizeof(esc), "\033[%dA\r\033[J", lines + 1);
+	(void)!sd_write_full(tty, esc, strlen(esc));
+}
+
+/* Waits for Enter, then takes the codename off the screen, on every way out: Enter, end
+ * of input, or an interrupt (which must not leave it on display). */
 static int wait_and_hide(int tty, int lines)
 {
-	char buf[256], esc[32];
-	const char *term = getenv("TERM");
+	char buf[256];
 	ssize_t n;
+	int r = 0;
 
-	do {
+	for (;;) {
 		n = read(tty, buf, sizeof(buf));
-	} while (n > 0 && memchr(buf, '\n', (size_t)n) == NULL);
-	if (n <= 0)
-		return sd_error(SD_ERR_CODENAME, _("no input from the terminal; nothing was sealed"));
-	if (term == NULL || strcmp(term, "dumb") == 0)
-		return 0;
-	/* Up over the explanation and the echoed Enter, then clear to the end of the screen. */
-	snprintf(esc, sizeof(esc), "\033[%dA\r\033[J", lines + 1);
-	return sd_write_full(tty, esc, strlen(esc));
+		if (n < 0 && errno == EINTR && !sd_is_cancelled())
+			continue;
+		if (n <= 0 || memchr(buf, '\n', (size_t)n) != NULL)
+			break;
+	}
+	if (n < 0 && sd_is_cancelled())
+		r = sd_error(SD_ERR_CANCELLED, _("interrupted; nothing was sealed"));
+	else if (n <= 0)
+		r = sd_error(SD_ERR_CODENAME, _("no input from the terminal; nothing was sealed"));
+	hide(tty, lines);
+	sd_wipe(buf, sizeof(buf));
+	return r;
 }
 
 /* One attempt at typing it back: 0 if it matches, SD_ERR_CODENAME if not. */

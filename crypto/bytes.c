@@ -145,3 +145,46 @@ int sd_base64_decode_exact(const char *b64, uint8_t *bin, size_t len)
 		return sd_error(SD_ERR_FORMAT, "non-canonical base64");
 	return 0;
 }
+
+bool sd_utf8_decode(const char *str, size_t n, size_t *i, uint32_t *out)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned c = s[*i], need, min;
+	uint32_t cp;
+
+	if (c < 0x80) {
+		*out = c;
+		(*i)++;
+		return true;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 2, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 3, min = 0x10000, cp = c & 0x07;
+	else
+		return false;
+	if (n - *i <= need)
+		return false;
+	for (unsigned j = 1; j <= need; j++) {
+		if ((s[*i + j] & 0xc0) != 0x80)
+			return false;
+		cp = (cp << 6) | (s[*i + j] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return false;
+	*i += need + 1;
+	*out = cp;
+	return true;
+}
+
+bool sd_utf8_is_valid(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	for (size_t i = 0; i < n;)
+		if (!sd_utf8_decode(s, n, &i, &cp))
+			return false;
+	return true;
+}

@@ -57,39 +57,6 @@ static const char *join_path(char out[DIR_PATH_MAX], const char *base, const cha
 	return out;
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_is_valid(const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	for (size_t i = 0; i < n;) {
-		unsigned c = s[i], need, min, cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, min = 0x80, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, min = 0x800, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, min = 0x10000, cp = c & 0x07;
-		else
-			return false;
-		if (n - i <= need)
-			return false;
-		for (unsigned j = 1; j <= need; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += need + 1;
-	}
-	return true;
-}
-
 bool sd_deployment_is_valid(const char *s)
 {
 	size_t n;
@@ -172,7 +139,7 @@ static int check_agencies(const sd_directory_t *d, int err)
 		snprintf(p, sizeof(p), "signed.agencies[%zu].id", i);
 		if ((r = check_name(a->id, p, err)) < 0)
 			return r;
-		if (namelen == 0 || namelen > SD_AGENCY_NAME_MAX || !utf8_is_valid(a->name, namelen))
+		if (namelen == 0 || namelen > SD_AGENCY_NAME_MAX || !sd_utf8_is_valid(a->name, namelen))
 			return sd_error(err, "directory: signed.agencies[%zu].name must be 1 to %d bytes of UTF-8", i,
 			                SD_AGENCY_NAME_MAX);
 		snprintf(p, sizeof(p), "signed.agencies[%zu].key", i);
@@ -209,7 +176,7 @@ static int check_struct(const sd_directory_t *d, int err)
 	    (r = check_key(&d->identity, SD_KEY_IDENTITY, "signed.keys.identity", err)) < 0 ||
 	    (d->has_log && (r = check_key(&d->log, SD_KEY_LOG, "signed.keys.log", err)) < 0))
 		return r;
-	if (d->tls_ca_pem != NULL && (d->tls_ca_pem[0] == '\0' || !utf8_is_valid(d->tls_ca_pem, strlen(d->tls_ca_pem))))
+	if (d->tls_ca_pem != NULL && (d->tls_ca_pem[0] == '\0' || !sd_utf8_is_valid(d->tls_ca_pem, strlen(d->tls_ca_pem))))
 		return sd_error(err, "directory: signed.tls_ca must be non-empty UTF-8 text");
 	return check_agencies(d, err);
 }

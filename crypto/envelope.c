@@ -70,17 +70,25 @@ size_t sdx_share_ad_len(const sd_header_t *h)
 	return SD_SDX_PREFIX_BYTES + 1 + strlen(h->deployment) + PREAMBLE_FIXED_BEFORE_SHARE;
 }
 
+/* Code points a file name must not carry: they would act on the officer's terminal
+ * (C0, DEL, C1 — e.g. U+009B is CSI) or make a name read as another (bidirectional
+ * controls: "evil\u202etxt.exe"). */
+static bool is_unsafe_in_name(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '/' || cp == '\\' || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 bool sdx_name_is_valid(const char *name)
 {
 	size_t n = strlen(name);
+	uint32_t cp;
 
 	if (n == 0 || n > SD_EVIDENCE_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')
+	for (size_t i = 0; i < n;)
+		if (!sd_utf8_decode(name, n, &i, &cp) || is_unsafe_in_name(cp))
 			return false;
-	}
 	return true;
 }
 
@@ -144,13 +152,18 @@ int sdx_meta_decode(const uint8_t *buf, size_t len, sdx_meta_t *m)
 	return 0;
 }
 
-void sdx_evidence_layout(uint64_t size, uint32_t *n_chunks, uint64_t *ct_size)
+int sdx_evidence_layout(uint64_t size, uint32_t *n_chunks, uint64_t *ct_size)
 {
 	uint64_t full = size / SD_CHUNK_BYTES, rest = size % SD_CHUNK_BYTES;
 	uint64_t last = sdx_bucket(rest + 1, SDX_FINAL_MIN_BUCKET);
 
+	/* Bounding the size first keeps every quantity below far from overflowing. */
+	if (size > SD_EVIDENCE_MAX_BYTES)
+		return sd_error(SD_ERR_TOOBIG, "evidence of %llu bytes is more than one package can hold (%llu)",
+				(unsigned long long)size, (unsigned long long)SD_EVIDENCE_MAX_BYTES);
 	*n_chunks = (uint32_t)(full + 2);
 	*ct_size = SDX_EVIDENCE_FIRST_CHUNK + full * SDX_EVIDENCE_FULL_CHUNK + last + SDX_SS_TAG;
+	return 0;
 }
 
 uint64_t sd_header_chunk_size(const sd_header_t *h, uint32_t blob, uint32_t chunk)
@@ -422,7 +435,7 @@ int sdx_reader_open(sdx_reader_t *r, const char *path, sd_header_t **hdr)
 		goto fail;
 	}
 	r->h = *hdr;
-	r->cap = SDX_EVIDENCE_FULL_CHUNK;
+	r->cap = SDX_MAX_CHUNK;
 	if ((r->buf = malloc(r->cap)) == NULL) {
 		ret = SD_ERR_NOMEM;
 		goto fail;

@@ -35,6 +35,8 @@
 #define SDX_IDENTITY_BLOB_BYTES (SDX_AEAD_NONCE + SDX_IDENTITY_BUCKET + SDX_AEAD_TAG)
 #define SDX_EVIDENCE_FIRST_CHUNK (SDX_SS_HEADER + SDX_META_BUCKET + SDX_SS_TAG)
 #define SDX_EVIDENCE_FULL_CHUNK ((uint64_t)SD_CHUNK_BYTES + SDX_SS_TAG)
+/* The largest chunk of any kind: a report at its largest bucket. */
+#define SDX_MAX_CHUNK (SDX_AEAD_NONCE + SDX_REPORT_MAX_BUCKET + SDX_AEAD_TAG)
 
 /* Smallest power of two >= max(min, n). */
 uint64_t sdx_bucket(uint64_t n, uint64_t min);
@@ -62,8 +64,9 @@ bool sdx_media_type_is_valid(const char *type);
 /* Encodes into a SDX_META_BUCKET-byte padded block. */
 int sdx_meta_encode(const sdx_meta_t *m, uint8_t out[SDX_META_BUCKET]);
 int sdx_meta_decode(const uint8_t *buf, size_t len, sdx_meta_t *m) SD_WUR;
-/* Number of chunks and ciphertext size of an evidence blob of `size` plaintext bytes. */
-void sdx_evidence_layout(uint64_t size, uint32_t *n_chunks, uint64_t *ct_size);
+/* Number of chunks and ciphertext size of an evidence blob of `size` plaintext bytes;
+ * SD_ERR_TOOBIG beyond what one package's manifest can describe (SD_EVIDENCE_MAX_BYTES). */
+int sdx_evidence_layout(uint64_t size, uint32_t *n_chunks, uint64_t *ct_size) SD_WUR;
 
 /* Sequential reader of a package's chunks, checking each against the manifest before
  * handing it out. One buffer, reused: memory does not grow with the package. */

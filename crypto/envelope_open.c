@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #include "envelope_int.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
 
 int sd_envelope_verify(const char *path, sd_progress_fn progress, void *ctx, sd_header_t **hdr_out)
 {
@@ -112,6 +114,36 @@ static bool dir_is_absent_or_empty(const char *path)
 			empty = false;
 	closedir(d);
 	return empty;
+}
+
+/* A staging directory of an earlier open of the same output, killed before it could
+ * clean up (SIGKILL, a power cut), still holds plaintext: remove it. Only names open
+ * itself makes match: ".<base>.tmp-" and six mkdtemp characters. */
+static void sweep_stale_staging(const char *out_dir)
+{
+	char *a = strdup(out_dir), *b = strdup(out_dir), prefix[PATH_MAX];
+	size_t plen;
+	struct dirent *e;
+	DIR *d;
+	int fd = -1;
+
+	if (a != NULL && b != NULL) {
+		snprintf(prefix, sizeof(prefix), ".%s.tmp-", basename(a));
+		fd = open(dirname(b), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	free(a);
+	free(b);
+	if (fd < 0)
+		return;
+	plen = strlen(prefix);
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (e->d_type == DT_DIR && strncmp(e->d_name, prefix, plen) == 0 && strlen(e->d_name) == plen + 6)
+			remove_tree(fd, e->d_name);
+	closedir(d);
 }
 
 static int make_staging(opener_t *o, const char *out_dir)
@@ -259,8 +291,8 @@ static int open_evidence_meta(opener_t *o, sdx_slot_t *slot, const uint8_t *ad, 
 		return ret;
 	sodium_memzero(slot->out, slot->out_len);
 	slot->out_len = 0;
-	sdx_evidence_layout(m->size, &n_chunks, &ct_size);
-	if (n_chunks != o->h->blobs[slot->blob].n_chunks || ct_size != o->h->blobs[slot->blob].size)
+	if (sdx_evidence_layout(m->size, &n_chunks, &ct_size) < 0 ||
+	    n_chunks != o->h->blobs[slot->blob].n_chunks || ct_size != o->h->blobs[slot->blob].size)
 		return sd_error(SD_ERR_FORMAT, "evidence %u: its stated size disagrees with the manifest",
 				slot->blob - 2);
 	o->cur_fd = openat(o->ev_fd, m->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -343,6 +375,8 @@ static int publish(opener_t *o, const char *out_dir)
 	char *copy;
 	int fd, ret = 0;
 
+	if (sd_is_cancelled()) /* the last chance: after the rename the output exists */
+		return sd_error(SD_ERR_CANCELLED, "interrupted; nothing was written");
 	if (fsync(o->ev_fd) != 0 || fsync(o->tmp_fd) != 0)
 		return sd_error(SD_ERR_IO, "fsync %s: %s", o->tmp, strerror(errno));
 	if (rename(o->tmp, out_dir) != 0) {
@@ -398,6 +432,7 @@ int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *ou
 		ret = SD_ERR_NOMEM;
 		goto out;
 	}
+	sweep_stale_staging(out_dir);
 	if ((ret = open_content_key(&o, intake)) < 0 || (ret = make_staging(&o, out_dir)) < 0)
 		goto out;
 	/* Threads start only now: everything above can fail without them. */

@@ -113,6 +113,9 @@ static int evidence_open(const sd_evidence_src_t *src, evidence_in_t *ev)
 	if (fstat(ev->fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return sd_error(SD_ERR_USAGE, "evidence %s: not a regular file", src->path);
 	ev->size = ev->meta.size = (uint64_t)st.st_size;
+	if (ev->size > SD_EVIDENCE_MAX_BYTES)
+		return sd_error(SD_ERR_TOOBIG, "evidence %s is larger than one package can hold (%llu GiB)", src->path,
+				(unsigned long long)(SD_EVIDENCE_MAX_BYTES >> 30));
 	if ((copy = strdup(src->path)) == NULL)
 		return SD_ERR_NOMEM;
 	ret = copy_text(ev->meta.name, sizeof(ev->meta.name), src->name ? src->name : basename(copy), "file name",
@@ -227,7 +230,8 @@ static int build_header(sealer_t *s)
 	sizes[0] = report_blob_size(p->report_len);
 	sizes[1] = SDX_IDENTITY_BLOB_BYTES;
 	for (uint32_t i = 2; i < n; i++)
-		sdx_evidence_layout(s->ev[i - 2].size, &chunks[i], &sizes[i]);
+		if ((ret = sdx_evidence_layout(s->ev[i - 2].size, &chunks[i], &sizes[i])) < 0)
+			goto out;
 	len = SD_SDX_PREFIX_BYTES + 1 + strlen(p->dir->deployment) + 4 + 4 + 2 * SD_KEY_ID_BYTES + 32 + 32 +
 	      SD_HASH_BYTES + 2 * SD_SEALED_KEY_BYTES + SD_WRAPPED_SHARE_BYTES + 4 + SDX_SIG_BYTES;
 	for (uint32_t i = 0; i < n; i++) {

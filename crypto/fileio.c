@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
 
 struct sd_afile {
 	int fd;
@@ -144,10 +145,41 @@ int sd_afile_pwrite(sd_afile_t *f, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/* Gives the finished temporary its final name. NOCLOBBER links, so an existing file is
+ * never replaced; file systems without hard links (FAT, exFAT: a USB stick) get
+ * renameat2(RENAME_NOREPLACE), which has the same guarantee. */
+static int publish(const sd_afile_t *f, int flags)
+{
+	int e;
+
+	if (!(flags & SD_AFILE_NOCLOBBER)) {
+		if (rename(f->tmp, f->path) == 0)
+			return 0;
+		return sd_error(SD_ERR_IO, "rename to %s: %s", f->path, strerror(errno));
+	}
+	if (link(f->tmp, f->path) == 0) {
+		unlink(f->tmp);
+		return 0;
+	}
+	e = errno;
+	if ((e == EPERM || e == EOPNOTSUPP || e == ENOSYS) &&
+	    renameat2(AT_FDCWD, f->tmp, AT_FDCWD, f->path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (e != EEXIST && errno == EEXIST)
+		e = EEXIST;
+	return sd_error(e == EEXIST ? SD_ERR_EXISTS : SD_ERR_IO, "%s: %s", f->path,
+			e == EEXIST ? "already exists; nothing was overwritten" : strerror(e));
+}
+
 int sd_afile_commit(sd_afile_t *f, int flags)
 {
 	int r;
 
+	/* The last chance to honour an interrupt: after this the output exists. */
+	if (sd_is_cancelled()) {
+		r = sd_error(SD_ERR_CANCELLED, "interrupted; %s was not written", f->path);
+		goto fail;
+	}
 	if (fsync(f->fd) != 0) {
 		r = sd_error(SD_ERR_IO, "fsync %s: %s", f->path, strerror(errno));
 		goto fail;
@@ -158,23 +190,16 @@ int sd_afile_commit(sd_afile_t *f, int flags)
 		goto fail;
 	}
 	f->fd = -1;
-	if (flags & SD_AFILE_NOCLOBBER) {
-		if (link(f->tmp, f->path) != 0) {
-			int e = errno;
-			r = sd_error(e == EEXIST ? SD_ERR_EXISTS : SD_ERR_IO, "%s: %s", f->path,
-				     e == EEXIST ? "already exists; nothing was overwritten" : strerror(e));
-			goto fail;
-		}
-		unlink(f->tmp);
-	} else if (rename(f->tmp, f->path) != 0) {
-		r = sd_error(SD_ERR_IO, "rename to %s: %s", f->path, strerror(errno));
+	if ((r = publish(f, flags)) < 0)
 		goto fail;
-	}
-	r = fsync_parent(f->path);
+	/* The content is durable and in place. If the directory cannot be synced the name
+	 * may not survive a crash, but reporting failure now would make callers discard
+	 * what belongs with a file that exists (the codename of a sealed package). */
+	(void)fsync_parent(f->path);
 	free(f->path);
 	free(f->tmp);
 	free(f);
-	return r;
+	return 0;
 fail:
 	sd_afile_abort(f);
 	return r;

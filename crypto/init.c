@@ -2,15 +2,30 @@
  * init.c — library start-up. libsodium must be initialised before any other call; doing
  * it here keeps every other module free of that concern.
  */
+#include <jansson.h>
+#include <malloc.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sodium.h>
 
 #include "sealdrop/sealdrop.h"
+
+/* jansson keeps private copies of every string it parses, the identity record's among
+ * them, and frees them unwiped. Its memory is plain malloc, so free() stays right for
+ * what it returns, but everything it releases itself is wiped first. */
+static void wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+	sodium_memzero(p, malloc_usable_size(p));
+	free(p);
+}
 
 int sd_init(void)
 {
 	if (sodium_init() < 0)
 		return sd_error(SD_ERR_INTERNAL, "libsodium could not be initialised");
+	json_set_alloc_funcs(malloc, wiping_free);
 	return 0;
 }
 

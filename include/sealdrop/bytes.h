@@ -69,6 +69,11 @@ void sd_wr_u16(sd_wr_t *w, uint16_t v);
 void sd_wr_u32(sd_wr_t *w, uint32_t v);
 void sd_wr_u64(sd_wr_t *w, uint64_t v);
 
+/* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). decode
+ * reads the code point at s[*i] and advances *i; false on a malformed sequence. */
+bool sd_utf8_decode(const char *s, size_t n, size_t *i, uint32_t *cp);
+bool sd_utf8_is_valid(const char *s, size_t n);
+
 /* Hex and base64 (standard alphabet, padded) text forms. Return 0 or SD_ERR_FORMAT. */
 void sd_hex_encode(const uint8_t *bin, size_t len, char *out /* 2*len+1 */);
 int sd_hex_decode(const char *hex, uint8_t *bin, size_t len);

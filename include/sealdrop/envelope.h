@@ -36,6 +36,8 @@
 #define SD_HASH_BYTES 32
 #define SD_SEALED_KEY_BYTES 80             /* crypto_box_seal of 32 bytes */
 #define SD_WRAPPED_SHARE_BYTES 72          /* nonce 24 || 32 + tag 16 */
+/* The largest evidence file: as many chunks as a maximal manifest can list (~256 GiB). */
+#define SD_EVIDENCE_MAX_BYTES ((uint64_t)(SD_SDX_MAX_HEADER / SD_HASH_BYTES - 2) * SD_CHUNK_BYTES)
 #define SD_EVIDENCE_NAME_MAX 255
 #define SD_EVIDENCE_TYPE_MAX 127
 

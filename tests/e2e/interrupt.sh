@@ -48,4 +48,14 @@ else
 	check "no output directory" test ! -e "$T/opened"
 	check "no staging directory" test -z "$(tmp_leftovers "$T")"
 fi
+# What a kill no handler can catch (SIGKILL, a power cut) leaves is swept by the next open
+# into the same place: a staging directory holding plaintext must not linger.
+mkdir -p "$T/.again.tmp-Zq3xYw/evidence"
+echo "decrypted words" >"$T/.again.tmp-Zq3xYw/report.json"
+mkdir -p "$T/.unrelated.tmp-Zq3xYw"
+seal_example "$D" "$T/small.sdx"
+expect_exit 0 "open into the place a killed open had used" \
+	sd open "$T/small.sdx" --intake "$D/intake.key" --passphrase-file "$PW" --out "$T/again"
+check "its stale staging directory is gone" test ! -e "$T/.again.tmp-Zq3xYw"
+check "a staging directory of another output is left alone" test -d "$T/.unrelated.tmp-Zq3xYw"
 done_testing

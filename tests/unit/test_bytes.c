@@ -120,6 +120,26 @@ static void test_base64_canonical_only(void **state)
 			fail_msg("'%s' was accepted", bad[i]);
 }
 
+static void test_utf8(void **state)
+{
+	(void)state;
+	size_t i = 0;
+	uint32_t cp;
+	static const char *const bad[] = {
+		"\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80" /* surrogate */, "\xf4\x90\x80\x80" /* > U+10FFFF */,
+		"\xe2\x82", "\x80",
+	};
+
+	assert_true(sd_utf8_is_valid("plain", 5));
+	assert_true(sd_utf8_is_valid("\xec\xa6\x9d\xea\xb1\xb0", 6)); /* 증거 */
+	assert_true(sd_utf8_decode("\xe2\x82\xac", 3, &i, &cp));
+	assert_int_equal(cp, 0x20ac);
+	assert_int_equal(i, 3);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		if (sd_utf8_is_valid(bad[k], strlen(bad[k])))
+			fail_msg("malformed UTF-8 %zu was accepted", k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_writer_bounds),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_base64_canonical_only),
+		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, unit_setup, NULL);
 }

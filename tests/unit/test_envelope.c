@@ -311,6 +311,24 @@ static void test_bad_evidence_inputs(void **state)
 	assert_int_equal(seal_files(f, out, ev, 2), SD_ERR_NOENT);
 	ev[1] = (sd_evidence_src_t){ .path = a, .name = "../escape" };
 	assert_int_equal(seal_files(f, out, ev, 2), SD_ERR_USAGE);
+	/* Names that would act on an officer's terminal or read as another name. */
+	static const char *const unsafe[] = {
+		"a\xc2\x9b" "31mRED.txt",        /* U+009B, CSI */
+		"evil\xe2\x80\xae" "txt.exe",   /* U+202E, right-to-left override */
+		"bad\xff.txt",                 /* not UTF-8 */
+		"over\xc0\xaflong",            /* an overlong '/' */
+		"del\x7f",
+	};
+	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
+		ev[1] = (sd_evidence_src_t){ .path = a, .name = unsafe[i] };
+		if (seal_files(f, out, ev, 2) != SD_ERR_USAGE)
+			fail_msg("unsafe name %zu was accepted", i);
+	}
+	/* A Korean name ("증거 자료.pdf") is a name like any other. */
+	char korean_pkg[160];
+	snprintf(korean_pkg, sizeof(korean_pkg), "%s/korean.sdx", f->dir);
+	ev[1] = (sd_evidence_src_t){ .path = a, .name = "\xec\xa6\x9d\xea\xb1\xb0 \xec\x9e\x90\xeb\xa3\x8c.pdf" };
+	assert_int_equal(seal_files(f, korean_pkg, ev, 2), 0);
 	assert_false(path_exists(out));
 	assert_no_leftovers(f->dir);
 	fixture_free(f);
@@ -530,6 +548,63 @@ static void test_pwrite_direct_fallback(void **state)
 	fixture_free(f);
 }
 
+/* A report in the largest bucket (1 MiB) passes inspect and open alike. */
+static void test_largest_report_bucket(void **state)
+{
+	(void)state;
+	fixture_t *f = fixture_new();
+	size_t len = 600 * 1000;
+	char *big = malloc(len + 1), out[128];
+	sd_header_t *h = NULL;
+
+	assert_non_null(big);
+	memset(big, 'r', len);
+	big[len] = '\0';
+	sd_seal_params_t p = {
+		.dir = &f->d, .wb = f->wb, .report = big, .report_len = len,
+		.identity = identity, .identity_len = sizeof(identity) - 1, .created = { 2026, 11, 22 },
+	};
+	assert_int_equal(sd_envelope_seal(&p, f->pkg), 0);
+	assert_int_equal(sd_envelope_verify(f->pkg, NULL, NULL, &h), 0);
+	assert_int_equal(h->blobs[0].size, 24 + (1u << 20) + 16);
+	sd_header_free(h);
+	snprintf(out, sizeof(out), "%s/opened", f->dir);
+	assert_int_equal(sd_envelope_open(f->pkg, f->intake, out, NULL, NULL, NULL), 0);
+	free(big);
+	fixture_free(f);
+}
+
+/* Evidence beyond what one manifest can describe is refused before anything is written
+ * (a sparse file: its size is all that is read). */
+static void test_oversized_evidence_is_refused(void **state)
+{
+	(void)state;
+	fixture_t *f = fixture_new();
+	char huge[128];
+	int fd;
+
+	snprintf(huge, sizeof(huge), "%s/huge.bin", f->dir);
+	fd = open(huge, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	if (ftruncate(fd, (off_t)SD_EVIDENCE_MAX_BYTES + 1) != 0) {
+		close(fd);
+		fixture_free(f);
+		skip(); /* a file system without sparse files this large */
+	}
+	close(fd);
+	sd_evidence_src_t ev = { .path = huge };
+	assert_int_equal(seal_files(f, f->pkg, &ev, 1), SD_ERR_TOOBIG);
+	assert_false(path_exists(f->pkg));
+	assert_no_leftovers(f->dir);
+	/* The layout refuses sizes that would overflow its arithmetic outright. */
+	uint32_t n;
+	uint64_t ct;
+	assert_int_equal(sdx_evidence_layout(UINT64_C(1) << 52, &n, &ct), SD_ERR_TOOBIG);
+	assert_int_equal(sdx_evidence_layout(SD_EVIDENCE_MAX_BYTES, &n, &ct), 0);
+	assert_int_equal(n, SD_SDX_MAX_HEADER / SD_HASH_BYTES);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +616,8 @@ int main(void)
 		cmocka_unit_test(test_bad_evidence_inputs),
 		cmocka_unit_test(test_two_share_identity),
 		cmocka_unit_test(test_padding_hides_record_lengths),
+		cmocka_unit_test(test_largest_report_bucket),
+		cmocka_unit_test(test_oversized_evidence_is_refused),
 		cmocka_unit_test(test_direct_and_buffered_agree),
 		cmocka_unit_test(test_pwrite_direct_fallback),
 	};
