@@ -135,8 +135,8 @@ int sd_base64_decode_exact(const char *b64, uint8_t *bin, size_t len)
 
 	/* Canonical only: the exact encoded length, and nothing ignored or left over. */
 	if (n + 1 != sd_base64_len(len) ||
-	    sodium_base642bin(bin, len, b64, n, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    got != len || end != b64 + n)
+	    sodium_base642bin(bin, len, b64, n, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 || got != len ||
+	    end != b64 + n)
 		return sd_error(SD_ERR_FORMAT, "expected base64 of %zu bytes", len);
 	/* Reject encodings with non-zero unused bits: re-encoding must give the same text. */
 	char again[n + 1];

@@ -18,7 +18,7 @@ static bool is_leap(int y)
 
 bool sd_date_is_valid(int y, int m, int d)
 {
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	if (y < 1800 || y > 9999 || m < 1 || m > 12 || d < 1)
 		return false;
@@ -27,8 +27,8 @@ bool sd_date_is_valid(int y, int m, int d)
 
 int sd_date_parse(const char *s, sd_date_t *out)
 {
-	int v[3] = { 0, 0, 0 };
-	static const int width[3] = { 4, 2, 2 };
+	int v[3] = {0, 0, 0};
+	static const int width[3] = {4, 2, 2};
 	const char *p = s;
 
 	for (int f = 0; f < 3; f++) {
@@ -44,7 +44,7 @@ int sd_date_parse(const char *s, sd_date_t *out)
 		return sd_error(SD_ERR_FORMAT, "'%s' is not a date of the form YYYY-MM-DD", s);
 	if (!sd_date_is_valid(v[0], v[1], v[2]))
 		return sd_error(SD_ERR_FORMAT, "%s is not a calendar date", s);
-	*out = (sd_date_t){ v[0], v[1], v[2] };
+	*out = (sd_date_t){v[0], v[1], v[2]};
 	return 0;
 }
 
@@ -77,7 +77,7 @@ sd_date_t sd_date_from_days(int64_t z)
 	int64_t mp = (5 * doy + 2) / 153;
 	int64_t d = doy - (153 * mp + 2) / 5 + 1;
 	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	return (sd_date_t){ (int)(y + (m <= 2)), (int)m, (int)d };
+	return (sd_date_t){(int)(y + (m <= 2)), (int)m, (int)d};
 }
 
 sd_date_t sd_date_add_days(sd_date_t d, int64_t n)
@@ -102,7 +102,7 @@ int sd_date_from_u32(uint32_t v, sd_date_t *out)
 
 	if (!sd_date_is_valid(y, m, d))
 		return sd_error(SD_ERR_FORMAT, "%u is not a calendar date", v);
-	*out = (sd_date_t){ y, m, d };
+	*out = (sd_date_t){y, m, d};
 	return 0;
 }
 

@@ -48,7 +48,6 @@ static const char *const keys_fields[] = {"intake", "identity", "log", NULL};
 static const char *const key_fields[] = {"id", "public", NULL};
 static const char *const agency_fields[] = {"id", "name", "key", NULL};
 
-
 static const char *join_path(char out[DIR_PATH_MAX], const char *base, const char *name)
 {
 	/* A path too long for the buffer is cut: it only ever appears in a message. */
@@ -176,7 +175,8 @@ static int check_struct(const sd_directory_t *d, int err)
 	    (r = check_key(&d->identity, SD_KEY_IDENTITY, "signed.keys.identity", err)) < 0 ||
 	    (d->has_log && (r = check_key(&d->log, SD_KEY_LOG, "signed.keys.log", err)) < 0))
 		return r;
-	if (d->tls_ca_pem != NULL && (d->tls_ca_pem[0] == '\0' || !sd_utf8_is_valid(d->tls_ca_pem, strlen(d->tls_ca_pem))))
+	if (d->tls_ca_pem != NULL &&
+	    (d->tls_ca_pem[0] == '\0' || !sd_utf8_is_valid(d->tls_ca_pem, strlen(d->tls_ca_pem))))
 		return sd_error(err, "directory: signed.tls_ca must be non-empty UTF-8 text");
 	return check_agencies(d, err);
 }

@@ -19,7 +19,7 @@
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/sign.h"
 
-static const char *const blob_kind_names[] = { "?", "report", "identity", "evidence" };
+static const char *const blob_kind_names[] = {"?", "report", "identity", "evidence"};
 
 uint64_t sdx_bucket(uint64_t n, uint64_t min)
 {
@@ -36,7 +36,7 @@ bool sdx_is_pow2_between(uint64_t n, uint64_t lo, uint64_t hi)
 }
 
 void sdx_blob_ad(const uint8_t binding[SD_HASH_BYTES], sd_blob_kind_t kind, uint32_t index,
-		 uint8_t ad[SDX_BLOB_AD_BYTES])
+                 uint8_t ad[SDX_BLOB_AD_BYTES])
 {
 	memcpy(ad, binding, SD_HASH_BYTES);
 	ad[SD_HASH_BYTES] = (uint8_t)kind;
@@ -62,8 +62,7 @@ void sdx_identity_key(const uint8_t s_c[32], const uint8_t s_w[32], uint8_t key[
 }
 
 /* The preamble's fixed fields after the deployment name, up to the wrapped share. */
-#define PREAMBLE_FIXED_BEFORE_SHARE                                                                   \
-	(4 + 4 + SD_KEY_ID_BYTES * 2 + 32 + 32 + SD_HASH_BYTES + SD_SEALED_KEY_BYTES * 2)
+#define PREAMBLE_FIXED_BEFORE_SHARE (4 + 4 + SD_KEY_ID_BYTES * 2 + 32 + 32 + SD_HASH_BYTES + SD_SEALED_KEY_BYTES * 2)
 
 size_t sdx_share_ad_len(const sd_header_t *h)
 {
@@ -160,7 +159,7 @@ int sdx_evidence_layout(uint64_t size, uint32_t *n_chunks, uint64_t *ct_size)
 	/* Bounding the size first keeps every quantity below far from overflowing. */
 	if (size > SD_EVIDENCE_MAX_BYTES)
 		return sd_error(SD_ERR_TOOBIG, "evidence of %llu bytes is more than one package can hold (%llu)",
-				(unsigned long long)size, (unsigned long long)SD_EVIDENCE_MAX_BYTES);
+		                (unsigned long long)size, (unsigned long long)SD_EVIDENCE_MAX_BYTES);
 	*n_chunks = (uint32_t)(full + 2);
 	*ct_size = SDX_EVIDENCE_FIRST_CHUNK + full * SDX_EVIDENCE_FULL_CHUNK + last + SDX_SS_TAG;
 	return 0;
@@ -189,14 +188,14 @@ int sd_header_check_chunk(const sd_header_t *h, uint32_t blob, uint32_t chunk, c
 	b = &h->blobs[blob];
 	if (len != sd_header_chunk_size(h, blob, chunk))
 		return sd_error(SD_ERR_VERIFY, "chunk %u of the %s blob (blob %u) has the wrong size", chunk,
-				blob_kind_names[b->kind], blob);
+		                blob_kind_names[b->kind], blob);
 	crypto_generichash(hash, sizeof(hash), ct, len, NULL, 0);
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	if (sodium_memcmp(hash, b->chunk_hashes + (size_t)chunk * SD_HASH_BYTES, SD_HASH_BYTES) != 0)
 		return sd_error(SD_ERR_VERIFY,
-				"chunk %u of the %s blob (blob %u) does not match the manifest: the package is "
-				"corrupted or has been tampered with",
-				chunk, blob_kind_names[b->kind], blob);
+		                "chunk %u of the %s blob (blob %u) does not match the manifest: the package is "
+		                "corrupted or has been tampered with",
+		                chunk, blob_kind_names[b->kind], blob);
 #endif
 	return 0;
 }
@@ -220,7 +219,8 @@ static int check_blob_shape(const sd_blob_t *b, uint32_t index)
 		break;
 	case SD_BLOB_EVIDENCE:
 		if (b->n_chunks >= 2) {
-			uint64_t fixed = SDX_EVIDENCE_FIRST_CHUNK + (uint64_t)(b->n_chunks - 2) * SDX_EVIDENCE_FULL_CHUNK;
+			uint64_t fixed =
+			        SDX_EVIDENCE_FIRST_CHUNK + (uint64_t)(b->n_chunks - 2) * SDX_EVIDENCE_FULL_CHUNK;
 			if (b->size > fixed + SDX_SS_TAG) {
 				body = b->size - fixed - SDX_SS_TAG;
 				if (sdx_is_pow2_between(body, SDX_FINAL_MIN_BUCKET, SD_CHUNK_BYTES))
@@ -230,7 +230,7 @@ static int check_blob_shape(const sd_blob_t *b, uint32_t index)
 		break;
 	}
 	return sd_error(SD_ERR_FORMAT, "manifest entry %u (%s) has an impossible size or chunk count", index,
-			blob_kind_names[b->kind <= SD_BLOB_EVIDENCE ? b->kind : 0]);
+	                blob_kind_names[b->kind <= SD_BLOB_EVIDENCE ? b->kind : 0]);
 }
 
 static int parse_preamble(sd_rd_t *r, sd_header_t *h, uint32_t *header_len)
@@ -244,7 +244,7 @@ static int parse_preamble(sd_rd_t *r, sd_header_t *h, uint32_t *header_len)
 	h->version = sd_rd_u16(r);
 	if (h->version != SD_SDX_VERSION)
 		return sd_error(SD_ERR_VERSION, "package format version %u is not supported (this build reads %u)",
-				h->version, SD_SDX_VERSION);
+		                h->version, SD_SDX_VERSION);
 	if (sd_rd_u16(r) != 0)
 		return sd_error(SD_ERR_FORMAT, "package header has unknown flags set");
 	*header_len = sd_rd_u32(r);
@@ -293,7 +293,7 @@ static int parse_manifest(sd_rd_t *r, sd_header_t *h)
 			return sd_error(SD_ERR_TRUNCATED, "package manifest is truncated");
 		if (b->kind != want)
 			return sd_error(SD_ERR_FORMAT, "manifest entry %u is of kind %u; expected %s", i, b->kind,
-					blob_kind_names[want]);
+			                blob_kind_names[want]);
 		if ((ret = check_blob_shape(b, i)) < 0)
 			return ret;
 		if ((uint64_t)b->n_chunks * SD_HASH_BYTES > sd_rd_left(r))
@@ -334,7 +334,7 @@ int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out)
 		goto out;
 	if (header_len != len) {
 		ret = sd_error(header_len > len ? SD_ERR_TRUNCATED : SD_ERR_FORMAT,
-			       "package header says it is %u bytes long, but %zu were given", header_len, len);
+		               "package header says it is %u bytes long, but %zu were given", header_len, len);
 		goto out;
 	}
 	preamble_len = r.off;
@@ -347,7 +347,7 @@ int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out)
 	header_digests(h, preamble_len, manifest_end);
 	if (sd_sign_verify(SD_PURPOSE_HEADER, h->consent_pk, h->digest, SD_HASH_BYTES, h->signature) != 0) {
 		ret = sd_error(SD_ERR_VERIFY, "package header signature does not verify: the package is "
-					      "corrupted or has been tampered with");
+		                              "corrupted or has been tampered with");
 		goto out;
 	}
 	*out = h;
@@ -375,7 +375,7 @@ int sd_header_read(int fd, sd_header_t **out)
 	header_len = sd_load_le32(prefix + 12);
 	if (header_len > SD_SDX_MAX_HEADER)
 		return sd_error(SD_ERR_TOOBIG, "package header claims %u bytes, more than the %u allowed", header_len,
-				SD_SDX_MAX_HEADER);
+		                SD_SDX_MAX_HEADER);
 	if (header_len < sizeof(prefix))
 		return sd_error(SD_ERR_FORMAT, "package header claims an impossible length %u", header_len);
 	if ((buf = malloc(header_len)) == NULL)
@@ -393,8 +393,8 @@ int sd_header_read(int fd, sd_header_t **out)
 int sd_header_check_deployment(const sd_header_t *h, const sd_directory_t *d)
 {
 	if (strcmp(h->deployment, d->deployment) != 0)
-		return sd_error(SD_ERR_DEPLOYMENT, "the package was sealed for deployment '%s', not '%s'", h->deployment,
-				d->deployment);
+		return sd_error(SD_ERR_DEPLOYMENT, "the package was sealed for deployment '%s', not '%s'",
+		                h->deployment, d->deployment);
 	return 0;
 }
 
@@ -429,9 +429,9 @@ int sdx_reader_open(sdx_reader_t *r, const char *path, sd_header_t **hdr)
 		goto fail;
 	if ((uint64_t)st.st_size != (*hdr)->package_size) {
 		ret = sd_error((uint64_t)st.st_size < (*hdr)->package_size ? SD_ERR_TRUNCATED : SD_ERR_FORMAT,
-			       "%s is %llu bytes but its manifest describes %llu: the package is %s", path,
-			       (unsigned long long)st.st_size, (unsigned long long)(*hdr)->package_size,
-			       (uint64_t)st.st_size < (*hdr)->package_size ? "truncated" : "followed by extra data");
+		               "%s is %llu bytes but its manifest describes %llu: the package is %s", path,
+		               (unsigned long long)st.st_size, (unsigned long long)(*hdr)->package_size,
+		               (uint64_t)st.st_size < (*hdr)->package_size ? "truncated" : "followed by extra data");
 		goto fail;
 	}
 	r->h = *hdr;

@@ -13,28 +13,28 @@
 
 #include "sealdrop/envelope.h"
 
-#define SDX_MAGIC "\x89SDX\r\n\x1a\n"
-#define SDX_BLOB_AD_BYTES (SD_HASH_BYTES + 1 + 4) /* binding || kind || index */
-#define SDX_MANIFEST_ENTRY_BYTES 13               /* kind u8, chunks u32, size u64 */
-#define SDX_SIG_BYTES 64
-#define SDX_KEY_BYTES 32
+#define SDX_MAGIC                "\x89SDX\r\n\x1a\n"
+#define SDX_BLOB_AD_BYTES        (SD_HASH_BYTES + 1 + 4) /* binding || kind || index */
+#define SDX_MANIFEST_ENTRY_BYTES 13                      /* kind u8, chunks u32, size u64 */
+#define SDX_SIG_BYTES            64
+#define SDX_KEY_BYTES            32
 
 /* Record and evidence padding (docs/FORMAT.md, "Padding"). */
 #define SDX_REPORT_MIN_BUCKET (16u << 10)
 #define SDX_REPORT_MAX_BUCKET (1u << 20)
-#define SDX_IDENTITY_BUCKET 4096u
-#define SDX_META_BUCKET 512u
-#define SDX_FINAL_MIN_BUCKET 4096u
+#define SDX_IDENTITY_BUCKET   4096u
+#define SDX_META_BUCKET       512u
+#define SDX_FINAL_MIN_BUCKET  4096u
 
-#define SDX_AEAD_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES /* 24 */
-#define SDX_AEAD_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES      /* 16 */
-#define SDX_SS_HEADER crypto_secretstream_xchacha20poly1305_HEADERBYTES /* 24 */
-#define SDX_SS_TAG crypto_secretstream_xchacha20poly1305_ABYTES     /* 17 */
+#define SDX_AEAD_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES      /* 24 */
+#define SDX_AEAD_TAG   crypto_aead_xchacha20poly1305_ietf_ABYTES         /* 16 */
+#define SDX_SS_HEADER  crypto_secretstream_xchacha20poly1305_HEADERBYTES /* 24 */
+#define SDX_SS_TAG     crypto_secretstream_xchacha20poly1305_ABYTES      /* 17 */
 
 /* Ciphertext sizes of the fixed-form chunks. */
-#define SDX_IDENTITY_BLOB_BYTES (SDX_AEAD_NONCE + SDX_IDENTITY_BUCKET + SDX_AEAD_TAG)
+#define SDX_IDENTITY_BLOB_BYTES  (SDX_AEAD_NONCE + SDX_IDENTITY_BUCKET + SDX_AEAD_TAG)
 #define SDX_EVIDENCE_FIRST_CHUNK (SDX_SS_HEADER + SDX_META_BUCKET + SDX_SS_TAG)
-#define SDX_EVIDENCE_FULL_CHUNK ((uint64_t)SD_CHUNK_BYTES + SDX_SS_TAG)
+#define SDX_EVIDENCE_FULL_CHUNK  ((uint64_t)SD_CHUNK_BYTES + SDX_SS_TAG)
 /* The largest chunk of any kind: a report at its largest bucket. */
 #define SDX_MAX_CHUNK (SDX_AEAD_NONCE + SDX_REPORT_MAX_BUCKET + SDX_AEAD_TAG)
 
@@ -44,7 +44,7 @@ bool sdx_is_pow2_between(uint64_t n, uint64_t lo, uint64_t hi);
 
 /* The per-blob associated data: binding || kind || index (LE32). */
 void sdx_blob_ad(const uint8_t binding[SD_HASH_BYTES], sd_blob_kind_t kind, uint32_t index,
-		 uint8_t ad[SDX_BLOB_AD_BYTES]);
+                 uint8_t ad[SDX_BLOB_AD_BYTES]);
 /* Key of blob `index` (report or evidence) from the content key. */
 void sdx_blob_key(const uint8_t dek[SDX_KEY_BYTES], uint32_t index, uint8_t key[SDX_KEY_BYTES]);
 /* id_key = BLAKE2b-256("sealdrop identity v1" || s_c || s_w). */
@@ -86,7 +86,7 @@ int sdx_reader_next(sdx_reader_t *r, uint32_t blob, uint32_t chunk, const uint8_
 void sdx_reader_close(sdx_reader_t *r);
 
 /* A staged pipeline over a fixed ring of chunk buffers (envelope_pipe.c). */
-#define SDX_PIPE_SLOTS 6
+#define SDX_PIPE_SLOTS      6
 #define SDX_PIPE_MAX_STAGES 3
 
 typedef struct {
@@ -108,8 +108,7 @@ typedef struct sdx_pipe sdx_pipe_t;
 typedef int (*sdx_stage_fn)(void *ctx, sdx_slot_t *slot);
 
 /* fns[i] NULL marks the (one) stage the caller runs with take/give. */
-int sdx_pipe_new(sdx_pipe_t **out, const sdx_stage_fn *fns, int n_stages, void *ctx, size_t cap,
-		 bool with_out) SD_WUR;
+int sdx_pipe_new(sdx_pipe_t **out, const sdx_stage_fn *fns, int n_stages, void *ctx, size_t cap, bool with_out) SD_WUR;
 /* The next slot for the caller's stage; the pipeline's first error once it failed. */
 int sdx_pipe_take(sdx_pipe_t *p, sdx_slot_t **slot) SD_WUR;
 /* Passes the slot from take on to the next stage. */

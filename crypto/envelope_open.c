@@ -68,10 +68,10 @@ typedef struct {
 	open_secrets_t *sec;
 	sdx_pipe_t *pipe;
 	uint32_t next_blob, next_chunk; /* read_stage's position */
-	char *tmp;    /* the private staging directory */
-	int tmp_fd;   /* an open handle on it */
-	int ev_fd;    /* its evidence/ subdirectory */
-	int cur_fd;   /* the evidence file being written, until its last slot is handed on */
+	char *tmp;                      /* the private staging directory */
+	int tmp_fd;                     /* an open handle on it */
+	int ev_fd;                      /* its evidence/ subdirectory */
+	int cur_fd;                     /* the evidence file being written, until its last slot is handed on */
 	uint64_t done;
 	sd_progress_fn progress;
 	void *progress_ctx;
@@ -181,7 +181,7 @@ static int write_file_at(int dirfd, const char *name, const uint8_t *buf, size_t
 
 	if (fd < 0)
 		return sd_error(errno == EEXIST ? SD_ERR_FORMAT : SD_ERR_IO, "cannot create %s: %s", name,
-				errno == EEXIST ? "two evidence files have this name" : strerror(errno));
+		                errno == EEXIST ? "two evidence files have this name" : strerror(errno));
 	ret = sd_write_full(fd, buf, len);
 	if (ret == 0 && fsync(fd) != 0)
 		ret = sd_error(SD_ERR_IO, "fsync %s: %s", name, strerror(errno));
@@ -195,13 +195,13 @@ static int open_content_key(opener_t *o, const sd_seckey_t *intake)
 
 	if (intake->kind != SD_KEY_INTAKE)
 		return sd_error(SD_ERR_USAGE, "opening a package takes an intake key, not a %s key",
-				sd_key_kind_name(intake->kind));
+		                sd_key_kind_name(intake->kind));
 	if (sodium_memcmp(o->h->intake_id, intake->id, SD_KEY_ID_BYTES) != 0) {
 		sd_key_id_hex(o->h->intake_id, want);
 		sd_key_id_hex(intake->id, have);
 		return sd_error(SD_ERR_WRONG_KEY,
-				"the package was sealed to intake key %s (deployment '%s'); this key is %s", want,
-				o->h->deployment, have);
+		                "the package was sealed to intake key %s (deployment '%s'); this key is %s", want,
+		                o->h->deployment, have);
 	}
 	if (crypto_box_seal_open(o->sec->dek, o->h->sealed_dek, SD_SEALED_KEY_BYTES, intake->pk, intake->sk) != 0)
 		return sd_error(SD_ERR_VERIFY, "the content key does not open with this intake key");
@@ -250,8 +250,8 @@ static int open_report(opener_t *o, sdx_slot_t *slot)
 	sdx_blob_ad(o->h->binding, SD_BLOB_REPORT, 0, ad);
 	sdx_blob_key(o->sec->dek, 0, o->sec->key);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(slot->out, NULL, NULL, slot->buf + SDX_AEAD_NONCE,
-						       slot->len - SDX_AEAD_NONCE, ad, sizeof(ad), slot->buf,
-						       o->sec->key) != 0)
+	                                               slot->len - SDX_AEAD_NONCE, ad, sizeof(ad), slot->buf,
+	                                               o->sec->key) != 0)
 		return sd_error(SD_ERR_VERIFY, "the report does not decrypt: the package is damaged");
 	if (sodium_unpad(&text_len, slot->out, bucket, bucket) != 0)
 		return sd_error(SD_ERR_FORMAT, "the report's padding is malformed");
@@ -260,14 +260,13 @@ static int open_report(opener_t *o, sdx_slot_t *slot)
 	return ret;
 }
 
-static int pull(opener_t *o, sdx_slot_t *slot, const uint8_t *ct, size_t len, const uint8_t *ad,
-		unsigned char want_tag)
+static int pull(opener_t *o, sdx_slot_t *slot, const uint8_t *ct, size_t len, const uint8_t *ad, unsigned char want_tag)
 {
 	unsigned long long n = 0;
 	unsigned char tag = 0;
 
 	if (crypto_secretstream_xchacha20poly1305_pull(&o->sec->ss, slot->out, &n, &tag, ct, len, ad,
-						       SDX_BLOB_AD_BYTES) != 0)
+	                                               SDX_BLOB_AD_BYTES) != 0)
 		return sd_error(SD_ERR_VERIFY, "evidence %u does not decrypt: the package is damaged", slot->blob - 2);
 	if (tag != want_tag)
 		return sd_error(SD_ERR_FORMAT, "evidence %u has a misplaced end of stream", slot->blob - 2);
@@ -291,14 +290,14 @@ static int open_evidence_meta(opener_t *o, sdx_slot_t *slot, const uint8_t *ad, 
 		return ret;
 	sodium_memzero(slot->out, slot->out_len);
 	slot->out_len = 0;
-	if (sdx_evidence_layout(m->size, &n_chunks, &ct_size) < 0 ||
-	    n_chunks != o->h->blobs[slot->blob].n_chunks || ct_size != o->h->blobs[slot->blob].size)
+	if (sdx_evidence_layout(m->size, &n_chunks, &ct_size) < 0 || n_chunks != o->h->blobs[slot->blob].n_chunks ||
+	    ct_size != o->h->blobs[slot->blob].size)
 		return sd_error(SD_ERR_FORMAT, "evidence %u: its stated size disagrees with the manifest",
-				slot->blob - 2);
+		                slot->blob - 2);
 	o->cur_fd = openat(o->ev_fd, m->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o->cur_fd < 0)
 		return sd_error(errno == EEXIST ? SD_ERR_FORMAT : SD_ERR_IO, "evidence '%s': %s", m->name,
-				errno == EEXIST ? "two evidence files have this name" : strerror(errno));
+		                errno == EEXIST ? "two evidence files have this name" : strerror(errno));
 	/* Full chunks are 1 MiB at 1 MiB offsets from an aligned buffer: they can bypass
 	 * the page cache. The last chunk's tail goes buffered (sdx_pwrite). */
 	sdx_direct_enable(o->cur_fd);
@@ -307,15 +306,14 @@ static int open_evidence_meta(opener_t *o, sdx_slot_t *slot, const uint8_t *ad, 
 
 /* Decrypts one data chunk into the slot for the write stage; the last one is unpadded,
  * checked against the stated size, and closes the file once written. */
-static int open_evidence_chunk(opener_t *o, sdx_slot_t *slot, const uint8_t *ad, const sdx_meta_t *m,
-			       uint64_t *written)
+static int open_evidence_chunk(opener_t *o, sdx_slot_t *slot, const uint8_t *ad, const sdx_meta_t *m, uint64_t *written)
 {
 	bool last = slot->chunk + 1 == o->h->blobs[slot->blob].n_chunks;
 	size_t text_len;
 	int ret;
 
 	if ((ret = pull(o, slot, slot->buf, slot->len, ad,
-			last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0)) < 0)
+	                last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0)) < 0)
 		return ret;
 	text_len = slot->out_len;
 	if (last && sodium_unpad(&text_len, slot->out, slot->out_len, slot->out_len) != 0)
@@ -382,7 +380,7 @@ static int publish(opener_t *o, const char *out_dir)
 	if (rename(o->tmp, out_dir) != 0) {
 		int e = errno;
 		return sd_error(e == ENOTEMPTY || e == EEXIST ? SD_ERR_EXISTS : SD_ERR_IO, "%s: %s", out_dir,
-				e == ENOTEMPTY || e == EEXIST ? "exists and is not empty" : strerror(e));
+		                e == ENOTEMPTY || e == EEXIST ? "exists and is not empty" : strerror(e));
 	}
 	free(o->tmp);
 	o->tmp = NULL;
@@ -415,11 +413,11 @@ static void opener_free(opener_t *o)
 }
 
 int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *out_dir, sd_progress_fn progress,
-		     void *ctx, sd_header_t **hdr_out)
+                     void *ctx, sd_header_t **hdr_out)
 {
-	static const sdx_stage_fn stages[] = { read_stage, NULL, sdx_stage_write_plaintext };
-	opener_t o = { .tmp_fd = -1, .ev_fd = -1, .cur_fd = -1, .rd = { .fd = -1 }, .progress = progress,
-		       .progress_ctx = ctx };
+	static const sdx_stage_fn stages[] = {read_stage, NULL, sdx_stage_write_plaintext};
+	opener_t o = {
+	        .tmp_fd = -1, .ev_fd = -1, .cur_fd = -1, .rd = {.fd = -1}, .progress = progress, .progress_ctx = ctx};
 	int ret;
 
 	if (hdr_out)

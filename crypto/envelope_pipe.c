@@ -48,7 +48,7 @@ struct sdx_pipe {
 	unsigned cursor[SDX_PIPE_MAX_STAGES];
 	stage_t stages[SDX_PIPE_MAX_STAGES];
 	int n_stages;
-	int caller;     /* the stage the caller runs */
+	int caller; /* the stage the caller runs */
 	void *ctx;
 	bool stopping;
 	int err;
@@ -141,7 +141,7 @@ int sdx_pipe_new(sdx_pipe_t **out, const sdx_stage_fn *fns, int n_stages, void *
 			goto fail;
 	}
 	for (int i = 0; i < n_stages; i++) {
-		p->stages[i] = (stage_t){ .p = p, .index = i, .fn = fns[i] };
+		p->stages[i] = (stage_t){.p = p, .index = i, .fn = fns[i]};
 		if (fns[i] == NULL) {
 			p->caller = i;
 			continue;
@@ -329,7 +329,7 @@ int sdx_cwriter_init(sdx_cwriter_t *w, int fd, uint64_t start)
 {
 	void *buf = NULL;
 
-	*w = (sdx_cwriter_t){ .fd = fd };
+	*w = (sdx_cwriter_t){.fd = fd};
 	if (posix_memalign(&buf, SDX_DIRECT_ALIGN, SDX_CWRITER_BYTES) != 0)
 		return SD_ERR_NOMEM;
 	w->buf = buf;

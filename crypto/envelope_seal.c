@@ -51,7 +51,7 @@ typedef struct {
 	size_t manifest_end;
 	uint8_t **slots; /* per blob: where its chunk hashes go inside hdr */
 	uint8_t binding[SD_HASH_BYTES];
-	uint8_t *pt;     /* one plaintext chunk (sodium_malloc) */
+	uint8_t *pt;      /* one plaintext chunk (sodium_malloc) */
 	sdx_pipe_t *pipe; /* ciphertext chunks go to the writer thread */
 	sdx_cwriter_t w;  /* the writer thread's state; it owns the file offset */
 	uint64_t done, total;
@@ -61,20 +61,29 @@ static const struct {
 	const char *ext;
 	const char *type;
 } media_types[] = {
-	{ "txt", "text/plain" },	{ "csv", "text/csv" },
-	{ "pdf", "application/pdf" },	{ "json", "application/json" },
-	{ "jpg", "image/jpeg" },	{ "jpeg", "image/jpeg" },
-	{ "png", "image/png" },	{ "gif", "image/gif" },
-	{ "heic", "image/heic" },	{ "mp3", "audio/mpeg" },
-	{ "m4a", "audio/mp4" },	{ "wav", "audio/wav" },
-	{ "mp4", "video/mp4" },	{ "mov", "video/quicktime" },
-	{ "zip", "application/zip" },	{ "eml", "message/rfc822" },
-	{ "hwp", "application/x-hwp" }, { "hwpx", "application/hwp+zip" },
-	{ "doc", "application/msword" },
-	{ "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document" },
-	{ "xls", "application/vnd.ms-excel" },
-	{ "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
-	{ "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation" },
+        {"txt", "text/plain"},
+        {"csv", "text/csv"},
+        {"pdf", "application/pdf"},
+        {"json", "application/json"},
+        {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},
+        {"png", "image/png"},
+        {"gif", "image/gif"},
+        {"heic", "image/heic"},
+        {"mp3", "audio/mpeg"},
+        {"m4a", "audio/mp4"},
+        {"wav", "audio/wav"},
+        {"mp4", "video/mp4"},
+        {"mov", "video/quicktime"},
+        {"zip", "application/zip"},
+        {"eml", "message/rfc822"},
+        {"hwp", "application/x-hwp"},
+        {"hwpx", "application/hwp+zip"},
+        {"doc", "application/msword"},
+        {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+        {"xls", "application/vnd.ms-excel"},
+        {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
 };
 
 static const char *guess_media_type(const char *name)
@@ -115,21 +124,21 @@ static int evidence_open(const sd_evidence_src_t *src, evidence_in_t *ev)
 	ev->size = ev->meta.size = (uint64_t)st.st_size;
 	if (ev->size > SD_EVIDENCE_MAX_BYTES)
 		return sd_error(SD_ERR_TOOBIG, "evidence %s is larger than one package can hold (%llu GiB)", src->path,
-				(unsigned long long)(SD_EVIDENCE_MAX_BYTES >> 30));
+		                (unsigned long long)(SD_EVIDENCE_MAX_BYTES >> 30));
 	if ((copy = strdup(src->path)) == NULL)
 		return SD_ERR_NOMEM;
 	ret = copy_text(ev->meta.name, sizeof(ev->meta.name), src->name ? src->name : basename(copy), "file name",
-			src->path);
+	                src->path);
 	free(copy);
 	if (ret == 0)
 		ret = copy_text(ev->meta.media_type, sizeof(ev->meta.media_type),
-				src->media_type ? src->media_type : guess_media_type(ev->meta.name), "media type",
-				src->path);
+		                src->media_type ? src->media_type : guess_media_type(ev->meta.name), "media type",
+		                src->path);
 	if (ret < 0)
 		return ret;
 	if (!sdx_name_is_valid(ev->meta.name))
 		return sd_error(SD_ERR_USAGE, "evidence %s: '%s' cannot be used as a file name", src->path,
-				ev->meta.name);
+		                ev->meta.name);
 	if (!sdx_media_type_is_valid(ev->meta.media_type))
 		return sd_error(SD_ERR_USAGE, "evidence %s: malformed media type", src->path);
 	return 0;
@@ -148,7 +157,7 @@ static int evidence_open_all(sealer_t *s)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s->ev[j].meta.name, s->ev[i].meta.name) == 0)
 				return sd_error(SD_ERR_USAGE, "two evidence files are named '%s'; rename one",
-						s->ev[i].meta.name);
+				                s->ev[i].meta.name);
 	}
 	return 0;
 }
@@ -192,7 +201,7 @@ static int write_preamble(sealer_t *s, sd_wr_t *w)
 	if (w->failed)
 		return sd_error(SD_ERR_INTERNAL, "package header buffer too small");
 	crypto_aead_xchacha20poly1305_ietf_encrypt(wrapped, NULL, s->sec->s_w, 32, w->p, w->len, NULL, nonce,
-						   p->wb->share_wrap);
+	                                           p->wb->share_wrap);
 	sd_wr_bytes(w, nonce, sizeof(nonce));
 	sd_wr_bytes(w, wrapped, sizeof(wrapped));
 	sd_wr_u32(w, (uint32_t)(2 + p->n_evidence));
@@ -240,7 +249,7 @@ static int build_header(sealer_t *s)
 	}
 	if (len > SD_SDX_MAX_HEADER) {
 		ret = sd_error(SD_ERR_TOOBIG, "the evidence is too large for one package (header of %llu bytes)",
-			       (unsigned long long)len);
+		               (unsigned long long)len);
 		goto out;
 	}
 	s->hdr_len = (size_t)len;
@@ -253,8 +262,7 @@ static int build_header(sealer_t *s)
 	crypto_generichash(s->binding, SD_HASH_BYTES, s->hdr, s->preamble_len, NULL, 0);
 	write_manifest(s, &w, chunks, sizes, n);
 	s->manifest_end = w.len;
-	ret = w.failed || w.len + SDX_SIG_BYTES != s->hdr_len ? sd_error(SD_ERR_INTERNAL, "header size mismatch")
-							      : 0;
+	ret = w.failed || w.len + SDX_SIG_BYTES != s->hdr_len ? sd_error(SD_ERR_INTERNAL, "header size mismatch") : 0;
 out:
 	free(chunks);
 	free(sizes);
@@ -279,7 +287,7 @@ static int emit_chunk(sealer_t *s, sdx_slot_t *slot, uint32_t blob, uint32_t chu
 
 /* A one-chunk record blob: nonce || XChaCha20-Poly1305(padded text). */
 static int seal_record(sealer_t *s, uint32_t blob, const char *text, size_t len, size_t bucket,
-		       const uint8_t key[SDX_KEY_BYTES])
+                       const uint8_t key[SDX_KEY_BYTES])
 {
 	uint8_t ad[SDX_BLOB_AD_BYTES];
 	sdx_slot_t *slot;
@@ -296,13 +304,12 @@ static int seal_record(sealer_t *s, uint32_t blob, const char *text, size_t len,
 		return ret;
 	randombytes_buf(slot->buf, SDX_AEAD_NONCE);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(slot->buf + SDX_AEAD_NONCE, NULL, s->pt, bucket, ad, sizeof(ad),
-						   NULL, slot->buf, key);
+	                                           NULL, slot->buf, key);
 	sodium_memzero(s->pt, bucket);
 	return emit_chunk(s, slot, blob, 0, SDX_AEAD_NONCE + bucket + SDX_AEAD_TAG);
 }
 
-static int push_chunk(sealer_t *s, uint32_t blob, uint32_t chunk, size_t pt_len, unsigned char tag,
-		      const uint8_t *ad)
+static int push_chunk(sealer_t *s, uint32_t blob, uint32_t chunk, size_t pt_len, unsigned char tag, const uint8_t *ad)
 {
 	unsigned long long ct_len = 0;
 	sdx_slot_t *slot;
@@ -311,7 +318,7 @@ static int push_chunk(sealer_t *s, uint32_t blob, uint32_t chunk, size_t pt_len,
 	if ((ret = sdx_pipe_take(s->pipe, &slot)) < 0)
 		return ret;
 	crypto_secretstream_xchacha20poly1305_push(&s->sec->ss, slot->buf, &ct_len, s->pt, pt_len, ad,
-						   SDX_BLOB_AD_BYTES, tag);
+	                                           SDX_BLOB_AD_BYTES, tag);
 	return emit_chunk(s, slot, blob, chunk, (size_t)ct_len);
 }
 
@@ -345,7 +352,7 @@ static int seal_evidence(sealer_t *s, uint32_t blob, evidence_in_t *ev)
 		return ret;
 	crypto_secretstream_xchacha20poly1305_init_push(&s->sec->ss, slot->buf, s->sec->key);
 	crypto_secretstream_xchacha20poly1305_push(&s->sec->ss, slot->buf + SDX_SS_HEADER, &ct_len, s->pt,
-						   SDX_META_BUCKET, ad, sizeof(ad), 0);
+	                                           SDX_META_BUCKET, ad, sizeof(ad), 0);
 	if ((ret = emit_chunk(s, slot, blob, 0, SDX_SS_HEADER + (size_t)ct_len)) < 0)
 		return ret;
 	for (uint64_t i = 0; i < full; i++, chunk++)
@@ -390,8 +397,8 @@ static int finish_header(sealer_t *s)
 	int ret;
 
 	crypto_generichash(digest, sizeof(digest), s->hdr, s->manifest_end, NULL, 0);
-	if ((ret = sd_sign(SD_PURPOSE_HEADER, s->p->wb->consent_sk, digest, sizeof(digest),
-			   s->hdr + s->manifest_end)) < 0)
+	if ((ret = sd_sign(SD_PURPOSE_HEADER, s->p->wb->consent_sk, digest, sizeof(digest), s->hdr + s->manifest_end)) <
+	    0)
 		return ret;
 	return sd_afile_pwrite(s->out, s->hdr, s->hdr_len, 0);
 }
@@ -428,7 +435,7 @@ static void sealer_free(sealer_t *s)
 
 int sd_envelope_seal(const sd_seal_params_t *p, const char *out_path)
 {
-	sealer_t s = { .p = p };
+	sealer_t s = {.p = p};
 	int ret;
 
 	if ((ret = check_params(p)) < 0)
@@ -450,7 +457,7 @@ int sd_envelope_seal(const sd_seal_params_t *p, const char *out_path)
 	if ((ret = sd_afile_open(&s.out, out_path, 0600)) < 0 ||
 	    (ret = sdx_cwriter_init(&s.w, sd_afile_fd(s.out), s.hdr_len)) < 0)
 		goto out;
-	static const sdx_stage_fn stages[] = { NULL, sdx_stage_hash, sdx_stage_write_ciphertext };
+	static const sdx_stage_fn stages[] = {NULL, sdx_stage_hash, sdx_stage_write_ciphertext};
 	if ((ret = sdx_pipe_new(&s.pipe, stages, 3, &s.w, SDX_SS_HEADER + SDX_EVIDENCE_FULL_CHUNK, false)) < 0 ||
 	    (ret = seal_blobs(&s)) < 0 || (ret = finish_header(&s)) < 0)
 		goto out;

@@ -168,7 +168,7 @@ static int publish(const sd_afile_t *f, int flags)
 	if (e != EEXIST && errno == EEXIST)
 		e = EEXIST;
 	return sd_error(e == EEXIST ? SD_ERR_EXISTS : SD_ERR_IO, "%s: %s", f->path,
-			e == EEXIST ? "already exists; nothing was overwritten" : strerror(e));
+	                e == EEXIST ? "already exists; nothing was overwritten" : strerror(e));
 }
 
 int sd_afile_commit(sd_afile_t *f, int flags)
@@ -242,8 +242,8 @@ static int open_for_read(const char *path, size_t max, int *fd_out, size_t *size
 
 /* Reads the file into a buffer from alloc(); one byte more is attempted so a file that
  * grew after fstat is still caught by the size limit. */
-static int read_into(const char *path, size_t max, void *(*alloc)(size_t), void (*dealloc)(void *),
-		     uint8_t **out, size_t *len)
+static int read_into(const char *path, size_t max, void *(*alloc)(size_t), void (*dealloc)(void *), uint8_t **out,
+                     size_t *len)
 {
 	int fd = -1, r;
 	size_t size = 0, got = 0;

@@ -37,7 +37,6 @@ static const char *const disclosure_values[] = {"consent", "no-consent", "undeci
 static const char *const identity_fields[] = {"name",      "rrn",   "address", "occupation",
                                               "workplace", "phone", "email",   NULL};
 
-
 /* Length of the white space character at s (n bytes left), or 0: ASCII white space, and
  * the Unicode spaces a Korean IME or a copy from a web page leaves behind. */
 static size_t space_at(const unsigned char *s, size_t n)
@@ -107,7 +106,8 @@ static int only_fields(json_t *obj, const char *what, const char *const allowed[
 			                "%s an unknown field (its name is not shown: it does not look "
 			                "like a field name and may be identity data)",
 			                what);
-		return sd_error(SD_ERR_INVALID, "%s an unknown field '%s'", what, sd_error_printable(key, name, sizeof(name)));
+		return sd_error(SD_ERR_INVALID, "%s an unknown field '%s'", what,
+		                sd_error_printable(key, name, sizeof(name)));
 	}
 	(void)v;
 	return 0;

@@ -12,26 +12,37 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-static inline void sd_store_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void sd_store_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
 static inline void sd_store_le32(uint8_t *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 static inline void sd_store_le64(uint8_t *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
-static inline uint16_t sd_load_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t sd_load_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
 static inline uint32_t sd_load_le32(const uint8_t *p)
 {
 	uint32_t v = 0;
-	for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+	for (int i = 3; i >= 0; i--)
+		v = (v << 8) | p[i];
 	return v;
 }
 static inline uint64_t sd_load_le64(const uint8_t *p)
 {
 	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
 	return v;
 }
 
@@ -42,7 +53,10 @@ typedef struct {
 	bool failed;
 } sd_rd_t;
 
-static inline sd_rd_t sd_rd_init(const uint8_t *p, size_t len) { return (sd_rd_t){ p, len, 0, false }; }
+static inline sd_rd_t sd_rd_init(const uint8_t *p, size_t len)
+{
+	return (sd_rd_t){p, len, 0, false};
+}
 /* Returns a pointer to the next n bytes and advances, or NULL (and fails) if fewer remain. */
 const uint8_t *sd_rd_take(sd_rd_t *r, size_t n);
 bool sd_rd_copy(sd_rd_t *r, void *out, size_t n);
@@ -50,7 +64,10 @@ uint8_t sd_rd_u8(sd_rd_t *r);
 uint16_t sd_rd_u16(sd_rd_t *r);
 uint32_t sd_rd_u32(sd_rd_t *r);
 uint64_t sd_rd_u64(sd_rd_t *r);
-static inline size_t sd_rd_left(const sd_rd_t *r) { return r->failed ? 0 : r->len - r->off; }
+static inline size_t sd_rd_left(const sd_rd_t *r)
+{
+	return r->failed ? 0 : r->len - r->off;
+}
 /* 0 when every read succeeded and the input was consumed exactly; else SD_ERR_TRUNCATED
  * (short) or SD_ERR_FORMAT (left-over bytes), with a detail naming `what`. */
 int sd_rd_finish(const sd_rd_t *r, const char *what);
@@ -62,7 +79,10 @@ typedef struct {
 	bool failed;
 } sd_wr_t;
 
-static inline sd_wr_t sd_wr_init(uint8_t *p, size_t cap) { return (sd_wr_t){ p, cap, 0, false }; }
+static inline sd_wr_t sd_wr_init(uint8_t *p, size_t cap)
+{
+	return (sd_wr_t){p, cap, 0, false};
+}
 void sd_wr_bytes(sd_wr_t *w, const void *src, size_t n);
 void sd_wr_u8(sd_wr_t *w, uint8_t v);
 void sd_wr_u16(sd_wr_t *w, uint16_t v);

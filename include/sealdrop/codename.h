@@ -15,9 +15,9 @@
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
 
-#define SD_WORDLIST_SIZE 7776
-#define SD_CODENAME_WORDS 8
-#define SD_CODENAME_MAX 128 /* canonical text incl. NUL: 8 words of <= 9 letters */
+#define SD_WORDLIST_SIZE       7776
+#define SD_CODENAME_WORDS      8
+#define SD_CODENAME_MAX        128 /* canonical text incl. NUL: 8 words of <= 9 letters */
 #define SD_CODENAME_SALT_BYTES 16
 
 extern const char *const sd_wordlist_words[SD_WORDLIST_SIZE];
@@ -46,8 +46,12 @@ void sd_codename_salt(const char *deployment, uint8_t salt[SD_CODENAME_SALT_BYTE
 /* Allocates (sodium_malloc) and fills *out. canonical must come from canonicalize or
  * generate. SD_ERR_USAGE for limits outside sd_kdf_limits_are_sane(). */
 int sd_codename_derive(const char *canonical, const char *deployment, const sd_kdf_limits_t *limits,
-		       sd_codename_keys_t **out) SD_WUR;
+                       sd_codename_keys_t **out) SD_WUR;
 void sd_codename_keys_free_(sd_codename_keys_t *k);
-#define sd_codename_keys_free(k) do { sd_codename_keys_free_(k); (k) = NULL; } while (0)
+#define sd_codename_keys_free(k)                                                                                       \
+	do {                                                                                                           \
+		sd_codename_keys_free_(k);                                                                             \
+		(k) = NULL;                                                                                            \
+	} while (0)
 
 #endif

@@ -17,11 +17,11 @@
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
 
-#define SD_DEPLOYMENT_MAX 64 /* [a-z0-9-], 1..64 characters */
-#define SD_AGENCY_ID_MAX 64  /* [a-z0-9-], 1..64 */
-#define SD_AGENCY_NAME_MAX 256
+#define SD_DEPLOYMENT_MAX         64 /* [a-z0-9-], 1..64 characters */
+#define SD_AGENCY_ID_MAX          64 /* [a-z0-9-], 1..64 */
+#define SD_AGENCY_NAME_MAX        256
 #define SD_DIRECTORY_MAX_AGENCIES 256
-#define SD_DIRECTORY_MAX_BYTES (1 << 20)
+#define SD_DIRECTORY_MAX_BYTES    (1 << 20)
 
 typedef struct {
 	char id[SD_AGENCY_ID_MAX + 1];
@@ -31,18 +31,18 @@ typedef struct {
 
 typedef struct {
 	char deployment[SD_DEPLOYMENT_MAX + 1];
-	uint32_t version;   /* >= 1 */
+	uint32_t version; /* >= 1 */
 	sd_date_t issued;
 	sd_date_t not_after;
-	bool test;          /* lowers the codename KDF floor; clients warn loudly */
+	bool test; /* lowers the codename KDF floor; clients warn loudly */
 	sd_kdf_limits_t codename_kdf;
 	sd_pubkey_t intake;
 	sd_pubkey_t identity;
 	bool has_log;
-	sd_pubkey_t log;    /* optional until the server exists */
-	char *tls_ca_pem;   /* optional, malloc'd */
+	sd_pubkey_t log;  /* optional until the server exists */
+	char *tls_ca_pem; /* optional, malloc'd */
 	size_t n_agencies;
-	sd_agency_t *agencies; /* malloc'd */
+	sd_agency_t *agencies;            /* malloc'd */
 	uint8_t root_id[SD_KEY_ID_BYTES]; /* the key that signed it (filled by parse) */
 } sd_directory_t;
 
@@ -56,7 +56,7 @@ int sd_directory_sign(const sd_directory_t *d, const sd_seckey_t *root, char **j
 /* Parses, checks the signature against the pinned root, checks not_after >= today.
  * SD_ERR_FORMAT (with the offending field), SD_ERR_VERIFY, SD_ERR_EXPIRED. */
 int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root, sd_date_t today,
-		       sd_directory_t **out) SD_WUR;
+                       sd_directory_t **out) SD_WUR;
 int sd_directory_load(const char *path, const sd_pubkey_t *root, sd_date_t today, sd_directory_t **out) SD_WUR;
 
 /* Anti-rollback: compares d->version with the highest version recorded for (root,
@@ -66,6 +66,10 @@ int sd_directory_check_version(const sd_directory_t *d, const char *state_dir) S
 
 const sd_agency_t *sd_directory_find_agency(const sd_directory_t *d, const char *id);
 void sd_directory_free_(sd_directory_t *d);
-#define sd_directory_free(d) do { sd_directory_free_(d); (d) = NULL; } while (0)
+#define sd_directory_free(d)                                                                                           \
+	do {                                                                                                           \
+		sd_directory_free_(d);                                                                                 \
+		(d) = NULL;                                                                                            \
+	} while (0)
 
 #endif

@@ -27,28 +27,28 @@
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
 
-#define SD_SDX_VERSION 1
-#define SD_SDX_MAGIC_BYTES 8
-#define SD_SDX_PREFIX_BYTES 16             /* magic, version, flags, header length */
-#define SD_SDX_MAX_HEADER (8u << 20)
-#define SD_SDX_MAX_EVIDENCE 1000
-#define SD_CHUNK_BYTES (1u << 20)          /* plaintext per evidence chunk */
-#define SD_HASH_BYTES 32
-#define SD_SEALED_KEY_BYTES 80             /* crypto_box_seal of 32 bytes */
-#define SD_WRAPPED_SHARE_BYTES 72          /* nonce 24 || 32 + tag 16 */
+#define SD_SDX_VERSION         1
+#define SD_SDX_MAGIC_BYTES     8
+#define SD_SDX_PREFIX_BYTES    16 /* magic, version, flags, header length */
+#define SD_SDX_MAX_HEADER      (8u << 20)
+#define SD_SDX_MAX_EVIDENCE    1000
+#define SD_CHUNK_BYTES         (1u << 20) /* plaintext per evidence chunk */
+#define SD_HASH_BYTES          32
+#define SD_SEALED_KEY_BYTES    80 /* crypto_box_seal of 32 bytes */
+#define SD_WRAPPED_SHARE_BYTES 72 /* nonce 24 || 32 + tag 16 */
 /* The largest evidence file: as many chunks as a maximal manifest can list (~256 GiB). */
 #define SD_EVIDENCE_MAX_BYTES ((uint64_t)(SD_SDX_MAX_HEADER / SD_HASH_BYTES - 2) * SD_CHUNK_BYTES)
-#define SD_EVIDENCE_NAME_MAX 255
-#define SD_EVIDENCE_TYPE_MAX 127
+#define SD_EVIDENCE_NAME_MAX  255
+#define SD_EVIDENCE_TYPE_MAX  127
 
 typedef enum { SD_BLOB_REPORT = 1, SD_BLOB_IDENTITY = 2, SD_BLOB_EVIDENCE = 3 } sd_blob_kind_t;
 
 typedef struct {
 	sd_blob_kind_t kind;
-	uint64_t size;                /* ciphertext bytes */
-	uint64_t offset;              /* from the start of the package */
+	uint64_t size;   /* ciphertext bytes */
+	uint64_t offset; /* from the start of the package */
 	uint32_t n_chunks;
-	const uint8_t *chunk_hashes;  /* n_chunks * 32, inside the header's raw bytes */
+	const uint8_t *chunk_hashes; /* n_chunks * 32, inside the header's raw bytes */
 } sd_blob_t;
 
 typedef struct {
@@ -69,9 +69,9 @@ typedef struct {
 	uint8_t binding[SD_HASH_BYTES];
 	uint8_t digest[SD_HASH_BYTES];
 	uint8_t signature[64];
-	uint8_t *raw;                 /* the whole header as read */
+	uint8_t *raw; /* the whole header as read */
 	size_t raw_len;
-	uint64_t package_size;        /* raw_len + every blob */
+	uint64_t package_size; /* raw_len + every blob */
 } sd_header_t;
 
 /* Parses a complete header and verifies its signature against its own consent key.
@@ -80,7 +80,11 @@ int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out) SD_WUR;
 /* Reads the header from the start of fd (bounded by SD_SDX_MAX_HEADER) and parses it. */
 int sd_header_read(int fd, sd_header_t **out) SD_WUR;
 void sd_header_free_(sd_header_t *h);
-#define sd_header_free(h) do { sd_header_free_(h); (h) = NULL; } while (0)
+#define sd_header_free(h)                                                                                              \
+	do {                                                                                                           \
+		sd_header_free_(h);                                                                                    \
+		(h) = NULL;                                                                                            \
+	} while (0)
 
 /* SD_ERR_DEPLOYMENT unless the package was sealed for d's deployment. */
 int sd_header_check_deployment(const sd_header_t *h, const sd_directory_t *d) SD_WUR;
@@ -88,8 +92,7 @@ int sd_header_check_deployment(const sd_header_t *h, const sd_directory_t *d) SD
 /* The exact ciphertext size chunk `chunk` of blob `blob` must have. */
 uint64_t sd_header_chunk_size(const sd_header_t *h, uint32_t blob, uint32_t chunk);
 /* 0 if ct is that chunk, byte for byte (size and hash); SD_ERR_VERIFY otherwise. */
-int sd_header_check_chunk(const sd_header_t *h, uint32_t blob, uint32_t chunk, const uint8_t *ct,
-			  size_t len) SD_WUR;
+int sd_header_check_chunk(const sd_header_t *h, uint32_t blob, uint32_t chunk, const uint8_t *ct, size_t len) SD_WUR;
 
 typedef void (*sd_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
@@ -100,16 +103,16 @@ typedef struct {
 } sd_evidence_src_t;
 
 typedef struct {
-	const sd_directory_t *dir;       /* deployment, intake and identity keys, version */
-	const sd_codename_keys_t *wb;    /* the whistleblower's keys, from the codename */
-	const char *report;              /* canonical report text (sd_report_validate) */
+	const sd_directory_t *dir;    /* deployment, intake and identity keys, version */
+	const sd_codename_keys_t *wb; /* the whistleblower's keys, from the codename */
+	const char *report;           /* canonical report text (sd_report_validate) */
 	size_t report_len;
-	const char *identity;            /* canonical identity text (sd_identity_validate) */
+	const char *identity; /* canonical identity text (sd_identity_validate) */
 	size_t identity_len;
 	const sd_evidence_src_t *evidence;
 	size_t n_evidence;
 	sd_date_t created;
-	sd_progress_fn progress;         /* may be NULL */
+	sd_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
 } sd_seal_params_t;
 
@@ -125,6 +128,6 @@ int sd_envelope_verify(const char *path, sd_progress_fn progress, void *ctx, sd_
  * Output is built in a temporary directory and renamed into place only once everything
  * verified; on any failure nothing is left behind. */
 int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *out_dir, sd_progress_fn progress,
-		     void *ctx, sd_header_t **hdr_out) SD_WUR;
+                     void *ctx, sd_header_t **hdr_out) SD_WUR;
 
 #endif

@@ -15,27 +15,27 @@
 
 enum sd_err {
 	SD_OK = 0,
-	SD_ERR_INTERNAL = -1,	/* a broken invariant: a bug */
+	SD_ERR_INTERNAL = -1, /* a broken invariant: a bug */
 	SD_ERR_NOMEM = -2,
-	SD_ERR_IO = -3,		/* read/write/fsync/rename failed */
-	SD_ERR_NOENT = -4,	/* an input file does not exist */
-	SD_ERR_EXISTS = -5,	/* an output already exists; nothing is overwritten */
-	SD_ERR_USAGE = -6,	/* a caller passed an impossible argument */
-	SD_ERR_FORMAT = -7,	/* malformed input */
-	SD_ERR_TRUNCATED = -8,	/* input ends early */
-	SD_ERR_TOOBIG = -9,	/* input beyond a documented limit */
-	SD_ERR_VERSION = -10,	/* a format version this build does not read */
-	SD_ERR_VERIFY = -11,	/* a signature, MAC or hash does not verify */
+	SD_ERR_IO = -3,          /* read/write/fsync/rename failed */
+	SD_ERR_NOENT = -4,       /* an input file does not exist */
+	SD_ERR_EXISTS = -5,      /* an output already exists; nothing is overwritten */
+	SD_ERR_USAGE = -6,       /* a caller passed an impossible argument */
+	SD_ERR_FORMAT = -7,      /* malformed input */
+	SD_ERR_TRUNCATED = -8,   /* input ends early */
+	SD_ERR_TOOBIG = -9,      /* input beyond a documented limit */
+	SD_ERR_VERSION = -10,    /* a format version this build does not read */
+	SD_ERR_VERIFY = -11,     /* a signature, MAC or hash does not verify */
 	SD_ERR_PASSPHRASE = -12, /* a key file does not open with this passphrase */
-	SD_ERR_WRONG_KEY = -13, /* data was sealed to another key */
+	SD_ERR_WRONG_KEY = -13,  /* data was sealed to another key */
 	SD_ERR_DEPLOYMENT = -14, /* data belongs to another deployment */
-	SD_ERR_EXPIRED = -15,	/* past its not-after date */
-	SD_ERR_ROLLBACK = -16,	/* older than a version already seen */
-	SD_ERR_INVALID = -17,	/* a record field is missing or invalid */
-	SD_ERR_CODENAME = -18,	/* a codename is mistyped */
-	SD_ERR_CONFIG = -19,	/* configuration error */
-	SD_ERR_REFUSED = -20,	/* refused by policy */
-	SD_ERR_CANCELLED = -21, /* stopped by sd_cancel_request() (a signal) */
+	SD_ERR_EXPIRED = -15,    /* past its not-after date */
+	SD_ERR_ROLLBACK = -16,   /* older than a version already seen */
+	SD_ERR_INVALID = -17,    /* a record field is missing or invalid */
+	SD_ERR_CODENAME = -18,   /* a codename is mistyped */
+	SD_ERR_CONFIG = -19,     /* configuration error */
+	SD_ERR_REFUSED = -20,    /* refused by policy */
+	SD_ERR_CANCELLED = -21,  /* stopped by sd_cancel_request() (a signal) */
 };
 
 const char *sd_strerror(int err);

@@ -24,11 +24,11 @@ typedef enum {
 
 typedef enum { SD_ALG_ED25519 = 1, SD_ALG_X25519 = 2 } sd_key_alg_t;
 
-#define SD_KEY_ID_BYTES 8
+#define SD_KEY_ID_BYTES     8
 #define SD_KEY_ID_HEX_BYTES 17
 #define SD_KEY_PUBLIC_BYTES 32
-#define SD_KEY_SECRET_BYTES 32 /* the Ed25519 seed, or the X25519 scalar */
-#define SD_KEYFILE_BYTES 116   /* docs/FORMAT.md */
+#define SD_KEY_SECRET_BYTES 32  /* the Ed25519 seed, or the X25519 scalar */
+#define SD_KEYFILE_BYTES    116 /* docs/FORMAT.md */
 
 typedef struct {
 	uint64_t opslimit;
@@ -69,21 +69,25 @@ int sd_seckey_generate(sd_key_kind_t k, sd_seckey_t **out) SD_WUR;
 /* From a 32-byte secret (seed or scalar): for test vectors and derived keys. */
 int sd_seckey_from_secret(sd_key_kind_t k, const uint8_t secret[SD_KEY_SECRET_BYTES], sd_seckey_t **out) SD_WUR;
 void sd_seckey_free_(sd_seckey_t *k);
-#define sd_seckey_free(k) do { sd_seckey_free_(k); (k) = NULL; } while (0)
+#define sd_seckey_free(k)                                                                                              \
+	do {                                                                                                           \
+		sd_seckey_free_(k);                                                                                    \
+		(k) = NULL;                                                                                            \
+	} while (0)
 void sd_seckey_public(const sd_seckey_t *k, sd_pubkey_t *out);
 
 /* Secret key file: Argon2id(passphrase) → XChaCha20-Poly1305 over the secret, the file's
  * header as associated data. encode/decode work on bytes (tests, fuzzing); write/read on
  * paths. salt and nonce NULL means random (non-NULL only for test vectors). */
 int sd_keyfile_encode(const sd_seckey_t *k, const char *pass, size_t passlen, const sd_kdf_limits_t *limits,
-		      const uint8_t *salt, const uint8_t *nonce, uint8_t out[SD_KEYFILE_BYTES]) SD_WUR;
+                      const uint8_t *salt, const uint8_t *nonce, uint8_t out[SD_KEYFILE_BYTES]) SD_WUR;
 /* SD_ERR_FORMAT/VERSION/TRUNCATED for a damaged file, SD_ERR_PASSPHRASE when the
  * passphrase is wrong (or the file was tampered with: the two are indistinguishable). */
 int sd_keyfile_decode(const uint8_t *buf, size_t len, const char *pass, size_t passlen, sd_seckey_t **out) SD_WUR;
 /* Reads only the public header fields (kind, limits) without the passphrase. */
 int sd_keyfile_peek(const uint8_t *buf, size_t len, sd_key_kind_t *kind, sd_kdf_limits_t *limits) SD_WUR;
 int sd_keyfile_write(const char *path, const sd_seckey_t *k, const char *pass, size_t passlen,
-		     const sd_kdf_limits_t *limits) SD_WUR;
+                     const sd_kdf_limits_t *limits) SD_WUR;
 int sd_keyfile_read(const char *path, const char *pass, size_t passlen, sd_seckey_t **out) SD_WUR;
 
 /* Public key file: one text line, "sealdrop-pubkey-v1 <kind> <key id hex> <base64 key>\n". */

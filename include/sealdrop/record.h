@@ -16,7 +16,7 @@
 #include "sealdrop/error.h"
 
 /* Canonical record sizes that still fit their padded buckets (docs/FORMAT.md). */
-#define SD_REPORT_MAX_BYTES ((1u << 20) - 1)
+#define SD_REPORT_MAX_BYTES   ((1u << 20) - 1)
 #define SD_IDENTITY_MAX_BYTES (4096u - 1)
 
 /* Report fields: accused_organization, particulars, purpose, details, relationship,

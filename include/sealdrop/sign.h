@@ -15,9 +15,9 @@
 
 #define SD_SIGN_PUBLICKEYBYTES 32
 #define SD_SIGN_SECRETKEYBYTES 64 /* libsodium's seed || public key form */
-#define SD_SIGN_SEEDBYTES 32
-#define SD_SIGN_BYTES 64
-#define SD_DIGEST_BYTES 32
+#define SD_SIGN_SEEDBYTES      32
+#define SD_SIGN_BYTES          64
+#define SD_DIGEST_BYTES        32
 
 typedef enum {
 	SD_PURPOSE_HEADER,
@@ -36,9 +36,9 @@ const char *sd_purpose_name(sd_purpose_t p);
 /* BLAKE2b-256("sealdrop <purpose> v1" || msg). */
 void sd_sign_digest(sd_purpose_t p, const uint8_t *msg, size_t len, uint8_t out[SD_DIGEST_BYTES]);
 int sd_sign(sd_purpose_t p, const uint8_t sk[SD_SIGN_SECRETKEYBYTES], const uint8_t *msg, size_t len,
-	    uint8_t sig[SD_SIGN_BYTES]);
+            uint8_t sig[SD_SIGN_BYTES]);
 /* 0 or SD_ERR_VERIFY. */
 int sd_sign_verify(sd_purpose_t p, const uint8_t pk[SD_SIGN_PUBLICKEYBYTES], const uint8_t *msg, size_t len,
-		   const uint8_t sig[SD_SIGN_BYTES]) SD_WUR;
+                   const uint8_t sig[SD_SIGN_BYTES]) SD_WUR;
 
 #endif

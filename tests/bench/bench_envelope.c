@@ -111,17 +111,17 @@ static double time_open(const char *pkg, const char *out, const sd_seckey_t *int
 
 static double time_kdf(uint64_t ops, size_t mem)
 {
-	uint8_t out[32], salt[16] = { 0 };
+	uint8_t out[32], salt[16] = {0};
 	double t = now();
 	if (crypto_pwhash(out, 32, "abacus abdomen abdominal abide abiding ability ablaze able", 56, salt, ops, mem,
-			  crypto_pwhash_ALG_ARGON2ID13) != 0)
+	                  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		abort();
 	return now() - t;
 }
 
 int main(int argc, char **argv)
 {
-	sd_directory_t d = { .version = 1 };
+	sd_directory_t d = {.version = 1};
 	sd_seckey_t *intake, *identity;
 	sd_codename_keys_t *wb;
 	struct stat st;
@@ -154,9 +154,16 @@ int main(int argc, char **argv)
 
 	snprintf(pkg, sizeof(pkg), "%s/bench-%d.sdx", scratch, (int)getpid());
 	snprintf(out, sizeof(out), "%s/bench-%d.out", scratch, (int)getpid());
-	sd_evidence_src_t ev = { .path = argv[1] };
-	sd_seal_params_t p = { .dir = &d, .wb = wb, .report = "{}\n", .report_len = 3, .identity = "{}\n",
-			       .identity_len = 3, .evidence = &ev, .n_evidence = 1, .created = sd_date_today() };
+	sd_evidence_src_t ev = {.path = argv[1]};
+	sd_seal_params_t p = {.dir = &d,
+	                      .wb = wb,
+	                      .report = "{}\n",
+	                      .report_len = 3,
+	                      .identity = "{}\n",
+	                      .identity_len = 3,
+	                      .evidence = &ev,
+	                      .n_evidence = 1,
+	                      .created = sd_date_today()};
 	t = now();
 	if (sd_envelope_seal(&p, pkg) != 0) {
 		fprintf(stderr, "seal: %s\n", sd_error_detail());

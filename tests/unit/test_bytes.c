@@ -29,7 +29,7 @@ static void test_le_round_trip(void **state)
 static void test_reader_exact_and_short(void **state)
 {
 	(void)state;
-	const uint8_t buf[] = { 1, 2, 0, 3, 0, 0, 0, 9 };
+	const uint8_t buf[] = {1, 2, 0, 3, 0, 0, 0, 9};
 	sd_rd_t r = sd_rd_init(buf, sizeof(buf));
 
 	assert_int_equal(sd_rd_u8(&r), 1);
@@ -51,7 +51,7 @@ static void test_reader_exact_and_short(void **state)
 static void test_reader_huge_take_does_not_wrap(void **state)
 {
 	(void)state;
-	const uint8_t buf[4] = { 0 };
+	const uint8_t buf[4] = {0};
 	sd_rd_t r = sd_rd_init(buf, sizeof(buf));
 
 	assert_non_null(sd_rd_take(&r, 2));
@@ -79,7 +79,7 @@ static void test_writer_bounds(void **state)
 static void test_hex(void **state)
 {
 	(void)state;
-	const uint8_t bin[3] = { 0x00, 0xab, 0xff };
+	const uint8_t bin[3] = {0x00, 0xab, 0xff};
 	uint8_t back[3];
 	char hex[7];
 
@@ -87,7 +87,7 @@ static void test_hex(void **state)
 	assert_string_equal(hex, "00abff");
 	assert_int_equal(sd_hex_decode("00abff", back, 3), 0);
 	assert_memory_equal(back, bin, 3);
-	assert_int_equal(sd_hex_decode("00abf", back, 3), SD_ERR_FORMAT);  /* short */
+	assert_int_equal(sd_hex_decode("00abf", back, 3), SD_ERR_FORMAT);   /* short */
 	assert_int_equal(sd_hex_decode("00abff0", back, 3), SD_ERR_FORMAT); /* long */
 	assert_int_equal(sd_hex_decode("00abgz", back, 3), SD_ERR_FORMAT);  /* not hex */
 }
@@ -95,7 +95,7 @@ static void test_hex(void **state)
 static void test_base64_canonical_only(void **state)
 {
 	(void)state;
-	const uint8_t bin[4] = { 0xde, 0xad, 0xbe, 0xef };
+	const uint8_t bin[4] = {0xde, 0xad, 0xbe, 0xef};
 	uint8_t back[4];
 	char b64[16];
 
@@ -105,15 +105,15 @@ static void test_base64_canonical_only(void **state)
 	assert_int_equal(sd_base64_decode_exact("3q2+7w==", back, 4), 0);
 	assert_memory_equal(back, bin, 4);
 	static const char *const bad[] = {
-		"3q2+7w",    /* padding missing */
-		"3q2+7w=",   /* padding short */
-		"3q2+7x==",  /* non-zero unused bits: another encoding of the same bytes */
-		"3q2-7w==",  /* URL alphabet */
-		"3q2+7w== ", /* trailing space */
-		" 3q2+7w==", /* leading space */
-		"3q2+",      /* too few bytes */
-		"3q2+7w7w",  /* too many bytes */
-		"",
+	        "3q2+7w",    /* padding missing */
+	        "3q2+7w=",   /* padding short */
+	        "3q2+7x==",  /* non-zero unused bits: another encoding of the same bytes */
+	        "3q2-7w==",  /* URL alphabet */
+	        "3q2+7w== ", /* trailing space */
+	        " 3q2+7w==", /* leading space */
+	        "3q2+",      /* too few bytes */
+	        "3q2+7w7w",  /* too many bytes */
+	        "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (sd_base64_decode_exact(bad[i], back, 4) != SD_ERR_FORMAT)
@@ -126,8 +126,13 @@ static void test_utf8(void **state)
 	size_t i = 0;
 	uint32_t cp;
 	static const char *const bad[] = {
-		"\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80" /* surrogate */, "\xf4\x90\x80\x80" /* > U+10FFFF */,
-		"\xe2\x82", "\x80",
+	        "\xff",
+	        "\xc0\xaf",
+	        "\xe0\x80\xaf",
+	        "\xed\xa0\x80" /* surrogate */,
+	        "\xf4\x90\x80\x80" /* > U+10FFFF */,
+	        "\xe2\x82",
+	        "\x80",
 	};
 
 	assert_true(sd_utf8_is_valid("plain", 5));
@@ -143,13 +148,13 @@ static void test_utf8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_le_round_trip),
-		cmocka_unit_test(test_reader_exact_and_short),
-		cmocka_unit_test(test_reader_huge_take_does_not_wrap),
-		cmocka_unit_test(test_writer_bounds),
-		cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_base64_canonical_only),
-		cmocka_unit_test(test_utf8),
+	        cmocka_unit_test(test_le_round_trip),
+	        cmocka_unit_test(test_reader_exact_and_short),
+	        cmocka_unit_test(test_reader_huge_take_does_not_wrap),
+	        cmocka_unit_test(test_writer_bounds),
+	        cmocka_unit_test(test_hex),
+	        cmocka_unit_test(test_base64_canonical_only),
+	        cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, unit_setup, NULL);
 }

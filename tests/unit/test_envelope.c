@@ -87,11 +87,15 @@ static void fixture_free(fixture_t *f)
 static int seal_files(fixture_t *f, const char *out, const sd_evidence_src_t *ev, size_t n)
 {
 	sd_seal_params_t p = {
-		.dir = &f->d, .wb = f->wb,
-		.report = report, .report_len = sizeof(report) - 1,
-		.identity = identity, .identity_len = sizeof(identity) - 1,
-		.evidence = ev, .n_evidence = n,
-		.created = { 2026, 11, 22 },
+	        .dir = &f->d,
+	        .wb = f->wb,
+	        .report = report,
+	        .report_len = sizeof(report) - 1,
+	        .identity = identity,
+	        .identity_len = sizeof(identity) - 1,
+	        .evidence = ev,
+	        .n_evidence = n,
+	        .created = {2026, 11, 22},
 	};
 	return sd_envelope_seal(&p, out);
 }
@@ -105,7 +109,7 @@ static uint8_t *seal_small(fixture_t *f, size_t ev_len, size_t *len)
 
 	snprintf(ev_path, sizeof(ev_path), "%s/memo.txt", f->dir);
 	write_random_file(ev_path, ev_len);
-	ev = (sd_evidence_src_t){ .path = ev_path };
+	ev = (sd_evidence_src_t){.path = ev_path};
 	assert_int_equal(seal_files(f, f->pkg, &ev, 1), 0);
 	assert_int_equal(sd_file_read(f->pkg, 1u << 26, &buf, len), 0);
 	return buf;
@@ -144,7 +148,7 @@ static void test_round_trip(void **state)
 {
 	(void)state;
 	fixture_t *f = fixture_new();
-	static const size_t sizes[] = { 0, 1, SD_CHUNK_BYTES - 1, SD_CHUNK_BYTES, 2 * SD_CHUNK_BYTES + 12345 };
+	static const size_t sizes[] = {0, 1, SD_CHUNK_BYTES - 1, SD_CHUNK_BYTES, 2 * SD_CHUNK_BYTES + 12345};
 	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
 	sd_evidence_src_t ev[N];
 	char paths[N][128], names[N][16], out[128], got[512];
@@ -154,7 +158,7 @@ static void test_round_trip(void **state)
 		snprintf(names[i], sizeof(names[i]), "e%zu.bin", i);
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", f->dir, names[i]);
 		write_random_file(paths[i], sizes[i]);
-		ev[i] = (sd_evidence_src_t){ .path = paths[i] };
+		ev[i] = (sd_evidence_src_t){.path = paths[i]};
 	}
 	assert_int_equal(seal_files(f, f->pkg, ev, N), 0);
 	assert_int_equal(sd_envelope_verify(f->pkg, NULL, NULL, &h), 0);
@@ -302,32 +306,34 @@ static void test_bad_evidence_inputs(void **state)
 	snprintf(out, sizeof(out), "%s/x.sdx", f->dir);
 	write_random_file(a, 10);
 	assert_int_equal(mkdir(b, 0700), 0);
-	ev[0] = (sd_evidence_src_t){ .path = a };
-	ev[1] = (sd_evidence_src_t){ .path = a };
+	ev[0] = (sd_evidence_src_t){.path = a};
+	ev[1] = (sd_evidence_src_t){.path = a};
 	assert_int_equal(seal_files(f, out, ev, 2), SD_ERR_USAGE); /* duplicate name */
-	ev[1] = (sd_evidence_src_t){ .path = b };
+	ev[1] = (sd_evidence_src_t){.path = b};
 	assert_int_equal(seal_files(f, out, ev, 2), SD_ERR_USAGE); /* a directory */
-	ev[1] = (sd_evidence_src_t){ .path = "/nonexistent/file" };
+	ev[1] = (sd_evidence_src_t){.path = "/nonexistent/file"};
 	assert_int_equal(seal_files(f, out, ev, 2), SD_ERR_NOENT);
-	ev[1] = (sd_evidence_src_t){ .path = a, .name = "../escape" };
+	ev[1] = (sd_evidence_src_t){.path = a, .name = "../escape"};
 	assert_int_equal(seal_files(f, out, ev, 2), SD_ERR_USAGE);
 	/* Names that would act on an officer's terminal or read as another name. */
 	static const char *const unsafe[] = {
-		"a\xc2\x9b" "31mRED.txt",        /* U+009B, CSI */
-		"evil\xe2\x80\xae" "txt.exe",   /* U+202E, right-to-left override */
-		"bad\xff.txt",                 /* not UTF-8 */
-		"over\xc0\xaflong",            /* an overlong '/' */
-		"del\x7f",
+	        "a\xc2\x9b"
+	        "31mRED.txt", /* U+009B, CSI */
+	        "evil\xe2\x80\xae"
+	        "txt.exe",          /* U+202E, right-to-left override */
+	        "bad\xff.txt",      /* not UTF-8 */
+	        "over\xc0\xaflong", /* an overlong '/' */
+	        "del\x7f",
 	};
 	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
-		ev[1] = (sd_evidence_src_t){ .path = a, .name = unsafe[i] };
+		ev[1] = (sd_evidence_src_t){.path = a, .name = unsafe[i]};
 		if (seal_files(f, out, ev, 2) != SD_ERR_USAGE)
 			fail_msg("unsafe name %zu was accepted", i);
 	}
 	/* A Korean name ("증거 자료.pdf") is a name like any other. */
 	char korean_pkg[160];
 	snprintf(korean_pkg, sizeof(korean_pkg), "%s/korean.sdx", f->dir);
-	ev[1] = (sd_evidence_src_t){ .path = a, .name = "\xec\xa6\x9d\xea\xb1\xb0 \xec\x9e\x90\xeb\xa3\x8c.pdf" };
+	ev[1] = (sd_evidence_src_t){.path = a, .name = "\xec\xa6\x9d\xea\xb1\xb0 \xec\x9e\x90\xeb\xa3\x8c.pdf"};
 	assert_int_equal(seal_files(f, korean_pkg, ev, 2), 0);
 	assert_false(path_exists(out));
 	assert_no_leftovers(f->dir);
@@ -347,12 +353,13 @@ static void test_two_share_identity(void **state)
 	size_t text_len;
 
 	assert_int_equal(sd_header_read(open(f->pkg, O_RDONLY), &h), 0);
-	assert_int_equal(crypto_box_seal_open(s_c, h->sealed_sc, sizeof(h->sealed_sc), f->identity->pk,
-					      f->identity->sk), 0);
+	assert_int_equal(
+	        crypto_box_seal_open(s_c, h->sealed_sc, sizeof(h->sealed_sc), f->identity->pk, f->identity->sk), 0);
 	/* s_w's associated data is the preamble up to the wrapped share. */
 	size_t ad_len = SD_SDX_PREFIX_BYTES + 1 + strlen(h->deployment) + 4 + 4 + 8 + 8 + 32 + 32 + 32 + 80 + 80;
 	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(s_w, &n, NULL, h->wrapped_sw + 24, 48, h->raw,
-								    ad_len, h->wrapped_sw, f->wb->share_wrap), 0);
+	                                                            ad_len, h->wrapped_sw, f->wb->share_wrap),
+	                 0);
 	/* id_key = BLAKE2b-256("sealdrop identity v1" || s_c || s_w) */
 	uint8_t msg[20 + 64];
 	memcpy(msg, "sealdrop identity v1", 20);
@@ -363,8 +370,9 @@ static void test_two_share_identity(void **state)
 	ad[32] = SD_BLOB_IDENTITY;
 	sd_store_le32(ad + 33, 1);
 	const uint8_t *blob = pkg + h->blobs[1].offset;
-	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, blob + 24, h->blobs[1].size - 24,
-								    ad, sizeof(ad), blob, key), 0);
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, blob + 24, h->blobs[1].size - 24, ad,
+	                                                            sizeof(ad), blob, key),
+	                 0);
 	assert_int_equal(n, 4096);
 	assert_int_equal(sodium_unpad(&text_len, pt, 4096, 4096), 0);
 	assert_int_equal(text_len, sizeof(identity) - 1);
@@ -372,9 +380,9 @@ static void test_two_share_identity(void **state)
 	/* Without s_w (say, a guess of zeros) the identity stays sealed. */
 	memset(msg + 52, 0, 32);
 	crypto_generichash(key, 32, msg, sizeof(msg), NULL, 0);
-	assert_int_not_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, blob + 24,
-									h->blobs[1].size - 24, ad, sizeof(ad), blob,
-									key), 0);
+	assert_int_not_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, blob + 24, h->blobs[1].size - 24,
+	                                                                ad, sizeof(ad), blob, key),
+	                     0);
 	sd_header_free(h);
 	free(pkg);
 	fixture_free(f);
@@ -393,8 +401,13 @@ static void test_padding_hides_record_lengths(void **state)
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(seal_files(f, f->pkg, none, 0), 0);
 	sd_seal_params_t p = {
-		.dir = &f->d, .wb = f->wb, .report = big, .report_len = sizeof(big) - 1,
-		.identity = identity, .identity_len = sizeof(identity) - 1, .created = { 2026, 11, 22 },
+	        .dir = &f->d,
+	        .wb = f->wb,
+	        .report = big,
+	        .report_len = sizeof(big) - 1,
+	        .identity = identity,
+	        .identity_len = sizeof(identity) - 1,
+	        .created = {2026, 11, 22},
 	};
 	snprintf(out2, sizeof(out2), "%s/big.sdx", f->dir);
 	assert_int_equal(sd_envelope_seal(&p, out2), 0);
@@ -431,14 +444,14 @@ static uint64_t open_direct_bytes(uint64_t size)
 }
 
 /* Sizes around the direct-I/O alignment, the chunk size and the seal writer's buffer. */
-static const size_t direct_sizes[] = { 0, 1, 4095, 4096, SD_CHUNK_BYTES, SD_CHUNK_BYTES + 4096,
-				       5 * SD_CHUNK_BYTES + 12345 };
+static const size_t direct_sizes[] = {
+        0, 1, 4095, 4096, SD_CHUNK_BYTES, SD_CHUNK_BYTES + 4096, 5 * SD_CHUNK_BYTES + 12345};
 enum { N_DIRECT = sizeof(direct_sizes) / sizeof(direct_sizes[0]) };
 
 /* Seals with direct output allowed or not; checks how many bytes went direct: all of
  * the package from the header's last block up to the last whole block. */
-static void seal_direct_or_not(fixture_t *f, const sd_evidence_src_t *ev, const char *pkg, bool direct,
-			       bool direct_fs, struct stat *st)
+static void seal_direct_or_not(fixture_t *f, const sd_evidence_src_t *ev, const char *pkg, bool direct, bool direct_fs,
+                               struct stat *st)
 {
 	uint64_t before = sdx_direct_bytes(), want = 0;
 	sd_header_t *h;
@@ -472,7 +485,7 @@ static void test_direct_and_buffered_agree(void **state)
 		snprintf(names[i], sizeof(names[i]), "e%zu.bin", i);
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", f->dir, names[i]);
 		write_random_file(paths[i], direct_sizes[i]);
-		ev[i] = (sd_evidence_src_t){ .path = paths[i] };
+		ev[i] = (sd_evidence_src_t){.path = paths[i]};
 		want += open_direct_bytes(direct_sizes[i]);
 	}
 	for (int s = 0; s < 2; s++) {
@@ -510,7 +523,7 @@ static void test_pwrite_direct_fallback(void **state)
 	fixture_t *f = fixture_new();
 	bool direct_fs = dir_takes_direct(f->dir);
 	char path[160];
-	uint8_t *buf, *back, want[3 * 4096] = { 0 };
+	uint8_t *buf, *back, want[3 * 4096] = {0};
 	size_t len;
 	uint64_t before;
 	int fd;
@@ -561,8 +574,13 @@ static void test_largest_report_bucket(void **state)
 	memset(big, 'r', len);
 	big[len] = '\0';
 	sd_seal_params_t p = {
-		.dir = &f->d, .wb = f->wb, .report = big, .report_len = len,
-		.identity = identity, .identity_len = sizeof(identity) - 1, .created = { 2026, 11, 22 },
+	        .dir = &f->d,
+	        .wb = f->wb,
+	        .report = big,
+	        .report_len = len,
+	        .identity = identity,
+	        .identity_len = sizeof(identity) - 1,
+	        .created = {2026, 11, 22},
 	};
 	assert_int_equal(sd_envelope_seal(&p, f->pkg), 0);
 	assert_int_equal(sd_envelope_verify(f->pkg, NULL, NULL, &h), 0);
@@ -592,7 +610,7 @@ static void test_oversized_evidence_is_refused(void **state)
 		skip(); /* a file system without sparse files this large */
 	}
 	close(fd);
-	sd_evidence_src_t ev = { .path = huge };
+	sd_evidence_src_t ev = {.path = huge};
 	assert_int_equal(seal_files(f, f->pkg, &ev, 1), SD_ERR_TOOBIG);
 	assert_false(path_exists(f->pkg));
 	assert_no_leftovers(f->dir);
@@ -608,18 +626,18 @@ static void test_oversized_evidence_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_every_byte_flip_is_refused),
-		cmocka_unit_test(test_truncation_and_trailing_data),
-		cmocka_unit_test(test_open_leaves_nothing_on_late_damage),
-		cmocka_unit_test(test_wrong_key_and_existing_output),
-		cmocka_unit_test(test_bad_evidence_inputs),
-		cmocka_unit_test(test_two_share_identity),
-		cmocka_unit_test(test_padding_hides_record_lengths),
-		cmocka_unit_test(test_largest_report_bucket),
-		cmocka_unit_test(test_oversized_evidence_is_refused),
-		cmocka_unit_test(test_direct_and_buffered_agree),
-		cmocka_unit_test(test_pwrite_direct_fallback),
+	        cmocka_unit_test(test_round_trip),
+	        cmocka_unit_test(test_every_byte_flip_is_refused),
+	        cmocka_unit_test(test_truncation_and_trailing_data),
+	        cmocka_unit_test(test_open_leaves_nothing_on_late_damage),
+	        cmocka_unit_test(test_wrong_key_and_existing_output),
+	        cmocka_unit_test(test_bad_evidence_inputs),
+	        cmocka_unit_test(test_two_share_identity),
+	        cmocka_unit_test(test_padding_hides_record_lengths),
+	        cmocka_unit_test(test_largest_report_bucket),
+	        cmocka_unit_test(test_oversized_evidence_is_refused),
+	        cmocka_unit_test(test_direct_and_buffered_agree),
+	        cmocka_unit_test(test_pwrite_direct_fallback),
 	};
 	return cmocka_run_group_tests(tests, unit_setup, NULL);
 }

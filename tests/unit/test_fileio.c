@@ -141,7 +141,7 @@ static void test_bounded_reads(void **state)
 	static const struct {
 		const char *in;
 		const char *out;
-	} cases[] = { { "pw\n", "pw" }, { "pw\r\n", "pw" }, { "pw", "pw" }, { "pw\n\n", "pw\n" }, { " pw \n", " pw " } };
+	} cases[] = {{"pw\n", "pw"}, {"pw\r\n", "pw"}, {"pw", "pw"}, {"pw\n\n", "pw\n"}, {" pw \n", " pw "}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(sd_file_write(p, cases[i].in, strlen(cases[i].in), 0600, SD_AFILE_REPLACE), 0);
 		assert_int_equal(sd_file_read_secret(p, 100, &secret, &len), 0);
@@ -155,11 +155,9 @@ static void test_bounded_reads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_commit_and_mode),
-		cmocka_unit_test(test_abort_leaves_nothing),
-		cmocka_unit_test(test_noclobber_and_replace),
-		cmocka_unit_test(test_missing_parent),
-		cmocka_unit_test(test_bounded_reads),
+	        cmocka_unit_test(test_commit_and_mode),       cmocka_unit_test(test_abort_leaves_nothing),
+	        cmocka_unit_test(test_noclobber_and_replace), cmocka_unit_test(test_missing_parent),
+	        cmocka_unit_test(test_bounded_reads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,9 +17,9 @@
 #include "sealdrop/envelope.h"
 #include "sealdrop/fileio.h"
 
-#define VECTOR_PATH "tests/vectors/package-v1.sdx"
-#define VECTOR_CODENAME "abacus abdomen abdominal abide abiding ability ablaze able"
-#define VECTOR_DIGEST "75cb09a32be1ef212118ee0bffdbb27d0057eb39846b635e30e60ead5a270efc"
+#define VECTOR_PATH          "tests/vectors/package-v1.sdx"
+#define VECTOR_CODENAME      "abacus abdomen abdominal abide abiding ability ablaze able"
+#define VECTOR_DIGEST        "75cb09a32be1ef212118ee0bffdbb27d0057eb39846b635e30e60ead5a270efc"
 #define VECTOR_HEADER_DIGEST "94bffae3d6ed758fbace7bb0211b48cb6c2178a96f0568b6a7b8b06ec415626a"
 
 static uint64_t rng_counter;
@@ -48,13 +48,13 @@ static const char *rng_name(void)
 }
 
 static struct randombytes_implementation rng = {
-	.implementation_name = rng_name,
-	.random = rng_random,
-	.buf = rng_buf,
+        .implementation_name = rng_name,
+        .random = rng_random,
+        .buf = rng_buf,
 };
 
 static const char report[] = "{\n  \"accused_organization\": \"Example Corporation\",\n"
-			     "  \"particulars\": \"test vector\"\n}\n";
+                             "  \"particulars\": \"test vector\"\n}\n";
 static const char identity[] = "{\n  \"name\": \"Test Person\",\n  \"rrn\": \"850314-2123456\"\n}\n";
 static const char memo[] = "Meeting notes, 2026-10-02: the tender was decided before the bids were opened.\n";
 
@@ -75,7 +75,7 @@ static void hex_of(const uint8_t *b, size_t n, char *out)
 static void test_package_vector(void **state)
 {
 	(void)state;
-	sd_directory_t d = { .version = 1 };
+	sd_directory_t d = {.version = 1};
 	sd_seckey_t *intake, *identity_key;
 	sd_codename_keys_t *wb;
 	sd_kdf_limits_t min = sd_kdf_minimum();
@@ -101,10 +101,16 @@ static void test_package_vector(void **state)
 
 	/* Randomness starts here, so key set-up above does not shift the sequence. */
 	rng_counter = 0;
-	sd_evidence_src_t ev[2] = { { .path = memo_path }, { .path = empty_path } };
-	sd_seal_params_t p = { .dir = &d, .wb = wb, .report = report, .report_len = sizeof(report) - 1,
-			       .identity = identity, .identity_len = sizeof(identity) - 1, .evidence = ev,
-			       .n_evidence = 2, .created = { 2026, 11, 22 } };
+	sd_evidence_src_t ev[2] = {{.path = memo_path}, {.path = empty_path}};
+	sd_seal_params_t p = {.dir = &d,
+	                      .wb = wb,
+	                      .report = report,
+	                      .report_len = sizeof(report) - 1,
+	                      .identity = identity,
+	                      .identity_len = sizeof(identity) - 1,
+	                      .evidence = ev,
+	                      .n_evidence = 2,
+	                      .created = {2026, 11, 22}};
 	assert_int_equal(sd_envelope_seal(&p, pkg), 0);
 	assert_int_equal(sd_file_read(pkg, 1 << 20, &bytes, &len), 0);
 	crypto_generichash(digest, sizeof(digest), bytes, len, NULL, 0);
@@ -141,7 +147,7 @@ static void test_package_vector(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_package_vector),
+	        cmocka_unit_test(test_package_vector),
 	};
 	/* Must precede sodium_init(), which unit_setup calls. */
 	if (randombytes_set_implementation(&rng) != 0)

@@ -38,9 +38,9 @@ static inline void unit_json_set(json_t *root, const char *path, const char *val
 	if (json_is_array(parent)) {
 		size_t i = strtoul(last, NULL, 10);
 		assert_int_equal(v ? (i == json_array_size(parent) ? json_array_append_new(parent, v)
-								   : json_array_set_new(parent, i, v))
-				   : json_array_remove(parent, i),
-				 0);
+		                                                   : json_array_set_new(parent, i, v))
+		                   : json_array_remove(parent, i),
+		                 0);
 	} else {
 		assert_int_equal(v ? json_object_set_new(parent, last, v) : json_object_del(parent, last), 0);
 	}
