@@ -7,6 +7,7 @@
 #   make bench      throughput benchmarks against raw libsodium (docs/BENCHMARKS.md)
 #   make run        the demo deployment under ./var/demo
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make po         regenerate po/sealdrop.pot from client/*.c and merge it into po/*.po
 #
 # Sources are found by directory: crypto/*.c is libsealdrop, client/*.c is sealdrop,
 # tests/unit/test_*.c each a cmocka binary, tests/fuzz/fuzz_*.c each a libFuzzer target.
@@ -17,6 +18,10 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 FUZZ_SECONDS ?= 20
+LOCALEDIR ?= $(PREFIX)/share/locale
+MSGFMT    ?= msgfmt
+XGETTEXT  ?= xgettext
+MSGMERGE  ?= msgmerge
 
 PKGS      = libsodium jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -45,8 +50,11 @@ CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 LIB        = $(BUILD)/libsealdrop.a
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
+# Message catalogues (gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/sealdrop.mo.
+LINGUAS    = ko
+MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
 
-.PHONY: all test check fuzz fuzz-build bench run install uninstall clean deps unit e2e format lint-banned
+.PHONY: all test check fuzz fuzz-build bench run install uninstall clean deps unit e2e format lint-banned po
 .DELETE_ON_ERROR:
 
 all: sealdrop
@@ -54,7 +62,7 @@ all: sealdrop
 deps:
 	@scripts/deps.sh
 
-sealdrop: $(BUILD)/sealdrop
+sealdrop: $(BUILD)/sealdrop $(MO)
 	ln -sf $(BUILD)/sealdrop $@
 
 $(BUILD)/sealdrop: $(CLIENT_OBJ) $(LIB)
@@ -74,6 +82,34 @@ $(BUILD)/gen/wordlist.o: $(BUILD)/gen/wordlist.c
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# --- messages (gettext) ----------------------------------------------------------------
+
+# Where the client looks for its catalogues (client/i18n.c): the installed directory, and
+# the build tree's when the binary that runs is this build tree's. i18n.o is rebuilt when
+# either path changes (`make install PREFIX=/usr` after a plain `make`): the paths are
+# recorded in a file rewritten, while the Makefile is read, only when they differ.
+I18N_PATHS = $(LOCALEDIR) $(abspath $(BUILD))
+ifneq ($(shell cat $(BUILD)/gen/i18n-paths 2>/dev/null),$(I18N_PATHS))
+$(shell mkdir -p $(BUILD)/gen && echo '$(I18N_PATHS)' >$(BUILD)/gen/i18n-paths)
+endif
+$(BUILD)/client/i18n.o: ALL_CFLAGS += -DSD_LOCALEDIR='"$(LOCALEDIR)"' \
+  -DSD_BUILD_LOCALEDIR='"$(abspath $(BUILD))/locale"' -DSD_BUILD_EXE='"$(abspath $(BUILD))/sealdrop"'
+$(BUILD)/client/i18n.o: $(BUILD)/gen/i18n-paths
+
+# --check: a translation whose printf conversions differ from the original fails the build.
+$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo: po/%.po
+	@mkdir -p $(@D)
+	$(MSGFMT) --check -o $@ $<
+
+# After changing a message in client/*.c: `make po`, translate what msgfmt --statistics
+# reports as untranslated or fuzzy in po/ko.po, and commit both files.
+po:
+	$(XGETTEXT) --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --add-location=file \
+	  --package-name=sealdrop --package-version=$$(sed -n 's/.*SD_VERSION_STRING "\(.*\)".*/\1/p' \
+	  include/sealdrop/sealdrop.h) --msgid-bugs-address= -o po/sealdrop.pot $(CLIENT_SRC)
+	for l in $(LINGUAS); do $(MSGMERGE) --quiet --update --backup=none po/$$l.po po/sealdrop.pot || exit 1; \
+	  $(MSGFMT) --check --statistics -o /dev/null po/$$l.po || exit 1; done
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) tests/unit/unit.h tests/unit/unit_json.h
 	@mkdir -p $(@D)
@@ -152,10 +188,15 @@ install: sealdrop
 	install -m 0644 docs/sealdrop.1 $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
 	install -m 0644 README.md docs/FORMAT.md docs/CLI.md docs/THREAT_MODEL.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
 	install -m 0644 crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/WORDLIST.md
+	for l in $(LINGUAS); do \
+	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
+	  install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/sealdrop.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo \
+	  || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sealdrop $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/sealdrop
+	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo; done
 
 format:
 	clang-format -i crypto/*.c client/*.c include/sealdrop/*.h tests/unit/*.c tests/fuzz/*.c

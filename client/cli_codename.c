@@ -142,7 +142,7 @@ int cli_codename_confirm(int tty, const char *canonical)
 		r = read_back(tty, canonical, typed, canon);
 		if (r == 0 || r != SD_ERR_CODENAME)
 			goto out;
-		snprintf(msg, sizeof(msg), "%s (%d of %d)\n", sd_error_detail(), attempt, CONFIRM_ATTEMPTS);
+		snprintf(msg, sizeof(msg), _("%s (%d of %d)\n"), sd_error_detail(), attempt, CONFIRM_ATTEMPTS);
 		(void)!sd_write_full(tty, msg, strlen(msg));
 	}
 	r = sd_error(SD_ERR_CODENAME, _("the codename was not confirmed; nothing was sealed"));

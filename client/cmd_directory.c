@@ -130,7 +130,7 @@ static void directory_print(const sd_directory_t *d, const char *heading)
 	char id[SD_KEY_ID_HEX_BYTES], date[SD_DATE_TEXT_BYTES], mem[CLI_SIZE_TEXT_BYTES];
 
 	sd_key_id_hex(d->root_id, id);
-	printf("%s (root key %s)\n", heading, id);
+	printf(_("%s (root key %s)\n"), heading, id);
 	printf(_("  deployment    %s\n"), d->deployment);
 	printf(_("  version       %u\n"), d->version);
 	sd_date_format(d->issued, date);

@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 {
 	int i;
 
+	cli_i18n_init();
 	if (sd_init() < 0) {
 		fprintf(stderr, "sealdrop: %s\n", sd_error_detail());
 		return 70;

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages sealdrop needs to build, test, fuzz and benchmark, if
 # any are missing. Idempotent; apt-get only. Run as root (make test / make run call it).
+# gettext brings msgfmt and xgettext for the client's messages (po/). No Korean locale has
+# to be generated: the client falls back to C.UTF-8 (client/i18n.c).
 set -eu
 PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
-liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl"
+liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl
+gettext"
 
 missing=""
 for p in $PKGS; do
