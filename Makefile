@@ -26,21 +26,26 @@ MSGMERGE  ?= msgmerge
 PKGS      = libsodium jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-# Checked for presence now; the server (issue 3) links them.
-SERVER_PKGS = openssl libevent libevent_openssl lmdb
+# The server's modules (server/) add OpenSSL for TLS and X.509; libevent and LMDB follow
+# with the event loop and the store.
+SERVER_PKGS = openssl
+SRV_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVER_PKGS) 2>/dev/null)
+SRV_LIBS   := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null)
 
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
 HARDEN    = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT       ?= -O2 -g
 CFLAGS    ?= $(OPT)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(SRV_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS   ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS      = $(PKG_LIBS) -lpthread
 
 LIB_SRC    = $(sort $(wildcard crypto/*.c))
 CLIENT_SRC = $(sort $(wildcard client/*.c))
+# server/main.c (sealdropd itself) stays out: the rest is a library the tests link.
+SRV_SRC    = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
@@ -48,6 +53,8 @@ BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/wordlist.o
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
 LIB        = $(BUILD)/libsealdrop.a
+SRV_OBJ    = $(SRV_SRC:%.c=$(BUILD)/%.o)
+SRV_LIB    = $(BUILD)/libsealdropd.a
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
 # Message catalogues (gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/sealdrop.mo.
@@ -71,6 +78,10 @@ $(BUILD)/sealdrop: $(CLIENT_OBJ) $(LIB)
 $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
+
+$(SRV_LIB): $(SRV_OBJ)
+	rm -f $@
+	ar rcs $@ $(SRV_OBJ)
 
 $(BUILD)/gen/wordlist.c: crypto/data/eff_large_wordlist.txt scripts/gen-wordlist.sh
 	@mkdir -p $(@D)
@@ -111,15 +122,15 @@ po:
 	for l in $(LINGUAS); do $(MSGMERGE) --quiet --update --backup=none po/$$l.po po/sealdrop.pot || exit 1; \
 	  $(MSGFMT) --check --statistics -o /dev/null po/$$l.po || exit 1; done
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) tests/unit/unit.h tests/unit/unit_json.h
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(SRV_LIB) $(LIB) tests/unit/unit.h tests/unit/unit_json.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS) -lcmocka
 
 $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
--include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SRV_OBJ:.o=.d)
 
 # --- tests -----------------------------------------------------------------
 
@@ -149,8 +160,8 @@ check: deps lint-banned
 # Fuzz targets: clang + libFuzzer; the parsers skip KDFs and signature checks in this mode.
 FUZZ_BUILD = build-fuzz
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
-  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Iinclude -I$(FUZZ_BUILD)/gen $(PKG_CFLAGS)
-FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/wordlist.o
+  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Iinclude -I$(FUZZ_BUILD)/gen $(PKG_CFLAGS) $(SRV_CFLAGS)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(SRV_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/wordlist.o
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
 $(FUZZ_BUILD)/gen/wordlist.c: crypto/data/eff_large_wordlist.txt scripts/gen-wordlist.sh
@@ -164,7 +175,7 @@ $(FUZZ_BUILD)/%.o: %.c
 .SECONDARY: $(FUZZ_LIB_OBJ)
 -include $(FUZZ_LIB_OBJ:.o=.d)
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lpthread
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) $(SRV_LIBS) -lpthread
 
 # Targets that install packages first build in a sub-make: pkg-config's flags are read
 # when a Makefile is parsed, which on a fresh machine is before deps.sh installed them.
