@@ -26,8 +26,8 @@ MSGMERGE  ?= msgmerge
 PKGS      = libsodium jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-# The server's modules (server/) add OpenSSL for TLS and X.509; libevent and LMDB follow
-# with the event loop and the store.
+# The server's modules (server/) add OpenSSL (TLS, X.509) and LMDB (the store); libevent
+# follows with the event loop.
 SERVER_PKGS = openssl lmdb
 SRV_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVER_PKGS) 2>/dev/null)
 SRV_LIBS   := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null)
