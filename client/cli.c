@@ -75,6 +75,16 @@ int cli_usage_error(const cli_cmd_t *cmd, const char *fmt, ...)
 	return CLI_EX_USAGE;
 }
 
+int cli_one_argument(const cli_cmd_t *cmd, int argc, char **argv, const char *missing, const char **arg)
+{
+	if (optind == argc)
+		return cli_usage_error(cmd, "%s", missing);
+	if (optind + 1 < argc)
+		return cli_usage_error(cmd, _("unexpected argument '%s'"), argv[optind + 1]);
+	*arg = argv[optind];
+	return 0;
+}
+
 int cli_fail(const char *cmd, int r)
 {
 	const char *detail = sd_error_detail();

@@ -64,6 +64,9 @@ int cli_help(const cli_cmd_t *cmd);
 int cli_opt_error(const cli_cmd_t *cmd, char **argv, int c);
 /* A usage error with a message ("missing --out"): message and synopsis on stderr, 64. */
 int cli_usage_error(const cli_cmd_t *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After getopt: exactly one positional argument, else a usage error ("missing"
+ * names it). 0 with *arg set, or the usage exit status. */
+int cli_one_argument(const cli_cmd_t *cmd, int argc, char **argv, const char *missing, const char **arg);
 /* Prints "sealdrop: <cmd>: <detail>" (the library's detail, else sd_strerror(r)) and
  * returns the exit status for r. */
 int cli_fail(const char *cmd, int r);

@@ -432,13 +432,10 @@ static int directory_verify(int argc, char **argv)
 			return cli_opt_error(&cmd_verify, argv, c);
 		}
 	}
-	if (optind == argc)
-		return cli_usage_error(&cmd_verify, _("missing the directory FILE"));
-	if (optind + 1 < argc)
-		return cli_usage_error(&cmd_verify, _("unexpected argument '%s'"), argv[optind + 1]);
+	if ((r = cli_one_argument(&cmd_verify, argc, argv, _("missing the directory FILE"), &path)) != 0)
+		return r;
 	if (root == NULL)
 		return cli_usage_error(&cmd_verify, _("missing --root"));
-	path = argv[optind];
 	sd_error_clear();
 	if ((r = cli_directory_load(path, root, &d)) < 0)
 		return cli_fail(cmd_verify.name, r);

@@ -178,6 +178,7 @@ int cmd_inspect(int argc, char **argv)
 	sd_header_t *h = NULL;
 	cli_progress_t prog;
 	const char *dir_path = NULL, *root_path = NULL;
+	const char *pkg = NULL;
 	bool json = false;
 	int c, r;
 
@@ -199,22 +200,20 @@ int cmd_inspect(int argc, char **argv)
 			return cli_opt_error(&cmd_inspect_def, argv, c);
 		}
 	}
-	if (optind == argc)
-		return cli_usage_error(&cmd_inspect_def, _("missing the package PKG.sdx"));
-	if (optind + 1 < argc)
-		return cli_usage_error(&cmd_inspect_def, _("unexpected argument '%s'"), argv[optind + 1]);
+	if ((r = cli_one_argument(&cmd_inspect_def, argc, argv, _("missing the package PKG.sdx"), &pkg)) != 0)
+		return r;
 	sd_error_clear();
-	if ((r = check_deployment(argv[optind], dir_path, root_path)) < 0)
+	if ((r = check_deployment(pkg, dir_path, root_path)) < 0)
 		return cli_fail(cmd_inspect_def.name, r);
 	cli_progress_init(&prog, _("verifying"), !json);
-	r = sd_envelope_verify(argv[optind], cli_progress_cb, &prog, &h);
+	r = sd_envelope_verify(pkg, cli_progress_cb, &prog, &h);
 	cli_progress_end(&prog);
 	if (r < 0)
-		return cli_fail(cmd_inspect_def.name, cli_error_prefix(r, "%s", argv[optind]));
+		return cli_fail(cmd_inspect_def.name, cli_error_prefix(r, "%s", pkg));
 	if (json)
-		r = cli_json_print(header_json(argv[optind], h));
+		r = cli_json_print(header_json(pkg, h));
 	else
-		header_print(argv[optind], h);
+		header_print(pkg, h);
 	sd_header_free(h);
 	return r < 0 ? cli_fail(cmd_inspect_def.name, r) : 0;
 }
@@ -406,6 +405,7 @@ int cmd_open(int argc, char **argv)
 	        {NULL, 0, NULL, 0},
 	};
 	open_args_t a = {0};
+	const char *pkg = NULL;
 	int c, r;
 
 	cli_getopt_reset();
@@ -435,16 +435,14 @@ int cmd_open(int argc, char **argv)
 			return cli_opt_error(&cmd_open_def, argv, c);
 		}
 	}
-	if (optind == argc)
-		return cli_usage_error(&cmd_open_def, _("missing the package PKG.sdx"));
-	if (optind + 1 < argc)
-		return cli_usage_error(&cmd_open_def, _("unexpected argument '%s'"), argv[optind + 1]);
+	if ((r = cli_one_argument(&cmd_open_def, argc, argv, _("missing the package PKG.sdx"), &pkg)) != 0)
+		return r;
 	if (a.intake == NULL || a.out == NULL)
 		return cli_usage_error(&cmd_open_def, _("missing %s"), a.intake == NULL ? "--intake" : "--out");
 	if ((a.directory == NULL) != (a.root == NULL))
 		return cli_usage_error(&cmd_open_def, _("--directory and --root go together"));
 	sd_error_clear();
-	if ((r = open_run(argv[optind], &a)) < 0)
+	if ((r = open_run(pkg, &a)) < 0)
 		return cli_fail(cmd_open_def.name, r);
 	return 0;
 }
