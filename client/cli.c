@@ -204,7 +204,7 @@ void cli_signal_reraise(void)
 void cli_signals_install(void)
 {
 	/* A core file of this process would hold identity data, codenames and keys. */
-	struct rlimit no_core = { 0, 0 };
+	struct rlimit no_core = {0, 0};
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
