@@ -61,7 +61,7 @@ BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
 LINGUAS    = ko
 MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
 
-.PHONY: all test check fuzz fuzz-build bench run install uninstall clean deps unit e2e format lint-banned po
+.PHONY: all test check fuzz fuzz-build bench run install uninstall clean deps unit e2e format format-check lint-banned po
 .DELETE_ON_ERROR:
 
 all: sealdrop
@@ -148,7 +148,13 @@ lint-banned:
 	@if grep -nE '\b(memcmp|strcpy|sprintf|strncpy)\(' crypto/*.c client/*.c server/*.c 2>/dev/null; then \
 	  echo "banned function (memcmp/strcpy/sprintf/strncpy): see ../shared/STYLE.md" >&2; exit 1; fi
 
-check: deps lint-banned
+# One style, clang-format's, with the committed .clang-format.
+C_SOURCES = $(wildcard crypto/*.c crypto/*.h client/*.c client/*.h server/*.c include/sealdrop/*.h \
+	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c)
+format-check:
+	@clang-format --dry-run -Werror $(C_SOURCES)
+
+check: deps lint-banned format-check
 	$(MAKE) --no-print-directory BUILD=build-check \
 	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all-tests
@@ -210,7 +216,7 @@ uninstall:
 	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo; done
 
 format:
-	clang-format -i crypto/*.c client/*.c include/sealdrop/*.h tests/unit/*.c tests/fuzz/*.c
+	clang-format -i $(C_SOURCES)
 
 clean:
 	rm -rf build build-check build-fuzz sealdrop

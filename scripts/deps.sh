@@ -5,7 +5,7 @@
 # to be generated: the client falls back to C.UTF-8 (client/i18n.c).
 set -eu
 PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
-liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl openssl
+liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl openssl clang-format
 gettext"
 
 missing=""
