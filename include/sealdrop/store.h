@@ -1,0 +1,216 @@
+/*
+ * store.h — sealdropd's store: one LMDB environment owned by one thread, reached only
+ * through messages (DESIGN.md, Architecture).
+ *
+ * A caller builds a request — a short list of typed operations (GET, PUT, DEL, SCAN and
+ * the preconditions CHECK-ABSENT and CHECK-EQUAL) — and submits it with a callback. The
+ * store thread takes every request queued at that moment (up to a batch bound), runs
+ * them in one write transaction (each request that writes inside a nested transaction
+ * of its own), commits the batch with one
+ * durable mdb_txn_commit, and only then answers each request (group commit: one fsync
+ * for many requests). Nothing here exposes an LMDB handle; a request owns copies of its
+ * keys and values, so the store can later move into its own process without touching
+ * the callers.
+ *
+ * GUARANTEES
+ *
+ * - Durability. When a request is answered with status 0 and it wrote anything, its
+ *   writes are on disk: mdb_txn_commit wrote the data pages and fdatasync'd them, then
+ *   wrote the meta page synchronously, before the answer. They survive kill -9 of the
+ *   server and loss of power (LMDB's guarantee, on a file system and disk that honour
+ *   fsync). The environment is opened without MDB_NOSYNC, MDB_NOMETASYNC, MDB_MAPASYNC
+ *   and MDB_WRITEMAP, and nothing here relaxes that. sd_store_open also fsyncs DIR/store
+ *   and DIR, so the files' directory entries are durable too (LMDB does not do that).
+ * - Atomicity. A request's operations take effect all together or not at all. The first
+ *   operation that fails (a precondition, an existing key under NOOVERWRITE, a full
+ *   map) rolls back that request's writes only; the other requests in the batch commit.
+ * - Order. Requests run in submission order (FIFO across all submitters), each sees the
+ *   writes of every request answered before it, and replies come in that order.
+ * - Reads. Reads run inside the same write transaction and are answered after the
+ *   batch's commit, like writes: a reader never sees data that is not yet on disk, and
+ *   a request reads its own earlier operations' writes. The price is that a read waits
+ *   for the fsync of the batch it shares (a batch of reads only commits nothing and
+ *   syncs nothing).
+ * - Exactly one reply. Every request sd_store_submit() accepted gets its callback called
+ *   exactly once, also when the store is closed with requests still queued.
+ *
+ * CAVEATS
+ *
+ * - The map size (sd_store_opts_t.mapsize, default 1 GiB) bounds the data file. A write
+ *   that does not fit fails that request with SD_ERR_TOOBIG ("store is full") and the
+ *   store keeps serving; the operator raises the map size and restarts. A store opened
+ *   with a map size below what its data already uses gets a map just large enough for
+ *   that data: it opens, but is full until the map size is raised.
+ * - One process. sd_store_open takes an exclusive flock(2) on DIR/store/sealdropd.lock;
+ *   a second open, in this process or another, fails with SD_ERR_REFUSED. Read-only
+ *   tools (mdb_dump, mdb_stat) may still open the environment.
+ * - Local file systems only: not NFS or any network file system (LMDB's lock file and
+ *   memory map need a local file system).
+ * - An I/O error during a commit answers every request of that batch with SD_ERR_IO and
+ *   none of their writes is acknowledged. If LMDB then declares the environment
+ *   unusable (MDB_PANIC), every later request fails with SD_ERR_IO until a restart.
+ * - A disk with a volatile write cache that ignores flush requests can lose
+ *   acknowledged writes on power loss; no software can prevent that.
+ *
+ * THREADS
+ *
+ * sd_store_submit, sd_store_call and sd_store_stats may be called from any thread. The
+ * done callback runs on the store thread, after the commit, and must be short: it hops
+ * back to its own thread (the event loop writes to a pipe or calls event_active) and
+ * must not block or call sd_store_call (which refuses there with SD_ERR_USAGE). It may
+ * call sd_store_submit. A request is the store's from submission until its callback
+ * runs: the caller must not read, change or free it in between.
+ */
+#ifndef SEALDROP_STORE_H
+#define SEALDROP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sealdrop/error.h"
+
+#define SD_STORE_SUBDIR              "store"           /* DIR/store: the LMDB environment, 0700 */
+#define SD_STORE_LOCK_FILE           "sealdropd.lock"  /* in DIR/store: the one-process flock */
+#define SD_STORE_MAPSIZE_DEFAULT     ((size_t)1 << 30) /* 1 GiB */
+#define SD_STORE_MAPSIZE_MIN         ((size_t)64 << 10)
+#define SD_STORE_BATCH_MAX_DEFAULT   256 /* requests per transaction */
+#define SD_STORE_BATCH_BYTES_DEFAULT ((size_t)64 << 20)
+#define SD_STORE_QUEUE_MAX_DEFAULT   4096               /* requests waiting; beyond: refused */
+#define SD_STORE_KEY_MAX             511                /* bytes; LMDB's default MDB_MAXKEYSIZE */
+#define SD_STORE_OPS_MAX             4096               /* operations in one request */
+#define SD_STORE_REQ_BYTES_MAX       ((size_t)64 << 20) /* keys + values of one request */
+#define SD_STORE_SCAN_MAX            10000              /* entries one SCAN returns */
+#define SD_STORE_REPLY_BYTES_MAX     ((size_t)64 << 20) /* values one request reads */
+#define SD_STORE_DETAIL_BYTES        256
+
+/* The named databases, created when the store opens. A module that needs its own adds
+ * a line here: X(ENUM_SUFFIX, "name"). Names are part of the on-disk format. */
+#define SD_STORE_DBS(X)                                                                                                \
+	X(META, "meta")                                                                                                \
+	X(UPLOADS, "uploads")                                                                                          \
+	X(CHUNKS, "chunks")                                                                                            \
+	X(CASES, "cases")                                                                                              \
+	X(ACCOUNTS, "accounts")
+
+#define SD_STORE_DB_ENUM_(name, text) SD_STORE_DB_##name,
+typedef enum { SD_STORE_DBS(SD_STORE_DB_ENUM_) SD_STORE_DB_COUNT } sd_store_db_t;
+#undef SD_STORE_DB_ENUM_
+
+/* The database's name ("uploads"), or NULL for a value out of range. */
+const char *sd_store_db_name(sd_store_db_t db);
+
+typedef struct sd_store sd_store_t;
+typedef struct sd_store_req sd_store_req_t;
+
+/* Called once per submitted request, on the store thread, after the batch is durable
+ * (or failed). The request's results are readable from here on. */
+typedef void (*sd_store_done_fn)(sd_store_req_t *req, void *ctx);
+
+/* Zero fields take the defaults above; opts may be NULL for all defaults. */
+typedef struct {
+	size_t mapsize;     /* bytes, rounded up to the page size; >= SD_STORE_MAPSIZE_MIN */
+	unsigned batch_max; /* requests per transaction */
+	size_t batch_bytes; /* request bytes per transaction (a larger request runs alone) */
+	unsigned queue_max; /* requests queued and not yet taken by the store thread */
+} sd_store_opts_t;
+
+typedef struct {
+	uint64_t requests;      /* requests answered */
+	uint64_t failed;        /* of those, answered with an error */
+	uint64_t commits;       /* durable commits that wrote something (each one fsync) */
+	uint64_t batches;       /* transactions run, including those with nothing to commit */
+	uint64_t largest_batch; /* most requests in one transaction */
+	uint64_t splits;        /* batches re-run in parts after the map or txn filled up */
+} sd_store_stats_t;
+
+/* Creates DIR/store (0700) if needed, opens the LMDB environment in it, creates every
+ * named database and starts the store thread. SD_ERR_REFUSED while another store holds
+ * the directory, SD_ERR_IO when LMDB cannot open it (the detail has LMDB's reason). */
+int sd_store_open(const char *dir, const sd_store_opts_t *opts, sd_store_t **out) SD_WUR;
+
+/* Stops taking requests, answers every request already queued (each still gets its
+ * callback), joins the store thread and closes the environment. NULL is fine. Must not
+ * be called from a done callback. sd_store_close sets the pointer to NULL. */
+void sd_store_close_(sd_store_t *store);
+#define sd_store_close(store)                                                                                          \
+	do {                                                                                                           \
+		sd_store_close_(store);                                                                                \
+		(store) = NULL;                                                                                        \
+	} while (0)
+
+/* Queues req. On 0 the store owns req until done(req, ctx) runs, exactly once. On error
+ * done is never called: SD_ERR_REFUSED when the store is closing or its queue is full
+ * (a route answers 503), SD_ERR_USAGE for an empty request, or the error a builder call
+ * below recorded (a key too long, ...). */
+int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn done, void *ctx) SD_WUR;
+
+/* Submits req and waits for its answer: returns the request's status (0, or its error
+ * with the detail also set for this thread). For tools and tests; never from the event
+ * loop or a done callback (SD_ERR_USAGE on the store thread). */
+int sd_store_call(sd_store_t *store, sd_store_req_t *req) SD_WUR;
+
+/* Counters since open, consistent with each other. */
+void sd_store_stats(sd_store_t *store, sd_store_stats_t *out);
+
+/* --- Requests ------------------------------------------------------------------------
+ *
+ * sd_store_req_new returns NULL only when out of memory. Each builder call copies its
+ * keys and values into the request and returns the new operation's index (>= 0), or a
+ * negative error that the request also remembers, so a caller may add all operations
+ * and check once at sd_store_submit. Keys are 1..SD_STORE_KEY_MAX bytes (SD_ERR_TOOBIG
+ * or SD_ERR_USAGE otherwise); values 0..SD_STORE_REQ_BYTES_MAX in total per request.
+ */
+#define SD_STORE_NOOVERWRITE 0x1u /* PUT fails with SD_ERR_EXISTS when the key exists */
+
+sd_store_req_t *sd_store_req_new(void);
+void sd_store_req_free_(sd_store_req_t *req);
+#define sd_store_req_free(req)                                                                                         \
+	do {                                                                                                           \
+		sd_store_req_free_(req);                                                                               \
+		(req) = NULL;                                                                                          \
+	} while (0)
+/* Empties req (operations, results, error) for reuse; keeps its memory. */
+void sd_store_req_reset(sd_store_req_t *req);
+
+/* Reads the value (sd_store_req_value). A missing key is not an error. */
+int sd_store_req_get(sd_store_req_t *req, sd_store_db_t db, const uint8_t *key, size_t key_len);
+/* Writes the value. With SD_STORE_NOOVERWRITE an existing key fails the request with
+ * SD_ERR_EXISTS, and sd_store_req_value of this operation then gives the value already
+ * stored (so an idempotent retry can tell "same bytes" from "different bytes"). */
+int sd_store_req_put(sd_store_req_t *req, sd_store_db_t db, const uint8_t *key, size_t key_len, const uint8_t *val,
+                     size_t val_len, unsigned flags);
+/* Deletes the key; a missing key is not an error (sd_store_req_found tells). */
+int sd_store_req_del(sd_store_req_t *req, sd_store_db_t db, const uint8_t *key, size_t key_len);
+/* Precondition: fails the request with SD_ERR_EXISTS when the key is present. */
+int sd_store_req_check_absent(sd_store_req_t *req, sd_store_db_t db, const uint8_t *key, size_t key_len);
+/* Precondition: fails the request with SD_ERR_NOENT when the key is missing, and with
+ * SD_ERR_REFUSED when its value differs from val (compare-and-set, with a PUT after). */
+int sd_store_req_check_equal(sd_store_req_t *req, sd_store_db_t db, const uint8_t *key, size_t key_len,
+                             const uint8_t *val, size_t val_len);
+/* Lists up to `limit` (1..SD_STORE_SCAN_MAX) entries whose keys start with prefix
+ * (prefix_len 0: every key), in key order, starting after the key `after` when it is
+ * not NULL (to page on from the last key of a previous scan). A scan that stopped at
+ * the limit, or at SD_STORE_REPLY_BYTES_MAX, reports more = true. */
+int sd_store_req_scan(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                      const uint8_t *after, size_t after_len, size_t limit);
+
+/* --- Results, readable in the done callback and after it, until reset or free -------- */
+
+/* The request's status: 0, or the error of its first failing operation. */
+int sd_store_req_status(const sd_store_req_t *req);
+/* A one-line explanation of the status ("" on success); never contains keys or values. */
+const char *sd_store_req_detail(const sd_store_req_t *req);
+/* The index of the operation that failed, or -1 (none failed, or the commit did). */
+long sd_store_req_failed_op(const sd_store_req_t *req);
+/* Whether the key of a GET, DEL or CHECK operation was present when it ran. */
+bool sd_store_req_found(const sd_store_req_t *req, size_t op);
+/* The value a GET read (or a NOOVERWRITE PUT found): 0 with *val and *len pointing into req,
+ * or SD_ERR_NOENT when there is none. */
+int sd_store_req_value(const sd_store_req_t *req, size_t op, const uint8_t **val, size_t *len) SD_WUR;
+/* The number of entries a SCAN returned, and whether more were left. */
+size_t sd_store_req_scan_count(const sd_store_req_t *req, size_t op, bool *more);
+/* Entry i of a SCAN: 0, or SD_ERR_USAGE when op is no scan or i is out of range. */
+int sd_store_req_scan_entry(const sd_store_req_t *req, size_t op, size_t i, const uint8_t **key, size_t *key_len,
+                            const uint8_t **val, size_t *val_len) SD_WUR;
+
+#endif
