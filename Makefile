@@ -26,11 +26,13 @@ MSGMERGE  ?= msgmerge
 PKGS      = libsodium jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-# The server's modules (server/) add OpenSSL (TLS, X.509) and LMDB (the store); libevent
-# follows with the event loop.
-SERVER_PKGS = openssl lmdb
+# The server's modules (server/) add OpenSSL (TLS, X.509), LMDB (the store), libevent (the
+# loop, bufferevent_openssl, thread-safe event_active) and libhttp-parser (no .pc file).
+# The client's https.c uses OpenSSL too.
+SERVER_PKGS = openssl lmdb libevent libevent_openssl libevent_pthreads
 SRV_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVER_PKGS) 2>/dev/null)
-SRV_LIBS   := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null)
+SRV_LIBS   := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null) -lhttp_parser
+CLI_LIBS   := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
 
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-format-nonliteral -Werror
@@ -43,7 +45,9 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS      = $(PKG_LIBS) -lpthread
 
 LIB_SRC    = $(sort $(wildcard crypto/*.c))
-CLIENT_SRC = $(sort $(wildcard client/*.c))
+# client/main.c is the sealdrop binary's entry; the rest is a library the tests and the
+# load generator link too.
+CLIENT_SRC = $(filter-out client/main.c,$(sort $(wildcard client/*.c)))
 # server/main.c (sealdropd itself) stays out: the rest is a library the tests link.
 SRV_SRC    = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
@@ -52,6 +56,7 @@ BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/wordlist.o
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+CLIENT_LIB = $(BUILD)/libsealdrop-client.a
 LIB        = $(BUILD)/libsealdrop.a
 SRV_OBJ    = $(SRV_SRC:%.c=$(BUILD)/%.o)
 SRV_LIB    = $(BUILD)/libsealdropd.a
@@ -64,7 +69,7 @@ MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
 .PHONY: all test check fuzz fuzz-build bench run install uninstall clean deps unit e2e format format-check lint-banned po
 .DELETE_ON_ERROR:
 
-all: sealdrop
+all: sealdrop sealdropd
 
 deps:
 	@scripts/deps.sh
@@ -72,8 +77,18 @@ deps:
 sealdrop: $(BUILD)/sealdrop $(MO)
 	ln -sf $(BUILD)/sealdrop $@
 
-$(BUILD)/sealdrop: $(CLIENT_OBJ) $(LIB)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB) $(LIBS)
+$(BUILD)/sealdrop: $(BUILD)/client/main.o $(CLIENT_LIB) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/client/main.o $(CLIENT_LIB) $(LIB) $(LIBS) $(CLI_LIBS)
+
+sealdropd: $(BUILD)/sealdropd
+	ln -sf $(BUILD)/sealdropd $@
+
+$(BUILD)/sealdropd: $(BUILD)/server/main.o $(SRV_LIB) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/server/main.o $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
+
+$(CLIENT_LIB): $(CLIENT_OBJ)
+	rm -f $@
+	ar rcs $@ $(CLIENT_OBJ)
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@
@@ -118,19 +133,19 @@ $(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo: po/%.po
 po:
 	$(XGETTEXT) --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --add-location=file \
 	  --package-name=sealdrop --package-version=$$(sed -n 's/.*SD_VERSION_STRING "\(.*\)".*/\1/p' \
-	  include/sealdrop/sealdrop.h) --msgid-bugs-address= -o po/sealdrop.pot $(CLIENT_SRC)
+	  include/sealdrop/sealdrop.h) --msgid-bugs-address= -o po/sealdrop.pot $(sort $(wildcard client/*.c))
 	for l in $(LINGUAS); do $(MSGMERGE) --quiet --update --backup=none po/$$l.po po/sealdrop.pot || exit 1; \
 	  $(MSGFMT) --check --statistics -o /dev/null po/$$l.po || exit 1; done
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(SRV_LIB) $(LIB) tests/unit/unit.h tests/unit/unit_json.h
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(SRV_LIB) $(CLIENT_LIB) $(LIB) tests/unit/unit.h tests/unit/unit_json.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(CLIENT_LIB) $(LIB) $(LIBS) $(SRV_LIBS) -lcmocka
 
-$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIB)
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(SRV_LIB) $(CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(CLIENT_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
 
--include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SRV_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(BUILD)/client/main.d $(BUILD)/server/main.d
 
 # --- tests -----------------------------------------------------------------
 
@@ -139,7 +154,7 @@ test: deps lint-banned
 	$(MAKE) --no-print-directory all-tests
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-all-tests: sealdrop $(UNIT_BIN)
+all-tests: sealdrop sealdropd $(UNIT_BIN)
 
 .PHONY: all-tests
 
@@ -158,10 +173,10 @@ check: deps lint-banned format-check
 	$(MAKE) --no-print-directory BUILD=build-check \
 	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all-tests
-	ln -sf build-check/sealdrop sealdrop
+	ln -sf build-check/sealdrop sealdrop; ln -sf build-check/sealdropd sealdropd
 	@BUILD=build-check SEALDROP_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 scripts/run-tests.sh; r=$$?; \
-	  ln -sf build/sealdrop sealdrop; exit $$r
+	  ln -sf build/sealdrop sealdrop; ln -sf build/sealdropd sealdropd; exit $$r
 
 # Fuzz targets: clang + libFuzzer; the parsers skip KDFs and signature checks in this mode.
 FUZZ_BUILD = build-fuzz
@@ -192,14 +207,14 @@ fuzz: deps
 fuzz-build: $(FUZZ_BIN)
 
 bench: deps
-	$(MAKE) --no-print-directory sealdrop $(BENCH_BIN)
+	$(MAKE) --no-print-directory sealdrop sealdropd $(BENCH_BIN)
 	@BUILD=$(BUILD) scripts/bench.sh
 
 run: deps
-	$(MAKE) --no-print-directory sealdrop
+	$(MAKE) --no-print-directory sealdrop sealdropd
 	@scripts/demo.sh
 
-install: sealdrop
+install: sealdrop sealdropd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/sealdrop
 	install -m 0755 $(BUILD)/sealdrop $(DESTDIR)$(PREFIX)/bin/sealdrop
 	install -m 0644 docs/sealdrop.1 $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
@@ -219,4 +234,4 @@ format:
 	clang-format -i $(C_SOURCES)
 
 clean:
-	rm -rf build build-check build-fuzz sealdrop
+	rm -rf build build-check build-fuzz sealdrop sealdropd

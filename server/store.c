@@ -32,7 +32,9 @@
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/store.h"
 
-enum op_kind { OP_GET = 1, OP_PUT, OP_DEL, OP_CHECK_ABSENT, OP_CHECK_EQUAL, OP_SCAN };
+enum op_kind { OP_GET = 1, OP_PUT, OP_DEL, OP_CHECK_ABSENT, OP_CHECK_EQUAL, OP_SCAN, OP_DEL_PREFIX };
+
+#define SCAN_KEYS_ONLY 0x100u /* op flag: a SCAN that returns keys with empty values */
 
 struct buf {
 	uint8_t *p;
@@ -239,7 +241,7 @@ static int req_add(sd_store_req_t *req, enum op_kind kind, sd_store_db_t db, con
 	    buf_append(&req->in, val, val_len, &op.val_off) != 0)
 		return req_build_fail(req, SD_ERR_NOMEM, "out of memory building a store request");
 	req->ops[req->n_ops] = op;
-	if (kind == OP_PUT || kind == OP_DEL)
+	if (kind == OP_PUT || kind == OP_DEL || kind == OP_DEL_PREFIX)
 		req->writes = true;
 	return (int)req->n_ops++;
 }
@@ -281,21 +283,43 @@ int sd_store_req_check_equal(sd_store_req_t *req, sd_store_db_t db, const uint8_
 	return r != 0 ? r : req_add(req, OP_CHECK_EQUAL, db, key, key_len, val, val_len);
 }
 
-int sd_store_req_scan(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
-                      const uint8_t *after, size_t after_len, size_t limit)
+static int scan_add(sd_store_req_t *req, enum op_kind kind, sd_store_db_t db, const uint8_t *prefix,
+                    size_t prefix_len, const uint8_t *after, size_t after_len, size_t limit)
 {
-	int r = key_check(req, prefix, prefix_len, true);
+	int r = key_check(req, prefix, prefix_len, kind == OP_SCAN);
 
 	if (r == 0 && after != NULL)
 		r = key_check(req, after, after_len, false);
 	if (r == 0 && (limit == 0 || limit > SD_STORE_SCAN_MAX))
 		r = req_build_fail(req, SD_ERR_USAGE, "store scan limit %zu is not within 1..%d", limit,
 		                   SD_STORE_SCAN_MAX);
-	if (r == 0 && (r = req_add(req, OP_SCAN, db, prefix, prefix_len, after, after != NULL ? after_len : 0)) >= 0) {
+	if (r == 0 && (r = req_add(req, kind, db, prefix, prefix_len, after, after != NULL ? after_len : 0)) >= 0) {
 		req->ops[r].has_after = after != NULL;
 		req->ops[r].limit = limit;
 	}
 	return r;
+}
+
+int sd_store_req_scan(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                      const uint8_t *after, size_t after_len, size_t limit)
+{
+	return scan_add(req, OP_SCAN, db, prefix, prefix_len, after, after_len, limit);
+}
+
+int sd_store_req_scan_keys(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                           const uint8_t *after, size_t after_len, size_t limit)
+{
+	int r = scan_add(req, OP_SCAN, db, prefix, prefix_len, after, after_len, limit);
+
+	if (r >= 0)
+		req->ops[r].flags |= SCAN_KEYS_ONLY;
+	return r;
+}
+
+int sd_store_req_del_prefix(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                            size_t limit)
+{
+	return scan_add(req, OP_DEL_PREFIX, db, prefix, prefix_len, NULL, 0, limit);
 }
 
 /* --- Results ------------------------------------------------------------------------ */
@@ -331,7 +355,7 @@ int sd_store_req_value(const sd_store_req_t *req, size_t op, const uint8_t **val
 
 size_t sd_store_req_scan_count(const sd_store_req_t *req, size_t op, bool *more)
 {
-	bool is_scan = op < req->n_ops && req->ops[op].kind == OP_SCAN;
+	bool is_scan = op < req->n_ops && (req->ops[op].kind == OP_SCAN || req->ops[op].kind == OP_DEL_PREFIX);
 
 	if (more != NULL)
 		*more = is_scan && req->ops[op].more;
@@ -522,6 +546,12 @@ static int scan_append(sd_store_req_t *req, long i, const MDB_val *k, const MDB_
 	struct entry e = {.key_len = k->mv_size, .val_len = v->mv_size};
 	int r;
 
+	if (req->ops[i].flags & SCAN_KEYS_ONLY) {
+		static const MDB_val none = {0, NULL};
+		v = &none;
+		e.val_len = 0;
+	}
+
 	if (grow((void **)&req->entries, &req->cap_entries, req->n_entries, sizeof(*req->entries)) != 0)
 		return req_fail(req, i, SD_ERR_NOMEM, ENOMEM, "out of memory reading the store");
 	if ((r = reply_copy(req, i, k, &e.key_off)) != 0 || (r = reply_copy(req, i, v, &e.val_off)) != 0)
@@ -543,7 +573,8 @@ static int op_scan(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 	op->first_entry = req->n_entries;
 	for (rc = scan_start(s, txn, op, cur, &prefix, &after, &k, &v); rc == 0 && key_has_prefix(&k, &prefix);
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (op->n_entries == op->limit || k.mv_size + v.mv_size > SD_STORE_REPLY_BYTES_MAX - req->out.len) {
+		size_t vlen = (op->flags & SCAN_KEYS_ONLY) ? 0 : v.mv_size;
+		if (op->n_entries == op->limit || k.mv_size + vlen > SD_STORE_REPLY_BYTES_MAX - req->out.len) {
 			op->more = true;
 			break;
 		}
@@ -554,6 +585,34 @@ static int op_scan(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		r = req_fail_mdb(s, req, i, rc, "mdb_cursor_get");
 	return r;
+}
+
+/* Deletes up to op->limit keys that start with the prefix; counts them in n_entries and
+ * sets more when keys with the prefix remain. */
+static int op_del_prefix(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
+{
+	struct op *op = &req->ops[i];
+	MDB_val prefix = op_key(req, op), k = prefix, v;
+	MDB_cursor *cur = NULL;
+	int rc = mdb_cursor_open(txn, s->dbi[op->db], &cur);
+
+	if (rc != 0)
+		return req_fail_mdb(s, req, i, rc, "mdb_cursor_open");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && key_has_prefix(&k, &prefix);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) { /* after a delete, NEXT gives the following key */
+		if (op->n_entries == op->limit) {
+			op->more = true;
+			break;
+		}
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		op->n_entries++;
+		op->found = true;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return req_fail_mdb(s, req, i, rc, "mdb_cursor_del");
+	return 0;
 }
 
 static int op_run(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
@@ -574,6 +633,8 @@ static int op_run(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 		return op_check(s, txn, req, i);
 	case OP_SCAN:
 		return op_scan(s, txn, req, i);
+	case OP_DEL_PREFIX:
+		return op_del_prefix(s, txn, req, i);
 	}
 	return req_fail(req, i, SD_ERR_INTERNAL, 0, "store: unknown operation %d", (int)req->ops[i].kind);
 }

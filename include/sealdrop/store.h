@@ -86,11 +86,18 @@
 /* The named databases, created when the store opens. A module that needs its own adds
  * a line here: X(ENUM_SUFFIX, "name"). Names are part of the on-disk format. */
 #define SD_STORE_DBS(X)                                                                                                \
-	X(META, "meta")                                                                                                \
-	X(UPLOADS, "uploads")                                                                                          \
-	X(CHUNKS, "chunks")                                                                                            \
-	X(CASES, "cases")                                                                                              \
-	X(ACCOUNTS, "accounts")
+	X(META, "meta")                                                                                                       \
+	X(UPLOADS, "uploads")                                                                                                 \
+	X(UPLOAD_HEADERS, "upload_headers")                                                                                   \
+	X(UPLOAD_DIGESTS, "upload_digests")                                                                                   \
+	X(CHUNKS, "chunks")                                                                                                   \
+	X(CASES, "cases")                                                                                                     \
+	X(CASE_DIGESTS, "case_digests")                                                                                       \
+	X(ACCOUNT_CASES, "account_cases")                                                                                     \
+	X(RECEIPTS, "receipts")                                                                                               \
+	X(ACCOUNTS, "accounts")                                                                                               \
+	X(ACCOUNT_NAMES, "account_names")                                                                                     \
+	X(REVOKED, "revoked")
 
 #define SD_STORE_DB_ENUM_(name, text) SD_STORE_DB_##name,
 typedef enum { SD_STORE_DBS(SD_STORE_DB_ENUM_) SD_STORE_DB_COUNT } sd_store_db_t;
@@ -193,6 +200,15 @@ int sd_store_req_check_equal(sd_store_req_t *req, sd_store_db_t db, const uint8_
  * the limit, or at SD_STORE_REPLY_BYTES_MAX, reports more = true. */
 int sd_store_req_scan(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
                       const uint8_t *after, size_t after_len, size_t limit);
+
+/* The same, returning keys only (every value is empty): to learn which keys exist
+ * without copying values (which chunks of an upload are present). */
+int sd_store_req_scan_keys(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                           const uint8_t *after, size_t after_len, size_t limit);
+/* Deletes up to `limit` (1..SD_STORE_SCAN_MAX) keys that start with prefix (1 byte or
+ * more). sd_store_req_scan_count tells how many were deleted and whether some remain. */
+int sd_store_req_del_prefix(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                            size_t limit);
 
 /* --- Results, readable in the done callback and after it, until reset or free -------- */
 
