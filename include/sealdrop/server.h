@@ -32,6 +32,10 @@
 
 struct event_base;
 
+/* After start-up the server runs chrooted into the configured dir when it started as root
+ * (after binding, before dropping to the configured user): every path it opens from then on
+ * is inside dir. */
+
 /* Loads everything the configuration names, checks the directory against the server's
  * own log key and CA, binds the listener and the control socket, drops privileges to the
  * configured user (when started as root), opens the store and loads the accounts.
@@ -58,6 +62,17 @@ sd_date_t sd_server_today(const sd_server_t *s);
 /* The served directory: parsed, and the exact bytes clients fetch. */
 const sd_directory_t *sd_server_directory(const sd_server_t *s);
 const uint8_t *sd_server_directory_json(const sd_server_t *s, size_t *len);
+/* The root public key the served directory is signed with: pinned in the store the first
+ * time the server starts (trust on first use, logged with its key id), and required of
+ * every directory installed after. */
+const sd_pubkey_t *sd_server_root(const sd_server_t *s);
+/* Whether d may be served: it lists this server's log key and CA certificate, and, when a
+ * directory is already served, it is of the same deployment with a version not lower
+ * (an equal version only when it is byte for byte the same document: pass its json).
+ * The signature and not-after date are the parser's business (sd_directory_parse with
+ * sd_server_root). SD_ERR_CONFIG or SD_ERR_ROLLBACK with a detail naming the problem. */
+int sd_server_check_directory(const sd_server_t *s, const sd_directory_t *d, const uint8_t *json,
+                              size_t len) SD_WUR;
 /* Replaces the served directory (already verified by the caller); takes ownership of
  * both and writes DIR/directory.json atomically. */
 int sd_server_set_directory(sd_server_t *s, sd_directory_t *d, uint8_t *json, size_t len) SD_WUR;
