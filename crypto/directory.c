@@ -24,6 +24,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
 #include "sealdrop/sign.h"
 
 #define DIR_TYPE        "sealdrop-directory"
@@ -40,7 +41,7 @@ enum want { W_STRING, W_INTEGER, W_BOOLEAN, W_OBJECT, W_ARRAY };
 static const char *const want_text[] = {"a string", "an integer", "true or false", "an object", "an array"};
 
 static const char *const top_fields[] = {"signed", "signature", NULL};
-static const char *const signature_fields[] = {"key_id", "sig", NULL};
+static const char *const signature_fields[] = {"key_id", "sig", "key", NULL};
 static const char *const signed_fields[] = {"type", "format",       "deployment", "version", "issued",   "not_after",
                                             "test", "codename_kdf", "keys",       "tls_ca",  "agencies", NULL};
 static const char *const kdf_fields[] = {"alg", "opslimit", "memlimit", NULL};
@@ -448,6 +449,44 @@ static int parse_envelope(json_t *doc, json_t **signed_obj, uint8_t key_id[SD_KE
 	return 0;
 }
 
+/* signature.key, when present: the signer's public key, whose id must be signature.key_id.
+ * 0 with *has = false when absent. */
+static int parse_signer(json_t *doc, const uint8_t key_id[SD_KEY_ID_BYTES], sd_pubkey_t *signer, bool *has)
+{
+	json_t *v = json_object_get(json_object_get(doc, "signature"), "key");
+
+	*has = false;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || sd_pubkey_from_base64(SD_KEY_ROOT, json_string_value(v), signer) < 0)
+		return sd_error(SD_ERR_FORMAT, "directory: signature.key must be the base64 of a 32-byte root key");
+	if (!sd_equal(signer->id, key_id, SD_KEY_ID_BYTES))
+		return sd_error(SD_ERR_FORMAT, "directory: signature.key is not the key signature.key_id names");
+	*has = true;
+	return 0;
+}
+
+int sd_directory_signer(const uint8_t *json, size_t len, sd_pubkey_t *out)
+{
+	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
+	json_t *doc, *signed_obj;
+	json_error_t jerr;
+	bool has = false;
+	int r;
+
+	if (len > SD_DIRECTORY_MAX_BYTES)
+		return sd_error(SD_ERR_TOOBIG, "directory: larger than %d bytes", SD_DIRECTORY_MAX_BYTES);
+	if ((doc = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return sd_error(SD_ERR_FORMAT, "directory: invalid JSON at line %d column %d: %s", jerr.line,
+		                jerr.column, jerr.text);
+	if ((r = parse_envelope(doc, &signed_obj, key_id, sig)) == 0 && (r = parse_signer(doc, key_id, out, &has)) == 0 &&
+	    !has)
+		r = sd_error(SD_ERR_INVALID, "directory: the signature does not name its key (signature.key); "
+		                             "sign it again with this version of sealdrop");
+	json_decref(doc);
+	return r;
+}
+
 static int verify_signed(json_t *signed_obj, const sd_pubkey_t *root, const uint8_t key_id[SD_KEY_ID_BYTES],
                          const uint8_t sig[SD_SIGN_BYTES])
 {
@@ -488,6 +527,8 @@ int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root,
 	sd_directory_t *d = NULL;
 	json_t *doc = NULL, *signed_obj;
 	json_error_t jerr;
+	sd_pubkey_t signer;
+	bool has_signer = false;
 	int r = SD_ERR_INTERNAL;
 
 	*out = NULL;
@@ -499,8 +540,13 @@ int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root,
 		return sd_error(SD_ERR_FORMAT, "directory: invalid JSON at line %d column %d: %s", jerr.line,
 		                jerr.column, jerr.text);
 	if ((r = parse_envelope(doc, &signed_obj, key_id, sig)) < 0 ||
+	    (r = parse_signer(doc, key_id, &signer, &has_signer)) < 0 ||
 	    (r = verify_signed(signed_obj, root, key_id, sig)) < 0)
 		goto out;
+	if (has_signer && !sd_equal(signer.pk, root->pk, SD_KEY_PUBLIC_BYTES)) {
+		r = sd_error(SD_ERR_VERIFY, "directory: signature.key is not the pinned root key");
+		goto out;
+	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		r = SD_ERR_NOMEM;
 		goto out;
@@ -611,7 +657,7 @@ int sd_directory_sign(const sd_directory_t *d, const sd_seckey_t *root, char **j
 {
 	uint8_t sig[SD_SIGN_BYTES];
 	sd_pubkey_t root_pk;
-	char key_id[SD_KEY_ID_HEX_BYTES], sig_b64[SIG_B64_BYTES];
+	char key_id[SD_KEY_ID_HEX_BYTES], pk_b64[KEY_B64_BYTES], sig_b64[SIG_B64_BYTES];
 	char *msg = NULL, *text = NULL;
 	json_t *doc = NULL, *s;
 	size_t n;
@@ -638,8 +684,10 @@ int sd_directory_sign(const sd_directory_t *d, const sd_seckey_t *root, char **j
 	sd_key_id(SD_KEY_ROOT, root_pk.pk, root_pk.id);
 	sd_key_id_hex(root_pk.id, key_id);
 	sd_base64_encode(sig, sizeof(sig), sig_b64);
+	sd_base64_encode(root_pk.pk, sizeof(root_pk.pk), pk_b64);
 	r = SD_ERR_NOMEM;
-	if (json_object_set_new(doc, "signature", json_pack("{s:s, s:s}", "key_id", key_id, "sig", sig_b64)) < 0 ||
+	if (json_object_set_new(doc, "signature",
+	                        json_pack("{s:s, s:s, s:s}", "key_id", key_id, "key", pk_b64, "sig", sig_b64)) < 0 ||
 	    (text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
 		goto out;
 	n = strlen(text);

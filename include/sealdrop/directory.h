@@ -1,7 +1,8 @@
 /*
  * directory.h — the signed key directory (DESIGN.md, Keys; docs/FORMAT.md, "Directory").
  *
- * A JSON document {"signed": {...}, "signature": {"key_id": hex, "sig": base64}} where the
+ * A JSON document {"signed": {...}, "signature": {"key_id": hex, "key": base64, "sig": base64}}
+ * ("key", the root public key, is optional for readers) where the
  * signature (purpose `directory`, root key) is over the compact, key-sorted serialisation
  * of "signed" (jansson JSON_COMPACT|JSON_SORT_KEYS). Clients trust only what the pinned
  * root key signed, refuse a directory past its not-after date, and refuse one whose
@@ -57,6 +58,10 @@ int sd_directory_sign(const sd_directory_t *d, const sd_seckey_t *root, char **j
  * SD_ERR_FORMAT (with the offending field), SD_ERR_VERIFY, SD_ERR_EXPIRED. */
 int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root, sd_date_t today,
                        sd_directory_t **out) SD_WUR;
+/* The root key a document says signed it (signature.key), without verifying anything:
+ * for a server that pins the first directory's signer (trust on first use) and then
+ * parses with it. SD_ERR_INVALID when the document does not name its key. */
+int sd_directory_signer(const uint8_t *json, size_t len, sd_pubkey_t *out) SD_WUR;
 int sd_directory_load(const char *path, const sd_pubkey_t *root, sd_date_t today, sd_directory_t **out) SD_WUR;
 
 /* Anti-rollback: compares d->version with the highest version recorded for (root,

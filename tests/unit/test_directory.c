@@ -27,7 +27,7 @@
 #define VEC_SIG                                                                                                        \
 	"acb03c1b7c54cc61ed98be79fe91b4c109d71905c3205d8a08a1121790ae5708aa9681650520d2f54b151ef1e03ba4c63a439c1b80be" \
 	"525521b173470fe6fd09"
-#define VEC_FILE_BLAKE2B "3d23db75363037b763a2d1ac66800834418857d1dc34953cdb2d878083d086fc"
+#define VEC_FILE_BLAKE2B "34135ceb59f04d71451bf4b9e98784b8a8085bc4c4d418efeb9577a11f4b9428"
 #define VEC_MSG                                                                                                        \
 	"{\"agencies\":[],\"codename_kdf\":{\"alg\":\"argon2id13\",\"memlimit\":67108864,\"opslimit\":2},"             \
 	"\"deployment\":\"demo\",\"format\":1,\"issued\":\"2026-11-22\",\"keys\":{\"identity\":{\"id\":"               \

@@ -24,7 +24,7 @@ EXPECT = {
     "sign_digest": "96a196791436ed111607e1b318160fcce6230962a0f69b384c9ed4c05e8f7151",
     "sig": "acb03c1b7c54cc61ed98be79fe91b4c109d71905c3205d8a08a1121790ae5708"
     "aa9681650520d2f54b151ef1e03ba4c63a439c1b80be525521b173470fe6fd09",
-    "file_blake2b": "3d23db75363037b763a2d1ac66800834418857d1dc34953cdb2d878083d086fc",
+    "file_blake2b": "34135ceb59f04d71451bf4b9e98784b8a8085bc4c4d418efeb9577a11f4b9428",
 }
 EXPECT_MSG_LEN = 408
 
@@ -67,7 +67,8 @@ def build():
     nb.crypto_sign_open(sig + digest, root_pk)  # raises if it does not verify
     doc = {
         "signed": signed,
-        "signature": {"key_id": key_id(KIND_ROOT, root_pk).hex(), "sig": base64.b64encode(sig).decode()},
+        "signature": {"key_id": key_id(KIND_ROOT, root_pk).hex(), "key": base64.b64encode(root_pk).decode(),
+                      "sig": base64.b64encode(sig).decode()},
     }
     text = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     return msg, digest, sig, text
