@@ -22,24 +22,24 @@
 #include <stdint.h>
 #include "sealdrop/error.h"
 
-#define SD_HTTP_MAX_HEAD_BYTES 8192 /* request line + header fields */
-#define SD_HTTP_MAX_TARGET     1024 /* the request target (path and query) */
-#define SD_HTTP_MAX_HEADERS    64
-#define SD_HTTP_METHOD_MAX     8
-#define SD_HTTP_CTYPE_MAX      128
+#define SD_HTTP_MAX_HEAD_BYTES    8192 /* request line + header fields */
+#define SD_HTTP_MAX_TARGET        1024 /* the request target (path and query) */
+#define SD_HTTP_MAX_HEADERS       64
+#define SD_HTTP_METHOD_MAX        8
+#define SD_HTTP_CTYPE_MAX         128
 #define SD_HTTP_RESPONSE_HEAD_MAX 512 /* what sd_http_format_head may write */
 
 typedef struct sd_http_parser sd_http_parser_t;
 
 /* A request's line and the headers sealdropd uses. Valid during on_request only. */
 typedef struct {
-	char method[SD_HTTP_METHOD_MAX + 1]; /* "GET", "HEAD", "POST", "PUT", "DELETE" */
-	const char *path;                    /* starts with '/', no query, not decoded */
-	const char *query;                   /* after '?', "" when none */
-	bool has_length;                     /* a Content-Length header was present */
-	uint64_t content_length;             /* 0 without one */
-	bool keep_alive;                     /* 1.1 unless "Connection: close"; 1.0 only with keep-alive */
-	bool expect_continue;                /* "Expect: 100-continue" */
+	char method[SD_HTTP_METHOD_MAX + 1];      /* "GET", "HEAD", "POST", "PUT", "DELETE" */
+	const char *path;                         /* starts with '/', no query, not decoded */
+	const char *query;                        /* after '?', "" when none */
+	bool has_length;                          /* a Content-Length header was present */
+	uint64_t content_length;                  /* 0 without one */
+	bool keep_alive;                          /* 1.1 unless "Connection: close"; 1.0 only with keep-alive */
+	bool expect_continue;                     /* "Expect: 100-continue" */
 	char content_type[SD_HTTP_CTYPE_MAX + 1]; /* media type, lower case, no parameters; "" when absent */
 	int http_minor;                           /* 0 or 1 */
 } sd_http_request_t;
@@ -88,7 +88,6 @@ const char *sd_http_status_text(int status);
  * ctype is not NULL), Content-Length, "Connection: close" unless keep_alive, and
  * Cache-Control: no-store. Never a Date or Server header (they would time and fingerprint
  * the service for nothing). Returns the length, or SD_ERR_TOOBIG if cap is too small. */
-int sd_http_format_head(char *buf, size_t cap, int status, const char *ctype, uint64_t content_length,
-                        bool keep_alive);
+int sd_http_format_head(char *buf, size_t cap, int status, const char *ctype, uint64_t content_length, bool keep_alive);
 
 #endif

@@ -19,10 +19,10 @@
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
 
-#define SD_RECEIPT_VERSION       1
-#define SD_CASE_NUMBER_BYTES     12 /* "YYYY-NNNNNN" + NUL */
-#define SD_RECEIPT_NAME_MAX      64 /* the filing attorney's name, bytes of UTF-8 */
-#define SD_RECEIPT_MAX_BYTES     (16u << 10)
+#define SD_RECEIPT_VERSION   1
+#define SD_CASE_NUMBER_BYTES 12 /* "YYYY-NNNNNN" + NUL */
+#define SD_RECEIPT_NAME_MAX  64 /* the filing attorney's name, bytes of UTF-8 */
+#define SD_RECEIPT_MAX_BYTES (16u << 10)
 
 typedef struct {
 	uint32_t version; /* SD_RECEIPT_VERSION */

@@ -61,10 +61,10 @@ typedef struct {
 
 /* Which configured limit bounds a route's body. */
 typedef enum {
-	SD_BODY_NONE = 0,   /* no body accepted: a Content-Length above 0 gets 413 */
-	SD_BODY_SMALL,      /* SD_ROUTE_SMALL_BODY_MAX: small JSON requests */
-	SD_BODY_HEADER,     /* config max_header_bytes: an envelope header */
-	SD_BODY_CHUNK,      /* config chunk_bytes: one chunk */
+	SD_BODY_NONE = 0, /* no body accepted: a Content-Length above 0 gets 413 */
+	SD_BODY_SMALL,    /* SD_ROUTE_SMALL_BODY_MAX: small JSON requests */
+	SD_BODY_HEADER,   /* config max_header_bytes: an envelope header */
+	SD_BODY_CHUNK,    /* config chunk_bytes: one chunk */
 } sd_body_limit_t;
 #define SD_ROUTE_SMALL_BODY_MAX (64u << 10)
 

@@ -17,6 +17,7 @@
 #include "sealdrop/config.h"
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
+#include "sealdrop/log.h"
 #include "sealdrop/receipt.h"
 #include "sealdrop/route.h"
 #include "sealdrop/store.h"
@@ -71,8 +72,7 @@ const sd_pubkey_t *sd_server_root(const sd_server_t *s);
  * (an equal version only when it is byte for byte the same document: pass its json).
  * The signature and not-after date are the parser's business (sd_directory_parse with
  * sd_server_root). SD_ERR_CONFIG or SD_ERR_ROLLBACK with a detail naming the problem. */
-int sd_server_check_directory(const sd_server_t *s, const sd_directory_t *d, const uint8_t *json,
-                              size_t len) SD_WUR;
+int sd_server_check_directory(const sd_server_t *s, const sd_directory_t *d, const uint8_t *json, size_t len) SD_WUR;
 /* Replaces the served directory (already verified by the caller); takes ownership of
  * both and writes DIR/directory.json atomically. */
 int sd_server_set_directory(sd_server_t *s, sd_directory_t *d, uint8_t *json, size_t len) SD_WUR;
@@ -97,9 +97,5 @@ int sd_server_sign_receipt(sd_server_t *s, sd_receipt_t *rc, char **json_out) SD
 
 /* Calls fn(ctx) on the loop every `seconds`, first after `seconds`. */
 int sd_server_every(sd_server_t *s, unsigned seconds, void (*fn)(void *ctx), void *ctx) SD_WUR;
-
-/* Logging to stderr (or the reopened log): never an address, a user agent, a secret or
- * any report or identity data. Lines carry a date, never a time of day. */
-void sd_log(sd_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

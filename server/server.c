@@ -1,0 +1,575 @@
+/*
+ * server.c — sealdropd's running state and its event loop (include/sealdrop/server.h).
+ *
+ * sd_server_new (at the end) builds the server in the order the privilege drop needs:
+ * read every file, bind the sockets, chroot and drop to the configured user, open the
+ * store (server_start.c). sd_server_run then serves until SIGTERM/SIGINT and drains.
+ * In between, this file keeps what connections share: the list of connections, the
+ * body budget with its queue of waiters, the hand-over of store answers from the store
+ * thread to the loop (store_done → hop_run), the directory, the CRL and the timers.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/thread.h>
+
+#include "server_int.h"
+#include "sealdrop/bytes.h"
+#include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
+
+#define CRL_DAYS 30 /* a CRL's nextUpdate; it is re-issued daily and on every disable */
+
+struct hop {
+	struct hop *next;
+	sd_server_t *server;
+	sd_store_req_t *req;
+	void (*done)(sd_store_req_t *req, void *ctx);
+	void *ctx;
+};
+
+struct timer {
+	struct timer *next;
+	struct event *ev;
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
+/* --- Accessors --------------------------------------------------------------------------- */
+
+const sd_config_t *sd_server_config(const sd_server_t *s)
+{
+	return s->config;
+}
+
+struct event_base *sd_server_base(sd_server_t *s)
+{
+	return s->base;
+}
+
+sd_date_t sd_server_today(const sd_server_t *s)
+{
+	return s->has_today ? s->today : sd_date_today();
+}
+
+const sd_directory_t *sd_server_directory(const sd_server_t *s)
+{
+	return s->directory;
+}
+
+const uint8_t *sd_server_directory_json(const sd_server_t *s, size_t *len)
+{
+	*len = s->directory_len;
+	return s->directory_json;
+}
+
+const sd_pubkey_t *sd_server_root(const sd_server_t *s)
+{
+	return &s->root_key;
+}
+
+sd_ca_t *sd_server_ca(sd_server_t *s)
+{
+	return s->ca;
+}
+
+sd_accounts_t *sd_server_accounts(sd_server_t *s)
+{
+	return s->accounts;
+}
+
+sd_uploads_t *sd_server_uploads(sd_server_t *s)
+{
+	return s->uploads;
+}
+
+sd_store_t *sd_server_store(sd_server_t *s)
+{
+	return s->store;
+}
+
+struct sd_tls *sd_server_tls(sd_server_t *s)
+{
+	return s->tls;
+}
+
+const uint8_t *sd_server_crl(const sd_server_t *s, size_t *len)
+{
+	*len = s->crl_len;
+	return s->crl;
+}
+
+bool sd_server_is_draining(const sd_server_t *s)
+{
+	return s->draining;
+}
+
+int sd_server_sign_receipt(sd_server_t *s, sd_receipt_t *rc, char **json_out)
+{
+	return sd_receipt_sign(rc, s->log_key, json_out);
+}
+
+/* --- The directory and the CRL -------------------------------------------------------------- */
+
+static int check_lists_us(const sd_server_t *s, const sd_directory_t *d)
+{
+	char id[SD_KEY_ID_HEX_BYTES];
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	bool same_ca;
+
+	sd_key_id_hex(s->log_pub.id, id);
+	if (!d->has_log || !sd_equal(d->log.pk, s->log_pub.pk, SD_KEY_PUBLIC_BYTES))
+		return sd_error(SD_ERR_CONFIG, "the directory does not list this server's log key (%s, id %s)",
+		                SD_SERVER_LOGPUB_FILE, id);
+	if (d->tls_ca_pem == NULL || sd_ca_cert_from_pem(d->tls_ca_pem, strlen(d->tls_ca_pem), &der, &der_len) < 0)
+		return sd_error(SD_ERR_CONFIG, "the directory does not list this server's TLS CA (%s)",
+		                SD_CA_CERT_FILE);
+	same_ca = der_len == s->ca_der_len && sd_equal(der, s->ca_der, der_len);
+	free(der);
+	if (!same_ca)
+		return sd_error(SD_ERR_CONFIG, "the directory lists another TLS CA than this server's (%s)",
+		                SD_CA_CERT_FILE);
+	return 0;
+}
+
+int sd_server_check_directory(const sd_server_t *s, const sd_directory_t *d, const uint8_t *json, size_t len)
+{
+	const sd_directory_t *cur = s->directory;
+	int r;
+
+	if ((r = check_lists_us(s, d)) < 0 || cur == NULL)
+		return r;
+	if (strcmp(cur->deployment, d->deployment) != 0)
+		return sd_error(SD_ERR_CONFIG, "the directory is for deployment '%s', this server serves '%s'",
+		                d->deployment, cur->deployment);
+	if (d->version < cur->version)
+		return sd_error(SD_ERR_ROLLBACK, "the directory's version %u is lower than the served version %u",
+		                d->version, cur->version);
+	if (d->version == cur->version &&
+	    (json == NULL || len != s->directory_len || !sd_equal(json, s->directory_json, len)))
+		return sd_error(SD_ERR_ROLLBACK,
+		                "the directory has the served version %u but different contents: raise its version",
+		                d->version);
+	return 0;
+}
+
+int sd_server_set_directory(sd_server_t *s, sd_directory_t *d, uint8_t *json, size_t len)
+{
+	char path[SD_CONFIG_DIR_MAX + 64];
+	int r;
+
+	if ((r = sd_server_path(s, SD_SERVER_DIRECTORY, path, sizeof(path))) < 0 ||
+	    (r = sd_file_write(path, json, len, 0644, SD_AFILE_REPLACE)) < 0) {
+		sd_directory_free(d);
+		free(json);
+		return r;
+	}
+	sd_directory_free(s->directory);
+	free(s->directory_json);
+	s->directory = d;
+	s->directory_json = json;
+	s->directory_len = len;
+	sd_log(SD_LOG_INFO, "serving directory version %u of deployment %s", d->version, d->deployment);
+	return 0;
+}
+
+int sd_server_refresh_crl(sd_server_t *s)
+{
+	const sd_ca_revoked_t *revoked;
+	uint64_t number = (uint64_t)time(NULL);
+	uint8_t *der = NULL;
+	size_t n, len = 0;
+	int r;
+
+	/* CRL numbers must increase (RFC 5280): the time in seconds does, across restarts too. */
+	if (number <= s->crl_number)
+		number = s->crl_number + 1;
+	revoked = sd_accounts_revoked(s->accounts, &n);
+	if ((r = sd_ca_crl(s->ca, revoked, n, number, CRL_DAYS, NULL, &der, &len)) < 0)
+		return r;
+	free(s->crl);
+	s->crl = der;
+	s->crl_len = len;
+	s->crl_number = number;
+	return 0;
+}
+
+static void crl_daily(void *ctx)
+{
+	if (sd_server_refresh_crl(ctx) < 0)
+		sd_log(SD_LOG_ERROR, "cannot re-issue the CRL: %s", sd_error_detail());
+}
+
+/* --- Store answers: from the store thread to the loop ---------------------------------------- */
+
+/* On the store thread: queue the answer and wake the loop (event_active is thread-safe
+ * once evthread_use_pthreads ran). */
+static void store_done(sd_store_req_t *req, void *ctx)
+{
+	struct hop *h = ctx;
+	sd_server_t *s = h->server;
+
+	(void)req;
+	pthread_mutex_lock(&s->hop_lock);
+	if (s->hop_tail != NULL)
+		s->hop_tail->next = h;
+	else
+		s->hop_head = h;
+	s->hop_tail = h;
+	pthread_mutex_unlock(&s->hop_lock);
+	event_active(s->hop_event, EV_READ, 0);
+}
+
+/* On the loop: every answer queued so far, in order. */
+static void hop_run(evutil_socket_t fd, short what, void *ctx)
+{
+	sd_server_t *s = ctx;
+	struct hop *h, *next;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&s->hop_lock);
+	h = s->hop_head;
+	s->hop_head = s->hop_tail = NULL;
+	pthread_mutex_unlock(&s->hop_lock);
+	for (; h != NULL; h = next) {
+		next = h->next;
+		h->done(h->req, h->ctx);
+		free(h);
+	}
+}
+
+int sd_server_store_submit(sd_server_t *s, sd_store_req_t *req, void (*done)(sd_store_req_t *req, void *ctx), void *ctx)
+{
+	struct hop *h = calloc(1, sizeof(*h));
+	int r;
+
+	if (h == NULL)
+		return SD_ERR_NOMEM;
+	*h = (struct hop){.server = s, .req = req, .done = done, .ctx = ctx};
+	if ((r = sd_store_submit(s->store, req, store_done, h)) < 0)
+		free(h);
+	return r;
+}
+
+/* --- Connections and the body budget --------------------------------------------------------- */
+
+static int grow(void *pp, size_t *cap, size_t n, size_t elem)
+{
+	void **p = pp;
+	size_t ncap = *cap == 0 ? 16 : *cap * 2;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	if ((np = realloc(*p, ncap * elem)) == NULL)
+		return SD_ERR_NOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+int sd_server_conn_add(sd_server_t *s, sd_conn_t *c)
+{
+	if (s->draining || s->n_conns >= s->config->max_connections)
+		return SD_ERR_REFUSED;
+	if (grow(&s->conns, &s->cap_conns, s->n_conns, sizeof(*s->conns)) < 0)
+		return SD_ERR_NOMEM;
+	s->conns[s->n_conns++] = c;
+	return 0;
+}
+
+void sd_server_conn_remove(sd_server_t *s, sd_conn_t *c)
+{
+	for (size_t i = 0; i < s->n_conns; i++) {
+		if (s->conns[i] == c) {
+			s->conns[i] = s->conns[--s->n_conns];
+			break;
+		}
+	}
+	if (s->draining && s->n_conns == 0)
+		event_base_loopexit(s->base, NULL);
+}
+
+unsigned sd_server_conns_with_cert(sd_server_t *s, const uint8_t fp[SD_CA_FINGERPRINT_BYTES])
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < s->n_conns; i++)
+		n += sd_conn_has_fingerprint(s->conns[i], fp);
+	return n;
+}
+
+bool sd_server_budget_take(sd_server_t *s, sd_conn_t *c, uint64_t n)
+{
+	if (s->n_waiters == 0 && n <= s->config->body_budget_bytes - s->budget_used) {
+		s->budget_used += n;
+		return true;
+	}
+	if (grow(&s->waiters, &s->cap_waiters, s->n_waiters, sizeof(*s->waiters)) < 0)
+		return false; /* not queued: the connection's timer answers 503 */
+	s->waiters[s->n_waiters++] = (struct waiter){c, n};
+	return false;
+}
+
+void sd_server_budget_cancel(sd_server_t *s, sd_conn_t *c)
+{
+	for (size_t i = 0; i < s->n_waiters; i++) {
+		if (s->waiters[i].conn == c) {
+			memmove(&s->waiters[i], &s->waiters[i + 1], (s->n_waiters - i - 1) * sizeof(*s->waiters));
+			s->n_waiters--;
+			return;
+		}
+	}
+}
+
+void sd_server_budget_release(sd_server_t *s, uint64_t n)
+{
+	s->budget_used -= n < s->budget_used ? n : s->budget_used;
+	/* First come, first served: the head waits until its whole body fits. */
+	while (s->n_waiters > 0 && s->waiters[0].bytes <= s->config->body_budget_bytes - s->budget_used) {
+		struct waiter w = s->waiters[0];
+
+		memmove(&s->waiters[0], &s->waiters[1], (s->n_waiters - 1) * sizeof(*s->waiters));
+		s->n_waiters--;
+		s->budget_used += w.bytes;
+		sd_conn_budget_ready(w.conn);
+	}
+}
+
+/* --- Timers, signals, the loop ------------------------------------------------------------------ */
+
+static void timer_fire(evutil_socket_t fd, short what, void *ctx)
+{
+	struct timer *t = ctx;
+
+	(void)fd;
+	(void)what;
+	t->fn(t->ctx);
+}
+
+int sd_server_every(sd_server_t *s, unsigned seconds, void (*fn)(void *ctx), void *ctx)
+{
+	struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
+	struct timer *t = calloc(1, sizeof(*t));
+
+	if (t == NULL || (t->ev = event_new(s->base, -1, EV_PERSIST, timer_fire, t)) == NULL) {
+		free(t);
+		return SD_ERR_NOMEM;
+	}
+	t->fn = fn;
+	t->ctx = ctx;
+	t->next = s->timers;
+	s->timers = t;
+	event_add(t->ev, &tv);
+	return 0;
+}
+
+static void drain_deadline(evutil_socket_t fd, short what, void *ctx)
+{
+	sd_server_t *s = ctx;
+
+	(void)fd;
+	(void)what;
+	sd_log(SD_LOG_WARN, "%zu connections still busy after %u s; closing them", s->n_conns,
+	       s->config->request_timeout);
+	event_base_loopbreak(s->base);
+}
+
+static void begin_drain(sd_server_t *s)
+{
+	struct timeval tv = {.tv_sec = s->config->request_timeout, .tv_usec = 0};
+
+	if (s->draining)
+		return;
+	s->draining = true;
+	sd_log(SD_LOG_INFO, "shutting down: finishing %zu open connections", s->n_conns);
+	evconnlistener_disable(s->listener);
+	sd_control_free(s->control);
+	/* sd_conn_drain may free the connection, which removes it from the list. */
+	for (size_t i = s->n_conns; i > 0; i--) {
+		if (i - 1 < s->n_conns)
+			sd_conn_drain(s->conns[i - 1]);
+	}
+	if (s->n_conns == 0) {
+		event_base_loopexit(s->base, NULL);
+		return;
+	}
+	if ((s->drain_timer = evtimer_new(s->base, drain_deadline, s)) != NULL)
+		event_add(s->drain_timer, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	sd_server_t *s = ctx;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (sd_log_reopen() < 0)
+			sd_log(SD_LOG_ERROR, "%s", sd_error_detail());
+		else
+			sd_log(SD_LOG_INFO, "log reopened");
+		return;
+	}
+	begin_drain(s);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr, int len, void *ctx)
+{
+	/* The peer's address is never looked at, let alone logged. */
+	(void)l;
+	(void)addr;
+	(void)len;
+	if (sd_conn_accept(ctx, fd) < 0)
+		sd_log(SD_LOG_DEBUG, "connection refused: %s", sd_strerror(SD_ERR_REFUSED));
+}
+
+static int start_loop_events(sd_server_t *s)
+{
+	s->listener = evconnlistener_new(s->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+	                                 s->listen_fd);
+	if (s->listener == NULL)
+		return sd_error(SD_ERR_IO, "cannot listen on %s:%u", s->config->listen_addr, s->config->listen_port);
+	s->listen_fd = -1;
+	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
+	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
+	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
+	if (s->sig_term == NULL || s->sig_int == NULL || s->sig_hup == NULL || event_add(s->sig_term, NULL) < 0 ||
+	    event_add(s->sig_int, NULL) < 0 || event_add(s->sig_hup, NULL) < 0)
+		return sd_error(SD_ERR_INTERNAL, "cannot install the signal handlers");
+	return 0;
+}
+
+int sd_server_run(sd_server_t *s)
+{
+	int r;
+
+	if ((r = start_loop_events(s)) < 0)
+		return r;
+	if ((r = sd_control_start(s, s->control_fd, &s->control)) < 0)
+		return r;
+	s->control_fd = -1;
+	if ((r = sd_server_every(s, 86400, crl_daily, s)) < 0)
+		return r;
+	sd_log(SD_LOG_INFO, "listening on %s%s%s:%u", s->config->listen_family == AF_INET6 ? "[" : "",
+	       s->config->listen_addr, s->config->listen_family == AF_INET6 ? "]" : "", s->config->listen_port);
+	if (event_base_dispatch(s->base) < 0)
+		return sd_error(SD_ERR_INTERNAL, "the event loop failed");
+	sd_log(SD_LOG_INFO, "stopped");
+	return 0;
+}
+
+/* --- Building and freeing ------------------------------------------------------------------------ */
+
+static int server_alloc(const sd_config_t *config, const char *config_path, sd_server_t **out)
+{
+	sd_server_t *s = calloc(1, sizeof(*s));
+	const char *today = getenv("SEALDROPD_TODAY");
+
+	*out = s;
+	if (s == NULL || (s->config_path = strdup(config_path != NULL ? config_path : "")) == NULL)
+		return SD_ERR_NOMEM;
+	s->config = config;
+	s->listen_fd = s->control_fd = -1;
+	s->started_uid = geteuid();
+	pthread_mutex_init(&s->hop_lock, NULL);
+	snprintf(s->root, sizeof(s->root), "%s", config->dir);
+	if (today != NULL && today[0] != '\0') {
+		if (sd_date_parse(today, &s->today) < 0)
+			return sd_error(SD_ERR_CONFIG, "SEALDROPD_TODAY=%s is not a date (YYYY-MM-DD)", today);
+		s->has_today = true;
+		sd_log(SD_LOG_WARN, "SEALDROPD_TODAY is set: today is %s for every deadline (testing only)", today);
+	}
+	if (evthread_use_pthreads() < 0 || (s->base = event_base_new()) == NULL ||
+	    (s->hop_event = event_new(s->base, -1, 0, hop_run, s)) == NULL)
+		return sd_error(SD_ERR_INTERNAL, "cannot create the event loop");
+	return 0;
+}
+
+int sd_server_new(const sd_config_t *config, const char *config_path, sd_server_t **out)
+{
+	sd_server_t *s = NULL;
+	int r;
+
+	*out = NULL;
+	signal(SIGPIPE, SIG_IGN);
+	sd_log_set_level(config->log_level);
+	if ((r = server_alloc(config, config_path, &s)) < 0 || (r = sd_server_load_files(s)) < 0 ||
+	    (r = sd_server_bind(s)) < 0 || (r = sd_server_drop_privileges(s)) < 0 ||
+	    (r = sd_server_open_store(s)) < 0 || (r = sd_server_refresh_crl(s)) < 0 ||
+	    (r = sd_uploads_start(s, &s->uploads)) < 0) {
+		sd_server_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+static void event_free_if(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
+}
+
+static void free_timers(sd_server_t *s)
+{
+	struct timer *t, *next;
+
+	for (t = s->timers; t != NULL; t = next) {
+		next = t->next;
+		event_free(t->ev);
+		free(t);
+	}
+	s->timers = NULL;
+}
+
+void sd_server_free_(sd_server_t *s)
+{
+	if (s == NULL)
+		return;
+	/* Connections first (a request a route still waits on stays with its hop), then the
+	 * store, whose close answers every queued request, then those answers. */
+	while (s->n_conns > 0) {
+		sd_conn_t *c = s->conns[s->n_conns - 1];
+		s->draining = false; /* no loopexit from here */
+		sd_conn_drain(c);
+		if (s->n_conns > 0 && s->conns[s->n_conns - 1] == c)
+			sd_server_conn_remove(s, c); /* busy: forget it; its memory goes with the process */
+	}
+	sd_uploads_free(s->uploads);
+	sd_store_close(s->store);
+	if (s->hop_event != NULL)
+		hop_run(-1, 0, s);
+	sd_control_free(s->control);
+	free_timers(s);
+	if (s->listener != NULL)
+		evconnlistener_free(s->listener);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->control_fd >= 0)
+		close(s->control_fd);
+	event_free_if(s->sig_term);
+	event_free_if(s->sig_int);
+	event_free_if(s->sig_hup);
+	event_free_if(s->drain_timer);
+	event_free_if(s->hop_event);
+	if (s->base != NULL)
+		event_base_free(s->base);
+	sd_accounts_free(s->accounts);
+	sd_directory_free(s->directory);
+	free(s->directory_json);
+	sd_seckey_free(s->log_key);
+	sd_tls_free(s->tls);
+	sd_ca_free(s->ca);
+	free(s->ca_der);
+	free(s->crl);
+	free(s->conns);
+	free(s->waiters);
+	free(s->config_path);
+	pthread_mutex_destroy(&s->hop_lock);
+	free(s);
+}

@@ -1,0 +1,80 @@
+/*
+ * server_int.h — the inside of struct sd_server, shared by server.c (the running loop)
+ * and server_start.c (building it from a configuration). Nothing else includes this.
+ */
+#ifndef SEALDROP_SERVER_INT_H
+#define SEALDROP_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "sealdrop/conn.h"
+#include "sealdrop/control.h"
+#include "sealdrop/server.h"
+#include "sealdrop/tls.h"
+#include "sealdrop/uploads.h"
+
+struct hop; /* a store answer on its way back to the loop */
+
+struct waiter {
+	sd_conn_t *conn;
+	uint64_t bytes;
+};
+struct timer;
+
+struct sd_server {
+	const sd_config_t *config;
+	char *config_path;
+	char root[SD_CONFIG_DIR_MAX + 1]; /* the dir, or "" once chrooted into it */
+	struct event_base *base;
+	struct evconnlistener *listener;
+	int listen_fd, control_fd;
+	sd_tls_t *tls;
+	sd_ca_t *ca;
+	uint8_t *ca_der;
+	size_t ca_der_len;
+	sd_seckey_t *log_key;
+	sd_pubkey_t log_pub;
+	sd_pubkey_t root_key;
+	sd_directory_t *directory;
+	uint8_t *directory_json;
+	size_t directory_len;
+	sd_store_t *store;
+	sd_accounts_t *accounts;
+	sd_uploads_t *uploads;
+	sd_control_t *control;
+	uint8_t *crl;
+	size_t crl_len;
+	uint64_t crl_number;
+	bool has_today;
+	sd_date_t today; /* SEALDROPD_TODAY, for deadline tests */
+	/* Store answers, handed from the store thread to the loop. */
+	pthread_mutex_t hop_lock;
+	struct hop *hop_head, *hop_tail;
+	struct event *hop_event;
+	/* Connections, the body budget and its waiters. */
+	sd_conn_t **conns;
+	size_t n_conns, cap_conns;
+	uint64_t budget_used;
+	struct waiter *waiters;
+	size_t n_waiters, cap_waiters;
+	/* Signals, timers, shutdown. */
+	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
+	struct timer *timers;
+	bool draining;
+	uid_t started_uid;
+};
+
+/* server_start.c */
+int sd_server_load_files(sd_server_t *s) SD_WUR;
+int sd_server_bind(sd_server_t *s) SD_WUR;
+int sd_server_drop_privileges(sd_server_t *s) SD_WUR;
+int sd_server_open_store(sd_server_t *s) SD_WUR;
+/* The path of a file in the server's directory, as seen now (before or after chroot). */
+int sd_server_path(const sd_server_t *s, const char *name, char *out, size_t cap) SD_WUR;
+
+#endif

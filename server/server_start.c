@@ -1,0 +1,269 @@
+/*
+ * server_start.c — building a running sealdropd from its configuration, in the order
+ * a privilege drop requires (called by sd_server_new in server.c):
+ *
+ *   1. sd_server_load_files   as root: the CA, the TLS certificate and key, the log key,
+ *                             the signed directory (checked to list our log key and CA);
+ *   2. sd_server_bind         the TCP listener and the control socket;
+ *   3. sd_server_drop_privileges  chroot into the dir and become the configured user;
+ *   4. sd_server_open_store   as that user: LMDB, the pinned root key, the accounts.
+ *
+ * Every failure is one sentence saying what is wrong and how to fix it.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "server_int.h"
+#include "sealdrop/fileio.h"
+#include "sealdrop/sealdrop.h"
+#include "sealdrop/servicekey.h"
+
+#define LISTEN_BACKLOG 1024
+/* The map bounds the store file; it is address space, not disk: the file grows as used. */
+#define STORE_MAPSIZE ((size_t)64 << 30)
+
+int sd_server_path(const sd_server_t *s, const char *name, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s", s->root, name);
+
+	if (n < 0 || (size_t)n >= cap)
+		return sd_error(SD_ERR_TOOBIG, "path %s/%s is too long", s->root, name);
+	return 0;
+}
+
+/* --- 1. Files ------------------------------------------------------------------------------ */
+
+static int load_tls(sd_server_t *s)
+{
+	char cert[SD_CONFIG_DIR_MAX + 64], key[SD_CONFIG_DIR_MAX + 64];
+	const char *pem;
+	int r;
+
+	if ((r = sd_ca_load(s->root, &s->ca)) < 0)
+		return sd_error(r, "cannot load the CA from %s: %s", s->root, sd_error_detail());
+	pem = sd_ca_cert_pem(s->ca);
+	if ((r = sd_ca_cert_from_pem(pem, strlen(pem), &s->ca_der, &s->ca_der_len)) < 0)
+		return r;
+	if ((r = sd_server_path(s, SD_SERVER_CERT_FILE, cert, sizeof(cert))) < 0 ||
+	    (r = sd_server_path(s, SD_SERVER_KEY_FILE, key, sizeof(key))) < 0)
+		return r;
+	if ((r = sd_tls_server_new(cert, key, pem, &s->tls)) < 0)
+		return sd_error(r, "cannot set up TLS with %s and %s: %s", cert, key, sd_error_detail());
+	return 0;
+}
+
+static int load_log_key(sd_server_t *s)
+{
+	char path[SD_CONFIG_DIR_MAX + 64];
+	int r;
+
+	if ((r = sd_server_path(s, SD_SERVER_LOGKEY_FILE, path, sizeof(path))) < 0)
+		return r;
+	if ((r = sd_servicekey_read(path, SD_KEY_LOG, &s->log_key)) < 0)
+		return sd_error(r, "cannot load the log signing key %s: %s", path, sd_error_detail());
+	sd_seckey_public(s->log_key, &s->log_pub);
+	return 0;
+}
+
+static int missing_directory(const sd_server_t *s, const char *path)
+{
+	return sd_error(SD_ERR_CONFIG,
+	                "no signed directory at %s: sign one that lists this server's keys with\n"
+	                "  sealdrop directory create --deployment ID --intake INTAKE.pub --identity IDENTITY.pub \\\n"
+	                "      --log %s/%s --tls-ca %s/%s --root ROOT.key --out %s",
+	                path, s->root, SD_SERVER_LOGPUB_FILE, s->root, SD_CA_CERT_FILE, path);
+}
+
+static int load_directory(sd_server_t *s)
+{
+	char path[SD_CONFIG_DIR_MAX + 64];
+	sd_directory_t *d = NULL;
+	uint8_t *json = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = sd_server_path(s, SD_SERVER_DIRECTORY, path, sizeof(path))) < 0)
+		return r;
+	if ((r = sd_file_read(path, SD_DIRECTORY_MAX_BYTES, &json, &len)) == SD_ERR_NOENT)
+		return missing_directory(s, path);
+	if (r < 0)
+		return sd_error(r, "cannot read %s: %s", path, sd_error_detail());
+	if ((r = sd_directory_signer(json, len, &s->root_key)) < 0 ||
+	    (r = sd_directory_parse(json, len, &s->root_key, sd_server_today(s), &d)) < 0 ||
+	    (r = sd_server_check_directory(s, d, json, len)) < 0) {
+		r = sd_error(r == SD_ERR_VERIFY || r == SD_ERR_EXPIRED ? r : SD_ERR_CONFIG, "%s: %s", path,
+		             sd_error_detail());
+		sd_directory_free(d);
+		free(json);
+		return r;
+	}
+	s->directory = d;
+	s->directory_json = json;
+	s->directory_len = len;
+	return 0;
+}
+
+int sd_server_load_files(sd_server_t *s)
+{
+	int r;
+
+	if ((r = load_tls(s)) < 0 || (r = load_log_key(s)) < 0 || (r = load_directory(s)) < 0)
+		return r;
+	return 0;
+}
+
+/* --- 2. Sockets ------------------------------------------------------------------------------ */
+
+static int listen_socket(const sd_config_t *c, int *out)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	int fd, one = 1;
+
+	if (c->listen_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(c->listen_port);
+		inet_pton(AF_INET6, c->listen_addr, &a->sin6_addr);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(c->listen_port);
+		inet_pton(AF_INET, c->listen_addr, &a->sin_addr);
+		sl = sizeof(*a);
+	}
+	if ((fd = socket(c->listen_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return sd_error(SD_ERR_IO, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		int e = errno;
+		close(fd);
+		return sd_error(SD_ERR_IO, "cannot listen on %s:%u: %s", c->listen_addr, c->listen_port, strerror(e));
+	}
+	*out = fd;
+	return 0;
+}
+
+int sd_server_bind(sd_server_t *s)
+{
+	int r;
+
+	if ((r = listen_socket(s->config, &s->listen_fd)) < 0)
+		return r;
+	if ((r = sd_control_bind(s->root, &s->control_fd)) < 0)
+		return r;
+	return 0;
+}
+
+/* --- 3. Privileges ------------------------------------------------------------------------------- */
+
+/* The store must belong to the user the server becomes, or LMDB cannot write it. */
+static int check_owner(const sd_server_t *s, uid_t uid, const char *user)
+{
+	char path[SD_CONFIG_DIR_MAX + 64];
+	struct stat st;
+	int r;
+
+	if ((r = sd_server_path(s, SD_STORE_SUBDIR, path, sizeof(path))) < 0)
+		return r;
+	if (stat(path, &st) == 0 && st.st_uid != uid)
+		return sd_error(SD_ERR_CONFIG, "%s belongs to uid %u, not to user %s: chown -R %s %s", path,
+		                (unsigned)st.st_uid, user, user, s->root);
+	if (stat(s->root, &st) == 0 && st.st_uid != uid)
+		return sd_error(SD_ERR_CONFIG, "%s belongs to uid %u, not to user %s: chown -R %s %s", s->root,
+		                (unsigned)st.st_uid, user, user, s->root);
+	return 0;
+}
+
+int sd_server_drop_privileges(sd_server_t *s)
+{
+	const char *user = s->config->user;
+	struct passwd *pw;
+	int r;
+
+	if (geteuid() != 0) {
+		sd_log(SD_LOG_WARN, "not started as root: running as uid %u, without chroot or user '%s'",
+		       (unsigned)geteuid(), user);
+		return 0;
+	}
+	if ((pw = getpwnam(user)) == NULL)
+		return sd_error(SD_ERR_CONFIG, "user '%s' does not exist: sealdropd init creates it, or set 'user'",
+		                user);
+	if (pw->pw_uid == 0)
+		return sd_error(SD_ERR_CONFIG, "user '%s' is root: sealdropd does not run as root", user);
+	if ((r = check_owner(s, pw->pw_uid, user)) < 0)
+		return r;
+	if (chroot(s->root) < 0 || chdir("/") < 0)
+		return sd_error(SD_ERR_INTERNAL, "chroot %s: %s", s->root, strerror(errno));
+	s->root[0] = '\0';
+	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		return sd_error(SD_ERR_INTERNAL, "cannot become user %s: %s", user, strerror(errno));
+	if (setuid(0) == 0 || geteuid() != pw->pw_uid)
+		return sd_error(SD_ERR_INTERNAL, "the privilege drop to %s did not hold", user);
+	sd_log(SD_LOG_INFO, "running as %s, chrooted into %s", user, s->config->dir);
+	return 0;
+}
+
+/* --- 4. The store ------------------------------------------------------------------------------------ */
+
+/* The first directory's signer is pinned; every later start and install must match it. */
+static int pin_root(sd_server_t *s)
+{
+	static const uint8_t key[] = "root_key";
+	char have[SD_KEY_ID_HEX_BYTES], want[SD_KEY_ID_HEX_BYTES];
+	sd_store_req_t *req = sd_store_req_new();
+	const uint8_t *val;
+	sd_pubkey_t pinned;
+	size_t len;
+	int r;
+
+	if (req == NULL)
+		return SD_ERR_NOMEM;
+	(void)sd_store_req_put(req, SD_STORE_DB_META, key, sizeof(key) - 1, s->root_key.pk, SD_KEY_PUBLIC_BYTES,
+	                       SD_STORE_NOOVERWRITE);
+	r = sd_store_call(s->store, req);
+	sd_key_id_hex(s->root_key.id, have);
+	if (r == 0) {
+		sd_log(SD_LOG_INFO, "pinned root key %s, the signer of the first directory (trust on first use)", have);
+	} else if (r == SD_ERR_EXISTS && sd_store_req_value(req, 0, &val, &len) == 0 && len == SD_KEY_PUBLIC_BYTES) {
+		pinned.kind = SD_KEY_ROOT;
+		memcpy(pinned.pk, val, SD_KEY_PUBLIC_BYTES);
+		sd_key_id(SD_KEY_ROOT, pinned.pk, pinned.id);
+		sd_key_id_hex(pinned.id, want);
+		r = sd_equal(pinned.pk, s->root_key.pk, SD_KEY_PUBLIC_BYTES)
+		            ? 0
+		            : sd_error(SD_ERR_CONFIG,
+		                       "%s is signed by root key %s, but this server pinned root key %s at its first "
+		                       "start",
+		                       SD_SERVER_DIRECTORY, have, want);
+	} else if (r == 0 || r == SD_ERR_EXISTS) {
+		r = sd_error(SD_ERR_INTERNAL, "the store's pinned root key is damaged");
+	}
+	sd_store_req_free(req);
+	return r;
+}
+
+int sd_server_open_store(sd_server_t *s)
+{
+	sd_store_opts_t opts = {.mapsize = STORE_MAPSIZE};
+	int r;
+
+	if ((r = sd_store_open(s->root, &opts, &s->store)) < 0)
+		return sd_error(r, "cannot open the store in %s/%s: %s", s->config->dir, SD_STORE_SUBDIR,
+		                sd_error_detail());
+	if ((r = pin_root(s)) < 0)
+		return r;
+	if ((r = sd_accounts_load(s->store, &s->accounts)) < 0)
+		return sd_error(r, "cannot load the accounts: %s", sd_error_detail());
+	return 0;
+}
