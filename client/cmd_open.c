@@ -111,9 +111,10 @@ static json_t *header_json(const char *path, const sd_header_t *h)
 	json_t *blobs = json_array();
 
 	for (uint32_t i = 0; blobs != NULL && i < h->n_blobs; i++)
-		if (json_array_append_new(blobs, json_pack("{s:s, s:I, s:I}", "kind", blob_kind_name(h->blobs[i].kind),
-		                                           "size", (json_int_t)h->blobs[i].size, "chunks",
-		                                           (json_int_t)h->blobs[i].n_chunks)) != 0) {
+		if (json_array_append_new(
+		            blobs, json_pack("{s:s, s:I, s:I, s:I}", "kind", blob_kind_name(h->blobs[i].kind), "size",
+		                             (json_int_t)h->blobs[i].size, "offset", (json_int_t)h->blobs[i].offset,
+		                             "chunks", (json_int_t)h->blobs[i].n_chunks)) != 0) {
 			json_decref(blobs);
 			return NULL;
 		}

@@ -276,6 +276,103 @@ seal_example() { # dir out [seal options...]
 		--out "$_out" --codename-out "$_out.codename" --quiet "$@"
 }
 
+# --- the server ----------------------------------------------------------------------
+
+SEALDROPD=${SEALDROPD:-$TOP/sealdropd}
+SERVER_PID=""
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# The sealdropd binary under test.
+sdd() {
+	$_timeout "$SEALDROPD" "$@"
+}
+
+# Starts `sealdropd run --config CONF` in the background (its log in $T/server.log, or
+# LOG) and waits until it answers /v1/health over TLS. Fails if it exits or stays silent
+# for 20 s.
+start_server() { # conf [log]
+	_conf=$1
+	SERVER_LOG=${2:-$T/server.log}
+	_dir=$(sed -n 's/^dir[ =]*//p' "$_conf" | tr -d '"')
+	_port=$(sed -n 's/^listen[ =]*.*:\([0-9]*\)$/\1/p' "$_conf")
+	"$SEALDROPD" run --config "$_conf" </dev/null >>"$SERVER_LOG" 2>&1 &
+	SERVER_PID=$!
+	_i=0
+	while [ $_i -lt 200 ]; do
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			wait "$SERVER_PID" 2>/dev/null
+			SERVER_PID=""
+			return 1
+		fi
+		curl -s -o /dev/null --max-time 2 --cacert "$_dir/ca.pem" "https://127.0.0.1:$_port/v1/health" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# Stops the server started by start_server with SIGTERM and waits for it; its exit
+# status is in $SERVER_RC.
+stop_server() {
+	SERVER_RC=0
+	[ -n "$SERVER_PID" ] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null || SERVER_RC=$?
+	SERVER_PID=""
+}
+
+_server_cleanup() {
+	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null
+	_lib_cleanup
+}
+trap _server_cleanup EXIT
+
+# A running deployment for the tests: keys and a signed directory in $P (as the
+# foundation's acceptance made them, with the test passphrase), a server initialised in
+# $D on a free port with the directory installed, started, and an attorney enrolled in
+# $D/att. Sets P, D, PORT, URL. Extra arguments go to `sealdropd init`; MK_DIRECTORY_OPTS
+# (e.g. --test) go to `sealdrop directory create`.
+mkserver() { # [init options...]
+	P=$T/p
+	D=$T/d
+	PORT=$(free_port)
+	URL=https://127.0.0.1:$PORT
+	mkdir -p "$P"
+	mkkey root "$P/root.key" && mkkey intake "$P/intake.key" && mkkey identity "$P/identity.key" || return 1
+	run sdd init --dir "$D" --listen "127.0.0.1:$PORT" "$@"
+	[ "$RC" -eq 0 ] || { not_ok "set-up: sealdropd init"; _diag_output; return 1; }
+	run sd directory create --deployment demo --intake "$P/intake.key.pub" --identity "$P/identity.key.pub" \
+		--log "$D/log.key.pub" --tls-ca "$D/ca.pem" --root "$P/root.key" --passphrase-file "$PW" \
+		--out "$D/directory.json" ${MK_DIRECTORY_OPTS:-}
+	[ "$RC" -eq 0 ] || { not_ok "set-up: directory create"; _diag_output; return 1; }
+	start_server "$D/sealdropd.conf" || { not_ok "set-up: sealdropd run"; diag "$(tail -n 5 "$SERVER_LOG")"; return 1; }
+	run sdd enroll --dir "$D" --role attorney --name "Attorney Kim" --out "$D/att"
+	[ "$RC" -eq 0 ] || { not_ok "set-up: enroll the attorney"; _diag_output; return 1; }
+	return 0
+}
+
+# curl with the deployment's CA and, when NAME is given, that account's certificate
+# ($D/NAME/cert.pem, key.pem). Prints the HTTP status; the body goes to $OUT.
+curl_status() { # name|- method path [curl options...]
+	_who=$1
+	_method=$2
+	_path=$3
+	shift 3
+	if [ "$_who" = - ]; then
+		curl -s -o "$OUT" -w '%{http_code}' --cacert "$D/ca.pem" -X "$_method" "$URL$_path" "$@"
+	else
+		curl -s -o "$OUT" -w '%{http_code}' --cacert "$D/ca.pem" --cert "$D/$_who/cert.pem" \
+			--key "$D/$_who/key.pem" -X "$_method" "$URL$_path" "$@"
+	fi
+}
+
 if [ ! -x "$SEALDROP" ]; then
 	not_ok "$SEALDROP is built (run make)"
 	done_testing
