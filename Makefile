@@ -206,7 +206,8 @@ fuzz: deps
 
 fuzz-build: $(FUZZ_BIN)
 
-bench: deps
+bench:
+	@scripts/deps.sh --bench
 	$(MAKE) --no-print-directory sealdrop sealdropd $(BENCH_BIN)
 	@BUILD=$(BUILD) scripts/bench.sh
 

@@ -2,11 +2,16 @@
 # Installs the Debian packages sealdrop needs to build, test, fuzz and benchmark, if
 # any are missing. Idempotent; apt-get only. Run as root (make test / make run call it).
 # gettext brings msgfmt and xgettext for the client's messages (po/). No Korean locale has
-# to be generated: the client falls back to C.UTF-8 (client/i18n.c).
+# to be generated: the client falls back to C.UTF-8 (client/i18n.c). curl drives the
+# server in the end-to-end tests; passwd brings useradd for `sealdropd init`.
+# `deps.sh --bench` adds what only `make bench` uses: nginx (the baseline server).
 set -eu
 PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
 liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl openssl clang-format
-gettext"
+gettext curl passwd ca-certificates"
+if [ "${1:-}" = --bench ]; then
+	PKGS="$PKGS nginx-light"
+fi
 
 missing=""
 for p in $PKGS; do

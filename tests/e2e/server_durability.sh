@@ -54,7 +54,7 @@ while [ $round -le "$ROUNDS" ]; do
 	wait $f1 $f2 2>/dev/null
 	mdb_dump -a "$D/store" >/dev/null 2>&1 && dumps=$((dumps + 1))
 	if start_server "$D/sealdropd.conf"; then
-		curl -s --cacert "$D/ca.pem" --cert "$D/att/cert.pem" --key "$D/att/key.pem" "$URL/v1/cases?limit=1000" >"$T/cases.json"
+		curl -s --cacert "$D/ca.pem" --cert "$D/att/cert.pem" --key "$D/att/key.pem" "$URL/v1/cases" >"$T/cases.json"
 		json_get "$T/cases.json" '"\n".join(c["case"] for c in d["cases"])' | sort >"$T/listed"
 		receipted_cases >"$T/receipted"
 		if [ -z "$(comm -23 "$T/receipted" "$T/listed")" ]; then listed=$((listed + 1)); else diag "round $round: receipted but not listed: $(comm -23 "$T/receipted" "$T/listed" | tr '\n' ' ')"; fi
