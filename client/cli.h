@@ -51,6 +51,8 @@ int cmd_directory(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_file(int argc, char **argv);
+int cmd_receipt(int argc, char **argv);
 
 /* --- usage and errors ------------------------------------------------------------- */
 

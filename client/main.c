@@ -19,6 +19,8 @@ static const struct {
         {"seal", cmd_seal, N_("seal a report, the identity and evidence into a package, and mint a codename")},
         {"inspect", cmd_inspect, N_("verify a package without any key and show its header")},
         {"open", cmd_open, N_("decrypt a package's report and evidence with the intake key")},
+        {"file", cmd_file, N_("file a package with the server (attorney) and keep the signed receipt")},
+        {"receipt", cmd_receipt, N_("verify a filing receipt offline against the directory's log key")},
 };
 
 static void usage(FILE *f)

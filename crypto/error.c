@@ -38,6 +38,8 @@ static const struct {
         {SD_ERR_CONFIG, "configuration error", EX_CONFIG},
         {SD_ERR_REFUSED, "refused", EX_NOPERM},
         {SD_ERR_CANCELLED, "interrupted", 130},
+        {SD_ERR_UNAVAILABLE, "service unavailable", EX_UNAVAILABLE},
+        {SD_ERR_PROTOCOL, "protocol error", EX_PROTOCOL},
 };
 
 const char *sd_strerror(int err)

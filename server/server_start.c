@@ -258,7 +258,7 @@ int sd_server_open_store(sd_server_t *s)
 	sd_store_opts_t opts = {.mapsize = STORE_MAPSIZE};
 	int r;
 
-	if ((r = sd_store_open(s->root, &opts, &s->store)) < 0)
+	if ((r = sd_store_open(s->root[0] != '\0' ? s->root : "/", &opts, &s->store)) < 0)
 		return sd_error(r, "cannot open the store in %s/%s: %s", s->config->dir, SD_STORE_SUBDIR,
 		                sd_error_detail());
 	if ((r = pin_root(s)) < 0)

@@ -36,13 +36,15 @@ enum sd_err {
 	SD_ERR_CONFIG = -19,     /* configuration error */
 	SD_ERR_REFUSED = -20,    /* refused by policy */
 	SD_ERR_CANCELLED = -21,  /* stopped by sd_cancel_request() (a signal) */
+	SD_ERR_UNAVAILABLE = -22, /* a server cannot be reached, timed out or failed (5xx) */
+	SD_ERR_PROTOCOL = -23,    /* a peer broke the protocol, or its TLS identity does not verify */
 };
 
 const char *sd_strerror(int err);
 
 /* The sysexits(3) status for err: 64 usage, 65 data, 66 no input, 70 internal,
  * 71 out of memory, 73 cannot create, 74 I/O, 77 refused/permission, 78 config,
- * 130 cancelled (as a shell reports an interrupted command). */
+ * 69 unavailable, 76 protocol, 130 cancelled (as a shell reports an interrupted command). */
 int sd_exit_code(int err);
 
 /* Records a one-line explanation for this thread and returns err, so callers write
