@@ -1,0 +1,444 @@
+/*
+ * cmd_control.c — `sealdropd enroll`, `disable` and `directory install`: the operator
+ * commands that change a running server. Each builds one control request, sends it over
+ * DIR/control.sock (sd_control_call, server/control.c) and reports the answer; none
+ * touches the server's files, so every change goes through the store the server owns.
+ *
+ * Everything that can be checked before asking the server is checked first (options,
+ * input files, outputs that must not exist yet), so a refused command changes nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/ca.h"
+#include "sealdrop/control.h"
+#include "sealdrop/directory.h"
+#include "sealdrop/fileio.h"
+#include "sealdrop/keys.h"
+#include "sealdrop/sealdrop.h"
+#include "cmd.h"
+#include "control_int.h"
+
+#define PATH_BYTES 4096
+
+/* --- enroll -------------------------------------------------------------------------- */
+
+static const sdd_cmd_t enroll_cmd = {
+        "enroll",
+        "usage: sealdropd enroll --dir DIR --role ROLE --name NAME (--out OUTDIR | --csr FILE --cert-out FILE)\n"
+        "                        [--box-pubkey FILE] [--json]\n",
+        "\nIssues a client certificate (valid 398 days) and records its account in the running\n"
+        "server: role (attorney, officer, custodian or operator), a unique name, enabled.\n"
+        "\n"
+        "  --dir DIR          the server's directory (its control socket is DIR/control.sock)\n"
+        "  --role ROLE        attorney, officer, custodian or operator\n"
+        "  --name NAME        the account's name, also the certificate's CN (unique)\n"
+        "  --out OUTDIR       the CA makes a new key: OUTDIR/key.pem (0600) and OUTDIR/cert.pem\n"
+        "  --csr FILE         the user's certificate signing request (PEM or DER; P-256 or\n"
+        "                     Ed25519): the private key never leaves the user's machine\n"
+        "  --cert-out FILE    where the certificate goes, with --csr\n"
+        "  --box-pubkey FILE  an attorney's X25519 public key file (sealdrop keygen --kind\n"
+        "                     attorney) for notices\n"
+        "  --json             print the result as JSON\n"
+        "\nPrints the certificate's fingerprint (SHA-256 of its DER form). Nothing is overwritten.\n",
+};
+
+typedef struct {
+	const char *dir, *role, *name, *out, *csr, *cert_out, *box;
+	bool json;
+} enroll_opts_t;
+
+static int enroll_parse(int argc, char **argv, enroll_opts_t *o)
+{
+	static const struct option longopts[] = {
+	        {"dir", required_argument, NULL, 'd'},
+	        {"role", required_argument, NULL, 'r'},
+	        {"name", required_argument, NULL, 'n'},
+	        {"out", required_argument, NULL, 'o'},
+	        {"csr", required_argument, NULL, 'c'},
+	        {"cert-out", required_argument, NULL, 'C'},
+	        {"box-pubkey", required_argument, NULL, 'b'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	sdd_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 'r':
+			o->role = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'c':
+			o->csr = optarg;
+			break;
+		case 'C':
+			o->cert_out = optarg;
+			break;
+		case 'b':
+			o->box = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			return -1;
+		default:
+			return sdd_opt_error(&enroll_cmd, argv, c);
+		}
+	}
+	if (optind < argc)
+		return sdd_usage_error(&enroll_cmd, "unexpected argument '%s'", argv[optind]);
+	if (o->dir == NULL || o->role == NULL || o->name == NULL)
+		return sdd_usage_error(&enroll_cmd, "--dir, --role and --name are required");
+	if (!sd_ca_role_is_valid(o->role))
+		return sdd_usage_error(&enroll_cmd, "--role must be attorney, officer, custodian or operator");
+	if ((o->out != NULL) == (o->csr != NULL) || (o->csr != NULL) != (o->cert_out != NULL))
+		return sdd_usage_error(&enroll_cmd, "give either --out OUTDIR, or --csr FILE with --cert-out FILE");
+	return 0;
+}
+
+static int absent(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return sd_error(SD_ERR_EXISTS, "%s already exists; nothing was changed", path);
+	if (errno != ENOENT)
+		return sd_error(SD_ERR_IO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int join(char out[PATH_BYTES], const char *dir, const char *name)
+{
+	int n = snprintf(out, PATH_BYTES, "%s/%s", dir, name);
+
+	return n > 0 && n < PATH_BYTES ? 0 : sd_error(SD_ERR_USAGE, "%s/%s: path too long", dir, name);
+}
+
+/* OUTDIR must be new, or an existing directory without key.pem and cert.pem; it is
+ * created (0700) now, so a failure to create it cannot follow a successful enrolment. */
+static int enroll_prepare_outdir(const char *dir, char key[PATH_BYTES], char cert[PATH_BYTES], bool *created)
+{
+	struct stat st;
+	int r;
+
+	*created = false;
+	if ((r = join(key, dir, "key.pem")) < 0 || (r = join(cert, dir, "cert.pem")) < 0)
+		return r;
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return sd_error(SD_ERR_EXISTS, "%s exists and is not a directory", dir);
+		if ((r = absent(key)) < 0 || (r = absent(cert)) < 0)
+			return r;
+		return 0;
+	}
+	if (mkdir(dir, 0700) != 0)
+		return sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "cannot create %s: %s", dir,
+		                strerror(errno));
+	*created = true;
+	return 0;
+}
+
+/* The CSR as PEM text: a DER file is wrapped, so the request is always JSON text. */
+static int enroll_read_csr(const char *path, char **out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, b64_len, cap, off;
+	char *pem = NULL, *b64 = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = sd_file_read(path, SD_CA_CSR_MAX_BYTES, &buf, &len)) < 0)
+		return r;
+	if (len > 0 && strlen((const char *)buf) == len && sd_utf8_is_valid((const char *)buf, len)) {
+		*out = (char *)buf; /* text: the server checks it is one PEM block */
+		return 0;
+	}
+	b64_len = sd_base64_len(len);
+	b64 = malloc(b64_len);
+	pem = malloc(b64_len + b64_len / 64 + 80);
+	if (b64 == NULL || pem == NULL) {
+		r = sd_error(SD_ERR_NOMEM, "out of memory for the CSR");
+		goto out;
+	}
+	sd_base64_encode(buf, len, b64);
+	cap = b64_len + b64_len / 64 + 80;
+	off = (size_t)snprintf(pem, cap, "-----BEGIN CERTIFICATE REQUEST-----\n");
+	for (size_t i = 0; b64[i] != '\0'; i += strlen(b64 + i) < 64 ? strlen(b64 + i) : 64)
+		off += (size_t)snprintf(pem + off, cap - off, "%.64s\n", b64 + i);
+	snprintf(pem + off, cap - off, "-----END CERTIFICATE REQUEST-----\n");
+	r = 0;
+out:
+	free(b64);
+	free(buf);
+	if (r < 0)
+		free(pem);
+	else
+		*out = pem;
+	return r;
+}
+
+static int enroll_request(const enroll_opts_t *o, json_t **out)
+{
+	json_t *req = json_pack("{s:s, s:s, s:s}", "op", "enroll", "role", o->role, "name", o->name);
+	char *csr = NULL;
+	sd_pubkey_t box;
+	char b64[64];
+	int r = 0;
+
+	*out = NULL;
+	if (req == NULL)
+		return sd_error(SD_ERR_USAGE, "--name must be UTF-8 text");
+	if (o->csr != NULL && (r = enroll_read_csr(o->csr, &csr)) == 0 &&
+	    json_object_set_new(req, "csr", json_string(csr)) != 0)
+		r = sd_error(SD_ERR_NOMEM, "out of memory for the request");
+	free(csr);
+	if (r == 0 && o->box != NULL) {
+		if ((r = sd_pubkey_read(o->box, &box)) == 0 && box.kind != SD_KEY_ATTORNEY)
+			r = sd_error(SD_ERR_INVALID, "%s is a %s key; --box-pubkey takes an attorney key", o->box,
+			             sd_key_kind_name(box.kind));
+		if (r == 0) {
+			sd_base64_encode(box.pk, sizeof(box.pk), b64);
+			if (json_object_set_new(req, "box_pubkey", json_string(b64)) != 0)
+				r = sd_error(SD_ERR_NOMEM, "out of memory for the request");
+		}
+	}
+	if (r < 0) {
+		json_decref(req);
+		return r;
+	}
+	*out = req;
+	return 0;
+}
+
+/* The answer's files: the key first (0600), then the certificate (0644); never replacing. */
+static int enroll_write(const json_t *reply, const char *key_path, const char *cert_path)
+{
+	const char *cert = json_string_value(json_object_get(reply, "cert"));
+	const char *key = json_string_value(json_object_get(reply, "key"));
+	int r;
+
+	if (cert == NULL || (key_path != NULL && key == NULL))
+		return sd_error(SD_ERR_FORMAT, "sealdropd's answer lacks the certificate or the key");
+	if (key_path != NULL && (r = sd_file_write(key_path, key, strlen(key), 0600, SD_AFILE_NOCLOBBER)) < 0)
+		return r;
+	return sd_file_write(cert_path, cert, strlen(cert), 0644, SD_AFILE_NOCLOBBER);
+}
+
+static int enroll_report(const enroll_opts_t *o, const json_t *reply, const char *key_path, const char *cert_path)
+{
+	const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
+
+	if (fp == NULL)
+		fp = "";
+	if (o->json)
+		return sdd_json_print(json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", o->name, "role", o->role,
+		                                "fingerprint", fp, "cert", cert_path, "key", key_path));
+	printf("enrolled %s '%s'\n", o->role, o->name);
+	printf("fingerprint %s\n", fp);
+	if (key_path != NULL)
+		printf("key         %s (keep it private)\n", key_path);
+	printf("certificate %s\n", cert_path);
+	return 0;
+}
+
+int sdd_cmd_enroll(int argc, char **argv)
+{
+	enroll_opts_t o = {0};
+	char key[PATH_BYTES], cert[PATH_BYTES];
+	json_t *req = NULL, *reply = NULL;
+	bool created = false;
+	int r, status;
+
+	if ((status = enroll_parse(argc, argv, &o)) != 0)
+		return status < 0 ? sdd_help(&enroll_cmd) : status;
+	if (o.out != NULL) {
+		r = enroll_prepare_outdir(o.out, key, cert, &created);
+	} else if (strlen(o.cert_out) >= sizeof(cert)) {
+		r = sd_error(SD_ERR_USAGE, "--cert-out: the path is too long");
+	} else {
+		snprintf(cert, sizeof(cert), "%s", o.cert_out);
+		r = absent(cert);
+	}
+	if (r < 0)
+		return sdd_fail(enroll_cmd.name, r);
+	if ((r = enroll_request(&o, &req)) < 0 || (r = sd_control_call(o.dir, req, &reply)) < 0) {
+		status = sdd_fail_call(enroll_cmd.name, r);
+		goto out;
+	}
+	if ((r = enroll_write(reply, o.out != NULL ? key : NULL, cert)) < 0) {
+		const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
+		fprintf(stderr, "sealdropd: enroll: the account is enrolled (fingerprint %s), but: %s\n",
+		        fp != NULL ? fp : "?", sd_error_detail());
+		status = sd_exit_code(r);
+		goto out;
+	}
+	created = false;
+	status =
+	        (r = enroll_report(&o, reply, o.out != NULL ? key : NULL, cert)) < 0 ? sdd_fail(enroll_cmd.name, r) : 0;
+out:
+	if (created)
+		rmdir(o.out);
+	json_decref(req);
+	json_decref(reply);
+	return status;
+}
+
+/* --- disable ------------------------------------------------------------------------- */
+
+static const sdd_cmd_t disable_cmd = {
+        "disable",
+        "usage: sealdropd disable --dir DIR --name NAME [--json]\n",
+        "\nRefuses the account from now on, at once, and puts its certificate on the CRL the\n"
+        "server publishes at /v1/crl. Disabling a disabled account is not an error.\n"
+        "\n"
+        "  --dir DIR    the server's directory (its control socket is DIR/control.sock)\n"
+        "  --name NAME  the account's name, as enrolled\n"
+        "  --json       print the result as JSON\n",
+};
+
+/* Options shared by disable and directory install: --dir, --name, --json, --help. */
+static int simple_parse(const sdd_cmd_t *cmd, int argc, char **argv, const char **dir, const char **name, bool *json)
+{
+	static const struct option longopts[] = {
+	        {"dir", required_argument, NULL, 'd'},
+	        {"name", required_argument, NULL, 'n'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	sdd_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c == 'd')
+			*dir = optarg;
+		else if (c == 'n' && name != NULL)
+			*name = optarg;
+		else if (c == 'j')
+			*json = true;
+		else if (c == 'h')
+			return -1;
+		else
+			return sdd_opt_error(cmd, argv, c == 'n' ? '?' : c);
+	}
+	if (*dir == NULL)
+		return sdd_usage_error(cmd, "--dir is required");
+	if (name != NULL && *name == NULL)
+		return sdd_usage_error(cmd, "--name is required");
+	return 0;
+}
+
+int sdd_cmd_disable(int argc, char **argv)
+{
+	const char *dir = NULL, *name = NULL, *fp;
+	json_t *req, *reply = NULL;
+	bool json = false, already;
+	int r, status;
+
+	if ((status = simple_parse(&disable_cmd, argc, argv, &dir, &name, &json)) != 0)
+		return status < 0 ? sdd_help(&disable_cmd) : status;
+	if (optind < argc)
+		return sdd_usage_error(&disable_cmd, "unexpected argument '%s'", argv[optind]);
+	if ((req = json_pack("{s:s, s:s}", "op", "disable", "name", name)) == NULL)
+		return sdd_usage_error(&disable_cmd, "--name must be UTF-8 text");
+	r = sd_control_call(dir, req, &reply);
+	json_decref(req);
+	if (r < 0) {
+		json_decref(reply);
+		return sdd_fail_call(disable_cmd.name, r);
+	}
+	fp = json_string_value(json_object_get(reply, "fingerprint"));
+	already = json_is_true(json_object_get(reply, "already_disabled"));
+	if (json)
+		r = sdd_json_print(json_pack("{s:s, s:s, s:b}", "name", name, "fingerprint", fp != NULL ? fp : "",
+		                             "already_disabled", already));
+	else
+		printf("%s '%s' (fingerprint %s); its certificate is on the CRL\n",
+		       already ? "already disabled" : "disabled", name, fp != NULL ? fp : "?");
+	json_decref(reply);
+	return r < 0 ? sdd_fail(disable_cmd.name, r) : 0;
+}
+
+/* --- directory install ----------------------------------------------------------------- */
+
+static const sdd_cmd_t directory_cmd = {
+        "directory install",
+        "usage: sealdropd directory install --dir DIR FILE [--json]\n",
+        "\nReplaces the directory the running server serves at /v1/directory with FILE, at once,\n"
+        "and writes it to DIR/directory.json. The server refuses a directory that is not signed\n"
+        "by the root key it pinned, that has expired, whose version is lower than the one it\n"
+        "serves, that is for another deployment, or that no longer lists the server's own log\n"
+        "key and CA certificate.\n"
+        "\n"
+        "  --dir DIR  the server's directory (its control socket is DIR/control.sock)\n"
+        "  --json     print the result as JSON\n",
+};
+
+static int directory_install(int argc, char **argv)
+{
+	const char *dir = NULL, *file, *deployment;
+	json_t *req = NULL, *reply = NULL;
+	uint8_t *text = NULL;
+	size_t len = 0;
+	bool json = false;
+	int r, status;
+
+	if ((status = simple_parse(&directory_cmd, argc, argv, &dir, NULL, &json)) != 0)
+		return status < 0 ? sdd_help(&directory_cmd) : status;
+	if (optind == argc)
+		return sdd_usage_error(&directory_cmd, "missing the directory FILE");
+	if (optind + 1 < argc)
+		return sdd_usage_error(&directory_cmd, "unexpected argument '%s'", argv[optind + 1]);
+	file = argv[optind];
+	if ((r = sd_file_read(file, SD_DIRECTORY_MAX_BYTES, &text, &len)) < 0)
+		return sdd_fail(directory_cmd.name, r);
+	req = json_pack("{s:s, s:s%}", "op", "directory_install", "directory", (const char *)text, len);
+	free(text);
+	if (req == NULL)
+		return sdd_fail(directory_cmd.name, sd_error(SD_ERR_FORMAT, "%s is not UTF-8 text", file));
+	r = sd_control_call(dir, req, &reply);
+	json_decref(req);
+	if (r < 0) {
+		json_decref(reply);
+		return sdd_fail_call(directory_cmd.name, r);
+	}
+	deployment = json_string_value(json_object_get(reply, "deployment"));
+	if (json)
+		r = sdd_json_print(json_pack("{s:O?, s:s?}", "version", json_object_get(reply, "version"), "deployment",
+		                             deployment));
+	else
+		printf("installed directory version %" JSON_INTEGER_FORMAT " of deployment %s\n",
+		       json_integer_value(json_object_get(reply, "version")), deployment != NULL ? deployment : "?");
+	json_decref(reply);
+	return r < 0 ? sdd_fail(directory_cmd.name, r) : 0;
+}
+
+int sdd_cmd_directory(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "install") == 0)
+		return directory_install(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return sdd_help(&directory_cmd);
+	fprintf(stderr, "sealdropd: directory: expected 'install' (the client's `sealdrop directory create`\n"
+	                "signs a directory)\n");
+	fputs(directory_cmd.synopsis, stderr);
+	return SDD_EX_USAGE;
+}

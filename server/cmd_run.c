@@ -1,0 +1,228 @@
+/*
+ * cmd_run.c — `sealdropd run` (the server in the foreground: server/server.c does the
+ * work) and `sealdropd check-config` (every problem of a configuration file, and of the
+ * files it implies, in one run; sealdropd.conf(5)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sealdrop/ca.h"
+#include "sealdrop/config.h"
+#include "sealdrop/keys.h"
+#include "sealdrop/sealdrop.h"
+#include "sealdrop/server.h"
+#include "sealdrop/servicekey.h"
+#include "sealdrop/store.h"
+#include "cmd.h"
+
+static const sdd_cmd_t run_cmd = {
+        "run",
+        "usage: sealdropd run --config FILE\n",
+        "\nRuns the server in the foreground, logging to standard error. Started as root, it\n"
+        "binds its sockets, chroots into the configured dir and drops to the configured user.\n"
+        "It refuses to start while DIR/directory.json is missing, not signed, or does not list\n"
+        "the server's own log key and CA.\n"
+        "\n"
+        "SIGTERM or SIGINT: stop accepting, let requests in flight finish, exit 0.\n"
+        "SIGHUP: reopen the log.\n",
+};
+
+static const sdd_cmd_t check_cmd = {
+        "check-config",
+        "usage: sealdropd check-config --config FILE\n",
+        "\nChecks a configuration file and explains every error, each as FILE:LINE: message;\n"
+        "then checks the files the configuration implies (the CA, the server certificate, the\n"
+        "log key, the directory). Prints \"configuration ok\" and exits 0, or exits 78.\n",
+};
+
+static int config_option(const sdd_cmd_t *cmd, int argc, char **argv, const char **path)
+{
+	static const struct option longopts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	sdd_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c == 'c')
+			*path = optarg;
+		else if (c == 'h')
+			return -1;
+		else
+			return sdd_opt_error(cmd, argv, c);
+	}
+	if (optind < argc)
+		return sdd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (*path == NULL)
+		return sdd_usage_error(cmd, "--config is required");
+	return 0;
+}
+
+static void print_message(void *ctx, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", message);
+}
+
+/* Loads the file, printing every error; the exit status when it does not load. */
+static int load(const char *cmd, const char *path, sd_config_t *c)
+{
+	size_t errors = 0;
+	int r = sd_config_load(path, c, print_message, NULL, &errors);
+
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "sealdropd: %s: %zu error%s in %s\n", cmd, errors, errors == 1 ? "" : "s", path);
+	return r == SD_ERR_CONFIG ? sd_exit_code(SD_ERR_CONFIG) : sd_exit_code(r);
+}
+
+int sdd_cmd_run(int argc, char **argv)
+{
+	const char *path = NULL;
+	sd_config_t c = {0};
+	sd_server_t *s = NULL;
+	int r, status;
+
+	if ((status = config_option(&run_cmd, argc, argv, &path)) != 0)
+		return status < 0 ? sdd_help(&run_cmd) : status;
+	if ((status = load(run_cmd.name, path, &c)) != 0)
+		return status;
+	if ((r = sd_server_new(&c, path, &s)) == 0)
+		r = sd_server_run(s);
+	status = r < 0 ? sdd_fail(run_cmd.name, r) : 0;
+	sd_server_free(s);
+	sd_config_free(&c);
+	return status;
+}
+
+/* --- check-config ---------------------------------------------------------------------- */
+
+typedef struct {
+	const char *config; /* the file, for messages */
+	size_t errors, warnings;
+} check_t;
+
+static void check_error(check_t *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check_error(check_t *k, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sealdropd: check-config: %s: ", k->config);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	k->errors++;
+}
+
+/* Each file init creates must be there; keys must be private. */
+static void check_present(check_t *k, const char *dir)
+{
+	static const struct {
+		const char *name;
+		bool private;
+	} files[] = {
+	        {SD_CA_CERT_FILE, false},   {SD_CA_KEY_FILE, true},        {SD_SERVER_CERT_FILE, false},
+	        {SD_SERVER_KEY_FILE, true}, {SD_SERVER_LOGKEY_FILE, true}, {SD_SERVER_LOGPUB_FILE, false},
+	};
+	char p[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i].name);
+		if (stat(p, &st) != 0)
+			check_error(k, "%s: %s (sealdropd init --dir %s creates it)", p, strerror(errno), dir);
+		else if (!S_ISREG(st.st_mode))
+			check_error(k, "%s is not a regular file", p);
+		else if (files[i].private && (st.st_mode & 077) != 0)
+			check_error(k, "%s is accessible to group or others (mode %04o); chmod 600 it", p,
+			            (unsigned)(st.st_mode & 07777));
+	}
+}
+
+/* The CA loads, and the log key's two halves belong together. */
+static void check_keys(check_t *k, const char *dir)
+{
+	char p[PATH_MAX];
+	sd_ca_t *ca = NULL;
+	sd_seckey_t *log = NULL;
+	sd_pubkey_t pub;
+
+	if (sd_ca_load(dir, &ca) < 0)
+		check_error(k, "the CA in %s does not load: %s", dir, sd_error_detail());
+	sd_ca_free(ca);
+	snprintf(p, sizeof(p), "%s/%s", dir, SD_SERVER_LOGKEY_FILE);
+	if (sd_servicekey_read(p, SD_KEY_LOG, &log) < 0) {
+		check_error(k, "%s", sd_error_detail());
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/%s", dir, SD_SERVER_LOGPUB_FILE);
+	if (sd_pubkey_read(p, &pub) < 0)
+		check_error(k, "%s", sd_error_detail());
+	else if (pub.kind != SD_KEY_LOG || !sd_equal(pub.pk, log->pk, sizeof(pub.pk)))
+		check_error(k, "%s is not the public half of %s/%s", p, dir, SD_SERVER_LOGKEY_FILE);
+	sd_seckey_free(log);
+}
+
+static void check_files(check_t *k, const sd_config_t *c)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (stat(c->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		check_error(k, "dir %s is not a directory (sealdropd init --dir %s creates it)", c->dir, c->dir);
+		return;
+	}
+	if ((st.st_mode & 077) != 0) {
+		fprintf(stderr, "sealdropd: check-config: warning: %s is accessible to group or others (mode %04o)\n",
+		        c->dir, (unsigned)(st.st_mode & 07777));
+		k->warnings++;
+	}
+	check_present(k, c->dir);
+	if (k->errors == 0)
+		check_keys(k, c->dir);
+	snprintf(p, sizeof(p), "%s/%s", c->dir, SD_SERVER_DIRECTORY);
+	if (stat(p, &st) != 0) {
+		fprintf(stderr,
+		        "sealdropd: check-config: warning: %s is missing, and the server will not start without it;\n"
+		        "  the root key holder creates it with\n"
+		        "    sealdrop directory create --deployment NAME --intake intake.key.pub --identity "
+		        "identity.key.pub \\\n"
+		        "        --log %s/%s --tls-ca %s/%s --root root.key --out %s\n",
+		        p, c->dir, SD_SERVER_LOGPUB_FILE, c->dir, SD_CA_CERT_FILE, p);
+		k->warnings++;
+	}
+	if (geteuid() == 0 && getpwnam(c->user) == NULL)
+		check_error(k, "user '%s' does not exist (sealdropd init creates it)", c->user);
+}
+
+int sdd_cmd_check_config(int argc, char **argv)
+{
+	const char *path = NULL;
+	sd_config_t c = {0};
+	check_t k = {0};
+	int status;
+
+	if ((status = config_option(&check_cmd, argc, argv, &path)) != 0)
+		return status < 0 ? sdd_help(&check_cmd) : status;
+	if ((status = load(check_cmd.name, path, &c)) != 0)
+		return status;
+	k.config = path;
+	check_files(&k, &c);
+	sd_config_free(&c);
+	if (k.errors > 0) {
+		fprintf(stderr, "sealdropd: check-config: %zu error%s\n", k.errors, k.errors == 1 ? "" : "s");
+		return sd_exit_code(SD_ERR_CONFIG);
+	}
+	printf("configuration ok%s\n", k.warnings > 0 ? " (with warnings above)" : "");
+	return 0;
+}

@@ -1,0 +1,1079 @@
+/*
+ * control.c — the control socket: how `sealdropd enroll`, `disable` and `directory
+ * install` reach the running server (include/sealdrop/control.h; protocol: docs/API.md,
+ * "Control socket"), like OpenSMTPD's smtpctl socket.
+ *
+ * Both sides live here. The server side runs on the server's event loop: it accepts on
+ * DIR/control.sock, checks the peer's uid (SO_PEERCRED: root, or the user the server
+ * started as), reads one line, parses it with sd_control_parse_request() (pure, fuzzed),
+ * runs the operation and answers one line. Every change to the accounts goes through
+ * the store (sd_server_store_submit) and reaches the in-memory copy only once durable.
+ * The operator side, sd_control_call(), is a blocking exchange with a deadline.
+ *
+ * Start reading at conn_handle(), then op_enroll() and job_done().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/sealdrop.h"
+#include "sealdrop/server.h"
+#include "control_int.h"
+
+#define CONTROL_BACKLOG   16
+#define CONTROL_MAX_CONNS 16 /* operator commands at once; more are turned away */
+#define MESSAGE_MAX       512
+
+/* --- requests -------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	sd_control_op_t op;
+	const char *fields[5]; /* besides "op"; the first `required` of them must be there */
+	size_t required;
+} ops[] = {
+        {"enroll", SD_CONTROL_ENROLL, {"role", "name", "csr", "box_pubkey"}, 2},
+        {"disable", SD_CONTROL_DISABLE, {"name"}, 1},
+        {"directory_install", SD_CONTROL_DIRECTORY_INSTALL, {"directory"}, 1},
+        {"status", SD_CONTROL_STATUS, {NULL}, 0},
+};
+
+/* The CA's rules for a CN (server/ca.c): 1..SD_CA_NAME_MAX bytes of UTF-8, no control
+ * characters, no space at either end. */
+static bool name_is_valid(const char *name, size_t n)
+{
+	size_t i = 0;
+	uint32_t cp;
+
+	if (n == 0 || n > SD_CA_NAME_MAX || strlen(name) != n || !sd_utf8_is_valid(name, n))
+		return false;
+	if (name[0] == ' ' || name[n - 1] == ' ')
+		return false;
+	while (i < n)
+		if (!sd_utf8_decode(name, n, &i, &cp) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return false;
+	return true;
+}
+
+static bool field_is_allowed(size_t op, const char *key)
+{
+	if (strcmp(key, "op") == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(ops[op].fields) / sizeof(ops[op].fields[0]) && ops[op].fields[i]; i++)
+		if (strcmp(key, ops[op].fields[i]) == 0)
+			return true;
+	return false;
+}
+
+static int parse_members(json_t *o, size_t op)
+{
+	char shown[40];
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v)
+	{
+		if (!field_is_allowed(op, key))
+			return sd_error(SD_ERR_INVALID, "'%s' takes no field '%s'", ops[op].name,
+			                sd_error_printable(key, shown, sizeof(shown)));
+	}
+	for (size_t i = 0; i < ops[op].required; i++)
+		if (json_object_get(o, ops[op].fields[i]) == NULL)
+			return sd_error(SD_ERR_INVALID, "'%s' needs the field '%s'", ops[op].name, ops[op].fields[i]);
+	return 0;
+}
+
+/* A string member of at most max bytes, or NULL when absent; SD_ERR_INVALID / TOOBIG. */
+static int parse_text(json_t *o, const char *key, size_t max, const char **text, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	*text = NULL;
+	*len = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return sd_error(SD_ERR_INVALID, "field '%s' must be a non-empty string", key);
+	if (json_string_length(v) > max)
+		return sd_error(SD_ERR_TOOBIG, "field '%s' is longer than %zu bytes", key, max);
+	*text = json_string_value(v);
+	*len = json_string_length(v);
+	return 0;
+}
+
+static int parse_fields(json_t *o, sd_control_req_t *req)
+{
+	const char *text;
+	size_t len;
+	int r;
+
+	if ((r = parse_text(o, "name", SD_CA_NAME_MAX, &text, &len)) < 0)
+		return r;
+	if (text != NULL) {
+		if (!name_is_valid(text, len))
+			return sd_error(SD_ERR_INVALID,
+			                "'name' must be 1 to %d bytes of text without control "
+			                "characters or spaces at either end",
+			                SD_CA_NAME_MAX);
+		memcpy(req->name, text, len + 1);
+	}
+	if ((r = parse_text(o, "role", SD_CA_ROLE_BYTES, &text, &len)) < 0)
+		return r;
+	if (text != NULL && !sd_role_from_name(text, &req->role))
+		return sd_error(SD_ERR_INVALID, "'role' must be attorney, officer, custodian or operator");
+	if ((r = parse_text(o, "box_pubkey", 64, &text, &len)) < 0)
+		return r;
+	if (text != NULL && sd_base64_decode_exact(text, req->box_pk, sizeof(req->box_pk)) < 0)
+		return sd_error(SD_ERR_INVALID, "'box_pubkey' must be the base64 of a %d-byte X25519 key",
+		                SD_CONTROL_BOX_KEY_BYTES);
+	req->has_box_key = text != NULL;
+	if ((r = parse_text(o, "csr", SD_CA_CSR_MAX_BYTES, &text, &req->csr_len)) < 0)
+		return r;
+	req->csr = (const uint8_t *)text;
+	if ((r = parse_text(o, "directory", SD_DIRECTORY_MAX_BYTES, &text, &req->directory_len)) < 0)
+		return r;
+	req->directory = (const uint8_t *)text;
+	return 0;
+}
+
+int sd_control_parse_request(const uint8_t *line, size_t len, sd_control_req_t *req)
+{
+	json_error_t jerr;
+	json_t *o, *op;
+	size_t i;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	if (line == NULL || len > SD_CONTROL_MAX_REQUEST)
+		return sd_error(SD_ERR_TOOBIG, "a request is one line of at most %u bytes", SD_CONTROL_MAX_REQUEST);
+	o = json_loadb((const char *)line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return sd_error(SD_ERR_FORMAT, "a request is one JSON object on one line");
+	}
+	op = json_object_get(o, "op");
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (json_is_string(op) && strcmp(json_string_value(op), ops[i].name) == 0)
+			break;
+	if (i == sizeof(ops) / sizeof(ops[0])) {
+		json_decref(o);
+		return sd_error(SD_ERR_INVALID, "'op' must be enroll, disable, directory_install or status");
+	}
+	req->op = ops[i].op;
+	if ((r = parse_members(o, i)) < 0 || (r = parse_fields(o, req)) < 0) {
+		json_decref(o);
+		memset(req, 0, sizeof(*req));
+		return r;
+	}
+	req->json = o;
+	return 0;
+}
+
+void sd_control_req_clear(sd_control_req_t *req)
+{
+	if (req == NULL)
+		return;
+	json_decref(req->json);
+	memset(req, 0, sizeof(*req));
+}
+
+/* --- error words and the CRL URL ------------------------------------------------------ */
+
+const char *sd_control_error_word(int err)
+{
+	switch (err) {
+	case SD_ERR_EXISTS:
+		return "exists";
+	case SD_ERR_NOENT:
+		return "not_found";
+	case SD_ERR_REFUSED:
+	case SD_ERR_VERIFY:
+	case SD_ERR_EXPIRED:
+	case SD_ERR_ROLLBACK:
+	case SD_ERR_CONFIG:
+	case SD_ERR_DEPLOYMENT:
+		return "refused";
+	case SD_ERR_FORMAT:
+	case SD_ERR_INVALID:
+	case SD_ERR_USAGE:
+	case SD_ERR_TOOBIG:
+	case SD_ERR_TRUNCATED:
+	case SD_ERR_VERSION:
+		return "invalid";
+	default:
+		return "internal";
+	}
+}
+
+int sd_control_error_code(const char *word)
+{
+	static const struct {
+		const char *word;
+		int code;
+	} words[] = {{"exists", SD_ERR_EXISTS},
+	             {"not_found", SD_ERR_NOENT},
+	             {"refused", SD_ERR_REFUSED},
+	             {"invalid", SD_ERR_INVALID},
+	             {"internal", SD_ERR_INTERNAL}};
+
+	for (size_t i = 0; word != NULL && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(word, words[i].word) == 0)
+			return words[i].code;
+	return SD_ERR_REFUSED;
+}
+
+int sd_control_crl_url(const sd_config_t *c, char out[SD_CA_URL_MAX])
+{
+	const char *host;
+	int n;
+
+	if (c == NULL || c->n_hostnames == 0 || c->hostnames == NULL)
+		return sd_error(SD_ERR_CONFIG, "the configuration names no hostname for the CRL URL");
+	host = c->hostnames[0];
+	n = snprintf(out, SD_CA_URL_MAX, strchr(host, ':') ? "https://[%s]:%u/v1/crl" : "https://%s:%u/v1/crl", host,
+	             (unsigned)c->listen_port);
+	if (n < 0 || n >= (int)SD_CA_URL_MAX)
+		return sd_error(SD_ERR_CONFIG, "the CRL URL for hostname '%s' is too long", host);
+	return 0;
+}
+
+/* --- binding ------------------------------------------------------------------------ */
+
+/* The uid besides root that may use the socket: the server's, when it bound the socket. */
+static uid_t owner_uid = (uid_t)-1;
+
+static int socket_path(const char *dir, struct sockaddr_un *sa, const char **path)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (dir == NULL)
+		return sd_error(SD_ERR_USAGE, "no directory for the control socket");
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s", dir, SD_SERVER_CONTROL_SOCK);
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
+		return sd_error(SD_ERR_CONFIG, "%s/%s is too long for a Unix socket (at most %zu bytes)", dir,
+		                SD_SERVER_CONTROL_SOCK, sizeof(sa->sun_path) - 1);
+	*path = sa->sun_path;
+	return 0;
+}
+
+/* Removes a socket file nobody answers on; refuses while a server listens there. */
+static int clear_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (lstat(sa->sun_path, &st) != 0)
+		return errno == ENOENT ? 0 : sd_error(SD_ERR_IO, "%s: %s", sa->sun_path, strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return sd_error(SD_ERR_REFUSED, "%s exists and is not a socket; remove it", sa->sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return sd_error(SD_ERR_IO, "socket: %s", strerror(errno));
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		r = sd_error(SD_ERR_REFUSED, "another sealdropd is running: it answers on %s", sa->sun_path);
+	else if (errno != ECONNREFUSED)
+		r = sd_error(SD_ERR_IO, "%s: %s", sa->sun_path, strerror(errno));
+	else if (unlink(sa->sun_path) != 0)
+		r = sd_error(SD_ERR_IO, "cannot remove the stale %s: %s", sa->sun_path, strerror(errno));
+	close(fd);
+	return r;
+}
+
+int sd_control_bind(const char *dir, int *fd)
+{
+	struct sockaddr_un sa;
+	const char *path;
+	mode_t old;
+	int s, r;
+
+	*fd = -1;
+	if ((r = socket_path(dir, &sa, &path)) < 0 || (r = clear_stale(&sa)) < 0)
+		return r;
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return sd_error(SD_ERR_IO, "socket: %s", strerror(errno));
+	old = umask(0177); /* born 0600: no moment where others could connect */
+	r = bind(s, (const struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r != 0) {
+		r = sd_error(SD_ERR_IO, "cannot bind %s: %s", path, strerror(errno));
+		close(s);
+		return r;
+	}
+	if (chmod(path, 0600) != 0 || listen(s, CONTROL_BACKLOG) != 0) {
+		r = sd_error(SD_ERR_IO, "cannot listen on %s: %s", path, strerror(errno));
+		close(s);
+		unlink(path);
+		return r;
+	}
+	owner_uid = geteuid();
+	*fd = s;
+	return 0;
+}
+
+/* --- the server side --------------------------------------------------------------- */
+
+struct ctl_job;
+
+/* One operator connection: reading its line, running it (perhaps waiting for the
+ * store), writing the answer, then closed. */
+struct ctl_conn {
+	sd_control_t *ctl;
+	struct bufferevent *bev;
+	struct ctl_conn *prev, *next;
+	enum { CONN_READING, CONN_RUNNING, CONN_WRITING } state;
+	size_t scanned; /* bytes of input already searched for the end of the line */
+	sd_control_req_t req;
+	struct ctl_job *job; /* the store request out for this connection, if any */
+};
+
+struct sd_control {
+	sd_server_t *s;
+	struct evconnlistener *listener;
+	struct ctl_conn *conns;
+	size_t n_conns;
+	uid_t owner;
+};
+
+/* A change waiting for the store. It outlives its connection if the operator goes
+ * away: the change is applied to the memory copy whether or not anyone hears of it. */
+struct ctl_job {
+	sd_server_t *s;
+	struct ctl_conn *conn; /* NULL once the connection is gone */
+	sd_control_op_t op;
+	sd_account_t acc;
+	char *cert_pem; /* enroll: malloc'd */
+	char *key_pem;  /* enroll without a CSR: secret memory */
+	sd_date_t today;
+	int64_t now;
+};
+
+static void job_free(struct ctl_job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->conn != NULL)
+		job->conn->job = NULL;
+	free(job->cert_pem);
+	sd_secret_free(job->key_pem);
+	free(job);
+}
+
+static void conn_close(struct ctl_conn *c)
+{
+	if (c->job != NULL)
+		c->job->conn = NULL;
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (c->ctl != NULL)
+		c->ctl->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	if (c->ctl != NULL)
+		c->ctl->n_conns--;
+	sd_control_req_clear(&c->req);
+	free(c);
+}
+
+static void free_secret_line(const void *data, size_t len, void *extra)
+{
+	(void)data;
+	(void)len;
+	sd_secret_free(extra);
+}
+
+/* Appends ,"key":"<pem>"} to text (which ends in '}') in secret memory: the generated
+ * private key never sits in ordinary heap memory on its way out. */
+static char *splice_secret(const char *text, const char *pem, size_t *len)
+{
+	size_t n = strlen(text), need = n + 16 + 6 * strlen(pem);
+	char *out = sd_secret_alloc(need), *p;
+
+	if (out == NULL || n == 0)
+		goto fail;
+	memcpy(out, text, n - 1);
+	p = out + n - 1;
+	p += snprintf(p, need - (size_t)(p - out), ",\"key\":\"");
+	for (const char *s = pem; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\n')
+			p += snprintf(p, need - (size_t)(p - out), "\\n");
+		else if (ch == '"' || ch == '\\')
+			p += snprintf(p, need - (size_t)(p - out), "\\%c", ch);
+		else if (ch < 0x20)
+			p += snprintf(p, need - (size_t)(p - out), "\\u%04x", ch);
+		else
+			*p++ = (char)ch;
+	}
+	p += snprintf(p, need - (size_t)(p - out), "\"}\n");
+	*len = (size_t)(p - out);
+	return out;
+fail:
+	sd_secret_free(out);
+	return NULL;
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg);
+
+static void conn_written(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if (c->state == CONN_WRITING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_close(c);
+}
+
+/* Answers obj (taking it) and the secret key when there is one, then closes. */
+static void conn_reply(struct ctl_conn *c, json_t *obj, const char *secret_key)
+{
+	static const char fallback[] = "{\"ok\":false,\"error\":\"internal\",\"message\":\"out of memory\"}\n";
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL, *line;
+	size_t len = 0;
+	int r = -1;
+
+	json_decref(obj);
+	if (text != NULL && secret_key != NULL) {
+		if ((line = splice_secret(text, secret_key, &len)) != NULL &&
+		    (r = evbuffer_add_reference(out, line, len, free_secret_line, line)) != 0)
+			sd_secret_free(line);
+	} else if (text != NULL) {
+		r = evbuffer_add(out, text, strlen(text));
+		if (r == 0)
+			r = evbuffer_add(out, "\n", 1);
+	}
+	if (r != 0)
+		evbuffer_add(out, fallback, sizeof(fallback) - 1);
+	free(text);
+	c->state = CONN_WRITING;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setcb(c->bev, NULL, conn_written, conn_event, c);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* Text fit for a JSON string: jansson refuses invalid UTF-8, so such text loses its
+ * non-ASCII bytes instead of the whole message. */
+static json_t *json_text(const char *s)
+{
+	char copy[MESSAGE_MAX];
+	json_t *v = json_string(s);
+
+	if (v != NULL)
+		return v;
+	snprintf(copy, sizeof(copy), "%s", s);
+	for (char *p = copy; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	return json_string(copy);
+}
+
+static void conn_error(struct ctl_conn *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void conn_error(struct ctl_conn *c, int err, const char *fmt, ...)
+{
+	char msg[MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn_reply(
+	        c,
+	        json_pack("{s:b, s:s, s:o}", "ok", 0, "error", sd_control_error_word(err), "message", json_text(msg)),
+	        NULL);
+}
+
+/* Answers with the library's explanation of r. */
+static void conn_fail(struct ctl_conn *c, int r)
+{
+	const char *detail = sd_error_detail();
+
+	conn_error(c, r, "%s", detail[0] != '\0' ? detail : sd_strerror(r));
+}
+
+/* --- operations ---------------------------------------------------------------------- */
+
+static void job_done(sd_store_req_t *req, void *ctx);
+
+static struct ctl_job *job_new(struct ctl_conn *c, sd_control_op_t op)
+{
+	struct ctl_job *job = calloc(1, sizeof(*job));
+
+	if (job != NULL) {
+		job->s = c->ctl->s;
+		job->op = op;
+		job->today = sd_server_today(job->s);
+		job->now = (int64_t)time(NULL);
+	}
+	return job;
+}
+
+/* Hands req (built with status r so far) to the store; the answer comes in job_done. */
+static void job_submit(struct ctl_conn *c, struct ctl_job *job, sd_store_req_t *req, int r)
+{
+	if (req == NULL)
+		r = sd_error(SD_ERR_NOMEM, "out of memory for a store request");
+	if (r >= 0)
+		r = sd_server_store_submit(job->s, req, job_done, job);
+	if (r < 0) {
+		sd_store_req_free(req);
+		job_free(job);
+		conn_fail(c, r);
+		return;
+	}
+	job->conn = c;
+	c->job = job;
+}
+
+static void op_enroll(struct ctl_conn *c)
+{
+	sd_server_t *s = c->ctl->s;
+	sd_accounts_t *a = sd_server_accounts(s);
+	const sd_control_req_t *q = &c->req;
+	char url[SD_CA_URL_MAX];
+	sd_ca_cert_info_t info;
+	struct ctl_job *job;
+	sd_store_req_t *req;
+	int r;
+
+	if (sd_accounts_find_name(a, q->name) != NULL) {
+		conn_error(c, SD_ERR_EXISTS, "an account named '%s' already exists", q->name);
+		return;
+	}
+	if (sd_accounts_count(a) >= SD_ACCOUNTS_MAX) {
+		conn_error(c, SD_ERR_REFUSED, "this server already holds %d accounts, its most", SD_ACCOUNTS_MAX);
+		return;
+	}
+	if ((r = sd_control_crl_url(sd_server_config(s), url)) < 0) {
+		conn_fail(c, r);
+		return;
+	}
+	if ((job = job_new(c, SD_CONTROL_ENROLL)) == NULL) {
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	r = sd_ca_issue_client(sd_server_ca(s), sd_role_name(q->role), q->name, q->csr, q->csr_len, SD_CA_LEAF_MAX_DAYS,
+	                       url, &job->cert_pem, q->csr != NULL ? NULL : &job->key_pem, &info);
+	if (r < 0) {
+		job_free(job);
+		conn_fail(c, r);
+		return;
+	}
+	memcpy(job->acc.fingerprint, info.fingerprint, sizeof(job->acc.fingerprint));
+	memcpy(job->acc.serial, info.serial, sizeof(job->acc.serial));
+	memcpy(job->acc.name, q->name, sizeof(job->acc.name));
+	job->acc.role = q->role;
+	job->acc.enabled = true;
+	job->acc.has_box_key = q->has_box_key;
+	memcpy(job->acc.box_pk, q->box_pk, sizeof(job->acc.box_pk));
+	job->acc.enrolled = job->today;
+	job->acc.cert_not_after = info.not_after;
+	req = sd_store_req_new();
+	r = req != NULL ? sd_accounts_req_add(req, &job->acc) : 0;
+	job_submit(c, job, req, r);
+}
+
+static void enroll_done(struct ctl_job *job, sd_store_req_t *req, int status)
+{
+	struct ctl_conn *c = job->conn;
+	char fp[2 * SD_CA_FINGERPRINT_BYTES + 1];
+
+	sd_hex_encode(job->acc.fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
+	if (status == 0) {
+		if (sd_accounts_added(sd_server_accounts(job->s), &job->acc) < 0)
+			sd_log(SD_LOG_ERROR,
+			       "control: account %.16s is stored but not in memory (%s); restart sealdropd", fp,
+			       sd_error_detail());
+		sd_log(SD_LOG_INFO, "control: enrolled an %s account, certificate %.16s", sd_role_name(job->acc.role),
+		       fp);
+		if (c != NULL)
+			conn_reply(c,
+			           json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 1, "fingerprint", fp, "name",
+			                     job->acc.name, "role", sd_role_name(job->acc.role), "cert", job->cert_pem),
+			           job->key_pem);
+		return;
+	}
+	if (c == NULL)
+		return;
+	if (status == SD_ERR_EXISTS && sd_store_req_failed_op(req) == 1)
+		conn_error(c, SD_ERR_EXISTS, "an account named '%s' already exists", job->acc.name);
+	else if (status == SD_ERR_EXISTS)
+		conn_error(c, SD_ERR_EXISTS, "this certificate is already enrolled");
+	else
+		conn_error(c, SD_ERR_INTERNAL, "the store could not record the account: %s", sd_store_req_detail(req));
+}
+
+static void op_disable(struct ctl_conn *c)
+{
+	sd_accounts_t *a = sd_server_accounts(c->ctl->s);
+	const sd_account_t *acc = sd_accounts_find_name(a, c->req.name);
+	char fp[2 * SD_CA_FINGERPRINT_BYTES + 1];
+	struct ctl_job *job;
+	sd_store_req_t *req;
+	int r;
+
+	if (acc == NULL) {
+		conn_error(c, SD_ERR_NOENT, "no account is named '%s'", c->req.name);
+		return;
+	}
+	sd_hex_encode(acc->fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
+	if (!acc->enabled) { /* idempotent: the operator's wish is already true */
+		conn_reply(c, json_pack("{s:b, s:s, s:b}", "ok", 1, "fingerprint", fp, "already_disabled", 1), NULL);
+		return;
+	}
+	if ((job = job_new(c, SD_CONTROL_DISABLE)) == NULL) {
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	job->acc = *acc;
+	req = sd_store_req_new();
+	r = req != NULL ? sd_accounts_req_disable(req, &job->acc, job->today, job->now) : 0;
+	job_submit(c, job, req, r);
+}
+
+static void disable_done(struct ctl_job *job, sd_store_req_t *req, int status)
+{
+	struct ctl_conn *c = job->conn;
+	sd_accounts_t *a = sd_server_accounts(job->s);
+	const sd_account_t *acc;
+	char fp[2 * SD_CA_FINGERPRINT_BYTES + 1], why[MESSAGE_MAX];
+
+	sd_hex_encode(job->acc.fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
+	if (status == 0) {
+		if (sd_accounts_disabled(a, job->acc.fingerprint, job->today, job->now) < 0)
+			sd_log(SD_LOG_ERROR, "control: account %.16s is disabled in the store, not in memory (%s)", fp,
+			       sd_error_detail());
+		sd_log(SD_LOG_INFO, "control: disabled the account with certificate %.16s", fp);
+		if (sd_server_refresh_crl(job->s) < 0) {
+			snprintf(why, sizeof(why), "%s", sd_error_detail());
+			sd_log(SD_LOG_ERROR, "control: the CRL could not be regenerated: %s", why);
+			if (c != NULL)
+				conn_error(c, SD_ERR_INTERNAL,
+				           "the account is disabled, but the CRL could not be regenerated: %s", why);
+			return;
+		}
+		if (c != NULL)
+			conn_reply(c, json_pack("{s:b, s:s}", "ok", 1, "fingerprint", fp), NULL);
+		return;
+	}
+	if (c == NULL)
+		return;
+	/* Another disable won the race: the record changed under this one. */
+	acc = sd_accounts_find(a, job->acc.fingerprint);
+	if (status == SD_ERR_REFUSED && acc != NULL && !acc->enabled)
+		conn_reply(c, json_pack("{s:b, s:s, s:b}", "ok", 1, "fingerprint", fp, "already_disabled", 1), NULL);
+	else
+		conn_error(c, SD_ERR_INTERNAL, "the store could not disable the account: %s", sd_store_req_detail(req));
+}
+
+static void job_done(sd_store_req_t *req, void *ctx)
+{
+	struct ctl_job *job = ctx;
+	int status = sd_store_req_status(req);
+
+	if (job->op == SD_CONTROL_ENROLL)
+		enroll_done(job, req, status);
+	else
+		disable_done(job, req, status);
+	sd_store_req_free(req);
+	job_free(job);
+}
+
+static void op_directory_install(struct ctl_conn *c)
+{
+	sd_server_t *s = c->ctl->s;
+	const sd_pubkey_t *root = sd_server_root(s);
+	sd_directory_t *d = NULL;
+	char deployment[SD_DEPLOYMENT_MAX + 1];
+	uint32_t version;
+	uint8_t *copy;
+	size_t len = c->req.directory_len;
+	int r;
+
+	if (root == NULL) {
+		conn_error(c, SD_ERR_INTERNAL, "the server has no pinned root key");
+		return;
+	}
+	if ((r = sd_directory_parse(c->req.directory, len, root, sd_server_today(s), &d)) < 0) {
+		conn_fail(c, r);
+		return;
+	}
+	if ((r = sd_server_check_directory(s, d, c->req.directory, len)) < 0) {
+		sd_directory_free(d);
+		conn_fail(c, r);
+		return;
+	}
+	if ((copy = malloc(len)) == NULL) {
+		sd_directory_free(d);
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	memcpy(copy, c->req.directory, len);
+	version = d->version;
+	snprintf(deployment, sizeof(deployment), "%s", d->deployment);
+	/* set_directory takes d and copy, whatever it answers. */
+	if ((r = sd_server_set_directory(s, d, copy, len)) < 0) {
+		conn_fail(c, r);
+		return;
+	}
+	sd_log(SD_LOG_INFO, "control: installed directory version %u of deployment %s", (unsigned)version, deployment);
+	conn_reply(c, json_pack("{s:b, s:I, s:s}", "ok", 1, "version", (json_int_t)version, "deployment", deployment),
+	           NULL);
+}
+
+static void op_status(struct ctl_conn *c)
+{
+	sd_server_t *s = c->ctl->s;
+	const sd_directory_t *d = sd_server_directory(s);
+	char today[SD_DATE_TEXT_BYTES];
+	size_t n_revoked = 0;
+
+	sd_accounts_revoked(sd_server_accounts(s), &n_revoked);
+	sd_date_format(sd_server_today(s), today);
+	conn_reply(c,
+	           json_pack("{s:b, s:I, s:I, s:s, s:I, s:s}", "ok", 1, "accounts",
+	                     (json_int_t)sd_accounts_count(sd_server_accounts(s)), "revoked", (json_int_t)n_revoked,
+	                     "deployment", d != NULL ? d->deployment : "", "directory_version",
+	                     (json_int_t)(d != NULL ? d->version : 0), "today", today),
+	           NULL);
+}
+
+/* --- connections ---------------------------------------------------------------------- */
+
+/* The request is the first len bytes of the input, followed by eol bytes of line end. */
+static void conn_handle(struct ctl_conn *c, size_t len, size_t eol)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	const uint8_t *line = len > 0 ? evbuffer_pullup(in, (ev_ssize_t)len) : (const uint8_t *)"";
+	int r = line != NULL ? sd_control_parse_request(line, len, &c->req) : SD_ERR_NOMEM;
+
+	evbuffer_drain(in, len + eol);
+	c->state = CONN_RUNNING;
+	bufferevent_disable(c->bev, EV_READ);
+	if (r < 0) {
+		conn_fail(c, r);
+		return;
+	}
+	switch (c->req.op) {
+	case SD_CONTROL_ENROLL:
+		op_enroll(c);
+		return;
+	case SD_CONTROL_DISABLE:
+		op_disable(c);
+		return;
+	case SD_CONTROL_DIRECTORY_INSTALL:
+		op_directory_install(c);
+		return;
+	case SD_CONTROL_STATUS:
+		op_status(c);
+		return;
+	}
+	conn_error(c, SD_ERR_INTERNAL, "unhandled operation");
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct ctl_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr at, eol;
+	size_t eol_len = 0;
+
+	if (c->state != CONN_READING)
+		return;
+	/* Search only what arrived since the last call: a long line costs one pass. */
+	if (evbuffer_ptr_set(in, &at, c->scanned, EVBUFFER_PTR_SET) != 0)
+		return;
+	eol = evbuffer_search_eol(in, &at, &eol_len, EVBUFFER_EOL_LF);
+	if (eol.pos >= 0) {
+		conn_handle(c, (size_t)eol.pos, eol_len);
+		return;
+	}
+	c->scanned = evbuffer_get_length(in);
+	if (c->scanned > SD_CONTROL_MAX_REQUEST) {
+		c->state = CONN_RUNNING;
+		conn_error(c, SD_ERR_TOOBIG, "a request is one line of at most %u bytes", SD_CONTROL_MAX_REQUEST);
+	}
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+	size_t len = evbuffer_get_length(bufferevent_get_input(bev));
+
+	/* A request that ends at the end of input instead of a newline is still one. */
+	if ((what & BEV_EVENT_EOF) && c->state == CONN_READING && len > 0 && len <= SD_CONTROL_MAX_REQUEST) {
+		conn_handle(c, len, 0);
+		return;
+	}
+	conn_close(c);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
+{
+	sd_control_t *ctl = arg;
+	struct timeval tv = {SD_CONTROL_TIMEOUT, 0};
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_conn *c = NULL;
+
+	(void)sa;
+	(void)socklen;
+	if (ctl->n_conns >= CONTROL_MAX_CONNS || (c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		sd_log(SD_LOG_WARN, "control: an operator connection was turned away (%zu open)", ctl->n_conns);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->ctl = ctl;
+	c->next = ctl->conns;
+	if (ctl->conns != NULL)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	ctl->n_conns++;
+	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, SD_CONTROL_MAX_REQUEST + 1);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred) ||
+	    (cred.uid != 0 && cred.uid != ctl->owner)) {
+		sd_log(SD_LOG_WARN, "control: refused a connection from uid %ld",
+		       len == sizeof(cred) ? (long)cred.uid : -1L);
+		c->state = CONN_RUNNING;
+		conn_error(c, SD_ERR_REFUSED, "the control socket is only for root and the server's own user");
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+int sd_control_start(sd_server_t *s, int fd, sd_control_t **out)
+{
+	sd_control_t *ctl;
+
+	*out = NULL;
+	if (s == NULL || fd < 0)
+		return sd_error(SD_ERR_USAGE, "no server or socket for the control socket");
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL) {
+		close(fd);
+		return sd_error(SD_ERR_NOMEM, "out of memory for the control socket");
+	}
+	ctl->s = s;
+	ctl->owner = owner_uid != (uid_t)-1 ? owner_uid : geteuid();
+	evutil_make_socket_nonblocking(fd);
+	ctl->listener = evconnlistener_new(sd_server_base(s), on_accept, ctl,
+	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (ctl->listener == NULL) {
+		close(fd);
+		free(ctl);
+		return sd_error(SD_ERR_IO, "cannot serve the control socket");
+	}
+	*out = ctl;
+	return 0;
+}
+
+/* Closes every connection; a store request still out completes on its own later (its
+ * change is applied; nobody hears the answer). */
+void sd_control_free_(sd_control_t *ctl)
+{
+	if (ctl == NULL)
+		return;
+	evconnlistener_free(ctl->listener);
+	while (ctl->conns != NULL)
+		conn_close(ctl->conns);
+	free(ctl);
+}
+
+/* --- the operator side ------------------------------------------------------------- */
+
+static _Thread_local bool unreachable;
+
+bool sd_control_was_unreachable(void)
+{
+	return unreachable;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for `events`, or the deadline passes (SD_ERR_IO, unreachable). */
+static int wait_fd(int fd, short events, int64_t deadline, const char *path)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int n;
+
+	do {
+		int64_t left = deadline - now_ms();
+		if (left <= 0) {
+			unreachable = true;
+			return sd_error(SD_ERR_IO, "sealdropd at %s did not answer within %d seconds", path,
+			                SD_CONTROL_TIMEOUT);
+		}
+		n = poll(&p, 1, (int)left);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return sd_error(SD_ERR_IO, "poll: %s", strerror(errno));
+	return 0;
+}
+
+static int call_connect(const struct sockaddr_un *sa, int *fd_out)
+{
+	struct timeval tv = {SD_CONTROL_TIMEOUT, 0};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return sd_error(SD_ERR_IO, "socket: %s", strerror(errno));
+	/* A full backlog makes a Unix connect wait: bounded by the send timeout. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0) {
+		e = errno;
+		close(fd);
+		if (e == EACCES || e == EPERM)
+			return sd_error(
+			        SD_ERR_REFUSED,
+			        "permission denied on %s: only root and the server's user may use it (connect: %s)",
+			        sa->sun_path, strerror(e));
+		unreachable = true;
+		return sd_error(SD_ERR_IO, "cannot reach sealdropd at %s: is it running? (connect: %s)", sa->sun_path,
+		                strerror(e));
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		close(fd);
+		return sd_error(SD_ERR_IO, "fcntl: %s", strerror(errno));
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static int call_send(int fd, const char *text, size_t len, int64_t deadline, const char *path)
+{
+	size_t off = 0;
+	int r;
+
+	while (off < len) {
+		ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if ((r = wait_fd(fd, POLLOUT, deadline, path)) < 0)
+				return r;
+			continue;
+		}
+		if (n < 0) {
+			unreachable = errno == EPIPE || errno == ECONNRESET;
+			return sd_error(SD_ERR_IO, "sending to sealdropd at %s: %s", path, strerror(errno));
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads the answer line into secret memory (it may carry a private key). */
+static int call_receive(int fd, int64_t deadline, const char *path, char **out, size_t *out_len)
+{
+	size_t cap = 64u << 10, len = 0;
+	char *buf = sd_secret_alloc(cap), *bigger;
+	int r = 0;
+
+	while (buf != NULL && (len == 0 || buf[len - 1] != '\n')) {
+		if (len == cap) {
+			size_t next = 2 * cap > SD_CONTROL_MAX_REPLY + 1 ? SD_CONTROL_MAX_REPLY + 1 : 2 * cap;
+			if (cap > SD_CONTROL_MAX_REPLY || (bigger = sd_secret_alloc(next)) == NULL) {
+				r = sd_error(SD_ERR_TOOBIG, "sealdropd's answer is longer than %u bytes",
+				             SD_CONTROL_MAX_REPLY);
+				break;
+			}
+			memcpy(bigger, buf, len);
+			sd_secret_free(buf);
+			buf = bigger;
+			cap = next;
+		}
+		ssize_t n = recv(fd, buf + len, cap - len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if ((r = wait_fd(fd, POLLIN, deadline, path)) < 0)
+				break;
+			continue;
+		}
+		if (n <= 0) {
+			unreachable = true;
+			r = sd_error(SD_ERR_IO, "sealdropd at %s closed the connection without an answer", path);
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (buf == NULL)
+		return sd_error(SD_ERR_NOMEM, "out of memory for sealdropd's answer");
+	if (r < 0) {
+		sd_secret_free(buf);
+		return r;
+	}
+	*out = buf;
+	*out_len = len - 1; /* without the newline */
+	return 0;
+}
+
+/* 0 for {"ok": true, ...}; the error word's code, with the message as the detail. */
+static int call_parse(const char *text, size_t len, json_t **reply)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *ok, *msg;
+
+	if (!json_is_object(o) || !json_is_boolean(ok = json_object_get(o, "ok"))) {
+		json_decref(o);
+		return sd_error(SD_ERR_FORMAT, "sealdropd sent an answer that is not a control reply");
+	}
+	*reply = o;
+	if (json_is_true(ok))
+		return 0;
+	msg = json_object_get(o, "message");
+	return sd_error(sd_control_error_code(json_string_value(json_object_get(o, "error"))), "%s",
+	                json_is_string(msg) ? json_string_value(msg) : "sealdropd refused the request");
+}
+
+int sd_control_call(const char *dir, json_t *request, json_t **reply)
+{
+	struct sockaddr_un sa;
+	const char *path;
+	int64_t deadline = now_ms() + SD_CONTROL_TIMEOUT * 1000;
+	char *text = NULL, *answer = NULL;
+	size_t len = 0;
+	int fd = -1, r;
+
+	*reply = NULL;
+	unreachable = false;
+	if (request == NULL)
+		return sd_error(SD_ERR_USAGE, "no request for sealdropd");
+	if ((r = socket_path(dir, &sa, &path)) < 0 || (r = call_connect(&sa, &fd)) < 0)
+		return r;
+	if ((text = json_dumps(request, JSON_COMPACT)) == NULL) {
+		r = sd_error(SD_ERR_NOMEM, "out of memory for the request");
+		goto out;
+	}
+	if ((r = call_send(fd, text, strlen(text), deadline, path)) < 0 ||
+	    (r = call_send(fd, "\n", 1, deadline, path)) < 0 ||
+	    (r = call_receive(fd, deadline, path, &answer, &len)) < 0)
+		goto out;
+	r = call_parse(answer, len, reply);
+out:
+	if (answer != NULL)
+		sd_secret_free(answer);
+	free(text);
+	close(fd);
+	return r;
+}
