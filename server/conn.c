@@ -579,12 +579,15 @@ static void feed_once(sd_conn_t *c, struct evbuffer *in, bool *more)
 	}
 	rc = sd_http_parser_feed(c->parser, v.iov_base, v.iov_len, &used);
 	evbuffer_drain(in, used);
-	if (rc == SD_ERR_REFUSED || c->dead)
+	if (c->dead)
 		return;
-	if (rc < 0) {
+	/* A callback that stopped the parser has answered already (status 0). */
+	if (rc < 0 && sd_http_parser_status(c->parser) != 0) {
 		framing_error(c);
 		return;
 	}
+	if (rc < 0)
+		return;
 	*more = !sd_http_parser_is_paused(c->parser) &&
 	        (c->state == ST_IDLE || c->state == ST_HEAD || c->state == ST_BODY);
 }
