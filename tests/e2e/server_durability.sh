@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${DURABILITY_ROUNDS:-50}
-NPKG=${DURABILITY_PACKAGES:-60}
+NPKG=${DURABILITY_PACKAGES:-160}
+QUOTA=2 # new filings each filer starts per round, so the stream lasts across the rounds
 MK_DIRECTORY_OPTS=--test mkserver || done_testing
 stop_server
 
@@ -23,21 +24,25 @@ while [ $i -lt "$NPKG" ]; do
 	i=$((i + 1))
 done
 
-# Files every package that has no receipt yet, in order, until killed or done.
+# Files up to QUOTA packages that have no receipt yet (resuming interrupted ones), in
+# order, until killed or done.
 filer() { # first step
 	_j=$1
-	while [ $_j -lt "$NPKG" ]; do
-		[ -e "$T/q/p$_j.sdx.receipt.json" ] ||
+	_n=0
+	while [ $_j -lt "$NPKG" ] && [ $_n -lt $QUOTA ]; do
+		if [ ! -e "$T/q/p$_j.sdx.receipt.json" ]; then
 			"$SEALDROP" file "$T/q/p$_j.sdx" --server "$URL" --ca "$D/ca.pem" --cert "$D/att/cert.pem" \
 				--key "$D/att/key.pem" --root "$P/root.key.pub" --json >/dev/null 2>&1 </dev/null
+			_n=$((_n + 1))
+		fi
 		_j=$((_j + $2))
 	done
 }
 
 receipted_cases() {
-	for _r in "$T"/q/*.receipt.json; do
-		[ -e "$_r" ] && json_get "$_r" 'd["receipt"]["case"]'
-	done | sort
+	"$PY" -c 'import glob, json, sys
+for r in sorted(glob.glob(sys.argv[1] + "/q/*.receipt.json")):
+    print(json.load(open(r))["receipt"]["case"])' "$T" | sort
 }
 
 starts=0 dumps=0 listed=0 round=1
