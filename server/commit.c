@@ -1,0 +1,351 @@
+/*
+ * commit.c — POST /v1/uploads/{id}/commit (docs/API.md): an upload becomes a case.
+ *
+ * Start at sd_route_commit(). The header is checked again against the directory served
+ * now (it may have been replaced since the upload began); the chunks present are
+ * counted from the store's keys (each was checked against the manifest when it came
+ * in, so none is re-read); then the case number is taken from the loop's counter, the
+ * receipt signed, and ONE store request creates the case: its record, the digest index,
+ * the attorney's index, the receipt, the year's counter and the upload's record
+ * rewritten as committed, under two preconditions — the upload is still open and
+ * unchanged, and nobody filed this package. Either all of it is on disk or none.
+ *
+ * A case number is assigned before that request runs; if the request then fails, the
+ * number is not reused and the year's numbering has a gap (docs/DECISIONS.md). Two
+ * commits of the same package never run at once (the `committing` set): the second is
+ * told to retry, and then gets the first one's receipt.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/log.h"
+#include "sealdrop/sealdrop.h"
+#include "upload_int.h"
+
+#define DECISION_DAYS 60 /* Art. 8(1): refer, forward or terminate within 60 days of receipt */
+
+struct commit {
+	sd_server_t *s;
+	upload_entry_t *e;
+	sd_upload_bitmap_t bm;
+	bool in_set; /* e's digest is in the committing set */
+	int year;
+	uint32_t seq;
+	char case_number[SD_CASE_NUMBER_BYTES];
+	char *receipt;
+	sd_upload_rec_t rec; /* the record as committed */
+	uint8_t *rec_bytes;
+	size_t rec_len;
+};
+
+static void commit_release(struct commit *c)
+{
+	sd_uploads_t *u = sd_server_uploads(c->s);
+
+	if (c->in_set && u != NULL)
+		upload_map_remove(&u->committing, c->e->rec.digest);
+	c->in_set = false;
+}
+
+static void commit_free(void *p)
+{
+	struct commit *c = p;
+
+	if (c == NULL)
+		return;
+	commit_release(c);
+	upload_entry_unref(c->e);
+	sd_upload_bitmap_free(&c->bm);
+	free(c->receipt);
+	free(c->rec_bytes);
+	free(c);
+}
+
+/* {"case", "receipt"} with the receipt document as an object. */
+static void reply_case(sd_request_t *r, int http, const char *case_number, const uint8_t *receipt, size_t len)
+{
+	json_t *doc = upload_receipt_json(receipt, len);
+
+	if (doc == NULL) {
+		sd_log(SD_LOG_ERROR, "a stored receipt does not parse");
+		sd_request_reply_error(r, 500, "internal", "the case's receipt could not be read");
+		return;
+	}
+	sd_request_reply_json(r, http, json_pack("{s:s, s:o}", "case", case_number, "receipt", doc));
+}
+
+static void committed_receipt_done(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	struct commit *c = sd_request_state(r);
+	const uint8_t *v;
+	size_t len;
+	int st = sd_store_req_status(req);
+
+	if (st < 0)
+		upload_reply_store_error(r, st);
+	else if (sd_store_req_value(req, 0, &v, &len) < 0)
+		upload_reply_store_error(r, SD_ERR_INTERNAL);
+	else
+		reply_case(r, 200, c->e->rec.case_number, v, len);
+	sd_store_req_free(req);
+}
+
+/* A repeated commit: the same receipt again. */
+static void answer_committed(sd_request_t *r, struct commit *c)
+{
+	sd_store_req_t *req = sd_store_req_new();
+
+	if (req != NULL)
+		sd_store_req_get(req, SD_STORE_DB_RECEIPTS, (const uint8_t *)c->e->rec.case_number,
+		                 strlen(c->e->rec.case_number));
+	upload_submit(r, req, committed_receipt_done, r);
+}
+
+/* --- The write ------------------------------------------------------------------------------ */
+
+static void commit_done(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	struct commit *c = sd_request_state(r);
+	sd_uploads_t *u = sd_server_uploads(c->s);
+	int st = sd_store_req_status(req);
+	long op = sd_store_req_failed_op(req);
+
+	sd_store_req_free(req);
+	commit_release(c);
+	if (st == 0) {
+		upload_entry_set_record(c->e, &c->rec, c->rec_bytes, c->rec_len);
+		c->rec_bytes = NULL;
+		if (u != NULL) {
+			upload_open_sub(u, c->e->rec.attorney);
+			/* The cache may hold another, now stale, copy of this upload. */
+			upload_cache_evict(u, c->e->id);
+			(void)upload_cache_insert(u, upload_entry_ref(c->e));
+		}
+		sd_log(SD_LOG_DEBUG, "case filed");
+		reply_case(r, 201, c->case_number, (const uint8_t *)c->receipt, strlen(c->receipt));
+	} else if (op == 0 && st == SD_ERR_NOENT) {
+		sd_request_reply_error(r, 404, "not_found", "there is no such upload (it may have expired)");
+	} else if (op == 0) {
+		if (u != NULL)
+			upload_cache_evict(u, c->e->id); /* stale: the next request reads it again */
+		sd_request_reply_error(r, 409, "conflict", "the upload changed during the commit; retry");
+	} else if (op == 1) {
+		sd_request_reply_error(r, 409, "already_filed", "this package was already filed by another attorney");
+	} else if (op == 2) {
+		sd_log(SD_LOG_ERROR, "case number %s already exists: the year's counter was behind", c->case_number);
+		sd_request_reply_error(r, 503, "busy", "the case number was taken; retry");
+	} else {
+		upload_reply_store_error(r, st);
+	}
+}
+
+/* The case number, the signed receipt and the records; 0 or <0 after replying. */
+static int commit_prepare(sd_request_t *r, struct commit *c, sd_case_rec_t *cr)
+{
+	const sd_principal_t *p = sd_request_principal(r);
+	const sd_directory_t *d = sd_server_directory(c->s);
+	sd_date_t today = sd_server_today(c->s);
+	sd_receipt_t rc = {.version = SD_RECEIPT_VERSION, .received = today};
+	int err;
+
+	rc.decision_due = sd_config_period_end(sd_server_config(c->s), today, DECISION_DAYS);
+	snprintf(rc.deployment, sizeof(rc.deployment), "%s", d->deployment);
+	snprintf(rc.case_number, sizeof(rc.case_number), "%s", c->case_number);
+	snprintf(rc.attorney, sizeof(rc.attorney), "%s", p->name);
+	memcpy(rc.header_digest, c->e->rec.digest, SD_HASH_BYTES);
+	*cr = (sd_case_rec_t){.received = today, .decision_due = rc.decision_due, .state = SD_CASE_RECEIVED};
+	memcpy(cr->case_number, c->case_number, sizeof(cr->case_number));
+	memcpy(cr->digest, c->e->rec.digest, SD_HASH_BYTES);
+	memcpy(cr->upload, c->e->id, SD_UPLOAD_ID_BYTES);
+	memcpy(cr->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES);
+	snprintf(cr->attorney_name, sizeof(cr->attorney_name), "%s", p->name);
+	c->rec = c->e->rec;
+	c->rec.state = SD_UPLOAD_COMMITTED;
+	memcpy(c->rec.case_number, c->case_number, sizeof(c->rec.case_number));
+	if ((err = sd_server_sign_receipt(c->s, &rc, &c->receipt)) < 0 ||
+	    (err = sd_upload_rec_encode(&c->rec, &c->rec_bytes, &c->rec_len)) < 0) {
+		sd_log(SD_LOG_ERROR, "cannot prepare case %s: %s", c->case_number, sd_error_detail());
+		sd_request_reply_error(r, 500, "internal", "the case could not be prepared");
+		return err;
+	}
+	return 0;
+}
+
+static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, size_t case_len)
+{
+	sd_store_req_t *req = sd_store_req_new();
+	const uint8_t *cn = (const uint8_t *)c->case_number;
+	size_t cn_len = strlen(c->case_number);
+	uint8_t acct[SD_CA_FINGERPRINT_BYTES + SD_CASE_NUMBER_BYTES], seq[4];
+	char seq_key[SD_CASE_SEQ_KEY_BYTES];
+
+	if (req == NULL || sd_case_seq_key(c->year, seq_key) < 0) {
+		sd_store_req_free(req);
+		return NULL;
+	}
+	memcpy(acct, c->e->rec.attorney, SD_CA_FINGERPRINT_BYTES);
+	memcpy(acct + SD_CA_FINGERPRINT_BYTES, cn, cn_len);
+	sd_store_le32(seq, c->seq);
+	/* The order of the first three is what commit_done reads from the failed op. */
+	sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, c->e->id, SD_UPLOAD_ID_BYTES, c->e->rec_bytes,
+	                         c->e->rec_len);
+	sd_store_req_check_absent(req, SD_STORE_DB_CASE_DIGESTS, c->e->rec.digest, SD_HASH_BYTES);
+	sd_store_req_put(req, SD_STORE_DB_CASES, cn, cn_len, case_bytes, case_len, SD_STORE_NOOVERWRITE);
+	sd_store_req_put(req, SD_STORE_DB_CASE_DIGESTS, c->e->rec.digest, SD_HASH_BYTES, cn, cn_len, 0);
+	sd_store_req_put(req, SD_STORE_DB_ACCOUNT_CASES, acct, SD_CA_FINGERPRINT_BYTES + cn_len, NULL, 0, 0);
+	sd_store_req_put(req, SD_STORE_DB_RECEIPTS, cn, cn_len, (const uint8_t *)c->receipt, strlen(c->receipt), 0);
+	sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)seq_key, strlen(seq_key), seq, sizeof(seq), 0);
+	sd_store_req_put(req, SD_STORE_DB_UPLOADS, c->e->id, SD_UPLOAD_ID_BYTES, c->rec_bytes, c->rec_len, 0);
+	return req;
+}
+
+/* Takes the next case number of this year. The store's counter (read with the scan)
+ * may be ahead of the loop's only when the year changed while the server ran. */
+static int commit_number(sd_request_t *r, struct commit *c, uint32_t stored)
+{
+	sd_uploads_t *u = sd_server_uploads(c->s);
+
+	c->year = sd_server_today(c->s).y;
+	if (u->seq_year != c->year) {
+		u->seq_year = c->year;
+		u->seq = 0;
+	}
+	if (stored > u->seq)
+		u->seq = stored;
+	c->seq = ++u->seq;
+	if (sd_case_number_format(c->year, c->seq, c->case_number) < 0) {
+		sd_log(SD_LOG_ERROR, "no case number left in %d: %s", c->year, sd_error_detail());
+		sd_request_reply_error(r, 507, "store_full", "no case number is left this year");
+		return SD_ERR_TOOBIG;
+	}
+	return 0;
+}
+
+static void commit_write(sd_request_t *r, struct commit *c, uint32_t stored)
+{
+	sd_case_rec_t cr;
+	uint8_t *case_bytes = NULL;
+	size_t case_len = 0;
+	sd_store_req_t *req;
+
+	if (commit_number(r, c, stored) < 0 || commit_prepare(r, c, &cr) < 0)
+		return;
+	if (sd_case_rec_encode(&cr, &case_bytes, &case_len) < 0) {
+		sd_log(SD_LOG_ERROR, "cannot encode case %s: %s", c->case_number, sd_error_detail());
+		sd_request_reply_error(r, 500, "internal", "the case could not be prepared");
+		return;
+	}
+	req = commit_req(c, case_bytes, case_len);
+	free(case_bytes);
+	upload_submit(r, req, commit_done, r);
+}
+
+/* --- Checks before the write -------------------------------------------------------------------- */
+
+/* Ops of the scan's first request, before the scan: 0 a case for this digest, 1 the
+ * year's counter. */
+static int commit_extra(sd_store_req_t *req, void *arg)
+{
+	struct commit *c = arg;
+	char key[SD_CASE_SEQ_KEY_BYTES];
+	int err;
+
+	if ((err = sd_case_seq_key(sd_server_today(c->s).y, key)) < 0)
+		return err;
+	sd_store_req_get(req, SD_STORE_DB_CASE_DIGESTS, c->e->rec.digest, SD_HASH_BYTES);
+	sd_store_req_get(req, SD_STORE_DB_META, (const uint8_t *)key, strlen(key));
+	return 0;
+}
+
+static void reply_incomplete(sd_request_t *r, struct commit *c)
+{
+	char msg[512];
+	json_t *list = json_array();
+
+	sd_upload_missing(&c->bm, msg, sizeof(msg), list);
+	sd_request_reply_json(r, 409,
+	                      json_pack("{s:s, s:s, s:o*}", "error", "incomplete", "message", msg, "missing", list));
+}
+
+static void commit_scanned(sd_request_t *r, void *arg, int status, const sd_store_req_t *first)
+{
+	struct commit *c = arg;
+	const uint8_t *v;
+	size_t len;
+	uint32_t stored = 0;
+
+	if (status < 0) {
+		commit_release(c);
+		upload_reply_store_error(r, status);
+		return;
+	}
+	if (sd_store_req_found(first, 0)) {
+		commit_release(c);
+		sd_request_reply_error(r, 409, "already_filed", "this package was already filed by another attorney");
+		return;
+	}
+	if (c->bm.present < c->bm.total) {
+		commit_release(c);
+		reply_incomplete(r, c);
+		return;
+	}
+	if (sd_store_req_value(first, 1, &v, &len) == 0 && len == 4)
+		stored = sd_load_le32(v);
+	if (sd_server_uploads(c->s) == NULL) {
+		upload_reply_store_error(r, SD_ERR_REFUSED);
+		return;
+	}
+	commit_write(r, c, stored);
+}
+
+static void commit_found(sd_request_t *r, upload_entry_t *e, bool resumed)
+{
+	struct commit *c = sd_request_state(r);
+	sd_uploads_t *u = sd_server_uploads(c->s);
+	const char *code;
+	int err, http;
+
+	(void)resumed;
+	c->e = upload_entry_ref(e);
+	if (e->rec.state == SD_UPLOAD_COMMITTED) {
+		answer_committed(r, c);
+		return;
+	}
+	if ((err = sd_upload_check_header(e->h, sd_server_directory(c->s), sd_server_config(c->s))) < 0) {
+		http = sd_upload_http_error(err, &code);
+		sd_request_reply_error(r, http, code, "%s", sd_error_detail());
+		return;
+	}
+	if (u == NULL) {
+		upload_reply_store_error(r, SD_ERR_REFUSED);
+		return;
+	}
+	if (upload_map_find(&u->committing, e->rec.digest) != NULL) {
+		sd_request_reply_error(r, 409, "commit_in_progress",
+		                       "this package is being committed by another request; retry");
+		return;
+	}
+	if (upload_map_add(&u->committing, e->rec.digest) == NULL || sd_upload_bitmap_init(&c->bm, e->h) < 0) {
+		upload_map_remove(&u->committing, e->rec.digest);
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		return;
+	}
+	c->in_set = true;
+	upload_scan(r, e, &c->bm, commit_extra, commit_scanned, c);
+}
+
+void sd_route_commit(sd_request_t *r)
+{
+	struct commit *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		return;
+	}
+	c->s = sd_request_server(r);
+	sd_request_set_state(r, c, commit_free);
+	(void)upload_find(r, sd_request_param(r, 0), commit_found);
+}

@@ -1,0 +1,55 @@
+/*
+ * routes.c — sealdropd's route table (include/sealdrop/route.h) and the public routes.
+ *
+ * Every route of docs/API.md is one row below: method, path pattern, the roles that may
+ * call it (0: public), the limit on its body, and its handlers. The connection module
+ * matches a request against this table (server/router.c), authenticates the client for
+ * the roles, enforces the body limit and only then calls the handlers. The filing
+ * routes live in upload.c, upload_chunk.c, commit.c and cases.c.
+ */
+#include <string.h>
+
+#include "sealdrop/sealdrop.h"
+#include "upload_int.h"
+
+void sd_route_health(sd_request_t *r)
+{
+	sd_request_reply_json(r, 200, json_pack("{s:s, s:s}", "status", "ok", "version", SD_VERSION_STRING));
+}
+
+void sd_route_directory(sd_request_t *r)
+{
+	size_t len = 0;
+	const uint8_t *json = sd_server_directory_json(sd_request_server(r), &len);
+
+	if (json == NULL) {
+		sd_request_reply_error(r, 503, "busy", "no directory is installed");
+		return;
+	}
+	sd_request_reply(r, 200, "application/json", json, len);
+}
+
+void sd_route_crl(sd_request_t *r)
+{
+	size_t len = 0;
+	const uint8_t *der = sd_server_crl(sd_request_server(r), &len);
+
+	if (der == NULL || len == 0) {
+		sd_request_reply_error(r, 503, "busy", "the CRL is not available yet");
+		return;
+	}
+	sd_request_reply(r, 200, "application/pkix-crl", der, len);
+}
+
+const sd_route_t sd_routes[] = {
+        {"GET", "/v1/health", 0, SD_BODY_NONE, NULL, NULL, sd_route_health},
+        {"GET", "/v1/directory", 0, SD_BODY_NONE, NULL, NULL, sd_route_directory},
+        {"GET", "/v1/crl", 0, SD_BODY_NONE, NULL, NULL, sd_route_crl},
+        {"POST", "/v1/uploads", SD_ROLE_ATTORNEY, SD_BODY_HEADER, NULL, NULL, sd_route_upload_create},
+        {"GET", "/v1/uploads/{id}", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_upload_status},
+        {"PUT", "/v1/uploads/{id}/blobs/{k}/chunks/{n}", SD_ROLE_ATTORNEY, SD_BODY_CHUNK, sd_route_chunk_headers,
+         sd_route_chunk_body, sd_route_chunk_complete},
+        {"POST", "/v1/uploads/{id}/commit", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_commit},
+        {"GET", "/v1/cases", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_cases},
+        {NULL, NULL, 0, SD_BODY_NONE, NULL, NULL, NULL},
+};
