@@ -24,8 +24,10 @@
 
 static const sdd_cmd_t run_cmd = {
         "run",
-        "usage: sealdropd run --config FILE\n",
-        "\nRuns the server in the foreground, logging to standard error. Started as root, it\n"
+        "usage: sealdropd run --config FILE [--log FILE]\n",
+        "\nRuns the server in the foreground, logging to standard error, or with --log to FILE\n"
+        "(appended; for SIGHUP to reopen it after the chroot, FILE must be inside the\n"
+        "configured dir). Started as root, it\n"
         "binds its sockets, chroots into the configured dir and drops to the configured user.\n"
         "It refuses to start while DIR/directory.json is missing, not signed, or does not list\n"
         "the server's own log key and CA.\n"
@@ -42,10 +44,11 @@ static const sdd_cmd_t check_cmd = {
         "log key, the directory). Prints \"configuration ok\" and exits 0, or exits 78.\n",
 };
 
-static int config_option(const sdd_cmd_t *cmd, int argc, char **argv, const char **path)
+static int config_option(const sdd_cmd_t *cmd, int argc, char **argv, const char **path, const char **log)
 {
 	static const struct option longopts[] = {
 	        {"config", required_argument, NULL, 'c'},
+	        {"log", required_argument, NULL, 'l'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -55,6 +58,8 @@ static int config_option(const sdd_cmd_t *cmd, int argc, char **argv, const char
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (c == 'c')
 			*path = optarg;
+		else if (c == 'l' && log != NULL)
+			*log = optarg;
 		else if (c == 'h')
 			return -1;
 		else
@@ -87,15 +92,19 @@ static int load(const char *cmd, const char *path, sd_config_t *c)
 
 int sdd_cmd_run(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *log = NULL;
 	sd_config_t c = {0};
 	sd_server_t *s = NULL;
 	int r, status;
 
-	if ((status = config_option(&run_cmd, argc, argv, &path)) != 0)
+	if ((status = config_option(&run_cmd, argc, argv, &path, &log)) != 0)
 		return status < 0 ? sdd_help(&run_cmd) : status;
 	if ((status = load(run_cmd.name, path, &c)) != 0)
 		return status;
+	if ((r = sd_log_open(log)) < 0) {
+		sd_config_free(&c);
+		return sdd_fail(run_cmd.name, r);
+	}
 	if ((r = sd_server_new(&c, path, &s)) == 0)
 		r = sd_server_run(s);
 	status = r < 0 ? sdd_fail(run_cmd.name, r) : 0;
@@ -212,7 +221,7 @@ int sdd_cmd_check_config(int argc, char **argv)
 	check_t k = {0};
 	int status;
 
-	if ((status = config_option(&check_cmd, argc, argv, &path)) != 0)
+	if ((status = config_option(&check_cmd, argc, argv, &path, NULL)) != 0)
 		return status < 0 ? sdd_help(&check_cmd) : status;
 	if ((status = load(check_cmd.name, path, &c)) != 0)
 		return status;

@@ -21,6 +21,7 @@
 
 static sd_log_level_t log_level = SD_LOG_INFO;
 static char *log_path;
+static bool log_unreachable; /* a log file outside the chroot */
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
@@ -67,8 +68,26 @@ int sd_log_open(const char *path)
 	return 0;
 }
 
+void sd_log_chroot(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (log_path == NULL)
+		return;
+	if (strncmp(log_path, dir, n) == 0 && log_path[n] == '/') {
+		memmove(log_path, log_path + n, strlen(log_path + n) + 1);
+		return;
+	}
+	sd_log(SD_LOG_WARN, "the log file %s is outside %s: SIGHUP cannot reopen it after the chroot", log_path, dir);
+	free(log_path);
+	log_path = NULL;
+	log_unreachable = true;
+}
+
 int sd_log_reopen(void)
 {
+	if (log_unreachable)
+		return sd_error(SD_ERR_REFUSED, "the log file is outside the chroot and cannot be reopened");
 	return log_path != NULL ? redirect_stderr(log_path) : 0;
 }
 

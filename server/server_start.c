@@ -212,6 +212,7 @@ int sd_server_drop_privileges(sd_server_t *s)
 		return r;
 	if (chroot(s->root) < 0 || chdir("/") < 0)
 		return sd_error(SD_ERR_INTERNAL, "chroot %s: %s", s->root, strerror(errno));
+	sd_log_chroot(s->root);
 	s->root[0] = '\0';
 	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)

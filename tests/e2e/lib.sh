@@ -141,7 +141,7 @@ expect_exit() {
 	run "$@"
 	_why=""
 	[ "$RC" -eq "$_code" ] || _why="exit status $RC, expected $_code"
-	if [ "$_code" -ne 0 ] && ! grep -q '^sealdrop: ' "$ERR"; then
+	if [ "$_code" -ne 0 ] && ! grep -Eq '^sealdropd?: ' "$ERR"; then
 		_why="${_why:+$_why; }no 'sealdrop: ...' error line on stderr"
 	fi
 	_ifs=$IFS
