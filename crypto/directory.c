@@ -479,8 +479,8 @@ int sd_directory_signer(const uint8_t *json, size_t len, sd_pubkey_t *out)
 	if ((doc = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		return sd_error(SD_ERR_FORMAT, "directory: invalid JSON at line %d column %d: %s", jerr.line,
 		                jerr.column, jerr.text);
-	if ((r = parse_envelope(doc, &signed_obj, key_id, sig)) == 0 && (r = parse_signer(doc, key_id, out, &has)) == 0 &&
-	    !has)
+	if ((r = parse_envelope(doc, &signed_obj, key_id, sig)) == 0 &&
+	    (r = parse_signer(doc, key_id, out, &has)) == 0 && !has)
 		r = sd_error(SD_ERR_INVALID, "directory: the signature does not name its key (signature.key); "
 		                             "sign it again with this version of sealdrop");
 	json_decref(doc);

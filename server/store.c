@@ -283,8 +283,8 @@ int sd_store_req_check_equal(sd_store_req_t *req, sd_store_db_t db, const uint8_
 	return r != 0 ? r : req_add(req, OP_CHECK_EQUAL, db, key, key_len, val, val_len);
 }
 
-static int scan_add(sd_store_req_t *req, enum op_kind kind, sd_store_db_t db, const uint8_t *prefix,
-                    size_t prefix_len, const uint8_t *after, size_t after_len, size_t limit)
+static int scan_add(sd_store_req_t *req, enum op_kind kind, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                    const uint8_t *after, size_t after_len, size_t limit)
 {
 	int r = key_check(req, prefix, prefix_len, kind == OP_SCAN);
 

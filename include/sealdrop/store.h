@@ -86,17 +86,17 @@
 /* The named databases, created when the store opens. A module that needs its own adds
  * a line here: X(ENUM_SUFFIX, "name"). Names are part of the on-disk format. */
 #define SD_STORE_DBS(X)                                                                                                \
-	X(META, "meta")                                                                                                       \
-	X(UPLOADS, "uploads")                                                                                                 \
-	X(UPLOAD_HEADERS, "upload_headers")                                                                                   \
-	X(UPLOAD_DIGESTS, "upload_digests")                                                                                   \
-	X(CHUNKS, "chunks")                                                                                                   \
-	X(CASES, "cases")                                                                                                     \
-	X(CASE_DIGESTS, "case_digests")                                                                                       \
-	X(ACCOUNT_CASES, "account_cases")                                                                                     \
-	X(RECEIPTS, "receipts")                                                                                               \
-	X(ACCOUNTS, "accounts")                                                                                               \
-	X(ACCOUNT_NAMES, "account_names")                                                                                     \
+	X(META, "meta")                                                                                                \
+	X(UPLOADS, "uploads")                                                                                          \
+	X(UPLOAD_HEADERS, "upload_headers")                                                                            \
+	X(UPLOAD_DIGESTS, "upload_digests")                                                                            \
+	X(CHUNKS, "chunks")                                                                                            \
+	X(CASES, "cases")                                                                                              \
+	X(CASE_DIGESTS, "case_digests")                                                                                \
+	X(ACCOUNT_CASES, "account_cases")                                                                              \
+	X(RECEIPTS, "receipts")                                                                                        \
+	X(ACCOUNTS, "accounts")                                                                                        \
+	X(ACCOUNT_NAMES, "account_names")                                                                              \
 	X(REVOKED, "revoked")
 
 #define SD_STORE_DB_ENUM_(name, text) SD_STORE_DB_##name,
