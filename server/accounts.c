@@ -36,21 +36,10 @@ struct sd_accounts {
 
 /* --- names and roles ------------------------------------------------------------- */
 
-/* The rules the CA applies to a CN: 1..SD_CA_NAME_MAX bytes of UTF-8, no control
- * characters (C0, DEL, C1), no space at either end. */
+/* The CA's rule for a CN, on a counted string that must hold no NUL. */
 static bool name_is_valid(const char *name, size_t n)
 {
-	size_t i = 0;
-	uint32_t cp;
-
-	if (n == 0 || n > SD_CA_NAME_MAX || strlen(name) != n || !sd_utf8_is_valid(name, n))
-		return false;
-	if (name[0] == ' ' || name[n - 1] == ' ')
-		return false;
-	while (i < n)
-		if (!sd_utf8_decode(name, n, &i, &cp) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			return false;
-	return true;
+	return strlen(name) == n && sd_ca_name_is_valid(name);
 }
 
 static int fp_cmp(const uint8_t *a, const uint8_t *b)

@@ -74,7 +74,7 @@ bool sd_ca_role_is_valid(const char *role)
 
 /* A person's or a CA's name: UTF-8, no control characters (C0, DEL, C1), no
  * surrounding space, 1..SD_CA_NAME_MAX bytes. */
-static bool name_is_valid(const char *name)
+bool sd_ca_name_is_valid(const char *name)
 {
 	size_t n, i = 0;
 	uint32_t cp;
@@ -639,7 +639,7 @@ int sd_ca_create(const char *dir, const char *name, int days)
 	X509_NAME *subject = NULL;
 	int r;
 
-	if (dir == NULL || !name_is_valid(name))
+	if (dir == NULL || !sd_ca_name_is_valid(name))
 		return sd_error(SD_ERR_USAGE, "a CA needs a directory and a name of 1 to %d bytes of UTF-8 text",
 		                SD_CA_NAME_MAX);
 	if ((r = check_days(days, SD_CA_ROOT_MAX_DAYS, "the CA's")) < 0 ||
@@ -962,7 +962,7 @@ static int client_args_check(const sd_ca_t *ca, const char *role, const char *na
 		return sd_error(SD_ERR_USAGE, "sd_ca_issue_client: missing CA or output");
 	if (!sd_ca_role_is_valid(role))
 		return sd_error(SD_ERR_USAGE, "the role must be attorney, officer, custodian or operator");
-	if (!name_is_valid(name))
+	if (!sd_ca_name_is_valid(name))
 		return sd_error(SD_ERR_USAGE,
 		                "the name must be 1 to %d bytes of UTF-8 text without control characters "
 		                "or surrounding spaces",

@@ -32,6 +32,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
+#include "sealdrop/uploads.h"
 #include "control_int.h"
 
 #define CONTROL_BACKLOG   16
@@ -52,21 +53,10 @@ static const struct {
         {"status", SD_CONTROL_STATUS, {NULL}, 0},
 };
 
-/* The CA's rules for a CN (server/ca.c): 1..SD_CA_NAME_MAX bytes of UTF-8, no control
- * characters, no space at either end. */
+/* The CA's rule for a CN, on a counted string that must hold no NUL. */
 static bool name_is_valid(const char *name, size_t n)
 {
-	size_t i = 0;
-	uint32_t cp;
-
-	if (n == 0 || n > SD_CA_NAME_MAX || strlen(name) != n || !sd_utf8_is_valid(name, n))
-		return false;
-	if (name[0] == ' ' || name[n - 1] == ' ')
-		return false;
-	while (i < n)
-		if (!sd_utf8_decode(name, n, &i, &cp) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			return false;
-	return true;
+	return strlen(name) == n && sd_ca_name_is_valid(name);
 }
 
 static bool field_is_allowed(size_t op, const char *key)
@@ -746,10 +736,11 @@ static void op_status(struct ctl_conn *c)
 	sd_accounts_revoked(sd_server_accounts(s), &n_revoked);
 	sd_date_format(sd_server_today(s), today);
 	conn_reply(c,
-	           json_pack("{s:b, s:I, s:I, s:s, s:I, s:s}", "ok", 1, "accounts",
+	           json_pack("{s:b, s:I, s:I, s:I, s:I, s:s, s:I, s:s}", "ok", 1, "accounts",
 	                     (json_int_t)sd_accounts_count(sd_server_accounts(s)), "revoked", (json_int_t)n_revoked,
-	                     "deployment", d != NULL ? d->deployment : "", "directory_version",
-	                     (json_int_t)(d != NULL ? d->version : 0), "today", today),
+	                     "uploads", (json_int_t)sd_uploads_open_count(sd_server_uploads(s)), "connections",
+	                     (json_int_t)sd_server_connection_count(s), "deployment", d != NULL ? d->deployment : "",
+	                     "directory_version", (json_int_t)(d != NULL ? d->version : 0), "today", today),
 	           NULL);
 }
 

@@ -76,6 +76,11 @@ sd_ca_t *sd_server_ca(sd_server_t *s)
 	return s->ca;
 }
 
+size_t sd_server_connection_count(const sd_server_t *s)
+{
+	return s->n_conns;
+}
+
 sd_accounts_t *sd_server_accounts(sd_server_t *s)
 {
 	return s->accounts;

@@ -58,6 +58,10 @@ typedef struct {
 	int64_t revoked_at;
 } sd_ca_revoked_t;
 
+/* A name the CA puts in a CN: 1..SD_CA_NAME_MAX bytes of UTF-8, no control characters
+ * (C0, DEL, C1), no space at either end. Account names follow the same rule. */
+bool sd_ca_name_is_valid(const char *name);
+
 /* "attorney", "officer", "custodian" or "operator". */
 bool sd_ca_role_is_valid(const char *role);
 
