@@ -29,8 +29,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
 	fputs(_("\nEvery command takes --help. Exit status: 0 success, 64 usage, 65 bad or tampered data,\n"
-	        "66 missing input, 73 output exists, 74 I/O error, 77 wrong passphrase or refused,\n"
-	        "78 configuration. See sealdrop(1).\n"),
+	        "66 missing input, 69 server unavailable, 73 output exists, 74 I/O error, 76 protocol\n"
+	        "error, 77 wrong passphrase or refused, 78 configuration. See sealdrop(1).\n"),
 	      f);
 }
 
