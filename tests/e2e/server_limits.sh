@@ -1,0 +1,97 @@
+# server_limits.sh — sealdropd's limits (issue 3, item 6), each driven past its bound on a
+# raw TLS connection: connections per certificate (429), a slow body (408), an idle
+# kept-alive connection (closed), a header section too large (431), a target too long
+# (414), the body budget shared by all connections (503 after backpressure). Nothing is
+# stored by any of them.
+. "$(dirname "$0")/lib.sh"
+
+mkserver || done_testing
+stop_server
+conf=$D/sealdropd.conf
+set_conf() { # name value
+	sed -i "s/^$1 .*/$1 $2/" "$conf"
+}
+set_conf max_connections_per_cert 2
+set_conf slow_body_timeout 2s
+set_conf idle_timeout 2s
+set_conf request_timeout 8s
+set_conf chunk_bytes 1100000
+set_conf max_header_bytes 1M
+set_conf body_budget_bytes 1100000
+check "the tightened configuration is valid" sdd check-config --config "$conf"
+start_server "$conf" || { not_ok "restart with tight limits"; diag "$(tail -n 5 "$SERVER_LOG")"; done_testing; }
+
+# One Python helper drives raw TLS connections with the attorney's certificate.
+cat >"$T/tls.py" <<'PYEOF'
+import select, socket, ssl, sys, time
+port, ca, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def conn():
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.load_cert_chain(cert, key)
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    return ctx.wrap_socket(s, server_hostname="127.0.0.1")
+def status(s):
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+    except (ConnectionError, socket.timeout, ssl.SSLError):
+        pass
+    return int(data.split(b" ")[1]) if data.startswith(b"HTTP/1.1 ") else 0
+def req(path, extra=b"", method=b"GET"):
+    return method + b" " + path + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n"
+what = sys.argv[5]
+if what == "per-cert":
+    a, b = conn(), conn()
+    for s in (a, b):
+        s.sendall(req(b"/v1/cases")); print(status(s))
+    c = conn(); c.sendall(req(b"/v1/cases")); print(status(c))
+elif what == "slow-body":
+    s = conn(); s.sendall(req(b"/v1/uploads", b"Content-Length: 1000\r\n", b"POST") + b"x" * 10)
+    t = time.time(); st = status(s); print(st, int(time.time() - t))
+elif what == "idle":
+    s = conn(); s.sendall(req(b"/v1/health")); st = status(s)
+    time.sleep(3.5)
+    try:
+        s.sendall(req(b"/v1/health")); again = status(s)
+    except (ConnectionError, ssl.SSLError, OSError):
+        again = 0
+    print(st, again)
+elif what == "big-head":
+    s = conn(); s.sendall(req(b"/v1/health", b"X-Pad: " + b"a" * 9000 + b"\r\n")); print(status(s))
+elif what == "long-target":
+    s = conn(); s.sendall(req(b"/v1/" + b"a" * 1100)); print(status(s))
+elif what == "budget":
+    a = conn(); a.sendall(req(b"/v1/uploads", b"Content-Length: 1000000\r\n", b"POST") + b"x" * 1000)
+    time.sleep(0.3)
+    b = conn(); b.sendall(req(b"/v1/uploads", b"Content-Length: 500000\r\n", b"POST"))
+    t = time.time()
+    for _ in range(8):              # keep A's body trickling so only B waits
+        time.sleep(0.5); a.sendall(b"x" * 100)
+        if select.select([b], [], [], 0)[0]:
+            break
+    print(status(b), int(time.time() - t))
+PYEOF
+tls() { "$PY" "$T/tls.py" "$PORT" "$D/ca.pem" "$D/att/cert.pem" "$D/att/key.pem" "$1"; }
+
+out=$(tls per-cert | tr '\n' ' ')
+if [ "$out" = "200 200 429 " ]; then ok "a third connection with one certificate gets 429 (max_connections_per_cert 2)"; else not_ok "a third connection with one certificate gets 429 ($out)"; fi
+set -- $(tls slow-body)
+if [ "${1:-}" = 408 ] && [ "${2:-9}" -le 4 ]; then ok "a body that stops arriving gets 408 after slow_body_timeout (${2}s)"; else not_ok "a body that stops arriving gets 408 after slow_body_timeout ($*)"; fi
+out=$(tls idle)
+if [ "$out" = "200 0" ]; then ok "a kept-alive connection idle past idle_timeout is closed"; else not_ok "a kept-alive connection idle past idle_timeout is closed ($out)"; fi
+out=$(tls big-head)
+if [ "$out" = 431 ]; then ok "a header section over 8 KiB gets 431"; else not_ok "a header section over 8 KiB gets 431 ($out)"; fi
+out=$(tls long-target)
+if [ "$out" = 414 ]; then ok "a target over 1 KiB gets 414"; else not_ok "a target over 1 KiB gets 414 ($out)"; fi
+set -- $(tls budget)
+if [ "${1:-}" = 503 ] && [ "${2:-0}" -ge 1 ]; then ok "a body that does not fit the body budget waits, then gets 503 (after ${2}s)"; else not_ok "a body that does not fit the body budget waits, then gets 503 ($*)"; fi
+code=$(curl_status att GET /v1/health)
+if [ "$code" = 200 ]; then ok "the server still answers"; else not_ok "the server still answers ($code)"; fi
+stop_server
+entries=$(mdb_stat -s uploads "$D/store" 2>/dev/null | sed -n 's/^ *Entries: //p')
+if [ "$entries" = 0 ]; then ok "nothing was stored"; else not_ok "nothing was stored (uploads: $entries)"; fi
+done_testing
