@@ -1,6 +1,6 @@
 # sealdrop — one hand-written Makefile.
 #
-#   make            build ./sealdrop (client) and libsealdrop
+#   make            build ./sealdrop (client), ./sealdropd (server) and libsealdrop
 #   make test       install missing Debian packages, build, run unit + end-to-end tests
 #   make check      the same suite built with ASan+UBSan
 #   make fuzz       build every libFuzzer target and run each briefly (FUZZ_SECONDS)
@@ -216,10 +216,15 @@ run: deps
 	@scripts/demo.sh
 
 install: sealdrop sealdropd
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/sealdrop
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/doc/sealdrop
 	install -m 0755 $(BUILD)/sealdrop $(DESTDIR)$(PREFIX)/bin/sealdrop
+	install -m 0755 $(BUILD)/sealdropd $(DESTDIR)$(PREFIX)/sbin/sealdropd
 	install -m 0644 docs/sealdrop.1 $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
-	install -m 0644 README.md docs/FORMAT.md docs/CLI.md docs/THREAT_MODEL.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
+	install -m 0644 docs/sealdropd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sealdropd.conf.5
+	install -m 0644 docs/sealdropd.8 $(DESTDIR)$(PREFIX)/share/man/man8/sealdropd.8
+	install -m 0644 README.md docs/FORMAT.md docs/CLI.md docs/THREAT_MODEL.md docs/API.md docs/OPERATIONS.md \
+	  docs/STORE.md server/sealdropd.conf.example $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
 	install -m 0644 crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/WORDLIST.md
 	for l in $(LINGUAS); do \
 	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
@@ -228,6 +233,8 @@ install: sealdrop sealdropd
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sealdrop $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
+	rm -f $(DESTDIR)$(PREFIX)/sbin/sealdropd $(DESTDIR)$(PREFIX)/share/man/man5/sealdropd.conf.5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/sealdropd.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/sealdrop
 	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo; done
 
