@@ -6,7 +6,7 @@
 
 #include "sealdrop/error.h"
 
-#define SD_VERSION_STRING "0.1.0"
+#define SD_VERSION_STRING "0.2.0"
 
 /* Initialises libsodium. 0, or SD_ERR_INTERNAL if the library cannot start. */
 int sd_init(void) SD_WUR;
