@@ -18,6 +18,7 @@ set_conf request_timeout 8s
 set_conf chunk_bytes 1100000
 set_conf max_header_bytes 1M
 set_conf body_budget_bytes 1100000
+set_conf max_package_bytes 2M
 check "the tightened configuration is valid" sdd check-config --config "$conf"
 start_server "$conf" || { not_ok "restart with tight limits"; diag "$(tail -n 5 "$SERVER_LOG")"; done_testing; }
 
@@ -89,6 +90,15 @@ out=$(tls long-target)
 if [ "$out" = 414 ]; then ok "a target over 1 KiB gets 414"; else not_ok "a target over 1 KiB gets 414 ($out)"; fi
 set -- $(tls budget)
 if [ "${1:-}" = 503 ] && [ "${2:-0}" -ge 1 ]; then ok "a body that does not fit the body budget waits, then gets 503 (after ${2}s)"; else not_ok "a body that does not fit the body budget waits, then gets 503 ($*)"; fi
+# A package larger than max_package_bytes is refused at its header, before any chunk.
+random_file "$T/big.bin" 3
+run sd seal --directory "$D/directory.json" --root "$P/root.key.pub" --report docs/examples/report.json \
+	--identity docs/examples/identity.json --evidence "$T/big.bin" --out "$T/big.sdx" --codename-out "$T/big.codename" --quiet
+hl=$("$PY" -c 'import struct,sys; d=open(sys.argv[1],"rb").read(16); print(struct.unpack("<I", d[12:16])[0])' "$T/big.sdx")
+head -c "$hl" "$T/big.sdx" >"$T/big.hdr"
+code=$(curl_status att POST /v1/uploads --data-binary @"$T/big.hdr" -H 'Content-Type: application/octet-stream')
+msg=$(json_get "$OUT" 'd["message"]' 2>/dev/null)
+if [ "$code" = 413 ]; then ok "a package over max_package_bytes is refused at its header (413: $msg)"; else not_ok "a package over max_package_bytes is refused at its header ($code $msg)"; fi
 code=$(curl_status att GET /v1/health)
 if [ "$code" = 200 ]; then ok "the server still answers"; else not_ok "the server still answers ($code)"; fi
 stop_server
