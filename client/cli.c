@@ -42,6 +42,47 @@ int cli_help(const cli_cmd_t *cmd)
 	return 0;
 }
 
+/* The one option o names has been read, with optarg. */
+static int opt_store(const cli_opt_t *o)
+{
+	if (o->flag != NULL)
+		*o->flag = true;
+	else if (o->value != NULL)
+		*o->value = optarg;
+	else if (o->list != NULL)
+		o->list[(*o->n)++] = optarg;
+	else
+		return o->take(optarg, o->dst);
+	return 0;
+}
+
+int cli_getopt(const cli_cmd_t *cmd, int argc, char **argv, const cli_opt_t *opts)
+{
+	struct option longopts[CLI_OPTS_MAX + 2];
+	size_t n;
+	int c, r;
+
+	for (n = 0; opts[n].name != NULL && n < CLI_OPTS_MAX; n++)
+		longopts[n] = (struct option){opts[n].name, opts[n].flag != NULL ? no_argument : required_argument,
+		                              NULL, opts[n].val};
+	longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		const cli_opt_t *o = opts;
+
+		if (c == 'h')
+			return cli_help(cmd);
+		while (o->name != NULL && o->val != c)
+			o++;
+		if (o->name == NULL)
+			return cli_opt_error(cmd, argv, c);
+		if ((r = opt_store(o)) != 0)
+			return r;
+	}
+	return -1;
+}
+
 static void usage_hint(const cli_cmd_t *cmd)
 {
 	fputs(_(cmd->synopsis), stderr);

@@ -59,6 +59,28 @@ int cmd_receipt(int argc, char **argv);
 /* Prepares getopt_long for a command's argv (errors are reported by cli_opt_error). Every
  * command's optstring starts with ':' so a missing value is told from an unknown option. */
 void cli_getopt_reset(void);
+
+/* One option of a command, for cli_getopt(): --name takes a value stored in *value, or
+ * takes none and sets *flag, or is repeatable, each value appended to list (the caller
+ * makes room for argc of them) and counted in *n, or its value is handed to
+ * take(arg, dst), which returns 0 or the exit status of a usage error it printed. */
+typedef struct {
+	const char *name;
+	int val; /* getopt_long's val, an OPT_* above 255 */
+	const char **value;
+	bool *flag;
+	const char **list;
+	size_t *n;
+	int (*take)(const char *arg, void *dst);
+	void *dst;
+} cli_opt_t;
+
+#define CLI_OPTS_MAX 24 /* entries in one command's table */
+
+/* Reads argv's options by opts (ended by a NULL name; -h and --help are added) and leaves
+ * optind at the first operand. -1 to go on, else the exit status: 0 after printing the
+ * help, 64 after a usage error. */
+int cli_getopt(const cli_cmd_t *cmd, int argc, char **argv, const cli_opt_t *opts);
 /* --help: synopsis and help on stdout; returns 0. */
 int cli_help(const cli_cmd_t *cmd);
 /* getopt_long returned '?' or ':': names the option, prints the synopsis on stderr,

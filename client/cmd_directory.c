@@ -6,10 +6,10 @@
  * date, anti-rollback. The format is crypto/directory.c's.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sealdrop/directory.h"
 #include "sealdrop/fileio.h"
@@ -90,7 +90,7 @@ typedef struct {
 	const char *deployment, *intake, *identity, *log, *tls_ca, *version, *not_after;
 	const char *root, *passfile, *out;
 	bool test, json;
-	char **agencies; /* pointers into argv */
+	const char **agencies; /* pointers into argv */
 	size_t n_agencies;
 } create_args_t;
 
@@ -296,78 +296,30 @@ out:
 	return r;
 }
 
-static const struct option create_options[] = {
-        {"deployment", required_argument, NULL, OPT_DEPLOYMENT},
-        {"intake", required_argument, NULL, OPT_INTAKE},
-        {"identity", required_argument, NULL, OPT_IDENTITY},
-        {"log", required_argument, NULL, OPT_LOG},
-        {"tls-ca", required_argument, NULL, OPT_TLS_CA},
-        {"agency", required_argument, NULL, OPT_AGENCY},
-        {"version", required_argument, NULL, OPT_VERSION},
-        {"not-after", required_argument, NULL, OPT_NOT_AFTER},
-        {"test", no_argument, NULL, OPT_TEST},
-        {"root", required_argument, NULL, OPT_ROOT},
-        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-};
-
 /* Sets *a from argv; returns 0 to go on, or the exit status (help, usage error). */
 static int create_parse(int argc, char **argv, create_args_t *a, bool *done)
 {
-	int c;
+	const cli_opt_t opts[] = {
+	        {"deployment", OPT_DEPLOYMENT, .value = &a->deployment},
+	        {"intake", OPT_INTAKE, .value = &a->intake},
+	        {"identity", OPT_IDENTITY, .value = &a->identity},
+	        {"log", OPT_LOG, .value = &a->log},
+	        {"tls-ca", OPT_TLS_CA, .value = &a->tls_ca},
+	        {"agency", OPT_AGENCY, .list = a->agencies, .n = &a->n_agencies},
+	        {"version", OPT_VERSION, .value = &a->version},
+	        {"not-after", OPT_NOT_AFTER, .value = &a->not_after},
+	        {"test", OPT_TEST, .flag = &a->test},
+	        {"root", OPT_ROOT, .value = &a->root},
+	        {"passphrase-file", OPT_PASSFILE, .value = &a->passfile},
+	        {"out", OPT_OUT, .value = &a->out},
+	        {"json", OPT_JSON, .flag = &a->json},
+	        {0},
+	};
+	int r;
 
 	*done = true;
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", create_options, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(&cmd_create);
-		case OPT_DEPLOYMENT:
-			a->deployment = optarg;
-			break;
-		case OPT_INTAKE:
-			a->intake = optarg;
-			break;
-		case OPT_IDENTITY:
-			a->identity = optarg;
-			break;
-		case OPT_LOG:
-			a->log = optarg;
-			break;
-		case OPT_TLS_CA:
-			a->tls_ca = optarg;
-			break;
-		case OPT_AGENCY:
-			a->agencies[a->n_agencies++] = optarg;
-			break;
-		case OPT_VERSION:
-			a->version = optarg;
-			break;
-		case OPT_NOT_AFTER:
-			a->not_after = optarg;
-			break;
-		case OPT_TEST:
-			a->test = true;
-			break;
-		case OPT_ROOT:
-			a->root = optarg;
-			break;
-		case OPT_PASSFILE:
-			a->passfile = optarg;
-			break;
-		case OPT_OUT:
-			a->out = optarg;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		default:
-			return cli_opt_error(&cmd_create, argv, c);
-		}
-	}
+	if ((r = cli_getopt(&cmd_create, argc, argv, opts)) >= 0)
+		return r;
 	if (optind < argc)
 		return cli_usage_error(&cmd_create, _("unexpected argument '%s'"), argv[optind]);
 	if (a->deployment == NULL || a->intake == NULL || a->identity == NULL || a->root == NULL || a->out == NULL)
@@ -405,33 +357,19 @@ static int directory_create(int argc, char **argv)
 
 static int directory_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"root", required_argument, NULL, OPT_ROOT},
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	const char *root = NULL, *path;
 	sd_directory_t *d = NULL;
 	char heading[4096];
 	bool json = false;
-	int c, r;
+	const cli_opt_t opts[] = {
+	        {"root", OPT_ROOT, .value = &root},
+	        {"json", OPT_JSON, .flag = &json},
+	        {0},
+	};
+	int r;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(&cmd_verify);
-		case OPT_ROOT:
-			root = optarg;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		default:
-			return cli_opt_error(&cmd_verify, argv, c);
-		}
-	}
+	if ((r = cli_getopt(&cmd_verify, argc, argv, opts)) >= 0)
+		return r;
 	if ((r = cli_one_argument(&cmd_verify, argc, argv, _("missing the directory FILE"), &path)) != 0)
 		return r;
 	if (root == NULL)

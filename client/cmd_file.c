@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,19 +699,8 @@ out:
 
 /* --- options -------------------------------------------------------------------------- */
 
-static const struct option options[] = {
-        {"server", required_argument, NULL, OPT_SERVER},
-        {"ca", required_argument, NULL, OPT_CA},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"root", required_argument, NULL, OPT_ROOT},
-        {"parallel", required_argument, NULL, OPT_PARALLEL},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-};
-
-static int parse_parallel(const char *v, unsigned *out)
+/* --parallel N: a cli_opt_t take function, out an unsigned. */
+static int parse_parallel(const char *v, void *out)
 {
 	char *end;
 	unsigned long n;
@@ -721,46 +709,27 @@ static int parse_parallel(const char *v, unsigned *out)
 	n = strtoul(v, &end, 10);
 	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 || n < 1 || n > PARALLEL_MAX)
 		return cli_usage_error(&cmd, _("--parallel '%s' must be a whole number from 1 to %d"), v, PARALLEL_MAX);
-	*out = (unsigned)n;
+	*(unsigned *)out = (unsigned)n;
 	return 0;
 }
 
 /* Returns -1 to go on, or the exit status (help, usage error). */
 static int parse(int argc, char **argv, file_args_t *a)
 {
-	int c, r;
+	const cli_opt_t opts[] = {
+	        {"server", OPT_SERVER, .value = &a->server},
+	        {"ca", OPT_CA, .value = &a->ca},
+	        {"cert", OPT_CERT, .value = &a->cert},
+	        {"key", OPT_KEY, .value = &a->key},
+	        {"root", OPT_ROOT, .value = &a->root},
+	        {"parallel", OPT_PARALLEL, .take = parse_parallel, .dst = &a->parallel},
+	        {"json", OPT_JSON, .flag = &a->json},
+	        {0},
+	};
+	int r;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(&cmd);
-		case OPT_SERVER:
-			a->server = optarg;
-			break;
-		case OPT_CA:
-			a->ca = optarg;
-			break;
-		case OPT_CERT:
-			a->cert = optarg;
-			break;
-		case OPT_KEY:
-			a->key = optarg;
-			break;
-		case OPT_ROOT:
-			a->root = optarg;
-			break;
-		case OPT_PARALLEL:
-			if ((r = parse_parallel(optarg, &a->parallel)) != 0)
-				return r;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		default:
-			return cli_opt_error(&cmd, argv, c);
-		}
-	}
+	if ((r = cli_getopt(&cmd, argc, argv, opts)) >= 0)
+		return r;
 	if ((r = cli_one_argument(&cmd, argc, argv, _("missing the package PKG.sdx"), &a->pkg)) != 0)
 		return r;
 	if (a->server == NULL || a->ca == NULL || a->cert == NULL || a->key == NULL || a->root == NULL)

@@ -3,7 +3,6 @@
  * file (0600, never overwritten) and a public key text file beside it (FILE.pub). The
  * formats are crypto/keys.c's; this file only asks, checks and reports.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +33,6 @@ static const cli_cmd_t cmd = {
 };
 
 enum { OPT_KIND = 256, OPT_OUT, OPT_PASSFILE, OPT_KDF, OPT_JSON };
-
-static const struct option options[] = {
-        {"kind", required_argument, NULL, OPT_KIND},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
-        {"kdf", required_argument, NULL, OPT_KDF},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-};
 
 typedef struct {
 	const char *kind, *out, *passfile, *kdf;
@@ -120,32 +109,18 @@ int cmd_keygen(int argc, char **argv)
 	keygen_args_t a = {.kdf = "moderate"};
 	sd_key_kind_t kind;
 	sd_kdf_limits_t limits;
-	int c, r;
+	const cli_opt_t opts[] = {
+	        {"kind", OPT_KIND, .value = &a.kind},
+	        {"out", OPT_OUT, .value = &a.out},
+	        {"passphrase-file", OPT_PASSFILE, .value = &a.passfile},
+	        {"kdf", OPT_KDF, .value = &a.kdf},
+	        {"json", OPT_JSON, .flag = &a.json},
+	        {0},
+	};
+	int r;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(&cmd);
-		case OPT_KIND:
-			a.kind = optarg;
-			break;
-		case OPT_OUT:
-			a.out = optarg;
-			break;
-		case OPT_PASSFILE:
-			a.passfile = optarg;
-			break;
-		case OPT_KDF:
-			a.kdf = optarg;
-			break;
-		case OPT_JSON:
-			a.json = true;
-			break;
-		default:
-			return cli_opt_error(&cmd, argv, c);
-		}
-	}
+	if ((r = cli_getopt(&cmd, argc, argv, opts)) >= 0)
+		return r;
 	if (optind < argc)
 		return cli_usage_error(&cmd, _("unexpected argument '%s'"), argv[optind]);
 	if (a.kind == NULL)

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,38 +168,21 @@ static void header_print(const char *path, const sd_header_t *h)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"directory", required_argument, NULL, OPT_DIRECTORY},
-	        {"root", required_argument, NULL, OPT_ROOT},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	sd_header_t *h = NULL;
 	cli_progress_t prog;
 	const char *dir_path = NULL, *root_path = NULL;
 	const char *pkg = NULL;
 	bool json = false;
-	int c, r;
+	const cli_opt_t opts[] = {
+	        {"json", OPT_JSON, .flag = &json},
+	        {"directory", OPT_DIRECTORY, .value = &dir_path},
+	        {"root", OPT_ROOT, .value = &root_path},
+	        {0},
+	};
+	int r;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(&cmd_inspect_def);
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_DIRECTORY:
-			dir_path = optarg;
-			break;
-		case OPT_ROOT:
-			root_path = optarg;
-			break;
-		default:
-			return cli_opt_error(&cmd_inspect_def, argv, c);
-		}
-	}
+	if ((r = cli_getopt(&cmd_inspect_def, argc, argv, opts)) >= 0)
+		return r;
 	if ((r = cli_one_argument(&cmd_inspect_def, argc, argv, _("missing the package PKG.sdx"), &pkg)) != 0)
 		return r;
 	sd_error_clear();
@@ -395,47 +377,21 @@ out:
 
 int cmd_open(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"intake", required_argument, NULL, OPT_INTAKE},
-	        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
-	        {"out", required_argument, NULL, OPT_OUT},
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"directory", required_argument, NULL, OPT_DIRECTORY},
-	        {"root", required_argument, NULL, OPT_ROOT},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	open_args_t a = {0};
 	const char *pkg = NULL;
-	int c, r;
+	const cli_opt_t opts[] = {
+	        {"intake", OPT_INTAKE, .value = &a.intake},
+	        {"passphrase-file", OPT_PASSFILE, .value = &a.passfile},
+	        {"out", OPT_OUT, .value = &a.out},
+	        {"json", OPT_JSON, .flag = &a.json},
+	        {"directory", OPT_DIRECTORY, .value = &a.directory},
+	        {"root", OPT_ROOT, .value = &a.root},
+	        {0},
+	};
+	int r;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(&cmd_open_def);
-		case OPT_INTAKE:
-			a.intake = optarg;
-			break;
-		case OPT_PASSFILE:
-			a.passfile = optarg;
-			break;
-		case OPT_OUT:
-			a.out = optarg;
-			break;
-		case OPT_JSON:
-			a.json = true;
-			break;
-		case OPT_DIRECTORY:
-			a.directory = optarg;
-			break;
-		case OPT_ROOT:
-			a.root = optarg;
-			break;
-		default:
-			return cli_opt_error(&cmd_open_def, argv, c);
-		}
-	}
+	if ((r = cli_getopt(&cmd_open_def, argc, argv, opts)) >= 0)
+		return r;
 	if ((r = cli_one_argument(&cmd_open_def, argc, argv, _("missing the package PKG.sdx"), &pkg)) != 0)
 		return r;
 	if (a.intake == NULL || a.out == NULL)

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,35 +138,18 @@ out:
 
 static int receipt_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	        {"directory", required_argument, NULL, OPT_DIRECTORY},
-	        {"root", required_argument, NULL, OPT_ROOT},
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
 	const char *dir = NULL, *root = NULL, *file;
 	bool json = false;
-	int c, r;
+	const cli_opt_t opts[] = {
+	        {"directory", OPT_DIRECTORY, .value = &dir},
+	        {"root", OPT_ROOT, .value = &root},
+	        {"json", OPT_JSON, .flag = &json},
+	        {0},
+	};
+	int r;
 
-	cli_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(&cmd_verify);
-		case OPT_DIRECTORY:
-			dir = optarg;
-			break;
-		case OPT_ROOT:
-			root = optarg;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		default:
-			return cli_opt_error(&cmd_verify, argv, c);
-		}
-	}
+	if ((r = cli_getopt(&cmd_verify, argc, argv, opts)) >= 0)
+		return r;
 	if ((r = cli_one_argument(&cmd_verify, argc, argv, _("missing the receipt FILE"), &file)) != 0)
 		return r;
 	if (dir == NULL || root == NULL)

@@ -7,6 +7,7 @@
  * the field rules (check_struct(), shared with sd_directory_sign() so the operator can
  * never produce a directory clients refuse), and last the not-after date.
  * sd_directory_check_version() is the anti-rollback state kept per (root, deployment).
+ * The strict JSON helpers and the signed envelope are crypto/json.c's, shared with the receipt.
  * Byte-level description: docs/FORMAT.md, "Directory".
  */
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/json.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/sign.h"
 
@@ -31,16 +33,10 @@
 #define DIR_FORMAT      1
 #define DIR_KDF_ALG     "argon2id13"
 #define DIR_VERSION_MAX ((json_int_t)1 << 31)
-#define DIR_PATH_MAX    96 /* a field path in a message */
-#define DIR_NAME_SHOWN  40 /* bytes of an unknown field's name repeated in a message */
 #define DIR_STATE_MAX   16 /* "2147483648\n" and then some */
 #define KEY_B64_BYTES   sodium_base64_ENCODED_LEN(SD_KEY_PUBLIC_BYTES, sodium_base64_VARIANT_ORIGINAL)
-#define SIG_B64_BYTES   sodium_base64_ENCODED_LEN(SD_SIGN_BYTES, sodium_base64_VARIANT_ORIGINAL)
+#define WHAT            "directory" /* the first word of a message */
 
-enum want { W_STRING, W_INTEGER, W_BOOLEAN, W_OBJECT, W_ARRAY };
-static const char *const want_text[] = {"a string", "an integer", "true or false", "an object", "an array"};
-
-static const char *const top_fields[] = {"signed", "signature", NULL};
 static const char *const signature_fields[] = {"key_id", "sig", "key", NULL};
 static const char *const signed_fields[] = {"type", "format",       "deployment", "version", "issued",   "not_after",
                                             "test", "codename_kdf", "keys",       "tls_ca",  "agencies", NULL};
@@ -49,13 +45,16 @@ static const char *const keys_fields[] = {"intake", "identity", "log", NULL};
 static const char *const key_fields[] = {"id", "public", NULL};
 static const char *const agency_fields[] = {"id", "name", "key", NULL};
 
-static const char *join_path(char out[DIR_PATH_MAX], const char *base, const char *name)
-{
-	/* A path too long for the buffer is cut: it only ever appears in a message. */
-	if (snprintf(out, DIR_PATH_MAX, "%s%s%s", base, base[0] ? "." : "", name) >= DIR_PATH_MAX)
-		memcpy(out + DIR_PATH_MAX - 4, "...", 4);
-	return out;
-}
+static const sd_json_signed_t dir_signed = {
+        .what = WHAT,
+        .body = "signed",
+        .signature_fields = signature_fields,
+        .max_bytes = SD_DIRECTORY_MAX_BYTES,
+        .purpose = SD_PURPOSE_DIRECTORY,
+        .kind = SD_KEY_ROOT,
+        .signer = "pinned root",
+        .key = "root",
+};
 
 bool sd_deployment_is_valid(const char *s)
 {
@@ -79,16 +78,6 @@ static int check_name(const char *s, const char *path, int err)
 		                "directory: %s must be 1 to 64 of a-z, 0-9 and '-', not starting or ending with '-'",
 		                path);
 	return 0;
-}
-
-static bool key_id_is_hex(const char *s)
-{
-	if (strlen(s) != 2 * SD_KEY_ID_BYTES)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
 }
 
 /* --- field rules shared by parse and sign ------------------------------------------ */
@@ -125,7 +114,7 @@ static int check_kdf(const sd_directory_t *d, int err)
 
 static int check_agencies(const sd_directory_t *d, int err)
 {
-	char p[DIR_PATH_MAX];
+	char p[SD_JSON_PATH_MAX];
 	int r;
 
 	if (d->n_agencies > SD_DIRECTORY_MAX_AGENCIES)
@@ -184,122 +173,52 @@ static int check_struct(const sd_directory_t *d, int err)
 
 /* --- parsing ------------------------------------------------------------------------ */
 
-/* Refuses any member of obj that is not in allowed. */
+/* Shorthands for crypto/json.c's helpers, every message starting "directory: ". */
 static int only_fields(json_t *obj, const char *base, const char *const allowed[])
 {
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(obj, key, v)
-	{
-		size_t i = 0;
-		char name[DIR_NAME_SHOWN], p[DIR_PATH_MAX];
-
-		while (allowed[i] != NULL && strcmp(allowed[i], key) != 0)
-			i++;
-		if (allowed[i] == NULL)
-			return sd_error(SD_ERR_FORMAT, "directory: unknown field %s",
-			                join_path(p, base, sd_error_printable(key, name, sizeof(name))));
-	}
-	(void)v;
-	return 0;
+	return sd_json_only_fields(obj, WHAT, base, allowed);
 }
 
-static bool has_type(const json_t *v, enum want w)
+static int member(json_t *obj, const char *base, const char *name, sd_json_type_t type, bool required, json_t **out)
 {
-	switch (w) {
-	case W_STRING:
-		return json_is_string(v);
-	case W_INTEGER:
-		return json_is_integer(v);
-	case W_BOOLEAN:
-		return json_is_boolean(v);
-	case W_OBJECT:
-		return json_is_object(v);
-	case W_ARRAY:
-		return json_is_array(v);
-	}
-	return false;
-}
-
-/* *out = obj[name], or NULL when it is absent and optional. */
-static int member(json_t *obj, const char *base, const char *name, enum want w, bool required, json_t **out)
-{
-	char p[DIR_PATH_MAX];
-	json_t *v = json_object_get(obj, name);
-
-	*out = v;
-	if (v == NULL)
-		return required ? sd_error(SD_ERR_FORMAT, "directory: missing field %s", join_path(p, base, name)) : 0;
-	if (!has_type(v, w))
-		return sd_error(SD_ERR_FORMAT, "directory: %s must be %s", join_path(p, base, name), want_text[w]);
-	return 0;
-}
-
-static int member_int(json_t *obj, const char *base, const char *name, json_int_t lo, json_int_t hi, json_int_t *out)
-{
-	char p[DIR_PATH_MAX];
-	json_t *v;
-	int r;
-
-	if ((r = member(obj, base, name, W_INTEGER, true, &v)) < 0)
-		return r;
-	*out = json_integer_value(v);
-	if (*out < lo || *out > hi)
-		return sd_error(SD_ERR_FORMAT, "directory: %s must be between %lld and %lld", join_path(p, base, name),
-		                (long long)lo, (long long)hi);
-	return 0;
-}
-
-static int member_date(json_t *obj, const char *base, const char *name, sd_date_t *out)
-{
-	char p[DIR_PATH_MAX];
-	json_t *v;
-	int r;
-
-	if ((r = member(obj, base, name, W_STRING, true, &v)) < 0)
-		return r;
-	if (sd_date_parse(json_string_value(v), out) < 0)
-		return sd_error(SD_ERR_FORMAT, "directory: %s must be a calendar date YYYY-MM-DD",
-		                join_path(p, base, name));
-	return 0;
+	return sd_json_member(obj, WHAT, base, name, type, required, out);
 }
 
 /* A {"id", "public"} object: the id must be the one computed from kind and key. */
 static int parse_key(json_t *k, const char *path, sd_key_kind_t kind, sd_pubkey_t *out)
 {
-	char p[DIR_PATH_MAX], why[128];
+	char p[SD_JSON_PATH_MAX], why[128];
 	uint8_t id[SD_KEY_ID_BYTES];
 	json_t *v_id, *v_pub;
 	int r;
 
-	if ((r = only_fields(k, path, key_fields)) < 0 || (r = member(k, path, "id", W_STRING, true, &v_id)) < 0 ||
-	    (r = member(k, path, "public", W_STRING, true, &v_pub)) < 0)
+	if ((r = only_fields(k, path, key_fields)) < 0 ||
+	    (r = member(k, path, "id", SD_JSON_STRING, true, &v_id)) < 0 ||
+	    (r = member(k, path, "public", SD_JSON_STRING, true, &v_pub)) < 0)
 		return r;
-	if (!key_id_is_hex(json_string_value(v_id)) || sd_hex_decode(json_string_value(v_id), id, sizeof(id)) < 0)
-		return sd_error(SD_ERR_FORMAT, "directory: %s must be 16 lower-case hexadecimal digits",
-		                join_path(p, path, "id"));
+	if ((r = sd_json_hex(v_id, WHAT, path, "id", id, sizeof(id))) < 0)
+		return r;
 	if (sd_pubkey_from_base64(kind, json_string_value(v_pub), out) < 0) {
 		snprintf(why, sizeof(why), "%s", sd_error_detail());
-		return sd_error(SD_ERR_FORMAT, "directory: %s: %s", join_path(p, path, "public"), why);
+		return sd_error(SD_ERR_FORMAT, "directory: %s: %s", sd_json_path(p, path, "public"), why);
 	}
 	if (sodium_memcmp(id, out->id, SD_KEY_ID_BYTES) != 0)
-		return sd_error(SD_ERR_FORMAT, "directory: %s does not match its key", join_path(p, path, "id"));
+		return sd_error(SD_ERR_FORMAT, "directory: %s does not match its key", sd_json_path(p, path, "id"));
 	return 0;
 }
 
 static int parse_key_member(json_t *obj, const char *base, const char *name, sd_key_kind_t kind, bool required,
                             sd_pubkey_t *out, bool *present)
 {
-	char p[DIR_PATH_MAX];
+	char p[SD_JSON_PATH_MAX];
 	json_t *v;
 	int r;
 
-	if ((r = member(obj, base, name, W_OBJECT, required, &v)) < 0)
+	if ((r = member(obj, base, name, SD_JSON_OBJECT, required, &v)) < 0)
 		return r;
 	if (present != NULL)
 		*present = v != NULL;
-	return v == NULL ? 0 : parse_key(v, join_path(p, base, name), kind, out);
+	return v == NULL ? 0 : parse_key(v, sd_json_path(p, base, name), kind, out);
 }
 
 static int parse_head(json_t *s, sd_directory_t *d)
@@ -308,25 +227,25 @@ static int parse_head(json_t *s, sd_directory_t *d)
 	json_int_t n;
 	int r;
 
-	if ((r = member(s, "signed", "type", W_STRING, true, &v)) < 0)
+	if ((r = member(s, "signed", "type", SD_JSON_STRING, true, &v)) < 0)
 		return r;
 	if (strcmp(json_string_value(v), DIR_TYPE) != 0)
 		return sd_error(SD_ERR_FORMAT, "directory: signed.type must be \"" DIR_TYPE "\"");
-	if ((r = member(s, "signed", "format", W_INTEGER, true, &v)) < 0)
+	if ((r = member(s, "signed", "format", SD_JSON_INTEGER, true, &v)) < 0)
 		return r;
 	if (json_integer_value(v) != DIR_FORMAT)
 		return sd_error(SD_ERR_VERSION, "directory: format %lld is not supported (this build reads format %d)",
 		                (long long)json_integer_value(v), DIR_FORMAT);
-	if ((r = member(s, "signed", "deployment", W_STRING, true, &v)) < 0 ||
+	if ((r = member(s, "signed", "deployment", SD_JSON_STRING, true, &v)) < 0 ||
 	    (r = check_name(json_string_value(v), "signed.deployment", SD_ERR_FORMAT)) < 0)
 		return r;
 	snprintf(d->deployment, sizeof(d->deployment), "%s", json_string_value(v));
-	if ((r = member_int(s, "signed", "version", 1, DIR_VERSION_MAX, &n)) < 0)
+	if ((r = sd_json_member_int(s, WHAT, "signed", "version", 1, DIR_VERSION_MAX, &n)) < 0)
 		return r;
 	d->version = (uint32_t)n;
-	if ((r = member_date(s, "signed", "issued", &d->issued)) < 0 ||
-	    (r = member_date(s, "signed", "not_after", &d->not_after)) < 0 ||
-	    (r = member(s, "signed", "test", W_BOOLEAN, true, &v)) < 0)
+	if ((r = sd_json_member_date(s, WHAT, "signed", "issued", &d->issued)) < 0 ||
+	    (r = sd_json_member_date(s, WHAT, "signed", "not_after", &d->not_after)) < 0 ||
+	    (r = member(s, "signed", "test", SD_JSON_BOOLEAN, true, &v)) < 0)
 		return r;
 	d->test = json_is_true(v);
 	return 0;
@@ -339,13 +258,13 @@ static int parse_kdf(json_t *s, sd_directory_t *d)
 	json_int_t ops, mem;
 	int r;
 
-	if ((r = member(s, "signed", "codename_kdf", W_OBJECT, true, &k)) < 0 ||
-	    (r = only_fields(k, path, kdf_fields)) < 0 || (r = member(k, path, "alg", W_STRING, true, &v)) < 0)
+	if ((r = member(s, "signed", "codename_kdf", SD_JSON_OBJECT, true, &k)) < 0 ||
+	    (r = only_fields(k, path, kdf_fields)) < 0 || (r = member(k, path, "alg", SD_JSON_STRING, true, &v)) < 0)
 		return r;
 	if (strcmp(json_string_value(v), DIR_KDF_ALG) != 0)
 		return sd_error(SD_ERR_FORMAT, "directory: signed.codename_kdf.alg must be \"" DIR_KDF_ALG "\"");
-	if ((r = member_int(k, path, "opslimit", 0, INT64_MAX, &ops)) < 0 ||
-	    (r = member_int(k, path, "memlimit", 0, INT64_MAX, &mem)) < 0)
+	if ((r = sd_json_member_int(k, WHAT, path, "opslimit", 0, INT64_MAX, &ops)) < 0 ||
+	    (r = sd_json_member_int(k, WHAT, path, "memlimit", 0, INT64_MAX, &mem)) < 0)
 		return r;
 	d->codename_kdf.opslimit = (uint64_t)ops;
 	d->codename_kdf.memlimit = (uint64_t)mem;
@@ -358,12 +277,13 @@ static int parse_keys(json_t *s, sd_directory_t *d)
 	json_t *k, *v;
 	int r;
 
-	if ((r = member(s, "signed", "keys", W_OBJECT, true, &k)) < 0 || (r = only_fields(k, path, keys_fields)) < 0 ||
+	if ((r = member(s, "signed", "keys", SD_JSON_OBJECT, true, &k)) < 0 ||
+	    (r = only_fields(k, path, keys_fields)) < 0 ||
 	    (r = parse_key_member(k, path, "intake", SD_KEY_INTAKE, true, &d->intake, NULL)) < 0 ||
 	    (r = parse_key_member(k, path, "identity", SD_KEY_IDENTITY, true, &d->identity, NULL)) < 0 ||
 	    (r = parse_key_member(k, path, "log", SD_KEY_LOG, false, &d->log, &d->has_log)) < 0)
 		return r;
-	if ((r = member(s, "signed", "tls_ca", W_STRING, false, &v)) < 0)
+	if ((r = member(s, "signed", "tls_ca", SD_JSON_STRING, false, &v)) < 0)
 		return r;
 	if (v != NULL && (d->tls_ca_pem = strdup(json_string_value(v))) == NULL)
 		return SD_ERR_NOMEM;
@@ -372,33 +292,34 @@ static int parse_keys(json_t *s, sd_directory_t *d)
 
 static int parse_agency(json_t *a, const char *path, sd_agency_t *out)
 {
-	char p[DIR_PATH_MAX];
+	char p[SD_JSON_PATH_MAX];
 	json_t *v;
 	int r;
 
 	if (!json_is_object(a))
 		return sd_error(SD_ERR_FORMAT, "directory: %s must be an object", path);
-	if ((r = only_fields(a, path, agency_fields)) < 0 || (r = member(a, path, "id", W_STRING, true, &v)) < 0 ||
-	    (r = check_name(json_string_value(v), join_path(p, path, "id"), SD_ERR_FORMAT)) < 0)
+	if ((r = only_fields(a, path, agency_fields)) < 0 ||
+	    (r = member(a, path, "id", SD_JSON_STRING, true, &v)) < 0 ||
+	    (r = check_name(json_string_value(v), sd_json_path(p, path, "id"), SD_ERR_FORMAT)) < 0)
 		return r;
 	snprintf(out->id, sizeof(out->id), "%s", json_string_value(v));
-	if ((r = member(a, path, "name", W_STRING, true, &v)) < 0)
+	if ((r = member(a, path, "name", SD_JSON_STRING, true, &v)) < 0)
 		return r;
 	if (json_string_length(v) == 0 || json_string_length(v) > SD_AGENCY_NAME_MAX)
 		return sd_error(SD_ERR_FORMAT, "directory: %s must be 1 to %d bytes of UTF-8",
-		                join_path(p, path, "name"), SD_AGENCY_NAME_MAX);
+		                sd_json_path(p, path, "name"), SD_AGENCY_NAME_MAX);
 	memcpy(out->name, json_string_value(v), json_string_length(v) + 1);
 	return parse_key_member(a, path, "key", SD_KEY_AGENCY, true, &out->key, NULL);
 }
 
 static int parse_agencies(json_t *s, sd_directory_t *d)
 {
-	char p[DIR_PATH_MAX];
+	char p[SD_JSON_PATH_MAX];
 	json_t *arr;
 	size_t n;
 	int r;
 
-	if ((r = member(s, "signed", "agencies", W_ARRAY, true, &arr)) < 0)
+	if ((r = member(s, "signed", "agencies", SD_JSON_ARRAY, true, &arr)) < 0)
 		return r;
 	n = json_array_size(arr);
 	if (n > SD_DIRECTORY_MAX_AGENCIES)
@@ -426,29 +347,6 @@ static int parse_signed(json_t *s, sd_directory_t *d)
 	return check_struct(d, SD_ERR_FORMAT);
 }
 
-/* The outer object: {"signed": {...}, "signature": {"key_id", "sig"}}, syntax only. */
-static int parse_envelope(json_t *doc, json_t **signed_obj, uint8_t key_id[SD_KEY_ID_BYTES], uint8_t sig[SD_SIGN_BYTES])
-{
-	json_t *s, *v;
-	int r;
-
-	if (!json_is_object(doc))
-		return sd_error(SD_ERR_FORMAT, "directory: the document must be a JSON object");
-	if ((r = only_fields(doc, "", top_fields)) < 0 ||
-	    (r = member(doc, "", "signed", W_OBJECT, true, signed_obj)) < 0 ||
-	    (r = member(doc, "", "signature", W_OBJECT, true, &s)) < 0 ||
-	    (r = only_fields(s, "signature", signature_fields)) < 0 ||
-	    (r = member(s, "signature", "key_id", W_STRING, true, &v)) < 0)
-		return r;
-	if (!key_id_is_hex(json_string_value(v)) || sd_hex_decode(json_string_value(v), key_id, SD_KEY_ID_BYTES) < 0)
-		return sd_error(SD_ERR_FORMAT, "directory: signature.key_id must be 16 lower-case hexadecimal digits");
-	if ((r = member(s, "signature", "sig", W_STRING, true, &v)) < 0)
-		return r;
-	if (sd_base64_decode_exact(json_string_value(v), sig, SD_SIGN_BYTES) < 0)
-		return sd_error(SD_ERR_FORMAT, "directory: signature.sig must be the base64 of 64 bytes");
-	return 0;
-}
-
 /* signature.key, when present: the signer's public key, whose id must be signature.key_id.
  * 0 with *has = false when absent. */
 static int parse_signer(json_t *doc, const uint8_t key_id[SD_KEY_ID_BYTES], sd_pubkey_t *signer, bool *has)
@@ -470,54 +368,17 @@ int sd_directory_signer(const uint8_t *json, size_t len, sd_pubkey_t *out)
 {
 	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
 	json_t *doc, *signed_obj;
-	json_error_t jerr;
 	bool has = false;
 	int r;
 
-	if (len > SD_DIRECTORY_MAX_BYTES)
-		return sd_error(SD_ERR_TOOBIG, "directory: larger than %d bytes", SD_DIRECTORY_MAX_BYTES);
-	if ((doc = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		return sd_error(SD_ERR_FORMAT, "directory: invalid JSON at line %d column %d: %s", jerr.line,
-		                jerr.column, jerr.text);
-	if ((r = parse_envelope(doc, &signed_obj, key_id, sig)) == 0 &&
+	if ((r = sd_json_signed_load(&dir_signed, json, len, &doc)) < 0)
+		return r;
+	if ((r = sd_json_signed_parse(&dir_signed, doc, &signed_obj, key_id, sig)) == 0 &&
 	    (r = parse_signer(doc, key_id, out, &has)) == 0 && !has)
 		r = sd_error(SD_ERR_INVALID, "directory: the signature does not name its key (signature.key); "
 		                             "sign it again with this version of sealdrop");
 	json_decref(doc);
 	return r;
-}
-
-static int verify_signed(json_t *signed_obj, const sd_pubkey_t *root, const uint8_t key_id[SD_KEY_ID_BYTES],
-                         const uint8_t sig[SD_SIGN_BYTES])
-{
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	/* Lets the fuzzer reach the field rules; never in a real build. */
-	(void)signed_obj;
-	(void)root;
-	(void)key_id;
-	(void)sig;
-	return 0;
-#else
-	char got[SD_KEY_ID_HEX_BYTES], want[SD_KEY_ID_HEX_BYTES];
-	uint8_t root_id[SD_KEY_ID_BYTES];
-	char *msg;
-	int r;
-
-	sd_key_id(SD_KEY_ROOT, root->pk, root_id);
-	if (sodium_memcmp(key_id, root_id, SD_KEY_ID_BYTES) != 0) {
-		sd_key_id_hex(key_id, got);
-		sd_key_id_hex(root_id, want);
-		return sd_error(SD_ERR_VERIFY, "directory was signed by key %s, not the pinned root %s", got, want);
-	}
-	if ((msg = json_dumps(signed_obj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		return SD_ERR_NOMEM;
-	r = sd_sign_verify(SD_PURPOSE_DIRECTORY, root->pk, (const uint8_t *)msg, strlen(msg), sig);
-	free(msg);
-	if (r < 0)
-		return sd_error(SD_ERR_VERIFY,
-		                "directory: the root key's signature does not verify (altered or forged)");
-	return 0;
-#endif
 }
 
 int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root, sd_date_t today, sd_directory_t **out)
@@ -526,7 +387,6 @@ int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root,
 	char when[SD_DATE_TEXT_BYTES];
 	sd_directory_t *d = NULL;
 	json_t *doc = NULL, *signed_obj;
-	json_error_t jerr;
 	sd_pubkey_t signer;
 	bool has_signer = false;
 	int r = SD_ERR_INTERNAL;
@@ -534,14 +394,11 @@ int sd_directory_parse(const uint8_t *json, size_t len, const sd_pubkey_t *root,
 	*out = NULL;
 	if (root == NULL || root->kind != SD_KEY_ROOT || (json == NULL && len > 0))
 		return sd_error(SD_ERR_USAGE, "directory: a pinned root key and a document are needed");
-	if (len > SD_DIRECTORY_MAX_BYTES)
-		return sd_error(SD_ERR_TOOBIG, "directory: larger than %d bytes", SD_DIRECTORY_MAX_BYTES);
-	if ((doc = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		return sd_error(SD_ERR_FORMAT, "directory: invalid JSON at line %d column %d: %s", jerr.line,
-		                jerr.column, jerr.text);
-	if ((r = parse_envelope(doc, &signed_obj, key_id, sig)) < 0 ||
+	if ((r = sd_json_signed_load(&dir_signed, json, len, &doc)) < 0)
+		return r;
+	if ((r = sd_json_signed_parse(&dir_signed, doc, &signed_obj, key_id, sig)) < 0 ||
 	    (r = parse_signer(doc, key_id, &signer, &has_signer)) < 0 ||
-	    (r = verify_signed(signed_obj, root, key_id, sig)) < 0)
+	    (r = sd_json_signed_verify(&dir_signed, signed_obj, root, key_id, sig)) < 0)
 		goto out;
 	if (has_signer && !sd_equal(signer.pk, root->pk, SD_KEY_PUBLIC_BYTES)) {
 		r = sd_error(SD_ERR_VERIFY, "directory: signature.key is not the pinned root key");
@@ -655,12 +512,7 @@ static json_t *signed_to_json(const sd_directory_t *d)
 
 int sd_directory_sign(const sd_directory_t *d, const sd_seckey_t *root, char **json_out)
 {
-	uint8_t sig[SD_SIGN_BYTES];
-	sd_pubkey_t root_pk;
-	char key_id[SD_KEY_ID_HEX_BYTES], pk_b64[KEY_B64_BYTES], sig_b64[SIG_B64_BYTES];
-	char *msg = NULL, *text = NULL;
-	json_t *doc = NULL, *s;
-	size_t n;
+	json_t *doc;
 	int r;
 
 	*json_out = NULL;
@@ -668,41 +520,10 @@ int sd_directory_sign(const sd_directory_t *d, const sd_seckey_t *root, char **j
 		return sd_error(SD_ERR_USAGE, "directory: signing needs the root secret key");
 	if ((r = check_struct(d, SD_ERR_INVALID)) < 0)
 		return r;
-	r = SD_ERR_NOMEM;
-	if ((doc = json_object()) == NULL || json_object_set_new(doc, "signed", s = signed_to_json(d)) < 0 ||
-	    (msg = json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		goto out;
-	if ((r = sd_sign(SD_PURPOSE_DIRECTORY, root->sk, (const uint8_t *)msg, strlen(msg), sig)) < 0)
-		goto out;
-	/* A root struct whose secret does not match its public half would sign directories
-	 * no client accepts; better to find out here. */
-	sd_seckey_public(root, &root_pk);
-	if (sd_sign_verify(SD_PURPOSE_DIRECTORY, root_pk.pk, (const uint8_t *)msg, strlen(msg), sig) < 0) {
-		r = sd_error(SD_ERR_USAGE, "directory: the root secret key does not match its public key");
-		goto out;
-	}
-	sd_key_id(SD_KEY_ROOT, root_pk.pk, root_pk.id);
-	sd_key_id_hex(root_pk.id, key_id);
-	sd_base64_encode(sig, sizeof(sig), sig_b64);
-	sd_base64_encode(root_pk.pk, sizeof(root_pk.pk), pk_b64);
-	r = SD_ERR_NOMEM;
-	if (json_object_set_new(doc, "signature",
-	                        json_pack("{s:s, s:s, s:s}", "key_id", key_id, "key", pk_b64, "sig", sig_b64)) < 0 ||
-	    (text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
-		goto out;
-	n = strlen(text);
-	if (n + 1 > SD_DIRECTORY_MAX_BYTES) {
-		r = sd_error(SD_ERR_TOOBIG, "directory: %zu bytes, more than clients accept", n + 1);
-		goto out;
-	}
-	if ((*json_out = malloc(n + 2)) == NULL)
-		goto out;
-	memcpy(*json_out, text, n);
-	memcpy(*json_out + n, "\n", 2);
-	r = 0;
-out:
-	free(text);
-	free(msg);
+	if ((doc = json_object()) == NULL || json_object_set_new(doc, "signed", signed_to_json(d)) < 0)
+		r = SD_ERR_NOMEM;
+	else
+		r = sd_json_signed_sign(&dir_signed, root, doc, true, json_out);
 	json_decref(doc);
 	return r;
 }

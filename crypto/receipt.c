@@ -6,7 +6,8 @@
  * signature over the compact, key-sorted serialisation of "receipt", and only then the
  * field rules (check_struct(), shared with sd_receipt_sign() so the server can never
  * sign a receipt clients refuse). It mirrors crypto/directory.c, which signs the
- * directory the same way. Normative description: docs/FORMAT.md, "Receipt".
+ * directory the same way, through crypto/json.c's strict JSON helpers and signed envelope.
+ * Normative description: docs/FORMAT.md, "Receipt".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,27 +16,33 @@
 #include <sodium.h>
 
 #include "sealdrop/bytes.h"
+#include "sealdrop/json.h"
 #include "sealdrop/receipt.h"
 #include "sealdrop/sign.h"
 
-#define RC_PATH_MAX     64 /* a field path in a message */
-#define RC_NAME_SHOWN   40 /* bytes of an unknown field's name repeated in a message */
 #define RC_DUE_MIN_DAYS 60 /* Art. 8(1): the decision period */
 #define RC_DUE_MAX_DAYS 120
 #define RC_LEAF_MAX     (((json_int_t)1 << 53) - 1) /* exact in every JSON implementation */
 #define RC_YEAR_MIN     2000
 #define RC_YEAR_MAX     9999
 #define RC_SEQ_MAX      999999u
-#define RC_DIGEST_HEX   64 /* hex digits of a header digest */
-#define SIG_B64_BYTES   sodium_base64_ENCODED_LEN(SD_SIGN_BYTES, sodium_base64_VARIANT_ORIGINAL)
+#define RC_DIGEST_HEX   64        /* hex digits of a header digest */
+#define WHAT            "receipt" /* the first word of a message */
 
-enum want { W_STRING, W_INTEGER, W_OBJECT };
-static const char *const want_text[] = {"a string", "an integer", "an object"};
-
-static const char *const top_fields[] = {"receipt", "signature", NULL};
 static const char *const signature_fields[] = {"key_id", "sig", NULL};
 static const char *const receipt_fields[] = {"version",      "deployment", "case",       "header_digest", "received",
                                              "decision_due", "attorney",   "log_key_id", "leaf_index",    NULL};
+
+static const sd_json_signed_t rc_signed = {
+        .what = WHAT,
+        .body = "receipt",
+        .signature_fields = signature_fields,
+        .max_bytes = SD_RECEIPT_MAX_BYTES,
+        .purpose = SD_PURPOSE_RECEIPT,
+        .kind = SD_KEY_LOG,
+        .signer = "log key",
+        .key = "log",
+};
 
 /* --- case numbers -------------------------------------------------------------------- */
 
@@ -142,101 +149,19 @@ static int check_struct(const sd_receipt_t *rc, int err)
 
 /* --- parsing ------------------------------------------------------------------------- */
 
-static const char *join_path(char out[RC_PATH_MAX], const char *base, const char *name)
-{
-	if (snprintf(out, RC_PATH_MAX, "%s%s%s", base, base[0] ? "." : "", name) >= RC_PATH_MAX)
-		memcpy(out + RC_PATH_MAX - 4, "...", 4);
-	return out;
-}
-
-static int only_fields(json_t *obj, const char *base, const char *const allowed[])
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(obj, key, v)
-	{
-		size_t i = 0;
-		char name[RC_NAME_SHOWN], p[RC_PATH_MAX];
-
-		while (allowed[i] != NULL && strcmp(allowed[i], key) != 0)
-			i++;
-		if (allowed[i] == NULL)
-			return sd_error(SD_ERR_FORMAT, "receipt: unknown field %s",
-			                join_path(p, base, sd_error_printable(key, name, sizeof(name))));
-	}
-	(void)v;
-	return 0;
-}
-
-/* *out = obj[name], or NULL when it is absent and optional. */
-static int member(json_t *obj, const char *base, const char *name, enum want w, bool required, json_t **out)
-{
-	char p[RC_PATH_MAX];
-	json_t *v = json_object_get(obj, name);
-	bool ok;
-
-	*out = v;
-	if (v == NULL)
-		return required ? sd_error(SD_ERR_FORMAT, "receipt: missing field %s", join_path(p, base, name)) : 0;
-	ok = w == W_STRING ? json_is_string(v) : w == W_INTEGER ? json_is_integer(v) : json_is_object(v);
-	if (!ok)
-		return sd_error(SD_ERR_FORMAT, "receipt: %s must be %s", join_path(p, base, name), want_text[w]);
-	return 0;
-}
-
 /* A string member of at most cap - 1 bytes (no NUL inside), copied into out. */
 static int member_text(json_t *obj, const char *name, char *out, size_t cap)
 {
-	char p[RC_PATH_MAX];
+	char p[SD_JSON_PATH_MAX];
 	json_t *v;
 	int r;
 
-	if ((r = member(obj, "receipt", name, W_STRING, true, &v)) < 0)
+	if ((r = sd_json_member(obj, WHAT, "receipt", name, SD_JSON_STRING, true, &v)) < 0)
 		return r;
 	if (json_string_length(v) >= cap || strlen(json_string_value(v)) != json_string_length(v))
-		return sd_error(SD_ERR_FORMAT, "receipt: %s is longer than %zu bytes", join_path(p, "receipt", name),
+		return sd_error(SD_ERR_FORMAT, "receipt: %s is longer than %zu bytes", sd_json_path(p, "receipt", name),
 		                cap - 1);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
-	return 0;
-}
-
-static bool is_lower_hex(const char *s, size_t want)
-{
-	if (strlen(s) != want)
-		return false;
-	for (; *s; s++)
-		if (!is_digit(*s) && !(*s >= 'a' && *s <= 'f'))
-			return false;
-	return true;
-}
-
-/* Lower-case hex of exactly len bytes. */
-static int member_hex(json_t *obj, const char *base, const char *name, uint8_t *out, size_t len)
-{
-	char p[RC_PATH_MAX];
-	json_t *v;
-	int r;
-
-	if ((r = member(obj, base, name, W_STRING, true, &v)) < 0)
-		return r;
-	if (!is_lower_hex(json_string_value(v), 2 * len) || sd_hex_decode(json_string_value(v), out, len) < 0)
-		return sd_error(SD_ERR_FORMAT, "receipt: %s must be %zu lower-case hexadecimal digits",
-		                join_path(p, base, name), 2 * len);
-	return 0;
-}
-
-static int member_date(json_t *obj, const char *name, sd_date_t *out)
-{
-	char p[RC_PATH_MAX];
-	json_t *v;
-	int r;
-
-	if ((r = member(obj, "receipt", name, W_STRING, true, &v)) < 0)
-		return r;
-	if (sd_date_parse(json_string_value(v), out) < 0)
-		return sd_error(SD_ERR_FORMAT, "receipt: %s must be a calendar date YYYY-MM-DD",
-		                join_path(p, "receipt", name));
 	return 0;
 }
 
@@ -245,7 +170,7 @@ static int parse_version(json_t *o, sd_receipt_t *rc)
 	json_t *v;
 	int r;
 
-	if ((r = member(o, "receipt", "version", W_INTEGER, true, &v)) < 0)
+	if ((r = sd_json_member(o, WHAT, "receipt", "version", SD_JSON_INTEGER, true, &v)) < 0)
 		return r;
 	if (json_integer_value(v) != SD_RECEIPT_VERSION)
 		return sd_error(SD_ERR_VERSION, "receipt: version %lld is not supported (this build reads version %d)",
@@ -257,15 +182,14 @@ static int parse_version(json_t *o, sd_receipt_t *rc)
 static int parse_leaf(json_t *o, sd_receipt_t *rc)
 {
 	json_t *v;
+	json_int_t n;
 	int r;
 
-	if ((r = member(o, "receipt", "leaf_index", W_INTEGER, false, &v)) < 0 || v == NULL)
+	if ((r = sd_json_member(o, WHAT, "receipt", "leaf_index", SD_JSON_INTEGER, false, &v)) < 0 || v == NULL ||
+	    (r = sd_json_member_int(o, WHAT, "receipt", "leaf_index", 0, RC_LEAF_MAX, &n)) < 0)
 		return r;
-	if (json_integer_value(v) < 0 || json_integer_value(v) > RC_LEAF_MAX)
-		return sd_error(SD_ERR_FORMAT, "receipt: receipt.leaf_index must be between 0 and %lld",
-		                (long long)RC_LEAF_MAX);
 	rc->has_leaf = true;
-	rc->leaf_index = (uint64_t)json_integer_value(v);
+	rc->leaf_index = (uint64_t)n;
 	return 0;
 }
 
@@ -273,74 +197,18 @@ static int parse_fields(json_t *o, sd_receipt_t *rc)
 {
 	int r;
 
-	if ((r = only_fields(o, "receipt", receipt_fields)) < 0 || (r = parse_version(o, rc)) < 0 ||
+	if ((r = sd_json_only_fields(o, WHAT, "receipt", receipt_fields)) < 0 || (r = parse_version(o, rc)) < 0 ||
 	    (r = member_text(o, "deployment", rc->deployment, sizeof(rc->deployment))) < 0 ||
 	    (r = member_text(o, "case", rc->case_number, sizeof(rc->case_number))) < 0 ||
-	    (r = member_hex(o, "receipt", "header_digest", rc->header_digest, sizeof(rc->header_digest))) < 0 ||
-	    (r = member_date(o, "received", &rc->received)) < 0 ||
-	    (r = member_date(o, "decision_due", &rc->decision_due)) < 0 ||
+	    (r = sd_json_member_hex(o, WHAT, "receipt", "header_digest", rc->header_digest,
+	                            sizeof(rc->header_digest))) < 0 ||
+	    (r = sd_json_member_date(o, WHAT, "receipt", "received", &rc->received)) < 0 ||
+	    (r = sd_json_member_date(o, WHAT, "receipt", "decision_due", &rc->decision_due)) < 0 ||
 	    (r = member_text(o, "attorney", rc->attorney, sizeof(rc->attorney))) < 0 ||
-	    (r = member_hex(o, "receipt", "log_key_id", rc->log_key_id, sizeof(rc->log_key_id))) < 0 ||
+	    (r = sd_json_member_hex(o, WHAT, "receipt", "log_key_id", rc->log_key_id, sizeof(rc->log_key_id))) < 0 ||
 	    (r = parse_leaf(o, rc)) < 0)
 		return r;
 	return check_struct(rc, SD_ERR_FORMAT);
-}
-
-/* The outer object: {"receipt": {...}, "signature": {"key_id", "sig"}}, syntax only. */
-static int parse_envelope(json_t *doc, json_t **receipt, uint8_t key_id[SD_KEY_ID_BYTES], uint8_t sig[SD_SIGN_BYTES])
-{
-	json_t *s, *v;
-	int r;
-
-	if (!json_is_object(doc))
-		return sd_error(SD_ERR_FORMAT, "receipt: the document must be a JSON object");
-	if ((r = only_fields(doc, "", top_fields)) < 0 ||
-	    (r = member(doc, "", "receipt", W_OBJECT, true, receipt)) < 0 ||
-	    (r = member(doc, "", "signature", W_OBJECT, true, &s)) < 0 ||
-	    (r = only_fields(s, "signature", signature_fields)) < 0 ||
-	    (r = member_hex(s, "signature", "key_id", key_id, SD_KEY_ID_BYTES)) < 0 ||
-	    (r = member(s, "signature", "sig", W_STRING, true, &v)) < 0)
-		return r;
-	if (sd_base64_decode_exact(json_string_value(v), sig, SD_SIGN_BYTES) < 0)
-		return sd_error(SD_ERR_FORMAT, "receipt: signature.sig must be the base64 of 64 bytes");
-	return 0;
-}
-
-static int verify_signed(json_t *receipt, const sd_pubkey_t *log, const uint8_t key_id[SD_KEY_ID_BYTES],
-                         const uint8_t sig[SD_SIGN_BYTES])
-{
-	char got[SD_KEY_ID_HEX_BYTES], want[SD_KEY_ID_HEX_BYTES];
-	uint8_t log_id[SD_KEY_ID_BYTES];
-	char *msg;
-	int r;
-
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	/* Lets the fuzzer reach the field rules; never in a real build. */
-	(void)receipt;
-	(void)log;
-	(void)key_id;
-	(void)sig;
-	(void)got;
-	(void)want;
-	(void)log_id;
-	(void)msg;
-	(void)r;
-	return 0;
-#else
-	sd_key_id(SD_KEY_LOG, log->pk, log_id);
-	if (sodium_memcmp(key_id, log_id, SD_KEY_ID_BYTES) != 0) {
-		sd_key_id_hex(key_id, got);
-		sd_key_id_hex(log_id, want);
-		return sd_error(SD_ERR_VERIFY, "receipt was signed by key %s, not the log key %s", got, want);
-	}
-	if ((msg = json_dumps(receipt, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		return SD_ERR_NOMEM;
-	r = sd_sign_verify(SD_PURPOSE_RECEIPT, log->pk, (const uint8_t *)msg, strlen(msg), sig);
-	free(msg);
-	if (r < 0)
-		return sd_error(SD_ERR_VERIFY, "receipt: the log key's signature does not verify (altered or forged)");
-	return 0;
-#endif
 }
 
 int sd_receipt_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd_receipt_t *out)
@@ -348,20 +216,17 @@ int sd_receipt_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd
 	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
 	sd_receipt_t rc;
 	json_t *doc = NULL, *receipt;
-	json_error_t jerr;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&rc, 0, sizeof(rc));
 	if (log == NULL || log->kind != SD_KEY_LOG || (json == NULL && len > 0))
 		return sd_error(SD_ERR_USAGE, "receipt: the log public key and a document are needed");
-	if (len > SD_RECEIPT_MAX_BYTES)
-		return sd_error(SD_ERR_TOOBIG, "receipt: larger than %u bytes", SD_RECEIPT_MAX_BYTES);
-	if ((doc = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		return sd_error(SD_ERR_FORMAT, "receipt: invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-		                jerr.text);
-	if ((r = parse_envelope(doc, &receipt, key_id, sig)) < 0 ||
-	    (r = verify_signed(receipt, log, key_id, sig)) < 0 || (r = parse_fields(receipt, &rc)) < 0)
+	if ((r = sd_json_signed_load(&rc_signed, json, len, &doc)) < 0)
+		return r;
+	if ((r = sd_json_signed_parse(&rc_signed, doc, &receipt, key_id, sig)) < 0 ||
+	    (r = sd_json_signed_verify(&rc_signed, receipt, log, key_id, sig)) < 0 ||
+	    (r = parse_fields(receipt, &rc)) < 0)
 		goto out;
 	if (sodium_memcmp(rc.log_key_id, key_id, SD_KEY_ID_BYTES) != 0) {
 		r = sd_error(SD_ERR_FORMAT, "receipt: receipt.log_key_id does not name the log key that signed it");
@@ -427,48 +292,10 @@ static json_t *receipt_to_json(const sd_receipt_t *rc, const uint8_t log_id[SD_K
 	return o;
 }
 
-/* Signs msg and checks the signature against the key's public half: a key struct whose
- * halves do not match would sign receipts nobody accepts. */
-static int sign_checked(const sd_seckey_t *log, const char *msg, uint8_t sig[SD_SIGN_BYTES])
-{
-	sd_pubkey_t pk;
-	int r;
-
-	if ((r = sd_sign(SD_PURPOSE_RECEIPT, log->sk, (const uint8_t *)msg, strlen(msg), sig)) < 0)
-		return r;
-	sd_seckey_public(log, &pk);
-	if (sd_sign_verify(SD_PURPOSE_RECEIPT, pk.pk, (const uint8_t *)msg, strlen(msg), sig) < 0)
-		return sd_error(SD_ERR_USAGE, "receipt: the log secret key does not match its public key");
-	return 0;
-}
-
-/* The whole document, pretty-printed, newline-terminated, within SD_RECEIPT_MAX_BYTES. */
-static int render(json_t *doc, char **json_out)
-{
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	size_t n;
-	int r = SD_ERR_NOMEM;
-
-	if (text == NULL)
-		return r;
-	n = strlen(text);
-	if (n + 1 > SD_RECEIPT_MAX_BYTES) {
-		r = sd_error(SD_ERR_TOOBIG, "receipt: %zu bytes, more than clients accept", n + 1);
-	} else if ((*json_out = malloc(n + 2)) != NULL) {
-		memcpy(*json_out, text, n);
-		memcpy(*json_out + n, "\n", 2);
-		r = 0;
-	}
-	free(text);
-	return r;
-}
-
 int sd_receipt_sign(const sd_receipt_t *rc, const sd_seckey_t *log, char **json_out)
 {
-	uint8_t sig[SD_SIGN_BYTES], log_id[SD_KEY_ID_BYTES];
-	char key_id[SD_KEY_ID_HEX_BYTES], sig_b64[SIG_B64_BYTES];
-	char *msg = NULL;
-	json_t *doc = NULL, *o = NULL;
+	uint8_t log_id[SD_KEY_ID_BYTES];
+	json_t *doc;
 	int r;
 
 	*json_out = NULL;
@@ -477,20 +304,10 @@ int sd_receipt_sign(const sd_receipt_t *rc, const sd_seckey_t *log, char **json_
 	if ((r = check_struct(rc, SD_ERR_INVALID)) < 0)
 		return r;
 	sd_key_id(SD_KEY_LOG, log->pk, log_id);
-	r = SD_ERR_NOMEM;
-	if ((doc = json_object()) == NULL || json_object_set_new(doc, "receipt", o = receipt_to_json(rc, log_id)) < 0 ||
-	    (msg = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		goto out;
-	if ((r = sign_checked(log, msg, sig)) < 0)
-		goto out;
-	sd_key_id_hex(log_id, key_id);
-	sd_base64_encode(sig, sizeof(sig), sig_b64);
-	r = SD_ERR_NOMEM;
-	if (json_object_set_new(doc, "signature", json_pack("{s:s, s:s}", "key_id", key_id, "sig", sig_b64)) < 0)
-		goto out;
-	r = render(doc, json_out);
-out:
-	free(msg);
+	if ((doc = json_object()) == NULL || json_object_set_new(doc, "receipt", receipt_to_json(rc, log_id)) < 0)
+		r = SD_ERR_NOMEM;
+	else
+		r = sd_json_signed_sign(&rc_signed, log, doc, false, json_out);
 	json_decref(doc);
 	return r;
 }

@@ -57,15 +57,27 @@ static bool serial_equal(const uint8_t *a, const uint8_t *b)
 
 /* --- the in-memory table --------------------------------------------------------- */
 
-/* The index where fp is, or where it would go; *found says which. */
-static size_t pos_fp(const sd_accounts_t *a, const uint8_t *fp, bool *found)
+static int cmp_fp(const sd_account_t *acc, const void *fp)
 {
-	size_t lo = 0, hi = a->n;
+	return fp_cmp(acc->fingerprint, fp);
+}
+
+static int cmp_name(const sd_account_t *acc, const void *name)
+{
+	return strcmp(acc->name, name);
+}
+
+/* The index where key is in arr (n accounts sorted by cmp), or where it would go; *found
+ * says which. */
+static size_t pos_in(sd_account_t *const *arr, size_t n, int (*cmp)(const sd_account_t *, const void *),
+                     const void *key, bool *found)
+{
+	size_t lo = 0, hi = n;
 
 	*found = false;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = fp_cmp(a->by_fp[mid]->fingerprint, fp);
+		int c = cmp(arr[mid], key);
 		if (c == 0) {
 			*found = true;
 			return mid;
@@ -78,24 +90,14 @@ static size_t pos_fp(const sd_accounts_t *a, const uint8_t *fp, bool *found)
 	return lo;
 }
 
+static size_t pos_fp(const sd_accounts_t *a, const uint8_t *fp, bool *found)
+{
+	return pos_in(a->by_fp, a->n, cmp_fp, fp, found);
+}
+
 static size_t pos_name(const sd_accounts_t *a, const char *name, bool *found)
 {
-	size_t lo = 0, hi = a->n;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(a->by_name[mid]->name, name);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return pos_in(a->by_name, a->n, cmp_name, name, found);
 }
 
 static int grow(sd_accounts_t *a)

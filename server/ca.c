@@ -9,7 +9,8 @@
  * ASN.1 structures, never pasted into an OpenSSL configuration string.
  *
  * The CA's private key is kept by OpenSSL; every PEM copy of a private key goes through
- * a secure-memory BIO and sd_secret_alloc, and no key or key text is ever logged.
+ * a secure-memory BIO and sd_secret_alloc, and no key or key text is ever logged. The
+ * OpenSSL helpers it shares with the TLS context are server/ossl.c's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +34,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/ca.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/ossl.h"
 #include "sealdrop/sealdrop.h"
 
 #define CA_BACKDATE_SECONDS 300 /* tolerates a little clock skew on the relying party */
@@ -48,19 +50,6 @@ struct sd_ca {
 };
 
 static const char *const roles[] = {"attorney", "officer", "custodian", "operator"};
-
-/* Turns OpenSSL's last error into the detail, and empties its queue so a stale entry
- * never surfaces later in an unrelated TLS call. */
-static int ossl_error(int err, const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	ERR_clear_error();
-	if (reason != NULL)
-		return sd_error(err, "%s (%s)", what, reason);
-	return sd_error(err, "%s", what);
-}
 
 bool sd_ca_role_is_valid(const char *role)
 {
@@ -159,11 +148,11 @@ static int set_random_serial(X509 *x, uint8_t out[SD_CA_SERIAL_BYTES])
 	int r = SD_ERR_INTERNAL;
 
 	if (RAND_bytes(b, sizeof(b)) != 1)
-		return ossl_error(SD_ERR_INTERNAL, "no random bytes for a serial number");
+		return sd_ossl_error(SD_ERR_INTERNAL, "no random bytes for a serial number");
 	/* Positive (RFC 5280 4.1.2.2) and always 16 bytes long: 126 random bits. */
 	b[0] = (uint8_t)((b[0] & 0x7f) | 0x40);
 	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "setting the serial number");
+		r = sd_ossl_error(SD_ERR_NOMEM, "setting the serial number");
 		goto out;
 	}
 	memcpy(out, b, sizeof(b));
@@ -181,7 +170,7 @@ static int serial_bytes(const ASN1_INTEGER *serial, uint8_t out[SD_CA_SERIAL_BYT
 	int r = 0;
 
 	if (bn == NULL)
-		return ossl_error(SD_ERR_FORMAT, "unreadable serial number");
+		return sd_ossl_error(SD_ERR_FORMAT, "unreadable serial number");
 	if (BN_is_negative(bn) || BN_num_bytes(bn) > SD_CA_SERIAL_BYTES ||
 	    BN_bn2binpad(bn, out, SD_CA_SERIAL_BYTES) != SD_CA_SERIAL_BYTES)
 		r = sd_error(SD_ERR_VERIFY, "serial number is not one this CA issues");
@@ -198,10 +187,10 @@ static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
 	if ((ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value)) == NULL)
-		return ossl_error(SD_ERR_INTERNAL, "building a certificate extension");
+		return sd_ossl_error(SD_ERR_INTERNAL, "building a certificate extension");
 	ok = X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
-	return ok == 1 ? 0 : ossl_error(SD_ERR_NOMEM, "adding a certificate extension");
+	return ok == 1 ? 0 : sd_ossl_error(SD_ERR_NOMEM, "adding a certificate extension");
 }
 
 static GENERAL_NAME *general_name_new(int type, const void *bytes, size_t len)
@@ -277,7 +266,7 @@ static int add_san(X509 *x, const char *const *hostnames, size_t n)
 	r = 0;
 out:
 	if (r < 0)
-		r = ossl_error(r, "adding subjectAltNames");
+		r = sd_ossl_error(r, "adding subjectAltNames");
 	GENERAL_NAME_free(g);
 	GENERAL_NAMES_free(gens);
 	return r;
@@ -306,7 +295,7 @@ static int add_crl_dp(X509 *x, const char *url)
 	r = 0;
 out:
 	if (r < 0)
-		r = ossl_error(r, "adding the CRL distribution point");
+		r = sd_ossl_error(r, "adding the CRL distribution point");
 	GENERAL_NAME_free(g);
 	DIST_POINT_free(dp);
 	CRL_DIST_POINTS_free(dps);
@@ -316,7 +305,7 @@ out:
 static int add_name_entry(X509_NAME *n, int nid, const char *value)
 {
 	if (X509_NAME_add_entry_by_NID(n, nid, MBSTRING_UTF8, (const unsigned char *)value, -1, -1, 0) != 1)
-		return ossl_error(SD_ERR_NOMEM, "building a certificate name");
+		return sd_ossl_error(SD_ERR_NOMEM, "building a certificate name");
 	return 0;
 }
 
@@ -328,7 +317,7 @@ static int set_validity(X509 *x, int days, int64_t *nb, int64_t *na)
 	*na = *nb + (int64_t)days * DAY_SECONDS - 1;
 	if (ASN1_TIME_set(X509_getm_notBefore(x), (time_t)*nb) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)*na) == NULL)
-		return ossl_error(SD_ERR_INTERNAL, "setting the validity period");
+		return sd_ossl_error(SD_ERR_INTERNAL, "setting the validity period");
 	return 0;
 }
 
@@ -341,11 +330,11 @@ static int cert_new(X509 *issuer, X509_NAME *subject, EVP_PKEY *pub, int days, X
 
 	*out = NULL;
 	if (x == NULL)
-		return ossl_error(SD_ERR_NOMEM, "allocating a certificate");
+		return sd_ossl_error(SD_ERR_NOMEM, "allocating a certificate");
 	if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, subject) != 1 ||
 	    X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : subject) != 1 ||
 	    X509_set_pubkey(x, pub) != 1) {
-		r = ossl_error(SD_ERR_NOMEM, "building a certificate");
+		r = sd_ossl_error(SD_ERR_NOMEM, "building a certificate");
 		goto out;
 	}
 	if ((r = set_random_serial(x, info->serial)) < 0 ||
@@ -388,7 +377,7 @@ static int cert_fingerprint(X509 *x, uint8_t out[SD_CA_FINGERPRINT_BYTES])
 	int r;
 
 	if (len <= 0)
-		return ossl_error(SD_ERR_INTERNAL, "encoding a certificate");
+		return sd_ossl_error(SD_ERR_INTERNAL, "encoding a certificate");
 	r = sd_ca_fingerprint(der, (size_t)len, out);
 	OPENSSL_free(der);
 	return r;
@@ -397,7 +386,7 @@ static int cert_fingerprint(X509 *x, uint8_t out[SD_CA_FINGERPRINT_BYTES])
 static int cert_sign(const sd_ca_t *ca, X509 *x, EVP_PKEY *self_key, sd_ca_cert_info_t *info)
 {
 	if (X509_sign(x, self_key != NULL ? self_key : ca->key, EVP_sha256()) <= 0)
-		return ossl_error(SD_ERR_INTERNAL, "signing a certificate");
+		return sd_ossl_error(SD_ERR_INTERNAL, "signing a certificate");
 	return cert_fingerprint(x, info->fingerprint);
 }
 
@@ -406,7 +395,7 @@ static EVP_PKEY *p256_generate(void)
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", P256_GROUP);
 
 	if (k == NULL)
-		(void)ossl_error(SD_ERR_INTERNAL, "generating a P-256 key");
+		(void)sd_ossl_error(SD_ERR_INTERNAL, "generating a P-256 key");
 	return k;
 }
 
@@ -429,7 +418,7 @@ static int bio_to_string(BIO *bio, void *(*alloc)(size_t), char **out)
 
 	*out = NULL;
 	if (n <= 0 || data == NULL)
-		return ossl_error(SD_ERR_INTERNAL, "encoding PEM");
+		return sd_ossl_error(SD_ERR_INTERNAL, "encoding PEM");
 	if ((s = alloc((size_t)n + 1)) == NULL)
 		return SD_ERR_NOMEM;
 	memcpy(s, data, (size_t)n);
@@ -445,7 +434,7 @@ static int cert_to_pem(X509 *x, char **out)
 
 	*out = NULL;
 	if (bio == NULL || PEM_write_bio_X509(bio, x) != 1)
-		r = ossl_error(SD_ERR_NOMEM, "encoding a certificate as PEM");
+		r = sd_ossl_error(SD_ERR_NOMEM, "encoding a certificate as PEM");
 	else
 		r = bio_to_string(bio, malloc, out);
 	BIO_free(bio);
@@ -459,7 +448,7 @@ static BIO *key_to_pem_bio(EVP_PKEY *k)
 
 	if (bio == NULL || PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) != 1) {
 		BIO_free(bio);
-		(void)ossl_error(SD_ERR_NOMEM, "encoding a private key");
+		(void)sd_ossl_error(SD_ERR_NOMEM, "encoding a private key");
 		return NULL;
 	}
 	return bio;
@@ -471,7 +460,7 @@ static int bio_to_file(BIO *bio, const char *path, mode_t mode)
 	long n = BIO_get_mem_data(bio, &data);
 
 	if (n <= 0 || data == NULL)
-		return ossl_error(SD_ERR_INTERNAL, "encoding PEM");
+		return sd_ossl_error(SD_ERR_INTERNAL, "encoding PEM");
 	return sd_file_write(path, data, (size_t)n, mode, SD_AFILE_NOCLOBBER);
 }
 
@@ -487,7 +476,7 @@ static int write_pair(X509 *x, EVP_PKEY *k, const char *cert_path, const char *k
 	if ((kb = key_to_pem_bio(k)) == NULL)
 		return SD_ERR_NOMEM;
 	if ((cb = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(cb, x) != 1) {
-		r = ossl_error(SD_ERR_NOMEM, "encoding a certificate as PEM");
+		r = sd_ossl_error(SD_ERR_NOMEM, "encoding a certificate as PEM");
 		goto out;
 	}
 	if ((r = bio_to_file(kb, key_path, 0600)) < 0)
@@ -527,9 +516,9 @@ static int pem_block(const uint8_t *data, size_t len, const char *label1, const 
 	if (len - i < sizeof(begin) - 1 || strncmp((const char *)data + i, begin, sizeof(begin) - 1) != 0)
 		return sd_error(SD_ERR_FORMAT, "%s: not PEM", what);
 	if ((bio = BIO_new_mem_buf(data + i, (int)(len - i))) == NULL)
-		return ossl_error(SD_ERR_NOMEM, what);
+		return sd_ossl_error(SD_ERR_NOMEM, what);
 	if (PEM_read_bio(bio, &name, &header, der, der_len) != 1) {
-		r = ossl_error(SD_ERR_FORMAT, "unreadable PEM");
+		r = sd_ossl_error(SD_ERR_FORMAT, "unreadable PEM");
 		goto out;
 	}
 	if (strcmp(name, label1) != 0 && (label2 == NULL || strcmp(name, label2) != 0)) {
@@ -569,7 +558,7 @@ static int cert_from_der(const uint8_t *der, size_t len, X509 **out)
 	if (len > SD_CA_CERT_MAX_BYTES)
 		return sd_error(SD_ERR_TOOBIG, "certificate is larger than %d bytes", SD_CA_CERT_MAX_BYTES);
 	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL)
-		return ossl_error(SD_ERR_FORMAT, "not a DER certificate");
+		return sd_ossl_error(SD_ERR_FORMAT, "not a DER certificate");
 	if (p != der + len) {
 		X509_free(x);
 		return sd_error(SD_ERR_FORMAT, "%zu bytes after the certificate", len - (size_t)(p - der));
@@ -616,7 +605,7 @@ int sd_ca_fingerprint(const uint8_t *der, size_t len, uint8_t out[SD_CA_FINGERPR
 		return r;
 	X509_free(x);
 	if (EVP_Digest(der, len, out, &n, EVP_sha256(), NULL) != 1 || n != SD_CA_FINGERPRINT_BYTES)
-		return ossl_error(SD_ERR_INTERNAL, "SHA-256 of a certificate");
+		return sd_ossl_error(SD_ERR_INTERNAL, "SHA-256 of a certificate");
 	return 0;
 }
 
@@ -652,7 +641,7 @@ int sd_ca_create(const char *dir, const char *name, int days)
 		goto out;
 	}
 	if ((subject = X509_NAME_new()) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "building the CA's name");
+		r = sd_ossl_error(SD_ERR_NOMEM, "building the CA's name");
 		goto out;
 	}
 	if ((r = add_name_entry(subject, NID_commonName, name)) < 0 ||
@@ -669,22 +658,9 @@ out:
 	return r;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1; /* ca.key is never encrypted; never prompt on a terminal */
-}
-
 static int load_key(const char *path, EVP_PKEY **out)
 {
 	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
-	int r;
 
 	*out = NULL;
 	if (lstat(path, &st) != 0)
@@ -694,21 +670,8 @@ static int load_key(const char *path, EVP_PKEY **out)
 	if ((st.st_mode & 077) != 0)
 		return sd_error(SD_ERR_REFUSED, "%s is accessible to group or others (mode %04o); chmod 600 it", path,
 		                (unsigned)(st.st_mode & 07777));
-	if ((r = sd_file_read_secret(path, KEY_FILE_MAX, &text, &len)) < 0)
-		return r;
-	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "reading the CA key");
-		goto out;
-	}
-	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) == NULL) {
-		r = ossl_error(SD_ERR_FORMAT, "the CA key is not an unencrypted PEM private key");
-		goto out;
-	}
-	r = 0;
-out:
-	BIO_free(bio);
-	sd_secret_free(text);
-	return r;
+	return sd_ossl_key_read(path, KEY_FILE_MAX, "reading the CA key",
+	                        "the CA key is not an unencrypted PEM private key", out);
 }
 
 static int load_cert(const char *path, X509 **out)
@@ -735,11 +698,11 @@ static int check_ca(sd_ca_t *ca, const char *dir)
 	if (!key_is_p256(ca->key))
 		return sd_error(SD_ERR_FORMAT, "%s/%s is not a P-256 key", dir, SD_CA_KEY_FILE);
 	if (X509_check_private_key(ca->cert, ca->key) != 1)
-		return ossl_error(SD_ERR_WRONG_KEY, "ca.key does not belong to ca.pem");
+		return sd_ossl_error(SD_ERR_WRONG_KEY, "ca.key does not belong to ca.pem");
 	if (X509_check_ca(ca->cert) != 1 || X509_self_signed(ca->cert, 1) != 1)
-		return ossl_error(SD_ERR_FORMAT, "ca.pem is not a self-signed CA certificate");
+		return sd_ossl_error(SD_ERR_FORMAT, "ca.pem is not a self-signed CA certificate");
 	if ((ca->store = X509_STORE_new()) == NULL || X509_STORE_add_cert(ca->store, ca->cert) != 1)
-		return ossl_error(SD_ERR_NOMEM, "building the trust store");
+		return sd_ossl_error(SD_ERR_NOMEM, "building the trust store");
 	return cert_to_pem(ca->cert, &ca->cert_pem);
 }
 
@@ -801,7 +764,7 @@ int sd_ca_issue_server(sd_ca_t *ca, const char *const *hostnames, size_t n, int 
 	if ((r = hosts_check(hostnames, n)) < 0)
 		return r;
 	if ((subject = X509_NAME_new()) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "building the server's name");
+		r = sd_ossl_error(SD_ERR_NOMEM, "building the server's name");
 		goto out;
 	}
 	/* The CN is a courtesy for people reading the certificate; clients match the SANs. */
@@ -842,20 +805,20 @@ static int key_canonical(EVP_PKEY *in, EVP_PKEY **out, sd_ca_key_type_t *type)
 		len = sizeof(pub);
 		if (EVP_PKEY_get_raw_public_key(in, pub, &len) != 1 || len != 32 ||
 		    (*out = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, len)) == NULL)
-			return ossl_error(SD_ERR_FORMAT, "unreadable Ed25519 key in the CSR");
+			return sd_ossl_error(SD_ERR_FORMAT, "unreadable Ed25519 key in the CSR");
 		*type = SD_CA_KEY_ED25519;
 		return 0;
 	}
 	if (!key_is_p256(in))
 		return sd_error(SD_ERR_REFUSED, "the CSR's key is neither ECDSA P-256 nor Ed25519");
 	if (EVP_PKEY_get_octet_string_param(in, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &len) != 1)
-		return ossl_error(SD_ERR_FORMAT, "unreadable P-256 key in the CSR");
+		return sd_ossl_error(SD_ERR_FORMAT, "unreadable P-256 key in the CSR");
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
 	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, len);
 	params[2] = OSSL_PARAM_construct_end();
 	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		r = ossl_error(SD_ERR_FORMAT, "the CSR's P-256 key is not a valid point");
+		r = sd_ossl_error(SD_ERR_FORMAT, "the CSR's P-256 key is not a valid point");
 		goto out;
 	}
 	*type = SD_CA_KEY_P256;
@@ -872,7 +835,7 @@ static int key_public_check(EVP_PKEY *k)
 	int ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
 
 	EVP_PKEY_CTX_free(ctx);
-	return ok ? 0 : ossl_error(SD_ERR_FORMAT, "the CSR's public key is not valid");
+	return ok ? 0 : sd_ossl_error(SD_ERR_FORMAT, "the CSR's public key is not valid");
 }
 
 static int csr_decode(const uint8_t *csr, size_t len, X509_REQ **out)
@@ -896,7 +859,7 @@ static int csr_decode(const uint8_t *csr, size_t len, X509_REQ **out)
 	}
 	p = der;
 	if ((*out = d2i_X509_REQ(NULL, &p, der_len)) == NULL)
-		r = ossl_error(SD_ERR_FORMAT, "the CSR is not a DER certification request");
+		r = sd_ossl_error(SD_ERR_FORMAT, "the CSR is not a DER certification request");
 	else if (p != der + der_len)
 		r = sd_error(SD_ERR_FORMAT, "%ld bytes after the CSR", der_len - (long)(p - der));
 	else if (X509_REQ_get_version(*out) != X509_REQ_VERSION_1)
@@ -921,7 +884,7 @@ static int csr_parse(const uint8_t *csr, size_t len, EVP_PKEY **key, sd_ca_key_t
 	if ((r = csr_decode(csr, len, &req)) < 0)
 		return r;
 	if ((pub = X509_REQ_get0_pubkey(req)) == NULL) {
-		r = ossl_error(SD_ERR_FORMAT, "the CSR's public key is unreadable");
+		r = sd_ossl_error(SD_ERR_FORMAT, "the CSR's public key is unreadable");
 		goto out;
 	}
 	if ((r = key_canonical(pub, key, type)) < 0 || (r = key_public_check(*key)) < 0)
@@ -929,7 +892,7 @@ static int csr_parse(const uint8_t *csr, size_t len, EVP_PKEY **key, sd_ca_key_t
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	/* Proof of possession: the requester holds the private key. */
 	if (X509_REQ_verify(req, *key) != 1) {
-		r = ossl_error(SD_ERR_VERIFY, "the CSR's signature does not verify");
+		r = sd_ossl_error(SD_ERR_VERIFY, "the CSR's signature does not verify");
 		goto out;
 	}
 #endif
@@ -1008,7 +971,7 @@ int sd_ca_issue_client(sd_ca_t *ca, const char *role, const char *name, const ui
 	if ((r = client_key(csr, csr_len, &key, &kp)) < 0)
 		goto out;
 	if ((subject = X509_NAME_new()) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "building the client's name");
+		r = sd_ossl_error(SD_ERR_NOMEM, "building the client's name");
 		goto out;
 	}
 	if ((r = add_name_entry(subject, NID_organizationalUnitName, role)) < 0 ||
@@ -1062,7 +1025,7 @@ static int crl_add_entry(X509_CRL *crl, const sd_ca_revoked_t *e)
 	BN_free(bn);
 	ASN1_INTEGER_free(serial);
 	ASN1_TIME_free(when);
-	return ok ? 0 : ossl_error(SD_ERR_NOMEM, "adding a CRL entry");
+	return ok ? 0 : sd_ossl_error(SD_ERR_NOMEM, "adding a CRL entry");
 }
 
 /* crlNumber and authorityKeyIdentifier, both required by RFC 5280 5.2. */
@@ -1078,7 +1041,7 @@ static int crl_add_extensions(X509_CRL *crl, X509 *issuer, uint64_t number)
 
 	ASN1_INTEGER_free(num);
 	AUTHORITY_KEYID_free(akid);
-	return ok ? 0 : ossl_error(SD_ERR_NOMEM, "adding CRL extensions");
+	return ok ? 0 : sd_ossl_error(SD_ERR_NOMEM, "adding CRL extensions");
 }
 
 static int crl_args_check(const sd_ca_revoked_t *revoked, size_t n, uint64_t number, int days)
@@ -1113,7 +1076,7 @@ static int crl_encode(X509_CRL *crl, char **pem, uint8_t **der, size_t *der_len)
 
 	if (der != NULL) {
 		if ((n = i2d_X509_CRL(crl, &d)) <= 0) {
-			r = ossl_error(SD_ERR_INTERNAL, "encoding the CRL");
+			r = sd_ossl_error(SD_ERR_INTERNAL, "encoding the CRL");
 			goto out;
 		}
 		if ((*der = malloc((size_t)n)) == NULL) {
@@ -1125,7 +1088,7 @@ static int crl_encode(X509_CRL *crl, char **pem, uint8_t **der, size_t *der_len)
 	}
 	if (pem != NULL) {
 		if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509_CRL(bio, crl) != 1)
-			r = ossl_error(SD_ERR_NOMEM, "encoding the CRL as PEM");
+			r = sd_ossl_error(SD_ERR_NOMEM, "encoding the CRL as PEM");
 		else
 			r = bio_to_string(bio, malloc, pem);
 	}
@@ -1163,7 +1126,7 @@ int sd_ca_crl(sd_ca_t *ca, const sd_ca_revoked_t *revoked, size_t n, uint64_t nu
 	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) != 1 ||
 	    X509_CRL_set1_lastUpdate(crl, t) != 1 || X509_time_adj_ex(t, next_update_days, 0, &now) == NULL ||
 	    X509_CRL_set1_nextUpdate(crl, t) != 1) {
-		r = ossl_error(SD_ERR_NOMEM, "building the CRL");
+		r = sd_ossl_error(SD_ERR_NOMEM, "building the CRL");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1172,7 +1135,7 @@ int sd_ca_crl(sd_ca_t *ca, const sd_ca_revoked_t *revoked, size_t n, uint64_t nu
 	if ((r = crl_add_extensions(crl, ca->cert, number)) < 0)
 		goto out;
 	if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, ca->key, EVP_sha256()) <= 0) {
-		r = ossl_error(SD_ERR_INTERNAL, "signing the CRL");
+		r = sd_ossl_error(SD_ERR_INTERNAL, "signing the CRL");
 		goto out;
 	}
 	r = crl_encode(crl, pem, der, der_len);
@@ -1192,7 +1155,7 @@ static int chain_check(const sd_ca_t *ca, X509 *x, int64_t now)
 
 	if (ctx == NULL || X509_STORE_CTX_init(ctx, ca->store, x, NULL) != 1) {
 		X509_STORE_CTX_free(ctx);
-		return ossl_error(SD_ERR_NOMEM, "preparing certificate verification");
+		return sd_ossl_error(SD_ERR_NOMEM, "preparing certificate verification");
 	}
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, (time_t)now);
@@ -1229,7 +1192,7 @@ static int subject_entry(X509 *x, int nid, char *out, size_t cap)
 	len = ASN1_STRING_to_UTF8(&s, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
 	if (len < 0 || (size_t)len >= cap || strlen((const char *)s) != (size_t)len) {
 		OPENSSL_free(s);
-		return ossl_error(SD_ERR_INVALID, "client certificate has an unreadable name");
+		return sd_ossl_error(SD_ERR_INVALID, "client certificate has an unreadable name");
 	}
 	memcpy(out, s, (size_t)len + 1);
 	OPENSSL_free(s);

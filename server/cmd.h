@@ -13,7 +13,9 @@
 #ifndef SEALDROP_SERVER_CMD_H
 #define SEALDROP_SERVER_CMD_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <jansson.h>
 
 #define SDD_EX_USAGE       64 /* sysexits EX_USAGE */
@@ -33,8 +35,27 @@ int sdd_cmd_directory(int argc, char **argv);
 int sdd_cmd_run(int argc, char **argv);
 int sdd_cmd_check_config(int argc, char **argv);
 
+/* One option of a command, for sdd_getopt(): --name takes a value stored in *value, or
+ * takes none and sets *flag, or is repeatable, each value appended to list (at most max,
+ * counted in *n). An entry with none of these is recognised but refused as unknown. */
+typedef struct {
+	const char *name;
+	int letter; /* getopt_long's val: what its messages show for a misused option */
+	const char **value;
+	bool *flag;
+	const char **list;
+	size_t *n, max;
+} sdd_opt_t;
+
+#define SDD_OPTS_MAX 16 /* entries in one command's table */
+
 /* Prepares getopt_long for a command's argv; optstrings start with ':'. */
 void sdd_getopt_reset(void);
+/* Reads argv's options by opts (ended by a NULL name; --help is added) and leaves optind
+ * at the first operand: 0, -1 for --help, or the exit status of a usage error it printed. */
+int sdd_getopt(const sdd_cmd_t *cmd, int argc, char **argv, const sdd_opt_t *opts);
+/* "DIR/NAME" in out; SD_ERR_USAGE "DIR/NAME: path too long" when it does not fit. */
+int sdd_path_join(char out[PATH_MAX], const char *dir, const char *name);
 /* --help: synopsis and help on stdout; 0. */
 int sdd_help(const sdd_cmd_t *cmd);
 /* getopt_long returned '?' or ':': names the option, prints the synopsis; 64. */

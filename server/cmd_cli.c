@@ -17,6 +17,62 @@ void sdd_getopt_reset(void)
 	opterr = 0;
 }
 
+static const sdd_opt_t *opt_find(const sdd_opt_t *opts, int letter)
+{
+	for (; opts->name != NULL; opts++)
+		if (opts->letter == letter)
+			return opts;
+	return NULL;
+}
+
+/* The one option o names has been read, with optarg. */
+static int opt_store(const sdd_cmd_t *cmd, char **argv, const sdd_opt_t *o)
+{
+	if (o->flag != NULL) {
+		*o->flag = true;
+	} else if (o->value != NULL) {
+		*o->value = optarg;
+	} else if (o->list != NULL) {
+		if (*o->n == o->max)
+			return sdd_usage_error(cmd, "more than %zu --%s options", o->max, o->name);
+		o->list[(*o->n)++] = optarg;
+	} else {
+		return sdd_opt_error(cmd, argv, '?');
+	}
+	return 0;
+}
+
+int sdd_getopt(const sdd_cmd_t *cmd, int argc, char **argv, const sdd_opt_t *opts)
+{
+	struct option longopts[SDD_OPTS_MAX + 2];
+	const sdd_opt_t *o;
+	size_t n;
+	int c, r;
+
+	for (n = 0; opts[n].name != NULL && n < SDD_OPTS_MAX; n++)
+		longopts[n] = (struct option){opts[n].name, opts[n].flag != NULL ? no_argument : required_argument,
+		                              NULL, opts[n].letter};
+	longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
+	sdd_getopt_reset();
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return -1;
+		if ((o = opt_find(opts, c)) == NULL)
+			return sdd_opt_error(cmd, argv, c);
+		if ((r = opt_store(cmd, argv, o)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int sdd_path_join(char out[PATH_MAX], const char *dir, const char *name)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+
+	return n > 0 && n < PATH_MAX ? 0 : sd_error(SD_ERR_USAGE, "%s/%s: path too long", dir, name);
+}
+
 int sdd_help(const sdd_cmd_t *cmd)
 {
 	fputs(cmd->synopsis, stdout);

@@ -8,7 +8,7 @@
  * input files, outputs that must not exist yet), so a refused command changes nothing.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +24,6 @@
 #include "sealdrop/sealdrop.h"
 #include "cmd.h"
 #include "control_int.h"
-
-#define PATH_BYTES 4096
 
 /* --- enroll -------------------------------------------------------------------------- */
 
@@ -56,53 +54,21 @@ typedef struct {
 
 static int enroll_parse(int argc, char **argv, enroll_opts_t *o)
 {
-	static const struct option longopts[] = {
-	        {"dir", required_argument, NULL, 'd'},
-	        {"role", required_argument, NULL, 'r'},
-	        {"name", required_argument, NULL, 'n'},
-	        {"out", required_argument, NULL, 'o'},
-	        {"csr", required_argument, NULL, 'c'},
-	        {"cert-out", required_argument, NULL, 'C'},
-	        {"box-pubkey", required_argument, NULL, 'b'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	const sdd_opt_t opts[] = {
+	        {"dir", 'd', .value = &o->dir},
+	        {"role", 'r', .value = &o->role},
+	        {"name", 'n', .value = &o->name},
+	        {"out", 'o', .value = &o->out},
+	        {"csr", 'c', .value = &o->csr},
+	        {"cert-out", 'C', .value = &o->cert_out},
+	        {"box-pubkey", 'b', .value = &o->box},
+	        {"json", 'j', .flag = &o->json},
+	        {0},
 	};
-	int c;
+	int status;
 
-	sdd_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o->dir = optarg;
-			break;
-		case 'r':
-			o->role = optarg;
-			break;
-		case 'n':
-			o->name = optarg;
-			break;
-		case 'o':
-			o->out = optarg;
-			break;
-		case 'c':
-			o->csr = optarg;
-			break;
-		case 'C':
-			o->cert_out = optarg;
-			break;
-		case 'b':
-			o->box = optarg;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			return -1;
-		default:
-			return sdd_opt_error(&enroll_cmd, argv, c);
-		}
-	}
+	if ((status = sdd_getopt(&enroll_cmd, argc, argv, opts)) != 0)
+		return status;
 	if (optind < argc)
 		return sdd_usage_error(&enroll_cmd, "unexpected argument '%s'", argv[optind]);
 	if (o->dir == NULL || o->role == NULL || o->name == NULL)
@@ -125,22 +91,15 @@ static int absent(const char *path)
 	return 0;
 }
 
-static int join(char out[PATH_BYTES], const char *dir, const char *name)
-{
-	int n = snprintf(out, PATH_BYTES, "%s/%s", dir, name);
-
-	return n > 0 && n < PATH_BYTES ? 0 : sd_error(SD_ERR_USAGE, "%s/%s: path too long", dir, name);
-}
-
 /* OUTDIR must be new, or an existing directory without key.pem and cert.pem; it is
  * created (0700) now, so a failure to create it cannot follow a successful enrolment. */
-static int enroll_prepare_outdir(const char *dir, char key[PATH_BYTES], char cert[PATH_BYTES], bool *created)
+static int enroll_prepare_outdir(const char *dir, char key[PATH_MAX], char cert[PATH_MAX], bool *created)
 {
 	struct stat st;
 	int r;
 
 	*created = false;
-	if ((r = join(key, dir, "key.pem")) < 0 || (r = join(cert, dir, "cert.pem")) < 0)
+	if ((r = sdd_path_join(key, dir, "key.pem")) < 0 || (r = sdd_path_join(cert, dir, "cert.pem")) < 0)
 		return r;
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
@@ -262,7 +221,7 @@ static int enroll_report(const enroll_opts_t *o, const json_t *reply, const char
 int sdd_cmd_enroll(int argc, char **argv)
 {
 	enroll_opts_t o = {0};
-	char key[PATH_BYTES], cert[PATH_BYTES];
+	char key[PATH_MAX], cert[PATH_MAX];
 	json_t *req = NULL, *reply = NULL;
 	bool created = false;
 	int r, status;
@@ -303,6 +262,21 @@ out:
 
 /* --- disable ------------------------------------------------------------------------- */
 
+/* Sends req (consumed) to the server in dir: 0 with its *reply, or the exit status after
+ * saying why there is none. */
+static int control_call(const sdd_cmd_t *cmd, const char *dir, json_t *req, json_t **reply)
+{
+	int r = sd_control_call(dir, req, reply);
+
+	json_decref(req);
+	if (r < 0) {
+		json_decref(*reply);
+		*reply = NULL;
+		return sdd_fail_call(cmd->name, r);
+	}
+	return 0;
+}
+
 static const sdd_cmd_t disable_cmd = {
         "disable",
         "usage: sealdropd disable --dir DIR --name NAME [--json]\n",
@@ -314,31 +288,20 @@ static const sdd_cmd_t disable_cmd = {
         "  --json       print the result as JSON\n",
 };
 
-/* Options shared by disable and directory install: --dir, --name, --json, --help. */
+/* Options shared by disable and directory install: --dir, --name (refused when name is
+ * NULL), --json, --help. */
 static int simple_parse(const sdd_cmd_t *cmd, int argc, char **argv, const char **dir, const char **name, bool *json)
 {
-	static const struct option longopts[] = {
-	        {"dir", required_argument, NULL, 'd'},
-	        {"name", required_argument, NULL, 'n'},
-	        {"json", no_argument, NULL, 'j'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	const sdd_opt_t opts[] = {
+	        {"dir", 'd', .value = dir},
+	        {"name", 'n', .value = name},
+	        {"json", 'j', .flag = json},
+	        {0},
 	};
-	int c;
+	int status;
 
-	sdd_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (c == 'd')
-			*dir = optarg;
-		else if (c == 'n' && name != NULL)
-			*name = optarg;
-		else if (c == 'j')
-			*json = true;
-		else if (c == 'h')
-			return -1;
-		else
-			return sdd_opt_error(cmd, argv, c == 'n' ? '?' : c);
-	}
+	if ((status = sdd_getopt(cmd, argc, argv, opts)) != 0)
+		return status;
 	if (*dir == NULL)
 		return sdd_usage_error(cmd, "--dir is required");
 	if (name != NULL && *name == NULL)
@@ -351,7 +314,7 @@ int sdd_cmd_disable(int argc, char **argv)
 	const char *dir = NULL, *name = NULL, *fp;
 	json_t *req, *reply = NULL;
 	bool json = false, already;
-	int r, status;
+	int r = 0, status;
 
 	if ((status = simple_parse(&disable_cmd, argc, argv, &dir, &name, &json)) != 0)
 		return status < 0 ? sdd_help(&disable_cmd) : status;
@@ -359,12 +322,8 @@ int sdd_cmd_disable(int argc, char **argv)
 		return sdd_usage_error(&disable_cmd, "unexpected argument '%s'", argv[optind]);
 	if ((req = json_pack("{s:s, s:s}", "op", "disable", "name", name)) == NULL)
 		return sdd_usage_error(&disable_cmd, "--name must be UTF-8 text");
-	r = sd_control_call(dir, req, &reply);
-	json_decref(req);
-	if (r < 0) {
-		json_decref(reply);
-		return sdd_fail_call(disable_cmd.name, r);
-	}
+	if ((status = control_call(&disable_cmd, dir, req, &reply)) != 0)
+		return status;
 	fp = json_string_value(json_object_get(reply, "fingerprint"));
 	already = json_is_true(json_object_get(reply, "already_disabled"));
 	if (json)
@@ -414,12 +373,8 @@ static int directory_install(int argc, char **argv)
 	free(text);
 	if (req == NULL)
 		return sdd_fail(directory_cmd.name, sd_error(SD_ERR_FORMAT, "%s is not UTF-8 text", file));
-	r = sd_control_call(dir, req, &reply);
-	json_decref(req);
-	if (r < 0) {
-		json_decref(reply);
-		return sdd_fail_call(directory_cmd.name, r);
-	}
+	if ((status = control_call(&directory_cmd, dir, req, &reply)) != 0)
+		return status;
 	deployment = json_string_value(json_object_get(reply, "deployment"));
 	if (json)
 		r = sdd_json_print(json_pack("{s:O?, s:s?}", "version", json_object_get(reply, "version"), "deployment",

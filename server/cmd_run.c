@@ -4,7 +4,6 @@
  * files it implies, in one run; sealdropd.conf(5)).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -44,27 +43,18 @@ static const sdd_cmd_t check_cmd = {
         "log key, the directory). Prints \"configuration ok\" and exits 0, or exits 78.\n",
 };
 
+/* --config FILE, and --log FILE where log is not NULL (refused otherwise). */
 static int config_option(const sdd_cmd_t *cmd, int argc, char **argv, const char **path, const char **log)
 {
-	static const struct option longopts[] = {
-	        {"config", required_argument, NULL, 'c'},
-	        {"log", required_argument, NULL, 'l'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	const sdd_opt_t opts[] = {
+	        {"config", 'c', .value = path},
+	        {"log", 'l', .value = log},
+	        {0},
 	};
-	int c;
+	int status;
 
-	sdd_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (c == 'c')
-			*path = optarg;
-		else if (c == 'l' && log != NULL)
-			*log = optarg;
-		else if (c == 'h')
-			return -1;
-		else
-			return sdd_opt_error(cmd, argv, c);
-	}
+	if ((status = sdd_getopt(cmd, argc, argv, opts)) != 0)
+		return status;
 	if (optind < argc)
 		return sdd_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 	if (*path == NULL)

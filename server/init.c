@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -73,44 +72,18 @@ static const struct {
 
 static int init_parse(int argc, char **argv, init_opts_t *o)
 {
-	static const struct option longopts[] = {
-	        {"dir", required_argument, NULL, 'd'},
-	        {"hostname", required_argument, NULL, 'H'},
-	        {"listen", required_argument, NULL, 'l'},
-	        {"head-interval", required_argument, NULL, 'i'},
-	        {"user", required_argument, NULL, 'u'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	const sdd_opt_t opts[] = {
+	        {"dir", 'd', .value = &o->dir},
+	        {"hostname", 'H', .list = o->hostnames, .n = &o->n_hostnames, .max = SD_CONFIG_MAX_HOSTNAMES},
+	        {"listen", 'l', .value = &o->listen},
+	        {"head-interval", 'i', .value = &o->head},
+	        {"user", 'u', .value = &o->user},
+	        {0},
 	};
-	int c;
+	int status;
 
-	sdd_getopt_reset();
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o->dir = optarg;
-			break;
-		case 'l':
-			o->listen = optarg;
-			break;
-		case 'i':
-			o->head = optarg;
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'H':
-			if (o->n_hostnames == SD_CONFIG_MAX_HOSTNAMES)
-				return sdd_usage_error(&init_cmd, "more than %d --hostname options",
-				                       SD_CONFIG_MAX_HOSTNAMES);
-			o->hostnames[o->n_hostnames++] = optarg;
-			break;
-		case 'h':
-			return -1;
-		default:
-			return sdd_opt_error(&init_cmd, argv, c);
-		}
-	}
+	if ((status = sdd_getopt(&init_cmd, argc, argv, opts)) != 0)
+		return status;
 	if (optind < argc)
 		return sdd_usage_error(&init_cmd, "unexpected argument '%s'", argv[optind]);
 	if (o->dir == NULL)
@@ -220,13 +193,6 @@ static int init_config(const init_opts_t *o, const char *abs, sd_config_t *c)
 
 /* --- the directory --------------------------------------------------------------------- */
 
-static int path_in(char out[PATH_MAX], const char *dir, const char *name)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-
-	return n > 0 && n < PATH_MAX ? 0 : sd_error(SD_ERR_USAGE, "%s/%s: path too long", dir, name);
-}
-
 /* DIR exists (or is made, 0700) and holds none of the files init would create. */
 static int prepare_dir(const char *dir, char abs[PATH_MAX], bool *created)
 {
@@ -250,7 +216,7 @@ static int prepare_dir(const char *dir, char abs[PATH_MAX], bool *created)
 	for (size_t i = 0; i <= sizeof(created_files) / sizeof(created_files[0]); i++) {
 		const char *name =
 		        i < sizeof(created_files) / sizeof(created_files[0]) ? created_files[i].name : SD_STORE_SUBDIR;
-		if ((r = path_in(p, abs, name)) < 0)
+		if ((r = sdd_path_join(p, abs, name)) < 0)
 			return r;
 		if (lstat(p, &st) == 0)
 			return sd_error(SD_ERR_EXISTS,
@@ -268,11 +234,11 @@ static void undo(const char *abs, bool created_dir)
 	char p[PATH_MAX], sub[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(created_files) / sizeof(created_files[0]); i++)
-		if (path_in(p, abs, created_files[i].name) == 0)
+		if (sdd_path_join(p, abs, created_files[i].name) == 0)
 			unlink(p);
-	if (path_in(sub, abs, SD_STORE_SUBDIR) == 0) {
+	if (sdd_path_join(sub, abs, SD_STORE_SUBDIR) == 0) {
 		for (size_t i = 0; i < sizeof(store_files) / sizeof(store_files[0]); i++)
-			if (path_in(p, sub, store_files[i]) == 0)
+			if (sdd_path_join(p, sub, store_files[i]) == 0)
 				unlink(p);
 		rmdir(sub);
 	}
@@ -294,7 +260,8 @@ static int make_tls(const sd_config_t *c, char ca_name[SD_CA_NAME_BYTES])
 	if ((r = sd_control_crl_url(c, url)) < 0 || (r = sd_ca_create(c->dir, ca_name, SD_CA_ROOT_MAX_DAYS)) < 0 ||
 	    (r = sd_ca_load(c->dir, &ca)) < 0)
 		goto out;
-	if ((r = path_in(cert, c->dir, SD_SERVER_CERT_FILE)) < 0 || (r = path_in(key, c->dir, SD_SERVER_KEY_FILE)) < 0)
+	if ((r = sdd_path_join(cert, c->dir, SD_SERVER_CERT_FILE)) < 0 ||
+	    (r = sdd_path_join(key, c->dir, SD_SERVER_KEY_FILE)) < 0)
 		goto out;
 	r = sd_ca_issue_server(ca, (const char *const *)c->hostnames, c->n_hostnames, SD_CA_LEAF_MAX_DAYS, url, cert,
 	                       key, NULL);
@@ -310,8 +277,8 @@ static int make_log_key(const char *dir, char id_hex[SD_KEY_ID_HEX_BYTES])
 	sd_pubkey_t pk;
 	int r;
 
-	if ((r = path_in(sec, dir, SD_SERVER_LOGKEY_FILE)) < 0 || (r = path_in(pub, dir, SD_SERVER_LOGPUB_FILE)) < 0 ||
-	    (r = sd_seckey_generate(SD_KEY_LOG, &k)) < 0)
+	if ((r = sdd_path_join(sec, dir, SD_SERVER_LOGKEY_FILE)) < 0 ||
+	    (r = sdd_path_join(pub, dir, SD_SERVER_LOGPUB_FILE)) < 0 || (r = sd_seckey_generate(SD_KEY_LOG, &k)) < 0)
 		return r;
 	sd_seckey_public(k, &pk);
 	sd_key_id_hex(pk.id, id_hex);
@@ -337,7 +304,7 @@ static int make_config(const sd_config_t *c)
 	FILE *f;
 	int r;
 
-	if ((r = path_in(path, c->dir, SD_SERVER_CONFIG_FILE)) < 0)
+	if ((r = sdd_path_join(path, c->dir, SD_SERVER_CONFIG_FILE)) < 0)
 		return r;
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return sd_error(SD_ERR_NOMEM, "out of memory for the configuration");
@@ -426,17 +393,17 @@ static int set_modes(const char *dir)
 	if (chmod(dir, 0700) != 0)
 		return sd_error(SD_ERR_IO, "chmod %s: %s", dir, strerror(errno));
 	for (size_t i = 0; i < sizeof(created_files) / sizeof(created_files[0]); i++) {
-		if ((r = path_in(p, dir, created_files[i].name)) < 0)
+		if ((r = sdd_path_join(p, dir, created_files[i].name)) < 0)
 			return r;
 		if (chmod(p, created_files[i].mode) != 0)
 			return sd_error(SD_ERR_IO, "chmod %s: %s", p, strerror(errno));
 	}
-	if ((r = path_in(sub, dir, SD_STORE_SUBDIR)) < 0)
+	if ((r = sdd_path_join(sub, dir, SD_STORE_SUBDIR)) < 0)
 		return r;
 	if (chmod(sub, 0700) != 0)
 		return sd_error(SD_ERR_IO, "chmod %s: %s", sub, strerror(errno));
 	for (size_t i = 0; i < sizeof(store_files) / sizeof(store_files[0]); i++)
-		if (path_in(p, sub, store_files[i]) == 0 && chmod(p, 0600) != 0 && errno != ENOENT)
+		if (sdd_path_join(p, sub, store_files[i]) == 0 && chmod(p, 0600) != 0 && errno != ENOENT)
 			return sd_error(SD_ERR_IO, "chmod %s: %s", p, strerror(errno));
 	return 0;
 }

@@ -11,7 +11,8 @@
  *
  * Why a handshake failed is kept per connection (note_alert): the alert sent or received
  * and, for one we sent, OpenSSL's reason at that moment, since the error queue itself is
- * per thread and is emptied by whoever reads it next.
+ * per thread and is emptied by whoever reads it next. The OpenSSL helpers it shares with
+ * the CA (error details, reading a PEM key) are server/ossl.c's.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "sealdrop/fileio.h"
+#include "sealdrop/ossl.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/tls.h"
 
@@ -44,19 +46,6 @@ static void ex_init(void)
 {
 	alert_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	reason_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-}
-
-/* Turns OpenSSL's last error into the detail, and empties its queue so a stale entry
- * never surfaces later in an unrelated TLS call. */
-static int ossl_error(int err, const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-
-	ERR_clear_error();
-	if (reason != NULL)
-		return sd_error(err, "%s (%s)", what, reason);
-	return sd_error(err, "%s", what);
 }
 
 /* Every client certificate passes the TLS layer; routes verify it (file comment). */
@@ -89,7 +78,7 @@ static int ctx_configure(SSL_CTX *ctx)
 {
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 || SSL_CTX_set_num_tickets(ctx, 0) != 1)
-		return ossl_error(SD_ERR_INTERNAL, "configuring TLS 1.3");
+		return sd_ossl_error(SD_ERR_INTERNAL, "configuring TLS 1.3");
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET |
 	                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -97,15 +86,6 @@ static int ctx_configure(SSL_CTX *ctx)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
 	SSL_CTX_set_msg_callback(ctx, note_alert);
 	return 0;
-}
-
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1; /* the server key is never encrypted; never prompt on a terminal */
 }
 
 /* The server certificate, then any intermediate certificates after it in the file. */
@@ -120,21 +100,21 @@ static int load_cert_chain(SSL_CTX *ctx, const char *path)
 	if ((r = sd_file_read(path, PEM_FILE_MAX, &text, &len)) < 0)
 		return r;
 	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "reading the server certificate");
+		r = sd_ossl_error(SD_ERR_NOMEM, "reading the server certificate");
 		goto out;
 	}
-	if ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) == NULL) {
-		r = ossl_error(SD_ERR_FORMAT, "the server certificate file holds no PEM certificate");
+	if ((x = PEM_read_bio_X509(bio, NULL, sd_ossl_no_passphrase, NULL)) == NULL) {
+		r = sd_ossl_error(SD_ERR_FORMAT, "the server certificate file holds no PEM certificate");
 		goto out;
 	}
 	if (SSL_CTX_use_certificate(ctx, x) != 1) {
-		r = ossl_error(SD_ERR_FORMAT, "the server certificate is not usable");
+		r = sd_ossl_error(SD_ERR_FORMAT, "the server certificate is not usable");
 		goto out;
 	}
 	X509_free(x);
-	while ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
+	while ((x = PEM_read_bio_X509(bio, NULL, sd_ossl_no_passphrase, NULL)) != NULL) {
 		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
-			r = ossl_error(SD_ERR_FORMAT, "an intermediate certificate is not usable");
+			r = sd_ossl_error(SD_ERR_FORMAT, "an intermediate certificate is not usable");
 			goto out;
 		}
 		x = NULL; /* owned by ctx */
@@ -150,35 +130,15 @@ out:
 
 static int load_key(SSL_CTX *ctx, const char *path)
 {
-	char *text = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
 	EVP_PKEY *key = NULL;
 	int r;
 
-	if ((r = sd_file_read_secret(path, PEM_FILE_MAX, &text, &len)) < 0)
+	if ((r = sd_ossl_key_read(path, PEM_FILE_MAX, "reading the server key",
+	                          "the server key file holds no unencrypted PEM private key", &key)) < 0)
 		return r;
-	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "reading the server key");
-		goto out;
-	}
-	if ((key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) == NULL) {
-		r = ossl_error(SD_ERR_FORMAT, "the server key file holds no unencrypted PEM private key");
-		goto out;
-	}
-	if (SSL_CTX_use_PrivateKey(ctx, key) != 1) {
-		r = ossl_error(SD_ERR_INVALID, "the server key does not belong to the server certificate");
-		goto out;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		r = ossl_error(SD_ERR_INVALID, "the server key does not belong to the server certificate");
-		goto out;
-	}
-	r = 0;
-out:
+	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+		r = sd_ossl_error(SD_ERR_INVALID, "the server key does not belong to the server certificate");
 	EVP_PKEY_free(key);
-	BIO_free(bio);
-	sd_secret_free(text);
 	return r;
 }
 
@@ -192,15 +152,15 @@ static int load_client_ca(SSL_CTX *ctx, const char *ca_pem)
 	if (ca_pem == NULL)
 		return sd_error(SD_ERR_USAGE, "no CA certificate");
 	if ((bio = BIO_new_mem_buf(ca_pem, -1)) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "reading the CA certificate");
+		r = sd_ossl_error(SD_ERR_NOMEM, "reading the CA certificate");
 		goto out;
 	}
-	if ((ca = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) == NULL) {
-		r = ossl_error(SD_ERR_FORMAT, "the CA certificate is not a PEM certificate");
+	if ((ca = PEM_read_bio_X509(bio, NULL, sd_ossl_no_passphrase, NULL)) == NULL) {
+		r = sd_ossl_error(SD_ERR_FORMAT, "the CA certificate is not a PEM certificate");
 		goto out;
 	}
 	if (SSL_CTX_add_client_CA(ctx, ca) != 1) {
-		r = ossl_error(SD_ERR_NOMEM, "announcing the CA");
+		r = sd_ossl_error(SD_ERR_NOMEM, "announcing the CA");
 		goto out;
 	}
 	r = 0;
@@ -220,11 +180,11 @@ int sd_tls_server_new(const char *cert_path, const char *key_path, const char *c
 		return sd_error(SD_ERR_USAGE, "no server certificate or key");
 	pthread_once(&ex_once, ex_init);
 	if (alert_idx < 0 || reason_idx < 0)
-		return ossl_error(SD_ERR_NOMEM, "allocating TLS connection data");
+		return sd_ossl_error(SD_ERR_NOMEM, "allocating TLS connection data");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return SD_ERR_NOMEM;
 	if ((t->ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		r = ossl_error(SD_ERR_NOMEM, "creating the TLS context");
+		r = sd_ossl_error(SD_ERR_NOMEM, "creating the TLS context");
 		goto out;
 	}
 	if ((r = ctx_configure(t->ctx)) < 0 || (r = load_cert_chain(t->ctx, cert_path)) < 0 ||
@@ -266,14 +226,14 @@ int sd_tls_peer_cert(SSL *ssl, uint8_t **der, size_t *len)
 	if (x == NULL)
 		return 0;
 	if ((n = i2d_X509(x, NULL)) <= 0)
-		return ossl_error(SD_ERR_NOMEM, "encoding the client certificate");
+		return sd_ossl_error(SD_ERR_NOMEM, "encoding the client certificate");
 	if ((*der = malloc((size_t)n)) == NULL)
 		return SD_ERR_NOMEM;
 	p = *der;
 	if (i2d_X509(x, &p) != n) {
 		free(*der);
 		*der = NULL;
-		return ossl_error(SD_ERR_INTERNAL, "encoding the client certificate");
+		return sd_ossl_error(SD_ERR_INTERNAL, "encoding the client certificate");
 	}
 	*len = (size_t)n;
 	return 0;
