@@ -29,7 +29,6 @@
 #include "sealdrop/tls.h"
 
 #define READ_HIGH_WATER  (256u << 10) /* input buffered per connection before TCP pushes back */
-#define LINGER_SECONDS   2
 #define CONTINUE_LINE    "HTTP/1.1 100 Continue\r\n\r\n"
 #define MAX_LINGER_BYTES (8u << 20) /* discarded after an early answer before giving up */
 
@@ -240,14 +239,17 @@ static void conn_detach_request(sd_conn_t *c)
 	sd_request_t *r = c->req;
 
 	c->req = NULL;
-	if (r == NULL || r->replied)
+	if (r == NULL)
 		return;
-	if (c->state == ST_BUDGET)
-		sd_server_budget_cancel(c->server, c);
-	if (r->route_busy) {
-		r->conn = NULL;
-		return;
+	if (!r->replied) {
+		if (c->state == ST_BUDGET)
+			sd_server_budget_cancel(c->server, c);
+		if (r->route_busy) {
+			r->conn = NULL; /* freed when the route replies */
+			return;
+		}
 	}
+	/* Also a request whose reply could not be written: its body budget comes back. */
 	request_free(r);
 }
 
@@ -641,12 +643,14 @@ static void write_cb(struct bufferevent *bev, void *ctx)
 	if (c->state != ST_WRITE || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
 	if (c->close_after) {
-		/* Lingering close: read and discard what the client still sends, briefly. */
-		struct timeval tv = {.tv_sec = LINGER_SECONDS, .tv_usec = 0};
+		/* Lingering close: read and discard what the client still sends, for at most
+		 * SD_CONN_LINGER_SECONDS in all (the deadline), not per byte. */
+		struct timeval tv = {.tv_sec = SD_CONN_LINGER_SECONDS, .tv_usec = 0};
 		sd_request_t *r = c->req;
 		c->req = NULL;
 		request_free(r);
 		event_del(c->deadline);
+		event_add(c->deadline, &tv);
 		c->state = ST_LINGER;
 		bufferevent_setcb(bev, linger_read, NULL, linger_event, c);
 		bufferevent_set_timeouts(bev, &tv, &tv);
@@ -771,6 +775,11 @@ int sd_conn_accept(sd_server_t *s, int fd)
 	deadline_arm(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	return 0;
+}
+
+void sd_conn_abort(sd_conn_t *c)
+{
+	conn_free(c);
 }
 
 void sd_conn_drain(sd_conn_t *c)

@@ -250,10 +250,12 @@ static void hop_run(evutil_socket_t fd, short what, void *ctx)
 
 int sd_server_store_submit(sd_server_t *s, sd_store_req_t *req, void (*done)(sd_store_req_t *req, void *ctx), void *ctx)
 {
-	struct hop *h = calloc(1, sizeof(*h));
+	struct hop *h;
 	int r;
 
-	if (h == NULL)
+	if (s->store == NULL)
+		return sd_error(SD_ERR_REFUSED, "the store is closed");
+	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return SD_ERR_NOMEM;
 	*h = (struct hop){.server = s, .req = req, .done = done, .ctx = ctx};
 	if ((r = sd_store_submit(s->store, req, store_done, h)) < 0)
@@ -387,7 +389,9 @@ static void drain_deadline(evutil_socket_t fd, short what, void *ctx)
 
 static void begin_drain(sd_server_t *s)
 {
-	struct timeval tv = {.tv_sec = s->config->request_timeout, .tv_usec = 0};
+	/* Past every in-flight request's own deadline and lingering close, so each gets its
+	 * answer (or its 408) before the loop stops. */
+	struct timeval tv = {.tv_sec = s->config->request_timeout + SD_CONN_LINGER_SECONDS + 1, .tv_usec = 0};
 
 	if (s->draining)
 		return;
@@ -537,19 +541,16 @@ void sd_server_free_(sd_server_t *s)
 	if (s == NULL)
 		return;
 	/* Connections first (a request a route still waits on stays with its hop), then the
-	 * store, whose close answers every queued request, then those answers. */
-	while (s->n_conns > 0) {
-		sd_conn_t *c = s->conns[s->n_conns - 1];
-		s->draining = false; /* no loopexit from here */
-		sd_conn_drain(c);
-		if (s->n_conns > 0 && s->conns[s->n_conns - 1] == c)
-			sd_server_conn_remove(s, c); /* busy: forget it; its memory goes with the process */
-	}
-	sd_uploads_free(s->uploads);
+	 * store, whose close answers every queued request, then those answers, and only then
+	 * what the answers' callbacks use (the uploads' state, the accounts). */
+	s->draining = false; /* no loopexit from here */
+	while (s->n_conns > 0)
+		sd_conn_abort(s->conns[s->n_conns - 1]);
+	sd_control_free(s->control);
 	sd_store_close(s->store);
 	if (s->hop_event != NULL)
-		hop_run(-1, 0, s);
-	sd_control_free(s->control);
+		hop_run(-1, 0, s); /* the routes' and control's last answers, into the void */
+	sd_uploads_free(s->uploads);
 	free_timers(s);
 	if (s->listener != NULL)
 		evconnlistener_free(s->listener);

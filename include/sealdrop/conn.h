@@ -18,6 +18,10 @@
 #ifndef SEALDROP_CONN_H
 #define SEALDROP_CONN_H
 
+/* How long a connection that answered early keeps reading and discarding before it
+ * closes, so the client sees the answer rather than a reset. */
+#define SD_CONN_LINGER_SECONDS 2
+
 #include <stdbool.h>
 #include <stdint.h>
 #include "sealdrop/route.h"
@@ -29,6 +33,10 @@ int sd_conn_accept(sd_server_t *s, int fd) SD_WUR;
 
 /* The server is shutting down: close now if idle, else after the current reply. */
 void sd_conn_drain(sd_conn_t *c);
+
+/* Closes the connection now, whatever it is doing (the server is going away). A request
+ * a route still works on is answered into the void and freed when the route replies. */
+void sd_conn_abort(sd_conn_t *c);
 
 /* The body budget has room again: a connection waiting for it may try again. */
 void sd_conn_budget_ready(sd_conn_t *c);

@@ -65,6 +65,17 @@ elif what == "big-head":
     s = conn(); s.sendall(req(b"/v1/health", b"X-Pad: " + b"a" * 9000 + b"\r\n")); print(status(s))
 elif what == "long-target":
     s = conn(); s.sendall(req(b"/v1/" + b"a" * 1100)); print(status(s))
+elif what == "linger":
+    s = conn(); s.sendall(req(b"/v1/nope", b"Content-Length: 100000\r\n", b"POST"))
+    st = status(s); t = time.time(); closed = None
+    while time.time() - t < 8:
+        try:
+            s.sendall(b"x" * 10)
+            time.sleep(0.3)
+        except (ConnectionError, ssl.SSLError, OSError):
+            closed = time.time() - t
+            break
+    print(st, -1 if closed is None else int(closed))
 elif what == "budget":
     a = conn(); a.sendall(req(b"/v1/uploads", b"Content-Length: 1000000\r\n", b"POST") + b"x" * 1000)
     time.sleep(0.3)
@@ -88,6 +99,8 @@ out=$(tls big-head)
 if [ "$out" = 431 ]; then ok "a header section over 8 KiB gets 431"; else not_ok "a header section over 8 KiB gets 431 ($out)"; fi
 out=$(tls long-target)
 if [ "$out" = 414 ]; then ok "a target over 1 KiB gets 414"; else not_ok "a target over 1 KiB gets 414 ($out)"; fi
+set -- $(tls linger)
+if [ "${1:-}" = 404 ] && [ "${2:--1}" -ge 0 ] && [ "${2:--1}" -le 4 ]; then ok "after an early answer the server discards the rest for at most 2 s, however it trickles (${2}s)"; else not_ok "after an early answer the lingering close is bounded ($*)"; fi
 set -- $(tls budget)
 if [ "${1:-}" = 503 ] && [ "${2:-0}" -ge 1 ]; then ok "a body that does not fit the body budget waits, then gets 503 (after ${2}s)"; else not_ok "a body that does not fit the body budget waits, then gets 503 ($*)"; fi
 # A package larger than max_package_bytes is refused at its header, before any chunk.
