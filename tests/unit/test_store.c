@@ -495,6 +495,83 @@ static void test_scan(void **state)
 	sd_store_close(s);
 }
 
+/* Keys-only scans return every key with an empty value, also for large values. */
+static void test_scan_keys(void **state)
+{
+	sd_store_t *s = open_store(NULL);
+	sd_store_req_t *req = sd_store_req_new();
+	static uint8_t big[300000];
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	bool more = true;
+
+	(void)state;
+	memset(big, 0xa5, sizeof(big));
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "c/1", big, sizeof(big), 0), 0);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "c/2", big, 10, 0), 0);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "d/1", big, 10, 0), 0);
+	assert_int_equal(sd_store_req_scan_keys(req, SD_STORE_DB_CHUNKS, K("c/"), NULL, 0, 10), 0);
+	assert_int_equal(sd_store_req_scan(req, SD_STORE_DB_CHUNKS, K("c/"), NULL, 0, 10), 1);
+	assert_int_equal(sd_store_call(s, req), 0);
+	assert_int_equal(sd_store_req_scan_count(req, 0, &more), 2);
+	assert_false(more);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(sd_store_req_scan_entry(req, 0, i, &k, &kl, &v, &vl), 0);
+		assert_int_equal(kl, 3);
+		assert_memory_equal(k, i == 0 ? "c/1" : "c/2", 3);
+		assert_int_equal(vl, 0);
+	}
+	/* The ordinary scan in the same request still carries the values. */
+	assert_int_equal(sd_store_req_scan_entry(req, 1, 0, &k, &kl, &v, &vl), 0);
+	assert_int_equal(vl, sizeof(big));
+	assert_memory_equal(v, big, sizeof(big));
+	sd_store_req_free(req);
+	sd_store_close(s);
+}
+
+/* Prefix deletes remove at most `limit` keys of the prefix, tell whether some remain,
+ * leave other keys alone, and roll back with their request. */
+static void test_del_prefix(void **state)
+{
+	sd_store_t *s = open_store(NULL);
+	sd_store_req_t *req = sd_store_req_new();
+	char key[8];
+	bool more = false;
+
+	(void)state;
+	for (int i = 0; i < 7; i++) {
+		snprintf(key, sizeof(key), "x/%d", i);
+		assert_int_equal(put(s, SD_STORE_DB_CHUNKS, key, K(key), 0), 0);
+	}
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "x", K("x"), 0), 0);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "y/0", K("y"), 0), 0);
+	assert_int_equal(sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, NULL, 0, 5), SD_ERR_USAGE);
+	sd_store_req_reset(req);
+	/* A failing precondition after it undoes the deletes. */
+	assert_int_equal(sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, K("x/"), 5), 0);
+	assert_int_equal(sd_store_req_check_absent(req, SD_STORE_DB_CHUNKS, K("x")), 1);
+	assert_int_equal(sd_store_call(s, req), SD_ERR_EXISTS);
+	assert_value(s, SD_STORE_DB_CHUNKS, "x/0", "x/0");
+	sd_store_req_reset(req);
+	assert_int_equal(sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, K("x/"), 5), 0);
+	assert_int_equal(sd_store_call(s, req), 0);
+	assert_int_equal(sd_store_req_scan_count(req, 0, &more), 5);
+	assert_true(more);
+	sd_store_req_reset(req);
+	assert_int_equal(sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, K("x/"), 5), 0);
+	assert_int_equal(sd_store_call(s, req), 0);
+	assert_int_equal(sd_store_req_scan_count(req, 0, &more), 2);
+	assert_false(more);
+	for (int i = 0; i < 7; i++) {
+		snprintf(key, sizeof(key), "x/%d", i);
+		assert_value(s, SD_STORE_DB_CHUNKS, key, NULL);
+	}
+	assert_value(s, SD_STORE_DB_CHUNKS, "x", "x");
+	assert_value(s, SD_STORE_DB_CHUNKS, "y/0", "y");
+	sd_store_req_free(req);
+	sd_store_close(s);
+}
+
 /* --- Limits and refusals ----------------------------------------------------------- */
 
 static void test_key_limits(void **state)
@@ -972,6 +1049,8 @@ int main(void)
 	        T(test_check_equal),
 	        T(test_atomicity),
 	        T(test_scan),
+	        T(test_scan_keys),
+	        T(test_del_prefix),
 	        T(test_key_limits),
 	        T(test_queue_full_and_double_submit),
 	        T(test_second_open_refused),
