@@ -1,11 +1,17 @@
 #!/bin/sh
 # make bench: seal/open throughput against the raw primitives (same run, same bytes),
-# and peak memory of the real client on 1 GiB vs 1 MiB of evidence.
+# and peak memory of the real client on 1 GiB vs 1 MiB of evidence; then the server
+# under load against nginx (scripts/bench-server.sh, issue 3).
 # Results go into docs/BENCHMARKS.md by hand, with this command: `make bench`.
 #   BENCH_SIZE_MB   evidence size (default 1024)
 #   BENCH_RUNS      repetitions of the throughput measurement (default 3)
 #   BENCH_DIR       scratch directory on the disk under test (default build/bench)
+#   BENCH_SERVER    0: skip the server part; only: run nothing else
+#                   (its own settings: scripts/bench-server.sh)
 set -eu
+if [ "${BENCH_SERVER:-1}" = only ]; then
+	exec "$(dirname "$0")/bench-server.sh"
+fi
 BUILD=${BUILD:-build}
 SIZE=${BENCH_SIZE_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
@@ -41,6 +47,7 @@ done
 ./sealdrop directory create --deployment bench --intake "$DIR/intake.key.pub" --identity "$DIR/identity.key.pub" \
 	--root "$DIR/root.key" --passphrase-file "$pw" --out "$DIR/directory.json" >/dev/null
 rss() { /usr/bin/time -f %M -o "$DIR/rss" "$@" >/dev/null && cat "$DIR/rss"; }
+seal_small=0 seal_big=0 open_small=0 open_big=0 # set by the eval below
 for f in small big; do
 	seal=$(rss ./sealdrop seal --directory "$DIR/directory.json" --root "$DIR/root.key.pub" \
 		--report docs/examples/report.json --identity docs/examples/identity.json \
@@ -53,3 +60,8 @@ done
 echo "seal: 1 MiB ${seal_small} KiB, ${SIZE} MiB ${seal_big} KiB, difference $((seal_big - seal_small)) KiB"
 echo "open: 1 MiB ${open_small} KiB, ${SIZE} MiB ${open_big} KiB, difference $((open_big - open_small)) KiB"
 echo "(the fixed Argon2id memory — 64 MiB codename, key-file limits — is in both)"
+
+if [ "${BENCH_SERVER:-1}" != 0 ]; then
+	echo
+	BUILD="$BUILD" "$top/scripts/bench-server.sh"
+fi

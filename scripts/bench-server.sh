@@ -1,0 +1,401 @@
+#!/bin/sh
+# bench-server.sh — `make bench` for the server (issue 3): sealdropd under load, with nginx
+# measured in the same run as the baseline. Results go into docs/BENCHMARKS.md ("Server
+# (issue 3)") by hand. Called at the end of scripts/bench.sh; runs alone too:
+#	BUILD=build scripts/bench-server.sh
+#
+# It sets up a throwaway deployment in a scratch directory: `sealdropd init` on a free
+# port, a --test key directory listing the server's log key and CA (so packages seal in
+# milliseconds), the server run with room for 64+ connections per certificate, and an
+# attorney enrolled. build/tests/bench_server mints the packages and drives every mode
+# at 1, 8 and 64 connections; nginx (TLS 1.3 only, `return 204`, and a second server with
+# ssl_verify_client on) runs on free ports beside it. Then `sealdrop file` files a 1 GiB
+# package, and the issue's ratios are printed. Everything is torn down on exit, failure
+# included.
+#
+#	BENCH_QUICK=1      small counts and a 64 MiB large filing: checks that the script works
+#	BENCH_SERVER_DIR   the scratch directory (default build/bench-server-PID); its absolute
+#	                   path must stay short (sealdropd's state directory: at most 94 bytes)
+#	BENCH_PERF=0       no perf profiles (extra `file` and `handshake` runs, nginx's handshakes)
+#	BENCH_KEEP=1       keep the scratch directory (logs, perf.data, results.txt)
+set -eu
+BUILD=${BUILD:-build}
+QUICK=${BENCH_QUICK:-0}
+PERF=${BENCH_PERF:-1}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+DIR=${BENCH_SERVER_DIR:-$BUILD/bench-server-$$}
+case $DIR in /*) ;; *) DIR=$top/$DIR ;; esac
+case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
+BS=$BUILD/tests/bench_server
+SD=$BUILD/sealdrop
+SDD=$BUILD/sealdropd
+
+SERVER_PID="" NGINX_PID="" PERF_PID="" WATCH_PID=""
+cleanup() {
+	# Only what this script started, by pid.
+	[ -n "$WATCH_PID" ] && kill -TERM "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
+	[ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
+	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+	[ -n "$NGINX_PID" ] && kill -TERM "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench-server: kept $DIR"; else rm -rf "$DIR"; fi
+}
+rm -rf "$DIR"
+mkdir -p "$DIR"
+chmod 755 "$DIR"
+trap 'cleanup' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+export XDG_STATE_HOME="$DIR/state"
+RESULTS=$DIR/results.txt
+: >"$RESULTS"
+
+say() { printf '%s\n' "$*"; }
+fail() {
+	say "bench-server: $*" >&2
+	exit 1
+}
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+# Waits until https://127.0.0.1:PORT/PATH answers at all (any status).
+wait_https() { # port path ca pid
+	_i=0
+	while [ $_i -lt 200 ]; do
+		kill -0 "$4" 2>/dev/null || return 1
+		curl -s -o /dev/null --max-time 2 --cacert "$3" "https://127.0.0.1:$1$2" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# --- counts: operations at 1, 8 and 64 connections ---------------------------------------
+if [ "$QUICK" = 1 ]; then
+	N_PUT="100 200 256" N_FILE="50 100 256" N_NEWCONN="30 60 128" N_POST="500 1000 2000"
+	N_HS="100 200 400" N_PERF=256 LARGE_MB=64
+else
+	N_PUT="2000 5000 12000" N_FILE="500 2000 10000" N_NEWCONN="300 1000 3000" N_POST="20000 50000 100000"
+	N_HS="1000 3000 5000" N_PERF=5000 LARGE_MB=1024
+fi
+CONCS="1 8 64"
+sum() { echo "$*" | tr ' ' '\n' | awk '{ s += $1 } END { print s }'; }
+
+# --- tools -------------------------------------------------------------------------------
+[ -x "$BS" ] || fail "$BS is not built (make $BUILD/tests/bench_server)"
+[ -x "$SD" ] || fail "$SD is not built (make sealdrop)"
+if ! command -v nginx >/dev/null 2>&1 && [ -x /usr/sbin/nginx ]; then PATH=$PATH:/usr/sbin; fi
+if ! command -v nginx >/dev/null 2>&1; then
+	[ "$(id -u)" -eq 0 ] || fail "nginx is missing: sudo apt-get install nginx"
+	say "bench-server: installing nginx (the baseline)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
+	PATH=$PATH:/usr/sbin
+fi
+HAVE_SERVER=1
+[ -x "$SDD" ] || {
+	HAVE_SERVER=0
+	say "bench-server: $SDD is not built: only the nginx baseline runs" >&2
+}
+
+say "== server benchmark (issue 3): $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)," \
+	"$(openssl version | cut -d' ' -f1-2), $(nginx -v 2>&1 | sed 's/.*version: //'), kernel $(uname -r)"
+say "== scratch: $DIR ($(df -T "$DIR" | awk 'NR==2 {print $2}'))"
+# Other work on the machine skews everything: the load average goes into the record.
+say "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- the deployment ----------------------------------------------------------------------
+start_server() {
+	"$SDD" run --config "$D/sealdropd.conf" </dev/null >>"$DIR/server.log" 2>&1 &
+	SERVER_PID=$!
+	wait_https "$PORT" /v1/health "$D/ca.pem" "$SERVER_PID" || {
+		tail -n 20 "$DIR/server.log" >&2
+		fail "sealdropd did not start"
+	}
+}
+stop_server() {
+	kill -TERM "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null || fail "sealdropd did not stop cleanly: $(tail -n 3 "$DIR/server.log")"
+	SERVER_PID=""
+}
+P=$DIR/p D=$DIR/d
+mkdir -p "$P"
+echo "bench passphrase" >"$P/pw"
+for k in root intake identity; do
+	"$SD" keygen --kind "$k" --kdf interactive --out "$P/$k.key" --passphrase-file "$P/pw" >/dev/null
+done
+PORT=$(free_port)
+URL=https://127.0.0.1:$PORT
+if [ "$HAVE_SERVER" = 1 ]; then
+	"$SDD" init --dir "$D" --listen "127.0.0.1:$PORT" >"$DIR/init.log" 2>&1 || {
+		cat "$DIR/init.log" >&2
+		fail "sealdropd init failed"
+	}
+	"$SD" directory create --deployment bench --intake "$P/intake.key.pub" --identity "$P/identity.key.pub" \
+		--log "$D/log.key.pub" --tls-ca "$D/ca.pem" --test --root "$P/root.key" --passphrase-file "$P/pw" \
+		--out "$D/directory.json" >/dev/null 2>"$DIR/directory.log" || fail "directory create: $(cat "$DIR/directory.log")"
+	DIRECTORY=$D/directory.json
+	# 64+ keep-alive connections with one attorney's certificate, and every upload of the
+	# put mode open at once (each is a distinct, never committed upload).
+	sed -i -e 's/^max_connections_per_cert .*/max_connections_per_cert 256/' \
+		-e 's/^max_uploads_per_account .*/max_uploads_per_account 100000/' "$D/sealdropd.conf"
+	grep -q '^max_connections_per_cert 256$' "$D/sealdropd.conf" || fail "could not raise max_connections_per_cert"
+	start_server
+	"$SDD" enroll --dir "$D" --role attorney --name "Bench Attorney" --out "$D/att" >/dev/null 2>"$DIR/enroll.log" ||
+		fail "enroll: $(cat "$DIR/enroll.log")"
+	CA=$D/ca.pem CERT=$D/att/cert.pem KEY=$D/att/key.pem CLIENT_CA=$D/ca.pem
+else
+	"$SD" directory create --deployment bench --intake "$P/intake.key.pub" --identity "$P/identity.key.pub" \
+		--test --root "$P/root.key" --passphrase-file "$P/pw" --out "$P/directory.json" >/dev/null 2>&1
+	DIRECTORY=$P/directory.json
+fi
+
+# --- nginx -------------------------------------------------------------------------------
+N=$DIR/nginx
+mkdir -p "$N/tmp"
+ec_cert() { # name subject ca-name extensions: an ECDSA P-256 key and certificate signed by CA
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$N/$1.key" -subj "$2" \
+		-out "$N/$1.csr" 2>/dev/null
+	printf '%s\n' "$4" >"$N/$1.ext"
+	openssl x509 -req -in "$N/$1.csr" -CA "$N/$3.pem" -CAkey "$N/$3.key" -CAcreateserial -days 2 \
+		-extfile "$N/$1.ext" -out "$N/$1.pem" 2>/dev/null
+}
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$N/ca.key" \
+	-subj "/CN=bench nginx CA" -days 2 -out "$N/ca.pem" 2>/dev/null
+ec_cert server "/CN=localhost" ca "subjectAltName=DNS:localhost,IP:127.0.0.1
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth"
+if [ "$HAVE_SERVER" = 0 ]; then
+	# No sealdropd CA to mint the attorney: an equivalent client certificate from ours.
+	ec_cert client "/CN=Bench Attorney" ca "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth"
+	CERT=$N/client.pem KEY=$N/client.key CLIENT_CA=$N/ca.pem
+fi
+NPORT=$(free_port)
+MPORT=$(free_port)
+cat >"$N/nginx.conf" <<EOF
+# The baseline: TLS 1.3 only, the same kind of certificate as sealdropd's (ECDSA P-256),
+# no session cache or tickets (sealdropd has none), keep-alive, and a 204 for anything.
+worker_processes auto;
+daemon off;
+pid $N/nginx.pid;
+error_log $N/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $N/tmp/body;
+	proxy_temp_path $N/tmp/proxy;
+	fastcgi_temp_path $N/tmp/fastcgi;
+	uwsgi_temp_path $N/tmp/uwsgi;
+	scgi_temp_path $N/tmp/scgi;
+	ssl_protocols TLSv1.3;
+	ssl_certificate $N/server.pem;
+	ssl_certificate_key $N/server.key;
+	ssl_session_cache off;
+	ssl_session_tickets off;
+	keepalive_timeout 60s;
+	keepalive_requests 1000000;
+	client_max_body_size 1m;
+	client_body_buffer_size 128k;
+	server {
+		listen 127.0.0.1:$NPORT ssl;
+		location / { return 204; }
+	}
+	server {
+		listen 127.0.0.1:$MPORT ssl;
+		ssl_client_certificate $CLIENT_CA;
+		ssl_verify_client on;
+		location / { return 204; }
+	}
+}
+EOF
+nginx -t -p "$N/" -c "$N/nginx.conf" -e "$N/error.log" >"$N/test.log" 2>&1 || fail "nginx -t: $(cat "$N/test.log")"
+nginx -p "$N/" -c "$N/nginx.conf" -e "$N/error.log" </dev/null >>"$N/stdout.log" 2>&1 &
+NGINX_PID=$!
+wait_https "$NPORT" / "$N/ca.pem" "$NGINX_PID" || fail "nginx did not start: $(tail -n 5 "$N/error.log")"
+NGINX_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+[ -n "$NGINX_PIDS" ] || fail "nginx has no worker processes"
+say "== nginx: master $NGINX_PID, workers $NGINX_PIDS"
+
+# --- packages ----------------------------------------------------------------------------
+TOTAL=0
+if [ "$HAVE_SERVER" = 1 ]; then
+	TOTAL=$(($(sum "$N_PUT") + $(sum "$N_FILE") + $(sum "$N_NEWCONN") + N_PERF))
+	# 40 KiB of evidence: the package is 87,275 bytes (report 16 KiB, identity 4 KiB,
+	# evidence metadata 0.5 KiB and its last chunk padded to 64 KiB), five chunks.
+	say "== minting $TOTAL packages (--test directory)"
+	"$BS" mint --directory "$DIRECTORY" --root "$P/root.key.pub" --report docs/examples/report.json \
+		--identity docs/examples/identity.json --evidence-bytes 40960 --count "$TOTAL" --out "$DIR/pkgs" \
+		--threads 16 >"$DIR/mint.out" 2>"$DIR/mint.log" || fail "mint: $(tail -n 3 "$DIR/mint.log")"
+	say "$(cat "$DIR/mint.out"); package: $(stat -c %s "$DIR/pkgs/pkg-000000.sdx") bytes"
+fi
+NEXT=0
+pidargs() { for _p in "$@"; do printf ' --pid %s' "$_p"; done; }
+
+# One mode at one concurrency: bench MODE "N1 N8 N64" CONC PORT CA "PIDS" (N by position).
+bench() {
+	_k=0
+	for _c in $CONCS; do
+		_k=$((_k + 1))
+		[ "$_c" = "$3" ] && break
+	done
+	_n=$(echo "$2" | cut -d' ' -f$_k)
+	_pk=""
+	case $1 in put | file*)
+		_pk="--packages $DIR/pkgs --first $NEXT"
+		NEXT=$((NEXT + _n))
+		;;
+	esac
+	# shellcheck disable=SC2046,SC2086 # word lists on purpose
+	if ! "$BS" "$1" --port "$4" --ca "$5" --cert "$CERT" --key "$KEY" $_pk --count "$_n" \
+		--concurrency "$3" $(pidargs $6) >"$DIR/run.out" 2>>"$DIR/errors.log"; then
+		say "bench-server: $1 at $3 connections had failures (see the first errors below)" >&2
+	fi
+	tee -a "$RESULTS" <"$DIR/run.out"
+}
+
+# Each sealdropd figure right after the nginx figure it is compared with, at the same
+# concurrency, so that other work on the machine drifts as little as possible between them.
+for c in $CONCS; do
+	say "== $c connection(s)"
+	bench nginx-post "$N_POST" "$c" "$NPORT" "$N/ca.pem" "$NGINX_PIDS"
+	[ "$HAVE_SERVER" = 1 ] && bench put "$N_PUT" "$c" "$PORT" "$CA" "$SERVER_PID"
+	bench nginx-handshake "$N_HS" "$c" "$MPORT" "$N/ca.pem" "$NGINX_PIDS"
+	if [ "$HAVE_SERVER" = 1 ]; then
+		bench handshake "$N_HS" "$c" "$PORT" "$CA" "$SERVER_PID"
+		bench file-newconn "$N_NEWCONN" "$c" "$PORT" "$CA" "$SERVER_PID"
+		bench file "$N_FILE" "$c" "$PORT" "$CA" "$SERVER_PID"
+	fi
+done
+if [ -s "$DIR/errors.log" ]; then
+	say "== first errors"
+	head -n 10 "$DIR/errors.log"
+fi
+
+# --- the large filing: `sealdrop file` of a 1 GiB package ----------------------------------
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+large_filing() {
+	say "== sealdropd: \`sealdrop file\` of a ${LARGE_MB} MiB package (evidence of random bytes), server restarted first"
+	head -c "${LARGE_MB}M" /dev/urandom >"$DIR/large.bin"
+	"$SD" seal --directory "$DIRECTORY" --root "$P/root.key.pub" --report docs/examples/report.json \
+		--identity docs/examples/identity.json --evidence "$DIR/large.bin" --out "$DIR/large.sdx" \
+		--codename-out "$DIR/large.codename" --quiet 2>"$DIR/large-seal.log" ||
+		fail "sealing the large package failed: $(tail -n 3 "$DIR/large-seal.log")"
+	rm -f "$DIR/large.bin"
+	sync
+	cat "$DIR/large.sdx" >/dev/null # in the page cache, like a package just copied over
+	# A fresh process: the runs above left LMDB's map pages resident in it (RssFile).
+	stop_server
+	start_server
+	echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
+	"$BS" watch --pid "$SERVER_PID" >"$DIR/large.watch" &
+	WATCH_PID=$!
+	_t0=$(date +%s.%N) _c0=$(proc_ticks "$SERVER_PID")
+	_rc=0 _time=""
+	echo 0 >"$DIR/large.rss"
+	[ -x /usr/bin/time ] && _time="/usr/bin/time -f %M -o $DIR/large.rss"
+	$_time "$SD" file "$DIR/large.sdx" --server "$URL" --ca "$CA" --cert "$CERT" \
+		--key "$KEY" --root "$P/root.key.pub" --json >"$DIR/large.json" 2>"$DIR/large.err" || _rc=$?
+	_t1=$(date +%s.%N) _c1=$(proc_ticks "$SERVER_PID")
+	kill -TERM "$WATCH_PID" 2>/dev/null
+	wait "$WATCH_PID" 2>/dev/null || true
+	WATCH_PID=""
+	_size=$(stat -c %s "$DIR/large.sdx")
+	if [ "$_rc" -ne 0 ]; then
+		say "bench-server: sealdrop file failed ($_rc): $(tail -n 3 "$DIR/large.err")" >&2
+		return 0
+	fi
+	awk -v s="$_size" -v t0="$_t0" -v t1="$_t1" -v c="$((_c1 - _c0))" -v hz="$(getconf CLK_TCK)" \
+		-v mem="$(sed -n 's/^WATCH //p' "$DIR/large.watch")" -v crss="$(cat "$DIR/large.rss")" 'BEGIN {
+		printf "RESULT mode=large-file size=%d secs=%.3f mb_s=%.1f mib_s=%.1f server_cpu_s=%.2f %s client_maxrss_kib=%d\n",
+			s, t1 - t0, s / 1e6 / (t1 - t0), s / 1048576 / (t1 - t0), c / hz, mem, crss }' | tee -a "$RESULTS"
+	say "case: $(sed -n 's/.*"case": *"\([^"]*\)".*/\1/p' "$DIR/large.json" | head -n1)"
+}
+
+# --- where the server's time goes: perf during extra runs at 64 connections ---------------
+# profile NAME "PIDS" PORT CA BENCH-ARGS...: perf record -g on those processes while
+# bench_server runs at 64 connections.
+profile() {
+	_name=$1 _pids=$2 _port=$3 _ca=$4
+	shift 4
+	say "== perf: $_name during \`$*\` at 64 connections (not counted above)"
+	perf record -g -p "$(echo "$_pids" | tr ' ' ',')" -o "$DIR/perf-$_name.data" >/dev/null 2>"$DIR/perf-$_name.log" &
+	PERF_PID=$!
+	sleep 1
+	# shellcheck disable=SC2046,SC2086 # one --pid per word
+	"$BS" "$@" --port "$_port" --ca "$_ca" --cert "$CERT" --key "$KEY" --concurrency 64 $(pidargs $_pids) \
+		2>>"$DIR/errors.log" | sed 's/^RESULT/(under perf)/' || true
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=""
+	_r="perf report -i $DIR/perf-$_name.data --stdio -g none"
+	$_r --no-children --sort dso >"$DIR/perf-$_name-dso.txt" 2>&1 || true
+	$_r --no-children --sort dso,symbol >"$DIR/perf-$_name-sym.txt" 2>&1 || true
+	$_r --children --sort symbol >"$DIR/perf-$_name-children.txt" 2>&1 || true
+	if ! grep -qE '^ +[0-9.]+%' "$DIR/perf-$_name-dso.txt"; then
+		say "(perf recorded nothing: $(tail -n 2 "$DIR/perf-$_name.log" | tr '\n' ' '))"
+		return 0
+	fi
+	say "-- self time by library"
+	awk '/^ +[0-9.]+%/ && $1 + 0 >= 0.5 { printf "   %7s  %s\n", $1, $2 }' "$DIR/perf-$_name-dso.txt"
+	say "-- self time by symbol (top 30)"
+	awk '/^ +[0-9.]+%/ { s = ""; for (i = 4; i <= NF && $i != "-"; i++) s = s " " $i; printf "   %7s  %-22s%s\n", $1, $2, s }' \
+		"$DIR/perf-$_name-sym.txt" | head -n 30
+	say "-- including callees (top 20; user-space stacks are partial without frame pointers)"
+	awk '/^ +[0-9.]+%/ { s = ""; for (i = 4; i <= NF && $i != "-"; i++) s = s " " $i; printf "   %7s %7s %s\n", $1, $2, s }' \
+		"$DIR/perf-$_name-children.txt" | head -n 20
+}
+
+if [ "$HAVE_SERVER" = 1 ]; then
+	if [ "$PERF" = 1 ] && command -v perf >/dev/null 2>&1; then
+		profile sealdropd-file "$SERVER_PID" "$PORT" "$CA" file --packages "$DIR/pkgs" --first "$NEXT" --count "$N_PERF"
+		NEXT=$((NEXT + N_PERF))
+		profile sealdropd-handshake "$SERVER_PID" "$PORT" "$CA" handshake --count "$N_PERF"
+		profile nginx-handshake "$NGINX_PIDS" "$MPORT" "$N/ca.pem" nginx-handshake --count "$N_PERF"
+	elif [ "$PERF" = 1 ]; then
+		say "(perf is not installed: no profile)"
+	fi
+	large_filing
+fi
+if [ -s "$DIR/errors.log" ]; then
+	say "== first errors"
+	head -n 10 "$DIR/errors.log"
+fi
+
+# --- the issue's targets, each a ratio within this run ------------------------------------
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+rate() { grep "^RESULT mode=$1 conc=$2 " "$RESULTS" | field rate | head -n1; }
+best() { grep "^RESULT mode=$1 " "$RESULTS" | field rate | sort -g | tail -n1; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN { if (v == "n/a" || v == "") print "NOT MEASURED"; else if (v + 0 >= t + 0) print "met"; else print "MISSED" }'; }
+per_conc() { # mode-a mode-b: a/b at each concurrency
+	for _c in $CONCS; do printf ' %s:%s' "$_c" "$(div "$(rate "$1" "$_c")" "$(rate "$2" "$_c")")"; done
+}
+say "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "== targets"
+[ "$HAVE_SERVER" = 1 ] || say "(sealdropd was not built: only the nginx figures exist)"
+r=$(div "$(best put)" "$(best nginx-post)")
+say "chunk PUTs / nginx POST->204 (keep-alive): best $(best put) / $(best nginx-post) = ${r}x," \
+	"per concurrency$(per_conc put nginx-post); target >= 0.5x: $(verdict "$r" 0.5)"
+f=$(rate file 64)
+say "filings/s, 64 keep-alive connections: ${f:-n/a}; target >= 1000: $(verdict "${f:-n/a}" 1000)"
+r=$(div "$(best file-newconn)" "$(best nginx-handshake)")
+say "filings with a new mutual-TLS connection each / nginx mutual-TLS handshakes: best $(best file-newconn)" \
+	"/ $(best nginx-handshake) = ${r}x, per concurrency$(per_conc file-newconn nginx-handshake); target >= 0.8x: $(verdict "$r" 0.8)"
+r=$(div "$(best handshake)" "$(best nginx-handshake)")
+say "(for reference) sealdropd handshakes / nginx handshakes: best $(best handshake) / $(best nginx-handshake) = ${r}x"
+l=$(grep '^RESULT mode=large-file ' "$RESULTS" | tail -n1)
+if [ -n "$l" ]; then
+	mb=$(echo "$l" | field mb_s) hwm=$(echo "$l" | field server_hwm_kib)
+	anon=$(echo "$l" | field server_peak_anon_kib) file=$(echo "$l" | field server_peak_file_kib)
+	say "${LARGE_MB} MiB filing: $mb MB/s (target >= 200: $(verdict "$mb" 200)); server peak RSS (VmHWM) $hwm KiB" \
+		"(target < 65536: $(awk -v h="$hwm" 'BEGIN { print (h != "" && h + 0 < 65536) ? "met" : "MISSED" }')):" \
+		"sampled peaks $anon KiB anonymous, $file KiB file-backed (LMDB's map)"
+else
+	say "${LARGE_MB} MiB filing: not measured"
+fi
