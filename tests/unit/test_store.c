@@ -535,7 +535,7 @@ static void test_del_prefix(void **state)
 {
 	sd_store_t *s = open_store(NULL);
 	sd_store_req_t *req = sd_store_req_new();
-	char key[8];
+	char key[16];
 	bool more = false;
 
 	(void)state;
