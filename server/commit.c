@@ -23,13 +23,15 @@
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
-#define DECISION_DAYS 60 /* Art. 8(1): refer, forward or terminate within 60 days of receipt */
+#define DECISION_DAYS   60 /* Art. 8(1): refer, forward or terminate within 60 days of receipt */
+#define COMMIT_OP_COUNT 8  /* the write's last operation on the fast path (commit_req) */
 
 struct commit {
 	sd_server_t *s;
 	upload_entry_t *e;
 	sd_upload_bitmap_t bm;
 	bool in_set; /* e's digest is in the committing set */
+	bool fast;   /* no scan: the entry counted every chunk; the write checks the count */
 	int year;
 	uint32_t seq;
 	char case_number[SD_CASE_NUMBER_BYTES];
@@ -105,6 +107,15 @@ static void answer_committed(sd_request_t *r, struct commit *c)
 
 /* --- The write ------------------------------------------------------------------------------ */
 
+static void commit_slow(sd_request_t *r, struct commit *c);
+
+/* A number nobody else took since is given back, so a failed commit leaves no gap. */
+static void give_back_number(sd_uploads_t *u, const struct commit *c)
+{
+	if (u != NULL && u->seq_year == c->year && u->seq == c->seq)
+		u->seq--;
+}
+
 static void commit_done(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
@@ -114,6 +125,14 @@ static void commit_done(sd_store_req_t *req, void *ctx)
 	long op = sd_store_req_failed_op(req);
 
 	sd_store_req_free(req);
+	if (st != 0)
+		give_back_number(u, c);
+	if (c->fast && op == COMMIT_OP_COUNT && st == SD_ERR_TRUNCATED && u != NULL) {
+		/* The entry's count was wrong: forget it and look in the store. */
+		c->e->stored_known = false;
+		commit_slow(r, c);
+		return;
+	}
 	commit_release(c);
 	if (st == 0) {
 		upload_entry_set_record(c->e, &c->rec, c->rec_bytes, c->rec_len);
@@ -199,6 +218,8 @@ static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, s
 	sd_store_req_put(req, SD_STORE_DB_RECEIPTS, cn, cn_len, (const uint8_t *)c->receipt, strlen(c->receipt), 0);
 	sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)seq_key, strlen(seq_key), seq, sizeof(seq), 0);
 	sd_store_req_put(req, SD_STORE_DB_UPLOADS, c->e->id, SD_UPLOAD_ID_BYTES, c->rec_bytes, c->rec_len, 0);
+	if (c->fast) /* op COMMIT_OP_COUNT: every chunk is there, which no scan checked */
+		sd_store_req_check_count(req, SD_STORE_DB_CHUNKS, c->e->id, SD_UPLOAD_ID_BYTES, c->e->rec.chunks);
 	return req;
 }
 
@@ -231,6 +252,10 @@ static void commit_write(sd_request_t *r, struct commit *c, uint32_t stored)
 	size_t case_len = 0;
 	sd_store_req_t *req;
 
+	free(c->receipt); /* from a fast attempt that fell back */
+	free(c->rec_bytes);
+	c->receipt = NULL;
+	c->rec_bytes = NULL;
 	if (commit_number(r, c, stored) < 0 || commit_prepare(r, c, &cr) < 0)
 		return;
 	if (sd_case_rec_encode(&cr, &case_bytes, &case_len) < 0) {
@@ -334,7 +359,20 @@ static void commit_found(sd_request_t *r, upload_entry_t *e, bool resumed)
 		return;
 	}
 	c->in_set = true;
-	upload_scan(r, e, &c->bm, commit_extra, commit_scanned, c);
+	/* The entry counted every chunk since it created the upload, and the year's counter is
+	 * current: no scan, one store request (which still checks the count). */
+	if (e->stored_known && e->stored == e->rec.chunks && u->seq_year == sd_server_today(c->s).y) {
+		c->fast = true;
+		commit_write(r, c, 0);
+		return;
+	}
+	commit_slow(r, c);
+}
+
+static void commit_slow(sd_request_t *r, struct commit *c)
+{
+	c->fast = false;
+	upload_scan(r, c->e, &c->bm, commit_extra, commit_scanned, c);
 }
 
 void sd_route_commit(sd_request_t *r)

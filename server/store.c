@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/store.h"
 
-enum op_kind { OP_GET = 1, OP_PUT, OP_DEL, OP_CHECK_ABSENT, OP_CHECK_EQUAL, OP_SCAN, OP_DEL_PREFIX };
+enum op_kind { OP_GET = 1, OP_PUT, OP_DEL, OP_CHECK_ABSENT, OP_CHECK_EQUAL, OP_SCAN, OP_DEL_PREFIX, OP_CHECK_COUNT };
 
 #define SCAN_KEYS_ONLY 0x100u /* op flag: a SCAN that returns keys with empty values */
 
@@ -93,7 +94,14 @@ struct sd_store {
 	bool stopping, started;
 	pthread_t thread;
 	sd_store_stats_t stats;
+	size_t written_since_trim; /* the store thread's: request bytes committed since the last trim */
 };
+
+/* After this many bytes committed, the store thread unmaps LMDB's pages from the process
+ * (madvise MADV_DONTNEED on the read-only map: the page cache keeps them, nothing is lost):
+ * otherwise every page the kernel faulted in around a B-tree page LMDB read stays in the
+ * server's resident set, and a 1 GiB filing would leave much of the GiB mapped. */
+#define STORE_TRIM_BYTES ((size_t)32 << 20)
 
 #define DB_NAME_(name, text) text,
 static const char *const db_names[SD_STORE_DB_COUNT] = {SD_STORE_DBS(DB_NAME_)};
@@ -320,6 +328,18 @@ int sd_store_req_del_prefix(sd_store_req_t *req, sd_store_db_t db, const uint8_t
                             size_t limit)
 {
 	return scan_add(req, OP_DEL_PREFIX, db, prefix, prefix_len, NULL, 0, limit);
+}
+
+int sd_store_req_check_count(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                             size_t count)
+{
+	int r = key_check(req, prefix, prefix_len, false);
+
+	if (r == 0 && count > SD_STORE_COUNT_MAX)
+		r = req_build_fail(req, SD_ERR_USAGE, "store count %zu is more than %d", count, SD_STORE_COUNT_MAX);
+	if (r == 0 && (r = req_add(req, OP_CHECK_COUNT, db, prefix, prefix_len, NULL, 0)) >= 0)
+		req->ops[r].limit = count;
+	return r;
 }
 
 /* --- Results ------------------------------------------------------------------------ */
@@ -615,6 +635,30 @@ static int op_del_prefix(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long 
 	return 0;
 }
 
+/* Fails the request unless exactly op->limit keys start with the prefix. */
+static int op_check_count(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
+{
+	struct op *op = &req->ops[i];
+	MDB_val prefix = op_key(req, op), k = prefix, v;
+	MDB_cursor *cur = NULL;
+	size_t n = 0;
+	int rc = mdb_cursor_open(txn, s->dbi[op->db], &cur);
+
+	if (rc != 0)
+		return req_fail_mdb(s, req, i, rc, "mdb_cursor_open");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && key_has_prefix(&k, &prefix) && n <= op->limit;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		n++;
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return req_fail_mdb(s, req, i, rc, "mdb_cursor_get");
+	op->n_entries = n;
+	if (n != op->limit)
+		return req_fail(req, i, SD_ERR_TRUNCATED, 0, "store: %s%zu keys with the prefix, not %zu",
+		                n > op->limit ? "more than " : "", n > op->limit ? op->limit : n, op->limit);
+	return 0;
+}
+
 static int op_run(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 {
 	MDB_val v;
@@ -635,6 +679,8 @@ static int op_run(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 		return op_scan(s, txn, req, i);
 	case OP_DEL_PREFIX:
 		return op_del_prefix(s, txn, req, i);
+	case OP_CHECK_COUNT:
+		return op_check_count(s, txn, req, i);
 	}
 	return req_fail(req, i, SD_ERR_INTERNAL, 0, "store: unknown operation %d", (int)req->ops[i].kind);
 }
@@ -692,6 +738,15 @@ static void txn_count(sd_store_t *s, size_t n)
 /* Runs reqs[from..n) in one write transaction and commits it durably. Stops early when a
  * request runs out of space after earlier ones wrote: it starts the next transaction.
  * Returns the index of the first request not settled here. */
+static void store_trim(sd_store_t *s)
+{
+	MDB_envinfo info;
+
+	s->written_since_trim = 0;
+	if (mdb_env_info(s->env, &info) == 0 && info.me_mapaddr != NULL)
+		(void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+}
+
 static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t n)
 {
 	MDB_txn *txn;
@@ -715,9 +770,13 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 		return i;
 	}
 	rc = mdb_txn_commit(txn);
-	if (rc == 0)
+	if (rc == 0) {
 		s->counters.commits++;
-	else if (mdb_is_space(rc) && i - from > 1)
+		for (size_t j = from; j < i; j++)
+			s->written_since_trim += reqs[j]->in.len;
+		if (s->written_since_trim >= STORE_TRIM_BYTES)
+			store_trim(s);
+	} else if (mdb_is_space(rc) && i - from > 1)
 		txn_split(s, reqs, from, i);
 	else
 		fail_range(s, reqs, from, i, rc, "mdb_txn_commit");

@@ -127,6 +127,7 @@ static void chunk_done(sd_store_req_t *req, void *ctx)
 
 	sd_store_req_free(req);
 	if (st == 0) {
+		c->e->stored++;
 		sd_log(SD_LOG_DEBUG, "chunk stored");
 		sd_request_reply_json(r, 201, json_pack("{s:b}", "stored", 1));
 	} else if (st == SD_ERR_EXISTS && op == 1) {

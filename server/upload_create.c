@@ -87,6 +87,7 @@ static void create_done(sd_store_req_t *req, void *ctx)
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return;
 	}
+	e->stored_known = true; /* new: no chunk yet */
 	e = upload_entry_ref(upload_cache_insert(u, e));
 	sd_log(SD_LOG_DEBUG, "upload created");
 	upload_reply_status(r, e, 201);

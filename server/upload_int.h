@@ -65,6 +65,11 @@ typedef struct upload_entry {
 	size_t rec_len;
 	sd_header_t *h;
 	size_t bytes; /* counted against UPLOAD_CACHE_BYTES */
+	/* Chunks stored, counted by this server since it created the upload: exact only when
+	 * stored_known (an entry loaded from the store does not know). Lets a commit skip the
+	 * scan; the commit's write still checks the count in the store. */
+	uint32_t stored;
+	bool stored_known;
 	unsigned refs;
 	bool cached;
 	struct upload_entry *prev, *next; /* LRU order, most recent first */

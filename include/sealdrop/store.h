@@ -80,6 +80,7 @@
 #define SD_STORE_OPS_MAX             4096               /* operations in one request */
 #define SD_STORE_REQ_BYTES_MAX       ((size_t)64 << 20) /* keys + values of one request */
 #define SD_STORE_SCAN_MAX            10000              /* entries one SCAN returns */
+#define SD_STORE_COUNT_MAX           1000000            /* keys one CHECK-COUNT counts */
 #define SD_STORE_REPLY_BYTES_MAX     ((size_t)64 << 20) /* values one request reads */
 #define SD_STORE_DETAIL_BYTES        256
 
@@ -209,6 +210,11 @@ int sd_store_req_scan_keys(sd_store_req_t *req, sd_store_db_t db, const uint8_t 
  * more). sd_store_req_scan_count tells how many were deleted and whether some remain. */
 int sd_store_req_del_prefix(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
                             size_t limit);
+
+/* Precondition: fails the request with SD_ERR_TRUNCATED unless exactly `count`
+ * (0..SD_STORE_COUNT_MAX) keys start with prefix (1 byte or more): "every chunk is there". */
+int sd_store_req_check_count(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
+                             size_t count);
 
 /* --- Results, readable in the done callback and after it, until reset or free -------- */
 

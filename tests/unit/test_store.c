@@ -572,6 +572,39 @@ static void test_del_prefix(void **state)
 	sd_store_close(s);
 }
 
+/* The count precondition: exactly N keys under the prefix, or the request fails whole. */
+static void test_check_count(void **state)
+{
+	sd_store_t *s = open_store(NULL);
+	sd_store_req_t *req = sd_store_req_new();
+
+	(void)state;
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "p/1", K("a"), 0), 0);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "p/2", K("b"), 0), 0);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "q/1", K("c"), 0), 0);
+	/* The one count that holds comes last: the others must leave nothing behind. */
+	static const size_t wants[] = {0, 1, 3, 4, 2};
+	for (size_t i = 0; i < 5; i++) {
+		size_t want = wants[i];
+		sd_store_req_reset(req);
+		assert_int_equal(sd_store_req_put(req, SD_STORE_DB_CASES, K("case"), K("x"), 0), 0);
+		assert_int_equal(sd_store_req_check_count(req, SD_STORE_DB_CHUNKS, K("p/"), want), 1);
+		assert_int_equal(sd_store_call(s, req), want == 2 ? 0 : SD_ERR_TRUNCATED);
+		if (want != 2) {
+			assert_int_equal(sd_store_req_failed_op(req), 1);
+			assert_value(s, SD_STORE_DB_CASES, "case", NULL); /* rolled back */
+		}
+	}
+	assert_value(s, SD_STORE_DB_CASES, "case", "x");
+	sd_store_req_reset(req);
+	assert_int_equal(sd_store_req_check_count(req, SD_STORE_DB_CHUNKS, NULL, 0, 1), SD_ERR_USAGE);
+	sd_store_req_reset(req);
+	assert_int_equal(sd_store_req_check_count(req, SD_STORE_DB_CHUNKS, K("p/"), SD_STORE_COUNT_MAX + 1),
+	                 SD_ERR_USAGE);
+	sd_store_req_free(req);
+	sd_store_close(s);
+}
+
 /* --- Limits and refusals ----------------------------------------------------------- */
 
 static void test_key_limits(void **state)
@@ -1051,6 +1084,7 @@ int main(void)
 	        T(test_scan),
 	        T(test_scan_keys),
 	        T(test_del_prefix),
+	        T(test_check_count),
 	        T(test_key_limits),
 	        T(test_queue_full_and_double_submit),
 	        T(test_second_open_refused),
