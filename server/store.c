@@ -94,13 +94,23 @@ struct sd_store {
 	bool stopping, started;
 	pthread_t thread;
 	sd_store_stats_t stats;
-	size_t written_since_trim; /* the store thread's: request bytes committed since the last trim */
+	/* The reply thread: syncs a batch's meta page and answers it, while the store thread
+	 * runs the next batch (see sync_main). Guarded by mu. */
+	pthread_t sync_thread;
+	bool sync_started, sync_busy, sync_stopping;
+	pthread_cond_t sync_cv;
+	sd_store_req_t **sync_batch;
+	size_t sync_n;
+	bool sync_wrote;
+	size_t touched_since_trim; /* the store thread's: request bytes in and out since the last trim */
+	bool scanned;              /* the store thread's: a scan ran since the last trim */
 };
 
-/* After this many bytes committed, the store thread unmaps LMDB's pages from the process
- * (madvise MADV_DONTNEED on the read-only map: the page cache keeps them, nothing is lost):
- * otherwise every page the kernel faulted in around a B-tree page LMDB read stays in the
- * server's resident set, and a 1 GiB filing would leave much of the GiB mapped. */
+/* After a batch that moved this many bytes, or ran a scan, the store thread unmaps LMDB's
+ * pages from the process (madvise MADV_DONTNEED on the read-only map: the page cache keeps
+ * them, nothing is lost): otherwise every page the kernel faulted in around a B-tree page
+ * LMDB read stays in the server's resident set — much of a 1 GiB filing, or of a large
+ * store scanned at start-up. */
 #define STORE_TRIM_BYTES ((size_t)32 << 20)
 
 #define DB_NAME_(name, text) text,
@@ -591,6 +601,7 @@ static int op_scan(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 	if (rc != 0)
 		return req_fail_mdb(s, req, i, rc, "mdb_cursor_open");
 	op->first_entry = req->n_entries;
+	s->scanned = true;
 	for (rc = scan_start(s, txn, op, cur, &prefix, &after, &k, &v); rc == 0 && key_has_prefix(&k, &prefix);
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		size_t vlen = (op->flags & SCAN_KEYS_ONLY) ? 0 : v.mv_size;
@@ -738,11 +749,16 @@ static void txn_count(sd_store_t *s, size_t n)
 /* Runs reqs[from..n) in one write transaction and commits it durably. Stops early when a
  * request runs out of space after earlier ones wrote: it starts the next transaction.
  * Returns the index of the first request not settled here. */
-static void store_trim(sd_store_t *s)
+static void store_trim(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
 	MDB_envinfo info;
 
-	s->written_since_trim = 0;
+	for (size_t i = 0; i < n; i++)
+		s->touched_since_trim += reqs[i]->in.len + reqs[i]->out.len;
+	if (s->touched_since_trim < STORE_TRIM_BYTES && !s->scanned)
+		return;
+	s->touched_since_trim = 0;
+	s->scanned = false;
 	if (mdb_env_info(s->env, &info) == 0 && info.me_mapaddr != NULL)
 		(void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
 }
@@ -770,13 +786,9 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 		return i;
 	}
 	rc = mdb_txn_commit(txn);
-	if (rc == 0) {
+	if (rc == 0)
 		s->counters.commits++;
-		for (size_t j = from; j < i; j++)
-			s->written_since_trim += reqs[j]->in.len;
-		if (s->written_since_trim >= STORE_TRIM_BYTES)
-			store_trim(s);
-	} else if (mdb_is_space(rc) && i - from > 1)
+	else if (mdb_is_space(rc) && i - from > 1)
 		txn_split(s, reqs, from, i);
 	else
 		fail_range(s, reqs, from, i, rc, "mdb_txn_commit");
@@ -787,21 +799,20 @@ static void batch_run(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
 	for (size_t i = 0; i < n;)
 		i = txn_run(s, reqs, i, n);
+	store_trim(s, reqs, n);
 }
 
 /* Publishes the counters, then answers each request; a done callback may free its
  * request, so nothing touches one after its callback. */
 static void replies(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		s->counters.requests++;
-		if (reqs[i]->status != 0)
-			s->counters.failed++;
-	}
 	pthread_mutex_lock(&s->mu);
-	s->stats = s->counters;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		s->stats.requests++;
+		if (reqs[i]->status != 0)
+			s->stats.failed++;
 		reqs[i]->queued = false;
+	}
 	pthread_mutex_unlock(&s->mu);
 	for (size_t i = 0; i < n; i++)
 		reqs[i]->done(reqs[i], reqs[i]->ctx);
@@ -827,6 +838,61 @@ static size_t queue_take(sd_store_t *s)
 	return n;
 }
 
+/* The reply thread. The environment runs with MDB_NOMETASYNC: a commit writes and
+ * fdatasyncs the data pages, then writes the meta page without syncing it (LMDB's
+ * guarantee then: a crash may undo that last commit, never corrupt the database). Here the
+ * meta page is made durable — one fdatasync — before any request of the batch is
+ * answered, while the store thread already runs the next batch: its page writes and its
+ * data sync overlap this sync. Batches are answered in order, so a read answered after
+ * a write never saw data that was not yet on disk. */
+static void *sync_main(void *arg)
+{
+	sd_store_t *s = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->sync_busy && !s->sync_stopping)
+			pthread_cond_wait(&s->sync_cv, &s->mu);
+		if (!s->sync_busy) {
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		size_t n = s->sync_n;
+		bool wrote = s->sync_wrote;
+		pthread_mutex_unlock(&s->mu);
+		if (wrote) {
+			int rc = mdb_env_sync(s->env, 1);
+			for (size_t i = 0; rc != 0 && i < n; i++)
+				if (s->sync_batch[i]->status == 0 && s->sync_batch[i]->writes)
+					req_fail_mdb(s, s->sync_batch[i], -1, rc, "mdb_env_sync");
+		}
+		replies(s, s->sync_batch, n);
+		pthread_mutex_lock(&s->mu);
+		s->sync_busy = false;
+		pthread_cond_broadcast(&s->sync_cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Hands a run batch to the reply thread, once it has answered the previous one. */
+static void sync_handoff(sd_store_t *s, size_t n, bool wrote)
+{
+	pthread_mutex_lock(&s->mu);
+	/* The store thread's counters, published as soon as the batch ran. */
+	s->stats.commits = s->counters.commits;
+	s->stats.batches = s->counters.batches;
+	s->stats.largest_batch = s->counters.largest_batch;
+	s->stats.splits = s->counters.splits;
+	while (s->sync_busy)
+		pthread_cond_wait(&s->sync_cv, &s->mu);
+	memcpy(s->sync_batch, s->batch, n * sizeof(*s->batch));
+	s->sync_n = n;
+	s->sync_wrote = wrote;
+	s->sync_busy = true;
+	pthread_cond_broadcast(&s->sync_cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
 static void *store_main(void *arg)
 {
 	sd_store_t *s = arg;
@@ -841,8 +907,9 @@ static void *store_main(void *arg)
 		}
 		size_t n = queue_take(s);
 		pthread_mutex_unlock(&s->mu);
+		uint64_t commits = s->counters.commits;
 		batch_run(s, s->batch, n);
-		replies(s, s->batch, n);
+		sync_handoff(s, n, s->counters.commits != commits);
 	}
 }
 
@@ -905,7 +972,8 @@ int sd_store_call(sd_store_t *store, sd_store_req_t *req)
 	struct call_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .done = false};
 	int r;
 
-	if (store != NULL && store->started && pthread_equal(pthread_self(), store->thread))
+	if (store != NULL && store->started &&
+	    (pthread_equal(pthread_self(), store->thread) || pthread_equal(pthread_self(), store->sync_thread)))
 		return sd_error(SD_ERR_USAGE, "sd_store_call from the store thread would wait forever");
 	if ((r = sd_store_submit(store, req, call_done, &w)) != 0)
 		return r;
@@ -944,7 +1012,9 @@ static int opts_apply(sd_store_t *s, const sd_store_opts_t *opts, size_t *mapsiz
 	s->batch_bytes = o.batch_bytes ? o.batch_bytes : SD_STORE_BATCH_BYTES_DEFAULT;
 	s->queue_max = o.queue_max ? o.queue_max : SD_STORE_QUEUE_MAX_DEFAULT;
 	s->batch = calloc(s->batch_max, sizeof(*s->batch));
-	return s->batch == NULL ? sd_error(SD_ERR_NOMEM, "out of memory opening the store") : 0;
+	s->sync_batch = calloc(s->batch_max, sizeof(*s->sync_batch));
+	return s->batch == NULL || s->sync_batch == NULL ? sd_error(SD_ERR_NOMEM, "out of memory opening the store")
+	                                                 : 0;
 }
 
 /* DIR/store exists as a directory (created 0700), and no other store holds its lock. */
@@ -988,8 +1058,9 @@ static int env_fail(const char *what, const char *path, int rc)
 	return sd_error(mdb_to_sd(rc), "store %s: %s: %s", path, what, mdb_strerror(rc));
 }
 
-/* Durable by default: no MDB_NOSYNC, MDB_NOMETASYNC, MDB_MAPASYNC or MDB_WRITEMAP (the
- * last would also rule out nested transactions). MDB_NOTLS ties reader slots to
+/* Durable: no MDB_NOSYNC, MDB_MAPASYNC or MDB_WRITEMAP (the last would also rule out
+ * nested transactions). MDB_NOMETASYNC defers only the meta page's sync, which the reply
+ * thread does before answering (sync_main). MDB_NOTLS ties reader slots to
  * transactions rather than threads, so a later read-only path may run elsewhere. */
 static int env_open(sd_store_t *s, const char *path, size_t mapsize)
 {
@@ -1001,7 +1072,7 @@ static int env_open(sd_store_t *s, const char *path, size_t mapsize)
 		return env_fail("mdb_env_set_maxdbs", path, rc);
 	if ((rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
 		return env_fail("mdb_env_set_mapsize", path, rc);
-	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0)
+	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0)
 		return env_fail("mdb_env_open", path, rc);
 	MDB_envinfo info;
 	if ((rc = mdb_env_info(s->env, &info)) != 0)
@@ -1041,7 +1112,11 @@ static int thread_start(sd_store_t *s)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&s->thread, NULL, store_main, s);
+	rc = pthread_create(&s->sync_thread, NULL, sync_main, s);
+	if (rc == 0) {
+		s->sync_started = true;
+		rc = pthread_create(&s->thread, NULL, store_main, s);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
 		return sd_error(SD_ERR_NOMEM, "cannot start the store thread: %s", strerror(rc));
@@ -1066,6 +1141,7 @@ int sd_store_open(const char *dir, const sd_store_opts_t *opts, sd_store_t **out
 	s->lock_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->sync_cv, NULL);
 	if ((r = opts_apply(s, opts, &mapsize)) != 0 || (r = store_dir_lock(s, path)) != 0 ||
 	    (r = env_open(s, path, mapsize)) != 0 || (r = dbs_open(s, path)) != 0 || (r = dir_sync(path)) != 0 ||
 	    (r = dir_sync(dir)) != 0 || (r = thread_start(s)) != 0)
@@ -1088,11 +1164,20 @@ void sd_store_close_(sd_store_t *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->started)
 		pthread_join(s->thread, NULL);
+	/* The store thread handed over its last batch: let the reply thread answer it. */
+	pthread_mutex_lock(&s->mu);
+	s->sync_stopping = true;
+	pthread_cond_broadcast(&s->sync_cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->sync_started)
+		pthread_join(s->sync_thread, NULL);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	free(s->batch);
+	free(s->sync_batch);
+	pthread_cond_destroy(&s->sync_cv);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

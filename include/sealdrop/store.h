@@ -16,10 +16,13 @@
  *
  * - Durability. When a request is answered with status 0 and it wrote anything, its
  *   writes are on disk: mdb_txn_commit wrote the data pages and fdatasync'd them, then
- *   wrote the meta page synchronously, before the answer. They survive kill -9 of the
- *   server and loss of power (LMDB's guarantee, on a file system and disk that honour
- *   fsync). The environment is opened without MDB_NOSYNC, MDB_NOMETASYNC, MDB_MAPASYNC
- *   and MDB_WRITEMAP, and nothing here relaxes that. sd_store_open also fsyncs DIR/store
+ *   wrote the meta page (MDB_NOMETASYNC), and the reply thread fdatasync'd the file
+ *   again, making the meta page durable, before the answer. That second sync overlaps
+ *   the next batch's work on the store thread; a crash between the two can only undo
+ *   the unanswered batch (LMDB's NOMETASYNC guarantee), never corrupt the store. Answered
+ *   writes survive kill -9 of the server and loss of power (on a file system and disk
+ *   that honour fsync). The environment is opened without MDB_NOSYNC, MDB_MAPASYNC and
+ *   MDB_WRITEMAP. sd_store_open also fsyncs DIR/store
  *   and DIR, so the files' directory entries are durable too (LMDB does not do that).
  * - Atomicity. A request's operations take effect all together or not at all. The first
  *   operation that fails (a precondition, an existing key under NOOVERWRITE, a full
@@ -55,7 +58,8 @@
  * THREADS
  *
  * sd_store_submit, sd_store_call and sd_store_stats may be called from any thread. The
- * done callback runs on the store thread, after the commit, and must be short: it hops
+ * done callback runs on the store's reply thread (after the batch is durable; batches are
+ * answered in order, one at a time), and must be short: it hops
  * back to its own thread (the event loop writes to a pipe or calls event_active) and
  * must not block or call sd_store_call (which refuses there with SD_ERR_USAGE). It may
  * call sd_store_submit. A request is the store's from submission until its callback
@@ -110,7 +114,7 @@ const char *sd_store_db_name(sd_store_db_t db);
 typedef struct sd_store sd_store_t;
 typedef struct sd_store_req sd_store_req_t;
 
-/* Called once per submitted request, on the store thread, after the batch is durable
+/* Called once per submitted request, on the store's reply thread, after the batch is durable
  * (or failed). The request's results are readable from here on. */
 typedef void (*sd_store_done_fn)(sd_store_req_t *req, void *ctx);
 
@@ -154,7 +158,7 @@ int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn don
 
 /* Submits req and waits for its answer: returns the request's status (0, or its error
  * with the detail also set for this thread). For tools and tests; never from the event
- * loop or a done callback (SD_ERR_USAGE on the store thread). */
+ * loop or a done callback (SD_ERR_USAGE on the store's threads). */
 int sd_store_call(sd_store_t *store, sd_store_req_t *req) SD_WUR;
 
 /* Counters since open, consistent with each other. */
