@@ -925,18 +925,41 @@ static int wait_fd(int fd, short events, int64_t deadline, const char *path)
 	return 0;
 }
 
-static int call_connect(const struct sockaddr_un *sa, int *fd_out)
+/* A server started a moment ago (`sealdropd run ... &` and the next command at once) may
+ * not have bound its socket yet: a missing or refusing socket is retried this long. */
+#define CONNECT_GRACE_MS 3000
+
+/* A new socket connected to sa: retried (with a new socket each time, as POSIX leaves a
+ * socket whose connect failed unspecified) while the path is missing or refuses, for up to
+ * CONNECT_GRACE_MS. -1 with errno set otherwise. */
+static int connect_patiently(const struct sockaddr_un *sa)
 {
 	struct timeval tv = {SD_CONTROL_TIMEOUT, 0};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+	int64_t until = now_ms() + CONNECT_GRACE_MS;
+	int fd, e;
 
-	if (fd < 0)
-		return sd_error(SD_ERR_IO, "socket: %s", strerror(errno));
-	/* A full backlog makes a Unix connect wait: bounded by the send timeout. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0) {
+	for (;;) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			return -1;
+		/* A full backlog makes a Unix connect wait: bounded by the send timeout. */
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+			return fd;
 		e = errno;
 		close(fd);
+		errno = e;
+		if ((e != ENOENT && e != ECONNREFUSED) || now_ms() >= until)
+			return -1;
+		usleep(100 * 1000);
+	}
+}
+
+static int call_connect(const struct sockaddr_un *sa, int *fd_out)
+{
+	int fd, e;
+
+	if ((fd = connect_patiently(sa)) < 0) {
+		e = errno;
 		if (e == EACCES || e == EPERM)
 			return sd_error(
 			        SD_ERR_REFUSED,
