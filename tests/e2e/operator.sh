@@ -13,39 +13,6 @@ if [ ! -x "$SEALDROPD" ]; then
 	done_testing
 fi
 
-# Like expect_exit, for sealdropd, whose error lines start "sealdropd: ".
-dexpect() { # code description [-m WORD]... command...
-	_code=$1
-	_desc=$2
-	shift 2
-	_words=""
-	while [ $# -ge 2 ] && [ "$1" = "-m" ]; do
-		_words="$_words$2
-"
-		shift 2
-	done
-	run "$@"
-	_why=""
-	[ "$RC" -eq "$_code" ] || _why="exit status $RC, expected $_code"
-	if [ "$_code" -ne 0 ] && ! grep -q '^sealdropd: ' "$ERR"; then
-		_why="${_why:+$_why; }no 'sealdropd: ...' error line on stderr"
-	fi
-	_ifs=$IFS
-	IFS='
-'
-	for _w in $_words; do
-		grep -qiF -- "$_w" "$ERR" || _why="${_why:+$_why; }stderr does not mention '$_w'"
-	done
-	IFS=$_ifs
-	if [ -z "$_why" ]; then
-		ok "$_desc"
-		return 0
-	fi
-	not_ok "$_desc"
-	diag "command: $*" "$_why"
-	_diag_output out
-	return 1
-}
 
 mode_is() { # want path description
 	_m=$(file_mode "$2" 2>/dev/null)
@@ -66,14 +33,14 @@ for c in init run check-config enroll disable directory; do
 	grep -q "^  $c " "$T/help.txt" || not_ok "--help lists $c"
 	check "sealdropd $c --help" sdd $c --help
 done
-dexpect 64 "an unknown command is a usage error" -m "unknown command" sdd frobnicate
-dexpect 64 "init without --dir is a usage error" -m "--dir" sdd init
-dexpect 64 "enroll with both --out and --csr is a usage error" sdd enroll --dir "$D" --role attorney --name x \
+expect_exit 64 "an unknown command is a usage error" -m "unknown command" sdd frobnicate
+expect_exit 64 "init without --dir is a usage error" -m "--dir" sdd init
+expect_exit 64 "enroll with both --out and --csr is a usage error" sdd enroll --dir "$D" --role attorney --name x \
 	--out "$T/x" --csr "$T/x.csr" --cert-out "$T/x.pem"
-dexpect 64 "enroll with an unknown role is a usage error" -m "--role" sdd enroll --dir "$D" --role admin --name x --out "$T/x"
+expect_exit 64 "enroll with an unknown role is a usage error" -m "--role" sdd enroll --dir "$D" --role admin --name x --out "$T/x"
 
 # --- init ------------------------------------------------------------------------------
-dexpect 64 "init with a bad --listen is refused" -m "listen" sdd init --dir "$T/bad" --listen 127.0.0.1:99999
+expect_exit 64 "init with a bad --listen is refused" -m "listen" sdd init --dir "$T/bad" --listen 127.0.0.1:99999
 if [ -e "$T/bad" ]; then not_ok "a refused init leaves no directory behind"; else ok "a refused init leaves no directory behind"; fi
 
 check "init --dir D --listen 127.0.0.1:PORT" sdd init --dir "$D" --listen "127.0.0.1:$PORT"
@@ -130,7 +97,7 @@ if [ -n "$days" ] && [ "$days" -le 398 ]; then ok "the server certificate is val
 if openssl x509 -in "$D/ca.pem" -noout -text | grep -q 'prime256v1\|P-256'; then ok "the CA key is ECDSA P-256"; else not_ok "the CA key is ECDSA P-256"; fi
 
 sum_before=$(cat "$D/ca.pem" "$D/sealdropd.conf" | sha256sum)
-dexpect 73 "a second init of the same DIR is refused" -m "already holds" sdd init --dir "$D" --listen "127.0.0.1:$PORT"
+expect_exit 73 "a second init of the same DIR is refused" -m "already holds" sdd init --dir "$D" --listen "127.0.0.1:$PORT"
 if [ "$(cat "$D/ca.pem" "$D/sealdropd.conf" | sha256sum)" = "$sum_before" ]; then
 	ok "the refused init changed nothing"
 else
@@ -163,24 +130,24 @@ else
 fi
 cp "$D/sealdropd.conf" "$T/broken.conf"
 printf 'listen nowhere\nmax_connections 0\nfrobs 3\n' >>"$T/broken.conf"
-dexpect 78 "check-config on a broken file exits 78" sdd check-config --config "$T/broken.conf"
+expect_exit 78 "check-config on a broken file exits 78" sdd check-config --config "$T/broken.conf"
 n=$(grep -c "^$T/broken.conf:[0-9][0-9]*: " "$ERR")
 if [ "$n" -eq 3 ]; then ok "every error is named FILE:LINE (3)"; else not_ok "every error is named FILE:LINE (3; got $n)"; diag "$(cat "$ERR")"; fi
-dexpect 66 "check-config on a missing file" sdd check-config --config "$T/nothing.conf"
+expect_exit 66 "check-config on a missing file" sdd check-config --config "$T/nothing.conf"
 chmod 644 "$D/ca.key"
-dexpect 78 "check-config notices a CA key others can read" -m "ca.key" -m "chmod 600" sdd check-config --config "$D/sealdropd.conf"
+expect_exit 78 "check-config notices a CA key others can read" -m "ca.key" -m "chmod 600" sdd check-config --config "$D/sealdropd.conf"
 chmod 600 "$D/ca.key"
 mv "$D/log.key" "$T/log.key.aside"
-dexpect 78 "check-config notices a missing log key" -m "log.key" sdd check-config --config "$D/sealdropd.conf"
+expect_exit 78 "check-config notices a missing log key" -m "log.key" sdd check-config --config "$D/sealdropd.conf"
 mv "$T/log.key.aside" "$D/log.key"
 
 # --- while no server runs --------------------------------------------------------------
-dexpect 69 "enroll while the server is down exits 69" -m "cannot reach sealdropd at $D/control.sock" \
+expect_exit 69 "enroll while the server is down exits 69" -m "cannot reach sealdropd at $D/control.sock" \
 	-m "is it running?" sdd enroll --dir "$D" --role attorney --name "Attorney Kim" --out "$T/att"
 if [ -e "$T/att" ]; then not_ok "the failed enroll left no OUTDIR"; else ok "the failed enroll left no OUTDIR"; fi
-dexpect 69 "disable while the server is down exits 69" -m "is it running?" sdd disable --dir "$D" --name "Attorney Kim"
+expect_exit 69 "disable while the server is down exits 69" -m "is it running?" sdd disable --dir "$D" --name "Attorney Kim"
 echo '{}' >"$T/empty.json"
-dexpect 69 "directory install while the server is down exits 69" -m "is it running?" \
+expect_exit 69 "directory install while the server is down exits 69" -m "is it running?" \
 	sdd directory install --dir "$D" "$T/empty.json"
 
 # --- a running server -------------------------------------------------------------------
@@ -219,10 +186,10 @@ else
 fi
 check "the attorney's key is the certificate's" sh -c "[ \"\$(openssl pkey -in '$T/att/key.pem' -pubout)\" = \"\$(openssl x509 -in '$T/att/cert.pem' -noout -pubkey)\" ]"
 
-dexpect 73 "a second account with the same name is refused" -m "already exists" \
+expect_exit 73 "a second account with the same name is refused" -m "already exists" \
 	sdd enroll --dir "$D" --role officer --name "Attorney Kim" --out "$T/att2"
 if [ -e "$T/att2" ]; then not_ok "the refused enroll left no OUTDIR"; else ok "the refused enroll left no OUTDIR"; fi
-dexpect 73 "enroll never overwrites an existing key.pem" -m "key.pem" \
+expect_exit 73 "enroll never overwrites an existing key.pem" -m "key.pem" \
 	sdd enroll --dir "$D" --role officer --name "Officer Lee" --out "$T/att"
 
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=ignored" \
@@ -241,7 +208,7 @@ serial=$(openssl x509 -in "$T/att/cert.pem" -noout -serial | sed 's/^serial=//')
 check "disable the attorney" sdd disable --dir "$D" --name "Attorney Kim"
 check "disabling again is not an error" sdd disable --dir "$D" --name "Attorney Kim"
 grep -q "already disabled" "$OUT" || not_ok "the second disable says it was already disabled"
-dexpect 66 "disable an unknown name" -m "no account" sdd disable --dir "$D" --name "Nobody"
+expect_exit 66 "disable an unknown name" -m "no account" sdd disable --dir "$D" --name "Nobody"
 code=$(curl -s -o "$T/crl.der" -w '%{http_code}' --cacert "$D/ca.pem" "$URL/v1/crl")
 if [ "$code" = 200 ] && openssl crl -inform DER -in "$T/crl.der" -noout -text 2>/dev/null | grep -qi "Serial Number: $serial"; then
 	ok "/v1/crl lists the disabled certificate's serial"
@@ -261,17 +228,17 @@ check "install directory version 3" sdd directory install --dir "$D" "$T/dir3.js
 code=$(curl -s -o "$T/served.json" -w '%{http_code}' --cacert "$D/ca.pem" "$URL/v1/directory")
 if [ "$code" = 200 ] && cmp -s "$T/served.json" "$T/dir3.json"; then ok "/v1/directory serves version 3 at once"; else not_ok "/v1/directory serves version 3 at once (status $code)"; fi
 if cmp -s "$D/directory.json" "$T/dir3.json"; then ok "DIR/directory.json is version 3"; else not_ok "DIR/directory.json is version 3"; fi
-dexpect 77 "a lower version is refused" -m "lower" sdd directory install --dir "$D" "$T/dir2.json"
-dexpect 77 "a directory without the server's log key and CA is refused" -m "log key" \
+expect_exit 77 "a lower version is refused" -m "lower" sdd directory install --dir "$D" "$T/dir2.json"
+expect_exit 77 "a directory without the server's log key and CA is refused" -m "log key" \
 	sdd directory install --dir "$D" "$T/dir4-nokeys.json"
-dexpect 65 "a file that is not a directory is refused" sdd directory install --dir "$D" "$T/empty.json"
+expect_exit 65 "a file that is not a directory is refused" sdd directory install --dir "$D" "$T/empty.json"
 curl -s -o "$T/served.json" --cacert "$D/ca.pem" "$URL/v1/directory"
 if cmp -s "$T/served.json" "$T/dir3.json"; then ok "after the refusals version 3 is still served"; else not_ok "after the refusals version 3 is still served"; fi
 
 # --- stopping ---
 stop_server
 if [ "$SERVER_RC" = 0 ]; then ok "SIGTERM stops the server with status 0"; else not_ok "SIGTERM stops the server with status 0 (got $SERVER_RC)"; fi
-dexpect 69 "once it stopped, enroll exits 69 again" -m "is it running?" \
+expect_exit 69 "once it stopped, enroll exits 69 again" -m "is it running?" \
 	sdd enroll --dir "$D" --role attorney --name "Attorney Choi" --out "$T/choi"
 
 done_testing
