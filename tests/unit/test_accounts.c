@@ -23,14 +23,6 @@ static char tmp[64];
 static sd_ca_t *ca, *other;
 static sd_store_t *store;
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static const char *path(const char *name)
 {
 	static char bufs[4][128];
@@ -59,7 +51,7 @@ static int teardown(void **state)
 	sd_store_close(store);
 	sd_ca_free(ca);
 	sd_ca_free(other);
-	return nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rm_tree(tmp);
 }
 
 /* A certificate issued by c for (role, name): its DER in *der and the account it makes. */

@@ -21,14 +21,6 @@
 
 static char tmp[64];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int dir_setup(void **state)
 {
 	(void)state;
@@ -39,7 +31,7 @@ static int dir_setup(void **state)
 static int dir_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return unit_rm_tree(tmp);
 }
 
 static int parse(const char *line, sd_control_req_t *req)

@@ -106,18 +106,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rm_tree(tmp);
 }
 
 /* --- the server ---------------------------------------------------------------------- */

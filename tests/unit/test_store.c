@@ -24,14 +24,6 @@
 
 static char tmp[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int dir_setup(void **state)
 {
 	(void)state;
@@ -42,7 +34,7 @@ static int dir_setup(void **state)
 static int dir_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rm_tree(tmp);
 }
 
 static sd_store_t *open_store(const sd_store_opts_t *opts)

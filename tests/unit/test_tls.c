@@ -43,28 +43,6 @@ static const char *path(const char *name)
 	return p;
 }
 
-static void rm_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[1024];
-	struct stat st;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static void spit(const char *p, const char *text)
 {
 	FILE *f = fopen(p, "wb");
@@ -108,7 +86,7 @@ static int group_teardown(void **state)
 	free(foreign_cert);
 	sd_secret_free(client_key);
 	sd_secret_free(foreign_key);
-	rm_tree(tmp);
+	unit_rm_tree(tmp);
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <ftw.h>
+#include <sys/stat.h>
 
 #include "sealdrop/sealdrop.h"
 
@@ -31,6 +33,20 @@ static inline void unit_hex(const char *hex, uint8_t *buf, size_t len)
 		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
 		buf[i] = (uint8_t)v;
 	}
+}
+
+static inline int unit_rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* Removes a test's temporary directory and everything in it: 0, or nftw's failure. */
+static inline int unit_rm_tree(const char *dir)
+{
+	return nftw(dir, unit_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
