@@ -848,13 +848,6 @@ static char *tmpdir_new(void)
 	return strdup(p);
 }
 
-static void rm_rf(const char *dir)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static void state_path(char *out, size_t cap, const char *base, const sd_directory_t *d)
 {
 	char id[SD_KEY_ID_HEX_BYTES];
@@ -918,7 +911,7 @@ static void test_rollback(void **state)
 	/* a deployment that could escape the directory is refused before any path is built */
 	snprintf(d.deployment, sizeof(d.deployment), "../x");
 	assert_int_equal(sd_directory_check_version(&d, base), SD_ERR_USAGE);
-	rm_rf(base);
+	assert_int_equal(unit_rm_tree(base), 0);
 	free(base);
 }
 
@@ -958,7 +951,7 @@ static void test_rollback_concurrent(void **state)
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 	assert_file(path, "16\n", 0600);
-	rm_rf(base);
+	assert_int_equal(unit_rm_tree(base), 0);
 	free(base);
 }
 
@@ -998,7 +991,7 @@ static void test_rollback_corrupt_state(void **state)
 	}
 	assert_int_equal(sd_file_write(path, "2147483648\n", 11, 0600, SD_AFILE_REPLACE), 0);
 	assert_int_equal(sd_directory_check_version(&d, base), SD_ERR_ROLLBACK);
-	rm_rf(base);
+	assert_int_equal(unit_rm_tree(base), 0);
 	free(base);
 }
 
@@ -1040,7 +1033,7 @@ static void test_rollback_default_dir(void **state)
 		setenv("XDG_STATE_HOME", save_xdg, 1);
 	free(save_home);
 	free(save_xdg);
-	rm_rf(base);
+	assert_int_equal(unit_rm_tree(base), 0);
 	free(base);
 }
 
@@ -1072,7 +1065,7 @@ static void test_load(void **state)
 	assert_int_equal(sd_directory_load(path, &rp, TODAY, &got), SD_ERR_NOENT);
 	assert_null(got);
 	free(text);
-	rm_rf(base);
+	assert_int_equal(unit_rm_tree(base), 0);
 	free(base);
 }
 
