@@ -30,10 +30,22 @@
 
 #include <lmdb.h>
 
+#include "sealdrop/audit.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/store.h"
+#include "store_int.h"
 
-enum op_kind { OP_GET = 1, OP_PUT, OP_DEL, OP_CHECK_ABSENT, OP_CHECK_EQUAL, OP_SCAN, OP_DEL_PREFIX, OP_CHECK_COUNT };
+enum op_kind {
+	OP_GET = 1,
+	OP_PUT,
+	OP_DEL,
+	OP_CHECK_ABSENT,
+	OP_CHECK_EQUAL,
+	OP_SCAN,
+	OP_DEL_PREFIX,
+	OP_CHECK_COUNT,
+	OP_LOG_APPEND,
+};
 
 #define SCAN_KEYS_ONLY 0x100u /* op flag: a SCAN that returns keys with empty values */
 
@@ -54,6 +66,7 @@ struct op {
 	bool found, has_value, more;
 	size_t out_off, out_len;       /* in req->out */
 	size_t first_entry, n_entries; /* in req->entries */
+	uint64_t log_index;            /* LOG-APPEND: the leaf's index */
 };
 
 struct entry {
@@ -259,7 +272,7 @@ static int req_add(sd_store_req_t *req, enum op_kind kind, sd_store_db_t db, con
 	    buf_append(&req->in, val, val_len, &op.val_off) != 0)
 		return req_build_fail(req, SD_ERR_NOMEM, "out of memory building a store request");
 	req->ops[req->n_ops] = op;
-	if (kind == OP_PUT || kind == OP_DEL || kind == OP_DEL_PREFIX)
+	if (kind == OP_PUT || kind == OP_DEL || kind == OP_DEL_PREFIX || kind == OP_LOG_APPEND)
 		req->writes = true;
 	return (int)req->n_ops++;
 }
@@ -352,7 +365,28 @@ int sd_store_req_check_count(sd_store_req_t *req, sd_store_db_t db, const uint8_
 	return r;
 }
 
+int sd_store_req_log_append(sd_store_req_t *req, const uint8_t *leaf, size_t leaf_len, const uint8_t *case_key,
+                            size_t case_key_len)
+{
+	int r = key_check(req, case_key, case_key_len, true);
+
+	if (r == 0 && (leaf == NULL || leaf_len == 0 || leaf_len > SD_AUDIT_LEAF_MAX))
+		r = req_build_fail(req, SD_ERR_USAGE, "an audit leaf of %zu bytes is outside 1..%d", leaf_len,
+		                   SD_AUDIT_LEAF_MAX);
+	if (r == 0 && case_key_len + 8 > SD_STORE_KEY_MAX)
+		r = req_build_fail(req, SD_ERR_TOOBIG, "a case key of %zu bytes is too long", case_key_len);
+	return r != 0 ? r : req_add(req, OP_LOG_APPEND, SD_STORE_DB_LOG_LEAVES, case_key, case_key_len, leaf, leaf_len);
+}
+
 /* --- Results ------------------------------------------------------------------------ */
+
+int sd_store_req_log_index(const sd_store_req_t *req, size_t op, uint64_t *index)
+{
+	if (op >= req->n_ops || req->ops[op].kind != OP_LOG_APPEND || req->status != 0 || !req->ops[op].found)
+		return SD_ERR_USAGE;
+	*index = req->ops[op].log_index;
+	return 0;
+}
 
 int sd_store_req_status(const sd_store_req_t *req)
 {
@@ -670,6 +704,25 @@ static int op_check_count(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long
 	return 0;
 }
 
+static int op_log_append(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
+{
+	struct op *op = &req->ops[i];
+	MDB_val leaf = op_val(req, op), case_key = op_key(req, op);
+	const store_log_dbs_t dbs = {.meta = s->dbi[SD_STORE_DB_META],
+	                             .leaves = s->dbi[SD_STORE_DB_LOG_LEAVES],
+	                             .nodes = s->dbi[SD_STORE_DB_LOG_NODES],
+	                             .case_events = s->dbi[SD_STORE_DB_CASE_EVENTS]};
+	const char *what = NULL;
+	int rc = store_log_append(txn, &dbs, &leaf, op->key_len > 0 ? &case_key : NULL, &op->log_index, &what);
+
+	if (rc == STORE_LOG_CORRUPT)
+		return req_fail(req, i, SD_ERR_INTERNAL, 0, "store: the audit log is damaged: %s", what);
+	if (rc != 0)
+		return req_fail_mdb(s, req, i, rc, what);
+	op->found = true;
+	return 0;
+}
+
 static int op_run(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 {
 	MDB_val v;
@@ -692,6 +745,8 @@ static int op_run(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 		return op_del_prefix(s, txn, req, i);
 	case OP_CHECK_COUNT:
 		return op_check_count(s, txn, req, i);
+	case OP_LOG_APPEND:
+		return op_log_append(s, txn, req, i);
 	}
 	return req_fail(req, i, SD_ERR_INTERNAL, 0, "store: unknown operation %d", (int)req->ops[i].kind);
 }

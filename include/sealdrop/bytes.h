@@ -45,6 +45,19 @@ static inline uint64_t sd_load_le64(const uint8_t *p)
 		v = (v << 8) | p[i];
 	return v;
 }
+/* Big-endian: for store keys, which must sort in numeric order. */
+static inline void sd_store_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+static inline uint64_t sd_load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
 
 typedef struct {
 	const uint8_t *p;

@@ -102,7 +102,11 @@
 	X(RECEIPTS, "receipts")                                                                                        \
 	X(ACCOUNTS, "accounts")                                                                                        \
 	X(ACCOUNT_NAMES, "account_names")                                                                              \
-	X(REVOKED, "revoked")
+	X(REVOKED, "revoked")                                                                                          \
+	X(LOG_LEAVES, "log_leaves")                                                                                    \
+	X(LOG_NODES, "log_nodes")                                                                                      \
+	X(LOG_HEADS, "log_heads")                                                                                      \
+	X(CASE_EVENTS, "case_events")
 
 #define SD_STORE_DB_ENUM_(name, text) SD_STORE_DB_##name,
 typedef enum { SD_STORE_DBS(SD_STORE_DB_ENUM_) SD_STORE_DB_COUNT } sd_store_db_t;
@@ -219,6 +223,30 @@ int sd_store_req_del_prefix(sd_store_req_t *req, sd_store_db_t db, const uint8_t
  * (0..SD_STORE_COUNT_MAX) keys start with prefix (1 byte or more): "every chunk is there". */
 int sd_store_req_check_count(sd_store_req_t *req, sd_store_db_t db, const uint8_t *prefix, size_t prefix_len,
                              size_t count);
+
+/* --- The audit log ---------------------------------------------------------------------
+ *
+ * The Merkle tree of the audit log (include/sealdrop/merkle.h) lives in four places of
+ * the store: meta "log_size" (8 bytes, little-endian: the number of leaves), log_leaves
+ * (key: the index, 8 bytes big-endian; value: the leaf's bytes), log_nodes (key: the
+ * level, 1 byte, then the index, 8 bytes big-endian; value: the complete subtree's
+ * SHA-256 hash) and case_events (key: a case number then the index, 8 bytes big-endian;
+ * value empty: the case's leaves in order). Only the LOG-APPEND operation writes them.
+ */
+#define SD_STORE_LOG_SIZE_KEY "log_size"
+#define SD_STORE_LOG_NODE_KEY 9 /* bytes of a log_nodes key */
+
+/* LOG-APPEND: appends leaf (1..SD_AUDIT_LEAF_MAX bytes) to the audit log inside this
+ * request's transaction: the leaf at index n = the log's size, the hash of every complete
+ * subtree it completes (O(log n) reads and writes), the size n + 1, and, when case_key
+ * is not NULL, the entry case_key || n in case_events. The request's other operations
+ * and the leaf commit together or not at all. The index is read back with
+ * sd_store_req_log_index. */
+int sd_store_req_log_append(sd_store_req_t *req, const uint8_t *leaf, size_t leaf_len, const uint8_t *case_key,
+                            size_t case_key_len);
+/* The index LOG-APPEND operation op gave its leaf: 0, or SD_ERR_USAGE when op is none or
+ * the request failed. */
+int sd_store_req_log_index(const sd_store_req_t *req, size_t op, uint64_t *index) SD_WUR;
 
 /* --- Results, readable in the done callback and after it, until reset or free -------- */
 
