@@ -30,8 +30,9 @@
 #define WHAT            "receipt" /* the first word of a message */
 
 static const char *const signature_fields[] = {"key_id", "sig", NULL};
-static const char *const receipt_fields[] = {"version",      "deployment", "case",       "header_digest", "received",
-                                             "decision_due", "attorney",   "log_key_id", "leaf_index",    NULL};
+static const char *const receipt_fields[] = {"version",    "deployment",           "case",     "header_digest",
+                                             "received",   "decision_due",         "attorney", "log_key_id",
+                                             "leaf_index", "attorney_certificate", NULL};
 
 static const sd_json_signed_t rc_signed = {
         .what = WHAT,
@@ -193,6 +194,21 @@ static int parse_leaf(json_t *o, sd_receipt_t *rc)
 	return 0;
 }
 
+static int parse_attorney_cert(json_t *o, sd_receipt_t *rc)
+{
+	json_t *v;
+	int r;
+
+	if ((r = sd_json_member(o, WHAT, "receipt", "attorney_certificate", SD_JSON_STRING, false, &v)) < 0 ||
+	    v == NULL)
+		return r;
+	if ((r = sd_json_hex(v, WHAT, "receipt", "attorney_certificate", rc->attorney_cert,
+	                     sizeof(rc->attorney_cert))) < 0)
+		return r;
+	rc->has_attorney_cert = true;
+	return 0;
+}
+
 static int parse_fields(json_t *o, sd_receipt_t *rc)
 {
 	int r;
@@ -206,7 +222,7 @@ static int parse_fields(json_t *o, sd_receipt_t *rc)
 	    (r = sd_json_member_date(o, WHAT, "receipt", "decision_due", &rc->decision_due)) < 0 ||
 	    (r = member_text(o, "attorney", rc->attorney, sizeof(rc->attorney))) < 0 ||
 	    (r = sd_json_member_hex(o, WHAT, "receipt", "log_key_id", rc->log_key_id, sizeof(rc->log_key_id))) < 0 ||
-	    (r = parse_leaf(o, rc)) < 0)
+	    (r = parse_leaf(o, rc)) < 0 || (r = parse_attorney_cert(o, rc)) < 0)
 		return r;
 	return check_struct(rc, SD_ERR_FORMAT);
 }
@@ -285,6 +301,11 @@ static json_t *receipt_to_json(const sd_receipt_t *rc, const uint8_t log_id[SD_K
 	fail |= json_object_set_new(o, "log_key_id", json_string(id));
 	if (rc->has_leaf)
 		fail |= json_object_set_new(o, "leaf_index", json_integer((json_int_t)rc->leaf_index));
+	if (rc->has_attorney_cert) {
+		char cert[2 * sizeof(rc->attorney_cert) + 1];
+		sd_hex_encode(rc->attorney_cert, sizeof(rc->attorney_cert), cert);
+		fail |= json_object_set_new(o, "attorney_certificate", json_string(cert));
+	}
 	if (fail) {
 		json_decref(o);
 		return NULL;
@@ -310,4 +331,17 @@ int sd_receipt_sign(const sd_receipt_t *rc, const sd_seckey_t *log, char **json_
 		r = sd_json_signed_sign(&rc_signed, log, doc, false, json_out);
 	json_decref(doc);
 	return r;
+}
+
+int sd_receipt_filing_event(const sd_receipt_t *rc, sd_audit_event_t *ev)
+{
+	if (!rc->has_attorney_cert)
+		return sd_error(SD_ERR_INVALID,
+		                "receipt: it names no attorney certificate, so it predates the audit log");
+	*ev = (sd_audit_event_t){.type = SD_AUDIT_FILING, .date = rc->received, .has_actor = true, .has_digest = true};
+	snprintf(ev->case_number, sizeof(ev->case_number), "%s", rc->case_number);
+	snprintf(ev->role, sizeof(ev->role), "%s", "attorney");
+	memcpy(ev->actor, rc->attorney_cert, sizeof(ev->actor));
+	memcpy(ev->digest, rc->header_digest, sizeof(ev->digest));
+	return 0;
 }

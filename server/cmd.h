@@ -6,6 +6,7 @@
  *   run, check-config                   server/cmd_run.c
  *   enroll, disable, directory install  server/cmd_control.c: through the running
  *                                       server's control socket (server/control.c)
+ *   audit publish, audit check          server/cmd_audit.c
  *
  * Conventions (as the client's, client/cli.h): results on stdout, errors on stderr as
  * "sealdropd: <command>: <what went wrong>", a command returns its exit status.
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
+#include "sealdrop/config.h"
 
 #define SDD_EX_USAGE       64 /* sysexits EX_USAGE */
 #define SDD_EX_UNAVAILABLE 69 /* EX_UNAVAILABLE: the server is not running */
@@ -34,6 +36,7 @@ int sdd_cmd_disable(int argc, char **argv);
 int sdd_cmd_directory(int argc, char **argv);
 int sdd_cmd_run(int argc, char **argv);
 int sdd_cmd_check_config(int argc, char **argv);
+int sdd_cmd_audit(int argc, char **argv);
 
 /* One option of a command, for sdd_getopt(): --name takes a value stored in *value, or
  * takes none and sets *flag, or is repeatable, each value appended to list (at most max,
@@ -71,5 +74,10 @@ int sdd_fail_call(const char *cmd, int r);
 void sdd_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints one JSON object on stdout (indented) and releases it; NULL: SD_ERR_NOMEM. */
 int sdd_json_print(json_t *obj);
+/* Sends req (taken) to the server at DIR/control.sock: 0 with *reply, or the exit status
+ * of the failure it printed. */
+int sdd_control_call(const sdd_cmd_t *cmd, const char *dir, json_t *req, json_t **reply);
+/* Loads a configuration file, printing every error: 0, or the exit status. */
+int sdd_config_load(const char *cmd, const char *path, sd_config_t *c);
 
 #endif

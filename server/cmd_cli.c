@@ -151,3 +151,33 @@ int sdd_json_print(json_t *obj)
 	json_decref(obj);
 	return r;
 }
+
+int sdd_control_call(const sdd_cmd_t *cmd, const char *dir, json_t *req, json_t **reply)
+{
+	int r = sd_control_call(dir, req, reply);
+
+	json_decref(req);
+	if (r < 0) {
+		json_decref(*reply);
+		*reply = NULL;
+		return sdd_fail_call(cmd->name, r);
+	}
+	return 0;
+}
+
+static void print_message(void *ctx, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", message);
+}
+
+int sdd_config_load(const char *cmd, const char *path, sd_config_t *c)
+{
+	size_t errors = 0;
+	int r = sd_config_load(path, c, print_message, NULL, &errors);
+
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "sealdropd: %s: %zu error%s in %s\n", cmd, errors, errors == 1 ? "" : "s", path);
+	return r == SD_ERR_CONFIG ? sd_exit_code(SD_ERR_CONFIG) : sd_exit_code(r);
+}

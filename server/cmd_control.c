@@ -264,19 +264,6 @@ out:
 
 /* Sends req (consumed) to the server in dir: 0 with its *reply, or the exit status after
  * saying why there is none. */
-static int control_call(const sdd_cmd_t *cmd, const char *dir, json_t *req, json_t **reply)
-{
-	int r = sd_control_call(dir, req, reply);
-
-	json_decref(req);
-	if (r < 0) {
-		json_decref(*reply);
-		*reply = NULL;
-		return sdd_fail_call(cmd->name, r);
-	}
-	return 0;
-}
-
 static const sdd_cmd_t disable_cmd = {
         "disable",
         "usage: sealdropd disable --dir DIR --name NAME [--json]\n",
@@ -322,7 +309,7 @@ int sdd_cmd_disable(int argc, char **argv)
 		return sdd_usage_error(&disable_cmd, "unexpected argument '%s'", argv[optind]);
 	if ((req = json_pack("{s:s, s:s}", "op", "disable", "name", name)) == NULL)
 		return sdd_usage_error(&disable_cmd, "--name must be UTF-8 text");
-	if ((status = control_call(&disable_cmd, dir, req, &reply)) != 0)
+	if ((status = sdd_control_call(&disable_cmd, dir, req, &reply)) != 0)
 		return status;
 	fp = json_string_value(json_object_get(reply, "fingerprint"));
 	already = json_is_true(json_object_get(reply, "already_disabled"));
@@ -373,7 +360,7 @@ static int directory_install(int argc, char **argv)
 	free(text);
 	if (req == NULL)
 		return sdd_fail(directory_cmd.name, sd_error(SD_ERR_FORMAT, "%s is not UTF-8 text", file));
-	if ((status = control_call(&directory_cmd, dir, req, &reply)) != 0)
+	if ((status = sdd_control_call(&directory_cmd, dir, req, &reply)) != 0)
 		return status;
 	deployment = json_string_value(json_object_get(reply, "deployment"));
 	if (json)

@@ -62,24 +62,6 @@ static int config_option(const sdd_cmd_t *cmd, int argc, char **argv, const char
 	return 0;
 }
 
-static void print_message(void *ctx, const char *message)
-{
-	(void)ctx;
-	fprintf(stderr, "%s\n", message);
-}
-
-/* Loads the file, printing every error; the exit status when it does not load. */
-static int load(const char *cmd, const char *path, sd_config_t *c)
-{
-	size_t errors = 0;
-	int r = sd_config_load(path, c, print_message, NULL, &errors);
-
-	if (r == 0)
-		return 0;
-	fprintf(stderr, "sealdropd: %s: %zu error%s in %s\n", cmd, errors, errors == 1 ? "" : "s", path);
-	return r == SD_ERR_CONFIG ? sd_exit_code(SD_ERR_CONFIG) : sd_exit_code(r);
-}
-
 int sdd_cmd_run(int argc, char **argv)
 {
 	const char *path = NULL, *log = NULL;
@@ -89,7 +71,7 @@ int sdd_cmd_run(int argc, char **argv)
 
 	if ((status = config_option(&run_cmd, argc, argv, &path, &log)) != 0)
 		return status < 0 ? sdd_help(&run_cmd) : status;
-	if ((status = load(run_cmd.name, path, &c)) != 0)
+	if ((status = sdd_config_load(run_cmd.name, path, &c)) != 0)
 		return status;
 	if ((r = sd_log_open(log)) < 0) {
 		sd_config_free(&c);
@@ -213,7 +195,7 @@ int sdd_cmd_check_config(int argc, char **argv)
 
 	if ((status = config_option(&check_cmd, argc, argv, &path, NULL)) != 0)
 		return status < 0 ? sdd_help(&check_cmd) : status;
-	if ((status = load(check_cmd.name, path, &c)) != 0)
+	if ((status = sdd_config_load(check_cmd.name, path, &c)) != 0)
 		return status;
 	k.config = path;
 	check_files(&k, &c);

@@ -4,11 +4,14 @@
  * Start at sd_route_commit(). The header is checked again against the directory served
  * now (it may have been replaced since the upload began); the chunks present are
  * counted from the store's keys (each was checked against the manifest when it came
- * in, so none is re-read); then the case number is taken from the loop's counter, the
- * receipt signed, and ONE store request creates the case: its record, the digest index,
- * the attorney's index, the receipt, the year's counter and the upload's record
- * rewritten as committed, under two preconditions — the upload is still open and
- * unchanged, and nobody filed this package. Either all of it is on disk or none.
+ * in, so none is re-read); then the case number is taken from the loop's counter and
+ * ONE store request creates the case: its record, the digest index, the attorney's
+ * index, the year's counter, the upload's record rewritten as committed and the filing's
+ * leaf in the audit log, under two preconditions — the upload is still open and
+ * unchanged, and nobody filed this package. Either all of it is on disk or none. The
+ * receipt names the leaf's index, which the store assigns, so it is signed after that
+ * request and stored by a second one; a receipt lost to a crash in between is signed
+ * again, byte for byte the same (Ed25519 is deterministic), from the case's record.
  *
  * A case number is assigned before that request runs; if the request then fails, the
  * number is not reused and the year's numbering has a gap (docs/DECISIONS.md). Two
@@ -18,13 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sealdrop/auditlog.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/log.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
 #define DECISION_DAYS   60 /* Art. 8(1): refer, forward or terminate within 60 days of receipt */
-#define COMMIT_OP_COUNT 8  /* the write's last operation on the fast path (commit_req) */
+#define COMMIT_OP_COUNT 7  /* the write's chunk count check on the fast path (commit_req) */
 
 struct commit {
 	sd_server_t *s;
@@ -36,6 +40,8 @@ struct commit {
 	uint32_t seq;
 	char case_number[SD_CASE_NUMBER_BYTES];
 	char *receipt;
+	sd_case_rec_t cr;    /* the case being created */
+	int audit_op;        /* the write's LOG-APPEND operation */
 	sd_upload_rec_t rec; /* the record as committed */
 	uint8_t *rec_bytes;
 	size_t rec_len;
@@ -77,20 +83,81 @@ static void reply_case(sd_request_t *r, int http, const char *case_number, const
 	sd_request_reply_json(r, http, json_pack("{s:s, s:o}", "case", case_number, "receipt", doc));
 }
 
+static void receipt_stored(sd_store_req_t *req, void *ctx)
+{
+	(void)ctx;
+	if (sd_store_req_status(req) < 0 && sd_store_req_status(req) != SD_ERR_EXISTS)
+		sd_log(SD_LOG_WARN, "a receipt could not be stored (it will be signed again when asked for): %s",
+		       sd_store_req_detail(req));
+	sd_store_req_free(req);
+}
+
+/* Stores a signed receipt; a failure only means it is signed again next time. */
+static void store_receipt(sd_server_t *s, const char *case_number, const char *receipt)
+{
+	sd_store_req_t *req = sd_store_req_new();
+
+	if (req != NULL)
+		sd_store_req_put(req, SD_STORE_DB_RECEIPTS, (const uint8_t *)case_number, strlen(case_number),
+		                 (const uint8_t *)receipt, strlen(receipt), SD_STORE_NOOVERWRITE);
+	if (req == NULL || sd_server_store_submit(s, req, receipt_stored, NULL) < 0)
+		sd_store_req_free(req);
+}
+
+/* What the receipt of case cr states (the leaf index aside). */
+static void receipt_of(sd_server_t *s, const sd_case_rec_t *cr, sd_receipt_t *rc)
+{
+	const sd_directory_t *d = sd_server_directory(s);
+
+	*rc = (sd_receipt_t){.version = SD_RECEIPT_VERSION,
+	                     .received = cr->received,
+	                     .decision_due = cr->decision_due,
+	                     .has_attorney_cert = true};
+	snprintf(rc->deployment, sizeof(rc->deployment), "%s", d->deployment);
+	snprintf(rc->case_number, sizeof(rc->case_number), "%s", cr->case_number);
+	snprintf(rc->attorney, sizeof(rc->attorney), "%s", cr->attorney_name);
+	memcpy(rc->header_digest, cr->digest, SD_HASH_BYTES);
+	memcpy(rc->attorney_cert, cr->attorney, sizeof(rc->attorney_cert));
+}
+
+/* The receipt of case cr, whose filing is leaf `leaf`: signed into c->receipt. */
+static int sign_receipt(struct commit *c, const sd_case_rec_t *cr, uint64_t leaf)
+{
+	sd_receipt_t rc;
+
+	receipt_of(c->s, cr, &rc);
+	rc.has_leaf = true;
+	rc.leaf_index = leaf;
+	free(c->receipt);
+	c->receipt = NULL;
+	return sd_server_sign_receipt(c->s, &rc, &c->receipt);
+}
+
+/* ops: 0 the stored receipt, 1 the case, 2 the case's first event (its filing). */
 static void committed_receipt_done(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
 	struct commit *c = sd_request_state(r);
-	const uint8_t *v;
-	size_t len;
+	const uint8_t *v, *k, *ev;
+	size_t len, klen, evlen;
+	sd_case_rec_t cr;
 	int st = sd_store_req_status(req);
 
-	if (st < 0)
-		upload_reply_store_error(r, st);
-	else if (sd_store_req_value(req, 0, &v, &len) < 0)
-		upload_reply_store_error(r, SD_ERR_INTERNAL);
-	else
+	if (st == 0 && sd_store_req_value(req, 0, &v, &len) == 0) {
 		reply_case(r, 200, c->e->rec.case_number, v, len);
+	} else if (st == 0 && sd_store_req_value(req, 1, &v, &len) == 0 && sd_case_rec_decode(v, len, &cr) == 0 &&
+	           sd_store_req_scan_count(req, 2, NULL) == 1 &&
+	           sd_store_req_scan_entry(req, 2, 0, &k, &klen, &ev, &evlen) == 0 && klen >= 8) {
+		if (sign_receipt(c, &cr, sd_load_be64(k + klen - 8)) < 0) {
+			upload_reply_store_error(r, SD_ERR_INTERNAL);
+		} else {
+			store_receipt(c->s, cr.case_number, c->receipt);
+			reply_case(r, 200, cr.case_number, (const uint8_t *)c->receipt, strlen(c->receipt));
+		}
+	} else {
+		sd_log(SD_LOG_ERROR, "case %s has neither a receipt nor a filing leaf", c->e->rec.case_number);
+		upload_reply_store_error(r, st < 0 ? st : SD_ERR_INTERNAL);
+	}
 	sd_store_req_free(req);
 }
 
@@ -98,10 +165,14 @@ static void committed_receipt_done(sd_store_req_t *req, void *ctx)
 static void answer_committed(sd_request_t *r, struct commit *c)
 {
 	sd_store_req_t *req = sd_store_req_new();
+	const uint8_t *cn = (const uint8_t *)c->e->rec.case_number;
+	size_t cn_len = strlen(c->e->rec.case_number);
 
-	if (req != NULL)
-		sd_store_req_get(req, SD_STORE_DB_RECEIPTS, (const uint8_t *)c->e->rec.case_number,
-		                 strlen(c->e->rec.case_number));
+	if (req != NULL) {
+		sd_store_req_get(req, SD_STORE_DB_RECEIPTS, cn, cn_len);
+		sd_store_req_get(req, SD_STORE_DB_CASES, cn, cn_len);
+		sd_store_req_scan_keys(req, SD_STORE_DB_CASE_EVENTS, cn, cn_len, NULL, 0, 1);
+	}
 	upload_submit(r, req, committed_receipt_done, r);
 }
 
@@ -123,7 +194,10 @@ static void commit_done(sd_store_req_t *req, void *ctx)
 	sd_uploads_t *u = sd_server_uploads(c->s);
 	int st = sd_store_req_status(req);
 	long op = sd_store_req_failed_op(req);
+	uint64_t leaf = 0;
 
+	if (st == 0 && sd_store_req_log_index(req, (size_t)c->audit_op, &leaf) < 0)
+		st = SD_ERR_INTERNAL;
 	sd_store_req_free(req);
 	if (st != 0)
 		give_back_number(u, c);
@@ -144,6 +218,13 @@ static void commit_done(sd_store_req_t *req, void *ctx)
 			(void)upload_cache_insert(u, upload_entry_ref(c->e));
 		}
 		sd_log(SD_LOG_DEBUG, "case filed");
+		if (sign_receipt(c, &c->cr, leaf) < 0) {
+			sd_log(SD_LOG_ERROR, "case %s is filed, its receipt cannot be signed: %s", c->case_number,
+			       sd_error_detail());
+			sd_request_reply_error(r, 500, "internal", "the case is filed; ask for its receipt again");
+			return;
+		}
+		store_receipt(c->s, c->case_number, c->receipt);
 		reply_case(r, 201, c->case_number, (const uint8_t *)c->receipt, strlen(c->receipt));
 	} else if (op == 0 && st == SD_ERR_NOENT) {
 		sd_request_reply_error(r, 404, "not_found", "there is no such upload (it may have expired)");
@@ -161,21 +242,17 @@ static void commit_done(sd_store_req_t *req, void *ctx)
 	}
 }
 
-/* The case number, the signed receipt and the records; 0 or <0 after replying. */
-static int commit_prepare(sd_request_t *r, struct commit *c, sd_case_rec_t *cr)
+/* The case's record and the upload's record as committed; 0 or <0 after replying. */
+static int commit_prepare(sd_request_t *r, struct commit *c)
 {
 	const sd_principal_t *p = sd_request_principal(r);
-	const sd_directory_t *d = sd_server_directory(c->s);
 	sd_date_t today = sd_server_today(c->s);
-	sd_receipt_t rc = {.version = SD_RECEIPT_VERSION, .received = today};
+	sd_case_rec_t *cr = &c->cr;
 	int err;
 
-	rc.decision_due = sd_config_period_end(sd_server_config(c->s), today, DECISION_DAYS);
-	snprintf(rc.deployment, sizeof(rc.deployment), "%s", d->deployment);
-	snprintf(rc.case_number, sizeof(rc.case_number), "%s", c->case_number);
-	snprintf(rc.attorney, sizeof(rc.attorney), "%s", p->name);
-	memcpy(rc.header_digest, c->e->rec.digest, SD_HASH_BYTES);
-	*cr = (sd_case_rec_t){.received = today, .decision_due = rc.decision_due, .state = SD_CASE_RECEIVED};
+	*cr = (sd_case_rec_t){.received = today,
+	                      .decision_due = sd_config_period_end(sd_server_config(c->s), today, DECISION_DAYS),
+	                      .state = SD_CASE_RECEIVED};
 	memcpy(cr->case_number, c->case_number, sizeof(cr->case_number));
 	memcpy(cr->digest, c->e->rec.digest, SD_HASH_BYTES);
 	memcpy(cr->upload, c->e->id, SD_UPLOAD_ID_BYTES);
@@ -184,13 +261,22 @@ static int commit_prepare(sd_request_t *r, struct commit *c, sd_case_rec_t *cr)
 	c->rec = c->e->rec;
 	c->rec.state = SD_UPLOAD_COMMITTED;
 	memcpy(c->rec.case_number, c->case_number, sizeof(c->rec.case_number));
-	if ((err = sd_server_sign_receipt(c->s, &rc, &c->receipt)) < 0 ||
-	    (err = sd_upload_rec_encode(&c->rec, &c->rec_bytes, &c->rec_len)) < 0) {
+	if ((err = sd_upload_rec_encode(&c->rec, &c->rec_bytes, &c->rec_len)) < 0) {
 		sd_log(SD_LOG_ERROR, "cannot prepare case %s: %s", c->case_number, sd_error_detail());
 		sd_request_reply_error(r, 500, "internal", "the case could not be prepared");
 		return err;
 	}
 	return 0;
+}
+
+/* The filing's audit event: exactly what its receipt will state (sd_receipt_filing_event),
+ * so anyone holding the receipt can rebuild the leaf and check it is in the log. */
+static int filing_event(struct commit *c, sd_audit_event_t *ev)
+{
+	sd_receipt_t rc;
+
+	receipt_of(c->s, &c->cr, &rc);
+	return sd_receipt_filing_event(&rc, ev);
 }
 
 static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, size_t case_len)
@@ -200,6 +286,7 @@ static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, s
 	size_t cn_len = strlen(c->case_number);
 	uint8_t acct[SD_CA_FINGERPRINT_BYTES + SD_CASE_NUMBER_BYTES], seq[4];
 	char seq_key[SD_CASE_SEQ_KEY_BYTES];
+	sd_audit_event_t ev;
 
 	if (req == NULL || sd_case_seq_key(c->year, seq_key) < 0) {
 		sd_store_req_free(req);
@@ -215,11 +302,15 @@ static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, s
 	sd_store_req_put(req, SD_STORE_DB_CASES, cn, cn_len, case_bytes, case_len, SD_STORE_NOOVERWRITE);
 	sd_store_req_put(req, SD_STORE_DB_CASE_DIGESTS, c->e->rec.digest, SD_HASH_BYTES, cn, cn_len, 0);
 	sd_store_req_put(req, SD_STORE_DB_ACCOUNT_CASES, acct, SD_CA_FINGERPRINT_BYTES + cn_len, NULL, 0, 0);
-	sd_store_req_put(req, SD_STORE_DB_RECEIPTS, cn, cn_len, (const uint8_t *)c->receipt, strlen(c->receipt), 0);
 	sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)seq_key, strlen(seq_key), seq, sizeof(seq), 0);
 	sd_store_req_put(req, SD_STORE_DB_UPLOADS, c->e->id, SD_UPLOAD_ID_BYTES, c->rec_bytes, c->rec_len, 0);
 	if (c->fast) /* op COMMIT_OP_COUNT: every chunk is there, which no scan checked */
 		sd_store_req_check_count(req, SD_STORE_DB_CHUNKS, c->e->id, SD_UPLOAD_ID_BYTES, c->e->rec.chunks);
+	c->audit_op = filing_event(c, &ev) < 0 ? SD_ERR_INTERNAL : sd_audit_add(req, &ev);
+	if (c->audit_op < 0) {
+		sd_store_req_free(req);
+		return NULL;
+	}
 	return req;
 }
 
@@ -247,7 +338,6 @@ static int commit_number(sd_request_t *r, struct commit *c, uint32_t stored)
 
 static void commit_write(sd_request_t *r, struct commit *c, uint32_t stored)
 {
-	sd_case_rec_t cr;
 	uint8_t *case_bytes = NULL;
 	size_t case_len = 0;
 	sd_store_req_t *req;
@@ -256,16 +346,17 @@ static void commit_write(sd_request_t *r, struct commit *c, uint32_t stored)
 	free(c->rec_bytes);
 	c->receipt = NULL;
 	c->rec_bytes = NULL;
-	if (commit_number(r, c, stored) < 0 || commit_prepare(r, c, &cr) < 0)
+	if (commit_number(r, c, stored) < 0 || commit_prepare(r, c) < 0)
 		return;
-	if (sd_case_rec_encode(&cr, &case_bytes, &case_len) < 0) {
+	if (sd_case_rec_encode(&c->cr, &case_bytes, &case_len) < 0) {
 		sd_log(SD_LOG_ERROR, "cannot encode case %s: %s", c->case_number, sd_error_detail());
 		sd_request_reply_error(r, 500, "internal", "the case could not be prepared");
 		return;
 	}
 	req = commit_req(c, case_bytes, case_len);
 	free(case_bytes);
-	upload_submit(r, req, commit_done, r);
+	if (!upload_submit(r, req, commit_done, r))
+		give_back_number(sd_server_uploads(c->s), c);
 }
 
 /* --- Checks before the write -------------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,10 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "sealdrop/auditcheck.h"
+#include "sealdrop/auditlog.h"
 #include "sealdrop/bytes.h"
+#include "sealdrop/hash.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
 #include "sealdrop/uploads.h"
@@ -51,6 +55,8 @@ static const struct {
         {"disable", SD_CONTROL_DISABLE, {"name"}, 1},
         {"directory_install", SD_CONTROL_DIRECTORY_INSTALL, {"directory"}, 1},
         {"status", SD_CONTROL_STATUS, {NULL}, 0},
+        {"publish", SD_CONTROL_PUBLISH, {NULL}, 0},
+        {"audit_check", SD_CONTROL_AUDIT_CHECK, {"expect_head"}, 0},
 };
 
 /* The CA's rule for a CN, on a counted string that must hold no NUL. */
@@ -137,6 +143,9 @@ static int parse_fields(json_t *o, sd_control_req_t *req)
 	if ((r = parse_text(o, "directory", SD_DIRECTORY_MAX_BYTES, &text, &req->directory_len)) < 0)
 		return r;
 	req->directory = (const uint8_t *)text;
+	if ((r = parse_text(o, "expect_head", SD_LOGHEAD_MAX_BYTES, &text, &req->expect_head_len)) < 0)
+		return r;
+	req->expect_head = (const uint8_t *)text;
 	return 0;
 }
 
@@ -161,7 +170,8 @@ int sd_control_parse_request(const uint8_t *line, size_t len, sd_control_req_t *
 			break;
 	if (i == sizeof(ops) / sizeof(ops[0])) {
 		json_decref(o);
-		return sd_error(SD_ERR_INVALID, "'op' must be enroll, disable, directory_install or status");
+		return sd_error(SD_ERR_INVALID,
+		                "'op' must be enroll, disable, directory_install, status, publish or audit_check");
 	}
 	req->op = ops[i].op;
 	if ((r = parse_members(o, i)) < 0 || (r = parse_fields(o, req)) < 0) {
@@ -337,6 +347,7 @@ struct sd_control {
 	struct ctl_conn *conns;
 	size_t n_conns;
 	uid_t owner;
+	struct ctl_job *checks; /* audit checks whose thread runs */
 };
 
 /* A change waiting for the store. It outlives its connection if the operator goes
@@ -350,6 +361,19 @@ struct ctl_job {
 	char *key_pem;  /* enroll without a CSR: secret memory */
 	sd_date_t today;
 	int64_t now;
+	/* audit_check: the check runs on a thread of its own, then wakes the loop */
+	pthread_t thread;
+	struct event *finished;
+	uint8_t *expect;
+	size_t expect_len;
+	sd_audit_report_t report;
+	int status;
+	struct ctl_job *next_check; /* in sd_control's list of running checks */
+	sd_control_t *ctl;
+	/* directory_install: installed once its audit leaf is durable */
+	sd_directory_t *directory;
+	uint8_t *directory_json;
+	size_t directory_len;
 };
 
 static void job_free(struct ctl_job *job)
@@ -360,6 +384,11 @@ static void job_free(struct ctl_job *job)
 		job->conn->job = NULL;
 	free(job->cert_pem);
 	sd_secret_free(job->key_pem);
+	free(job->expect);
+	sd_directory_free(job->directory);
+	free(job->directory_json);
+	if (job->finished != NULL)
+		event_free(job->finished);
 	free(job);
 }
 
@@ -530,6 +559,18 @@ static void job_submit(struct ctl_conn *c, struct ctl_job *job, sd_store_req_t *
 	c->job = job;
 }
 
+/* The operator's change to an account, as an audit event on the request that makes it. */
+static int audit_account(sd_store_req_t *req, sd_audit_type_t type, const struct ctl_job *job)
+{
+	sd_audit_event_t ev;
+
+	sd_audit_event_init(&ev, type, job->today, NULL);
+	ev.has_subject = true;
+	memcpy(ev.subject, job->acc.fingerprint, sizeof(ev.subject));
+	snprintf(ev.subject_role, sizeof(ev.subject_role), "%s", sd_role_name(job->acc.role));
+	return sd_audit_add(req, &ev);
+}
+
 static void op_enroll(struct ctl_conn *c)
 {
 	sd_server_t *s = c->ctl->s;
@@ -575,6 +616,8 @@ static void op_enroll(struct ctl_conn *c)
 	job->acc.cert_not_after = info.not_after;
 	req = sd_store_req_new();
 	r = req != NULL ? sd_accounts_req_add(req, &job->acc) : 0;
+	if (r >= 0 && req != NULL)
+		r = audit_account(req, SD_AUDIT_ENROLLMENT, job);
 	job_submit(c, job, req, r);
 }
 
@@ -633,6 +676,8 @@ static void op_disable(struct ctl_conn *c)
 	job->acc = *acc;
 	req = sd_store_req_new();
 	r = req != NULL ? sd_accounts_req_disable(req, &job->acc, job->today, job->now) : 0;
+	if (r >= 0 && req != NULL)
+		r = audit_account(req, SD_AUDIT_ACCOUNT_DISABLED, job);
 	job_submit(c, job, req, r);
 }
 
@@ -671,6 +716,8 @@ static void disable_done(struct ctl_job *job, sd_store_req_t *req, int status)
 		conn_error(c, SD_ERR_INTERNAL, "the store could not disable the account: %s", sd_store_req_detail(req));
 }
 
+static void directory_done(struct ctl_job *job, sd_store_req_t *req, int status);
+
 static void job_done(sd_store_req_t *req, void *ctx)
 {
 	struct ctl_job *job = ctx;
@@ -678,52 +725,84 @@ static void job_done(sd_store_req_t *req, void *ctx)
 
 	if (job->op == SD_CONTROL_ENROLL)
 		enroll_done(job, req, status);
+	else if (job->op == SD_CONTROL_DIRECTORY_INSTALL)
+		directory_done(job, req, status);
 	else
 		disable_done(job, req, status);
 	sd_store_req_free(req);
 	job_free(job);
 }
 
+/* The directory is served once the leaf recording it is durable (a crash in between
+ * leaves a leaf for a directory the operator must install again: never the reverse). */
+static void directory_done(struct ctl_job *job, sd_store_req_t *req, int status)
+{
+	struct ctl_conn *c = job->conn;
+	char deployment[SD_DEPLOYMENT_MAX + 1];
+	uint32_t version = job->directory->version;
+	int r;
+
+	if (status < 0) {
+		if (c != NULL)
+			conn_error(c, SD_ERR_INTERNAL, "the store could not record the change: %s",
+			           sd_store_req_detail(req));
+		return;
+	}
+	snprintf(deployment, sizeof(deployment), "%s", job->directory->deployment);
+	/* set_directory takes both, whatever it answers. */
+	r = sd_server_set_directory(job->s, job->directory, job->directory_json, job->directory_len);
+	job->directory = NULL;
+	job->directory_json = NULL;
+	if (r < 0) {
+		sd_log(SD_LOG_ERROR, "control: directory version %u is in the audit log but not installed: %s",
+		       (unsigned)version, sd_error_detail());
+		if (c != NULL)
+			conn_fail(c, r);
+		return;
+	}
+	sd_log(SD_LOG_INFO, "control: installed directory version %u of deployment %s", (unsigned)version, deployment);
+	if (c != NULL)
+		conn_reply(
+		        c,
+		        json_pack("{s:b, s:I, s:s}", "ok", 1, "version", (json_int_t)version, "deployment", deployment),
+		        NULL);
+}
+
 static void op_directory_install(struct ctl_conn *c)
 {
 	sd_server_t *s = c->ctl->s;
 	const sd_pubkey_t *root = sd_server_root(s);
-	sd_directory_t *d = NULL;
-	char deployment[SD_DEPLOYMENT_MAX + 1];
-	uint32_t version;
-	uint8_t *copy;
 	size_t len = c->req.directory_len;
+	struct ctl_job *job;
+	sd_audit_event_t ev;
+	sd_store_req_t *req;
 	int r;
 
 	if (root == NULL) {
 		conn_error(c, SD_ERR_INTERNAL, "the server has no pinned root key");
 		return;
 	}
-	if ((r = sd_directory_parse(c->req.directory, len, root, sd_server_today(s), &d)) < 0) {
-		conn_fail(c, r);
-		return;
-	}
-	if ((r = sd_server_check_directory(s, d, c->req.directory, len)) < 0) {
-		sd_directory_free(d);
-		conn_fail(c, r);
-		return;
-	}
-	if ((copy = malloc(len)) == NULL) {
-		sd_directory_free(d);
+	if ((job = job_new(c, SD_CONTROL_DIRECTORY_INSTALL)) == NULL || (job->directory_json = malloc(len)) == NULL) {
+		job_free(job);
 		conn_error(c, SD_ERR_NOMEM, "out of memory");
 		return;
 	}
-	memcpy(copy, c->req.directory, len);
-	version = d->version;
-	snprintf(deployment, sizeof(deployment), "%s", d->deployment);
-	/* set_directory takes d and copy, whatever it answers. */
-	if ((r = sd_server_set_directory(s, d, copy, len)) < 0) {
+	memcpy(job->directory_json, c->req.directory, len);
+	job->directory_len = len;
+	if ((r = sd_directory_parse(c->req.directory, len, root, job->today, &job->directory)) < 0 ||
+	    (r = sd_server_check_directory(s, job->directory, c->req.directory, len)) < 0) {
+		job_free(job);
 		conn_fail(c, r);
 		return;
 	}
-	sd_log(SD_LOG_INFO, "control: installed directory version %u of deployment %s", (unsigned)version, deployment);
-	conn_reply(c, json_pack("{s:b, s:I, s:s}", "ok", 1, "version", (json_int_t)version, "deployment", deployment),
-	           NULL);
+	sd_audit_event_init(&ev, SD_AUDIT_DIRECTORY_INSTALLED, job->today, NULL);
+	ev.has_number = true;
+	ev.number = job->directory->version;
+	ev.has_digest = true;
+	sd_hash(c->req.directory, len, ev.digest);
+	req = sd_store_req_new();
+	r = req != NULL ? sd_audit_add(req, &ev) : 0;
+	job_submit(c, job, req, r);
 }
 
 static void op_status(struct ctl_conn *c)
@@ -742,6 +821,114 @@ static void op_status(struct ctl_conn *c)
 	                     (json_int_t)sd_server_connection_count(s), "deployment", d != NULL ? d->deployment : "",
 	                     "directory_version", (json_int_t)(d != NULL ? d->version : 0), "today", today),
 	           NULL);
+}
+
+/* --- the audit log -------------------------------------------------------------------- */
+
+static json_t *head_object(sd_server_t *s)
+{
+	size_t len = 0;
+	const char *json = sd_auditlog_head_json(sd_server_auditlog(s), &len);
+
+	return json != NULL ? json_loadb(json, len, 0, NULL) : json_null();
+}
+
+static void publish_done(void *ctx, int status)
+{
+	struct ctl_job *job = ctx;
+	struct ctl_conn *c = job->conn;
+
+	if (c != NULL && status == 0)
+		conn_reply(c, json_pack("{s:b, s:o}", "ok", 1, "head", head_object(job->s)), NULL);
+	else if (c != NULL)
+		conn_error(c, status == SD_ERR_VERIFY ? SD_ERR_REFUSED : SD_ERR_INTERNAL,
+		           "the head could not be published (see the server's log)");
+	job_free(job);
+}
+
+static void op_publish(struct ctl_conn *c)
+{
+	struct ctl_job *job = job_new(c, SD_CONTROL_PUBLISH);
+	int r;
+
+	if (job == NULL) {
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	job->conn = c;
+	c->job = job;
+	if ((r = sd_auditlog_publish(sd_server_auditlog(job->s), publish_done, job)) < 0) {
+		job_free(job);
+		conn_fail(c, r);
+	}
+}
+
+static void *check_main(void *arg)
+{
+	struct ctl_job *job = arg;
+
+	job->status = sd_audit_check(sd_server_store(job->s), sd_server_log_pub(job->s), job->expect, job->expect_len,
+	                             &job->report);
+	if (job->status < 0 && job->status != SD_ERR_VERIFY)
+		snprintf(job->report.problem, sizeof(job->report.problem), "%s", sd_error_detail());
+	event_active(job->finished, EV_TIMEOUT, 1); /* thread-safe: evthread_use_pthreads ran */
+	return NULL;
+}
+
+static void check_unlist(sd_control_t *ctl, struct ctl_job *job)
+{
+	for (struct ctl_job **p = &ctl->checks; *p != NULL; p = &(*p)->next_check) {
+		if (*p == job) {
+			*p = job->next_check;
+			return;
+		}
+	}
+}
+
+static void check_finished(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_job *job = arg;
+	struct ctl_conn *c = job->conn;
+
+	(void)fd;
+	(void)what;
+	pthread_join(job->thread, NULL);
+	check_unlist(job->ctl, job);
+	if (c != NULL) {
+		if (job->status == 0 || job->status == SD_ERR_VERIFY)
+			conn_reply(c, json_pack("{s:b, s:o}", "ok", 1, "report", sd_audit_report_json(&job->report)),
+			           NULL);
+		else
+			conn_error(c, job->status == SD_ERR_FORMAT ? SD_ERR_INVALID : SD_ERR_INTERNAL, "%s",
+			           job->report.problem);
+	}
+	job_free(job);
+}
+
+static void op_audit_check(struct ctl_conn *c)
+{
+	struct ctl_job *job = job_new(c, SD_CONTROL_AUDIT_CHECK);
+
+	if (job == NULL || (job->finished = event_new(sd_server_base(c->ctl->s), -1, 0, check_finished, job)) == NULL ||
+	    (c->req.expect_head != NULL && (job->expect = malloc(c->req.expect_head_len)) == NULL)) {
+		job_free(job);
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	if (c->req.expect_head != NULL) {
+		memcpy(job->expect, c->req.expect_head, c->req.expect_head_len);
+		job->expect_len = c->req.expect_head_len;
+	}
+	if (pthread_create(&job->thread, NULL, check_main, job) != 0) {
+		job_free(job);
+		conn_error(c, SD_ERR_INTERNAL, "cannot start the check's thread");
+		return;
+	}
+	job->conn = c;
+	c->job = job;
+	job->ctl = c->ctl;
+	job->next_check = c->ctl->checks;
+	c->ctl->checks = job;
 }
 
 /* --- connections ---------------------------------------------------------------------- */
@@ -772,6 +959,12 @@ static void conn_handle(struct ctl_conn *c, size_t len, size_t eol)
 		return;
 	case SD_CONTROL_STATUS:
 		op_status(c);
+		return;
+	case SD_CONTROL_PUBLISH:
+		op_publish(c);
+		return;
+	case SD_CONTROL_AUDIT_CHECK:
+		op_audit_check(c);
 		return;
 	}
 	conn_error(c, SD_ERR_INTERNAL, "unhandled operation");
@@ -885,6 +1078,13 @@ void sd_control_free_(sd_control_t *ctl)
 	evconnlistener_free(ctl->listener);
 	while (ctl->conns != NULL)
 		conn_close(ctl->conns);
+	/* A check reads the store, which closes next: wait for it. */
+	while (ctl->checks != NULL) {
+		struct ctl_job *job = ctl->checks;
+		ctl->checks = job->next_check;
+		pthread_join(job->thread, NULL);
+		job_free(job);
+	}
 	free(ctl);
 }
 

@@ -26,6 +26,8 @@ typedef enum {
 	SD_CONTROL_DISABLE,
 	SD_CONTROL_DIRECTORY_INSTALL,
 	SD_CONTROL_STATUS,
+	SD_CONTROL_PUBLISH,
+	SD_CONTROL_AUDIT_CHECK,
 } sd_control_op_t;
 
 /* One request, checked: only the fields its op defines, each well-formed. */
@@ -39,6 +41,8 @@ typedef struct {
 	uint8_t box_pk[SD_CONTROL_BOX_KEY_BYTES];
 	const uint8_t *directory; /* directory_install: the signed directory's JSON text */
 	size_t directory_len;
+	const uint8_t *expect_head; /* audit_check, optional: a signed head the operator kept */
+	size_t expect_head_len;
 	json_t *json; /* the parsed request: owns the text csr and directory point into */
 } sd_control_req_t;
 

@@ -20,6 +20,7 @@ static const struct {
         {"enroll", sdd_cmd_enroll, "issue a client certificate and record its account (server running)"},
         {"disable", sdd_cmd_disable, "refuse an account from now on and revoke its certificate (server running)"},
         {"directory", sdd_cmd_directory, "install a new signed directory (server running)"},
+        {"audit", sdd_cmd_audit, "check the audit log against its signed heads; publish a head now"},
 };
 
 static void usage(FILE *f)

@@ -142,3 +142,72 @@ int sd_route_match(const sd_route_t *table, const char *method, const char *path
 		return sd_error(SD_ERR_REFUSED, "the path takes other methods than this one");
 	return sd_error(SD_ERR_NOENT, "no route for this path");
 }
+
+/* --- Query strings ---------------------------------------------------------------------------- */
+
+/* One "name=value" part, n bytes at p, into out. */
+static int query_part(const char *p, size_t n, const char *const names[], sd_query_t *out)
+{
+	const char *eq = memchr(p, '=', n);
+	size_t klen, vlen;
+
+	if (eq == NULL)
+		return sd_error(SD_ERR_FORMAT, "a query part has no '='");
+	klen = (size_t)(eq - p);
+	vlen = n - klen - 1;
+	for (size_t i = 0; names[i] != NULL && i < SD_QUERY_PARAMS_MAX; i++) {
+		if (strlen(names[i]) != klen || strncmp(names[i], p, klen) != 0)
+			continue;
+		if (out->present[i])
+			return sd_error(SD_ERR_FORMAT, "the query names '%s' twice", names[i]);
+		if (vlen == 0 || vlen > SD_ROUTE_PARAM_MAX)
+			return sd_error(SD_ERR_FORMAT, "the query's '%s' is empty or too long", names[i]);
+		for (size_t j = 0; j < vlen; j++) {
+			if (!is_param_char(eq[1 + j]))
+				return sd_error(SD_ERR_FORMAT,
+				                "the query's '%s' has a character outside [A-Za-z0-9._~-]", names[i]);
+		}
+		memcpy(out->value[i], eq + 1, vlen);
+		out->value[i][vlen] = '\0';
+		out->present[i] = true;
+		return 0;
+	}
+	return sd_error(SD_ERR_FORMAT, "the query has an unknown parameter");
+}
+
+int sd_query_parse(const char *q, const char *const names[], sd_query_t *out)
+{
+	*out = (sd_query_t){0};
+	if (q == NULL || q[0] == '\0')
+		return 0;
+	for (;;) {
+		const char *amp = strchr(q, '&');
+		size_t n = amp != NULL ? (size_t)(amp - q) : strlen(q);
+		int r = query_part(q, n, names, out);
+		if (r < 0)
+			return r;
+		if (amp == NULL)
+			return 0;
+		q = amp + 1;
+	}
+}
+
+int sd_query_u64(const sd_query_t *q, size_t i, uint64_t max, uint64_t *out)
+{
+	const char *v = q->value[i];
+	uint64_t n = 0;
+
+	if (i >= SD_QUERY_PARAMS_MAX || !q->present[i])
+		return sd_error(SD_ERR_NOENT, "the query lacks a parameter");
+	if (v[0] == '0' && v[1] != '\0')
+		return sd_error(SD_ERR_FORMAT, "a number in the query has a leading zero");
+	for (size_t j = 0; v[j] != '\0'; j++) {
+		if (v[j] < '0' || v[j] > '9')
+			return sd_error(SD_ERR_FORMAT, "a number in the query has a non-digit");
+		if (n > (max - (uint64_t)(v[j] - '0')) / 10)
+			return sd_error(SD_ERR_TOOBIG, "a number in the query is above %llu", (unsigned long long)max);
+		n = n * 10 + (uint64_t)(v[j] - '0');
+	}
+	*out = n;
+	return 0;
+}

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "sealdrop/auditlog.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
@@ -51,5 +52,10 @@ const sd_route_t sd_routes[] = {
          sd_route_chunk_body, sd_route_chunk_complete},
         {"POST", "/v1/uploads/{id}/commit", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_commit},
         {"GET", "/v1/cases", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_cases},
+        {"GET", "/v1/log/head", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_head},
+        {"GET", "/v1/log/proof/inclusion", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_inclusion},
+        {"GET", "/v1/log/proof/consistency", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_consistency},
+        {"GET", "/v1/log/entries", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN | SD_ROLE_OPERATOR, SD_BODY_NONE, NULL, NULL,
+         sd_route_log_entries},
         {NULL, NULL, 0, SD_BODY_NONE, NULL, NULL, NULL},
 };

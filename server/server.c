@@ -17,6 +17,7 @@
 #include <event2/thread.h>
 
 #include "server_int.h"
+#include "sealdrop/auditlog.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
@@ -115,6 +116,21 @@ bool sd_server_is_draining(const sd_server_t *s)
 int sd_server_sign_receipt(sd_server_t *s, sd_receipt_t *rc, char **json_out)
 {
 	return sd_receipt_sign(rc, s->log_key, json_out);
+}
+
+int sd_server_sign_head(sd_server_t *s, sd_loghead_t *h, char **json_out)
+{
+	return sd_loghead_sign(h, s->log_key, json_out);
+}
+
+const sd_pubkey_t *sd_server_log_pub(const sd_server_t *s)
+{
+	return &s->log_pub;
+}
+
+sd_auditlog_t *sd_server_auditlog(sd_server_t *s)
+{
+	return s->auditlog;
 }
 
 /* --- The directory and the CRL -------------------------------------------------------------- */
@@ -510,7 +526,7 @@ int sd_server_new(const sd_config_t *config, const char *config_path, sd_server_
 	if ((r = server_alloc(config, config_path, &s)) < 0 || (r = sd_server_load_files(s)) < 0 ||
 	    (r = sd_server_bind(s)) < 0 || (r = sd_server_drop_privileges(s)) < 0 ||
 	    (r = sd_server_open_store(s)) < 0 || (r = sd_server_refresh_crl(s)) < 0 ||
-	    (r = sd_uploads_start(s, &s->uploads)) < 0) {
+	    (r = sd_uploads_start(s, &s->uploads)) < 0 || (r = sd_auditlog_start(s, &s->auditlog)) < 0) {
 		sd_server_free(s);
 		return r;
 	}
@@ -551,6 +567,7 @@ void sd_server_free_(sd_server_t *s)
 	if (s->hop_event != NULL)
 		hop_run(-1, 0, s); /* the routes' and control's last answers, into the void */
 	sd_uploads_free(s->uploads);
+	sd_auditlog_free(s->auditlog);
 	free_timers(s);
 	if (s->listener != NULL)
 		evconnlistener_free(s->listener);

@@ -46,6 +46,7 @@ struct sd_server {
 	sd_store_t *store;
 	sd_accounts_t *accounts;
 	sd_uploads_t *uploads;
+	sd_auditlog_t *auditlog;
 	sd_control_t *control;
 	uint8_t *crl;
 	size_t crl_len;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "sealdrop/audit.h"
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/error.h"
@@ -33,8 +34,10 @@ typedef struct {
 	sd_date_t decision_due;                 /* Art. 8(1): 60 days after receipt */
 	char attorney[SD_RECEIPT_NAME_MAX + 1]; /* the enrolled name of the filing attorney */
 	uint8_t log_key_id[SD_KEY_ID_BYTES];    /* filled by sign and parse */
-	bool has_leaf;                          /* the audit log leaf (issue 4) */
+	bool has_leaf;                          /* the filing's leaf in the audit log */
 	uint64_t leaf_index;
+	bool has_attorney_cert; /* the filing attorney's certificate fingerprint (the leaf's actor) */
+	uint8_t attorney_cert[32];
 } sd_receipt_t;
 
 /* "YYYY-NNNNNN": a year 2000..9999 and six digits, not all zero. */
@@ -53,5 +56,11 @@ int sd_receipt_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd
  * none) and checking the deployment matches. */
 int sd_receipt_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d,
                                      sd_receipt_t *out) SD_WUR;
+
+/* The filing's audit event as the receipt states it: the leaf the server appended when it
+ * created the case (event filing, the receipt date, the case, role attorney, the
+ * attorney's certificate, the header digest). SD_ERR_INVALID for a receipt without
+ * attorney_certificate (one from before the audit log). */
+int sd_receipt_filing_event(const sd_receipt_t *rc, sd_audit_event_t *ev) SD_WUR;
 
 #endif

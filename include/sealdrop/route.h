@@ -93,6 +93,21 @@ typedef struct {
 int sd_route_match(const sd_route_t *table, const char *method, const char *path, const sd_route_t **route,
                    sd_route_params_t *params, char *allow, size_t allow_cap) SD_WUR;
 
+/* A query string "name=value&name=value" over a route's known names (a NULL-ended list of
+ * at most SD_QUERY_PARAMS_MAX): value[i] is names[i]'s, present[i] whether it was given.
+ * SD_ERR_FORMAT (the detail says why) for an unknown or repeated name, a part without
+ * '=', or a value that is empty, longer than SD_ROUTE_PARAM_MAX or outside
+ * [A-Za-z0-9._~-] (values are never percent-decoded). */
+#define SD_QUERY_PARAMS_MAX 4
+typedef struct {
+	char value[SD_QUERY_PARAMS_MAX][SD_ROUTE_PARAM_MAX + 1];
+	bool present[SD_QUERY_PARAMS_MAX];
+} sd_query_t;
+int sd_query_parse(const char *q, const char *const names[], sd_query_t *out) SD_WUR;
+/* Parameter i as a decimal number 0..max without sign or leading zero: SD_ERR_NOENT when
+ * absent, SD_ERR_FORMAT, SD_ERR_TOOBIG. */
+int sd_query_u64(const sd_query_t *q, size_t i, uint64_t max, uint64_t *out) SD_WUR;
+
 /* --- The request, as a route sees it --------------------------------------------------- */
 
 sd_server_t *sd_request_server(const sd_request_t *r);

@@ -18,6 +18,7 @@
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/log.h"
+#include "sealdrop/loghead.h"
 #include "sealdrop/receipt.h"
 #include "sealdrop/route.h"
 #include "sealdrop/store.h"
@@ -96,6 +97,13 @@ sd_store_t *sd_server_store(sd_server_t *s);
 
 /* Signs a receipt with the log key (fills rc->log_key_id). */
 int sd_server_sign_receipt(sd_server_t *s, sd_receipt_t *rc, char **json_out) SD_WUR;
+
+/* Signs a tree head with the log key (fills h->log_key_id); the log key's public half. */
+int sd_server_sign_head(sd_server_t *s, sd_loghead_t *h, char **json_out) SD_WUR;
+const sd_pubkey_t *sd_server_log_pub(const sd_server_t *s);
+/* The audit log (include/sealdrop/auditlog.h). */
+typedef struct sd_auditlog sd_auditlog_t;
+sd_auditlog_t *sd_server_auditlog(sd_server_t *s);
 
 /* Calls fn(ctx) on the loop every `seconds`, first after `seconds`. */
 int sd_server_every(sd_server_t *s, unsigned seconds, void (*fn)(void *ctx), void *ctx) SD_WUR;
