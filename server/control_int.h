@@ -58,6 +58,10 @@ void sd_control_req_clear(sd_control_req_t *req);
 const char *sd_control_error_word(int err);
 int sd_control_error_code(const char *word);
 
+/* DIR/control.sock into *sa (and *path, for messages); SD_ERR_TOOBIG when too long. */
+struct sockaddr_un;
+int sd_control_socket_path(const char *dir, struct sockaddr_un *sa, const char **path) SD_WUR;
+
 /* True when the last sd_control_call on this thread failed because no server answered
  * (nothing listens, or it did not reply in time): `sealdropd` then exits 69. */
 bool sd_control_was_unreachable(void);
