@@ -53,6 +53,7 @@ SRV_SRC    = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
+TOOL_SRC   = $(sort $(wildcard tests/tools/*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/wordlist.o
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
@@ -62,6 +63,7 @@ SRV_OBJ    = $(SRV_SRC:%.c=$(BUILD)/%.o)
 SRV_LIB    = $(BUILD)/libsealdropd.a
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
+TOOL_BIN   = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 # Message catalogues (gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/sealdrop.mo.
 LINGUAS    = ko
 MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
@@ -145,6 +147,11 @@ $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(SRV_LIB) $(CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(CLIENT_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
 
+# Tools the end-to-end tests use (tests/tools/*.c): e.g. editing a copy of a store.
+$(BUILD)/tools/%: tests/tools/%.c $(SRV_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
+
 -include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(BUILD)/client/main.d $(BUILD)/server/main.d
 
 # --- tests -----------------------------------------------------------------
@@ -154,7 +161,7 @@ test: deps lint-banned
 	$(MAKE) --no-print-directory all-tests
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-all-tests: sealdrop sealdropd $(UNIT_BIN)
+all-tests: sealdrop sealdropd $(UNIT_BIN) $(TOOL_BIN)
 
 .PHONY: all-tests
 
@@ -165,7 +172,7 @@ lint-banned:
 
 # One style, clang-format's, with the committed .clang-format.
 C_SOURCES = $(wildcard crypto/*.c crypto/*.h client/*.c client/*.h server/*.c include/sealdrop/*.h \
-	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c)
+	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c tests/tools/*.c)
 format-check:
 	@clang-format --dry-run -Werror $(C_SOURCES)
 

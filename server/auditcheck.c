@@ -121,7 +121,7 @@ static int load_heads(sd_store_t *store, const sd_pubkey_t *log, const uint8_t *
 	}
 	if (expect != NULL) {
 		if ((r = sd_loghead_parse(expect, expect_len, log, &rep->expect)) < 0)
-			return sd_error(r, "the kept head: %s", sd_error_detail());
+			return sd_error(r == SD_ERR_NOMEM ? r : SD_ERR_FORMAT, "the kept head: %s", sd_error_detail());
 		rep->has_expect = true;
 	}
 	return 0;
