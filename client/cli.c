@@ -24,6 +24,7 @@
 #include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
 #include "cli.h"
+#include "https.h"
 
 #define PASSFILE_MAX 4096
 
@@ -646,4 +647,27 @@ void cli_progress_end(cli_progress_t *p)
 		fflush(stderr);
 	}
 	p->drawn = false;
+}
+
+/* --- HTTP answers ----------------------------------------------------------------- */
+
+int cli_http_fail(const cli_https_response_t *resp, const char *what)
+{
+	const char *msg = resp->message[0] != '\0' ? resp->message : resp->error;
+	int err = resp->status >= 500 ? CLI_ERR_UNAVAILABLE : resp->status >= 400 ? SD_ERR_REFUSED : CLI_ERR_PROTOCOL;
+
+	if (resp->status >= 400 && msg[0] == '\0')
+		return sd_error(err, _("the server refused %s (HTTP %d)"), what, resp->status);
+	if (resp->status >= 400 && resp->status < 500)
+		return sd_error(err, _("the server refused %s: \"%s\" (HTTP %d%s%s)"), what, msg, resp->status,
+		                resp->error[0] != '\0' ? " " : "", resp->error);
+	if (resp->status >= 500)
+		return sd_error(err, _("the server failed %s: \"%s\" (HTTP %d)"), what, msg, resp->status);
+	return sd_error(err, _("unexpected answer to %s (HTTP %d)"), what, resp->status);
+}
+
+void cli_nap(unsigned ms)
+{
+	for (unsigned slept = 0; slept < ms && !sd_is_cancelled(); slept += 100)
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
 }

@@ -20,6 +20,7 @@
 #include "sealdrop/directory.h"
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
+#include "sealdrop/loghead.h"
 
 /* Every user-facing string goes through _(): gettext, domain "sealdrop", Korean or English
  * following LANG (po/ko.po; see i18n.c). */
@@ -53,6 +54,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_file(int argc, char **argv);
 int cmd_receipt(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* --- usage and errors ------------------------------------------------------------- */
 
@@ -177,5 +179,41 @@ int cli_codename_from_file(const char *path, char *out, size_t outlen) SD_WUR;
 /* Shows a new codename once on the terminal, explains what it is for, hides it again and
  * asks for it back with echo off; three attempts. SD_ERR_CODENAME when not confirmed. */
 int cli_codename_confirm(int tty, const char *canonical) SD_WUR;
+
+/* --- HTTP answers ---------------------------------------------------------------- */
+
+struct cli_https_response;
+/* A refusal (4xx: 77) or failure (5xx: 69) of `what`, quoting the server's message; any
+ * other status is the server breaking the protocol (76). */
+int cli_http_fail(const struct cli_https_response *resp, const char *what);
+/* Sleeps ms, waking early when the user interrupts. */
+void cli_nap(unsigned ms);
+
+/* --- the audit log (logclient.c) ------------------------------------------------- */
+
+/* A connection to the server's audit log routes (docs/API.md, "Audit log"): cert and key
+ * NULL for the public ones (head, proofs), an officer's for the entries. */
+typedef struct cli_log cli_log_t;
+int cli_log_open(const char *url, const char *ca, const char *cert, const char *key, cli_log_t **out) SD_WUR;
+void cli_log_free(cli_log_t *l);
+/* GET /v1/log/head, verified with the log key of d (deployment included); *text, when
+ * text is not NULL, the head exactly as served (malloc'd). SD_ERR_UNAVAILABLE when no
+ * head is published yet. */
+int cli_log_head(cli_log_t *l, const sd_directory_t *d, sd_loghead_t *out, uint8_t **text, size_t *len) SD_WUR;
+/* Fetches the inclusion proof of leaf `index` in h's tree and checks that it puts these
+ * exact leaf bytes there under h's root: SD_ERR_VERIFY when it does not. */
+int cli_log_check_inclusion(cli_log_t *l, const sd_loghead_t *h, uint64_t index, const uint8_t *leaf,
+                            size_t len) SD_WUR;
+/* GET path on the log: 0 for a 200 answer with a body in *resp (free it either way). A
+ * busy server (503) is asked again; "no head yet" is left in *resp for the caller
+ * (cli_log_is_no_head). Other statuses: cli_http_fail. */
+int cli_log_get(cli_log_t *l, const char *path, const char *what, struct cli_https_response *resp) SD_WUR;
+bool cli_log_is_no_head(const struct cli_https_response *resp);
+/* A log answer that does not parse is the server breaking the protocol (76); one that
+ * parses but does not verify stays a verification failure (65). Prefixes `what`. */
+int cli_log_answer_error(int r, const char *what);
+/* Fetches the consistency proof from old's tree to h's: SD_ERR_VERIFY when h does not
+ * extend old. */
+int cli_log_check_consistency(cli_log_t *l, const sd_loghead_t *old, const sd_loghead_t *h) SD_WUR;
 
 #endif

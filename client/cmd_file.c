@@ -124,30 +124,6 @@ static char *path_with(const char *base, const char *suffix)
 
 /* --- talking to the server ------------------------------------------------------------ */
 
-/* What a refusal or failure of `what` means for the user: 4xx is the server's decision
- * (77), 5xx its trouble (69); the server's own message is quoted. */
-static int http_fail(const cli_https_response_t *resp, const char *what)
-{
-	const char *msg = resp->message[0] != '\0' ? resp->message : resp->error;
-	int err = resp->status >= 500 ? CLI_ERR_UNAVAILABLE : resp->status >= 400 ? SD_ERR_REFUSED : CLI_ERR_PROTOCOL;
-
-	if (resp->status >= 400 && msg[0] == '\0')
-		return sd_error(err, _("the server refused %s (HTTP %d)"), what, resp->status);
-	if (resp->status >= 400 && resp->status < 500)
-		return sd_error(err, _("the server refused %s: \"%s\" (HTTP %d%s%s)"), what, msg, resp->status,
-		                resp->error[0] != '\0' ? " " : "", resp->error);
-	if (resp->status >= 500)
-		return sd_error(err, _("the server failed %s: \"%s\" (HTTP %d)"), what, msg, resp->status);
-	return sd_error(err, _("unexpected answer to %s (HTTP %d)"), what, resp->status);
-}
-
-/* Sleeps ms, waking early when the user interrupts. */
-static void nap(unsigned ms)
-{
-	for (unsigned slept = 0; slept < ms && !sd_is_cancelled(); slept += 100)
-		nanosleep(&(struct timespec){0, 100000000}, NULL);
-}
-
 /* A request, retried while the server answers 503 (busy: its body budget or store queue
  * is full). */
 static int request(cli_https_conn_t *c, const cli_https_request_t *req, cli_https_response_t *resp)
@@ -158,7 +134,7 @@ static int request(cli_https_conn_t *c, const cli_https_request_t *req, cli_http
 		if ((r = cli_https_request(c, req, resp)) < 0 || resp->status != 503 || i == BUSY_RETRIES)
 			return r;
 		cli_https_response_free(resp);
-		nap(1000u << i);
+		cli_nap(1000u << i);
 		if (sd_is_cancelled())
 			return sd_error(SD_ERR_CANCELLED, _("interrupted"));
 	}
@@ -169,7 +145,7 @@ static int json_answer(const cli_https_response_t *resp, int want, int want2, co
 {
 	*out = NULL;
 	if (resp->status != want && (want2 == 0 || resp->status != want2))
-		return http_fail(resp, what);
+		return cli_http_fail(resp, what);
 	if (resp->body == NULL ||
 	    (*out = json_loadb((const char *)resp->body, resp->body_len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_object(*out)) {
@@ -226,7 +202,7 @@ static int fetch_directory(file_state_t *s)
 	if ((r = cli_pubkey_load("--root", s->a->root, SD_KEY_ROOT, &root)) < 0)
 		return r;
 	if ((r = request(s->conn, &req, &resp)) < 0 ||
-	    (resp.status != 200 && (r = http_fail(&resp, _("the directory"))) < 0))
+	    (resp.status != 200 && (r = cli_http_fail(&resp, _("the directory"))) < 0))
 		goto out;
 	if ((r = sd_directory_parse(resp.body, resp.body_len, &root, sd_date_today(), &s->dir)) < 0 ||
 	    (r = sd_directory_check_version(s->dir, NULL)) < 0) {
@@ -458,7 +434,7 @@ static int chunk_send(worker_t *w, const chunk_t *ch, bool *stored)
 	req.body_len = (size_t)ch->size;
 	if ((r = request(w->conn, &req, &resp)) == 0 && resp.status != 201 && resp.status != 200) {
 		snprintf(what, sizeof(what), _("chunk %u of blob %u"), ch->chunk, ch->blob);
-		r = http_fail(&resp, what);
+		r = cli_http_fail(&resp, what);
 	}
 	*stored = resp.status == 201;
 	cli_https_response_free(&resp);

@@ -97,7 +97,7 @@ typedef struct {
 	uint64_t body_offset;
 } cli_https_request_t;
 
-typedef struct {
+typedef struct cli_https_response {
 	int status;
 	uint8_t *body; /* malloc'd, NUL-terminated (not counted in body_len), or NULL */
 	size_t body_len;

@@ -21,6 +21,7 @@ static const struct {
         {"open", cmd_open, N_("decrypt a package's report and evidence with the intake key")},
         {"file", cmd_file, N_("file a package with the server (attorney) and keep the signed receipt")},
         {"receipt", cmd_receipt, N_("verify a filing receipt offline against the directory's log key")},
+        {"audit", cmd_audit, N_("verify the server's signed audit log (verify) or list a case's events (show)")},
 };
 
 static void usage(FILE *f)

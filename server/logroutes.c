@@ -340,7 +340,8 @@ static void entries_case(sd_request_t *r, struct entries *e)
 	(void)upload_submit(r, req, case_events_read, r);
 }
 
-/* start..end from the query, clamped to a page and to the published head. */
+/* start..end from the query, clamped to a page and to the published head: 0, 1 when a
+ * case's page starts past the published head (empty), or <0 after replying. */
 static int entries_bounds(sd_request_t *r, const sd_query_t *q, struct entries *e)
 {
 	bool by_case = q->present[2];
@@ -354,6 +355,8 @@ static int entries_bounds(sd_request_t *r, const sd_query_t *q, struct entries *
 		                       "the query is ?start=S[&end=E] or ?case=YYYY-NNNNNN[&start=S]");
 		return SD_ERR_FORMAT;
 	}
+	if (by_case && e->start >= e->published) /* paged past the case's last event */
+		return 1;
 	if (e->start > e->end || e->start >= e->published) {
 		sd_request_reply_error(r, 400, "bad_range",
 		                       "start must be at most end and below the published size %llu",
@@ -392,8 +395,15 @@ void sd_route_log_entries(sd_request_t *r)
 	}
 	sd_request_set_state(r, e, entries_free);
 	e->published = h->size;
-	if (entries_bounds(r, &q, e) < 0)
+	switch (entries_bounds(r, &q, e)) {
+	case 0:
+		break;
+	case 1:
+		sd_request_reply_json(r, 200, json_pack("{s:[]}", "entries"));
 		return;
+	default:
+		return;
+	}
 	if (e->case_number[0] != '\0')
 		entries_case(r, e);
 	else
