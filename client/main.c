@@ -20,7 +20,8 @@ static const struct {
         {"inspect", cmd_inspect, N_("verify a package without any key and show its header")},
         {"open", cmd_open, N_("decrypt a package's report and evidence with the intake key")},
         {"file", cmd_file, N_("file a package with the server (attorney) and keep the signed receipt")},
-        {"receipt", cmd_receipt, N_("verify a filing receipt offline against the directory's log key")},
+        {"receipt", cmd_receipt,
+         N_("verify a filing receipt against the directory's log key (and, with --server, the audit log)")},
         {"audit", cmd_audit, N_("verify the server's signed audit log (verify) or list a case's events (show)")},
 };
 
