@@ -89,8 +89,7 @@ int sd_auditlog_req_ranges(sd_store_req_t *req, const sd_merkle_range_t *ranges,
 		if (k == 0)
 			return sd_error(SD_ERR_USAGE, "an empty range of the audit log");
 		for (size_t j = 0; j < k; j++) {
-			key[0] = nodes[j].level;
-			sd_store_be64(key + 1, nodes[j].index);
+			sd_store_log_node_key(key, nodes[j].level, nodes[j].index);
 			if ((r = sd_store_req_get(req, SD_STORE_DB_LOG_NODES, key, sizeof(key))) < 0)
 				return r;
 			added++;

@@ -8,6 +8,9 @@
  * from the stored left sibling (L, (n >> L) - 1) and the new node. That is at most one
  * write per level, one on average: every stored node is a complete subtree and never
  * changes again, so proofs and roots for any published size read only stored nodes.
+ * Every node written ends at leaf n, the largest leaf so far, so its key (last leaf,
+ * level) sorts after every key stored: the leaf and the nodes are written with
+ * MDB_APPEND, and a key that does not sort last (MDB_KEYEXIST) means a damaged log.
  * Runs on the store thread; the caller's nested transaction makes it atomic with the
  * event it records.
  */
@@ -17,12 +20,6 @@
 #include "sealdrop/merkle.h"
 #include "sealdrop/store.h"
 #include "store_int.h"
-
-static void node_key(uint8_t out[SD_STORE_LOG_NODE_KEY], unsigned level, uint64_t index)
-{
-	out[0] = (uint8_t)level;
-	sd_store_be64(out + 1, index);
-}
 
 static int read_size(MDB_txn *txn, const store_log_dbs_t *dbs, uint64_t *size, const char **what)
 {
@@ -55,7 +52,7 @@ static int put(MDB_txn *txn, MDB_dbi dbi, void *key, size_t klen, void *val, siz
 	int rc = mdb_put(txn, dbi, &k, &v, flags);
 
 	if (rc == MDB_KEYEXIST) {
-		*what = "a leaf or node already exists past the log's size";
+		*what = "a leaf or node is stored past the log's size";
 		return STORE_LOG_CORRUPT;
 	}
 	if (rc != 0)
@@ -73,13 +70,13 @@ static int put_nodes(MDB_txn *txn, const store_log_dbs_t *dbs, uint64_t n, uint8
 	int rc;
 
 	for (;;) {
-		node_key(key, level, n >> level);
-		if ((rc = put(txn, dbs->nodes, key, sizeof(key), hash, SD_MERKLE_HASH_BYTES, MDB_NOOVERWRITE,
+		sd_store_log_node_key(key, level, n >> level);
+		if ((rc = put(txn, dbs->nodes, key, sizeof(key), hash, SD_MERKLE_HASH_BYTES, MDB_APPEND,
 		              "mdb_put (log node)", what)) != 0)
 			return rc;
 		if (((n >> level) & 1) == 0)
 			return 0;
-		node_key(key, level, (n >> level) - 1);
+		sd_store_log_node_key(key, level, (n >> level) - 1);
 		if ((rc = mdb_get(txn, dbs->nodes, &k, &v)) != 0 || v.mv_size != SD_MERKLE_HASH_BYTES) {
 			*what = "a left sibling of the new leaf is missing";
 			return rc == MDB_NOTFOUND || rc == 0 ? STORE_LOG_CORRUPT : rc;
@@ -99,7 +96,7 @@ int store_log_append(MDB_txn *txn, const store_log_dbs_t *dbs, const MDB_val *le
 	if ((rc = read_size(txn, dbs, &n, what)) != 0)
 		return rc;
 	sd_store_be64(idx, n);
-	if ((rc = put(txn, dbs->leaves, idx, sizeof(idx), leaf->mv_data, leaf->mv_size, MDB_NOOVERWRITE,
+	if ((rc = put(txn, dbs->leaves, idx, sizeof(idx), leaf->mv_data, leaf->mv_size, MDB_APPEND,
 	              "mdb_put (log leaf)", what)) != 0)
 		return rc;
 	sd_merkle_leaf_hash(leaf->mv_data, leaf->mv_size, hash);

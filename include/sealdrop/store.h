@@ -229,12 +229,26 @@ int sd_store_req_check_count(sd_store_req_t *req, sd_store_db_t db, const uint8_
  * The Merkle tree of the audit log (include/sealdrop/merkle.h) lives in four places of
  * the store: meta "log_size" (8 bytes, little-endian: the number of leaves), log_leaves
  * (key: the index, 8 bytes big-endian; value: the leaf's bytes), log_nodes (key: the
- * level, 1 byte, then the index, 8 bytes big-endian; value: the complete subtree's
- * SHA-256 hash) and case_events (key: a case number then the index, 8 bytes big-endian;
- * value empty: the case's leaves in order). Only the LOG-APPEND operation writes them.
+ * index of the LAST leaf the node covers, 8 bytes big-endian, then its level, 1 byte;
+ * value: the complete subtree's SHA-256 hash) and case_events (key: a case number then
+ * the index, 8 bytes big-endian; value empty: the case's leaves in order). Every key an
+ * append writes to log_leaves and log_nodes is larger than all before it, so both grow
+ * at their end only (written with MDB_APPEND: full pages, few dirty pages per commit).
+ * Only the LOG-APPEND operation writes them.
  */
 #define SD_STORE_LOG_SIZE_KEY "log_size"
 #define SD_STORE_LOG_NODE_KEY 9 /* bytes of a log_nodes key */
+
+/* The log_nodes key of the complete subtree (level, index): it covers leaves
+ * [index << level, (index + 1) << level). */
+static inline void sd_store_log_node_key(uint8_t out[SD_STORE_LOG_NODE_KEY], unsigned level, uint64_t index)
+{
+	uint64_t last = ((index + 1) << level) - 1;
+
+	for (int i = 7; i >= 0; i--, last >>= 8)
+		out[i] = (uint8_t)last;
+	out[8] = (uint8_t)level;
+}
 
 /* LOG-APPEND: appends leaf (1..SD_AUDIT_LEAF_MAX bytes) to the audit log inside this
  * request's transaction: the leaf at index n = the log's size, the hash of every complete

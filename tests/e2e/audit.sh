@@ -61,7 +61,8 @@ def mth(l):
         k *= 2
     return hashlib.sha256(b"\1" + mth(l[:k]) + mth(l[k:])).digest()
 for key in lmdb("keys", "log_nodes"):
-    level, index = int(key[:2], 16), int(key[2:], 16)
+    last, level = int(key[:16], 16), int(key[16:], 16)  # (last leaf covered, level)
+    index = ((last + 1) >> level) - 1
     if (index + 1) << level <= n:
         lmdb("put", "log_nodes", key, mth(leaves[index << level:(index + 1) << level]).hex())
     else:
