@@ -751,26 +751,42 @@ static int op_run(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 	return req_fail(req, i, SD_ERR_INTERNAL, 0, "store: unknown operation %d", (int)req->ops[i].kind);
 }
 
+/* A request whose leaf could not be appended after its other writes committed into the
+ * batch: the whole transaction must be undone (req_run's caller re-runs the others). */
+#define REQ_POISONED 1
+
 /* Runs one request inside parent: in a nested transaction when it writes, so that a
- * failure undoes exactly its own writes. Returns its status. */
+ * failure undoes exactly its own writes. Its LOG-APPEND operations run last, in parent
+ * itself, once the nested transaction committed: the log's pages are then copied into a
+ * nested transaction by no request, and dirtied once per batch instead of once per
+ * request (an append cannot fail for the request's own reasons, only for lack of space
+ * or a damaged log). Returns its status, or REQ_POISONED when such an append failed. */
 static int req_run(sd_store_t *s, MDB_txn *parent, sd_store_req_t *req)
 {
 	MDB_txn *txn = parent;
+	bool appends = false;
 	int r = 0, rc;
 
 	req_results_clear(req);
 	if (req->writes && (rc = mdb_txn_begin(s->env, parent, 0, &txn)) != 0)
 		return req_fail_mdb(s, req, -1, rc, "mdb_txn_begin (nested)");
-	for (size_t i = 0; i < req->n_ops && r == 0; i++)
-		r = op_run(s, txn, req, (long)i);
-	if (txn == parent)
-		return r;
-	if (r != 0) {
+	for (size_t i = 0; i < req->n_ops && r == 0; i++) {
+		if (req->ops[i].kind == OP_LOG_APPEND)
+			appends = true;
+		else
+			r = op_run(s, txn, req, (long)i);
+	}
+	if (txn != parent && r != 0) {
 		mdb_txn_abort(txn);
 		return r;
 	}
-	rc = mdb_txn_commit(txn);
-	return rc != 0 ? req_fail_mdb(s, req, -1, rc, "mdb_txn_commit (nested)") : 0;
+	if (txn != parent && (rc = mdb_txn_commit(txn)) != 0)
+		return req_fail_mdb(s, req, -1, rc, "mdb_txn_commit (nested)");
+	for (size_t i = 0; appends && i < req->n_ops && r == 0; i++) {
+		if (req->ops[i].kind == OP_LOG_APPEND)
+			r = op_run(s, parent, req, (long)i);
+	}
+	return r != 0 ? REQ_POISONED : r;
 }
 
 /* --- Transactions and batches (the store thread) ------------------------------------ */
@@ -831,6 +847,15 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 	}
 	for (i = from; i < n; i++) {
 		int r = req_run(s, txn, reqs[i]);
+		if (r == REQ_POISONED) {
+			/* Undo the batch; alone, the request fails (its status says why), and the
+			 * requests before it run again. */
+			mdb_txn_abort(txn);
+			txn_count(s, i + 1 - from);
+			if (i > from)
+				txn_split(s, reqs, from, i + 1);
+			return i + 1;
+		}
 		if (r != 0 && wrote && mdb_is_space(reqs[i]->mdb_rc))
 			break;
 		wrote = wrote || (r == 0 && reqs[i]->writes);

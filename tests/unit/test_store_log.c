@@ -6,6 +6,7 @@
  * belongs to (an event never exists without its leaf, nor a leaf without its event),
  * case_events indexes a case's leaves, and the log survives a reopen.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -194,6 +195,68 @@ static void test_case_events_and_reopen(void **state)
 	sd_store_close(s);
 }
 
+struct waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int left;
+};
+
+static void one_done(sd_store_req_t *req, void *ctx)
+{
+	struct waiter *w = ctx;
+
+	(void)req;
+	pthread_mutex_lock(&w->mu);
+	w->left--;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* An append that fails after its request's other writes committed into the batch (here: a
+ * damaged log, a leaf stored past its size) undoes that request entirely; the requests
+ * batched with it are run again and succeed. */
+static void test_failed_append_undoes_its_request(void **state)
+{
+	sd_store_t *s = open_store();
+	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 3};
+	sd_store_req_t *reqs[3], *req = sd_store_req_new();
+	uint8_t stray[8];
+	const char *keys[3] = {"2026-000001", "2026-000002", "2026-000003"};
+
+	(void)state;
+	assert_int_equal(append(s, 0, NULL), 0);
+	sd_store_be64(stray, 1000);
+	sd_store_req_put(req, SD_STORE_DB_LOG_LEAVES, stray, sizeof(stray), (const uint8_t *)"x", 1, 0);
+	assert_int_equal(sd_store_call(s, req), 0);
+	sd_store_req_free(req);
+	for (int i = 0; i < 3; i++) {
+		reqs[i] = sd_store_req_new();
+		sd_store_req_put(reqs[i], SD_STORE_DB_CASES, (const uint8_t *)keys[i], 11, (const uint8_t *)"c", 1, 0);
+		if (i == 1)
+			assert_true(sd_store_req_log_append(reqs[i], (const uint8_t *)"leaf 1", 6, NULL, 0) >= 0);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sd_store_submit(s, reqs[i], one_done, &w), 0);
+	pthread_mutex_lock(&w.mu);
+	while (w.left > 0)
+		pthread_cond_wait(&w.cv, &w.mu);
+	pthread_mutex_unlock(&w.mu);
+	assert_int_equal(sd_store_req_status(reqs[0]), 0);
+	assert_int_equal(sd_store_req_status(reqs[1]), SD_ERR_INTERNAL);
+	assert_int_equal(sd_store_req_status(reqs[2]), 0);
+	req = sd_store_req_new();
+	for (int i = 0; i < 3; i++)
+		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)keys[i], 11);
+	assert_int_equal(sd_store_call(s, req), 0);
+	assert_true(sd_store_req_found(req, 0));
+	assert_false(sd_store_req_found(req, 1)); /* the event went with its leaf */
+	assert_true(sd_store_req_found(req, 2));
+	sd_store_req_free(req);
+	for (int i = 0; i < 3; i++)
+		sd_store_req_free(reqs[i]);
+	sd_store_close(s);
+}
+
 static void test_append_limits(void **state)
 {
 	sd_store_req_t *req = sd_store_req_new();
@@ -214,6 +277,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_append_and_proofs, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_append_rolls_back, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_case_events_and_reopen, dir_setup, dir_teardown),
+	        cmocka_unit_test_setup_teardown(test_failed_append_undoes_its_request, dir_setup, dir_teardown),
 	        cmocka_unit_test(test_append_limits),
 	};
 	return cmocka_run_group_tests(tests, unit_setup, NULL);
