@@ -141,51 +141,23 @@ static void verify_free(verify_t *v)
 	free(v->text);
 }
 
-/* mkdir -p, each new directory 0700. */
-static int mkdir_p(char *path)
-{
-	struct stat st;
-
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			int e = errno;
-			int r = sd_error(e == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, _("cannot create %s: %s"), path,
-			                 strerror(e));
-			*p = c;
-			return r;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		return sd_error(SD_ERR_IO, _("%s is not a directory"), path);
-	return 0;
-}
-
 /* $XDG_STATE_HOME/sealdrop/log-heads/DEPLOYMENT.json (the XDG spec ignores a relative
  * value), else $HOME/.local/state/sealdrop/log-heads/DEPLOYMENT.json. */
 static int state_path_default(const char *deployment, char **out)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char *dir = NULL;
-	int r, n;
+	char *base = NULL, *dir = NULL;
+	int r;
 
 	*out = NULL;
-	if (xdg != NULL && xdg[0] == '/')
-		n = asprintf(&dir, "%s/sealdrop/" STATE_SUBDIR, xdg);
-	else if (home != NULL && home[0] == '/')
-		n = asprintf(&dir, "%s/.local/state/sealdrop/" STATE_SUBDIR, home);
-	else
-		return sd_error(SD_ERR_CONFIG, _("neither XDG_STATE_HOME nor HOME names a directory for the state "
-		                                 "file: give --state-file"));
-	if (n < 0)
+	if ((r = sd_state_dir(&base)) < 0)
+		return sd_error(r, _("neither XDG_STATE_HOME nor HOME names a directory for the state file: give "
+		                     "--state-file"));
+	if (asprintf(&dir, "%s/" STATE_SUBDIR, base) < 0)
+		dir = NULL;
+	free(base);
+	if (dir == NULL)
 		return SD_ERR_NOMEM;
-	if ((r = mkdir_p(dir)) == 0 && asprintf(out, "%s/%s.json", dir, deployment) < 0) {
+	if ((r = sd_mkdir_p(dir)) == 0 && asprintf(out, "%s/%s.json", dir, deployment) < 0) {
 		*out = NULL;
 		r = SD_ERR_NOMEM;
 	}

@@ -544,66 +544,6 @@ static char *str_printf(const char *fmt, ...)
 	return n < 0 ? NULL : s;
 }
 
-/* mkdir -p, each new directory 0700. */
-static int mkdir_p(char *path)
-{
-	struct stat st;
-
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			int e = errno;
-			int r = sd_error(e == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "cannot create %s: %s", path,
-			                 strerror(e));
-			*p = c;
-			return r;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		return sd_error(SD_ERR_IO, "%s is not a directory", path);
-	return 0;
-}
-
-/* $XDG_STATE_HOME/sealdrop (the XDG spec ignores a relative value), else
- * $HOME/.local/state/sealdrop. */
-static int state_dir_default(char **out)
-{
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-
-	if (xdg != NULL && xdg[0] == '/')
-		*out = str_printf("%s/sealdrop", xdg);
-	else if (home != NULL && home[0] == '/')
-		*out = str_printf("%s/.local/state/sealdrop", home);
-	else
-		return sd_error(SD_ERR_CONFIG,
-		                "neither XDG_STATE_HOME nor HOME names a directory for sealdrop's state");
-	return *out == NULL ? SD_ERR_NOMEM : 0;
-}
-
-/* Two clients checking at once must not let the lower version be written last: the
- * read-compare-write runs under an exclusive flock(2) on dir/.lock. */
-static int state_lock(const char *dir, int *fd)
-{
-	char *path = str_printf("%s/.lock", dir);
-
-	if (path == NULL)
-		return SD_ERR_NOMEM;
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (*fd < 0 || flock(*fd, LOCK_EX) != 0) {
-		int r = sd_error(SD_ERR_IO, "cannot lock %s: %s", path, strerror(errno));
-		free(path);
-		return r;
-	}
-	free(path);
-	return 0;
-}
-
 /* The highest version seen, or 0 when there is no state file yet. */
 static int state_read(const char *path, uint32_t *seen)
 {
@@ -639,14 +579,14 @@ int sd_directory_check_version(const sd_directory_t *d, const char *state_dir)
 
 	if (d == NULL || !sd_deployment_is_valid(d->deployment) || d->version < 1)
 		return sd_error(SD_ERR_USAGE, "directory: no valid directory to record");
-	if (state_dir == NULL && (r = state_dir_default(&base)) < 0)
+	if (state_dir == NULL && (r = sd_state_dir(&base)) < 0)
 		return r;
 	r = SD_ERR_NOMEM;
 	sd_key_id_hex(d->root_id, id);
 	if ((dir = str_printf("%s/directories", state_dir ? state_dir : base)) == NULL ||
 	    (path = str_printf("%s/%s-%s", dir, id, d->deployment)) == NULL)
 		goto out;
-	if ((r = mkdir_p(dir)) < 0 || (r = state_lock(dir, &lock)) < 0 || (r = state_read(path, &seen)) < 0)
+	if ((r = sd_mkdir_p(dir)) < 0 || (r = sd_lock_dir(dir, &lock)) < 0 || (r = state_read(path, &seen)) < 0)
 		goto out;
 	if (d->version < seen) {
 		r = sd_error(SD_ERR_ROLLBACK,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -307,4 +308,67 @@ int sd_file_write(const char *path, const void *buf, size_t len, mode_t mode, in
 		return r;
 	}
 	return sd_afile_commit(f, flags);
+}
+
+/* --- the client's state directory ---------------------------------------------------- */
+
+int sd_mkdir_p(char *path)
+{
+	struct stat st;
+
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			int e = errno;
+			int r = sd_error(e == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "cannot create %s: %s", path,
+			                 strerror(e));
+			*p = c;
+			return r;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return sd_error(SD_ERR_IO, "%s is not a directory", path);
+	return 0;
+}
+
+int sd_state_dir(char **out)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int n;
+
+	*out = NULL;
+	if (xdg != NULL && xdg[0] == '/')
+		n = asprintf(out, "%s/sealdrop", xdg);
+	else if (home != NULL && home[0] == '/')
+		n = asprintf(out, "%s/.local/state/sealdrop", home);
+	else
+		return sd_error(SD_ERR_CONFIG,
+		                "neither XDG_STATE_HOME nor HOME names a directory for sealdrop's state");
+	if (n < 0) {
+		*out = NULL;
+		return SD_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int sd_lock_dir(const char *dir, int *fd)
+{
+	char *path = NULL;
+
+	if (asprintf(&path, "%s/.lock", dir) < 0)
+		return SD_ERR_NOMEM;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0 || flock(*fd, LOCK_EX) != 0) {
+		int r = sd_error(SD_ERR_IO, "cannot lock %s: %s", path, strerror(errno));
+		free(path);
+		return r;
+	}
+	free(path);
+	return 0;
 }

@@ -156,54 +156,47 @@ static bool size_is_published(sd_request_t *r, const sd_loghead_t *h, uint64_t s
 	return false;
 }
 
-void sd_route_log_inclusion(sd_request_t *r)
+/* Both proofs: their query's two sizes (a, b) and how they must relate. */
+static void proof_route(sd_request_t *r, bool consistency)
 {
-	static const char *const names[] = {"index", "size", NULL};
+	static const char *const inclusion_names[] = {"index", "size", NULL};
+	static const char *const consistency_names[] = {"from", "to", NULL};
 	const sd_loghead_t *h;
 	struct proof *pf;
-	uint64_t index, size;
+	uint64_t a, b;
+	int err;
 
-	if (proof_query(r, names, "?index=I&size=N", &index, &size) < 0 || (h = published_head(r)) == NULL ||
-	    !size_is_published(r, h, size))
+	if (proof_query(r, consistency ? consistency_names : inclusion_names,
+	                consistency ? "?from=M&to=N" : "?index=I&size=N", &a, &b) < 0 ||
+	    (h = published_head(r)) == NULL || !size_is_published(r, h, b))
 		return;
-	if (index >= size) {
-		sd_request_reply_error(r, 400, "bad_range", "the index must be below the size");
+	if (consistency ? a == 0 || a > b : a >= b) {
+		sd_request_reply_error(r, 400, "bad_range", "%s",
+		                       consistency ? "the sizes must satisfy 0 < from <= to"
+		                                   : "the index must be below the size");
 		return;
 	}
-	if ((pf = proof_new(r, false)) == NULL)
+	if ((pf = proof_new(r, consistency)) == NULL)
 		return;
-	pf->p.a = index;
-	pf->p.b = size;
-	if (sd_merkle_inclusion_plan(index, size, pf->ranges, &pf->p.n) < 0) {
+	pf->p.a = a;
+	pf->p.b = b;
+	err = consistency ? sd_merkle_consistency_plan(a, b, pf->ranges, &pf->p.n)
+	                  : sd_merkle_inclusion_plan(a, b, pf->ranges, &pf->p.n);
+	if (err < 0) {
 		sd_request_reply_error(r, 400, "bad_range", "%s", sd_error_detail());
 		return;
 	}
 	proof_answer(r, pf);
 }
 
+void sd_route_log_inclusion(sd_request_t *r)
+{
+	proof_route(r, false);
+}
+
 void sd_route_log_consistency(sd_request_t *r)
 {
-	static const char *const names[] = {"from", "to", NULL};
-	const sd_loghead_t *h;
-	struct proof *pf;
-	uint64_t from, to;
-
-	if (proof_query(r, names, "?from=M&to=N", &from, &to) < 0 || (h = published_head(r)) == NULL ||
-	    !size_is_published(r, h, to))
-		return;
-	if (from == 0 || from > to) {
-		sd_request_reply_error(r, 400, "bad_range", "the sizes must satisfy 0 < from <= to");
-		return;
-	}
-	if ((pf = proof_new(r, true)) == NULL)
-		return;
-	pf->p.a = from;
-	pf->p.b = to;
-	if (sd_merkle_consistency_plan(from, to, pf->ranges, &pf->p.n) < 0) {
-		sd_request_reply_error(r, 400, "bad_range", "%s", sd_error_detail());
-		return;
-	}
-	proof_answer(r, pf);
+	proof_route(r, true);
 }
 
 /* --- Entries -------------------------------------------------------------------------------- */

@@ -42,4 +42,14 @@ int sd_file_write(const char *path, const void *buf, size_t len, mode_t mode, in
 int sd_read_full(int fd, void *buf, size_t len, size_t *got) SD_WUR;
 int sd_write_full(int fd, const void *buf, size_t len) SD_WUR;
 
+/* The client's state (the highest directory versions seen, the last audit log heads). */
+/* mkdir -p: every missing directory of path created 0700. path is modified and restored. */
+int sd_mkdir_p(char *path) SD_WUR;
+/* $XDG_STATE_HOME/sealdrop (the XDG spec ignores a relative value), else
+ * $HOME/.local/state/sealdrop, malloc'd (not created). SD_ERR_CONFIG without either. */
+int sd_state_dir(char **out) SD_WUR;
+/* An exclusive flock(2) on dir/.lock (created 0600): two clients updating the same state
+ * at once must not let the older value be written last. Close *fd to release. */
+int sd_lock_dir(const char *dir, int *fd) SD_WUR;
+
 #endif

@@ -39,27 +39,16 @@ static const sd_date_t TODAY = {2026, 12, 1};
 
 static sd_seckey_t *k_root, *k_intake, *k_identity, *k_log, *k_agency, *k_other_root;
 
-static sd_seckey_t *key_from_byte(sd_key_kind_t kind, uint8_t first)
-{
-	uint8_t secret[SD_KEY_SECRET_BYTES];
-	sd_seckey_t *k = NULL;
-
-	for (int i = 0; i < SD_KEY_SECRET_BYTES; i++)
-		secret[i] = (uint8_t)(first + i);
-	assert_int_equal(sd_seckey_from_secret(kind, secret, &k), 0);
-	return k;
-}
-
 static int keys_setup(void **state)
 {
 	if (unit_setup(state) != 0)
 		return -1;
-	k_root = key_from_byte(SD_KEY_ROOT, 0x00);
-	k_intake = key_from_byte(SD_KEY_INTAKE, 0x20);
-	k_identity = key_from_byte(SD_KEY_IDENTITY, 0x40);
-	k_log = key_from_byte(SD_KEY_LOG, 0x60);
-	k_agency = key_from_byte(SD_KEY_AGENCY, 0x80);
-	k_other_root = key_from_byte(SD_KEY_ROOT, 0xa0);
+	k_root = unit_key_from_byte(SD_KEY_ROOT, 0x00);
+	k_intake = unit_key_from_byte(SD_KEY_INTAKE, 0x20);
+	k_identity = unit_key_from_byte(SD_KEY_IDENTITY, 0x40);
+	k_log = unit_key_from_byte(SD_KEY_LOG, 0x60);
+	k_agency = unit_key_from_byte(SD_KEY_AGENCY, 0x80);
+	k_other_root = unit_key_from_byte(SD_KEY_ROOT, 0xa0);
 	return 0;
 }
 
@@ -595,7 +584,7 @@ static void test_tampered(void **state)
 		char id[SD_KEY_ID_HEX_BYTES], b64[64], oid[SD_KEY_ID_HEX_BYTES], ob64[64];
 		sd_key_id_hex(k_intake->id, oid);
 		sd_base64_encode(k_intake->pk, 32, ob64);
-		sd_seckey_t *other = key_from_byte(SD_KEY_INTAKE, 0xc0);
+		sd_seckey_t *other = unit_key_from_byte(SD_KEY_INTAKE, 0xc0);
 		sd_key_id_hex(other->id, id);
 		sd_base64_encode(other->pk, 32, b64);
 		replace_once(t, oid, id);

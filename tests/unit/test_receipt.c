@@ -32,24 +32,13 @@
 
 static sd_seckey_t *k_log, *k_other_log, *k_root;
 
-static sd_seckey_t *key_from_byte(sd_key_kind_t kind, uint8_t first)
-{
-	uint8_t secret[SD_KEY_SECRET_BYTES];
-	sd_seckey_t *k = NULL;
-
-	for (int i = 0; i < SD_KEY_SECRET_BYTES; i++)
-		secret[i] = (uint8_t)(first + i);
-	assert_int_equal(sd_seckey_from_secret(kind, secret, &k), 0);
-	return k;
-}
-
 static int keys_setup(void **state)
 {
 	if (unit_setup(state) != 0)
 		return -1;
-	k_log = key_from_byte(SD_KEY_LOG, 0x60);
-	k_other_log = key_from_byte(SD_KEY_LOG, 0xa0);
-	k_root = key_from_byte(SD_KEY_ROOT, 0x00);
+	k_log = unit_key_from_byte(SD_KEY_LOG, 0x60);
+	k_other_log = unit_key_from_byte(SD_KEY_LOG, 0xa0);
+	k_root = unit_key_from_byte(SD_KEY_ROOT, 0x00);
 	return 0;
 }
 

@@ -16,12 +16,25 @@
 #include <ftw.h>
 #include <sys/stat.h>
 
+#include "sealdrop/keys.h"
 #include "sealdrop/sealdrop.h"
 
 static inline int unit_setup(void **state)
 {
 	(void)state;
 	return sd_init() == 0 ? 0 : -1;
+}
+
+/* A key whose secret is the bytes first, first+1, ... (fixed keys for vectors). */
+static inline sd_seckey_t *unit_key_from_byte(sd_key_kind_t kind, uint8_t first)
+{
+	uint8_t secret[SD_KEY_SECRET_BYTES];
+	sd_seckey_t *k = NULL;
+
+	for (int i = 0; i < SD_KEY_SECRET_BYTES; i++)
+		secret[i] = (uint8_t)(first + i);
+	assert_int_equal(sd_seckey_from_secret(kind, secret, &k), 0);
+	return k;
 }
 
 /* Decodes a hex literal into buf (test vectors); fails the test on bad input. */
