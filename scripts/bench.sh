@@ -8,9 +8,13 @@
 #   BENCH_DIR       scratch directory on the disk under test (default build/bench)
 #   BENCH_SERVER    0: skip the server part; only: run nothing else
 #                   (its own settings: scripts/bench-server.sh)
+#   BENCH_AUDIT     0: skip the audit log part; only: run nothing else (scripts/bench-audit.sh)
 set -eu
 if [ "${BENCH_SERVER:-1}" = only ]; then
 	exec "$(dirname "$0")/bench-server.sh"
+fi
+if [ "${BENCH_AUDIT:-1}" = only ]; then
+	exec "$(dirname "$0")/bench-audit.sh"
 fi
 BUILD=${BUILD:-build}
 SIZE=${BENCH_SIZE_MB:-1024}
@@ -64,4 +68,8 @@ echo "(the fixed Argon2id memory — 64 MiB codename, key-file limits — is in 
 if [ "${BENCH_SERVER:-1}" != 0 ]; then
 	echo
 	BUILD="$BUILD" "$top/scripts/bench-server.sh"
+fi
+if [ "${BENCH_AUDIT:-1}" != 0 ]; then
+	echo
+	BUILD="$BUILD" "$top/scripts/bench-audit.sh"
 fi

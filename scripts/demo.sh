@@ -129,6 +129,19 @@ seal_and_file() {
 		--cert "$V/attorney/cert.pem" --key "$V/attorney/key.pem" --root "$V/keys/root.key.pub"
 	do_cmd "$SEALDROP" receipt verify "$V/package.sdx.receipt.json" --directory "$S/directory.json" \
 		--root "$V/keys/root.key.pub"
+	check_log
+}
+
+check_log() {
+	step "Anyone: check the filing is in the audit log, and the log's history" \
+		"The server signs a tree head of its audit log every hour; the operator publishes one" \
+		"now. The receipt's filing is then proven to be in it, and audit verify records the" \
+		"head so that a later rewrite or rollback of the log is caught."
+	do_cmd "$SEALDROPD" audit publish --config "$S/sealdropd.conf"
+	do_cmd "$SEALDROP" receipt verify "$V/package.sdx.receipt.json" --directory "$S/directory.json" \
+		--root "$V/keys/root.key.pub" --server "$URL" --ca "$S/ca.pem"
+	do_cmd "$SEALDROP" audit verify --server "$URL" --ca "$S/ca.pem" --directory "$S/directory.json" \
+		--root "$V/keys/root.key.pub"
 }
 
 cat <<EOF
@@ -162,6 +175,12 @@ Try, in another terminal, from $top:
 
   # the attorney's filings
   curl --cacert $S/ca.pem --cert $V/attorney/cert.pem --key $V/attorney/key.pem $URL/v1/cases
+
+  # the audit log: the signed head, a case's events (officer), the operator's check
+  curl --cacert $S/ca.pem $URL/v1/log/head
+  ./sealdrop audit show 2026-000001 --server $URL --ca $S/ca.pem --cert $V/officer/cert.pem \
+      --key $V/officer/key.pem --directory $S/directory.json --root $V/keys/root.key.pub
+  ./sealdropd audit check --config $S/sealdropd.conf
 
   # an officer may not file (403), nobody without a certificate may (401)
   curl --cacert $S/ca.pem --cert $V/officer/cert.pem --key $V/officer/key.pem -X POST $URL/v1/uploads
