@@ -18,6 +18,8 @@
 #	                   path must stay short (sealdropd's state directory: at most 94 bytes)
 #	BENCH_PERF=0       no perf profiles (extra `file` and `handshake` runs, nginx's handshakes)
 #	BENCH_KEEP=1       keep the scratch directory (logs, perf.data, results.txt)
+#	BENCH_AUDIT_COST   0: skip the audit log's end-to-end cost (issue 4); only: measure that
+#	                   alone (the same server built without the log is the baseline)
 set -eu
 BUILD=${BUILD:-build}
 QUICK=${BENCH_QUICK:-0}
@@ -76,11 +78,16 @@ wait_https() { # port path ca pid
 # --- counts: operations at 1, 8 and 64 connections ---------------------------------------
 if [ "$QUICK" = 1 ]; then
 	N_PUT="100 200 256" N_FILE="50 100 256" N_NEWCONN="30 60 128" N_POST="500 1000 2000"
-	N_HS="100 200 400" N_PERF=256 LARGE_MB=64
+	N_HS="100 200 400" N_PERF=256 LARGE_MB=64 N_AUDIT=256 AUDIT_PAIRS=2
 else
 	N_PUT="2000 5000 12000" N_FILE="500 2000 10000" N_NEWCONN="300 1000 3000" N_POST="20000 50000 100000"
-	N_HS="1000 3000 5000" N_PERF=5000 LARGE_MB=1024
+	N_HS="1000 3000 5000" N_PERF=5000 LARGE_MB=1024 N_AUDIT=4000 AUDIT_PAIRS=3
 fi
+AUDIT_COST=${BENCH_AUDIT_COST:-1}
+if [ "$AUDIT_COST" = only ]; then
+	N_PUT="0 0 0" N_FILE="0 0 0" N_NEWCONN="0 0 0" N_POST="0 0 0" N_HS="0 0 0" PERF=0
+fi
+[ "$AUDIT_COST" = 0 ] && AUDIT_PAIRS=0
 CONCS="1 8 64"
 sum() { echo "$*" | tr ' ' '\n' | awk '{ s += $1 } END { print s }'; }
 
@@ -108,8 +115,9 @@ say "== scratch: $DIR ($(df -T "$DIR" | awk 'NR==2 {print $2}'))"
 say "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- the deployment ----------------------------------------------------------------------
+SDD_RUN=$SDD # the binary start_server runs
 start_server() {
-	"$SDD" run --config "$D/sealdropd.conf" </dev/null >>"$DIR/server.log" 2>&1 &
+	"$SDD_RUN" run --config "$D/sealdropd.conf" </dev/null >>"$DIR/server.log" 2>&1 &
 	SERVER_PID=$!
 	wait_https "$PORT" /v1/health "$D/ca.pem" "$SERVER_PID" || {
 		tail -n 20 "$DIR/server.log" >&2
@@ -225,7 +233,7 @@ say "== nginx: master $NGINX_PID, workers $NGINX_PIDS"
 # --- packages ----------------------------------------------------------------------------
 TOTAL=0
 if [ "$HAVE_SERVER" = 1 ]; then
-	TOTAL=$(($(sum "$N_PUT") + $(sum "$N_FILE") + $(sum "$N_NEWCONN") + N_PERF))
+	TOTAL=$(($(sum "$N_PUT") + $(sum "$N_FILE") + $(sum "$N_NEWCONN") + N_PERF + 2 * AUDIT_PAIRS * N_AUDIT))
 	# 40 KiB of evidence: the package is 87,275 bytes (report 16 KiB, identity 4 KiB,
 	# evidence metadata 0.5 KiB and its last chunk padded to 64 KiB), five chunks.
 	say "== minting $TOTAL packages (--test directory)"
@@ -261,6 +269,7 @@ bench() {
 
 # Each sealdropd figure right after the nginx figure it is compared with, at the same
 # concurrency, so that other work on the machine drifts as little as possible between them.
+[ "$AUDIT_COST" = only ] && CONCS=""
 for c in $CONCS; do
 	say "== $c connection(s)"
 	bench nginx-post "$N_POST" "$c" "$NPORT" "$N/ca.pem" "$NGINX_PIDS"
@@ -275,6 +284,36 @@ done
 if [ -s "$DIR/errors.log" ]; then
 	say "== first errors"
 	head -n 10 "$DIR/errors.log"
+fi
+
+# --- what the audit log costs a filing, end to end (issue 4) ------------------------------
+# The baseline is the same server built with -DSD_BENCH_NO_AUDIT_LOG, where sd_audit_add
+# adds nothing (include/sealdrop/auditlog.h). Both serve the same deployment in turn,
+# `file` at 64 keep-alive connections, in the order log, nolog, nolog, log, ... so that
+# drift on the machine hits both alike.
+audit_run() { # log|nolog
+	stop_server
+	if [ "$1" = nolog ]; then SDD_RUN=$BUILD-nolog/sealdropd; else SDD_RUN=$SDD; fi
+	start_server
+	# shellcheck disable=SC2046 # one --pid per word
+	"$BS" file --port "$PORT" --ca "$CA" --cert "$CERT" --key "$KEY" --packages "$DIR/pkgs" --first "$NEXT" \
+		--count "$N_AUDIT" --concurrency 64 $(pidargs "$SERVER_PID") 2>>"$DIR/errors.log" |
+		sed "s/^RESULT mode=file /RESULT mode=file-$1 /" | tee -a "$RESULTS"
+	NEXT=$((NEXT + N_AUDIT))
+}
+if [ "$HAVE_SERVER" = 1 ] && [ "$AUDIT_PAIRS" -gt 0 ]; then
+	say "== audit log cost: building the baseline without the log ($BUILD-nolog/sealdropd)"
+	make -s BUILD="$BUILD-nolog" EXTRA_CFLAGS=-DSD_BENCH_NO_AUDIT_LOG "$BUILD-nolog/sealdropd" \
+		>"$DIR/nolog-build.log" 2>&1 || fail "the baseline build failed: $(tail -n 3 "$DIR/nolog-build.log")"
+	i=0
+	while [ "$i" -lt "$AUDIT_PAIRS" ]; do
+		if [ $((i % 2)) = 0 ]; then order="log nolog"; else order="nolog log"; fi
+		for which in $order; do audit_run "$which"; done
+		i=$((i + 1))
+	done
+	SDD_RUN=$SDD
+	stop_server
+	start_server
 fi
 
 # --- the large filing: `sealdrop file` of a 1 GiB package ----------------------------------
@@ -351,7 +390,7 @@ profile() {
 		"$DIR/perf-$_name-children.txt" | head -n 20
 }
 
-if [ "$HAVE_SERVER" = 1 ]; then
+if [ "$HAVE_SERVER" = 1 ] && [ "$AUDIT_COST" != only ]; then
 	if [ "$PERF" = 1 ] && command -v perf >/dev/null 2>&1; then
 		profile sealdropd-file "$SERVER_PID" "$PORT" "$CA" file --packages "$DIR/pkgs" --first "$NEXT" --count "$N_PERF"
 		NEXT=$((NEXT + N_PERF))
@@ -389,6 +428,13 @@ say "filings with a new mutual-TLS connection each / nginx mutual-TLS handshakes
 	"/ $(best nginx-handshake) = ${r}x, per concurrency$(per_conc file-newconn nginx-handshake); target >= 0.8x: $(verdict "$r" 0.8)"
 r=$(div "$(best handshake)" "$(best nginx-handshake)")
 say "(for reference) sealdropd handshakes / nginx handshakes: best $(best handshake) / $(best nginx-handshake) = ${r}x"
+median() { grep "^RESULT mode=$1 " "$RESULTS" | field rate | sort -g | awk '{ r[NR] = $1 } END { if (NR) print r[int((NR + 1) / 2)] }'; }
+if [ "$AUDIT_PAIRS" -gt 0 ]; then
+	a=$(median file-nolog) b=$(median file-log) r=$(div "$(median file-log)" "$(median file-nolog)")
+	say "audit log cost, filings/s at 64 keep-alive connections, median of $AUDIT_PAIRS runs each: with the log" \
+		"${b:-n/a}, without ${a:-n/a} = ${r}x; cost $(awk -v r="$r" 'BEGIN { if (r == "n/a") print "n/a"; else printf "%.1f%%", (1 - r) * 100 }')" \
+		"(target < 10%: $(awk -v r="$r" 'BEGIN { if (r == "n/a") print "NOT MEASURED"; else if (1 - r < 0.10) print "met"; else print "MISSED" }'))"
+fi
 l=$(grep '^RESULT mode=large-file ' "$RESULTS" | tail -n1)
 if [ -n "$l" ]; then
 	mb=$(echo "$l" | field mb_s) hwm=$(echo "$l" | field server_hwm_kib)

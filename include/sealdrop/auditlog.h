@@ -17,6 +17,7 @@
 #ifndef SEALDROP_AUDITLOG_H
 #define SEALDROP_AUDITLOG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,11 @@
  * index with sd_store_req_log_index after the reply, or a negative error that req also
  * remembers (sd_store_submit then refuses it): nothing is ever stored without its leaf. */
 int sd_audit_add(sd_store_req_t *req, const sd_audit_event_t *ev);
+
+/* What sd_audit_add returns in the benchmark's baseline build only (-DSD_BENCH_NO_AUDIT_LOG,
+ * scripts/bench-server.sh): it then adds nothing, so `make bench` can measure what the log
+ * costs a filing end to end. No other build defines it. */
+#define SD_AUDIT_NO_OP INT_MAX
 
 /* An event dated today by the server, acted by the request's caller (role and
  * certificate fingerprint), or by the operator on the control socket when p is NULL. */

@@ -254,8 +254,9 @@ static inline void sd_store_log_node_key(uint8_t out[SD_STORE_LOG_NODE_KEY], uns
  * request's transaction: the leaf at index n = the log's size, the hash of every complete
  * subtree it completes (O(log n) reads and writes), the size n + 1, and, when case_key
  * is not NULL, the entry case_key || n in case_events. The request's other operations
- * and the leaf commit together or not at all. The index is read back with
- * sd_store_req_log_index. */
+ * and the leaf commit together or not at all. LOG-APPENDs run after all the request's
+ * other operations (so those never see the new leaf), once they all succeeded. The index
+ * is read back with sd_store_req_log_index. */
 int sd_store_req_log_append(sd_store_req_t *req, const uint8_t *leaf, size_t leaf_len, const uint8_t *case_key,
                             size_t case_key_len);
 /* The index LOG-APPEND operation op gave its leaf: 0, or SD_ERR_USAGE when op is none or

@@ -7,7 +7,8 @@
  *   1. append   T threads each sd_store_call filing-shaped requests — the operations
  *               and sizes of server/commit.c's commit_req, unique keys — on fresh stores,
  *               without (A) and with (B) the filing's LOG-APPEND, interleaved A/B runs.
- *               The cost of audit logging is 1 - B/A (target: below 10%). Each run also
+ *               The store's share of audit logging is 1 - B/A (the issue's target, below
+ *               10%, is on whole filings: scripts/bench-server.sh). Each run also
  *               prints its CPU time and the bytes LMDB wrote per filing (getrusage,
  *               /proc/self/io), which show where the difference goes.
  *   2. proofs   a fresh store filled with L filing leaves; then random inclusion and
@@ -522,9 +523,10 @@ static void append_bench(const opts_t *o, const filing_t *f)
 		       t, o->runs, o->filings, ma, mb, mr, 100.0 * (1.0 - mr), 1e6 / mb - 1e6 / ma,
 		       median(growth, o->runs));
 		printf("append T=%u: audit logging costs %.1f%% of the store's filing throughput (median B/A %.3f, "
-		       "range %.3f..%.3f; %.1f us more per filing); target < %.0f%%: %s\n",
+		       "range %.3f..%.3f; %.1f us more per filing); below %.0f%% even in the store alone: %s "
+		       "(the target is on whole filings: scripts/bench-server.sh)\n",
 		       t, 100.0 * (1.0 - mr), mr, ratio[0], ratio[o->runs - 1], 1e6 / mb - 1e6 / ma,
-		       100.0 * TARGET_COST, 1.0 - mr < TARGET_COST ? "MET" : "MISSED");
+		       100.0 * TARGET_COST, 1.0 - mr < TARGET_COST ? "yes" : "no");
 	}
 }
 
