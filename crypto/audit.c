@@ -36,7 +36,7 @@ static const char *const type_names[SD_AUDIT_EVENT_COUNT] = {NULL, SD_AUDIT_EVEN
 #undef AU_NAME_
 
 #define ROLE_RULE   "one of attorney, officer, custodian, operator, whistleblower and server"
-#define DETAIL_RULE "1 to 63 of a-z, 0-9, '.', ':' and '-', starting with a letter or digit"
+#define DETAIL_RULE "1 to 127 of a-z, 0-9, '.', ':' and '-', starting with a letter or digit"
 #define CASE_RULE   "YYYY-NNNNNN (a year 2000-9999 and six digits, not all zero)"
 
 const char *sd_audit_type_name(sd_audit_type_t t)
@@ -68,7 +68,7 @@ static bool role_is_valid(const char *s, size_t cap)
 	return false;
 }
 
-/* [a-z0-9][a-z0-9.:-]{0,62}: a word from a fixed vocabulary, never free text. */
+/* [a-z0-9][a-z0-9.:-]{0,126}: a word from a fixed vocabulary, never free text. */
 static bool detail_is_valid(const char *s, size_t cap)
 {
 	size_t n = strnlen(s, cap);

@@ -26,7 +26,7 @@
 #define SD_AUDIT_LEAF_VERSION   1
 #define SD_AUDIT_LEAF_MAX       1024 /* bytes of one leaf */
 #define SD_AUDIT_ROLE_MAX       15   /* "whistleblower" */
-#define SD_AUDIT_DETAIL_MAX     63   /* [a-z0-9-.:] */
+#define SD_AUDIT_DETAIL_MAX     127  /* [a-z0-9.:-], e.g. "refer:investigation:AGENCY-ID" */
 #define SD_AUDIT_CASE_BYTES     12   /* "YYYY-NNNNNN" + NUL, as SD_CASE_NUMBER_BYTES */
 #define SD_AUDIT_ID_BYTES       32   /* a certificate fingerprint, a digest */
 #define SD_AUDIT_EVENT_NAME_MAX 24

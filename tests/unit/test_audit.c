@@ -247,10 +247,10 @@ static void test_encode_refuses(void **state)
 	for (size_t i = 0; i < sizeof(bad_details) / sizeof(bad_details[0]); i++) {
 		kat_event(&ev);
 		snprintf(ev.detail, sizeof(ev.detail), "%s", bad_details[i]);
-		refuse(&ev, "detail must be 1 to 63");
+		refuse(&ev, "detail must be 1 to 127");
 	}
 	kat_event(&ev);
-	memset(ev.detail, 'a', sizeof(ev.detail)); /* 64 bytes, no NUL */
+	memset(ev.detail, 'a', sizeof(ev.detail)); /* 128 bytes, no NUL */
 	refuse(&ev, "detail must be");
 	kat_event(&ev);
 	ev.has_number = true;
@@ -358,17 +358,18 @@ static void test_parse_refuses(void **state)
 	         "number must be an integer"},
 	        /* detail */
 	        {"{\"date\":\"2026-11-22\",\"detail\":\"\",\"event\":\"filing\",\"v\":1}", SD_ERR_FORMAT,
-	         "detail must be 1 to 63"},
+	         "detail must be 1 to 127"},
 	        {"{\"date\":\"2026-11-22\",\"detail\":\"Open\",\"event\":\"filing\",\"v\":1}", SD_ERR_FORMAT,
-	         "detail must be 1 to 63"},
+	         "detail must be 1 to 127"},
 	        {"{\"date\":\"2026-11-22\",\"detail\":\"a b\",\"event\":\"filing\",\"v\":1}", SD_ERR_FORMAT,
-	         "detail must be 1 to 63"},
+	         "detail must be 1 to 127"},
 	        {"{\"date\":\"2026-11-22\",\"detail\":\"-a\",\"event\":\"filing\",\"v\":1}", SD_ERR_FORMAT,
-	         "detail must be 1 to 63"},
+	         "detail must be 1 to 127"},
 	        {"{\"date\":\"2026-11-22\",\"detail\":"
-	         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+	         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"," /* 128 */
 	         "\"event\":\"filing\",\"v\":1}",
-	         SD_ERR_FORMAT, "detail must be 1 to 63"},
+	         SD_ERR_FORMAT, "detail must be 1 to 127"},
 	        /* not a leaf at all */
 	        {"", SD_ERR_FORMAT, "audit leaf: invalid JSON"},
 	        {"[]", SD_ERR_FORMAT, "a leaf must be a JSON object"},
