@@ -88,6 +88,19 @@ sealdropd: $(BUILD)/sealdropd
 $(BUILD)/sealdropd: $(BUILD)/server/main.o $(SRV_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/server/main.o $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
 
+# The test build of the server (tests only, never installed): server/server.c once more
+# with -DSD_TEST_CLOCK, so SEALDROPD_TEST_TODAY / SEALDROPD_TEST_TODAY_FILE can set the
+# date the case deadlines count from (tests/e2e/lib.sh, start_server_testclock). Every
+# other object is the release one; the release sealdropd holds none of the clock's code.
+SRV_TESTCLOCK_OBJ = $(BUILD)/server/server_testclock.o $(filter-out $(BUILD)/server/server.o,$(SRV_OBJ))
+
+$(BUILD)/server/server_testclock.o: server/server.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DSD_TEST_CLOCK -MMD -MP -c -o $@ $<
+
+$(BUILD)/sealdropd-testclock: $(BUILD)/server/main.o $(SRV_TESTCLOCK_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/server/main.o $(SRV_TESTCLOCK_OBJ) $(LIB) $(LIBS) $(SRV_LIBS)
+
 $(CLIENT_LIB): $(CLIENT_OBJ)
 	rm -f $@
 	ar rcs $@ $(CLIENT_OBJ)
@@ -152,7 +165,8 @@ $(BUILD)/tools/%: tests/tools/%.c $(SRV_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
 
--include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(BUILD)/client/main.d $(BUILD)/server/main.d
+-include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(BUILD)/client/main.d $(BUILD)/server/main.d \
+  $(BUILD)/server/server_testclock.d
 
 # --- tests -----------------------------------------------------------------
 
@@ -161,7 +175,7 @@ test: deps lint-banned
 	$(MAKE) --no-print-directory all-tests
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-all-tests: sealdrop sealdropd $(UNIT_BIN) $(TOOL_BIN)
+all-tests: sealdrop sealdropd $(BUILD)/sealdropd-testclock $(UNIT_BIN) $(TOOL_BIN)
 
 .PHONY: all-tests
 

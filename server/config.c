@@ -126,13 +126,49 @@ static const struct setting settings[S_COUNT] = {
             "working day (Civil Act Art. 161); Saturdays and Sundays need no line. Add each\n"
             "year's holidays, substitute and election days included, as the government\n"
             "announces them: the server warns when the current year has none. Lines here\n"
-            "replace the built-in table (2026)."),
+            "replace the built-in table (2026 and 2027)."),
 };
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug"};
 
-/* The public holidays of 2026 (Regulations on Holidays of Government Offices), with
- * substitute holidays and the 9th local elections' polling day. */
+/*
+ * The public holidays of 2026 and 2027, the current year and the next, as the Regulations
+ * on Holidays of Government Offices (관공서의 공휴일에 관한 규정, Art. 2) list them and
+ * the Act on Public Holidays (공휴일에 관한 법률) applies them, with the substitute
+ * holidays of the Regulations' Art. 3: for Seollal and Chuseok when one of their three
+ * days falls on a Sunday or another holiday; for Children's Day on a Saturday, a Sunday or
+ * another holiday; for 03-01, 08-15, 10-03, 10-09, Buddha's Birthday and Christmas on a
+ * Saturday or a Sunday (the last two since 2023); never for 01-01 or Memorial Day. The
+ * substitute is the first day after that is not a holiday. Election days are holidays.
+ *
+ * Not listed, in either year: Labor Day, 05-01 (근로자의 날), a paid day off for employees
+ * under its own Act but not a holiday of government offices, where the Commission's
+ * periods run; and Constitution Day, 07-17 (제헌절), no public holiday since 2008.
+ * UNCERTAIN: bills to make both public holidays were before the National Assembly in
+ * 2025; if one becomes law, the operator adds the day. In 2027 both fall on a Saturday,
+ * so only a substitute day, if the law gave one, would move a deadline.
+ *
+ * 2026: the 9th local elections' polling day, 06-03.
+ * 2027 (Fri 01-01; no election is due in 2027):
+ *   02-06..02-08  Seollal (Sat-Mon): 02-07, the lunar new year, is a Sunday, so the
+ *                 substitute is Tue 02-09
+ *   03-01  Independence Movement Day (Mon)
+ *   05-05  Children's Day (Wed)
+ *   05-13  Buddha's Birthday, 4th month 8th day (Thu)
+ *   06-06  Memorial Day (Sun; no substitute)
+ *   08-15  Liberation Day (Sun): substitute Mon 08-16
+ *   09-14..09-16  Chuseok, 8th month 15th day on 09-15 (Tue-Thu)
+ *   10-03  National Foundation Day (Sun): substitute Mon 10-04
+ *   10-09  Hangul Day (Sat): substitute Mon 10-11 (10-10 is a Sunday)
+ *   12-25  Christmas Day (Sat): substitute Mon 12-27 (12-26 is a Sunday)
+ * UNCERTAIN: the three lunar dates of 2027 were computed (new moons in Korea Standard
+ * Time, the month holding the solar term Yushui being the first), not copied from the
+ * Korea Astronomy and Space Science Institute's published calendar (월력요항). The same
+ * computation gives 2026's Seollal, Buddha's Birthday and Chuseok exactly. Seollal is the
+ * delicate one: the new moon falls at 00:56 KST on 02-07, so the Chinese calendar (UTC+8)
+ * starts the year on 02-06 and Korea's on 02-07. Temporary holidays (임시공휴일) the
+ * government declares later cannot be known here.
+ */
 static const struct {
 	int y, m, d;
 	const char *name;
@@ -157,6 +193,26 @@ static const struct {
         {2026, 10, 5, "National Foundation Day, substitute (대체공휴일)"},
         {2026, 10, 9, "Hangul Day (한글날)"},
         {2026, 12, 25, "Christmas Day (성탄절)"},
+        {2027, 1, 1, "New Year's Day (신정)"},
+        {2027, 2, 6, "Seollal (설날)"},
+        {2027, 2, 7, "Seollal (설날)"},
+        {2027, 2, 8, "Seollal (설날)"},
+        {2027, 2, 9, "Seollal, substitute (대체공휴일)"},
+        {2027, 3, 1, "Independence Movement Day (삼일절)"},
+        {2027, 5, 5, "Children's Day (어린이날)"},
+        {2027, 5, 13, "Buddha's Birthday (부처님오신날)"},
+        {2027, 6, 6, "Memorial Day (현충일)"},
+        {2027, 8, 15, "Liberation Day (광복절)"},
+        {2027, 8, 16, "Liberation Day, substitute (대체공휴일)"},
+        {2027, 9, 14, "Chuseok (추석)"},
+        {2027, 9, 15, "Chuseok (추석)"},
+        {2027, 9, 16, "Chuseok (추석)"},
+        {2027, 10, 3, "National Foundation Day (개천절)"},
+        {2027, 10, 4, "National Foundation Day, substitute (대체공휴일)"},
+        {2027, 10, 9, "Hangul Day (한글날)"},
+        {2027, 10, 11, "Hangul Day, substitute (대체공휴일)"},
+        {2027, 12, 25, "Christmas Day (성탄절)"},
+        {2027, 12, 27, "Christmas Day, substitute (대체공휴일)"},
 };
 
 struct parser {

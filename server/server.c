@@ -9,6 +9,7 @@
  * thread to the loop (store_done → hop_run), the directory, the CRL and the timers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,115 @@ struct timer {
 	void *ctx;
 };
 
+/* --- Today ------------------------------------------------------------------------------ */
+
+#ifdef SD_TEST_CLOCK
+/*
+ * The test clock, compiled only into $(BUILD)/sealdropd-testclock (-DSD_TEST_CLOCK): the
+ * release sealdropd holds none of this code and none of its strings, which
+ * tests/e2e/testclock.sh checks. SEALDROPD_TEST_TODAY=YYYY-MM-DD fixes today;
+ * SEALDROPD_TEST_TODAY_FILE=PATH reads today from PATH on every call, so an end-to-end
+ * test walks a case across months by rewriting the file while the server runs. The file
+ * is opened once, before the chroot and the privilege drop, and read with pread: a test
+ * rewrites it in place (tests/e2e/lib.sh, set_today), never replaces it by a rename.
+ * A file that stops holding a date keeps the last good one, with one warning.
+ */
+#define TEST_CLOCK_TEXT_MAX 64
+
+static struct {
+	pthread_mutex_t lock;
+	bool active;
+	int fd;         /* the date file, or -1 for a fixed date */
+	sd_date_t date; /* the fixed date, or the file's last good one */
+	bool bad;       /* the file did not hold a date at the last read */
+} test_clock = {PTHREAD_MUTEX_INITIALIZER, false, -1, {0, 0, 0}, false};
+
+/* The file's date: "YYYY-MM-DD", then at most a line ending. */
+static int test_clock_read(int fd, sd_date_t *out)
+{
+	char text[TEST_CLOCK_TEXT_MAX];
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+
+	if (n < 0)
+		return sd_error(SD_ERR_IO, "cannot read SEALDROPD_TEST_TODAY_FILE: %s", strerror(errno));
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		n--;
+	text[n] = '\0';
+	if ((size_t)n == sizeof(text) - 1 || strlen(text) != (size_t)n || sd_date_parse(text, out) < 0)
+		return sd_error(SD_ERR_FORMAT, "SEALDROPD_TEST_TODAY_FILE does not hold one date YYYY-MM-DD");
+	return 0;
+}
+
+static int test_clock_start(void)
+{
+	const char *fixed = getenv("SEALDROPD_TEST_TODAY"), *path = getenv("SEALDROPD_TEST_TODAY_FILE");
+	char shown[SD_DATE_TEXT_BYTES];
+	int fd;
+
+	fixed = fixed != NULL && fixed[0] != '\0' ? fixed : NULL;
+	path = path != NULL && path[0] != '\0' ? path : NULL;
+	if (fixed != NULL && path != NULL)
+		return sd_error(SD_ERR_CONFIG, "set SEALDROPD_TEST_TODAY or SEALDROPD_TEST_TODAY_FILE, not both");
+	if (fixed != NULL && sd_date_parse(fixed, &test_clock.date) < 0)
+		return sd_error(SD_ERR_CONFIG, "SEALDROPD_TEST_TODAY is not a date YYYY-MM-DD");
+	if (path != NULL) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return sd_error(SD_ERR_CONFIG, "SEALDROPD_TEST_TODAY_FILE %s: %s", path, strerror(errno));
+		if (test_clock_read(fd, &test_clock.date) < 0) {
+			close(fd);
+			return sd_error(SD_ERR_CONFIG, "SEALDROPD_TEST_TODAY_FILE %s does not hold one date YYYY-MM-DD",
+			                path);
+		}
+		test_clock.fd = fd;
+	}
+	if (fixed == NULL && path == NULL)
+		return 0;
+	test_clock.active = true;
+	sd_date_format(test_clock.date, shown);
+	sd_log(SD_LOG_WARN,
+	       "TEST CLOCK: this is sealdropd-testclock, a test build; today is %s%s%s, not the real "
+	       "date. Never run it in production.",
+	       shown, path != NULL ? ", read from " : " (SEALDROPD_TEST_TODAY)", path != NULL ? path : "");
+	return 0;
+}
+
+/* The file is re-read on every call: a test that rewrites it sees the new date at once. */
+static sd_date_t test_clock_today(void)
+{
+	char shown[SD_DATE_TEXT_BYTES];
+	sd_date_t d, today;
+
+	pthread_mutex_lock(&test_clock.lock);
+	if (test_clock.fd >= 0) {
+		if (test_clock_read(test_clock.fd, &d) < 0) {
+			if (!test_clock.bad)
+				sd_log(SD_LOG_WARN, "test clock: %s; keeping today as it was", sd_error_detail());
+			test_clock.bad = true;
+		} else {
+			if (sd_date_cmp(d, test_clock.date) != 0) {
+				sd_date_format(d, shown);
+				sd_log(SD_LOG_WARN, "test clock: today is now %s", shown);
+			}
+			test_clock.date = d;
+			test_clock.bad = false;
+		}
+	}
+	today = test_clock.date;
+	pthread_mutex_unlock(&test_clock.lock);
+	return today;
+}
+#endif
+
+sd_date_t sd_server_today(const sd_server_t *s)
+{
+	(void)s;
+#ifdef SD_TEST_CLOCK
+	if (test_clock.active)
+		return test_clock_today();
+#endif
+	return sd_date_today();
+}
+
 /* --- Accessors --------------------------------------------------------------------------- */
 
 const sd_config_t *sd_server_config(const sd_server_t *s)
@@ -49,11 +159,6 @@ const sd_config_t *sd_server_config(const sd_server_t *s)
 struct event_base *sd_server_base(sd_server_t *s)
 {
 	return s->base;
-}
-
-sd_date_t sd_server_today(const sd_server_t *s)
-{
-	return s->has_today ? s->today : sd_date_today();
 }
 
 const sd_directory_t *sd_server_directory(const sd_server_t *s)
@@ -493,7 +598,6 @@ int sd_server_run(sd_server_t *s)
 static int server_alloc(const sd_config_t *config, const char *config_path, sd_server_t **out)
 {
 	sd_server_t *s = calloc(1, sizeof(*s));
-	const char *today = getenv("SEALDROPD_TODAY");
 
 	*out = s;
 	if (s == NULL || (s->config_path = strdup(config_path != NULL ? config_path : "")) == NULL)
@@ -503,12 +607,12 @@ static int server_alloc(const sd_config_t *config, const char *config_path, sd_s
 	s->started_uid = geteuid();
 	pthread_mutex_init(&s->hop_lock, NULL);
 	snprintf(s->root, sizeof(s->root), "%s", config->dir);
-	if (today != NULL && today[0] != '\0') {
-		if (sd_date_parse(today, &s->today) < 0)
-			return sd_error(SD_ERR_CONFIG, "SEALDROPD_TODAY=%s is not a date (YYYY-MM-DD)", today);
-		s->has_today = true;
-		sd_log(SD_LOG_WARN, "SEALDROPD_TODAY is set: today is %s for every deadline (testing only)", today);
-	}
+#ifdef SD_TEST_CLOCK
+	int r;
+
+	if ((r = test_clock_start()) < 0)
+		return r;
+#endif
 	if (evthread_use_pthreads() < 0 || (s->base = event_base_new()) == NULL ||
 	    (s->hop_event = event_new(s->base, -1, 0, hop_run, s)) == NULL)
 		return sd_error(SD_ERR_INTERNAL, "cannot create the event loop");

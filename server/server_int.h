@@ -51,8 +51,6 @@ struct sd_server {
 	uint8_t *crl;
 	size_t crl_len;
 	uint64_t crl_number;
-	bool has_today;
-	sd_date_t today; /* SEALDROPD_TODAY, for deadline tests */
 	/* Store answers, handed from the store thread to the loop. */
 	pthread_mutex_t hop_lock;
 	struct hop *hop_head, *hop_tail;

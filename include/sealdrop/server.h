@@ -57,8 +57,8 @@ void sd_server_free_(sd_server_t *s);
 
 const sd_config_t *sd_server_config(const sd_server_t *s);
 struct event_base *sd_server_base(sd_server_t *s);
-/* Today in Korea Standard Time (SEALDROPD_TODAY=YYYY-MM-DD overrides it in test builds
- * of the deadline logic only when the server was started with it). */
+/* Today in Korea Standard Time; only sealdropd-testclock (built with SD_TEST_CLOCK) lets
+ * SEALDROPD_TEST_TODAY[_FILE] set it, for tests across the workflow's deadlines. */
 sd_date_t sd_server_today(const sd_server_t *s);
 
 /* The served directory: parsed, and the exact bytes clients fetch. */

@@ -298,11 +298,61 @@ sdd() {
 # LOG) and waits until it answers /v1/health over TLS. Fails if it exits or stays silent
 # for 20 s.
 start_server() { # conf [log]
-	_conf=$1
-	SERVER_LOG=${2:-$T/server.log}
+	_start_sealdropd "$SEALDROPD" "" "$@"
+}
+
+# The test build of the server (make all-tests builds it): the same sealdropd but for a
+# clock the tests set. Never installed; the release binary has no such clock
+# (tests/e2e/testclock.sh checks it).
+SEALDROPD_TESTCLOCK=${SEALDROPD_TESTCLOCK:-$TOP/${BUILD:-build}/sealdropd-testclock}
+
+# start_server with the test build, whose today is the date in DATEFILE
+# (SEALDROPD_TEST_TODAY_FILE), re-read whenever the server asks for today: set_today
+# moves it while the server runs. Write DATEFILE with set_today before starting.
+start_server_testclock() { # conf datefile [log]
+	_tc_conf=$1
+	_tc_file=$2
+	shift 2
+	_start_sealdropd "$SEALDROPD_TESTCLOCK" "$_tc_file" "$_tc_conf" "$@"
+}
+
+# Writes DATE (YYYY-MM-DD) into DATEFILE for start_server_testclock. In place, never by a
+# rename: the server holds the file open from before its chroot. The new date is written
+# over the old one and the file then cut to its length, so a server reading at the same
+# moment sees one date or the other, never an empty file.
+set_today() { # datefile YYYY-MM-DD
+	printf '%s\n' "$2" | dd of="$1" conv=notrunc status=none && truncate -s "$(printf '%s\n' "$2" | wc -c)" "$1"
+}
+
+# The date a running server in DIR counts its deadlines from: its control socket's
+# status op, field "today" (docs/API.md, "Control socket").
+server_today() { # dir
+	"$PY" -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1] + "/control.sock")
+s.sendall(b"{\"op\": \"status\"}\n")
+b = b""
+while not b.endswith(b"\n"):
+    c = s.recv(65536)
+    if not c:
+        break
+    b += c
+print(json.loads(b)["today"])' "$1"
+}
+
+_start_sealdropd() { # binary datefile|"" conf [log]
+	_bin=$1
+	_datefile=$2
+	_conf=$3
+	SERVER_LOG=${4:-$T/server.log}
 	_dir=$(sed -n 's/^dir[ =]*//p' "$_conf" | tr -d '"')
 	_port=$(sed -n 's/^listen[ =]*.*:\([0-9]*\)$/\1/p' "$_conf")
-	"$SEALDROPD" run --config "$_conf" </dev/null >>"$SERVER_LOG" 2>&1 &
+	if [ -n "$_datefile" ]; then
+		SEALDROPD_TEST_TODAY_FILE=$_datefile "$_bin" run --config "$_conf" </dev/null >>"$SERVER_LOG" 2>&1 &
+	else
+		"$_bin" run --config "$_conf" </dev/null >>"$SERVER_LOG" 2>&1 &
+	fi
 	SERVER_PID=$!
 	_i=0
 	while [ $_i -lt 200 ]; do

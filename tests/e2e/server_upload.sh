@@ -4,8 +4,9 @@
 # receipt (verified offline), the repeated commit and the re-posted header answering the
 # same case and receipt; no chunks after commit; another attorney refused the same
 # package and shown none of the cases; /v1/cases paging; the per-account limit on
-# unfinished uploads; and expiry: restarted some days later, the server removes the
-# unfinished upload, its chunks and its digest index, and keeps the committed one.
+# unfinished uploads; and expiry: restarted some days later (the test build's clock,
+# start_server_testclock), the server removes the unfinished upload, its chunks and its
+# digest index, and keeps the committed one.
 . "$(dirname "$0")/lib.sh"
 
 mkserver || done_testing
@@ -253,9 +254,8 @@ stopped_clean() {
 }
 stopped_clean
 later=$("$PY" -c 'import datetime as t; print((t.datetime.now(t.timezone(t.timedelta(hours=9))).date() + t.timedelta(days=9)).isoformat())')
-export SEALDROPD_TODAY="$later"
-start_server "$D/sealdropd.conf" || not_ok "the server starts with SEALDROPD_TODAY=$later"
-unset SEALDROPD_TODAY
+set_today "$T/today" "$later"
+start_server_testclock "$D/sealdropd.conf" "$T/today" || not_ok "the test-clock server starts on $later"
 code=$(curl_status att GET "/v1/uploads/$idb")
 if [ "$code" = 404 ]; then ok "an unfinished upload past its expiry date is gone (404)"; else not_ok "an unfinished upload past its expiry date is gone ($code)"; fi
 code=$(curl_status att GET "/v1/uploads/$id")

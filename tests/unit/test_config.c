@@ -166,9 +166,10 @@ static void test_defaults(void **state)
 	assert_int_equal(c.anon_rate_per_minute, 60);
 	assert_int_equal(c.pow_bits, 20);
 	assert_int_equal(c.retention_years, 10);
-	assert_int_equal(c.n_holidays, 20);
+	assert_int_equal(c.n_holidays, 40);
 	assert_true(sd_config_has_holidays_in(&c, 2026));
-	assert_false(sd_config_has_holidays_in(&c, 2027));
+	assert_true(sd_config_has_holidays_in(&c, 2027));
+	assert_false(sd_config_has_holidays_in(&c, 2028));
 	sd_config_free(&c);
 	assert_null(c.hostnames);
 	sd_config_free(&c); /* an emptied config frees again harmlessly */
@@ -799,9 +800,9 @@ static void test_holiday_parsing(void **state)
 	assert_int_equal(sd_date_to_u32(c.holidays[13].date), 20260924);
 	assert_int_equal(sd_date_to_u32(c.holidays[15].date), 20260926);
 	assert_string_equal(c.holidays[19].name, "Christmas Day");
-	/* The built-in table has the same dates. */
+	/* The built-in table has the same dates, then 2027's 20 (test_builtin_holidays). */
 	assert_int_equal(sd_config_defaults(&d), 0);
-	assert_int_equal(d.n_holidays, c.n_holidays);
+	assert_int_equal(d.n_holidays, c.n_holidays + 20);
 	for (size_t i = 0; i < c.n_holidays; i++)
 		assert_int_equal(sd_date_cmp(c.holidays[i].date, d.holidays[i].date), 0);
 	sd_config_free(&d);
@@ -944,6 +945,49 @@ static void test_next_working_day(void **state)
 	assert_int_equal(sd_date_to_u32(sd_config_next_working_day(&c, D(1970, 1, 3))), 19700105);
 	assert_int_equal(sd_date_to_u32(sd_config_next_working_day(&c, D(1969, 12, 28))), 19691229);
 	sd_config_free(&c);
+}
+
+/* The built-in table: 2026 as the operator's file above lists it, and 2027's dates, each
+ * substitute holiday included (server/config.c says where each comes from). */
+static void test_builtin_holidays(void **state)
+{
+	(void)state;
+	sd_config_t c, f = expect_ok(holidays_2026);
+	static const uint32_t y2027[] = {20270101, 20270206, 20270207, 20270208, 20270209, 20270301, 20270505,
+	                                 20270513, 20270606, 20270815, 20270816, 20270914, 20270915, 20270916,
+	                                 20271003, 20271004, 20271009, 20271011, 20271225, 20271227};
+	size_t n2026 = 0, at = 0;
+
+	assert_int_equal(sd_config_defaults(&c), 0);
+	for (size_t i = 0; i < c.n_holidays; i++) {
+		if (c.holidays[i].date.y == 2026) {
+			assert_true(n2026 < f.n_holidays);
+			assert_int_equal(sd_date_cmp(c.holidays[i].date, f.holidays[n2026].date), 0);
+			n2026++;
+		} else {
+			assert_true(at < sizeof(y2027) / sizeof(y2027[0]));
+			if (sd_date_to_u32(c.holidays[i].date) != y2027[at])
+				fail_msg("built-in holiday %zu: %u, want %u", i, sd_date_to_u32(c.holidays[i].date),
+				         y2027[at]);
+			at++;
+		}
+	}
+	assert_int_equal(n2026, f.n_holidays);
+	assert_int_equal(at, sizeof(y2027) / sizeof(y2027[0]));
+	/* Labor Day and Constitution Day are not holidays of government offices. */
+	assert_false(sd_config_is_holiday(&c, D(2026, 5, 1)));
+	assert_false(sd_config_is_holiday(&c, D(2026, 7, 17)));
+	assert_false(sd_config_is_holiday(&c, D(2027, 5, 1)));
+	assert_false(sd_config_is_holiday(&c, D(2027, 7, 17)));
+	/* Seollal Sat-Mon with the Sunday's substitute: the next working day is Wednesday. */
+	assert_int_equal(sd_date_to_u32(sd_config_next_working_day(&c, D(2027, 2, 5))), 20270205);
+	assert_int_equal(sd_date_to_u32(sd_config_next_working_day(&c, D(2027, 2, 6))), 20270210);
+	assert_int_equal(sd_date_to_u32(sd_config_next_working_day(&c, D(2027, 10, 9))), 20271012);
+	assert_int_equal(sd_date_to_u32(sd_config_next_working_day(&c, D(2027, 12, 25))), 20271228);
+	/* 7 days from Friday 2027-09-10 end on Chuseok, 09-17 being the next working day. */
+	assert_int_equal(sd_date_to_u32(sd_config_period_end(&c, D(2027, 9, 10), 7)), 20270917);
+	sd_config_free(&c);
+	sd_config_free(&f);
 }
 
 static void test_period_end(void **state)
@@ -1198,6 +1242,7 @@ int main(void)
 	        cmocka_unit_test(test_holiday_parsing),
 	        cmocka_unit_test(test_holiday_limit),
 	        cmocka_unit_test(test_next_working_day),
+	        cmocka_unit_test(test_builtin_holidays),
 	        cmocka_unit_test(test_period_end),
 	        cmocka_unit_test(test_example_file),
 	        cmocka_unit_test(test_every_prefix),
