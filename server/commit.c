@@ -145,7 +145,8 @@ static void committed_receipt_done(sd_store_req_t *req, void *ctx)
 
 	if (st == 0 && sd_store_req_value(req, 0, &v, &len) == 0) {
 		reply_case(r, 200, c->e->rec.case_number, v, len);
-	} else if (st == 0 && sd_store_req_value(req, 1, &v, &len) == 0 && sd_case_rec_decode(v, len, &cr) == 0 &&
+	} else if (st == 0 && sd_store_req_value(req, 1, &v, &len) == 0 &&
+	           sd_case_rec_decode(v, len, sd_server_config(c->s), &cr) == 0 &&
 	           sd_store_req_scan_count(req, 2, NULL) == 1 &&
 	           sd_store_req_scan_entry(req, 2, 0, &k, &klen, &ev, &evlen) == 0 && klen >= 8) {
 		if (sign_receipt(c, &cr, sd_load_be64(k + klen - 8)) < 0) {
@@ -250,9 +251,10 @@ static int commit_prepare(sd_request_t *r, struct commit *c)
 	sd_case_rec_t *cr = &c->cr;
 	int err;
 
-	*cr = (sd_case_rec_t){.received = today,
-	                      .decision_due = sd_config_period_end(sd_server_config(c->s), today, DECISION_DAYS),
-	                      .state = SD_CASE_RECEIVED};
+	memset(cr, 0, sizeof(*cr));
+	cr->received = today;
+	cr->decision_due = sd_config_period_end(sd_server_config(c->s), today, DECISION_DAYS);
+	sd_case_rec_init(cr);
 	memcpy(cr->case_number, c->case_number, sizeof(cr->case_number));
 	memcpy(cr->digest, c->e->rec.digest, SD_HASH_BYTES);
 	memcpy(cr->upload, c->e->id, SD_UPLOAD_ID_BYTES);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sealdrop/auditlog.h"
+#include "sealdrop/casework.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
@@ -51,7 +52,12 @@ const sd_route_t sd_routes[] = {
         {"PUT", "/v1/uploads/{id}/blobs/{k}/chunks/{n}", SD_ROLE_ATTORNEY, SD_BODY_CHUNK, sd_route_chunk_headers,
          sd_route_chunk_body, sd_route_chunk_complete},
         {"POST", "/v1/uploads/{id}/commit", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_commit},
-        {"GET", "/v1/cases", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_cases},
+        {"GET", "/v1/cases", SD_ROLE_ATTORNEY | SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_NONE, NULL, NULL,
+         sd_route_case_list},
+        {"GET", "/v1/cases/{case}", SD_ROLE_ATTORNEY | SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_NONE, NULL, NULL,
+         sd_route_case_get},
+        {"POST", "/v1/cases/{case}/transition", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_SMALL, NULL, NULL,
+         sd_route_case_transition},
         {"GET", "/v1/log/head", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_head},
         {"GET", "/v1/log/proof/inclusion", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_inclusion},
         {"GET", "/v1/log/proof/consistency", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_consistency},

@@ -172,19 +172,21 @@ static void create_case_found(sd_store_req_t *req, void *ctx)
 	struct create *c = sd_request_state(r);
 	const uint8_t *cv;
 	size_t clen;
-	sd_case_rec_t cr;
+	sd_case_rec_t *cr = malloc(sizeof(*cr));
 	int st = sd_store_req_status(req);
 
 	if (st < 0)
 		upload_reply_store_error(r, st);
-	else if (sd_store_req_value(req, 0, &cv, &clen) < 0 || sd_case_rec_decode(cv, clen, &cr) < 0)
+	else if (cr == NULL || sd_store_req_value(req, 0, &cv, &clen) < 0 ||
+	         sd_case_rec_decode(cv, clen, sd_server_config(sd_request_server(r)), cr) < 0)
 		upload_reply_store_error(r, SD_ERR_INTERNAL);
-	else if (!sd_equal(cr.attorney, c->fp, SD_CA_FINGERPRINT_BYTES))
+	else if (!sd_equal(cr->attorney, c->fp, SD_CA_FINGERPRINT_BYTES))
 		sd_request_reply_error(r, 409, "already_filed", "this package was already filed by another attorney");
 	else if (!c->has_found)
 		upload_reply_store_error(r, SD_ERR_INTERNAL); /* a case of ours without our upload */
 	else
 		create_reply_committed(r, c, req);
+	free(cr);
 	sd_store_req_free(req);
 }
 

@@ -163,6 +163,5 @@ int sd_route_chunk_headers(sd_request_t *r);
 int sd_route_chunk_body(sd_request_t *r, const uint8_t *data, size_t len);
 void sd_route_chunk_complete(sd_request_t *r);
 void sd_route_commit(sd_request_t *r);
-void sd_route_cases(sd_request_t *r);
 
 #endif

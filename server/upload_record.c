@@ -1,8 +1,9 @@
 /*
  * upload_record.c — the pure parts of filing (include/sealdrop/uploads.h): the upload
- * and case records as the store holds them (docs/STORE.md), the keys of "chunks" and
- * "upload_digests", case numbers, the present-chunk bitmaps, the header checks with
- * their HTTP errors, and the JSON documents the routes answer with (docs/API.md).
+ * record as the store holds it (docs/STORE.md), the strict JSON member readers every
+ * server record shares (server/record_int.h; the case record is server/caserec.c's), the
+ * keys of "chunks" and "upload_digests", case numbers, the present-chunk bitmaps, the
+ * header checks with their HTTP errors, and the upload's status document (docs/API.md).
  *
  * Nothing here touches the store, the network or the clock, so all of it is unit-tested
  * (tests/unit/test_upload.c) and the decoders fuzzed (tests/fuzz/fuzz_records.c). Start
@@ -17,6 +18,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/uploads.h"
+#include "record_int.h"
 
 #define REC_VERSION  1
 #define FP_HEX       (2 * SD_CA_FINGERPRINT_BYTES)
@@ -28,8 +30,6 @@
 
 static const char *const upload_fields[] = {"v",     "attorney", "digest", "created", "expires",
                                             "state", "case",     "chunks", NULL};
-static const char *const case_fields[] = {"v",        "case",         "digest", "upload", "attorney", "attorney_name",
-                                          "received", "decision_due", "state",  NULL};
 static const char *const blob_kinds[] = {"?", "report", "identity", "evidence"};
 
 const char *sd_upload_state_name(sd_upload_state_t s)
@@ -45,14 +45,9 @@ const char *sd_upload_state_name(sd_upload_state_t s)
 	return NULL;
 }
 
-const char *sd_case_state_name(sd_case_state_t s)
-{
-	return s == SD_CASE_RECEIVED ? "received" : NULL;
-}
-
 /* --- strict JSON members ---------------------------------------------------------------- */
 
-static int only_fields(json_t *obj, const char *rec, const char *const allowed[])
+int record_only_fields(json_t *obj, const char *rec, const char *const allowed[])
 {
 	char shown[NAME_SHOWN];
 	const char *key;
@@ -70,7 +65,7 @@ static int only_fields(json_t *obj, const char *rec, const char *const allowed[]
 	return 0;
 }
 
-static int member_text(json_t *obj, const char *rec, const char *name, size_t max, const char **out)
+int record_member_text(json_t *obj, const char *rec, const char *name, size_t max, const char **out)
 {
 	json_t *v = json_object_get(obj, name);
 
@@ -95,12 +90,12 @@ static bool is_lower_hex(const char *s, size_t want)
 	return true;
 }
 
-static int member_hex(json_t *obj, const char *rec, const char *name, uint8_t *out, size_t len)
+int record_member_hex(json_t *obj, const char *rec, const char *name, uint8_t *out, size_t len)
 {
 	const char *s;
 	int r;
 
-	if ((r = member_text(obj, rec, name, 2 * len, &s)) < 0)
+	if ((r = record_member_text(obj, rec, name, 2 * len, &s)) < 0)
 		return r;
 	if (!is_lower_hex(s, 2 * len) || sd_hex_decode(s, out, len) < 0)
 		return sd_error(SD_ERR_FORMAT, "%s record: field '%s' must be %zu lower-case hex digits", rec, name,
@@ -108,24 +103,24 @@ static int member_hex(json_t *obj, const char *rec, const char *name, uint8_t *o
 	return 0;
 }
 
-static int member_date(json_t *obj, const char *rec, const char *name, sd_date_t *out)
+int record_member_date(json_t *obj, const char *rec, const char *name, sd_date_t *out)
 {
 	const char *s;
 	int r;
 
-	if ((r = member_text(obj, rec, name, SD_DATE_TEXT_BYTES - 1, &s)) < 0)
+	if ((r = record_member_text(obj, rec, name, SD_DATE_TEXT_BYTES - 1, &s)) < 0)
 		return r;
 	if (sd_date_parse(s, out) < 0)
 		return sd_error(SD_ERR_FORMAT, "%s record: field '%s' must be a date YYYY-MM-DD", rec, name);
 	return 0;
 }
 
-static int member_case(json_t *obj, const char *rec, const char *name, char out[SD_CASE_NUMBER_BYTES])
+int record_member_case(json_t *obj, const char *rec, const char *name, char out[SD_CASE_NUMBER_BYTES])
 {
 	const char *s;
 	int r;
 
-	if ((r = member_text(obj, rec, name, SD_CASE_NUMBER_BYTES - 1, &s)) < 0)
+	if ((r = record_member_text(obj, rec, name, SD_CASE_NUMBER_BYTES - 1, &s)) < 0)
 		return r;
 	if (!sd_case_number_is_valid(s))
 		return sd_error(SD_ERR_FORMAT, "%s record: field '%s' must be a case number YYYY-NNNNNN", rec, name);
@@ -133,7 +128,7 @@ static int member_case(json_t *obj, const char *rec, const char *name, char out[
 	return 0;
 }
 
-static int member_version(json_t *obj, const char *rec)
+int record_member_version(json_t *obj, const char *rec)
 {
 	json_t *v = json_object_get(obj, "v");
 
@@ -145,8 +140,7 @@ static int member_version(json_t *obj, const char *rec)
 	return 0;
 }
 
-/* Parses an object of at most max bytes; *out is a new reference. */
-static int load_object(const uint8_t *buf, size_t len, size_t max, const char *rec, json_t **out)
+int record_load_object(const uint8_t *buf, size_t len, size_t max, const char *rec, json_t **out)
 {
 	json_error_t jerr;
 
@@ -164,8 +158,7 @@ static int load_object(const uint8_t *buf, size_t len, size_t max, const char *r
 	return 0;
 }
 
-/* Serialises obj (consumed) canonically; the caller decodes the result as its check. */
-static int dump_object(json_t *obj, uint8_t **out, size_t *len)
+int record_dump_object(json_t *obj, uint8_t **out, size_t *len)
 {
 	char *text;
 
@@ -189,7 +182,7 @@ static int upload_state(json_t *obj, sd_upload_rec_t *out)
 	const char *s;
 	int r;
 
-	if ((r = member_text(obj, "upload", "state", 16, &s)) < 0)
+	if ((r = record_member_text(obj, "upload", "state", 16, &s)) < 0)
 		return r;
 	for (int st = SD_UPLOAD_OPEN; st <= SD_UPLOAD_EXPIRED; st++)
 		if (strcmp(s, sd_upload_state_name((sd_upload_state_t)st)) == 0) {
@@ -204,11 +197,12 @@ static int upload_fields_decode(json_t *obj, sd_upload_rec_t *out)
 	json_t *v;
 	int r;
 
-	if ((r = member_version(obj, "upload")) < 0 || (r = only_fields(obj, "upload", upload_fields)) < 0 ||
-	    (r = member_hex(obj, "upload", "attorney", out->attorney, sizeof(out->attorney))) < 0 ||
-	    (r = member_hex(obj, "upload", "digest", out->digest, sizeof(out->digest))) < 0 ||
-	    (r = member_date(obj, "upload", "created", &out->created)) < 0 ||
-	    (r = member_date(obj, "upload", "expires", &out->expires)) < 0 || (r = upload_state(obj, out)) < 0)
+	if ((r = record_member_version(obj, "upload")) < 0 ||
+	    (r = record_only_fields(obj, "upload", upload_fields)) < 0 ||
+	    (r = record_member_hex(obj, "upload", "attorney", out->attorney, sizeof(out->attorney))) < 0 ||
+	    (r = record_member_hex(obj, "upload", "digest", out->digest, sizeof(out->digest))) < 0 ||
+	    (r = record_member_date(obj, "upload", "created", &out->created)) < 0 ||
+	    (r = record_member_date(obj, "upload", "expires", &out->expires)) < 0 || (r = upload_state(obj, out)) < 0)
 		return r;
 	if (sd_date_cmp(out->expires, out->created) < 0)
 		return sd_error(SD_ERR_FORMAT, "upload record: 'expires' is before 'created'");
@@ -218,7 +212,7 @@ static int upload_fields_decode(json_t *obj, sd_upload_rec_t *out)
 		                (long long)CHUNKS_MAX);
 	out->chunks = (uint64_t)json_integer_value(v);
 	if (out->state == SD_UPLOAD_COMMITTED)
-		return member_case(obj, "upload", "case", out->case_number);
+		return record_member_case(obj, "upload", "case", out->case_number);
 	if (json_object_get(obj, "case") != NULL)
 		return sd_error(SD_ERR_FORMAT, "upload record: only a committed upload has a 'case'");
 	return 0;
@@ -230,7 +224,7 @@ int sd_upload_rec_decode(const uint8_t *buf, size_t len, sd_upload_rec_t *out)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = load_object(buf, len, SD_UPLOAD_RECORD_MAX, "upload", &obj)) < 0)
+	if ((r = record_load_object(buf, len, SD_UPLOAD_RECORD_MAX, "upload", &obj)) < 0)
 		return r;
 	r = upload_fields_decode(obj, out);
 	json_decref(obj);
@@ -260,101 +254,12 @@ int sd_upload_rec_encode(const sd_upload_rec_t *rec, uint8_t **out, size_t *len)
 		json_decref(obj);
 		obj = NULL;
 	}
-	if ((r = dump_object(obj, out, len)) < 0)
+	if ((r = record_dump_object(obj, out, len)) < 0)
 		return r;
 	if (sd_upload_rec_decode(*out, *len, &check) < 0) {
 		free(*out);
 		*out = NULL;
 		return sd_error(SD_ERR_INVALID, "upload record: %s", sd_error_detail());
-	}
-	return 0;
-}
-
-/* --- case records ------------------------------------------------------------------------ */
-
-/* 1..SD_RECEIPT_NAME_MAX bytes of UTF-8 without control characters, as receipts require. */
-static bool name_is_valid(const char *s)
-{
-	size_t n = strlen(s), i = 0;
-	uint32_t cp;
-
-	if (n == 0 || n > SD_RECEIPT_NAME_MAX || n >= SD_CA_NAME_BYTES)
-		return false;
-	while (i < n)
-		if (!sd_utf8_decode(s, n, &i, &cp) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			return false;
-	return true;
-}
-
-static int case_fields_decode(json_t *obj, sd_case_rec_t *out)
-{
-	const char *s;
-	int r;
-
-	if ((r = member_version(obj, "case")) < 0 || (r = only_fields(obj, "case", case_fields)) < 0 ||
-	    (r = member_case(obj, "case", "case", out->case_number)) < 0 ||
-	    (r = member_hex(obj, "case", "digest", out->digest, sizeof(out->digest))) < 0 ||
-	    (r = member_hex(obj, "case", "upload", out->upload, sizeof(out->upload))) < 0 ||
-	    (r = member_hex(obj, "case", "attorney", out->attorney, sizeof(out->attorney))) < 0 ||
-	    (r = member_date(obj, "case", "received", &out->received)) < 0 ||
-	    (r = member_date(obj, "case", "decision_due", &out->decision_due)) < 0)
-		return r;
-	if ((r = member_text(obj, "case", "attorney_name", SD_RECEIPT_NAME_MAX, &s)) < 0)
-		return r;
-	if (!name_is_valid(s))
-		return sd_error(SD_ERR_FORMAT, "case record: field 'attorney_name' has control characters");
-	snprintf(out->attorney_name, sizeof(out->attorney_name), "%s", s);
-	if (sd_date_cmp(out->decision_due, out->received) < 0)
-		return sd_error(SD_ERR_FORMAT, "case record: 'decision_due' is before 'received'");
-	if ((r = member_text(obj, "case", "state", 32, &s)) < 0)
-		return r;
-	if (strcmp(s, sd_case_state_name(SD_CASE_RECEIVED)) != 0)
-		return sd_error(SD_ERR_FORMAT, "case record: field 'state' must be received");
-	out->state = SD_CASE_RECEIVED;
-	return 0;
-}
-
-int sd_case_rec_decode(const uint8_t *buf, size_t len, sd_case_rec_t *out)
-{
-	json_t *obj;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if ((r = load_object(buf, len, SD_CASE_RECORD_MAX, "case", &obj)) < 0)
-		return r;
-	r = case_fields_decode(obj, out);
-	json_decref(obj);
-	if (r < 0)
-		memset(out, 0, sizeof(*out));
-	return r;
-}
-
-int sd_case_rec_encode(const sd_case_rec_t *rec, uint8_t **out, size_t *len)
-{
-	char digest[DIGEST_HEX + 1], upload[ID_HEX + 1], attorney[FP_HEX + 1];
-	char received[SD_DATE_TEXT_BYTES], due[SD_DATE_TEXT_BYTES];
-	const char *state = sd_case_state_name(rec->state);
-	sd_case_rec_t check;
-	json_t *obj;
-	int r;
-
-	if (state == NULL || memchr(rec->case_number, '\0', sizeof(rec->case_number)) == NULL ||
-	    memchr(rec->attorney_name, '\0', sizeof(rec->attorney_name)) == NULL)
-		return sd_error(SD_ERR_INVALID, "case record: invalid state, case number or name");
-	sd_hex_encode(rec->digest, sizeof(rec->digest), digest);
-	sd_hex_encode(rec->upload, sizeof(rec->upload), upload);
-	sd_hex_encode(rec->attorney, sizeof(rec->attorney), attorney);
-	sd_date_format(rec->received, received);
-	sd_date_format(rec->decision_due, due);
-	obj = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "v", REC_VERSION, "case", rec->case_number,
-	                "digest", digest, "upload", upload, "attorney", attorney, "attorney_name", rec->attorney_name,
-	                "received", received, "decision_due", due, "state", state);
-	if ((r = dump_object(obj, out, len)) < 0)
-		return r;
-	if (sd_case_rec_decode(*out, *len, &check) < 0) {
-		free(*out);
-		*out = NULL;
-		return sd_error(SD_ERR_INVALID, "case record: %s", sd_error_detail());
 	}
 	return 0;
 }
@@ -680,15 +585,4 @@ json_t *sd_upload_status_json(const uint8_t id[SD_UPLOAD_ID_BYTES], const sd_upl
 fail:
 	json_decref(blobs);
 	return NULL;
-}
-
-json_t *sd_case_summary_json(const sd_case_rec_t *rec)
-{
-	char digest[DIGEST_HEX + 1], received[SD_DATE_TEXT_BYTES], due[SD_DATE_TEXT_BYTES];
-
-	sd_hex_encode(rec->digest, sizeof(rec->digest), digest);
-	sd_date_format(rec->received, received);
-	sd_date_format(rec->decision_due, due);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "case", rec->case_number, "header_digest", digest, "received",
-	                 received, "decision_due", due, "state", sd_case_state_name(rec->state));
 }

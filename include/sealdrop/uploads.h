@@ -1,7 +1,8 @@
 /*
  * uploads.h — filing: resumable chunked uploads, commit, cases and receipts
  * (DESIGN.md, Server API; issue 3). The routes for /v1/uploads and /v1/cases live in
- * server/upload.c and server/cases.c; this is what the server calls to set them up.
+ * server/upload.c and server/cases.c; this is what the server calls to set them up. The
+ * case record itself is include/sealdrop/caserec.h's.
  *
  * State kept in memory (the loop thread only): a bounded cache of parsed headers of
  * uploads in progress, each account's count of unfinished uploads, the next case number
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "sealdrop/ca.h"
+#include "sealdrop/caserec.h"
 #include "sealdrop/config.h"
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
@@ -51,7 +53,6 @@ size_t sd_uploads_open_count(const sd_uploads_t *u);
 #define SD_UPLOAD_CHUNK_KEY_BYTES  (SD_UPLOAD_ID_BYTES + 8) /* id || blob u32 BE || chunk u32 BE */
 #define SD_UPLOAD_DIGEST_KEY_BYTES (SD_HASH_BYTES + SD_CA_FINGERPRINT_BYTES)
 #define SD_UPLOAD_RECORD_MAX       1024 /* bytes of an encoded upload record */
-#define SD_CASE_RECORD_MAX         4096 /* bytes of an encoded case record */
 #define SD_CASES_PAGE_MAX          1000 /* cases in one GET /v1/cases answer */
 #define SD_UPLOAD_MISSING_SHOWN    8    /* missing chunks a 409 incomplete names */
 #define SD_CASE_SEQ_KEY_BYTES      14   /* "case_seq/YYYY" + NUL */
@@ -70,22 +71,9 @@ typedef struct {
 	uint64_t chunks;                        /* every chunk of every blob */
 } sd_upload_rec_t;
 
-typedef enum { SD_CASE_RECEIVED = 1 } sd_case_state_t;
-
-/* A case record ("cases"). */
-typedef struct {
-	char case_number[SD_CASE_NUMBER_BYTES];
-	uint8_t digest[SD_HASH_BYTES];
-	uint8_t upload[SD_UPLOAD_ID_BYTES];
-	uint8_t attorney[SD_CA_FINGERPRINT_BYTES];
-	char attorney_name[SD_CA_NAME_BYTES];
-	sd_date_t received;
-	sd_date_t decision_due;
-	sd_case_state_t state;
-} sd_case_rec_t;
+_Static_assert(SD_CASE_UPLOAD_ID_BYTES == SD_UPLOAD_ID_BYTES, "a case names its upload by id");
 
 const char *sd_upload_state_name(sd_upload_state_t s);
-const char *sd_case_state_name(sd_case_state_t s);
 
 /* Compact JSON with sorted keys (so one record has exactly one encoding: the chunk and
  * commit requests compare the stored bytes). *out is malloc'd. SD_ERR_INVALID for a
@@ -95,8 +83,6 @@ int sd_upload_rec_encode(const sd_upload_rec_t *rec, uint8_t **out, size_t *len)
  * SD_UPLOAD_RECORD_MAX bytes, "case" exactly when committed. SD_ERR_FORMAT naming the
  * field, SD_ERR_VERSION, SD_ERR_TOOBIG. */
 int sd_upload_rec_decode(const uint8_t *buf, size_t len, sd_upload_rec_t *out) SD_WUR;
-int sd_case_rec_encode(const sd_case_rec_t *rec, uint8_t **out, size_t *len) SD_WUR;
-int sd_case_rec_decode(const uint8_t *buf, size_t len, sd_case_rec_t *out) SD_WUR;
 
 /* "YYYY-NNNNNN" (sd_case_number_is_valid) into its year and sequence number. */
 int sd_case_number_parse(const char *s, int *year, uint32_t *seq) SD_WUR;
@@ -152,7 +138,5 @@ int sd_upload_http_error(int err, const char **code);
  * "receipt" (the caller adds them for a committed upload). NULL when out of memory. */
 json_t *sd_upload_status_json(const uint8_t id[SD_UPLOAD_ID_BYTES], const sd_upload_rec_t *rec, const sd_header_t *h,
                               const sd_upload_bitmap_t *b);
-/* One entry of GET /v1/cases. NULL when out of memory. */
-json_t *sd_case_summary_json(const sd_case_rec_t *rec);
 
 #endif

@@ -257,7 +257,9 @@ static void case_of(uint64_t i, sd_case_rec_t *cr)
 {
 	sd_date_t day0 = {2026, 1, 1};
 
-	*cr = (sd_case_rec_t){.received = sd_date_add_days(day0, (int64_t)(i / 3000)), .state = SD_CASE_RECEIVED};
+	memset(cr, 0, sizeof(*cr));
+	cr->received = sd_date_add_days(day0, (int64_t)(i / 3000));
+	sd_case_rec_init(cr);
 	cr->decision_due = sd_date_add_days(cr->received, 90);
 	snprintf(cr->case_number, sizeof(cr->case_number), "%04u-%06u", (unsigned)(2026 + i / 999999),
 	         (unsigned)(i % 999999 + 1));

@@ -1,11 +1,12 @@
 /*
  * test_upload.c — the pure parts of filing (server/upload_record.c, server/upload_map.c):
- * upload and case records (round trips, one canonical encoding, every rule of the
- * decoders), case numbers and the year's counter key, upload ids, path indexes, chunk
- * keys (big-endian, so they sort by blob then chunk), present-chunk bitmaps and their
- * base64, the missing-chunk summary of a 409, the header checks against the directory
- * and the configured limits with their HTTP errors, the status document, and the hash
- * table behind the header cache and the per-account counts. No server, no store.
+ * upload records (round trips, one canonical encoding, every rule of the decoder; case
+ * records are tests/unit/test_caserec.c's), case numbers and the year's counter key,
+ * upload ids, path indexes, chunk keys (big-endian, so they sort by blob then chunk),
+ * present-chunk bitmaps and their base64, the missing-chunk summary of a 409, the header
+ * checks against the directory and the configured limits with their HTTP errors, the
+ * status document, and the hash table behind the header cache and the per-account
+ * counts. No server, no store.
  */
 #include "unit.h"
 
@@ -27,12 +28,6 @@ static const char dg_hex[] = "0102030405060708090a0b0c0d0e0f10111213141516171819
 	"\"created\":\"2026-11-22\",\"digest\":\"0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20\","  \
 	"\"expires\":\"2026-11-29\",\"state\":\"open\",\"v\":1}"
 
-#define CASE_REC                                                                                                       \
-	"{\"attorney\":\"a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0\",\"attorney_name\":"        \
-	"\"Attorney Kim\",\"case\":\"2026-000001\",\"decision_due\":\"2027-01-21\",\"digest\":"                        \
-	"\"0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20\",\"received\":\"2026-11-22\","            \
-	"\"state\":\"received\",\"upload\":\"00112233445566778899aabbccddeeff\",\"v\":1}"
-
 static sd_upload_rec_t open_rec(void)
 {
 	sd_upload_rec_t r = {
@@ -41,20 +36,6 @@ static sd_upload_rec_t open_rec(void)
 	unit_hex(fp_hex, r.attorney, sizeof(r.attorney));
 	unit_hex(dg_hex, r.digest, sizeof(r.digest));
 	return r;
-}
-
-static sd_case_rec_t case_rec(void)
-{
-	sd_case_rec_t c = {.case_number = "2026-000001",
-	                   .attorney_name = "Attorney Kim",
-	                   .received = {2026, 11, 22},
-	                   .decision_due = {2027, 1, 21},
-	                   .state = SD_CASE_RECEIVED};
-
-	unit_hex(fp_hex, c.attorney, sizeof(c.attorney));
-	unit_hex(dg_hex, c.digest, sizeof(c.digest));
-	unit_hex("00112233445566778899aabbccddeeff", c.upload, sizeof(c.upload));
-	return c;
 }
 
 static void assert_upload_rec_equal(const sd_upload_rec_t *a, const sd_upload_rec_t *b)
@@ -66,18 +47,6 @@ static void assert_upload_rec_equal(const sd_upload_rec_t *a, const sd_upload_re
 	assert_int_equal(a->state, b->state);
 	assert_string_equal(a->case_number, b->case_number);
 	assert_int_equal(a->chunks, b->chunks);
-}
-
-static void assert_case_rec_equal(const sd_case_rec_t *a, const sd_case_rec_t *b)
-{
-	assert_string_equal(a->case_number, b->case_number);
-	assert_memory_equal(a->digest, b->digest, sizeof(a->digest));
-	assert_memory_equal(a->upload, b->upload, sizeof(a->upload));
-	assert_memory_equal(a->attorney, b->attorney, sizeof(a->attorney));
-	assert_string_equal(a->attorney_name, b->attorney_name);
-	assert_int_equal(sd_date_cmp(a->received, b->received), 0);
-	assert_int_equal(sd_date_cmp(a->decision_due, b->decision_due), 0);
-	assert_int_equal(a->state, b->state);
 }
 
 /* --- upload records ------------------------------------------------------------------ */
@@ -188,71 +157,6 @@ static void test_upload_rec_refused(void **state)
 	memset(big, ' ', sizeof(big));
 	assert_int_equal(sd_upload_rec_decode(big, sizeof(big), &out), SD_ERR_TOOBIG);
 	assert_int_equal(sd_upload_rec_decode(TEXT(OPEN_REC), &out), 0);
-}
-
-/* --- case records --------------------------------------------------------------------- */
-
-static void test_case_rec_canonical(void **state)
-{
-	sd_case_rec_t rec = case_rec(), back;
-	uint8_t *buf;
-	size_t len;
-
-	(void)state;
-	assert_int_equal(sd_case_rec_encode(&rec, &buf, &len), 0);
-	assert_int_equal(len, strlen(CASE_REC));
-	assert_memory_equal(buf, CASE_REC, len);
-	assert_int_equal(sd_case_rec_decode(buf, len, &back), 0);
-	assert_case_rec_equal(&rec, &back);
-	free(buf);
-
-	/* UTF-8 names are fine; control characters are not. */
-	snprintf(rec.attorney_name, sizeof(rec.attorney_name), "변호사 김민지");
-	assert_int_equal(sd_case_rec_encode(&rec, &buf, &len), 0);
-	assert_int_equal(sd_case_rec_decode(buf, len, &back), 0);
-	assert_string_equal(back.attorney_name, "변호사 김민지");
-	free(buf);
-	snprintf(rec.attorney_name, sizeof(rec.attorney_name), "Kim\n");
-	assert_int_equal(sd_case_rec_encode(&rec, &buf, &len), SD_ERR_INVALID);
-	rec = case_rec();
-	rec.decision_due = (sd_date_t){2026, 11, 21};
-	assert_int_equal(sd_case_rec_encode(&rec, &buf, &len), SD_ERR_INVALID);
-	rec = case_rec();
-	snprintf(rec.case_number, sizeof(rec.case_number), "26-1");
-	assert_int_equal(sd_case_rec_encode(&rec, &buf, &len), SD_ERR_INVALID);
-}
-
-static void test_case_rec_refused(void **state)
-{
-	static const struct {
-		const char *from, *to;
-	} edits[] = {
-	        {"\"v\":1", "\"v\":3"},
-	        {"\"state\":\"received\"", "\"state\":\"closed\""},
-	        {"\"state\":\"received\"", "\"state\":\"received\",\"extra\":true"},
-	        {"\"upload\":\"00112233445566778899aabbccddeeff\"", "\"upload\":\"00112233\""},
-	        {"\"attorney_name\":\"Attorney Kim\"", "\"attorney_name\":\"\""},
-	        {"\"attorney_name\":\"Attorney Kim\"", "\"attorney_name\":\"Kim\\u0007\""},
-	        {"\"received\":\"2026-11-22\"", "\"received\":20261122"},
-	        {"\"case\":\"2026-000001\"", "\"case\":\"1999-000001\""},
-	        {"\"decision_due\":\"2027-01-21\",", ""},
-	};
-	char buf[1024];
-	sd_case_rec_t out;
-
-	(void)state;
-	assert_int_equal(sd_case_rec_decode(TEXT(CASE_REC), &out), 0);
-	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-		const char *at = strstr(CASE_REC, edits[i].from);
-		assert_non_null(at);
-		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - CASE_REC), CASE_REC, edits[i].to,
-		         at + strlen(edits[i].from));
-		int r = sd_case_rec_decode(TEXT(buf), &out);
-		if (r >= 0)
-			fail_msg("edit %zu accepted: %s", i, buf);
-		assert_true(r == SD_ERR_FORMAT || r == SD_ERR_VERSION);
-		assert_string_equal(out.case_number, "");
-	}
 }
 
 /* --- case numbers, ids, indexes, keys --------------------------------------------------- */
@@ -501,25 +405,6 @@ static void test_status_json(void **state)
 	sd_upload_bitmap_free(&b);
 }
 
-static void test_case_summary_json(void **state)
-{
-	sd_case_rec_t rec = case_rec();
-	json_t *doc = sd_case_summary_json(&rec);
-
-	(void)state;
-	assert_non_null(doc);
-	assert_int_equal(json_object_size(doc), 5);
-	assert_string_equal(json_string_value(json_object_get(doc, "case")), "2026-000001");
-	assert_string_equal(json_string_value(json_object_get(doc, "header_digest")), dg_hex);
-	assert_string_equal(json_string_value(json_object_get(doc, "received")), "2026-11-22");
-	assert_string_equal(json_string_value(json_object_get(doc, "decision_due")), "2027-01-21");
-	assert_string_equal(json_string_value(json_object_get(doc, "state")), "received");
-	assert_null(json_object_get(doc, "attorney_name")); /* the list shows case data only */
-	json_decref(doc);
-}
-
-/* --- header checks and limits ------------------------------------------------------------ */
-
 static void test_check_header(void **state)
 {
 	sd_directory_t d;
@@ -665,15 +550,12 @@ int main(void)
 	        cmocka_unit_test(test_upload_rec_canonical),
 	        cmocka_unit_test(test_upload_rec_states),
 	        cmocka_unit_test(test_upload_rec_refused),
-	        cmocka_unit_test(test_case_rec_canonical),
-	        cmocka_unit_test(test_case_rec_refused),
 	        cmocka_unit_test(test_case_numbers),
 	        cmocka_unit_test(test_ids_and_indexes),
 	        cmocka_unit_test(test_chunk_keys),
 	        cmocka_unit_test(test_bitmap),
 	        cmocka_unit_test(test_missing_summary),
 	        cmocka_unit_test(test_status_json),
-	        cmocka_unit_test(test_case_summary_json),
 	        cmocka_unit_test(test_check_header),
 	        cmocka_unit_test(test_map),
 	};

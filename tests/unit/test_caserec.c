@@ -1,0 +1,639 @@
+/*
+ * test_caserec.c — the case record (server/caserec.c): its one canonical encoding, pinned
+ * byte for byte; a round trip of the longest history a case may have; every rule of the
+ * decoder (unknown members, bad names, a state its steps do not lead to, an illegal step
+ * sequence, too many steps, an oversized record, versions); a record written before the
+ * workflow existed; the case_texts key; the documents of GET /v1/cases and
+ * GET /v1/cases/{case}. No server, no store.
+ */
+#include "unit.h"
+
+#include <jansson.h>
+
+#include "sealdrop/caserec.h"
+#include "sealdrop/config.h"
+
+#define TEXT(s) (const uint8_t *)(s), strlen(s)
+
+static const char fp_hex[] = "a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0";
+static const char dg_hex[] = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
+#define OFFICER_HEX "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5"
+
+/* A record of the previous version (before the workflow): no "steps". */
+#define OLD_REC                                                                                                        \
+	"{\"attorney\":\"a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0\",\"attorney_name\":"        \
+	"\"Attorney Kim\",\"case\":\"2026-000001\",\"decision_due\":\"2027-01-21\",\"digest\":"                        \
+	"\"0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20\",\"received\":\"2026-11-22\","            \
+	"\"state\":\"received\",\"upload\":\"00112233445566778899aabbccddeeff\",\"v\":1}"
+
+/* The reference case after extend (2026-03-20) and refer (2026-04-01). */
+#define STEPS_REC                                                                                                      \
+	"{\"attorney\":\"a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0\",\"attorney_name\":"        \
+	"\"Attorney Kim\",\"case\":\"2026-000001\",\"decision_due\":\"2026-05-11\",\"digest\":"                        \
+	"\"0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20\",\"received\":\"2026-03-12\","            \
+	"\"state\":\"referred\",\"steps\":[{\"action\":\"extend\",\"actor\":\"" OFFICER_HEX "\",\"date\":"             \
+	"\"2026-03-20\",\"text\":true},{\"action\":\"refer\",\"actor\":\"" OFFICER_HEX "\",\"agency\":\"police\","     \
+	"\"date\":\"2026-04-01\",\"kind\":\"inspection\"}],\"upload\":\"00112233445566778899aabbccddeeff\",\"v\":1}"
+
+static sd_config_t cal;
+
+static sd_date_t D(int y, int m, int d)
+{
+	return (sd_date_t){y, m, d};
+}
+
+/* The reference case: received 2026-03-12, no steps. Heap: a record is ~9 KiB. */
+static sd_case_rec_t *new_rec(void)
+{
+	sd_case_rec_t *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	snprintf(c->case_number, sizeof(c->case_number), "2026-000001");
+	snprintf(c->attorney_name, sizeof(c->attorney_name), "Attorney Kim");
+	c->received = D(2026, 3, 12);
+	c->decision_due = D(2026, 5, 11);
+	unit_hex(fp_hex, c->attorney, sizeof(c->attorney));
+	unit_hex(dg_hex, c->digest, sizeof(c->digest));
+	unit_hex("00112233445566778899aabbccddeeff", c->upload, sizeof(c->upload));
+	sd_case_rec_init(c);
+	return c;
+}
+
+/* Takes action a on day `on` (valid members, as the routes build them) and records it. */
+static void add(sd_case_rec_t *c, sd_case_action_t a, sd_date_t on)
+{
+	sd_case_step_t s = {.action = a, .date = on};
+	size_t n = c->flow.n_steps;
+
+	if (a != SD_ACTION_OBJECT)
+		memset(s.actor, 0xa5, sizeof(s.actor));
+	if (a == SD_ACTION_REFER) {
+		s.kind = SD_REFER_INSPECTION;
+		snprintf(s.agency, sizeof(s.agency), "police");
+	} else if (a == SD_ACTION_FORWARD) {
+		snprintf(s.agency, sizeof(s.agency), "prosecution");
+	} else if (a == SD_ACTION_TERMINATE) {
+		s.reason = SD_TERMINATE_NOT_INSPECTABLE;
+	} else if (a == SD_ACTION_OUTCOME) {
+		s.concluded = sd_date_add_days(on, -2);
+	}
+	s.has_text = a == SD_ACTION_EXTEND || a == SD_ACTION_OUTCOME || a == SD_ACTION_OBJECT ||
+	             a == SD_ACTION_REINVESTIGATE;
+	if (sd_case_flow_apply(&c->flow, &s, on, &cal) != 0)
+		fail_msg("%s refused: %s", sd_case_action_name(a), sd_error_detail());
+	c->steps[n] = s;
+}
+
+/* The issue's acceptance path: extend, refer, outcome, object on day 5, reinvestigate,
+ * outcome (a Saturday: the window runs to Monday 2026-06-29), close on 06-30. */
+static sd_case_rec_t *acceptance_rec(void)
+{
+	sd_case_rec_t *c = new_rec();
+
+	add(c, SD_ACTION_EXTEND, D(2026, 3, 20));
+	add(c, SD_ACTION_REFER, D(2026, 4, 1));
+	add(c, SD_ACTION_OUTCOME, D(2026, 5, 4));
+	add(c, SD_ACTION_OBJECT, D(2026, 5, 9));
+	add(c, SD_ACTION_REINVESTIGATE, D(2026, 5, 15));
+	add(c, SD_ACTION_OUTCOME, D(2026, 6, 20));
+	add(c, SD_ACTION_CLOSE, D(2026, 6, 30));
+	return c;
+}
+
+static void assert_rec_equal(const sd_case_rec_t *a, const sd_case_rec_t *b)
+{
+	assert_string_equal(a->case_number, b->case_number);
+	assert_memory_equal(a->digest, b->digest, sizeof(a->digest));
+	assert_memory_equal(a->upload, b->upload, sizeof(a->upload));
+	assert_memory_equal(a->attorney, b->attorney, sizeof(a->attorney));
+	assert_string_equal(a->attorney_name, b->attorney_name);
+	assert_int_equal(sd_date_cmp(a->received, b->received), 0);
+	assert_int_equal(sd_date_cmp(a->decision_due, b->decision_due), 0);
+	assert_int_equal(a->flow.state, b->flow.state);
+	assert_int_equal(a->flow.extended, b->flow.extended);
+	assert_int_equal(a->flow.kind, b->flow.kind);
+	assert_string_equal(a->flow.agency, b->flow.agency);
+	assert_int_equal(sd_date_cmp(a->flow.received, b->flow.received), 0);
+	assert_int_equal(sd_date_cmp(a->flow.concluded, b->flow.concluded), 0);
+	assert_int_equal(sd_date_cmp(a->flow.notified, b->flow.notified), 0);
+	assert_int_equal(sd_date_cmp(a->flow.objected, b->flow.objected), 0);
+	assert_int_equal(a->flow.n_steps, b->flow.n_steps);
+	for (size_t i = 0; i < a->flow.n_steps; i++) {
+		const sd_case_step_t *x = &a->steps[i], *y = &b->steps[i];
+		assert_int_equal(x->action, y->action);
+		assert_int_equal(sd_date_cmp(x->date, y->date), 0);
+		assert_memory_equal(x->actor, y->actor, sizeof(x->actor));
+		assert_int_equal(x->kind, y->kind);
+		assert_string_equal(x->agency, y->agency);
+		assert_int_equal(x->reason, y->reason);
+		assert_int_equal(sd_date_cmp(x->concluded, y->concluded), 0);
+		assert_int_equal(x->has_text, y->has_text);
+	}
+}
+
+/* encode -> decode -> the same record -> encode -> the same bytes. */
+static void round_trip(const sd_case_rec_t *rec, const char *expect)
+{
+	sd_case_rec_t *back = calloc(1, sizeof(*back));
+	uint8_t *buf, *again;
+	size_t len, len2;
+
+	assert_non_null(back);
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), 0);
+	assert_true(len <= SD_CASE_RECORD_MAX);
+	if (expect != NULL) {
+		assert_int_equal(len, strlen(expect));
+		assert_memory_equal(buf, expect, len);
+	}
+	assert_int_equal(sd_case_rec_decode(buf, len, &cal, back), 0);
+	assert_rec_equal(rec, back);
+	assert_int_equal(sd_case_rec_encode(back, &again, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, again, len);
+	free(buf);
+	free(again);
+	free(back);
+}
+
+/* --- encoding ------------------------------------------------------------------------------ */
+
+static void test_canonical(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+
+	(void)state;
+	add(rec, SD_ACTION_EXTEND, D(2026, 3, 20));
+	add(rec, SD_ACTION_REFER, D(2026, 4, 1));
+	round_trip(rec, STEPS_REC);
+	free(rec);
+	rec = acceptance_rec();
+	round_trip(rec, NULL);
+	free(rec);
+	/* Terminated and forwarded cases. */
+	rec = new_rec();
+	add(rec, SD_ACTION_TERMINATE, D(2026, 3, 30));
+	round_trip(rec, NULL);
+	free(rec);
+	rec = new_rec();
+	add(rec, SD_ACTION_FORWARD, D(2026, 3, 30));
+	round_trip(rec, NULL);
+	free(rec);
+}
+
+/* The longest history: 64 steps, with the longest agency id and a long name. */
+static void test_long_history(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+	sd_date_t day = D(2026, 3, 13);
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	snprintf(rec->attorney_name, sizeof(rec->attorney_name), "변호사 김민지 (법무법인 한결, 서울 서초구)");
+	add(rec, SD_ACTION_EXTEND, day);
+	add(rec, SD_ACTION_REFER, day);
+	memset(rec->steps[1].agency, 'x', SD_AGENCY_ID_MAX);
+	rec->steps[1].agency[SD_AGENCY_ID_MAX] = '\0';
+	memcpy(rec->flow.agency, rec->steps[1].agency, sizeof(rec->flow.agency));
+	add(rec, SD_ACTION_OUTCOME, day = sd_date_add_days(day, 3));
+	for (int i = 0; i < 20; i++) {
+		add(rec, SD_ACTION_OBJECT, day = sd_date_add_days(day, 1));
+		add(rec, SD_ACTION_REINVESTIGATE, day = sd_date_add_days(day, 1));
+		add(rec, SD_ACTION_OUTCOME, day = sd_date_add_days(day, 5));
+	}
+	add(rec, SD_ACTION_OBJECT, day = sd_date_add_days(day, 1));
+	assert_int_equal(rec->flow.n_steps, SD_CASE_STEPS_MAX);
+	round_trip(rec, NULL);
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), 0);
+	assert_true(len < SD_CASE_RECORD_MAX / 2); /* room to spare */
+	free(buf);
+	free(rec);
+}
+
+static void test_encode_refused(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+	uint8_t *buf = (uint8_t *)"x";
+	size_t len = 1;
+
+	(void)state;
+	add(rec, SD_ACTION_REFER, D(2026, 4, 1));
+	/* The flow must be what the steps lead to. */
+	rec->flow.state = SD_CASE_CLOSED;
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), SD_ERR_INVALID);
+	assert_null(buf);
+	assert_int_equal(len, 0);
+	rec->flow.state = SD_CASE_REFERRED;
+	snprintf(rec->flow.agency, sizeof(rec->flow.agency), "customs");
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), SD_ERR_INVALID);
+	assert_string_equal(sd_error_detail(), "case record: its workflow fields are not what its steps lead to");
+	snprintf(rec->flow.agency, sizeof(rec->flow.agency), "police");
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), 0);
+	free(buf);
+	/* A step that was never legal. */
+	rec->steps[0].kind = (sd_refer_kind_t)0;
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), SD_ERR_INVALID);
+	free(rec);
+	/* The filing's own fields. */
+	rec = new_rec();
+	snprintf(rec->attorney_name, sizeof(rec->attorney_name), "Kim\n");
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), SD_ERR_INVALID);
+	free(rec);
+	rec = new_rec();
+	rec->decision_due = D(2026, 3, 11);
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), SD_ERR_INVALID);
+	free(rec);
+	rec = new_rec();
+	snprintf(rec->case_number, sizeof(rec->case_number), "26-1");
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), SD_ERR_INVALID);
+	free(rec);
+}
+
+/* --- decoding ------------------------------------------------------------------------------ */
+
+/* STEPS_REC with one edit: from -> to. */
+static void edited(const char *from, const char *to, char *out, size_t cap)
+{
+	const char *at = strstr(STEPS_REC, from);
+
+	assert_non_null(at);
+	snprintf(out, cap, "%.*s%s%s", (int)(at - STEPS_REC), STEPS_REC, to, at + strlen(from));
+}
+
+static void test_decode_refused(void **state)
+{
+	static const struct {
+		const char *from, *to, *msg;
+		int err;
+	} edits[] = {
+	        {"\"v\":1}", "\"v\":1,\"note\":1}", "case record: unknown field 'note'", SD_ERR_FORMAT},
+	        {"\"v\":1", "\"v\":2", NULL, SD_ERR_VERSION},
+	        {"\"text\":true}", "\"text\":true,\"note\":\"x\"}", "case record: step 0: unknown field 'note'",
+	         SD_ERR_FORMAT},
+	        {"\"state\":\"referred\"", "\"state\":\"pending\"",
+	         "case record: field 'state' is not a state of the workflow", SD_ERR_FORMAT},
+	        {"\"state\":\"referred\"", "\"state\":\"extended\"",
+	         "case record: field 'state' is extended but the steps lead to referred", SD_ERR_FORMAT},
+	        {"\"state\":\"referred\",", "", "case record: field 'state' is missing", SD_ERR_FORMAT},
+	        {"\"action\":\"refer\"", "\"action\":\"extend\"",
+	         "case record: step 1: case is extended (a case is extended only once): the legal actions are "
+	         "refer, forward, terminate",
+	         SD_ERR_FORMAT},
+	        {"\"action\":\"extend\"", "\"action\":\"prolong\"",
+	         "case record: step 0: field 'action' has an unknown value", SD_ERR_FORMAT},
+	        {"\"kind\":\"inspection\"", "\"kind\":\"audit\"",
+	         "case record: step 1: field 'kind' has an unknown value", SD_ERR_FORMAT},
+	        {",\"kind\":\"inspection\"", "",
+	         "case record: step 1: a refer step needs a kind: inspection or investigation", SD_ERR_FORMAT},
+	        {"\"agency\":\"police\"", "\"agency\":\"Police!\"",
+	         "case record: step 1: a refer step needs an agency id: 1 to 64 of [a-z0-9-]", SD_ERR_FORMAT},
+	        {"\"text\":true", "\"text\":false",
+	         "case record: step 0: field 'text' is true, or absent for a step without text", SD_ERR_FORMAT},
+	        {",\"text\":true", "", "case record: step 0: an extend step needs its reason", SD_ERR_FORMAT},
+	        {"\"date\":\"2026-04-01\"", "\"date\":\"2026-03-19\"", "case record: step 1 is dated before step 0",
+	         SD_ERR_FORMAT},
+	        {"\"date\":\"2026-03-20\"", "\"date\":\"2026-03-11\"",
+	         "case record: step 0: a step cannot be taken before the case was received on 2026-03-12",
+	         SD_ERR_FORMAT},
+	        {"\"date\":\"2026-03-20\"", "\"date\":\"2026-02-30\"",
+	         "case record: step 0: field 'date' must be a date YYYY-MM-DD", SD_ERR_FORMAT},
+	        {"\"actor\":\"" OFFICER_HEX "\",\"date\":\"2026-03-20\"",
+	         "\"actor\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"date\":\"2026-03-"
+	         "20\"",
+	         "case record: step 0: field 'actor' is absent for the whistleblower", SD_ERR_FORMAT},
+	        {"\"actor\":\"" OFFICER_HEX "\",\"date\":\"2026-03-20\"", "\"date\":\"2026-03-20\"",
+	         "case record: step 0: an extend step needs the officer's certificate fingerprint", SD_ERR_FORMAT},
+	        {"\"steps\":[", "\"steps\":[3,", "case record: step 0: not a JSON object", SD_ERR_FORMAT},
+	        {"\"steps\":[", "\"steps\":{\"a\":[", NULL, SD_ERR_FORMAT}, /* not JSON any more */
+	        {"\"attorney_name\":\"Attorney Kim\"", "\"attorney_name\":\"Kim\\u0007\"",
+	         "case record: field 'attorney_name' has control characters", SD_ERR_FORMAT},
+	        {"\"case\":\"2026-000001\"", "\"case\":\"1999-000001\"",
+	         "case record: field 'case' must be a case number YYYY-NNNNNN", SD_ERR_FORMAT},
+	        {"\"decision_due\":\"2026-05-11\",", "", "case record: field 'decision_due' is missing", SD_ERR_FORMAT},
+	        {"\"received\":\"2026-03-12\"", "\"received\":20260312", NULL, SD_ERR_FORMAT},
+	};
+	char buf[4096];
+	sd_case_rec_t *out = calloc(1, sizeof(*out));
+
+	(void)state;
+	assert_non_null(out);
+	assert_int_equal(sd_case_rec_decode(TEXT(STEPS_REC), &cal, out), 0);
+	assert_int_equal(out->flow.state, SD_CASE_REFERRED);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		edited(edits[i].from, edits[i].to, buf, sizeof(buf));
+		int r = sd_case_rec_decode(TEXT(buf), &cal, out);
+		if (r != edits[i].err)
+			fail_msg("edit %zu: %d (%s): %s", i, r, sd_error_detail(), buf);
+		if (edits[i].msg != NULL)
+			assert_string_equal(sd_error_detail(), edits[i].msg);
+		assert_string_equal(out->case_number, ""); /* nothing half-decoded */
+	}
+	/* An empty history is written without "steps": one encoding per record. */
+	snprintf(buf, sizeof(buf), "%s", OLD_REC);
+	{
+		char with[1024];
+		const char *at = strstr(buf, "\"upload\"");
+		snprintf(with, sizeof(with), "%.*s\"steps\":[],%s", (int)(at - buf), buf, at);
+		assert_int_equal(sd_case_rec_decode(TEXT(with), &cal, out), SD_ERR_FORMAT);
+		assert_string_equal(sd_error_detail(), "case record: field 'steps' must be a non-empty array (absent "
+		                                       "before the first step)");
+	}
+	free(out);
+}
+
+/* 65 steps, and a record beyond SD_CASE_RECORD_MAX. */
+static void test_decode_limits(void **state)
+{
+	sd_case_rec_t *rec = new_rec(), *out = calloc(1, sizeof(*out));
+	sd_date_t day = D(2026, 3, 13);
+	static const char extra[] =
+	        ",{\"action\":\"reinvestigate\",\"actor\":\"" OFFICER_HEX "\",\"date\":\"2026-12-30\",\"text\":true}]";
+	uint8_t *buf;
+	size_t len;
+	char *big;
+
+	(void)state;
+	assert_non_null(out);
+	add(rec, SD_ACTION_EXTEND, day);
+	add(rec, SD_ACTION_REFER, day);
+	add(rec, SD_ACTION_OUTCOME, day = sd_date_add_days(day, 3));
+	for (int i = 0; i < 20; i++) {
+		add(rec, SD_ACTION_OBJECT, day = sd_date_add_days(day, 1));
+		add(rec, SD_ACTION_REINVESTIGATE, day = sd_date_add_days(day, 1));
+		add(rec, SD_ACTION_OUTCOME, day = sd_date_add_days(day, 5));
+	}
+	add(rec, SD_ACTION_OBJECT, day = sd_date_add_days(day, 1));
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), 0);
+	/* Insert a 65th step before the array's end. */
+	big = calloc(1, SD_CASE_RECORD_MAX + 2);
+	assert_non_null(big);
+	const char *end = strstr((const char *)buf, "}],\"upload\"");
+	assert_non_null(end);
+	snprintf(big, SD_CASE_RECORD_MAX + 2, "%.*s}%s%s", (int)(end - (const char *)buf), (const char *)buf, extra,
+	         end + 2);
+	assert_int_equal(sd_case_rec_decode(TEXT(big), &cal, out), SD_ERR_FORMAT);
+	assert_string_equal(sd_error_detail(), "case record: field 'steps' has 65 steps; a case records at most 64");
+	/* Oversized: the same valid record padded with spaces past the limit. */
+	memset(big, ' ', SD_CASE_RECORD_MAX + 1);
+	memcpy(big, buf, len - 1);
+	big[SD_CASE_RECORD_MAX] = '}';
+	assert_int_equal(sd_case_rec_decode((const uint8_t *)big, SD_CASE_RECORD_MAX + 1, &cal, out), SD_ERR_TOOBIG);
+	assert_int_equal(sd_case_rec_decode((const uint8_t *)big, SD_CASE_RECORD_MAX, &cal, out), SD_ERR_FORMAT);
+	big[SD_CASE_RECORD_MAX - 1] = '}';
+	assert_int_equal(sd_case_rec_decode((const uint8_t *)big, SD_CASE_RECORD_MAX, &cal, out), 0);
+	assert_int_equal(out->flow.n_steps, 64);
+	free(big);
+	free(buf);
+	free(rec);
+	free(out);
+}
+
+/* A record of the previous version reads as a received case without steps, and is
+ * written back byte for byte. */
+static void test_old_format(void **state)
+{
+	sd_case_rec_t *out = calloc(1, sizeof(*out));
+	char buf[1024];
+	uint8_t *enc;
+	size_t len;
+
+	(void)state;
+	assert_non_null(out);
+	assert_int_equal(sd_case_rec_decode(TEXT(OLD_REC), &cal, out), 0);
+	assert_int_equal(out->flow.state, SD_CASE_RECEIVED);
+	assert_int_equal(out->flow.n_steps, 0);
+	assert_false(out->flow.extended);
+	assert_int_equal(sd_date_cmp(out->flow.received, D(2026, 11, 22)), 0);
+	assert_string_equal(out->attorney_name, "Attorney Kim");
+	assert_int_equal(sd_case_rec_encode(out, &enc, &len), 0);
+	assert_int_equal(len, strlen(OLD_REC));
+	assert_memory_equal(enc, OLD_REC, len);
+	free(enc);
+	/* Without steps the only state is received. */
+	const char *at = strstr(OLD_REC, "\"state\":\"received\"");
+	snprintf(buf, sizeof(buf), "%.*s\"state\":\"closed\"%s", (int)(at - OLD_REC), OLD_REC,
+	         at + strlen("\"state\":\"received\""));
+	assert_int_equal(sd_case_rec_decode(TEXT(buf), &cal, out), SD_ERR_FORMAT);
+	assert_string_equal(sd_error_detail(), "case record: field 'state' is closed but the steps lead to received");
+	free(out);
+}
+
+/* A record reads back whatever the holiday table says now: the close of 2026-06-30 was
+ * legal on that day, even if 2026-06-29 is declared a holiday afterwards. */
+static void test_calendar_change(void **state)
+{
+	sd_case_rec_t *rec = acceptance_rec(), *out = calloc(1, sizeof(*out));
+	sd_holiday_t temporary = {.date = {2026, 6, 29}, .name = (char *)"temporary holiday"};
+	sd_config_t later = cal;
+	sd_case_flow_t f;
+	sd_case_step_t close = rec->steps[6];
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	assert_non_null(out);
+	later.holidays = &temporary;
+	later.n_holidays = 1;
+	/* Under the new table the close would be early... */
+	f = rec->flow;
+	f.state = SD_CASE_OUTCOME_NOTIFIED;
+	f.n_steps = 6;
+	assert_int_equal(sd_case_flow_apply(&f, &close, D(2026, 6, 30), &later), SD_ERR_REFUSED);
+	/* ...but the record it is part of still reads. */
+	assert_int_equal(sd_case_rec_encode(rec, &buf, &len), 0);
+	assert_int_equal(sd_case_rec_decode(buf, len, &later, out), 0);
+	assert_int_equal(out->flow.state, SD_CASE_CLOSED);
+	free(buf);
+	free(rec);
+	free(out);
+}
+
+/* --- keys and documents --------------------------------------------------------------------- */
+
+static void test_text_key(void **state)
+{
+	uint8_t key[SD_CASE_TEXT_KEY_BYTES], other[SD_CASE_TEXT_KEY_BYTES];
+	static const uint8_t want[] = {'2', '0', '2', '6', '-', '0', '0', '0', '0', '0', '1', 0, 0, 1, 2};
+
+	(void)state;
+	assert_int_equal(sizeof(key), 15);
+	sd_case_text_key("2026-000001", 258, key);
+	assert_memory_equal(key, want, sizeof(want));
+	/* Big-endian: a case's texts sort by step. */
+	sd_case_text_key("2026-000001", 255, other);
+	assert_true(memcmp(other, key, sizeof(key)) < 0);
+	sd_case_text_key("2026-000001", 0x01020304, key);
+	assert_int_equal(key[11], 1);
+	assert_int_equal(key[14], 4);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	assert_true(json_is_string(v));
+	return json_string_value(v);
+}
+
+static void test_summary_json(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+	json_t *doc, *dl;
+
+	(void)state;
+	/* Day 61: the decision is late by a day. */
+	doc = sd_case_summary_json(rec, D(2026, 5, 12), &cal);
+	assert_non_null(doc);
+	assert_int_equal(json_object_size(doc), 7);
+	assert_string_equal(str(doc, "case"), "2026-000001");
+	assert_string_equal(str(doc, "header_digest"), dg_hex);
+	assert_string_equal(str(doc, "received"), "2026-03-12");
+	assert_string_equal(str(doc, "state"), "received");
+	assert_string_equal(str(doc, "attorney"), "Attorney Kim");
+	assert_true(json_is_true(json_object_get(doc, "overdue")));
+	dl = json_object_get(doc, "deadline");
+	assert_int_equal(json_object_size(dl), 4);
+	assert_string_equal(str(dl, "kind"), "decision");
+	assert_string_equal(str(dl, "due"), "2026-05-11");
+	assert_int_equal(json_integer_value(json_object_get(dl, "days_left")), -1);
+	assert_true(json_is_true(json_object_get(dl, "commission")));
+	json_decref(doc);
+	/* The day it arrived: 60 days left. */
+	doc = sd_case_summary_json(rec, D(2026, 3, 12), &cal);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "deadline"), "days_left")), 60);
+	assert_true(json_is_false(json_object_get(doc, "overdue")));
+	json_decref(doc);
+	/* Referred: waiting for the agency, nothing due. */
+	add(rec, SD_ACTION_REFER, D(2026, 4, 1));
+	doc = sd_case_summary_json(rec, D(2026, 12, 1), &cal);
+	assert_true(json_is_null(json_object_get(doc, "deadline")));
+	assert_true(json_is_false(json_object_get(doc, "overdue")));
+	assert_string_equal(str(doc, "state"), "referred");
+	json_decref(doc);
+	/* Outcome notified: the whistleblower's window, not the Commission's. */
+	add(rec, SD_ACTION_OUTCOME, D(2026, 5, 4));
+	doc = sd_case_summary_json(rec, D(2026, 5, 6), &cal);
+	dl = json_object_get(doc, "deadline");
+	assert_string_equal(str(dl, "kind"), "objection");
+	assert_string_equal(str(dl, "due"), "2026-05-11");
+	assert_int_equal(json_integer_value(json_object_get(dl, "days_left")), 5);
+	assert_true(json_is_false(json_object_get(dl, "commission")));
+	json_decref(doc);
+	free(rec);
+}
+
+static void test_detail_json(void **state)
+{
+	sd_case_rec_t *rec = acceptance_rec();
+	json_t *doc, *h, *e;
+
+	(void)state;
+	doc = sd_case_detail_json(rec, D(2026, 7, 1), &cal);
+	assert_non_null(doc);
+	assert_int_equal(json_object_size(doc), 16);
+	assert_string_equal(str(doc, "state"), "closed");
+	assert_string_equal(str(doc, "decision_due"), "2026-05-11");
+	assert_true(json_is_true(json_object_get(doc, "extended")));
+	assert_string_equal(str(doc, "agency"), "police");
+	assert_string_equal(str(doc, "kind"), "inspection");
+	assert_string_equal(str(doc, "concluded"), "2026-06-18");
+	assert_string_equal(str(doc, "notified"), "2026-06-20");
+	assert_string_equal(str(doc, "objected"), "2026-05-09");
+	assert_int_equal(json_array_size(json_object_get(doc, "legal")), 0);
+	h = json_object_get(doc, "history");
+	assert_int_equal(json_array_size(h), 7);
+	e = json_array_get(h, 0);
+	assert_int_equal(json_object_size(e), 9);
+	assert_int_equal(json_integer_value(json_object_get(e, "step")), 0);
+	assert_string_equal(str(e, "action"), "extend");
+	assert_string_equal(str(e, "date"), "2026-03-20");
+	assert_string_equal(str(e, "actor"), OFFICER_HEX);
+	assert_true(json_is_null(json_object_get(e, "kind")));
+	assert_true(json_is_null(json_object_get(e, "agency")));
+	assert_true(json_is_null(json_object_get(e, "reason")));
+	assert_true(json_is_null(json_object_get(e, "concluded")));
+	assert_true(json_is_true(json_object_get(e, "text")));
+	e = json_array_get(h, 1);
+	assert_string_equal(str(e, "kind"), "inspection");
+	assert_string_equal(str(e, "agency"), "police");
+	assert_true(json_is_false(json_object_get(e, "text")));
+	e = json_array_get(h, 2);
+	assert_string_equal(str(e, "concluded"), "2026-05-02");
+	e = json_array_get(h, 3); /* the objection: the whistleblower's, no officer */
+	assert_string_equal(str(e, "action"), "object");
+	assert_true(json_is_null(json_object_get(e, "actor")));
+	assert_int_equal(json_integer_value(json_object_get(e, "step")), 3);
+	json_decref(doc);
+	free(rec);
+}
+
+static void test_detail_json_states(void **state)
+{
+	sd_case_rec_t *rec;
+	json_t *doc, *h;
+
+	(void)state;
+	/* A received case: nothing set yet; the officers' actions. */
+	rec = new_rec();
+	doc = sd_case_detail_json(rec, D(2026, 3, 13), &cal);
+	assert_true(json_is_false(json_object_get(doc, "extended")));
+	assert_true(json_is_null(json_object_get(doc, "agency")));
+	assert_true(json_is_null(json_object_get(doc, "kind")));
+	assert_true(json_is_null(json_object_get(doc, "concluded")));
+	assert_true(json_is_null(json_object_get(doc, "notified")));
+	assert_true(json_is_null(json_object_get(doc, "objected")));
+	assert_int_equal(json_array_size(json_object_get(doc, "history")), 0);
+	h = json_object_get(doc, "legal");
+	assert_int_equal(json_array_size(h), 4);
+	assert_string_equal(json_string_value(json_array_get(h, 0)), "extend");
+	assert_string_equal(json_string_value(json_array_get(h, 3)), "terminate");
+	json_decref(doc);
+	/* Terminated: the reason shows in the history; during the objection window the
+	 * officers have nothing to do, after it they may close. */
+	add(rec, SD_ACTION_TERMINATE, D(2026, 3, 20));
+	doc = sd_case_detail_json(rec, D(2026, 3, 20), &cal);
+	assert_string_equal(str(json_array_get(json_object_get(doc, "history"), 0), "reason"), "not-inspectable");
+	json_decref(doc);
+	free(rec);
+	rec = new_rec();
+	add(rec, SD_ACTION_FORWARD, D(2026, 3, 20));
+	add(rec, SD_ACTION_OUTCOME, D(2026, 5, 4));
+	doc = sd_case_detail_json(rec, D(2026, 5, 11), &cal);
+	assert_int_equal(json_array_size(json_object_get(doc, "legal")), 0);
+	assert_true(json_is_null(json_object_get(doc, "kind")));
+	assert_string_equal(str(doc, "agency"), "prosecution");
+	json_decref(doc);
+	doc = sd_case_detail_json(rec, D(2026, 5, 12), &cal);
+	h = json_object_get(doc, "legal");
+	assert_int_equal(json_array_size(h), 1);
+	assert_string_equal(json_string_value(json_array_get(h, 0)), "close");
+	json_decref(doc);
+	free(rec);
+}
+
+static int setup(void **state)
+{
+	if (unit_setup(state) != 0 || sd_config_defaults(&cal) != 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sd_config_free(&cal);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_canonical),          cmocka_unit_test(test_long_history),
+	        cmocka_unit_test(test_encode_refused),     cmocka_unit_test(test_decode_refused),
+	        cmocka_unit_test(test_decode_limits),      cmocka_unit_test(test_old_format),
+	        cmocka_unit_test(test_calendar_change),    cmocka_unit_test(test_text_key),
+	        cmocka_unit_test(test_summary_json),       cmocka_unit_test(test_detail_json),
+	        cmocka_unit_test(test_detail_json_states),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
