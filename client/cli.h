@@ -55,6 +55,17 @@ int cmd_open(int argc, char **argv);
 int cmd_file(int argc, char **argv);
 int cmd_receipt(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_cases(int argc, char **argv); /* cases, case, transition: cmd_cases.c */
+int cmd_case(int argc, char **argv);
+int cmd_transition(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+
+/* Verifies and decrypts pkg with the intake key into out (absent or empty); progress unless
+ * quiet (cmd_open.c; `open` and `fetch`). */
+int cli_open_package(const char *pkg, const sd_seckey_t *intake, const char *out, bool quiet) SD_WUR;
+/* What open left in out: printed lines, or with json {"out", "report", "evidence",
+ * "identity"} plus extra's members (reference taken). */
+int cli_open_print(const char *out, bool json, json_t *extra) SD_WUR;
 
 /* --- usage and errors ------------------------------------------------------------- */
 
@@ -215,5 +226,55 @@ int cli_log_answer_error(int r, const char *what);
 /* Fetches the consistency proof from old's tree to h's: SD_ERR_VERIFY when h does not
  * extend old. */
 int cli_log_check_consistency(cli_log_t *l, const sd_loghead_t *old, const sd_loghead_t *h) SD_WUR;
+
+/* --- the config file and the server (config.c) ----------------------------------- */
+
+/* The options a networked command may take from the per-user config file. */
+typedef struct {
+	const char *server, *ca, *cert, *key, *root, *intake;
+} cli_remote_opts_t;
+
+enum { CLI_CONFIG_SERVER, CLI_CONFIG_CA, CLI_CONFIG_CERT, CLI_CONFIG_KEY, CLI_CONFIG_ROOT, CLI_CONFIG_INTAKE };
+#define CLI_CONFIG_N         6
+#define CLI_CONFIG_MAX_BYTES (64 * 1024) /* the whole file */
+#define CLI_CONFIG_LINE_MAX  4096        /* bytes of one line, without its newline */
+
+/* The settings read (malloc'd; NULL when not set) and the file they came from (NULL: no
+ * file). Indexed by CLI_CONFIG_*. */
+typedef struct {
+	char *path;
+	char *value[CLI_CONFIG_N];
+} cli_config_t;
+
+/* Reads $SEALDROP_CONFIG, else $XDG_CONFIG_HOME/sealdrop/config, else
+ * ~/.config/sealdrop/config: `name value` lines (server, ca, cert, key, root, intake;
+ * paths absolute, server https://), whole-line `#` comments, blank lines. A missing
+ * default file is no settings; a SEALDROP_CONFIG that names no file, a file others may
+ * write or that belongs to another user, an unknown or repeated name or a malformed line
+ * is SD_ERR_CONFIG (78) naming FILE:LINE. */
+int cli_config_load(cli_config_t *out) SD_WUR;
+/* The same for text already read (path names it in errors): tests and fuzzing. */
+int cli_config_parse(const char *path, const char *text, size_t len, cli_config_t *out) SD_WUR;
+void cli_config_free(cli_config_t *c);
+/* Fills each option the command line left NULL from c (which must outlive o). */
+void cli_config_apply(const cli_config_t *c, cli_remote_opts_t *o);
+
+/* A connection to the server with o's CA and (optionally) client certificate; warns,
+ * naming cmd, when the key file is readable by others. o must outlive it. */
+typedef struct cli_remote cli_remote_t;
+struct cli_https_ctx;
+struct cli_https_conn;
+int cli_remote_open(const cli_remote_opts_t *o, const char *cmd, cli_remote_t **out) SD_WUR;
+void cli_remote_free(cli_remote_t *r);
+/* method path with an optional JSON body: 0 with any HTTP status in *resp (free it
+ * either way); a busy server (503) is asked again, up to five times. */
+int cli_remote_request(cli_remote_t *r, const char *method, const char *path, const json_t *body,
+                       struct cli_https_response *resp) SD_WUR;
+/* GET /v1/directory, trusted only if the root public key at root_path signed it (today's
+ * date, anti-rollback), and checked to list the TLS CA the connection trusts (ca_path
+ * names that file in the error). Used by `file` and by cli_remote_directory (o->root). */
+int cli_directory_fetch(struct cli_https_ctx *ctx, struct cli_https_conn *conn, const char *root_path,
+                        const char *ca_path, sd_directory_t **out) SD_WUR;
+int cli_remote_directory(cli_remote_t *r, sd_directory_t **out) SD_WUR;
 
 #endif

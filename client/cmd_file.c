@@ -190,35 +190,18 @@ static int connect_server(file_state_t *s)
 	return cli_https_conn_new(s->ctx, &s->conn);
 }
 
-/* GET /v1/directory, verified against the pinned root, not rolled back, listing a log key
- * and the CA we trust, and of the package's deployment. */
+/* The server's directory (cli_directory_fetch: verified against the pinned root, not
+ * rolled back, listing the CA we trust), listing a log key, of the package's deployment. */
 static int fetch_directory(file_state_t *s)
 {
-	cli_https_request_t req = {.method = "GET", .path = "/v1/directory", .body_fd = -1};
-	cli_https_response_t resp;
-	sd_pubkey_t root;
 	int r;
 
-	if ((r = cli_pubkey_load("--root", s->a->root, SD_KEY_ROOT, &root)) < 0)
+	if ((r = cli_directory_fetch(s->ctx, s->conn, s->a->root, s->a->ca, &s->dir)) < 0)
 		return r;
-	if ((r = request(s->conn, &req, &resp)) < 0 ||
-	    (resp.status != 200 && (r = cli_http_fail(&resp, _("the directory"))) < 0))
-		goto out;
-	if ((r = sd_directory_parse(resp.body, resp.body_len, &root, sd_date_today(), &s->dir)) < 0 ||
-	    (r = sd_directory_check_version(s->dir, NULL)) < 0) {
-		r = cli_error_prefix(r, _("the server's directory"));
-		goto out;
-	}
 	if (!s->dir->has_log)
-		r = sd_error(SD_ERR_INVALID, _("the server's directory lists no log key: its receipt could not be "
-		                               "verified"));
-	else if (s->dir->tls_ca_pem != NULL && (r = cli_https_ca_matches(s->ctx, s->dir->tls_ca_pem)) < 0)
-		r = sd_error(CLI_ERR_PROTOCOL, _("--ca %s is not the TLS CA the server's directory lists"), s->a->ca);
-	else
-		r = sd_header_check_deployment(s->h, s->dir);
-out:
-	cli_https_response_free(&resp);
-	return r;
+		return sd_error(SD_ERR_INVALID, _("the server's directory lists no log key: its receipt could not be "
+		                                  "verified"));
+	return sd_header_check_deployment(s->h, s->dir);
 }
 
 /* --- the resume state ----------------------------------------------------------------- */

@@ -3,6 +3,8 @@
  * key at all (header signature, every chunk hash) and shows its header; `sealdrop open`
  * decrypts the report and evidence with the intake key. The identity stays sealed, and
  * open says so: it can be opened only with the whistleblower's consent (a later command).
+ * `sealdrop fetch` (cmd_fetch.c) opens what it downloaded with the same two functions,
+ * cli_open_package() and cli_open_print().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -297,15 +299,16 @@ static int check_out_dir(const char *dir)
 	return 0;
 }
 
-static int open_report(const char *out, bool json, const opened_file_t *files, size_t n)
+static int open_report(const char *out, bool json, const opened_file_t *files, size_t n, json_t *extra)
 {
 	char size[CLI_SIZE_TEXT_BYTES], *report = NULL;
 	struct stat st;
-	json_t *arr;
-	int r;
+	json_t *arr, *obj;
 
-	if (asprintf(&report, "%s/report.json", out) < 0)
+	if (asprintf(&report, "%s/report.json", out) < 0) {
+		json_decref(extra);
 		return SD_ERR_NOMEM;
+	}
 	if (json) {
 		arr = json_array();
 		for (size_t i = 0; arr != NULL && i < n; i++)
@@ -314,11 +317,17 @@ static int open_report(const char *out, bool json, const opened_file_t *files, s
 				json_decref(arr);
 				arr = NULL;
 			}
-		r = cli_json_print(json_pack("{s:s, s:s, s:o, s:s}", "out", out, "report", report, "evidence", arr,
-		                             "identity", "sealed"));
+		obj = json_pack("{s:s, s:s, s:o, s:s}", "out", out, "report", report, "evidence", arr, "identity",
+		                "sealed");
+		if (obj != NULL && extra != NULL && json_object_update(obj, extra) != 0) {
+			json_decref(obj);
+			obj = NULL;
+		}
+		json_decref(extra);
 		free(report);
-		return r;
+		return cli_json_print(obj);
 	}
+	json_decref(extra);
 	printf(_("opened into %s\n"), out);
 	cli_format_size(stat(report, &st) == 0 ? (uint64_t)st.st_size : 0, size);
 	printf("  %-32s %s\n", "report.json", size);
@@ -333,6 +342,31 @@ static int open_report(const char *out, bool json, const opened_file_t *files, s
 	return 0;
 }
 
+int cli_open_package(const char *pkg, const sd_seckey_t *intake, const char *out, bool quiet)
+{
+	cli_progress_t prog;
+	int r;
+
+	cli_progress_init(&prog, _("opening"), !quiet);
+	r = sd_envelope_open(pkg, intake, out, cli_progress_cb, &prog, NULL);
+	cli_progress_end(&prog);
+	return r < 0 ? cli_error_prefix(r, "%s", pkg) : 0;
+}
+
+int cli_open_print(const char *out, bool json, json_t *extra)
+{
+	opened_file_t *files = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = list_evidence(out, &files, &n)) < 0)
+		json_decref(extra);
+	else
+		r = open_report(out, json, files, n, extra);
+	opened_free(files, n);
+	return r;
+}
+
 typedef struct {
 	const char *intake, *passfile, *out, *directory, *root;
 	bool json;
@@ -340,37 +374,18 @@ typedef struct {
 
 static int open_run(const char *pkg, const open_args_t *a)
 {
-	const char *keypath = a->intake, *passfile = a->passfile, *out = a->out;
-	bool json = a->json;
 	sd_seckey_t *key = NULL;
-	sd_header_t *h = NULL;
-	opened_file_t *files = NULL;
-	size_t n = 0;
-	cli_progress_t prog;
 	struct stat st;
 	int r;
 
-	if (stat(pkg, &st) != 0) {
-		r = sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", pkg, strerror(errno));
-		goto out;
-	}
-	if ((r = check_out_dir(out)) < 0 || (r = check_deployment(pkg, a->directory, a->root)) < 0)
-		goto out;
-	if ((r = cli_seckey_load("--intake", keypath, SD_KEY_INTAKE, passfile, &key)) < 0)
-		goto out;
-	cli_progress_init(&prog, _("opening"), !json);
-	r = sd_envelope_open(pkg, key, out, cli_progress_cb, &prog, &h);
-	cli_progress_end(&prog);
-	if (r < 0) {
-		r = cli_error_prefix(r, "%s", pkg);
-		goto out;
-	}
-	if ((r = list_evidence(out, &files, &n)) < 0)
-		goto out;
-	r = open_report(out, json, files, n);
-out:
-	opened_free(files, n);
-	sd_header_free(h);
+	if (stat(pkg, &st) != 0)
+		return sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", pkg, strerror(errno));
+	if ((r = check_out_dir(a->out)) < 0 || (r = check_deployment(pkg, a->directory, a->root)) < 0)
+		return r;
+	if ((r = cli_seckey_load("--intake", a->intake, SD_KEY_INTAKE, a->passfile, &key)) < 0)
+		return r;
+	if ((r = cli_open_package(pkg, key, a->out, a->json)) == 0)
+		r = cli_open_print(a->out, a->json, NULL);
 	sd_seckey_free(key);
 	return r;
 }

@@ -23,6 +23,11 @@ static const struct {
         {"receipt", cmd_receipt,
          N_("verify a filing receipt against the directory's log key (and, with --server, the audit log)")},
         {"audit", cmd_audit, N_("verify the server's signed audit log (verify) or list a case's events (show)")},
+        {"cases", cmd_cases, N_("list cases with their state and next deadline (officer; an attorney's own)")},
+        {"case", cmd_case, N_("show one case: its dates, deadlines and history")},
+        {"transition", cmd_transition,
+         N_("move a case one step: extend, refer, forward, terminate, outcome, reinvestigate, close")},
+        {"fetch", cmd_fetch, N_("download a case's package, check every chunk, open it with the intake key")},
 };
 
 static void usage(FILE *f)

@@ -51,7 +51,8 @@ expect_error certificate_invalid
 check "enroll an officer" sdd enroll --dir "$D" --role officer --name "Officer Park" --out "$D/officer"
 expect_status 403 "an officer may not create uploads" officer POST /v1/uploads --data-binary @"$T/header.bin"
 expect_error role_forbidden
-expect_status 403 "an officer may not list an attorney's cases" officer GET /v1/cases
+expect_status 403 "an officer may not commit an upload" officer POST /v1/uploads/00112233445566778899aabbccddeeff/commit
+expect_status 200 "an officer lists the Commission's cases (issue 5)" officer GET /v1/cases
 
 # --- a disabled attorney, live ---
 check "enroll a second attorney" sdd enroll --dir "$D" --role attorney --name "Attorney Lee" --out "$D/lee"
