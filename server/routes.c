@@ -11,6 +11,7 @@
 
 #include "sealdrop/auditlog.h"
 #include "sealdrop/casework.h"
+#include "sealdrop/download.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
@@ -58,6 +59,10 @@ const sd_route_t sd_routes[] = {
          sd_route_case_get},
         {"POST", "/v1/cases/{case}/transition", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_SMALL, NULL, NULL,
          sd_route_case_transition},
+        {"GET", "/v1/cases/{case}/header", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_NONE, NULL, NULL,
+         sd_route_case_header},
+        {"GET", "/v1/cases/{case}/blobs/{k}/chunks/{n}", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_NONE, NULL, NULL,
+         sd_route_case_chunk},
         {"GET", "/v1/log/head", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_head},
         {"GET", "/v1/log/proof/inclusion", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_inclusion},
         {"GET", "/v1/log/proof/consistency", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_consistency},
