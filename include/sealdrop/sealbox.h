@@ -26,4 +26,12 @@ int sd_sealbox_seal(const sd_pubkey_t *pk, const uint8_t *msg, size_t len, uint8
  * was not sealed to this key or was altered; SD_ERR_TRUNCATED below the overhead. */
 int sd_sealbox_open(const sd_seckey_t *sk, const uint8_t *box, size_t len, uint8_t **out, size_t *out_len) SD_WUR;
 
+/* The same with raw X25519 keys, for keys that are not sealdrop key files (the
+ * whistleblower's notice key, derived from the codename; a package header's notice_pk).
+ * seal: SD_ERR_INVALID when pk is a low-order point no box can be sealed to. open:
+ * SD_ERR_VERIFY when the box was not sealed to pk, was altered, or sk is not pk's. */
+int sd_sealbox_seal_raw(const uint8_t pk[32], const uint8_t *msg, size_t len, uint8_t **out, size_t *out_len) SD_WUR;
+int sd_sealbox_open_raw(const uint8_t pk[32], const uint8_t sk[32], const uint8_t *box, size_t len, uint8_t **out,
+                        size_t *out_len) SD_WUR;
+
 #endif
