@@ -69,7 +69,7 @@ static const cli_cmd_t cmd_list = {
            "Options not given are taken from the config file $XDG_CONFIG_HOME/sealdrop/config\n"
            "(~/.config/sealdrop/config; SEALDROP_CONFIG=FILE names another): lines 'NAME VALUE' with\n"
            "NAME server, ca, cert, key, root or intake, absolute paths, whole-line '#' comments. The\n"
-           "file must not be writable by others. Only cases, case and transition read it so far.\n"),
+           "file must not be writable by others. Only cases, case, transition and fetch read it so far.\n"),
 };
 
 static const cli_cmd_t cmd_show = {
@@ -91,7 +91,7 @@ static const cli_cmd_t cmd_show = {
            "Options not given are taken from the config file $XDG_CONFIG_HOME/sealdrop/config\n"
            "(~/.config/sealdrop/config; SEALDROP_CONFIG=FILE names another): lines 'NAME VALUE' with\n"
            "NAME server, ca, cert, key, root or intake, absolute paths, whole-line '#' comments. The\n"
-           "file must not be writable by others. Only cases, case and transition read it so far.\n"),
+           "file must not be writable by others. Only cases, case, transition and fetch read it so far.\n"),
 };
 
 static const cli_cmd_t cmd_tr = {
@@ -129,7 +129,7 @@ static const cli_cmd_t cmd_tr = {
            "Options not given are taken from the config file $XDG_CONFIG_HOME/sealdrop/config\n"
            "(~/.config/sealdrop/config; SEALDROP_CONFIG=FILE names another): lines 'NAME VALUE' with\n"
            "NAME server, ca, cert, key, root or intake, absolute paths, whole-line '#' comments. The\n"
-           "file must not be writable by others. Only cases, case and transition read it so far.\n"),
+           "file must not be writable by others. Only cases, case, transition and fetch read it so far.\n"),
 };
 
 enum {
