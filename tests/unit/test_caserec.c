@@ -484,10 +484,11 @@ static void test_summary_json(void **state)
 	/* Day 61: the decision is late by a day. */
 	doc = sd_case_summary_json(rec, D(2026, 5, 12), &cal);
 	assert_non_null(doc);
-	assert_int_equal(json_object_size(doc), 7);
+	assert_int_equal(json_object_size(doc), 8);
 	assert_string_equal(str(doc, "case"), "2026-000001");
 	assert_string_equal(str(doc, "header_digest"), dg_hex);
 	assert_string_equal(str(doc, "received"), "2026-03-12");
+	assert_string_equal(str(doc, "decision_due"), "2026-05-11"); /* the receipt's */
 	assert_string_equal(str(doc, "state"), "received");
 	assert_string_equal(str(doc, "attorney"), "Attorney Kim");
 	assert_true(json_is_true(json_object_get(doc, "overdue")));
