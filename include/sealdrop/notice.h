@@ -32,10 +32,10 @@
 #include "sealdrop/receipt.h"
 #include "sealdrop/sealbox.h"
 
-#define SD_NOTICE_VERSION   1
-#define SD_NOTICE_TEXT_MAX  (16u << 10) /* bytes of a notice's text */
-#define SD_NOTICE_BOX_MAX   (SD_NOTICE_TEXT_MAX + SD_SEALBOX_OVERHEAD)
-#define SD_NOTICE_MAX_BYTES (96u << 10) /* a signed notice document */
+#define SD_NOTICE_VERSION      1
+#define SD_NOTICE_TEXT_MAX     (16u << 10) /* bytes of a notice's text */
+#define SD_NOTICE_BOX_MAX      (SD_NOTICE_TEXT_MAX + SD_SEALBOX_OVERHEAD)
+#define SD_NOTICE_MAX_BYTES    (96u << 10) /* a signed notice document */
 #define SD_NOTICE_DIGEST_BYTES 32
 
 /* The names are part of the format: append, never renumber. */
@@ -82,8 +82,7 @@ int sd_notice_sign(const sd_notice_t *n, const sd_seckey_t *log, char **json_out
  * SD_ERR_TOOBIG. out owns its boxes (sd_notice_clear). */
 int sd_notice_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd_notice_t *out) SD_WUR;
 /* The same with the directory's log key, checking the deployment. */
-int sd_notice_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d,
-                                    sd_notice_t *out) SD_WUR;
+int sd_notice_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d, sd_notice_t *out) SD_WUR;
 
 /* BLAKE2b-256 of the canonical "notice" body (compact, sorted keys) — the `digest` of
  * the notice's audit leaf. */
@@ -99,7 +98,6 @@ int sd_notice_open(const uint8_t *box, size_t len, const uint8_t pk[32], const u
 /* The standard text of a kind, in Korean then English (Art. 11-4: plain language), for a
  * case; detail is the agency's name, the termination reason, the conclusion date, or
  * NULL. *out malloc'd. */
-int sd_notice_standard_text(sd_notice_kind_t kind, const char *case_number, const char *detail,
-                            char **out) SD_WUR;
+int sd_notice_standard_text(sd_notice_kind_t kind, const char *case_number, const char *detail, char **out) SD_WUR;
 
 #endif

@@ -203,7 +203,7 @@ static void test_effects(void **state)
 	flow_in(SD_CASE_REINVESTIGATION_REQUESTED, &f, &today);
 	assert_date(f.concluded, 2026, 5, 4); /* concluded the day it was recorded */
 	assert_date(f.referred, 2026, 5, 15); /* back to the agency with the reinvestigation */
-	assert_date(f.notified, 2026, 5, 4); /* the result notice goes out with the outcome */
+	assert_date(f.notified, 2026, 5, 4);  /* the result notice goes out with the outcome */
 	assert_date(f.objected, 2026, 5, 9);
 	assert_int_equal(f.n_steps, 4);
 	assert_date(f.received, 2026, 3, 12);
