@@ -9,7 +9,9 @@
  * lead to, so a record cannot say one thing in its state and another in its history. The
  * encoder runs its output through the decoder, so nothing is stored that would not read
  * back. A case without steps has no "steps" member: its record is the one written before
- * the workflow existed, byte for byte. Pure: tests/unit/test_caserec.c.
+ * the workflow existed, byte for byte; one without "notice_key" and "notices" is one
+ * filed before notices existed (both are written together from the filing on). Pure:
+ * tests/unit/test_caserec.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +29,9 @@
 #define NAME_MAX_   32 /* the longest state, action, kind or reason name */
 #define DETAIL_MAX  256
 
-static const char *const case_fields[] = {"v",        "case",         "digest", "upload", "attorney", "attorney_name",
-                                          "received", "decision_due", "state",  "steps",  NULL};
+static const char *const case_fields[] = {"v",        "case",         "digest", "upload", "attorney",   "attorney_name",
+                                          "received", "decision_due", "state",  "steps",  "notice_key", "notices",
+                                          NULL};
 static const char *const step_fields[] = {"action", "date",      "actor", "kind", "agency",
                                           "reason", "concluded", "text",  NULL};
 
@@ -212,6 +215,27 @@ static int state_check(json_t *obj, const sd_case_rec_t *out)
 	return 0;
 }
 
+/* The notice key and the count of notices: both, or neither (a case filed before
+ * notices existed). */
+static int notices_decode(json_t *obj, sd_case_rec_t *out)
+{
+	json_t *key = json_object_get(obj, "notice_key"), *n = json_object_get(obj, "notices");
+	int r;
+
+	if (key == NULL && n == NULL)
+		return 0;
+	if (key == NULL || n == NULL)
+		return sd_error(SD_ERR_FORMAT, "case record: fields 'notice_key' and 'notices' go together");
+	if ((r = record_member_hex(obj, "case", "notice_key", out->notice_key, sizeof(out->notice_key))) < 0)
+		return r;
+	if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) > SD_CASE_NOTICES_MAX)
+		return sd_error(SD_ERR_FORMAT, "case record: field 'notices' must be an integer from 1 to %d",
+		                SD_CASE_NOTICES_MAX);
+	out->has_notice_key = true;
+	out->notices = (uint32_t)json_integer_value(n);
+	return 0;
+}
+
 static int case_fields_decode(json_t *obj, sd_case_rec_t *out)
 {
 	const char *s;
@@ -232,7 +256,7 @@ static int case_fields_decode(json_t *obj, sd_case_rec_t *out)
 	snprintf(out->attorney_name, sizeof(out->attorney_name), "%s", s);
 	if (sd_date_cmp(out->decision_due, out->received) < 0)
 		return sd_error(SD_ERR_FORMAT, "case record: 'decision_due' is before 'received'");
-	if ((r = steps_decode(obj, out)) < 0)
+	if ((r = notices_decode(obj, out)) < 0 || (r = steps_decode(obj, out)) < 0)
 		return r;
 	return state_check(obj, out);
 }
@@ -325,8 +349,9 @@ static json_t *steps_json(const sd_case_rec_t *rec)
 
 static json_t *case_json(const sd_case_rec_t *rec)
 {
-	char digest[DIGEST_HEX + 1], upload[ID_HEX + 1], attorney[FP_HEX + 1];
+	char digest[DIGEST_HEX + 1], upload[ID_HEX + 1], attorney[FP_HEX + 1], key[2 * SD_CASE_NOTICE_KEY_BYTES + 1];
 	json_t *obj;
+	int bad;
 
 	sd_hex_encode(rec->digest, sizeof(rec->digest), digest);
 	sd_hex_encode(rec->upload, sizeof(rec->upload), upload);
@@ -335,7 +360,15 @@ static json_t *case_json(const sd_case_rec_t *rec)
 	                "digest", digest, "upload", upload, "attorney", attorney, "attorney_name", rec->attorney_name,
 	                "received", date_json(rec->received), "decision_due", date_json(rec->decision_due), "state",
 	                sd_case_state_name(rec->flow.state));
-	if (obj != NULL && rec->flow.n_steps > 0 && json_object_set_new(obj, "steps", steps_json(rec)) < 0) {
+	bad = obj == NULL;
+	if (!bad && rec->flow.n_steps > 0)
+		bad |= json_object_set_new(obj, "steps", steps_json(rec));
+	if (!bad && rec->has_notice_key) {
+		sd_hex_encode(rec->notice_key, sizeof(rec->notice_key), key);
+		bad |= json_object_set_new(obj, "notice_key", json_string(key));
+		bad |= json_object_set_new(obj, "notices", json_integer(rec->notices));
+	}
+	if (bad) {
 		json_decref(obj);
 		obj = NULL;
 	}
@@ -372,8 +405,11 @@ int sd_case_rec_encode(const sd_case_rec_t *rec, uint8_t **out, size_t *len)
 		r = sd_error(SD_ERR_INVALID, "%s", sd_error_detail());
 		goto fail;
 	}
-	if (!flow_equal(&check->flow, &rec->flow)) {
-		r = sd_error(SD_ERR_INVALID, "case record: its workflow fields are not what its steps lead to");
+	if (!flow_equal(&check->flow, &rec->flow) || check->notices != rec->notices) {
+		r = sd_error(SD_ERR_INVALID,
+		             check->notices != rec->notices
+		                     ? "case record: a count of notices needs the notice key"
+		                     : "case record: its workflow fields are not what its steps lead to");
 		goto fail;
 	}
 	r = 0;
@@ -460,18 +496,32 @@ static json_t *history_json(const sd_case_rec_t *rec)
 	return a;
 }
 
-json_t *sd_case_detail_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal)
+/* A 32-byte key as base64, or null. */
+static json_t *opt_key(const uint8_t *key)
+{
+	char b64[4 * ((SD_CASE_NOTICE_KEY_BYTES + 2) / 3) + 1];
+
+	if (key == NULL)
+		return json_null();
+	sd_base64_encode(key, SD_CASE_NOTICE_KEY_BYTES, b64);
+	return json_string(b64);
+}
+
+json_t *sd_case_detail_json(const sd_case_rec_t *rec, const uint8_t *attorney_box_key, sd_date_t today,
+                            const sd_config_t *cal)
 {
 	const sd_case_flow_t *f = &rec->flow;
 	json_t *doc = sd_case_summary_json(rec, today, cal);
-	json_t *more = json_pack("{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o*, s:o*}", "decision_due",
-	                         date_json(rec->decision_due), "extended", f->extended, "agency",
-	                         opt_name(f->agency[0] != '\0' ? f->agency : NULL), "kind",
-	                         opt_name(sd_refer_kind_name(f->kind)), "concluded", opt_date(f->concluded), "notified",
-	                         opt_date(f->notified), "objected", opt_date(f->objected), "legal",
-	                         legal_json(f, today, cal), "history", history_json(rec));
+	json_t *more =
+	        json_pack("{s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o*, s:o, s:o, s:o*}", "decision_due",
+	                  date_json(rec->decision_due), "extended", f->extended, "agency",
+	                  opt_name(f->agency[0] != '\0' ? f->agency : NULL), "kind",
+	                  opt_name(sd_refer_kind_name(f->kind)), "concluded", opt_date(f->concluded), "notified",
+	                  opt_date(f->notified), "objected", opt_date(f->objected), "legal", legal_json(f, today, cal),
+	                  "notice_key", opt_key(rec->has_notice_key ? rec->notice_key : NULL), "attorney_box_key",
+	                  opt_key(attorney_box_key), "history", history_json(rec));
 
-	if (doc == NULL || more == NULL || json_object_size(more) != 9 || json_object_update(doc, more) < 0) {
+	if (doc == NULL || more == NULL || json_object_size(more) != 11 || json_object_update(doc, more) < 0) {
 		json_decref(doc);
 		doc = NULL;
 	}

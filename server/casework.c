@@ -9,8 +9,10 @@
  *
  * The workflow's rules are server/workflow.c's, the record's server/caserec.c's. A
  * transition reads the case, applies the step to a copy, and writes it back under a
- * compare-and-set on the stored bytes, with the step's sealed text and its audit leaf in
- * the same request: the step, the text and the leaf commit together or not at all.
+ * compare-and-set on the stored bytes, with the step's sealed text, its audit leaf and
+ * its standard notice to the whistleblower and the attorney (server/notices.c) in the
+ * same request: the step, the text, the notice and the leaves commit together or not at
+ * all.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "sealdrop/caserec.h"
 #include "sealdrop/casework.h"
 #include "sealdrop/log.h"
+#include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
@@ -290,7 +293,8 @@ static void case_read(sd_store_req_t *req, void *ctx)
 			sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
 		else
 			sd_request_reply_json(r, 200,
-			                      sd_case_detail_json(rec, sd_server_today(s), sd_server_config(s)));
+			                      sd_case_detail_json(rec, sd_notices_attorney_key(s, rec),
+			                                          sd_server_today(s), sd_server_config(s)));
 		free(rec);
 	}
 	sd_store_req_free(req);
@@ -480,14 +484,34 @@ static void transition_done(sd_store_req_t *req, void *ctx)
 
 	sd_store_req_free(req);
 	if (st == 0)
-		sd_request_reply_json(r, 200, sd_case_detail_json(t->rec, sd_server_today(s), sd_server_config(s)));
+		sd_request_reply_json(r, 200,
+		                      sd_case_detail_json(t->rec, sd_notices_attorney_key(s, t->rec),
+		                                          sd_server_today(s), sd_server_config(s)));
 	else if (op == 0 && (st == SD_ERR_REFUSED || st == SD_ERR_NOENT))
 		sd_request_reply_error(r, 409, "conflict", "the case changed meanwhile; retry");
 	else
 		upload_reply_store_error(r, st);
 }
 
-/* The write: the record (if unchanged since read), the text, the leaf. */
+/* The step's notice, after its leaf: 0 also when the case has none to send (filed before
+ * notices existed: a warning, not a failure). Moves the record's counter on. */
+static int transition_notice(sd_request_t *r, struct transition *t, sd_store_req_t *req)
+{
+	int op = sd_notices_req_step(sd_request_server(r), req, t->rec, &t->step);
+
+	if (op == SD_ERR_NOENT) { /* no notice key, or a step that sends none */
+		if (!t->rec->has_notice_key)
+			sd_log(SD_LOG_WARN,
+			       "case %s has no notice key (filed before notices existed): its %s step "
+			       "sends no notice",
+			       t->rec->case_number, sd_case_action_name(t->step.action));
+		return 0;
+	}
+	return op < 0 ? op : 0;
+}
+
+/* The write: the record (if unchanged since read), the text, the leaf, the notice and
+ * its leaf, and the record with its counter of notices moved on. */
 static void transition_write(sd_request_t *r, struct transition *t, uint32_t index)
 {
 	const char *cn = t->rec->case_number;
@@ -497,27 +521,28 @@ static void transition_write(sd_request_t *r, struct transition *t, uint32_t ind
 	size_t len = 0;
 	sd_audit_event_t ev;
 
-	if (req == NULL || sd_case_rec_encode(t->rec, &bytes, &len) < 0) {
-		sd_store_req_free(req);
-		sd_log(SD_LOG_ERROR, "a case record cannot be encoded: %s", sd_error_detail());
-		upload_reply_store_error(r, SD_ERR_INTERNAL);
+	if (req == NULL) {
+		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return;
 	}
+	/* Op 0: what transition_done reads a conflict from. */
 	sd_store_req_check_equal(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn), t->old, t->old_len);
-	sd_store_req_put(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn), bytes, len, 0);
 	if (t->text != NULL) {
 		sd_case_text_key(cn, index, key);
 		sd_store_req_put(req, SD_STORE_DB_CASE_TEXTS, key, sizeof(key), t->text, t->text_len, 0);
 	}
-	free(bytes);
 	sd_audit_event_init(&ev, SD_AUDIT_TRANSITION, t->step.date, p);
 	snprintf(ev.case_number, sizeof(ev.case_number), "%s", cn);
 	step_detail(&t->step, ev.detail);
-	if (sd_audit_add(req, &ev) < 0) {
+	if (sd_audit_add(req, &ev) < 0 || transition_notice(r, t, req) < 0 ||
+	    sd_case_rec_encode(t->rec, &bytes, &len) < 0) {
+		sd_log(SD_LOG_ERROR, "a transition cannot be prepared: %s", sd_error_detail());
 		sd_store_req_free(req);
 		upload_reply_store_error(r, SD_ERR_INTERNAL);
 		return;
 	}
+	sd_store_req_put(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn), bytes, len, 0);
+	free(bytes);
 	(void)upload_submit(r, req, transition_done, r);
 }
 

@@ -6,12 +6,14 @@
  * counted from the store's keys (each was checked against the manifest when it came
  * in, so none is re-read); then the case number is taken from the loop's counter and
  * ONE store request creates the case: its record, the digest index, the attorney's
- * index, the year's counter, the upload's record rewritten as committed and the filing's
- * leaf in the audit log, under two preconditions — the upload is still open and
- * unchanged, and nobody filed this package. Either all of it is on disk or none. The
- * receipt names the leaf's index, which the store assigns, so it is signed after that
- * request and stored by a second one; a receipt lost to a crash in between is signed
- * again, byte for byte the same (Ed25519 is deterministic), from the case's record.
+ * index, the year's counter, the upload's record rewritten as committed, the filing's
+ * leaf in the audit log and the receipt notice to the whistleblower (notice 0, sealed to
+ * the header's notice key, which the case keeps for its later notices) with its own
+ * leaf, under two preconditions — the upload is still open and unchanged, and nobody
+ * filed this package. Either all of it is on disk or none. The receipt names the filing
+ * leaf's index, which the store assigns, so it is signed after that request and stored
+ * by a second one; a receipt lost to a crash in between is signed again, byte for byte
+ * the same (Ed25519 is deterministic), from the case's record.
  *
  * A case number is assigned before that request runs; if the request then fails, the
  * number is not reused and the year's numbering has a gap (docs/DECISIONS.md). Two
@@ -24,6 +26,7 @@
 #include "sealdrop/auditlog.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/log.h"
+#include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
@@ -260,6 +263,9 @@ static int commit_prepare(sd_request_t *r, struct commit *c)
 	memcpy(cr->upload, c->e->id, SD_UPLOAD_ID_BYTES);
 	memcpy(cr->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES);
 	snprintf(cr->attorney_name, sizeof(cr->attorney_name), "%s", p->name);
+	cr->has_notice_key = true;
+	memcpy(cr->notice_key, c->e->h->notice_pk, sizeof(cr->notice_key));
+	cr->notices = 1; /* the receipt notice, written with the case */
 	c->rec = c->e->rec;
 	c->rec.state = SD_UPLOAD_COMMITTED;
 	memcpy(c->rec.case_number, c->case_number, sizeof(c->rec.case_number));
@@ -281,7 +287,9 @@ static int filing_event(struct commit *c, sd_audit_event_t *ev)
 	return sd_receipt_filing_event(&rc, ev);
 }
 
-static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, size_t case_len)
+/* The request that files the case; SD_ERR_INVALID when the receipt notice cannot be
+ * sealed to the header's notice key (a low-order point: no codename derives it). */
+static int commit_req(struct commit *c, const uint8_t *case_bytes, size_t case_len, sd_store_req_t **out)
 {
 	sd_store_req_t *req = sd_store_req_new();
 	const uint8_t *cn = (const uint8_t *)c->case_number;
@@ -289,10 +297,12 @@ static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, s
 	uint8_t acct[SD_CA_FINGERPRINT_BYTES + SD_CASE_NUMBER_BYTES], seq[4];
 	char seq_key[SD_CASE_SEQ_KEY_BYTES];
 	sd_audit_event_t ev;
+	int err;
 
+	*out = NULL;
 	if (req == NULL || sd_case_seq_key(c->year, seq_key) < 0) {
 		sd_store_req_free(req);
-		return NULL;
+		return SD_ERR_NOMEM;
 	}
 	memcpy(acct, c->e->rec.attorney, SD_CA_FINGERPRINT_BYTES);
 	memcpy(acct + SD_CA_FINGERPRINT_BYTES, cn, cn_len);
@@ -308,12 +318,18 @@ static sd_store_req_t *commit_req(struct commit *c, const uint8_t *case_bytes, s
 	sd_store_req_put(req, SD_STORE_DB_UPLOADS, c->e->id, SD_UPLOAD_ID_BYTES, c->rec_bytes, c->rec_len, 0);
 	if (c->fast) /* op COMMIT_OP_COUNT: every chunk is there, which no scan checked */
 		sd_store_req_check_count(req, SD_STORE_DB_CHUNKS, c->e->id, SD_UPLOAD_ID_BYTES, c->e->rec.chunks);
+	/* The filing's leaf first: it is the case's first event (answer_committed). */
 	c->audit_op = filing_event(c, &ev) < 0 ? SD_ERR_INTERNAL : sd_audit_add(req, &ev);
 	if (c->audit_op < 0) {
 		sd_store_req_free(req);
-		return NULL;
+		return SD_ERR_INTERNAL;
 	}
-	return req;
+	if ((err = sd_notices_req_standard(c->s, req, &c->cr, 0, c->cr.received, SD_NOTICE_RECEIPT, NULL)) < 0) {
+		sd_store_req_free(req);
+		return err;
+	}
+	*out = req;
+	return 0;
 }
 
 /* Takes the next case number of this year. The store's counter (read with the scan)
@@ -342,7 +358,8 @@ static void commit_write(sd_request_t *r, struct commit *c, uint32_t stored)
 {
 	uint8_t *case_bytes = NULL;
 	size_t case_len = 0;
-	sd_store_req_t *req;
+	sd_store_req_t *req = NULL;
+	int err;
 
 	free(c->receipt); /* from a fast attempt that fell back */
 	free(c->rec_bytes);
@@ -355,10 +372,19 @@ static void commit_write(sd_request_t *r, struct commit *c, uint32_t stored)
 		sd_request_reply_error(r, 500, "internal", "the case could not be prepared");
 		return;
 	}
-	req = commit_req(c, case_bytes, case_len);
+	err = commit_req(c, case_bytes, case_len, &req);
 	free(case_bytes);
-	if (!upload_submit(r, req, commit_done, r))
+	if (err == SD_ERR_INVALID) {
 		give_back_number(sd_server_uploads(c->s), c);
+		sd_request_reply_error(r, 422, "bad_header", "the package's notice key cannot be sealed to: %s",
+		                       sd_error_detail());
+	} else if (err < 0) {
+		sd_log(SD_LOG_ERROR, "cannot prepare case %s: %s", c->case_number, sd_error_detail());
+		give_back_number(sd_server_uploads(c->s), c);
+		upload_reply_store_error(r, err == SD_ERR_NOMEM ? err : SD_ERR_INTERNAL);
+	} else if (!upload_submit(r, req, commit_done, r)) {
+		give_back_number(sd_server_uploads(c->s), c);
+	}
 }
 
 /* --- Checks before the write -------------------------------------------------------------------- */

@@ -5,13 +5,15 @@
  * call it (0: public), the limit on its body, and its handlers. The connection module
  * matches a request against this table (server/router.c), authenticates the client for
  * the roles, enforces the body limit and only then calls the handlers. The filing
- * routes live in upload.c, upload_chunk.c, commit.c and cases.c.
+ * routes live in upload.c, upload_chunk.c, commit.c and cases.c; a case's notices in
+ * notices.c.
  */
 #include <string.h>
 
 #include "sealdrop/auditlog.h"
 #include "sealdrop/casework.h"
 #include "sealdrop/download.h"
+#include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
@@ -63,6 +65,10 @@ const sd_route_t sd_routes[] = {
          sd_route_case_header},
         {"GET", "/v1/cases/{case}/blobs/{k}/chunks/{n}", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_NONE, NULL, NULL,
          sd_route_case_chunk},
+        {"GET", "/v1/cases/{case}/notices", SD_ROLE_ATTORNEY | SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_NONE, NULL,
+         NULL, sd_route_case_notices},
+        {"POST", "/v1/cases/{case}/notices", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_SMALL, NULL, NULL,
+         sd_route_case_notice_post},
         {"GET", "/v1/log/head", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_head},
         {"GET", "/v1/log/proof/inclusion", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_inclusion},
         {"GET", "/v1/log/proof/consistency", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_consistency},

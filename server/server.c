@@ -223,6 +223,11 @@ int sd_server_sign_receipt(sd_server_t *s, sd_receipt_t *rc, char **json_out)
 	return sd_receipt_sign(rc, s->log_key, json_out);
 }
 
+int sd_server_sign_notice(sd_server_t *s, const sd_notice_t *n, char **json_out)
+{
+	return sd_notice_sign(n, s->log_key, json_out);
+}
+
 int sd_server_sign_head(sd_server_t *s, sd_loghead_t *h, char **json_out)
 {
 	return sd_loghead_sign(h, s->log_key, json_out);

@@ -8,6 +8,11 @@
  * outcome summary, an objection) is never in the record: it is stored apart, sealed to
  * the intake key by the client ("case_texts", key: case number || step index, 4 bytes
  * big-endian), and the step only says it has one.
+ *
+ * A case filed since notices exist also keeps the whistleblower's notice key (the
+ * package header's notice_pk, so every notice of the case can be sealed to it) and the
+ * number of notices written so far (the next notice's seq; server/notices.c). A record
+ * written before has neither: its case sends no notices.
  */
 #ifndef SEALDROP_CASEREC_H
 #define SEALDROP_CASEREC_H
@@ -23,9 +28,11 @@
 #include "sealdrop/receipt.h"
 #include "sealdrop/workflow.h"
 
-#define SD_CASE_RECORD_MAX      (32u << 10) /* bytes of an encoded case record */
-#define SD_CASE_UPLOAD_ID_BYTES 16          /* = SD_UPLOAD_ID_BYTES */
-#define SD_CASE_TEXT_KEY_BYTES  (SD_CASE_NUMBER_BYTES - 1 + 4)
+#define SD_CASE_RECORD_MAX       (32u << 10) /* bytes of an encoded case record */
+#define SD_CASE_UPLOAD_ID_BYTES  16          /* = SD_UPLOAD_ID_BYTES */
+#define SD_CASE_TEXT_KEY_BYTES   (SD_CASE_NUMBER_BYTES - 1 + 4)
+#define SD_CASE_NOTICES_MAX      256 /* notices one case may have: its steps' and written ones */
+#define SD_CASE_NOTICE_KEY_BYTES 32  /* X25519 */
 
 typedef struct {
 	char case_number[SD_CASE_NUMBER_BYTES];
@@ -37,6 +44,10 @@ typedef struct {
 	sd_date_t decision_due; /* as the receipt states it: received + 60 days */
 	sd_case_flow_t flow;    /* flow.state, flow.n_steps, ... */
 	sd_case_step_t steps[SD_CASE_STEPS_MAX];
+	bool has_notice_key; /* false for a case filed before notices existed */
+	uint8_t notice_key[SD_CASE_NOTICE_KEY_BYTES];
+	uint32_t notices; /* notices written (the next one's seq): 1..SD_CASE_NOTICES_MAX with a
+	                     notice key, else 0 */
 } sd_case_rec_t;
 
 /* A new case: flow initialised to received on rec->received, no steps. */
@@ -59,9 +70,11 @@ void sd_case_text_key(const char *case_number, uint32_t step, uint8_t out[SD_CAS
  * "due", "days_left", "commission"} | null, "overdue", "attorney"}. */
 json_t *sd_case_summary_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal);
 /* For GET /v1/cases/{case}: the summary plus "decision_due", "extended", "agency",
- * "kind", "concluded", "notified", "objected", "legal" (the actions legal now) and
- * "history": [{"step", "action", "date", "actor" (hex or null), "kind", "agency",
- * "reason", "concluded", "text" (bool)}]. */
-json_t *sd_case_detail_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal);
+ * "kind", "concluded", "notified", "objected", "legal" (the actions legal now),
+ * "notice_key" (base64, or null for a case without one), "attorney_box_key" (base64 of
+ * attorney_box_key, or null when NULL) and "history": [{"step", "action", "date", "actor"
+ * (hex or null), "kind", "agency", "reason", "concluded", "text" (bool)}]. */
+json_t *sd_case_detail_json(const sd_case_rec_t *rec, const uint8_t *attorney_box_key, sd_date_t today,
+                            const sd_config_t *cal);
 
 #endif

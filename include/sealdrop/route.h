@@ -66,7 +66,7 @@ typedef enum {
 	SD_BODY_HEADER,   /* config max_header_bytes: an envelope header */
 	SD_BODY_CHUNK,    /* config chunk_bytes: one chunk */
 } sd_body_limit_t;
-#define SD_ROUTE_SMALL_BODY_MAX (64u << 10)
+#define SD_ROUTE_SMALL_BODY_MAX (256u << 10) /* a sealed 64 KiB text, or three 16 KiB notice boxes, in base64 */
 
 typedef struct {
 	const char *method;  /* "GET", "POST", "PUT" (HEAD is served by GET routes) */

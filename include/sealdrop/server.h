@@ -19,6 +19,7 @@
 #include "sealdrop/directory.h"
 #include "sealdrop/log.h"
 #include "sealdrop/loghead.h"
+#include "sealdrop/notice.h"
 #include "sealdrop/receipt.h"
 #include "sealdrop/route.h"
 #include "sealdrop/store.h"
@@ -97,6 +98,9 @@ sd_store_t *sd_server_store(sd_server_t *s);
 
 /* Signs a receipt with the log key (fills rc->log_key_id). */
 int sd_server_sign_receipt(sd_server_t *s, sd_receipt_t *rc, char **json_out) SD_WUR;
+
+/* Signs a notice with the log key (include/sealdrop/notice.h, sd_notice_sign). */
+int sd_server_sign_notice(sd_server_t *s, const sd_notice_t *n, char **json_out) SD_WUR;
 
 /* Signs a tree head with the log key (fills h->log_key_id); the log key's public half. */
 int sd_server_sign_head(sd_server_t *s, sd_loghead_t *h, char **json_out) SD_WUR;

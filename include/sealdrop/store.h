@@ -107,7 +107,8 @@
 	X(LOG_NODES, "log_nodes")                                                                                      \
 	X(LOG_HEADS, "log_heads")                                                                                      \
 	X(CASE_EVENTS, "case_events")                                                                                  \
-	X(CASE_TEXTS, "case_texts")
+	X(CASE_TEXTS, "case_texts")                                                                                    \
+	X(NOTICES, "notices")
 
 #define SD_STORE_DB_ENUM_(name, text) SD_STORE_DB_##name,
 typedef enum { SD_STORE_DBS(SD_STORE_DB_ENUM_) SD_STORE_DB_COUNT } sd_store_db_t;

@@ -3,8 +3,9 @@
  * byte for byte; a round trip of the longest history a case may have; every rule of the
  * decoder (unknown members, bad names, a state its steps do not lead to, an illegal step
  * sequence, too many steps, an oversized record, versions); a record written before the
- * workflow existed; the case_texts key; the documents of GET /v1/cases and
- * GET /v1/cases/{case}. No server, no store.
+ * workflow existed; the notice key and the count of notices (both or neither); the
+ * case_texts key; the documents of GET /v1/cases and GET /v1/cases/{case}. No server, no
+ * store.
  */
 #include "unit.h"
 
@@ -34,6 +35,18 @@ static const char dg_hex[] = "0102030405060708090a0b0c0d0e0f10111213141516171819
 	"\"state\":\"referred\",\"steps\":[{\"action\":\"extend\",\"actor\":\"" OFFICER_HEX "\",\"date\":"             \
 	"\"2026-03-20\",\"text\":true},{\"action\":\"refer\",\"actor\":\"" OFFICER_HEX "\",\"agency\":\"police\","     \
 	"\"date\":\"2026-04-01\",\"kind\":\"inspection\"}],\"upload\":\"00112233445566778899aabbccddeeff\",\"v\":1}"
+
+/* STEPS_REC as filed since notices exist: the notice key, and notices 0..2 written. */
+#define NK_HEX "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+#define NOTICES_REC                                                                                                    \
+	"{\"attorney\":\"a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0\",\"attorney_name\":"        \
+	"\"Attorney Kim\",\"case\":\"2026-000001\",\"decision_due\":\"2026-05-11\",\"digest\":"                        \
+	"\"0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20\",\"notice_key\":\"" NK_HEX "\","          \
+	"\"notices\":3,\"received\":\"2026-03-12\",\"state\":\"referred\",\"steps\":[{\"action\":\"extend\","          \
+	"\"actor\":\"" OFFICER_HEX                                                                                     \
+	"\",\"date\":\"2026-03-20\",\"text\":true},{\"action\":\"refer\",\"actor\":\"" OFFICER_HEX                     \
+	"\",\"agency\":\"police\",\"date\":\"2026-04-01\",\"kind\":\"inspection\"}],\"upload\":"                       \
+	"\"00112233445566778899aabbccddeeff\",\"v\":1}"
 
 static sd_config_t cal;
 
@@ -118,6 +131,9 @@ static void assert_rec_equal(const sd_case_rec_t *a, const sd_case_rec_t *b)
 	assert_int_equal(sd_date_cmp(a->flow.notified, b->flow.notified), 0);
 	assert_int_equal(sd_date_cmp(a->flow.objected, b->flow.objected), 0);
 	assert_int_equal(a->flow.n_steps, b->flow.n_steps);
+	assert_int_equal(a->has_notice_key, b->has_notice_key);
+	assert_memory_equal(a->notice_key, b->notice_key, sizeof(a->notice_key));
+	assert_int_equal(a->notices, b->notices);
 	for (size_t i = 0; i < a->flow.n_steps; i++) {
 		const sd_case_step_t *x = &a->steps[i], *y = &b->steps[i];
 		assert_int_equal(x->action, y->action);
@@ -529,9 +545,12 @@ static void test_detail_json(void **state)
 	json_t *doc, *h, *e;
 
 	(void)state;
-	doc = sd_case_detail_json(rec, D(2026, 7, 1), &cal);
+	doc = sd_case_detail_json(rec, NULL, D(2026, 7, 1), &cal);
 	assert_non_null(doc);
-	assert_int_equal(json_object_size(doc), 16);
+	assert_int_equal(json_object_size(doc), 18);
+	/* Filed before notices: no key of either kind. */
+	assert_true(json_is_null(json_object_get(doc, "notice_key")));
+	assert_true(json_is_null(json_object_get(doc, "attorney_box_key")));
 	assert_string_equal(str(doc, "state"), "closed");
 	assert_string_equal(str(doc, "decision_due"), "2026-05-11");
 	assert_true(json_is_true(json_object_get(doc, "extended")));
@@ -576,7 +595,7 @@ static void test_detail_json_states(void **state)
 	(void)state;
 	/* A received case: nothing set yet; the officers' actions. */
 	rec = new_rec();
-	doc = sd_case_detail_json(rec, D(2026, 3, 13), &cal);
+	doc = sd_case_detail_json(rec, NULL, D(2026, 3, 13), &cal);
 	assert_true(json_is_false(json_object_get(doc, "extended")));
 	assert_true(json_is_null(json_object_get(doc, "agency")));
 	assert_true(json_is_null(json_object_get(doc, "kind")));
@@ -592,22 +611,118 @@ static void test_detail_json_states(void **state)
 	/* Terminated: the reason shows in the history; during the objection window the
 	 * officers have nothing to do, after it they may close. */
 	add(rec, SD_ACTION_TERMINATE, D(2026, 3, 20));
-	doc = sd_case_detail_json(rec, D(2026, 3, 20), &cal);
+	doc = sd_case_detail_json(rec, NULL, D(2026, 3, 20), &cal);
 	assert_string_equal(str(json_array_get(json_object_get(doc, "history"), 0), "reason"), "not-inspectable");
 	json_decref(doc);
 	free(rec);
 	rec = new_rec();
 	add(rec, SD_ACTION_FORWARD, D(2026, 3, 20));
 	add(rec, SD_ACTION_OUTCOME, D(2026, 5, 4));
-	doc = sd_case_detail_json(rec, D(2026, 5, 11), &cal);
+	doc = sd_case_detail_json(rec, NULL, D(2026, 5, 11), &cal);
 	assert_int_equal(json_array_size(json_object_get(doc, "legal")), 0);
 	assert_true(json_is_null(json_object_get(doc, "kind")));
 	assert_string_equal(str(doc, "agency"), "prosecution");
 	json_decref(doc);
-	doc = sd_case_detail_json(rec, D(2026, 5, 12), &cal);
+	doc = sd_case_detail_json(rec, NULL, D(2026, 5, 12), &cal);
 	h = json_object_get(doc, "legal");
 	assert_int_equal(json_array_size(h), 1);
 	assert_string_equal(json_string_value(json_array_get(h, 0)), "close");
+	json_decref(doc);
+	free(rec);
+}
+
+/* --- notices ------------------------------------------------------------------------------- */
+
+/* A record since notices: the key and the count round-trip, in one encoding. */
+static void test_notices_round_trip(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+
+	(void)state;
+	add(rec, SD_ACTION_EXTEND, D(2026, 3, 20));
+	add(rec, SD_ACTION_REFER, D(2026, 4, 1));
+	rec->has_notice_key = true;
+	unit_hex(NK_HEX, rec->notice_key, sizeof(rec->notice_key));
+	rec->notices = 3;
+	round_trip(rec, NOTICES_REC);
+	/* A new case: the receipt notice only, no steps. */
+	free(rec);
+	rec = new_rec();
+	rec->has_notice_key = true;
+	rec->notices = 1;
+	round_trip(rec, NULL);
+	rec->notices = SD_CASE_NOTICES_MAX;
+	round_trip(rec, NULL);
+	free(rec);
+}
+
+static void test_notices_refused(void **state)
+{
+	static const struct {
+		const char *from, *to, *msg;
+	} edits[] = {
+	        {"\"notices\":3,", "", "case record: fields 'notice_key' and 'notices' go together"},
+	        {"\"notice_key\":\"" NK_HEX "\",", "", "case record: fields 'notice_key' and 'notices' go together"},
+	        {"\"notices\":3", "\"notices\":0", "case record: field 'notices' must be an integer from 1 to 256"},
+	        {"\"notices\":3", "\"notices\":257", "case record: field 'notices' must be an integer from 1 to 256"},
+	        {"\"notices\":3", "\"notices\":\"3\"", "case record: field 'notices' must be an integer from 1 to 256"},
+	        {"\"notices\":3", "\"notices\":3.0", "case record: field 'notices' must be an integer from 1 to 256"},
+	        {NK_HEX, "e0e1", NULL},
+	        {NK_HEX, "E0E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF", NULL},
+	};
+	sd_case_rec_t *out = calloc(1, sizeof(*out)), *rec = new_rec();
+	char buf[4096];
+	uint8_t *enc = (uint8_t *)"x";
+	size_t len = 1;
+
+	(void)state;
+	assert_non_null(out);
+	assert_int_equal(sd_case_rec_decode(TEXT(NOTICES_REC), &cal, out), 0);
+	assert_true(out->has_notice_key);
+	assert_int_equal(out->notices, 3);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		const char *at = strstr(NOTICES_REC, edits[i].from);
+		assert_non_null(at);
+		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - NOTICES_REC), NOTICES_REC, edits[i].to,
+		         at + strlen(edits[i].from));
+		if (sd_case_rec_decode(TEXT(buf), &cal, out) != SD_ERR_FORMAT)
+			fail_msg("edit %zu decoded: %s", i, buf);
+		if (edits[i].msg != NULL)
+			assert_string_equal(sd_error_detail(), edits[i].msg);
+		assert_false(out->has_notice_key);
+		assert_int_equal(out->notices, 0);
+	}
+	/* The encoder refuses what the decoder would: a count without a key, a key without one. */
+	rec->notices = 1;
+	assert_int_equal(sd_case_rec_encode(rec, &enc, &len), SD_ERR_INVALID);
+	assert_null(enc);
+	assert_string_equal(sd_error_detail(), "case record: a count of notices needs the notice key");
+	rec->notices = 0;
+	rec->has_notice_key = true;
+	assert_int_equal(sd_case_rec_encode(rec, &enc, &len), SD_ERR_INVALID);
+	rec->notices = SD_CASE_NOTICES_MAX + 1;
+	assert_int_equal(sd_case_rec_encode(rec, &enc, &len), SD_ERR_INVALID);
+	free(rec);
+	free(out);
+}
+
+/* GET /v1/cases/{case} gives both keys as base64. */
+static void test_detail_json_keys(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+	uint8_t box[32];
+	json_t *doc;
+
+	(void)state;
+	rec->has_notice_key = true;
+	unit_hex(NK_HEX, rec->notice_key, sizeof(rec->notice_key));
+	rec->notices = 1;
+	memset(box, 0x5a, sizeof(box));
+	doc = sd_case_detail_json(rec, box, D(2026, 3, 13), &cal);
+	assert_non_null(doc);
+	assert_int_equal(json_object_size(doc), 18);
+	assert_string_equal(str(doc, "notice_key"), "4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8=");
+	assert_string_equal(str(doc, "attorney_box_key"), "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=");
 	json_decref(doc);
 	free(rec);
 }
@@ -634,7 +749,8 @@ int main(void)
 	        cmocka_unit_test(test_decode_limits),      cmocka_unit_test(test_old_format),
 	        cmocka_unit_test(test_calendar_change),    cmocka_unit_test(test_text_key),
 	        cmocka_unit_test(test_summary_json),       cmocka_unit_test(test_detail_json),
-	        cmocka_unit_test(test_detail_json_states),
+	        cmocka_unit_test(test_detail_json_states), cmocka_unit_test(test_notices_round_trip),
+	        cmocka_unit_test(test_notices_refused),    cmocka_unit_test(test_detail_json_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,621 @@
+/*
+ * notices.c — a case's notices on the server (include/sealdrop/notices.h; docs/API.md,
+ * "GET /v1/cases/{case}/notices", "POST /v1/cases/{case}/notices"):
+ *
+ *   sd_notices_req_add()       signs a notice and adds it and its audit leaf to a request
+ *   sd_notices_req_standard()  the Commission's standard wording, sealed here, then as above
+ *   sd_notices_req_step()      the standard notice of a transition (server/casework.c)
+ *   GET  .../notices           the case's notices, each with the index of its leaf
+ *   POST .../notices           an officer's written notice, sealed by the officer's client
+ *
+ * Start at sd_notices_req_add(): every notice, standard or written, goes through it, so
+ * each is signed by the log key, stored under case || seq and given its leaf in the one
+ * request that also writes what it tells of. The list finds each notice's leaf by its
+ * digest among the case's leaves (case_events): a case has few, and nothing else has to
+ * be stored for it. The server holds no plaintext of a written notice, only its boxes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sealdrop/auditlog.h"
+#include "sealdrop/bytes.h"
+#include "sealdrop/log.h"
+#include "sealdrop/notices.h"
+#include "sealdrop/sealdrop.h"
+#include "upload_int.h"
+
+#define LEAF_KEY_BYTES  8                                           /* log_leaves: the index, u64 BE */
+#define EVENT_KEY_BYTES (SD_CASE_NUMBER_BYTES - 1 + LEAF_KEY_BYTES) /* case_events */
+#define DETAIL_MAX      (SD_AGENCY_NAME_MAX + 32)                   /* "investigation: " and an agency's name */
+#define BOX_B64_MAX     (4 * ((SD_NOTICE_BOX_MAX + 2) / 3))
+
+void sd_notices_key(const char *case_number, uint32_t seq, uint8_t out[SD_NOTICES_KEY_BYTES])
+{
+	size_t n = strnlen(case_number, SD_CASE_NUMBER_BYTES - 1);
+
+	memset(out, 0, SD_NOTICES_KEY_BYTES);
+	memcpy(out, case_number, n);
+	for (int i = 0; i < 4; i++)
+		out[SD_CASE_NUMBER_BYTES - 1 + i] = (uint8_t)(seq >> (24 - 8 * i));
+}
+
+const uint8_t *sd_notices_attorney_key(sd_server_t *s, const sd_case_rec_t *rec)
+{
+	const sd_accounts_t *a = sd_server_accounts(s);
+	const sd_account_t *acc = a != NULL ? sd_accounts_find(a, rec->attorney) : NULL;
+
+	return acc != NULL && acc->enabled && acc->has_box_key ? acc->box_pk : NULL;
+}
+
+/* --- Writing --------------------------------------------------------------------------- */
+
+/* The notice's leaf: its case, date and digest, acted by actor or by the server. */
+static int notice_event(const sd_notice_t *n, const sd_principal_t *actor, sd_audit_event_t *ev)
+{
+	if (actor != NULL) {
+		sd_audit_event_init(ev, SD_AUDIT_NOTICE, n->date, actor);
+	} else {
+		*ev = (sd_audit_event_t){.type = SD_AUDIT_NOTICE, .date = n->date};
+		snprintf(ev->role, sizeof(ev->role), "%s", "server");
+	}
+	snprintf(ev->case_number, sizeof(ev->case_number), "%s", n->case_number);
+	ev->has_digest = true;
+	return sd_notice_digest(n, ev->digest);
+}
+
+int sd_notices_req_add(sd_server_t *s, sd_store_req_t *req, sd_notice_t *n, const sd_principal_t *actor,
+                       char **json_out)
+{
+	const sd_directory_t *d = sd_server_directory(s);
+	uint8_t key[SD_NOTICES_KEY_BYTES];
+	sd_audit_event_t ev;
+	char *json = NULL;
+	int r;
+
+	if (json_out != NULL)
+		*json_out = NULL;
+	if (d == NULL)
+		return sd_error(SD_ERR_INTERNAL, "no directory is installed: a notice names its deployment");
+	n->version = SD_NOTICE_VERSION;
+	snprintf(n->deployment, sizeof(n->deployment), "%s", d->deployment);
+	if ((r = sd_server_sign_notice(s, n, &json)) < 0 || (r = notice_event(n, actor, &ev)) < 0)
+		goto out;
+	sd_notices_key(n->case_number, n->seq, key);
+	if ((r = sd_store_req_put(req, SD_STORE_DB_NOTICES, key, sizeof(key), (const uint8_t *)json, strlen(json),
+	                          SD_STORE_NOOVERWRITE)) < 0 ||
+	    (r = sd_audit_add(req, &ev)) < 0)
+		goto out;
+	if (json_out != NULL) {
+		*json_out = json;
+		json = NULL;
+	}
+out:
+	free(json);
+	return r;
+}
+
+int sd_notices_req_standard(sd_server_t *s, sd_store_req_t *req, const sd_case_rec_t *rec, uint32_t seq, sd_date_t date,
+                            sd_notice_kind_t kind, const char *detail)
+{
+	const sd_directory_t *d = sd_server_directory(s);
+	sd_notice_t n;
+	char *text = NULL;
+	int r;
+
+	memset(&n, 0, sizeof(n));
+	if (!rec->has_notice_key)
+		return sd_error(SD_ERR_NOENT, "case %s was filed before notices existed: it has no notice key",
+		                rec->case_number);
+	if (d == NULL)
+		return sd_error(SD_ERR_INTERNAL, "no directory is installed: a notice is sealed to its intake key");
+	if ((r = sd_notice_standard_text(kind, rec->case_number, detail, &text)) < 0 ||
+	    (r = sd_notice_seal(&n, text, rec->notice_key, sd_notices_attorney_key(s, rec), &d->intake)) < 0)
+		goto out;
+	snprintf(n.case_number, sizeof(n.case_number), "%s", rec->case_number);
+	n.seq = seq;
+	n.date = date;
+	n.kind = kind;
+	r = sd_notices_req_add(s, req, &n, NULL, NULL);
+out:
+	free(text);
+	sd_notice_clear(&n);
+	return r;
+}
+
+/* The kind of notice a step sends; false for the whistleblower's objection. */
+static bool step_kind(sd_case_action_t a, sd_notice_kind_t *kind)
+{
+	static const sd_notice_kind_t kinds[] = {
+	        [SD_ACTION_EXTEND] = SD_NOTICE_EXTENSION,   [SD_ACTION_REFER] = SD_NOTICE_REFERRAL,
+	        [SD_ACTION_FORWARD] = SD_NOTICE_FORWARDING, [SD_ACTION_TERMINATE] = SD_NOTICE_TERMINATION,
+	        [SD_ACTION_OUTCOME] = SD_NOTICE_RESULT,     [SD_ACTION_REINVESTIGATE] = SD_NOTICE_REINVESTIGATION,
+	        [SD_ACTION_CLOSE] = SD_NOTICE_CLOSING,
+	};
+
+	if ((size_t)a >= sizeof(kinds) / sizeof(kinds[0]) || kinds[a] == 0)
+		return false;
+	*kind = kinds[a];
+	return true;
+}
+
+/* What the standard text of the step names: the agency (by its name in the directory),
+ * the reason, the conclusion date; "" for none. */
+static void step_detail(sd_server_t *s, const sd_case_step_t *st, char out[DETAIL_MAX])
+{
+	const sd_directory_t *d = sd_server_directory(s);
+	const sd_agency_t *ag = d != NULL && st->agency[0] != '\0' ? sd_directory_find_agency(d, st->agency) : NULL;
+	const char *agency = ag != NULL ? ag->name : st->agency;
+	char date[SD_DATE_TEXT_BYTES];
+
+	out[0] = '\0';
+	if (st->action == SD_ACTION_REFER) {
+		snprintf(out, DETAIL_MAX, "%s: %s", sd_refer_kind_name(st->kind), agency);
+	} else if (st->action == SD_ACTION_FORWARD) {
+		snprintf(out, DETAIL_MAX, "%s", agency);
+	} else if (st->action == SD_ACTION_TERMINATE) {
+		snprintf(out, DETAIL_MAX, "%s", sd_terminate_reason_name(st->reason));
+	} else if (st->action == SD_ACTION_OUTCOME) {
+		sd_date_format(st->concluded, date);
+		snprintf(out, DETAIL_MAX, "%s", date);
+	}
+}
+
+int sd_notices_req_step(sd_server_t *s, sd_store_req_t *req, sd_case_rec_t *rec, const sd_case_step_t *step)
+{
+	sd_notice_kind_t kind;
+	char detail[DETAIL_MAX];
+	int op;
+
+	if (!step_kind(step->action, &kind))
+		return sd_error(SD_ERR_NOENT, "a %s step sends no notice", sd_case_action_name(step->action));
+	if (rec->notices >= SD_CASE_NOTICES_MAX)
+		return sd_error(SD_ERR_TOOBIG, "case %s has %d notices, as many as a case may have", rec->case_number,
+		                SD_CASE_NOTICES_MAX);
+	step_detail(s, step, detail);
+	op = sd_notices_req_standard(s, req, rec, rec->notices, step->date, kind, detail[0] != '\0' ? detail : NULL);
+	if (op >= 0)
+		rec->notices++;
+	return op;
+}
+
+/* --- Reading the case for a route -------------------------------------------------------- */
+
+/* The case number of the path, or NULL after answering 404. */
+static const char *path_case(sd_request_t *r)
+{
+	const char *cn = sd_request_param(r, 0);
+
+	if (!sd_case_number_is_valid(cn)) {
+		sd_request_reply_error(r, 404, "not_found", "a case number is YYYY-NNNNNN");
+		return NULL;
+	}
+	return cn;
+}
+
+static bool is_officer(const sd_principal_t *p)
+{
+	return p != NULL && (p->role == SD_ROLE_OFFICER || p->role == SD_ROLE_CUSTODIAN);
+}
+
+/* Op `op` of req, the case's record, decoded into *rec (malloc'd) for r's caller; NULL
+ * after answering: a store failure, no such case, or another attorney's. */
+static sd_case_rec_t *read_case(sd_request_t *r, const sd_store_req_t *req, size_t op)
+{
+	const sd_principal_t *p = sd_request_principal(r);
+	sd_case_rec_t *rec;
+	const uint8_t *v;
+	size_t len;
+	int st = sd_store_req_status(req);
+
+	if (st < 0) {
+		upload_reply_store_error(r, st);
+		return NULL;
+	}
+	if (sd_store_req_value(req, op, &v, &len) < 0) {
+		sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
+		return NULL;
+	}
+	if ((rec = malloc(sizeof(*rec))) == NULL) {
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		return NULL;
+	}
+	if (sd_case_rec_decode(v, len, sd_server_config(sd_request_server(r)), rec) < 0) {
+		sd_log(SD_LOG_ERROR, "a stored case record does not decode: %s", sd_error_detail());
+		sd_request_reply_error(r, 500, "internal", "the case's record could not be read");
+	} else if (!is_officer(p) && !sd_equal(rec->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES)) {
+		sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
+	} else {
+		return rec;
+	}
+	free(rec);
+	return NULL;
+}
+
+/* A notice as the list shows it: {"seq", "kind", "date", "leaf_index", "notice"}. */
+static json_t *entry_json(const sd_notice_t *n, const char *json, size_t len, json_t *leaf_index)
+{
+	char date[SD_DATE_TEXT_BYTES];
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+
+	sd_date_format(n->date, date);
+	return json_pack("{s:I, s:s, s:s, s:o, s:o}", "seq", (json_int_t)n->seq, "kind", sd_notice_kind_name(n->kind),
+	                 "date", date, "leaf_index", leaf_index != NULL ? leaf_index : json_null(), "notice", doc);
+}
+
+/* --- GET /v1/cases/{case}/notices --------------------------------------------------------- */
+
+struct listing {
+	json_t *list;                               /* the entries, leaf_index null until found */
+	uint8_t (*digests)[SD_NOTICE_DIGEST_BYTES]; /* of each entry */
+	size_t n;
+	uint64_t *leaves; /* the case's leaf indexes: op i of the second request reads leaves[i] */
+	size_t n_leaves;
+};
+
+static void listing_free(void *p)
+{
+	struct listing *l = p;
+
+	if (l == NULL)
+		return;
+	json_decref(l->list);
+	free(l->digests);
+	free(l->leaves);
+	free(l);
+}
+
+/* Each notice leaf among the case's leaves names its notice by digest. */
+static void leaves_read(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	struct listing *l = sd_request_state(r);
+	sd_audit_event_t ev;
+	const uint8_t *v;
+	size_t len;
+	int st = sd_store_req_status(req);
+
+	for (size_t i = 0; st == 0 && i < l->n_leaves; i++) {
+		if (sd_store_req_value(req, i, &v, &len) < 0 || sd_audit_leaf_parse(v, len, &ev) < 0 ||
+		    ev.type != SD_AUDIT_NOTICE || !ev.has_digest)
+			continue;
+		for (size_t k = 0; k < l->n; k++)
+			if (sd_equal(ev.digest, l->digests[k], SD_NOTICE_DIGEST_BYTES))
+				json_object_set_new(json_array_get(l->list, k), "leaf_index",
+				                    json_integer((json_int_t)l->leaves[i]));
+	}
+	sd_store_req_free(req);
+	if (st < 0) {
+		upload_reply_store_error(r, st);
+		return;
+	}
+	for (size_t k = 0; k < l->n; k++)
+		if (json_is_null(json_object_get(json_array_get(l->list, k), "leaf_index")))
+			sd_log(SD_LOG_ERROR, "a notice of a case has no leaf in the audit log");
+	sd_request_reply_json(r, 200, json_pack("{s:O}", "notices", l->list));
+}
+
+/* Op `op`, a scan of "notices": every notice verified and listed, its digest kept. */
+static int list_notices(sd_server_t *s, struct listing *l, const sd_store_req_t *req, size_t op)
+{
+	size_t n = sd_store_req_scan_count(req, op, NULL), klen, vlen;
+	const uint8_t *k, *v;
+	sd_notice_t nt;
+	int r;
+
+	if ((l->digests = calloc(n + 1, sizeof(*l->digests))) == NULL)
+		return SD_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = sd_store_req_scan_entry(req, op, i, &k, &klen, &v, &vlen)) < 0)
+			return r;
+		if ((r = sd_notice_parse(v, vlen, sd_server_log_pub(s), &nt)) < 0) {
+			sd_log(SD_LOG_ERROR, "a stored notice does not verify: %s", sd_error_detail());
+			return SD_ERR_INTERNAL;
+		}
+		r = sd_notice_digest(&nt, l->digests[l->n]);
+		if (r == 0 && json_array_append_new(l->list, entry_json(&nt, (const char *)v, vlen, NULL)) < 0)
+			r = SD_ERR_NOMEM;
+		sd_notice_clear(&nt);
+		if (r < 0)
+			return r;
+		l->n++;
+	}
+	return 0;
+}
+
+/* Op `op`, a key scan of "case_events": the case's leaf indexes, one GET of each. */
+static sd_store_req_t *leaves_req(struct listing *l, const sd_store_req_t *req, size_t op)
+{
+	size_t n = sd_store_req_scan_count(req, op, NULL), klen, vlen;
+	sd_store_req_t *next = sd_store_req_new();
+	const uint8_t *k, *v;
+
+	if (next == NULL || (l->leaves = calloc(n + 1, sizeof(*l->leaves))) == NULL) {
+		sd_store_req_free(next);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sd_store_req_scan_entry(req, op, i, &k, &klen, &v, &vlen) < 0 || klen != EVENT_KEY_BYTES)
+			continue;
+		l->leaves[l->n_leaves++] = sd_load_be64(k + klen - LEAF_KEY_BYTES);
+		sd_store_req_get(next, SD_STORE_DB_LOG_LEAVES, k + klen - LEAF_KEY_BYTES, LEAF_KEY_BYTES);
+	}
+	return next;
+}
+
+/* Ops: 0 the case, 1 its notices, 2 its leaves' keys. */
+static void notices_read(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	struct listing *l = sd_request_state(r);
+	sd_case_rec_t *rec = read_case(r, req, 0);
+	sd_store_req_t *next = NULL;
+	int err;
+
+	if (rec == NULL)
+		goto out;
+	if ((err = list_notices(sd_request_server(r), l, req, 1)) < 0) {
+		upload_reply_store_error(r, err);
+		goto out;
+	}
+	if (l->n == 0) {
+		sd_request_reply_json(r, 200, json_pack("{s:O}", "notices", l->list));
+		goto out;
+	}
+	if ((next = leaves_req(l, req, 2)) == NULL) {
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+	} else if (l->n_leaves == 0) { /* a log that records nothing (the benchmark's baseline) */
+		sd_store_req_free(next);
+		sd_request_reply_json(r, 200, json_pack("{s:O}", "notices", l->list));
+	} else {
+		(void)upload_submit(r, next, leaves_read, r);
+	}
+out:
+	free(rec);
+	sd_store_req_free(req);
+}
+
+void sd_route_case_notices(sd_request_t *r)
+{
+	const char *cn = path_case(r);
+	struct listing *l;
+	sd_store_req_t *req;
+
+	if (cn == NULL)
+		return;
+	if ((l = calloc(1, sizeof(*l))) == NULL || (l->list = json_array()) == NULL) {
+		free(l);
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		return;
+	}
+	sd_request_set_state(r, l, listing_free);
+	if ((req = sd_store_req_new()) != NULL) {
+		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn));
+		sd_store_req_scan(req, SD_STORE_DB_NOTICES, (const uint8_t *)cn, strlen(cn), NULL, 0,
+		                  SD_CASE_NOTICES_MAX);
+		sd_store_req_scan_keys(req, SD_STORE_DB_CASE_EVENTS, (const uint8_t *)cn, strlen(cn), NULL, 0,
+		                       SD_STORE_OPS_MAX);
+	}
+	(void)upload_submit(r, req, notices_read, r);
+}
+
+/* --- POST /v1/cases/{case}/notices ------------------------------------------------------- */
+
+struct written {
+	sd_notice_t n;
+	uint8_t *old; /* the case record as read */
+	size_t old_len;
+	sd_case_rec_t *rec;
+	char *json; /* the signed notice */
+	int leaf_op;
+};
+
+static void written_free(void *p)
+{
+	struct written *w = p;
+
+	if (w == NULL)
+		return;
+	sd_notice_clear(&w->n);
+	free(w->old);
+	free(w->rec);
+	free(w->json);
+	free(w);
+}
+
+/* A member of the body: canonical, padded base64 of a sealed box (SD_SEALBOX_OVERHEAD + 1
+ * to SD_NOTICE_BOX_MAX bytes) into *box (malloc'd); absent leaves *box NULL. */
+static int body_box(json_t *o, const char *name, uint8_t **box, size_t *len)
+{
+	json_t *v = json_object_get(o, name);
+	const char *b64 = json_string_value(v);
+	size_t n = b64 != NULL ? json_string_length(v) : 0, pad = 0;
+
+	if (v == NULL)
+		return 0;
+	if (b64 == NULL || n == 0 || n > BOX_B64_MAX || n % 4 != 0 || strlen(b64) != n)
+		goto bad;
+	while (pad < 2 && b64[n - 1 - pad] == '=')
+		pad++;
+	*len = n / 4 * 3 - pad;
+	if (*len <= SD_SEALBOX_OVERHEAD || *len > SD_NOTICE_BOX_MAX)
+		goto bad;
+	if ((*box = malloc(*len)) == NULL)
+		return SD_ERR_NOMEM;
+	if (sd_base64_decode_exact(b64, *box, *len) == 0)
+		return 0;
+bad:
+	return sd_error(SD_ERR_FORMAT, "'%s' must be the base64 of a sealed box of %d to %u bytes", name,
+	                SD_SEALBOX_OVERHEAD + 1, SD_NOTICE_BOX_MAX);
+}
+
+/* Exactly the documented members, each a box; the attorney's is optional here. */
+static int body_members(json_t *o, struct written *w)
+{
+	static const char *const members[] = {"to_whistleblower", "to_attorney", "to_commission", NULL};
+	const char *key;
+	json_t *v;
+	int err;
+
+	json_object_foreach(o, key, v)
+	{
+		bool known = false;
+		for (size_t i = 0; members[i] != NULL; i++)
+			known = known || strcmp(key, members[i]) == 0;
+		if (!known)
+			return sd_error(SD_ERR_FORMAT, "a notice takes no member '%.32s'", key);
+	}
+	if ((err = body_box(o, "to_whistleblower", &w->n.to_whistleblower, &w->n.whistleblower_len)) < 0 ||
+	    (err = body_box(o, "to_attorney", &w->n.to_attorney, &w->n.attorney_len)) < 0 ||
+	    (err = body_box(o, "to_commission", &w->n.to_commission, &w->n.commission_len)) < 0)
+		return err;
+	if (w->n.to_whistleblower == NULL || w->n.to_commission == NULL)
+		return sd_error(SD_ERR_FORMAT, "a notice needs 'to_whistleblower' and 'to_commission'");
+	return 0;
+}
+
+/* The body into w->n's boxes; <0 after answering. */
+static int written_body(sd_request_t *r, struct written *w)
+{
+	size_t len = 0;
+	const uint8_t *body = sd_request_body(r, &len);
+	json_t *o = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
+	int err;
+
+	if (!json_is_object(o))
+		err = sd_error(SD_ERR_FORMAT, "the body is a JSON object: to_whistleblower, to_attorney (when the "
+		                              "attorney has a box key) and to_commission, each a sealed box in base64");
+	else
+		err = body_members(o, w);
+	json_decref(o);
+	if (err == SD_ERR_NOMEM)
+		upload_reply_store_error(r, err);
+	else if (err < 0)
+		sd_request_reply_error(r, 400, "bad_request", "%s", sd_error_detail());
+	return err;
+}
+
+static void written_done(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	struct written *w = sd_request_state(r);
+	int st = sd_store_req_status(req);
+	long op = sd_store_req_failed_op(req);
+	uint64_t leaf = 0;
+	bool has_leaf =
+	        st == 0 && w->leaf_op != SD_AUDIT_NO_OP && sd_store_req_log_index(req, (size_t)w->leaf_op, &leaf) == 0;
+
+	sd_store_req_free(req);
+	if (st == 0)
+		sd_request_reply_json(
+		        r, 201,
+		        entry_json(&w->n, w->json, strlen(w->json), has_leaf ? json_integer((json_int_t)leaf) : NULL));
+	else if (op == 0 && (st == SD_ERR_REFUSED || st == SD_ERR_NOENT))
+		sd_request_reply_error(r, 409, "conflict", "the case changed meanwhile; retry");
+	else
+		upload_reply_store_error(r, st == SD_ERR_EXISTS ? SD_ERR_INTERNAL : st);
+}
+
+/* Refuses what the case cannot take: 0, or <0 after answering. */
+static int written_check(sd_request_t *r, const struct written *w)
+{
+	const sd_case_rec_t *rec = w->rec;
+	bool has_key = sd_notices_attorney_key(sd_request_server(r), rec) != NULL;
+
+	if (!rec->has_notice_key) {
+		sd_request_reply_error(r, 422, "no_notice_key",
+		                       "case %s was filed before notices existed: it has no notice key",
+		                       rec->case_number);
+		return SD_ERR_REFUSED;
+	}
+	if (w->n.to_attorney != NULL && !has_key) {
+		sd_request_reply_error(r, 422, "no_attorney_key",
+		                       "the filing attorney of case %s has no box key: leave out 'to_attorney'",
+		                       rec->case_number);
+		return SD_ERR_REFUSED;
+	}
+	if (w->n.to_attorney == NULL && has_key) {
+		sd_request_reply_error(r, 400, "bad_request",
+		                       "the filing attorney of case %s has a box key: 'to_attorney' is needed",
+		                       rec->case_number);
+		return SD_ERR_REFUSED;
+	}
+	/* Room is kept for the notice of every step the case may still take. */
+	if (rec->notices + (SD_CASE_STEPS_MAX - rec->flow.n_steps) >= SD_CASE_NOTICES_MAX) {
+		sd_request_reply_error(r, 409, "too_many_notices", "case %s has as many written notices as it may have",
+		                       rec->case_number);
+		return SD_ERR_REFUSED;
+	}
+	return 0;
+}
+
+/* The write: the record with its counter moved on (if unchanged since read), the
+ * notice, its leaf. */
+static void written_write(sd_request_t *r, struct written *w)
+{
+	sd_server_t *s = sd_request_server(r);
+	const char *cn = w->rec->case_number;
+	sd_store_req_t *req = sd_store_req_new();
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	int err = SD_ERR_NOMEM;
+
+	snprintf(w->n.case_number, sizeof(w->n.case_number), "%s", cn);
+	w->n.seq = w->rec->notices++;
+	w->n.date = sd_server_today(s);
+	w->n.kind = SD_NOTICE_WRITTEN;
+	if (req == NULL || (err = sd_case_rec_encode(w->rec, &bytes, &len)) < 0)
+		goto fail;
+	sd_store_req_check_equal(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn), w->old, w->old_len);
+	sd_store_req_put(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn), bytes, len, 0);
+	free(bytes);
+	if ((w->leaf_op = err = sd_notices_req_add(s, req, &w->n, sd_request_principal(r), &w->json)) < 0)
+		goto fail;
+	(void)upload_submit(r, req, written_done, r);
+	return;
+fail:
+	sd_log(SD_LOG_ERROR, "a written notice cannot be prepared: %s", sd_error_detail());
+	sd_store_req_free(req);
+	upload_reply_store_error(r, err == SD_ERR_NOMEM ? err : SD_ERR_INTERNAL);
+}
+
+static void written_read(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	struct written *w = sd_request_state(r);
+	const uint8_t *v;
+	size_t len;
+
+	if ((w->rec = read_case(r, req, 0)) == NULL)
+		goto out;
+	if (sd_store_req_value(req, 0, &v, &len) < 0 || (w->old = malloc(len)) == NULL) {
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		goto out;
+	}
+	memcpy(w->old, v, len);
+	w->old_len = len;
+	if (written_check(r, w) == 0)
+		written_write(r, w);
+out:
+	sd_store_req_free(req);
+}
+
+void sd_route_case_notice_post(sd_request_t *r)
+{
+	const char *cn = path_case(r);
+	struct written *w;
+	sd_store_req_t *req;
+
+	if (cn == NULL)
+		return;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		return;
+	}
+	sd_request_set_state(r, w, written_free);
+	if (written_body(r, w) < 0)
+		return;
+	if ((req = sd_store_req_new()) != NULL)
+		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn));
+	(void)upload_submit(r, req, written_read, r);
+}
