@@ -19,6 +19,7 @@
 
 #include "sealdrop/auditlog.h"
 #include "sealdrop/bytes.h"
+#include "sealdrop/casebody.h"
 #include "sealdrop/caserec.h"
 #include "sealdrop/casework.h"
 #include "sealdrop/log.h"
@@ -29,8 +30,6 @@
 #define LIST_SCANS_MAX  100  /* store requests one listing may make (1,000,000 cases) */
 #define LIST_SCAN_BATCH 1000 /* records read per request */
 #define DUE_WITHIN_MAX  3650
-#define SEALED_TEXT_MAX (SD_CASE_TEXT_MAX + 48) /* crypto_box_seal adds 48 bytes */
-#define BODY_FIELDS_MAX 6
 
 static bool is_officer(const sd_principal_t *p)
 {
@@ -347,113 +346,18 @@ static void transition_free(void *p)
 	free(t);
 }
 
-/* The members each action takes besides "action" (docs/API.md). */
-static const char *const *action_members(sd_case_action_t a)
-{
-	static const char *const none[] = {"action", NULL}, *const text[] = {"action", "text", NULL},
-	                         *const refer[] = {"action", "kind", "agency", NULL},
-	                         *const agency[] = {"action", "agency", NULL},
-	                         *const reason[] = {"action", "reason", NULL},
-	                         *const outcome[] = {"action", "concluded", "text", NULL};
-
-	switch (a) {
-	case SD_ACTION_EXTEND:
-	case SD_ACTION_REINVESTIGATE:
-	case SD_ACTION_OBJECT:
-		return text;
-	case SD_ACTION_REFER:
-		return refer;
-	case SD_ACTION_FORWARD:
-		return agency;
-	case SD_ACTION_TERMINATE:
-		return reason;
-	case SD_ACTION_OUTCOME:
-		return outcome;
-	case SD_ACTION_CLOSE:
-		break;
-	}
-	return none;
-}
-
-static const char *member_string(json_t *o, const char *name)
-{
-	return json_string_value(json_object_get(o, name));
-}
-
-/* The sealed text: base64 of at most SEALED_TEXT_MAX bytes, at least a seal's overhead. */
-static int body_text(json_t *o, struct transition *t)
-{
-	const char *b64 = member_string(o, "text");
-	size_t n = b64 != NULL ? strlen(b64) : 0, cap = n / 4 * 3;
-
-	if (b64 == NULL)
-		return 0;
-	if (n == 0 || n % 4 != 0 || cap > SEALED_TEXT_MAX + 2 || (t->text = malloc(cap)) == NULL)
-		return sd_error(SD_ERR_FORMAT, "'text' must be the base64 of a sealed text of at most %u bytes",
-		                SD_CASE_TEXT_MAX);
-	t->text_len = cap - (n >= 2 && b64[n - 1] == '=') - (n >= 2 && b64[n - 2] == '=');
-	if (t->text_len < 49 || sd_base64_decode_exact(b64, t->text, t->text_len) < 0)
-		return sd_error(SD_ERR_FORMAT, "'text' must be the base64 of a text sealed to the intake key");
-	t->step.has_text = true;
-	return 0;
-}
-
-/* Members present must be exactly those the action takes, each well-formed. */
-static int body_members(json_t *o, sd_case_action_t a, struct transition *t, const sd_directory_t *d)
-{
-	const char *const *allowed = action_members(a);
-	const char *key, *s;
-	json_t *v;
-	size_t want = 0;
-
-	for (; allowed[want] != NULL; want++)
-		if (!json_is_string(json_object_get(o, allowed[want])))
-			return sd_error(SD_ERR_FORMAT, "'%s' takes a string '%s'", sd_case_action_name(a),
-			                allowed[want]);
-	json_object_foreach(o, key, v)
-	{
-		bool ok = false;
-		for (size_t i = 0; allowed[i] != NULL; i++)
-			ok = ok || strcmp(key, allowed[i]) == 0;
-		if (!ok)
-			return sd_error(SD_ERR_FORMAT, "'%s' takes no member '%.32s'", sd_case_action_name(a), key);
-	}
-	if ((s = member_string(o, "kind")) != NULL && !sd_refer_kind_from_name(s, &t->step.kind))
-		return sd_error(SD_ERR_FORMAT, "'kind' is inspection or investigation");
-	if ((s = member_string(o, "reason")) != NULL && !sd_terminate_reason_from_name(s, &t->step.reason))
-		return sd_error(SD_ERR_FORMAT, "'reason' is unrelated, no-evidence or not-inspectable");
-	if ((s = member_string(o, "concluded")) != NULL && sd_date_parse(s, &t->step.concluded) < 0)
-		return sd_error(SD_ERR_FORMAT, "'concluded' is a date, YYYY-MM-DD");
-	if ((s = member_string(o, "agency")) != NULL) {
-		if (d == NULL || sd_directory_find_agency(d, s) == NULL)
-			return sd_error(SD_ERR_NOENT, "the directory lists no agency '%.64s'", s);
-		snprintf(t->step.agency, sizeof(t->step.agency), "%s", s);
-	}
-	return body_text(o, t);
-}
-
 /* The body into t->step; <0 after answering. */
 static int transition_body(sd_request_t *r, struct transition *t)
 {
 	size_t len = 0;
 	const uint8_t *body = sd_request_body(r, &len);
-	json_t *o = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
-	sd_case_action_t a;
-	int err;
+	int err = sd_casebody_step(body, len, sd_server_directory(sd_request_server(r)), &t->step, &t->text,
+	                           &t->text_len);
 
-	if (!json_is_object(o) || member_string(o, "action") == NULL ||
-	    !sd_case_action_from_name(member_string(o, "action"), &a) || !sd_case_action_is_officers(a)) {
-		json_decref(o);
-		sd_request_reply_error(r, 400, "bad_request",
-		                       "the body is a JSON object whose 'action' is extend, refer, forward, terminate, "
-		                       "outcome, reinvestigate or close");
-		return SD_ERR_FORMAT;
-	}
-	t->step.action = a;
-	err = body_members(o, a, t, sd_server_directory(sd_request_server(r)));
-	json_decref(o);
 	if (err == SD_ERR_NOENT)
 		sd_request_reply_error(r, 422, "unknown_agency", "%s", sd_error_detail());
+	else if (err == SD_ERR_NOMEM)
+		upload_reply_store_error(r, err);
 	else if (err < 0)
 		sd_request_reply_error(r, 400, "bad_request", "%s", sd_error_detail());
 	return err;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "sealdrop/auditlog.h"
+#include "sealdrop/casebody.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/log.h"
 #include "sealdrop/notices.h"
@@ -28,7 +29,6 @@
 #define LEAF_KEY_BYTES  8                                           /* log_leaves: the index, u64 BE */
 #define EVENT_KEY_BYTES (SD_CASE_NUMBER_BYTES - 1 + LEAF_KEY_BYTES) /* case_events */
 #define DETAIL_MAX      (SD_AGENCY_NAME_MAX + 32)                   /* "investigation: " and an agency's name */
-#define BOX_B64_MAX     (4 * ((SD_NOTICE_BOX_MAX + 2) / 3))
 
 void sd_notices_key(const char *case_number, uint32_t seq, uint8_t out[SD_NOTICES_KEY_BYTES])
 {
@@ -423,71 +423,13 @@ static void written_free(void *p)
 	free(w);
 }
 
-/* A member of the body: canonical, padded base64 of a sealed box (SD_SEALBOX_OVERHEAD + 1
- * to SD_NOTICE_BOX_MAX bytes) into *box (malloc'd); absent leaves *box NULL. */
-static int body_box(json_t *o, const char *name, uint8_t **box, size_t *len)
-{
-	json_t *v = json_object_get(o, name);
-	const char *b64 = json_string_value(v);
-	size_t n = b64 != NULL ? json_string_length(v) : 0, pad = 0;
-
-	if (v == NULL)
-		return 0;
-	if (b64 == NULL || n == 0 || n > BOX_B64_MAX || n % 4 != 0 || strlen(b64) != n)
-		goto bad;
-	while (pad < 2 && b64[n - 1 - pad] == '=')
-		pad++;
-	*len = n / 4 * 3 - pad;
-	if (*len <= SD_SEALBOX_OVERHEAD || *len > SD_NOTICE_BOX_MAX)
-		goto bad;
-	if ((*box = malloc(*len)) == NULL)
-		return SD_ERR_NOMEM;
-	if (sd_base64_decode_exact(b64, *box, *len) == 0)
-		return 0;
-bad:
-	return sd_error(SD_ERR_FORMAT, "'%s' must be the base64 of a sealed box of %d to %u bytes", name,
-	                SD_SEALBOX_OVERHEAD + 1, SD_NOTICE_BOX_MAX);
-}
-
-/* Exactly the documented members, each a box; the attorney's is optional here. */
-static int body_members(json_t *o, struct written *w)
-{
-	static const char *const members[] = {"to_whistleblower", "to_attorney", "to_commission", NULL};
-	const char *key;
-	json_t *v;
-	int err;
-
-	json_object_foreach(o, key, v)
-	{
-		bool known = false;
-		for (size_t i = 0; members[i] != NULL; i++)
-			known = known || strcmp(key, members[i]) == 0;
-		if (!known)
-			return sd_error(SD_ERR_FORMAT, "a notice takes no member '%.32s'", key);
-	}
-	if ((err = body_box(o, "to_whistleblower", &w->n.to_whistleblower, &w->n.whistleblower_len)) < 0 ||
-	    (err = body_box(o, "to_attorney", &w->n.to_attorney, &w->n.attorney_len)) < 0 ||
-	    (err = body_box(o, "to_commission", &w->n.to_commission, &w->n.commission_len)) < 0)
-		return err;
-	if (w->n.to_whistleblower == NULL || w->n.to_commission == NULL)
-		return sd_error(SD_ERR_FORMAT, "a notice needs 'to_whistleblower' and 'to_commission'");
-	return 0;
-}
-
 /* The body into w->n's boxes; <0 after answering. */
 static int written_body(sd_request_t *r, struct written *w)
 {
 	size_t len = 0;
 	const uint8_t *body = sd_request_body(r, &len);
-	json_t *o = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL);
-	int err;
+	int err = sd_casebody_notice(body, len, &w->n);
 
-	if (!json_is_object(o))
-		err = sd_error(SD_ERR_FORMAT, "the body is a JSON object: to_whistleblower, to_attorney (when the "
-		                              "attorney has a box key) and to_commission, each a sealed box in base64");
-	else
-		err = body_members(o, w);
-	json_decref(o);
 	if (err == SD_ERR_NOMEM)
 		upload_reply_store_error(r, err);
 	else if (err < 0)

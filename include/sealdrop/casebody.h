@@ -1,0 +1,29 @@
+/*
+ * casebody.h — the JSON bodies of the case routes, read without the server (pure, so each
+ * is fuzzed: tests/fuzz/fuzz_casebody.c; docs/API.md, "POST /v1/cases/{case}/transition"
+ * and "POST /v1/cases/{case}/notices"). Every member is checked, unknown members are
+ * refused, sealed texts are canonical padded base64 within their limits. Errors are
+ * SD_ERR_FORMAT with a detail naming the member, SD_ERR_NOENT for an agency the directory
+ * does not list, SD_ERR_NOMEM.
+ */
+#ifndef SEALDROP_CASEBODY_H
+#define SEALDROP_CASEBODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sealdrop/directory.h"
+#include "sealdrop/error.h"
+#include "sealdrop/notice.h"
+#include "sealdrop/workflow.h"
+
+/* A transition: `action` (an officer's) and exactly the members that action takes, into
+ * step (action, kind, agency, reason, concluded, has_text) and the sealed text (*text
+ * malloc'd, or NULL). d: the directory the agency must be listed in (NULL: none is). */
+int sd_casebody_step(const uint8_t *body, size_t len, const sd_directory_t *d, sd_case_step_t *step, uint8_t **text,
+                     size_t *text_len) SD_WUR;
+
+/* A written notice: to_whistleblower, to_commission and the optional to_attorney, into
+ * n's boxes (n must have none; sd_notice_clear frees them, also after an error). */
+int sd_casebody_notice(const uint8_t *body, size_t len, sd_notice_t *n) SD_WUR;
+
+#endif

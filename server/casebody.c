@@ -1,0 +1,181 @@
+/*
+ * casebody.c — the case routes' JSON bodies (include/sealdrop/casebody.h): a transition's
+ * action and members, and a written notice's three sealed boxes. Pure: no server, no
+ * store; server/casework.c and server/notices.c call these, tests/fuzz/fuzz_casebody.c
+ * drives them. Start at sd_casebody_step().
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/casebody.h"
+#include "sealdrop/sealbox.h"
+#include "sealdrop/sealdrop.h"
+
+#define B64_MAX(n) (4 * (((n) + 2) / 3))
+
+/* Member name: canonical, padded base64 of a sealed box of SD_SEALBOX_OVERHEAD + 1 to max
+ * bytes into *box (malloc'd); absent leaves *box NULL. */
+static int sealed_member(json_t *o, const char *name, size_t max, uint8_t **box, size_t *len)
+{
+	json_t *v = json_object_get(o, name);
+	const char *b64 = json_string_value(v);
+	size_t n = b64 != NULL ? json_string_length(v) : 0, pad = 0;
+
+	*box = NULL;
+	*len = 0;
+	if (v == NULL)
+		return 0;
+	if (b64 == NULL || n == 0 || n > B64_MAX(max) || n % 4 != 0 || strlen(b64) != n)
+		goto bad;
+	while (pad < 2 && b64[n - 1 - pad] == '=')
+		pad++;
+	*len = n / 4 * 3 - pad;
+	if (*len <= SD_SEALBOX_OVERHEAD || *len > max)
+		goto bad;
+	if ((*box = malloc(*len)) == NULL)
+		return SD_ERR_NOMEM;
+	if (sd_base64_decode_exact(b64, *box, *len) == 0)
+		return 0;
+	free(*box);
+	*box = NULL;
+bad:
+	*len = 0;
+	return sd_error(SD_ERR_FORMAT, "'%s' must be the base64 of a sealed box of %d to %zu bytes", name,
+	                SD_SEALBOX_OVERHEAD + 1, max);
+}
+
+/* Refuses a member not in allowed (a NULL-ended list). */
+static int only_members(json_t *o, const char *const allowed[], const char *what)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v)
+	{
+		bool known = false;
+		for (size_t i = 0; allowed[i] != NULL; i++)
+			known = known || strcmp(key, allowed[i]) == 0;
+		if (!known)
+			return sd_error(SD_ERR_FORMAT, "%s takes no member '%.32s'", what, key);
+	}
+	return 0;
+}
+
+static json_t *load_object(const uint8_t *body, size_t len)
+{
+	json_t *o = body != NULL ? json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+	if (o != NULL && !json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* --- transitions ---------------------------------------------------------------------- */
+
+/* The members each action takes besides "action" (docs/API.md). */
+static const char *const *action_members(sd_case_action_t a)
+{
+	static const char *const none[] = {"action", NULL}, *const text[] = {"action", "text", NULL},
+	                         *const refer[] = {"action", "kind", "agency", NULL},
+	                         *const agency[] = {"action", "agency", NULL},
+	                         *const reason[] = {"action", "reason", NULL},
+	                         *const outcome[] = {"action", "concluded", "text", NULL};
+
+	switch (a) {
+	case SD_ACTION_EXTEND:
+	case SD_ACTION_REINVESTIGATE:
+	case SD_ACTION_OBJECT:
+		return text;
+	case SD_ACTION_REFER:
+		return refer;
+	case SD_ACTION_FORWARD:
+		return agency;
+	case SD_ACTION_TERMINATE:
+		return reason;
+	case SD_ACTION_OUTCOME:
+		return outcome;
+	case SD_ACTION_CLOSE:
+		break;
+	}
+	return none;
+}
+
+static const char *member_string(json_t *o, const char *name)
+{
+	return json_string_value(json_object_get(o, name));
+}
+
+/* Every member the action takes, each a string; their values into step. */
+static int step_members(json_t *o, sd_case_step_t *step, const sd_directory_t *d)
+{
+	const char *const *want = action_members(step->action);
+	const char *what = sd_case_action_name(step->action), *s;
+	int r;
+
+	for (size_t i = 0; want[i] != NULL; i++)
+		if (!json_is_string(json_object_get(o, want[i])))
+			return sd_error(SD_ERR_FORMAT, "'%s' takes a string '%s'", what, want[i]);
+	if ((r = only_members(o, want, what)) < 0)
+		return r;
+	if ((s = member_string(o, "kind")) != NULL && !sd_refer_kind_from_name(s, &step->kind))
+		return sd_error(SD_ERR_FORMAT, "'kind' is inspection or investigation");
+	if ((s = member_string(o, "reason")) != NULL && !sd_terminate_reason_from_name(s, &step->reason))
+		return sd_error(SD_ERR_FORMAT, "'reason' is unrelated, no-evidence or not-inspectable");
+	if ((s = member_string(o, "concluded")) != NULL && sd_date_parse(s, &step->concluded) < 0)
+		return sd_error(SD_ERR_FORMAT, "'concluded' is a date, YYYY-MM-DD");
+	if ((s = member_string(o, "agency")) != NULL) {
+		if (d == NULL || sd_directory_find_agency(d, s) == NULL)
+			return sd_error(SD_ERR_NOENT, "the directory lists no agency '%.64s'", s);
+		snprintf(step->agency, sizeof(step->agency), "%s", s);
+	}
+	return 0;
+}
+
+int sd_casebody_step(const uint8_t *body, size_t len, const sd_directory_t *d, sd_case_step_t *step, uint8_t **text,
+                     size_t *text_len)
+{
+	json_t *o = load_object(body, len);
+	const char *action = o != NULL ? member_string(o, "action") : NULL;
+	int r;
+
+	*text = NULL;
+	*text_len = 0;
+	if (action == NULL || !sd_case_action_from_name(action, &step->action) ||
+	    !sd_case_action_is_officers(step->action)) {
+		json_decref(o);
+		return sd_error(SD_ERR_FORMAT, "the body is a JSON object whose 'action' is extend, refer, forward, "
+		                               "terminate, outcome, reinvestigate or close");
+	}
+	if ((r = step_members(o, step, d)) == 0 &&
+	    (r = sealed_member(o, "text", SD_CASE_TEXT_MAX + SD_SEALBOX_OVERHEAD, text, text_len)) == 0)
+		step->has_text = *text != NULL;
+	json_decref(o);
+	return r;
+}
+
+/* --- written notices ------------------------------------------------------------------ */
+
+int sd_casebody_notice(const uint8_t *body, size_t len, sd_notice_t *n)
+{
+	static const char *const members[] = {"to_whistleblower", "to_attorney", "to_commission", NULL};
+	json_t *o = load_object(body, len);
+	int r;
+
+	if (o == NULL)
+		return sd_error(SD_ERR_FORMAT,
+		                "the body is a JSON object: to_whistleblower, to_attorney (when the "
+		                "attorney has a box key) and to_commission, each a sealed box in base64");
+	if ((r = only_members(o, members, "a notice")) == 0 &&
+	    (r = sealed_member(o, "to_whistleblower", SD_NOTICE_BOX_MAX, &n->to_whistleblower,
+	                       &n->whistleblower_len)) == 0 &&
+	    (r = sealed_member(o, "to_attorney", SD_NOTICE_BOX_MAX, &n->to_attorney, &n->attorney_len)) == 0 &&
+	    (r = sealed_member(o, "to_commission", SD_NOTICE_BOX_MAX, &n->to_commission, &n->commission_len)) == 0 &&
+	    (n->to_whistleblower == NULL || n->to_commission == NULL))
+		r = sd_error(SD_ERR_FORMAT, "a notice needs 'to_whistleblower' and 'to_commission'");
+	json_decref(o);
+	return r;
+}

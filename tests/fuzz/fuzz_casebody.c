@@ -1,0 +1,50 @@
+/*
+ * fuzz_casebody.c — the case routes' JSON bodies (server/casebody.c): a transition and a
+ * written notice, chosen by the first byte. Whatever parses must be what the rules allow:
+ * an officer's action, a sealed text within its limits, boxes within theirs.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "fuzz.h"
+#include "sealdrop/casebody.h"
+#include "sealdrop/sealbox.h"
+
+static void fuzz_step(const uint8_t *data, size_t size)
+{
+	sd_case_step_t step = {0};
+	uint8_t *text = NULL;
+	size_t len = 0;
+
+	if (sd_casebody_step(data, size, NULL, &step, &text, &len) == 0) {
+		if (!sd_case_action_is_officers(step.action) || step.agency[0] != '\0' ||
+		    step.has_text != (text != NULL) ||
+		    (text != NULL && (len <= SD_SEALBOX_OVERHEAD || len > SD_CASE_TEXT_MAX + SD_SEALBOX_OVERHEAD)))
+			abort();
+	} else if (text != NULL) {
+		abort(); /* nothing is left allocated after a refusal */
+	}
+	free(text);
+}
+
+static void fuzz_notice(const uint8_t *data, size_t size)
+{
+	sd_notice_t n = {0};
+
+	if (sd_casebody_notice(data, size, &n) == 0 &&
+	    (n.to_whistleblower == NULL || n.to_commission == NULL || n.commission_len > SD_NOTICE_BOX_MAX ||
+	     n.whistleblower_len <= SD_SEALBOX_OVERHEAD))
+		abort();
+	sd_notice_clear(&n);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	if (data[0] & 1)
+		fuzz_notice(data + 1, size - 1);
+	else
+		fuzz_step(data + 1, size - 1);
+	return 0;
+}
