@@ -31,7 +31,7 @@
 #define LIST_SCAN_BATCH 1000 /* records read per request */
 #define DUE_WITHIN_MAX  3650
 
-static bool is_officer(const sd_principal_t *p)
+bool sd_principal_is_officer(const sd_principal_t *p)
 {
 	return p != NULL && (p->role == SD_ROLE_OFFICER || p->role == SD_ROLE_CUSTODIAN);
 }
@@ -264,7 +264,7 @@ void sd_route_case_list(sd_request_t *r)
 		return;
 	}
 	sd_request_set_state(r, l, listing_free);
-	l->officer = is_officer(p);
+	l->officer = sd_principal_is_officer(p);
 	memcpy(l->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES);
 	if (listing_query(r, l) < 0)
 		return;
@@ -288,7 +288,7 @@ static void case_read(sd_store_req_t *req, void *ctx)
 	} else if (sd_store_req_value(req, 0, &v, &len) < 0) {
 		sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
 	} else if ((rec = decode_case(r, v, len)) != NULL) {
-		if (!is_officer(p) && !sd_equal(rec->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES))
+		if (!sd_principal_is_officer(p) && !sd_equal(rec->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES))
 			sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
 		else
 			sd_request_reply_json(r, 200,
@@ -299,8 +299,7 @@ static void case_read(sd_store_req_t *req, void *ctx)
 	sd_store_req_free(req);
 }
 
-/* The case number of the path, or NULL after answering 404. */
-static const char *path_case(sd_request_t *r)
+const char *sd_route_case_number(sd_request_t *r)
 {
 	const char *cn = sd_request_param(r, 0);
 
@@ -313,7 +312,7 @@ static const char *path_case(sd_request_t *r)
 
 void sd_route_case_get(sd_request_t *r)
 {
-	const char *cn = path_case(r);
+	const char *cn = sd_route_case_number(r);
 	sd_store_req_t *req;
 
 	if (cn == NULL)
@@ -515,7 +514,7 @@ static void transition_read(sd_store_req_t *req, void *ctx)
 void sd_route_case_transition(sd_request_t *r)
 {
 	const sd_principal_t *p = sd_request_principal(r);
-	const char *cn = path_case(r);
+	const char *cn = sd_route_case_number(r);
 	struct transition *t;
 	sd_store_req_t *req;
 

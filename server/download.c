@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sealdrop/caserec.h"
+#include "sealdrop/casework.h"
 #include "sealdrop/download.h"
 #include "sealdrop/log.h"
 #include "sealdrop/sealdrop.h"
@@ -111,14 +112,12 @@ out:
 
 static void start(sd_request_t *r, bool header, uint32_t blob, uint32_t chunk)
 {
-	const char *cn = sd_request_param(r, 0);
+	const char *cn = sd_route_case_number(r);
 	struct download *d;
 	sd_store_req_t *req;
 
-	if (!sd_case_number_is_valid(cn)) {
-		sd_request_reply_error(r, 404, "not_found", "a case number is YYYY-NNNNNN");
+	if (cn == NULL)
 		return;
-	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return;

@@ -20,6 +20,7 @@
 
 #include "sealdrop/auditlog.h"
 #include "sealdrop/casebody.h"
+#include "sealdrop/casework.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/log.h"
 #include "sealdrop/notices.h"
@@ -182,21 +183,6 @@ int sd_notices_req_step(sd_server_t *s, sd_store_req_t *req, sd_case_rec_t *rec,
 /* --- Reading the case for a route -------------------------------------------------------- */
 
 /* The case number of the path, or NULL after answering 404. */
-static const char *path_case(sd_request_t *r)
-{
-	const char *cn = sd_request_param(r, 0);
-
-	if (!sd_case_number_is_valid(cn)) {
-		sd_request_reply_error(r, 404, "not_found", "a case number is YYYY-NNNNNN");
-		return NULL;
-	}
-	return cn;
-}
-
-static bool is_officer(const sd_principal_t *p)
-{
-	return p != NULL && (p->role == SD_ROLE_OFFICER || p->role == SD_ROLE_CUSTODIAN);
-}
 
 /* Op `op` of req, the case's record, decoded into *rec (malloc'd) for r's caller; NULL
  * after answering: a store failure, no such case, or another attorney's. */
@@ -223,7 +209,7 @@ static sd_case_rec_t *read_case(sd_request_t *r, const sd_store_req_t *req, size
 	if (sd_case_rec_decode(v, len, sd_server_config(sd_request_server(r)), rec) < 0) {
 		sd_log(SD_LOG_ERROR, "a stored case record does not decode: %s", sd_error_detail());
 		sd_request_reply_error(r, 500, "internal", "the case's record could not be read");
-	} else if (!is_officer(p) && !sd_equal(rec->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES)) {
+	} else if (!sd_principal_is_officer(p) && !sd_equal(rec->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES)) {
 		sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
 	} else {
 		return rec;
@@ -377,7 +363,7 @@ out:
 
 void sd_route_case_notices(sd_request_t *r)
 {
-	const char *cn = path_case(r);
+	const char *cn = sd_route_case_number(r);
 	struct listing *l;
 	sd_store_req_t *req;
 
@@ -544,7 +530,7 @@ out:
 
 void sd_route_case_notice_post(sd_request_t *r)
 {
-	const char *cn = path_case(r);
+	const char *cn = sd_route_case_number(r);
 	struct written *w;
 	sd_store_req_t *req;
 

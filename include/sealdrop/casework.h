@@ -5,7 +5,13 @@
 #ifndef SEALDROP_CASEWORK_H
 #define SEALDROP_CASEWORK_H
 
+#include <stdbool.h>
 #include "sealdrop/route.h"
+
+/* An officer's or a custodian's certificate: they see every case. */
+bool sd_principal_is_officer(const sd_principal_t *p);
+/* The case number of the path ({case}, parameter 0), or NULL after answering 404. */
+const char *sd_route_case_number(sd_request_t *r);
 
 /* GET /v1/cases: officers and custodians every case, attorneys their own. */
 void sd_route_case_list(sd_request_t *r);
