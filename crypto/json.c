@@ -281,3 +281,16 @@ int sd_json_signed_sign(const sd_json_signed_t *t, const sd_seckey_t *sk, json_t
 		return SD_ERR_NOMEM;
 	return render(t, doc, json_out);
 }
+
+int sd_json_member_version(json_t *obj, const char *what, const char *base, uint32_t want)
+{
+	json_t *v;
+	int r;
+
+	if ((r = sd_json_member(obj, what, base, "version", SD_JSON_INTEGER, true, &v)) < 0)
+		return r;
+	if (json_integer_value(v) != (json_int_t)want)
+		return sd_error(SD_ERR_VERSION, "%s: version %lld is not supported (this build reads version %u)", what,
+		                (long long)json_integer_value(v), (unsigned)want);
+	return 0;
+}

@@ -68,16 +68,11 @@ static int check_head(const sd_loghead_t *h, int err)
 
 static int parse_version(json_t *o, sd_loghead_t *h)
 {
-	json_t *v;
-	int r;
+	int r = sd_json_member_version(o, WHAT, "head", SD_LOGHEAD_VERSION);
 
-	if ((r = sd_json_member(o, WHAT, "head", "version", SD_JSON_INTEGER, true, &v)) < 0)
-		return r;
-	if (json_integer_value(v) != SD_LOGHEAD_VERSION)
-		return sd_error(SD_ERR_VERSION, WHAT ": version %lld is not supported (this build reads version %d)",
-		                (long long)json_integer_value(v), SD_LOGHEAD_VERSION);
-	h->version = SD_LOGHEAD_VERSION;
-	return 0;
+	if (r == 0)
+		h->version = SD_LOGHEAD_VERSION;
+	return r;
 }
 
 static int parse_deployment(json_t *o, sd_loghead_t *h)

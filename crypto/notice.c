@@ -174,16 +174,11 @@ static int member_text(json_t *obj, const char *name, char *out, size_t cap)
 
 static int parse_version(json_t *o, sd_notice_t *n)
 {
-	json_t *v;
-	int r;
+	int r = sd_json_member_version(o, WHAT, "notice", SD_NOTICE_VERSION);
 
-	if ((r = sd_json_member(o, WHAT, "notice", "version", SD_JSON_INTEGER, true, &v)) < 0)
-		return r;
-	if (json_integer_value(v) != SD_NOTICE_VERSION)
-		return sd_error(SD_ERR_VERSION, WHAT ": version %lld is not supported (this build reads version %d)",
-		                (long long)json_integer_value(v), SD_NOTICE_VERSION);
-	n->version = SD_NOTICE_VERSION;
-	return 0;
+	if (r == 0)
+		n->version = SD_NOTICE_VERSION;
+	return r;
 }
 
 static int parse_kind(json_t *o, sd_notice_t *n)

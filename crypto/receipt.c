@@ -168,16 +168,11 @@ static int member_text(json_t *obj, const char *name, char *out, size_t cap)
 
 static int parse_version(json_t *o, sd_receipt_t *rc)
 {
-	json_t *v;
-	int r;
+	int r = sd_json_member_version(o, WHAT, "receipt", SD_RECEIPT_VERSION);
 
-	if ((r = sd_json_member(o, WHAT, "receipt", "version", SD_JSON_INTEGER, true, &v)) < 0)
-		return r;
-	if (json_integer_value(v) != SD_RECEIPT_VERSION)
-		return sd_error(SD_ERR_VERSION, "receipt: version %lld is not supported (this build reads version %d)",
-		                (long long)json_integer_value(v), SD_RECEIPT_VERSION);
-	rc->version = SD_RECEIPT_VERSION;
-	return 0;
+	if (r == 0)
+		rc->version = SD_RECEIPT_VERSION;
+	return r;
 }
 
 static int parse_leaf(json_t *o, sd_receipt_t *rc)

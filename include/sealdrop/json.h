@@ -35,6 +35,9 @@ int sd_json_member(json_t *obj, const char *what, const char *base, const char *
 /* A required integer member within lo..hi. */
 int sd_json_member_int(json_t *obj, const char *what, const char *base, const char *name, json_int_t lo, json_int_t hi,
                        json_int_t *out) SD_WUR;
+/* A required integer member "version" equal to want: SD_ERR_VERSION ("<what>: version N is
+ * not supported (this build reads version W)") for another integer. */
+int sd_json_member_version(json_t *obj, const char *what, const char *base, uint32_t want) SD_WUR;
 /* A required string member holding a calendar date YYYY-MM-DD. */
 int sd_json_member_date(json_t *obj, const char *what, const char *base, const char *name, sd_date_t *out) SD_WUR;
 
