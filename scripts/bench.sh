@@ -9,12 +9,16 @@
 #   BENCH_SERVER    0: skip the server part; only: run nothing else
 #                   (its own settings: scripts/bench-server.sh)
 #   BENCH_AUDIT     0: skip the audit log part; only: run nothing else (scripts/bench-audit.sh)
+#   BENCH_CASES     0: skip the case listing part; only: run nothing else (scripts/bench-cases.sh)
 set -eu
 if [ "${BENCH_SERVER:-1}" = only ]; then
 	exec "$(dirname "$0")/bench-server.sh"
 fi
 if [ "${BENCH_AUDIT:-1}" = only ]; then
 	exec "$(dirname "$0")/bench-audit.sh"
+fi
+if [ "${BENCH_CASES:-1}" = only ]; then
+	exec "$(dirname "$0")/bench-cases.sh"
 fi
 BUILD=${BUILD:-build}
 SIZE=${BENCH_SIZE_MB:-1024}
@@ -72,4 +76,8 @@ fi
 if [ "${BENCH_AUDIT:-1}" != 0 ]; then
 	echo
 	BUILD="$BUILD" "$top/scripts/bench-audit.sh"
+fi
+if [ "${BENCH_CASES:-1}" != 0 ]; then
+	echo
+	BUILD="$BUILD" "$top/scripts/bench-cases.sh"
 fi

@@ -1,0 +1,894 @@
+/*
+ * bench_cases.c — `make bench` for the case listing (issue 5, "Tests and measurements"),
+ * run by scripts/bench-cases.sh:
+ *
+ *   fill   writes N cases into a STOPPED sealdropd's store (sd_store_open on the
+ *          configuration's dir) as server/commit.c files them — "cases", "case_digests",
+ *          "account_cases" and the year's case counter in "meta" — with histories built
+ *          step by step through sd_case_flow_apply, as the transition route takes them.
+ *          Receipt dates are spread evenly over the last SPAN days (case numbers in
+ *          receipt order, per year, as the server assigns them); the younger a case, the
+ *          likelier it is still open (received or extended, some overdue), the others
+ *          referred, forwarded, terminated, or through an outcome to closed, a few with an
+ *          objection and a reinvestigation. Prints what was written: every state's count,
+ *          and how many cases the listing's filters match today.
+ *   get    GETs --path (a "{case}" in it replaced by a random case number from
+ *          --numbers) COUNT times over C keep-alive TLS 1.3 connections with the given
+ *          client certificate; prints one RESULT line: p50/p99/max latency, the answer's
+ *          size, the page's length (a listing's "cases") and, given --pid, the server's
+ *          CPU time per request.
+ *
+ * Start reading at main(), then fill_case() for the data and get_run() for the load.
+ * The get mode is its own small client rather than a mode of bench_server.c because a
+ * page of 1,000 cases (about 300 KB) does not fit that client's fixed 64 KiB buffers.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/caserec.h"
+#include "sealdrop/config.h"
+#include "sealdrop/sealdrop.h"
+#include "sealdrop/store.h"
+#include "sealdrop/uploads.h"
+#include "sealdrop/workflow.h"
+
+#define STORE_MAPSIZE  ((size_t)64 << 30) /* as server/server_start.c's */
+#define CASES_PER_REQ  1000               /* 3 puts each: well under SD_STORE_OPS_MAX */
+#define ATTORNEYS_MAX  8
+#define SPAN_DAYS      730 /* receipt dates: the last two years */
+#define YEARS_MAX      16
+#define MAX_CONC       64
+#define RESP_MAX       (32u << 20) /* the largest answer read */
+#define IO_TIMEOUT_S   60
+#define FAILS_SHOWN    5
+#define DUE_WITHIN     7 /* the fill's count for ?due_within=7 */
+#define OBJECTION_DAYS 7 /* Art. 11-3(1), as server/workflow.c counts it */
+
+static const char *const agencies[] = {"nps", "fss", "ftc", "moel", "mfds", "molit"};
+
+typedef struct {
+	const char *mode;
+	const char *config, *numbers_out;                                 /* fill */
+	const char *ca, *cert, *key, *path, *numbers, *label, *latencies; /* get */
+	unsigned cases, count, conc, warmup;
+	uint64_t seed;
+	uint16_t port;
+	pid_t pid;
+	const char *attorneys[ATTORNEYS_MAX]; /* "HEX:NAME" */
+	size_t n_attorneys;
+} opts_t;
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench_cases fill --config SEALDROPD.CONF --cases N [--attorney FPHEX:NAME]...\n"
+	                "                        [--seed S] [--numbers-out FILE]\n"
+	                "       bench_cases get --port P --ca CA --cert C --key K --path PATH [--numbers FILE]\n"
+	                "                       --count N [--concurrency C] [--warmup W] [--label L] [--pid PID]\n"
+	                "                       [--latencies FILE]\n");
+	exit(64);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_cases: %s\n", what);
+	exit(1);
+}
+
+static void die_sd(const char *what, int r)
+{
+	fprintf(stderr, "bench_cases: %s: %s (%s)\n", what, sd_strerror(r), sd_error_detail());
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned long num_arg(const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > max)
+		usage();
+	return v;
+}
+
+static const struct option long_options[] = {
+        {"config", required_argument, NULL, 'f'},    {"numbers-out", required_argument, NULL, 'o'},
+        {"cases", required_argument, NULL, 'N'},     {"attorney", required_argument, NULL, 'A'},
+        {"seed", required_argument, NULL, 's'},      {"ca", required_argument, NULL, 'a'},
+        {"cert", required_argument, NULL, 'c'},      {"key", required_argument, NULL, 'k'},
+        {"path", required_argument, NULL, 'u'},      {"numbers", required_argument, NULL, 'n'},
+        {"label", required_argument, NULL, 'l'},     {"port", required_argument, NULL, 'p'},
+        {"count", required_argument, NULL, 'C'},     {"concurrency", required_argument, NULL, 'j'},
+        {"warmup", required_argument, NULL, 'w'},    {"pid", required_argument, NULL, 'i'},
+        {"latencies", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+};
+
+static void parse_opt(opts_t *o, int c, const char *arg)
+{
+	const char **slot = c == 'f'   ? &o->config
+	                    : c == 'o' ? &o->numbers_out
+	                    : c == 'a' ? &o->ca
+	                    : c == 'c' ? &o->cert
+	                    : c == 'k' ? &o->key
+	                    : c == 'u' ? &o->path
+	                    : c == 'n' ? &o->numbers
+	                    : c == 'l' ? &o->label
+	                    : c == 'L' ? &o->latencies
+	                               : NULL;
+
+	if (slot != NULL) {
+		*slot = arg;
+		return;
+	}
+	if (c == 'N')
+		o->cases = (unsigned)num_arg(arg, 5000000);
+	else if (c == 's')
+		o->seed = num_arg(arg, ULONG_MAX);
+	else if (c == 'p')
+		o->port = (uint16_t)num_arg(arg, 65535);
+	else if (c == 'C')
+		o->count = (unsigned)num_arg(arg, 10000000);
+	else if (c == 'j')
+		o->conc = (unsigned)num_arg(arg, MAX_CONC);
+	else if (c == 'w')
+		o->warmup = (unsigned)num_arg(arg, 1000);
+	else if (c == 'i')
+		o->pid = (pid_t)num_arg(arg, INT_MAX);
+	else if (c == 'A' && o->n_attorneys < ATTORNEYS_MAX)
+		o->attorneys[o->n_attorneys++] = arg;
+	else
+		usage();
+}
+
+static void parse_args(int argc, char **argv, opts_t *o)
+{
+	int c;
+
+	*o = (opts_t){.conc = 1, .warmup = 2, .seed = 5, .label = "get"};
+	if (argc < 2)
+		usage();
+	o->mode = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1)
+		parse_opt(o, c, optarg);
+	if (optind != argc || o->conc == 0)
+		usage();
+	if (o->warmup == 0)
+		o->warmup = 1; /* the reported answer is the last untimed one */
+}
+
+/* ---- a deterministic generator (splitmix64): the same seed fills the same store ---- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static unsigned rng_below(uint64_t *s, unsigned n)
+{
+	return n == 0 ? 0 : (unsigned)(rng_next(s) % n);
+}
+
+static double rng_unit(uint64_t *s)
+{
+	return (double)(rng_next(s) >> 11) * 0x1p-53;
+}
+
+static void rng_bytes(uint64_t *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)rng_next(s);
+}
+
+/* ---- fill: the cases ------------------------------------------------------------- */
+
+typedef struct {
+	uint8_t fp[SD_CA_FINGERPRINT_BYTES];
+	char name[SD_CA_NAME_BYTES];
+} attorney_t;
+
+typedef struct {
+	sd_config_t cal;
+	sd_date_t today;
+	uint8_t officer[SD_CA_FINGERPRINT_BYTES];
+	attorney_t att[ATTORNEYS_MAX];
+	size_t n_att;
+	unsigned states[SD_CASE_STATE_COUNT + 1], overdue, due_within, steps;
+	size_t bytes;
+	int years[YEARS_MAX];
+	uint32_t last_seq[YEARS_MAX];
+	size_t n_years;
+} fill_t;
+
+/* The step `action` on `date`, taken by the officer (an objection: by nobody). */
+static sd_case_step_t step_new(const fill_t *f, sd_case_action_t action, sd_date_t date)
+{
+	sd_case_step_t st;
+
+	memset(&st, 0, sizeof(st));
+	st.action = action;
+	st.date = date;
+	if (action != SD_ACTION_OBJECT)
+		memcpy(st.actor, f->officer, sizeof(st.actor));
+	st.has_text = action == SD_ACTION_EXTEND || action == SD_ACTION_OUTCOME || action == SD_ACTION_OBJECT ||
+	              action == SD_ACTION_REINVESTIGATE;
+	return st;
+}
+
+/* Takes the step on its date, as the transition route would: false when that date has
+ * not come yet (the case stays where it is). A refusal is a bug of this generator. */
+static bool take(fill_t *f, sd_case_rec_t *rec, const sd_case_step_t *st)
+{
+	int r;
+
+	if (sd_date_cmp(st->date, f->today) > 0)
+		return false;
+	if ((r = sd_case_flow_apply(&rec->flow, st, st->date, &f->cal)) < 0)
+		die_sd(rec->case_number, r);
+	rec->steps[rec->flow.n_steps - 1] = *st;
+	return true;
+}
+
+static sd_date_t later(sd_date_t d, unsigned days)
+{
+	return sd_date_add_days(d, (int64_t)days);
+}
+
+/* outcome (the agency concluded up to 9 days before, not before it got the case), then
+ * the whistleblower's window: a closing after it, or (once per case, 15%) an objection
+ * in it and a reinvestigation, whose outcome follows the same way. */
+static void outcome_path(fill_t *f, sd_case_rec_t *rec, uint64_t *rng, bool may_object)
+{
+	sd_date_t o = later(rec->flow.referred, 30 + rng_below(rng, 171)), due;
+	sd_case_step_t st = step_new(f, SD_ACTION_OUTCOME, o);
+	int64_t back = (int64_t)rng_below(rng, 10);
+
+	st.concluded = sd_date_add_days(o, -back);
+	if (sd_date_cmp(st.concluded, rec->flow.referred) < 0)
+		st.concluded = rec->flow.referred;
+	if (!take(f, rec, &st))
+		return;
+	due = sd_config_period_end(&f->cal, o, OBJECTION_DAYS);
+	if (may_object && rng_unit(rng) < 0.15) {
+		st = step_new(f, SD_ACTION_OBJECT, later(o, 1 + rng_below(rng, OBJECTION_DAYS)));
+		if (sd_date_cmp(st.date, due) > 0)
+			st.date = due;
+		if (!take(f, rec, &st))
+			return;
+		st = step_new(f, SD_ACTION_REINVESTIGATE, later(st.date, 1 + rng_below(rng, 20)));
+		if (take(f, rec, &st) && rng_unit(rng) < 0.5)
+			outcome_path(f, rec, rng, false);
+		return;
+	}
+	st = step_new(f, SD_ACTION_CLOSE, later(due, 1 + rng_below(rng, 30)));
+	(void)take(f, rec, &st);
+}
+
+/* refer, forward or terminate between 5 and 55 days after receipt (after the extension,
+ * if any); a referral goes on to an outcome in half the cases. */
+static void decide(fill_t *f, sd_case_rec_t *rec, uint64_t *rng, sd_date_t after)
+{
+	sd_date_t d = later(rec->received, 5 + rng_below(rng, 51));
+	double u = rng_unit(rng);
+	sd_case_step_t st;
+
+	if (sd_date_cmp(d, after) < 0)
+		d = after;
+	if (u < 0.25) {
+		st = step_new(f, SD_ACTION_TERMINATE, d);
+		st.reason = (sd_terminate_reason_t)(1 + rng_below(rng, 3));
+	} else if (u < 0.40) {
+		st = step_new(f, SD_ACTION_FORWARD, d);
+	} else {
+		st = step_new(f, SD_ACTION_REFER, d);
+		st.kind = (sd_refer_kind_t)(1 + rng_below(rng, 2));
+	}
+	if (st.action != SD_ACTION_TERMINATE)
+		snprintf(st.agency, sizeof(st.agency), "%s",
+		         agencies[rng_below(rng, sizeof(agencies) / sizeof(agencies[0]))]);
+	if (take(f, rec, &st) && st.action == SD_ACTION_REFER && u >= 0.70)
+		outcome_path(f, rec, rng, true);
+}
+
+/* The case's history: open (95% of cases younger than 60 days, 60% under 180, 30% under
+ * a year, 15% older: a backlog, so some are overdue), 30% of them extended; else
+ * decided. */
+static void case_history(fill_t *f, sd_case_rec_t *rec, uint64_t *rng)
+{
+	int64_t age = sd_date_to_days(f->today) - sd_date_to_days(rec->received);
+	double p_open = age < 60 ? 0.95 : age < 180 ? 0.6 : age < 365 ? 0.3 : 0.15;
+	bool open = rng_unit(rng) < p_open;
+	sd_date_t after = rec->received;
+	sd_case_step_t st;
+
+	if (age >= 10 && rng_unit(rng) < 0.3) {
+		st = step_new(f, SD_ACTION_EXTEND,
+		              later(rec->received, 1 + rng_below(rng, (unsigned)(age < 55 ? age : 55))));
+		if (take(f, rec, &st))
+			after = st.date;
+	}
+	if (!open)
+		decide(f, rec, rng, after);
+}
+
+/* Case i (its generator seeded from i), received on `received`, numbered `seq` in its year. */
+static void fill_case(fill_t *f, sd_case_rec_t *rec, unsigned i, sd_date_t received, uint32_t seq, uint64_t seed)
+{
+	uint64_t rng = seed ^ ((uint64_t)i * 0x2545f4914f6cdd1dull);
+	const attorney_t *a = &f->att[rng_below(&rng, (unsigned)f->n_att)];
+	int r;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->received = received;
+	rec->decision_due = sd_config_period_end(&f->cal, received, 60);
+	sd_case_rec_init(rec);
+	if ((r = sd_case_number_format(received.y, seq, rec->case_number)) < 0)
+		die_sd("case number", r);
+	rng_bytes(&rng, rec->digest, sizeof(rec->digest));
+	rng_bytes(&rng, rec->upload, sizeof(rec->upload));
+	memcpy(rec->attorney, a->fp, sizeof(rec->attorney));
+	snprintf(rec->attorney_name, sizeof(rec->attorney_name), "%s", a->name);
+	rec->has_notice_key = true;
+	rng_bytes(&rng, rec->notice_key, sizeof(rec->notice_key));
+	case_history(f, rec, &rng);
+	rec->notices = 1 + (uint32_t)rec->flow.n_steps; /* the receipt's, then about one per step */
+}
+
+/* What the listing's filters will find today. */
+static void fill_count(fill_t *f, const sd_case_rec_t *rec)
+{
+	sd_deadline_t d = sd_case_flow_deadline(&rec->flow, &f->cal);
+
+	f->states[rec->flow.state]++;
+	f->steps += rec->flow.n_steps;
+	if (sd_case_flow_overdue(&rec->flow, f->today, &f->cal))
+		f->overdue++;
+	if (d.kind != SD_DEADLINE_NONE && sd_date_to_days(d.due) - sd_date_to_days(f->today) <= DUE_WITHIN)
+		f->due_within++;
+}
+
+/* ---- fill: the store ------------------------------------------------------------- */
+
+static void add_case(fill_t *f, sd_store_req_t *req, const sd_case_rec_t *rec)
+{
+	const uint8_t *cn = (const uint8_t *)rec->case_number;
+	size_t cn_len = strlen(rec->case_number);
+	uint8_t acct[SD_CA_FINGERPRINT_BYTES + SD_CASE_NUMBER_BYTES], *bytes = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = sd_case_rec_encode(rec, &bytes, &len)) < 0)
+		die_sd(rec->case_number, r);
+	memcpy(acct, rec->attorney, SD_CA_FINGERPRINT_BYTES);
+	memcpy(acct + SD_CA_FINGERPRINT_BYTES, cn, cn_len);
+	sd_store_req_put(req, SD_STORE_DB_CASES, cn, cn_len, bytes, len, SD_STORE_NOOVERWRITE);
+	sd_store_req_put(req, SD_STORE_DB_CASE_DIGESTS, rec->digest, SD_HASH_BYTES, cn, cn_len, 0);
+	sd_store_req_put(req, SD_STORE_DB_ACCOUNT_CASES, acct, SD_CA_FINGERPRINT_BYTES + cn_len, NULL, 0, 0);
+	f->bytes += len;
+	free(bytes);
+}
+
+static void submit(sd_store_t *store, sd_store_req_t **req)
+{
+	int r = sd_store_call(store, *req);
+
+	if (r < 0)
+		die_sd("writing cases (is the store already filled, or the server running?)", r);
+	sd_store_req_free(*req);
+	if ((*req = sd_store_req_new()) == NULL)
+		die("out of memory");
+}
+
+/* The case counter of every year filled: "meta" case_seq/YYYY, as commit.c keeps it. */
+static void write_counters(const fill_t *f, sd_store_t *store, sd_store_req_t **req)
+{
+	char key[SD_CASE_SEQ_KEY_BYTES];
+	uint8_t seq[4];
+
+	for (size_t k = 0; k < f->n_years; k++) {
+		if (sd_case_seq_key(f->years[k], key) < 0)
+			die("a year out of range");
+		sd_store_le32(seq, f->last_seq[k]);
+		sd_store_req_put(*req, SD_STORE_DB_META, (const uint8_t *)key, strlen(key), seq, sizeof(seq), 0);
+	}
+	submit(store, req);
+}
+
+/* The next number of received's year. */
+static uint32_t next_seq(fill_t *f, sd_date_t received)
+{
+	if (f->n_years == 0 || f->years[f->n_years - 1] != received.y) {
+		if (f->n_years == YEARS_MAX)
+			die("too many years");
+		f->years[f->n_years] = received.y;
+		f->last_seq[f->n_years++] = 0;
+	}
+	return ++f->last_seq[f->n_years - 1];
+}
+
+static void fill_attorneys(fill_t *f, const opts_t *o, uint64_t *rng)
+{
+	char hex[2 * SD_CA_FINGERPRINT_BYTES + 1];
+
+	for (size_t k = 0; k < o->n_attorneys; k++) {
+		const char *colon = strchr(o->attorneys[k], ':');
+		if (colon == NULL || colon - o->attorneys[k] != 2 * SD_CA_FINGERPRINT_BYTES || colon[1] == '\0')
+			usage();
+		memcpy(hex, o->attorneys[k], sizeof(hex) - 1);
+		hex[sizeof(hex) - 1] = '\0';
+		if (sd_hex_decode(hex, f->att[k].fp, SD_CA_FINGERPRINT_BYTES) < 0)
+			usage();
+		snprintf(f->att[k].name, sizeof(f->att[k].name), "%s", colon + 1);
+	}
+	f->n_att = o->n_attorneys;
+	for (; f->n_att < 4; f->n_att++) {
+		rng_bytes(rng, f->att[f->n_att].fp, SD_CA_FINGERPRINT_BYTES);
+		snprintf(f->att[f->n_att].name, sizeof(f->att[f->n_att].name), "Bench Attorney %zu", f->n_att + 1);
+	}
+	rng_bytes(rng, f->officer, sizeof(f->officer));
+}
+
+static void fill_report(const fill_t *f, unsigned n, double secs)
+{
+	printf("FILL cases=%u secs=%.2f record_bytes_avg=%zu steps_avg=%.2f attorneys=%zu", n, secs,
+	       n ? f->bytes / n : 0, n ? (double)f->steps / n : 0.0, f->n_att);
+	for (int s = 1; s <= SD_CASE_STATE_COUNT; s++)
+		printf(" %s=%u", sd_case_state_name((sd_case_state_t)s), f->states[s]);
+	printf(" overdue=%u due_within_%d=%u\n", f->overdue, DUE_WITHIN, f->due_within);
+}
+
+static int cmd_fill(const opts_t *o)
+{
+	fill_t *f = calloc(1, sizeof(*f));
+	sd_case_rec_t *rec = malloc(sizeof(*rec));
+	sd_store_opts_t so = {.mapsize = STORE_MAPSIZE};
+	sd_store_t *store = NULL;
+	sd_store_req_t *req = sd_store_req_new();
+	FILE *numbers = NULL;
+	uint64_t rng = o->seed;
+	double t = now();
+	int r;
+
+	if (o->config == NULL || o->cases == 0)
+		usage();
+	if (f == NULL || rec == NULL || req == NULL)
+		die("out of memory");
+	if ((r = sd_config_load(o->config, &f->cal, NULL, NULL, NULL)) < 0)
+		die_sd(o->config, r);
+	if ((r = sd_store_open(f->cal.dir, &so, &store)) < 0)
+		die_sd("opening the store (stop the server first)", r);
+	if (o->numbers_out != NULL && (numbers = fopen(o->numbers_out, "w")) == NULL)
+		die("cannot create the --numbers-out file");
+	f->today = sd_date_today();
+	fill_attorneys(f, o, &rng);
+	for (unsigned i = 0; i < o->cases; i++) {
+		int64_t age = SPAN_DAYS - 1 - (int64_t)((uint64_t)i * SPAN_DAYS / o->cases);
+		sd_date_t received = sd_date_add_days(f->today, -age);
+		fill_case(f, rec, i, received, next_seq(f, received), o->seed);
+		fill_count(f, rec);
+		add_case(f, req, rec);
+		if (numbers != NULL)
+			fprintf(numbers, "%s\n", rec->case_number);
+		if ((i + 1) % CASES_PER_REQ == 0)
+			submit(store, &req);
+	}
+	write_counters(f, store, &req);
+	sd_store_req_free(req);
+	sd_store_close(store);
+	if (numbers != NULL && fclose(numbers) != 0)
+		die("cannot write the --numbers-out file");
+	fill_report(f, o->cases, now() - t);
+	sd_config_free(&f->cal);
+	free(rec);
+	free(f);
+	return 0;
+}
+
+/* ---- get: a TLS 1.3 keep-alive client ------------------------------------------------ */
+
+typedef struct {
+	SSL *ssl;
+	int fd;
+	uint8_t *buf; /* read buffer, grown up to RESP_MAX */
+	size_t len, cap;
+} conn_t;
+
+typedef struct {
+	int status;
+	size_t hlen, clen; /* the answer is buf[hlen .. hlen + clen) */
+} resp_t;
+
+typedef struct {
+	const opts_t *o;
+	SSL_CTX *ctx;
+	char **numbers;
+	size_t n_numbers;
+	unsigned count;
+	atomic_uint next, ok, fail, shown;
+	uint32_t *lat_us; /* UINT32_MAX: failed */
+	pthread_barrier_t ready, go;
+	size_t body_bytes; /* of one answer (worker 0's last untimed one) */
+	char *sample;      /* that answer, for the page's length */
+} run_t;
+
+typedef struct {
+	run_t *run;
+	conn_t conn;
+	uint64_t rng;
+	unsigned id;
+} worker_t;
+
+static SSL_CTX *tls_ctx_new(const opts_t *o)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_print_errors_fp(stderr);
+		die("cannot set up TLS 1.3 with the CA, certificate and key");
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+}
+
+static void conn_close(conn_t *c)
+{
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
+	c->len = 0;
+}
+
+static int conn_open(conn_t *c, SSL_CTX *ctx, uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+	int one = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->len = 0;
+	if ((c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0 || (c->ssl = SSL_new(ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1 || X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), "127.0.0.1") != 1 ||
+	    SSL_connect(c->ssl) != 1) {
+		ERR_clear_error();
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads more into the buffer, growing it (up to RESP_MAX) when full. */
+static int conn_fill(conn_t *c)
+{
+	int n;
+
+	if (c->len == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : (256u << 10);
+		uint8_t *p = cap <= RESP_MAX ? realloc(c->buf, cap) : NULL;
+		if (p == NULL)
+			return -1;
+		c->buf = p;
+		c->cap = cap;
+	}
+	n = SSL_read(c->ssl, c->buf + c->len, (int)(c->cap - c->len));
+	if (n <= 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	c->len += (size_t)n;
+	return 0;
+}
+
+/* Reads one answer: its status, and its body at buf + hlen (Content-Length framed). */
+static int http_read(conn_t *c, resp_t *r)
+{
+	static const char cl[] = "\r\ncontent-length:";
+	uint8_t *end;
+	char *h;
+
+	while ((end = c->len ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL) == NULL)
+		if (conn_fill(c) < 0)
+			return -1;
+	r->hlen = (size_t)(end - c->buf) + 4;
+	*end = '\0';
+	if (r->hlen < 12 || strncmp((char *)c->buf, "HTTP/1.1 ", 9) != 0 ||
+	    (h = strcasestr((char *)c->buf, cl)) == NULL)
+		return -1;
+	r->status = atoi((char *)c->buf + 9);
+	r->clen = strtoul(h + sizeof(cl) - 1, NULL, 10);
+	if (r->clen > RESP_MAX - r->hlen)
+		return -1;
+	while (c->len < r->hlen + r->clen)
+		if (conn_fill(c) < 0)
+			return -1;
+	return 0;
+}
+
+/* Drops the answer just read from the buffer (one request at a time: nothing follows). */
+static void http_consume(conn_t *c, const resp_t *r)
+{
+	size_t n = r->hlen + r->clen;
+
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+static int get_fail(worker_t *w, const char *what, int status)
+{
+	if (atomic_fetch_add(&w->run->shown, 1) < FAILS_SHOWN)
+		fprintf(stderr, "bench_cases: %s: %s %d\n", w->run->o->label, what, status);
+	return -1;
+}
+
+/* One GET on the worker's connection; 0 for a 200. keep: the answer goes to run->sample. */
+static int get_one(worker_t *w, bool keep)
+{
+	run_t *run = w->run;
+	const char *path = run->o->path, *hole = strstr(path, "{case}");
+	char req[1024];
+	resp_t r;
+	int n;
+
+	if (w->conn.ssl == NULL && conn_open(&w->conn, run->ctx, run->o->port) < 0)
+		return get_fail(w, "connection failed", 0);
+	if (hole != NULL)
+		n = snprintf(req, sizeof(req), "GET %.*s%s%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+		             (int)(hole - path), path, run->numbers[rng_next(&w->rng) % run->n_numbers], hole + 6);
+	else
+		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n", path);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		die("--path is too long");
+	if (SSL_write(w->conn.ssl, req, n) <= 0 || http_read(&w->conn, &r) < 0) {
+		ERR_clear_error();
+		conn_close(&w->conn);
+		return get_fail(w, "connection failed", 0);
+	}
+	if (keep) {
+		free(run->sample);
+		run->body_bytes = r.clen;
+		if ((run->sample = malloc(r.clen + 1)) != NULL) {
+			memcpy(run->sample, w->conn.buf + r.hlen, r.clen);
+			run->sample[r.clen] = '\0';
+		}
+	}
+	http_consume(&w->conn, &r);
+	return r.status == 200 ? 0 : get_fail(w, "HTTP", r.status);
+}
+
+static void *worker_main(void *arg)
+{
+	worker_t *w = arg;
+	run_t *run = w->run;
+	unsigned i;
+
+	/* Untimed; worker 0's last answer is the one reported (page, bytes). */
+	for (unsigned k = 0; k < run->o->warmup; k++)
+		(void)get_one(w, w->id == 0 && k + 1 == run->o->warmup);
+	pthread_barrier_wait(&run->ready);
+	pthread_barrier_wait(&run->go);
+	while ((i = atomic_fetch_add(&run->next, 1)) < run->count) {
+		double t = now();
+		if (get_one(w, false) == 0) {
+			run->lat_us[i] = (uint32_t)((now() - t) * 1e6);
+			atomic_fetch_add(&run->ok, 1);
+		} else {
+			run->lat_us[i] = UINT32_MAX;
+			atomic_fetch_add(&run->fail, 1);
+		}
+	}
+	conn_close(&w->conn);
+	free(w->conn.buf);
+	return NULL;
+}
+
+/* ---- get: results ---------------------------------------------------------------- */
+
+static char **numbers_load(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char line[64], **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (f == NULL)
+		die("cannot read --numbers");
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!sd_case_number_is_valid(line))
+			continue;
+		if (*n == cap && (v = realloc(v, (cap = cap ? 2 * cap : 1024) * sizeof(*v))) == NULL)
+			die("out of memory");
+		if ((v[(*n)++] = strdup(line)) == NULL)
+			die("out of memory");
+	}
+	fclose(f);
+	if (*n == 0)
+		die("--numbers lists no case number");
+	return v;
+}
+
+/* utime + stime of pid, in seconds; 0 when it cannot be read. */
+static double proc_cpu_s(pid_t pid)
+{
+	unsigned long long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of n sorted latencies, in ms. */
+static double pct_ms(const uint32_t *v, size_t n, unsigned pct)
+{
+	size_t rank = (n * pct + 99) / 100;
+
+	return n == 0 ? 0 : (double)v[rank == 0 ? 0 : rank - 1] / 1000.0;
+}
+
+/* " page=N more=B" for a listing's answer, nothing for another. */
+static void page_report(const run_t *run)
+{
+	json_t *j = run->sample != NULL ? json_loads(run->sample, 0, NULL) : NULL;
+	json_t *cases = json_object_get(j, "cases");
+
+	if (json_is_array(cases))
+		printf(" page=%zu more=%s", json_array_size(cases),
+		       json_is_true(json_object_get(j, "more")) ? "true" : "false");
+	json_decref(j);
+}
+
+/* Every latency in µs, in the order the requests were handed out: for a histogram. */
+static void latencies_write(const opts_t *o, const uint32_t *v, size_t n)
+{
+	FILE *f;
+
+	if (o->latencies == NULL)
+		return;
+	if ((f = fopen(o->latencies, "w")) == NULL)
+		die("cannot create the --latencies file");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%u\n", v[i]);
+	if (fclose(f) != 0)
+		die("cannot write the --latencies file");
+}
+
+static void get_report(run_t *run, double secs, double server_cpu)
+{
+	const opts_t *o = run->o;
+	unsigned ok = atomic_load(&run->ok);
+	uint32_t *v = malloc((run->count + 1u) * sizeof(*v));
+	size_t n = 0;
+
+	if (v == NULL)
+		die("out of memory");
+	for (unsigned i = 0; i < run->count; i++)
+		if (run->lat_us[i] != UINT32_MAX)
+			v[n++] = run->lat_us[i];
+	latencies_write(o, v, n);
+	qsort(v, n, sizeof(*v), cmp_u32);
+	printf("RESULT mode=get name=%s conc=%u count=%u ok=%u fail=%u secs=%.3f rate=%.1f p50_ms=%.2f p99_ms=%.2f "
+	       "max_ms=%.2f body_bytes=%zu",
+	       o->label, o->conc, run->count, ok, atomic_load(&run->fail), secs, (double)ok / secs, pct_ms(v, n, 50),
+	       pct_ms(v, n, 99), n ? (double)v[n - 1] / 1000.0 : 0.0, run->body_bytes);
+	page_report(run);
+	if (o->pid > 0)
+		printf(" server_cpu_ms_per_req=%.3f", ok ? 1000.0 * server_cpu / ok : 0.0);
+	printf("\n");
+	fflush(stdout);
+	free(v);
+}
+
+static int cmd_get(const opts_t *o)
+{
+	run_t *run = calloc(1, sizeof(*run));
+	worker_t *w = calloc(o->conc, sizeof(*w));
+	pthread_t th[MAX_CONC];
+	double t, cpu;
+
+	if (o->port == 0 || o->ca == NULL || o->cert == NULL || o->key == NULL || o->path == NULL || o->count == 0)
+		usage();
+	if (run == NULL || w == NULL || (run->lat_us = calloc(o->count, sizeof(uint32_t))) == NULL)
+		die("out of memory");
+	run->o = o;
+	run->count = o->count;
+	run->ctx = tls_ctx_new(o);
+	if (strstr(o->path, "{case}") != NULL) {
+		if (o->numbers == NULL)
+			usage();
+		run->numbers = numbers_load(o->numbers, &run->n_numbers);
+	}
+	pthread_barrier_init(&run->ready, NULL, o->conc + 1);
+	pthread_barrier_init(&run->go, NULL, o->conc + 1);
+	for (unsigned k = 0; k < o->conc; k++) {
+		w[k] = (worker_t){.run = run, .conn = {.fd = -1}, .rng = o->seed * 1000003u + k, .id = k};
+		if (pthread_create(&th[k], NULL, worker_main, &w[k]) != 0)
+			die("cannot start a worker");
+	}
+	pthread_barrier_wait(&run->ready);
+	cpu = proc_cpu_s(o->pid);
+	t = now();
+	pthread_barrier_wait(&run->go);
+	for (unsigned k = 0; k < o->conc; k++)
+		pthread_join(th[k], NULL);
+	t = now() - t;
+	cpu = proc_cpu_s(o->pid) - cpu;
+	get_report(run, t, cpu);
+	return atomic_load(&run->fail) == 0 ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+	opts_t o;
+
+	parse_args(argc, argv, &o);
+	if (sd_init() != 0)
+		die("cannot initialise libsealdrop");
+	if (strcmp(o.mode, "fill") == 0)
+		return cmd_fill(&o);
+	if (strcmp(o.mode, "get") == 0)
+		return cmd_get(&o);
+	usage();
+	return 64;
+}
