@@ -9,11 +9,14 @@
  * route waits for the store, and is freed when the route finally replies.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -747,6 +750,11 @@ int sd_conn_accept(sd_server_t *s, int fd)
 {
 	sd_conn_t *c = conn_new(s);
 	SSL *ssl = c != NULL ? sd_tls_ssl_new(sd_server_tls(s)) : NULL;
+	int one = 1;
+
+	/* Answers leave in more than one TLS record: without this, the second waits for the
+	 * peer's delayed ACK (40 ms) behind Nagle's algorithm. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	if (ssl != NULL)
 		c->bev = bufferevent_openssl_socket_new(sd_server_base(s), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
