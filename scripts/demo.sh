@@ -144,6 +144,28 @@ check_log() {
 		--root "$V/keys/root.key.pub"
 }
 
+officer_work() {
+	step "Officer: the case list, the package opened on the officer's machine, a decision" \
+		"The officer lists the cases with their deadlines, downloads the package (each chunk" \
+		"checked against the signed manifest) and opens it with the intake key: the report" \
+		"and evidence, never the identity. Then the decision period is extended (Art. 8(2));" \
+		"the reason is sealed to the intake key before it leaves the officer's machine."
+	off="--server $URL --ca $S/ca.pem --cert $V/officer/cert.pem --key $V/officer/key.pem"
+	case_no=$("$SEALDROP" receipt verify "$V/package.sdx.receipt.json" --directory "$S/directory.json" \
+		--root "$V/keys/root.key.pub" --json | sed -n 's/.*"case": *"\([0-9-]*\)".*/\1/p')
+	# shellcheck disable=SC2086 # the options on purpose
+	do_cmd "$SEALDROP" cases $off
+	rm -rf "$V/opened"
+	# shellcheck disable=SC2086
+	do_cmd "$SEALDROP" fetch "$case_no" --intake "$V/keys/intake.key" --passphrase-file "$V/passphrase" \
+		--out "$V/opened" --root "$V/keys/root.key.pub" $off
+	# shellcheck disable=SC2086
+	do_cmd "$SEALDROP" transition "$case_no" extend --reason "the evidence needs a second reading" \
+		--root "$V/keys/root.key.pub" $off
+	# shellcheck disable=SC2086
+	do_cmd "$SEALDROP" case "$case_no" $off
+}
+
 cat <<EOF
 sealdrop demo deployment
 ========================
@@ -162,6 +184,7 @@ else
 	start_server
 	enroll_people
 	seal_and_file
+	officer_work
 fi
 
 cat <<EOF
