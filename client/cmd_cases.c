@@ -350,6 +350,19 @@ static int list_page(list_t *l, json_t *cases)
 }
 
 /* One GET: its cases, and whether there are more. */
+/* The server's "after" (the last case it looked at, filtered or not) moves the next page
+ * on: it must be a case number after the last one listed. */
+static int list_after(list_t *l, const char *after)
+{
+	if (after == NULL)
+		return 0;
+	if (!sd_case_number_is_valid(after) || (l->after[0] != '\0' && strcmp(after, l->after) < 0))
+		return sd_error(CLI_ERR_PROTOCOL, _("the server's list of cases goes on from '%.16s', not after %s"),
+		                after, l->after);
+	snprintf(l->after, sizeof(l->after), "%s", after);
+	return 0;
+}
+
 static int list_fetch(list_t *l, bool *more)
 {
 	char path[QUERY_MAX];
@@ -370,10 +383,10 @@ static int list_fetch(list_t *l, bool *more)
 	*more = json_is_true(json_object_get(o, "more"));
 	if (!json_is_array(cases))
 		r = sd_error(CLI_ERR_PROTOCOL, _("the server's list of cases has no \"cases\" array"));
-	else if (*more && json_array_size(cases) == 0)
+	else if (*more && json_array_size(cases) == 0 && json_string_value(json_object_get(o, "after")) == NULL)
 		r = sd_error(CLI_ERR_PROTOCOL, _("the server announced more cases but sent none"));
-	else
-		r = list_page(l, cases);
+	else if ((r = list_page(l, cases)) == 0 && *more)
+		r = list_after(l, json_string_value(json_object_get(o, "after")));
 out:
 	json_decref(o);
 	cli_https_response_free(&resp);

@@ -117,12 +117,18 @@ static void listing_take(sd_request_t *r, struct listing *l, const uint8_t *v, s
 	}
 }
 
+/* The page; with more, "after": the last case looked at, where the next page starts (a
+ * filter may have looked at many cases and kept none of them). */
 static void listing_reply(sd_request_t *r, struct listing *l, bool more)
 {
-	json_t *list = l->list;
+	json_t *list = l->list, *o;
+	size_t off = l->officer ? 0 : SD_CA_FINGERPRINT_BYTES;
 
 	l->list = NULL;
-	sd_request_reply_json(r, 200, json_pack("{s:o, s:b}", "cases", list, "more", more));
+	o = json_pack("{s:o, s:b}", "cases", list, "more", more);
+	if (o != NULL && more && l->after_len == off + SD_CASE_NUMBER_BYTES - 1)
+		json_object_set_new(o, "after", json_stringn((const char *)l->after + off, SD_CASE_NUMBER_BYTES - 1));
+	sd_request_reply_json(r, 200, o);
 }
 
 /* Officers: a page of records scanned from "cases". */
