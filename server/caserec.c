@@ -13,6 +13,7 @@
  * filed before notices existed (both are written together from the filing on). Pure:
  * tests/unit/test_caserec.c.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,15 +438,66 @@ static json_t *deadline_json(const sd_case_flow_t *f, sd_date_t today, const sd_
 	                 "days_left", (json_int_t)left, "commission", d.commission);
 }
 
-json_t *sd_case_summary_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal)
+json_t *sd_case_sum_json(const sd_case_sum_t *sum, sd_date_t today, const sd_config_t *cal)
 {
 	char digest[DIGEST_HEX + 1];
 
-	sd_hex_encode(rec->digest, sizeof(rec->digest), digest);
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:b, s:s}", "case", rec->case_number, "header_digest", digest,
-	                 "received", date_json(rec->received), "decision_due", date_json(rec->decision_due), "state",
-	                 sd_case_state_name(rec->flow.state), "deadline", deadline_json(&rec->flow, today, cal),
-	                 "overdue", sd_case_flow_overdue(&rec->flow, today, cal), "attorney", rec->attorney_name);
+	sd_hex_encode(sum->digest, sizeof(sum->digest), digest);
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:b, s:s}", "case", sum->case_number, "header_digest", digest,
+	                 "received", date_json(sum->flow.received), "decision_due", date_json(sum->decision_due),
+	                 "state", sd_case_state_name(sum->flow.state), "deadline",
+	                 deadline_json(&sum->flow, today, cal), "overdue", sd_case_flow_overdue(&sum->flow, today, cal),
+	                 "attorney", sum->attorney_name);
+}
+
+/* A name as a JSON string's content, escaped as jansson escapes it (the name's rules
+ * leave only '"' and '\\' to escape). */
+static void name_escape(const char *name, char out[2 * SD_CA_NAME_BYTES])
+{
+	size_t j = 0;
+
+	for (size_t i = 0; name[i] != '\0' && j + 2 < 2 * SD_CA_NAME_BYTES; i++) {
+		if (name[i] == '"' || name[i] == '\\')
+			out[j++] = '\\';
+		out[j++] = name[i];
+	}
+	out[j] = '\0';
+}
+
+size_t sd_case_sum_text(const sd_case_sum_t *sum, sd_date_t today, const sd_config_t *cal, char *out, size_t cap)
+{
+	char digest[DIGEST_HEX + 1], received[SD_DATE_TEXT_BYTES], due[SD_DATE_TEXT_BYTES], dl[128];
+	char name[2 * SD_CA_NAME_BYTES];
+	sd_deadline_t d = sd_case_flow_deadline(&sum->flow, cal);
+	int n;
+
+	sd_hex_encode(sum->digest, sizeof(sum->digest), digest);
+	sd_date_format(sum->flow.received, received);
+	sd_date_format(sum->decision_due, due);
+	name_escape(sum->attorney_name, name);
+	if (d.kind == SD_DEADLINE_NONE) {
+		snprintf(dl, sizeof(dl), "null");
+	} else {
+		char when[SD_DATE_TEXT_BYTES];
+		sd_date_format(d.due, when);
+		snprintf(dl, sizeof(dl), "{\"kind\":\"%s\",\"due\":\"%s\",\"days_left\":%" PRId64 ",\"commission\":%s}",
+		         sd_deadline_kind_name(d.kind), when, sd_date_to_days(d.due) - sd_date_to_days(today),
+		         d.commission ? "true" : "false");
+	}
+	n = snprintf(out, cap,
+	             "{\"case\":\"%s\",\"header_digest\":\"%s\",\"received\":\"%s\",\"decision_due\":\"%s\","
+	             "\"state\":\"%s\",\"deadline\":%s,\"overdue\":%s,\"attorney\":\"%s\"}",
+	             sum->case_number, digest, received, due, sd_case_state_name(sum->flow.state), dl,
+	             sd_case_flow_overdue(&sum->flow, today, cal) ? "true" : "false", name);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+json_t *sd_case_summary_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal)
+{
+	sd_case_sum_t sum;
+
+	sd_case_sum_of(rec, &sum);
+	return sd_case_sum_json(&sum, today, cal);
 }
 
 static json_t *opt_date(sd_date_t d)
@@ -527,4 +579,149 @@ json_t *sd_case_detail_json(const sd_case_rec_t *rec, const uint8_t *attorney_bo
 	}
 	json_decref(more);
 	return doc;
+}
+
+/* --- the listing's summary and index keys --------------------------------------------------- */
+
+void sd_case_sum_of(const sd_case_rec_t *rec, sd_case_sum_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->case_number, rec->case_number, sizeof(out->case_number));
+	out->case_number[SD_CASE_NUMBER_LEN] = '\0';
+	memcpy(out->digest, rec->digest, sizeof(out->digest));
+	memcpy(out->attorney, rec->attorney, sizeof(out->attorney));
+	memcpy(out->attorney_name, rec->attorney_name, sizeof(out->attorney_name));
+	out->attorney_name[SD_CA_NAME_BYTES - 1] = '\0';
+	out->decision_due = rec->decision_due;
+	out->flow.state = rec->flow.state;
+	out->flow.received = rec->received;
+	out->flow.extended = rec->flow.extended;
+	out->flow.notified = rec->flow.notified;
+	out->flow.objected = rec->flow.objected;
+}
+
+static void sum_date_put(uint8_t *p, sd_date_t d)
+{
+	sd_store_le32(p, date_is_set(d) ? sd_date_to_u32(d) : 0);
+}
+
+int sd_case_sum_encode(const sd_case_sum_t *sum, uint8_t out[SD_CASE_SUM_MAX], size_t *len)
+{
+	size_t n = strnlen(sum->attorney_name, SD_CA_NAME_BYTES);
+	sd_case_sum_t check;
+
+	*len = 0;
+	if (n == 0 || n > SD_RECEIPT_NAME_MAX || strnlen(sum->case_number, SD_CASE_NUMBER_BYTES) != SD_CASE_NUMBER_LEN)
+		return sd_error(SD_ERR_INVALID, "case summary: invalid case number or attorney name");
+	out[0] = SD_CASE_SUM_VERSION;
+	out[1] = (uint8_t)sum->flow.state;
+	out[2] = sum->flow.extended ? 1 : 0;
+	sum_date_put(out + 3, sum->flow.received);
+	sum_date_put(out + 7, sum->decision_due);
+	sum_date_put(out + 11, sum->flow.notified);
+	sum_date_put(out + 15, sum->flow.objected);
+	memcpy(out + 19, sum->case_number, SD_CASE_NUMBER_LEN);
+	memcpy(out + 30, sum->digest, SD_HASH_BYTES);
+	memcpy(out + 62, sum->attorney, SD_CA_FINGERPRINT_BYTES);
+	out[94] = (uint8_t)n;
+	memcpy(out + SD_CASE_SUM_FIXED, sum->attorney_name, n);
+	if (sd_case_sum_decode(out, SD_CASE_SUM_FIXED + n, &check) < 0)
+		return sd_error(SD_ERR_INVALID, "%s", sd_error_detail());
+	*len = SD_CASE_SUM_FIXED + n;
+	return 0;
+}
+
+/* A date of a summary; optional ones may be 0 (not set). */
+static bool sum_date_get(const uint8_t *p, bool optional, sd_date_t *out)
+{
+	uint32_t v = sd_load_le32(p);
+
+	if (v == 0) {
+		*out = (sd_date_t){0, 0, 0};
+		return optional;
+	}
+	if (!sd_date_is_valid((int)(v / 10000), (int)(v / 100 % 100), (int)(v % 100)))
+		return false;
+	*out = (sd_date_t){(int)(v / 10000), (int)(v / 100 % 100), (int)(v % 100)};
+	return true;
+}
+
+int sd_case_sum_decode(const uint8_t *buf, size_t len, sd_case_sum_t *out)
+{
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (len < SD_CASE_SUM_FIXED || buf[0] != SD_CASE_SUM_VERSION)
+		return sd_error(SD_ERR_FORMAT, "case summary: not version %d, or %zu bytes", SD_CASE_SUM_VERSION, len);
+	n = buf[94];
+	if (n == 0 || n > SD_RECEIPT_NAME_MAX || len != SD_CASE_SUM_FIXED + n)
+		return sd_error(SD_ERR_FORMAT, "case summary: %zu bytes for a name of %zu", len, n);
+	if (sd_case_state_name((sd_case_state_t)buf[1]) == NULL || buf[2] > 1)
+		return sd_error(SD_ERR_FORMAT, "case summary: unknown state %u or flags %u", buf[1], buf[2]);
+	out->flow.state = (sd_case_state_t)buf[1];
+	out->flow.extended = buf[2] == 1;
+	if (!sum_date_get(buf + 3, false, &out->flow.received) || !sum_date_get(buf + 7, false, &out->decision_due) ||
+	    !sum_date_get(buf + 11, true, &out->flow.notified) || !sum_date_get(buf + 15, true, &out->flow.objected))
+		return sd_error(SD_ERR_FORMAT, "case summary: an invalid date");
+	memcpy(out->case_number, buf + 19, SD_CASE_NUMBER_LEN);
+	memcpy(out->digest, buf + 30, SD_HASH_BYTES);
+	memcpy(out->attorney, buf + 62, SD_CA_FINGERPRINT_BYTES);
+	memcpy(out->attorney_name, buf + SD_CASE_SUM_FIXED, n);
+	if (!sd_case_number_is_valid(out->case_number) || memchr(out->attorney_name, '\0', n) != NULL ||
+	    !name_is_valid(out->attorney_name))
+		return sd_error(SD_ERR_FORMAT, "case summary: an invalid case number or attorney name");
+	return 0;
+}
+
+void sd_case_state_key(sd_case_state_t state, const char *case_number, uint8_t out[SD_CASE_STATE_KEY_BYTES])
+{
+	out[0] = (uint8_t)state;
+	memcpy(out + 1, case_number, SD_CASE_NUMBER_LEN);
+}
+
+void sd_case_due_prefix(sd_date_t d, uint8_t out[4])
+{
+	uint32_t v = sd_date_to_u32(d);
+
+	out[0] = (uint8_t)(v >> 24);
+	out[1] = (uint8_t)(v >> 16);
+	out[2] = (uint8_t)(v >> 8);
+	out[3] = (uint8_t)v;
+}
+
+bool sd_case_due_key(const sd_case_flow_t *f, const char *case_number, uint8_t out[SD_CASE_DUE_KEY_BYTES])
+{
+	static const sd_config_t weekends_only; /* no holidays: the earliest the due date can be */
+	sd_deadline_t d = sd_case_flow_deadline(f, &weekends_only);
+
+	if (d.kind == SD_DEADLINE_NONE)
+		return false;
+	sd_case_due_prefix(d.due, out);
+	memcpy(out + 4, case_number, SD_CASE_NUMBER_LEN);
+	return true;
+}
+
+int sd_case_index_req(sd_store_req_t *req, const sd_case_flow_t *before, const sd_case_rec_t *rec)
+{
+	const char *cn = rec->case_number;
+	uint8_t sum_bytes[SD_CASE_SUM_MAX], state_key[SD_CASE_STATE_KEY_BYTES], due_key[SD_CASE_DUE_KEY_BYTES];
+	size_t len;
+	sd_case_sum_t sum;
+	int r;
+
+	sd_case_sum_of(rec, &sum);
+	if ((r = sd_case_sum_encode(&sum, sum_bytes, &len)) < 0)
+		return r;
+	if (before != NULL) {
+		sd_case_state_key(before->state, cn, state_key);
+		sd_store_req_del(req, SD_STORE_DB_CASE_BY_STATE, state_key, sizeof(state_key));
+		if (sd_case_due_key(before, cn, due_key))
+			sd_store_req_del(req, SD_STORE_DB_CASE_BY_DUE, due_key, sizeof(due_key));
+	}
+	sd_store_req_put(req, SD_STORE_DB_CASE_SUMMARIES, (const uint8_t *)cn, SD_CASE_NUMBER_LEN, sum_bytes, len, 0);
+	sd_case_state_key(rec->flow.state, cn, state_key);
+	r = sd_store_req_put(req, SD_STORE_DB_CASE_BY_STATE, state_key, sizeof(state_key), NULL, 0, 0);
+	if (r >= 0 && sd_case_due_key(&rec->flow, cn, due_key))
+		r = sd_store_req_put(req, SD_STORE_DB_CASE_BY_DUE, due_key, sizeof(due_key), NULL, 0, 0);
+	return r < 0 ? r : 0;
 }

@@ -54,22 +54,41 @@ static sd_case_rec_t *decode_case(sd_request_t *r, const uint8_t *v, size_t len)
 	return rec;
 }
 
-/* --- Listing --------------------------------------------------------------------------- */
+/* --- Listing ---------------------------------------------------------------------------
+ *
+ * A listing reads the compact summaries ("case_summaries"), never the records, through
+ * one of four paths: every case (a scan of case_summaries, in case number order); an
+ * attorney's (their account_cases keys, then a GET of each summary); ?state= (the
+ * case_by_state keys of that state, in case number order); ?overdue=1 or ?due_within=
+ * without a state (the case_by_due keys up to the last date that can match, in deadline
+ * order). The index only finds candidates: every filter is decided on the summary with
+ * the real calendar (caserec.h, "The listing's summary"). */
+
+enum list_path { LIST_ALL, LIST_ATTORNEY, LIST_STATE, LIST_DUE };
+
+#define LIST_KEY_MAX (SD_CA_FINGERPRINT_BYTES + SD_CASE_NUMBER_LEN)
 
 struct listing {
+	enum list_path path;
 	bool officer;
 	uint8_t attorney[SD_CA_FINGERPRINT_BYTES];
 	bool has_state, overdue, has_due_within;
 	sd_case_state_t state;
 	uint64_t due_within;
-	uint8_t after[SD_CA_FINGERPRINT_BYTES + SD_CASE_NUMBER_BYTES]; /* the next scan's `after` */
+	uint8_t prefix[SD_CA_FINGERPRINT_BYTES]; /* the key scan's prefix */
+	size_t prefix_len;
+	size_t key_off;              /* bytes before the case number in the scanned keys */
+	uint32_t due_last;           /* LIST_DUE: the last date (YYYYMMDD) a key may have */
+	uint8_t after[LIST_KEY_MAX]; /* the next scan's `after` */
 	size_t after_len;
-	size_t page_keys; /* attorneys: keys of the last scan, GET in that order */
-	bool page_more;
+	uint8_t keys[LIST_SCAN_BATCH][LIST_KEY_MAX]; /* the last key scan's, GET in that order */
+	size_t n_keys;
+	bool page_more; /* the last key scan left keys */
 	unsigned scans;
-	json_t *list;
+	char *page; /* the answer's text so far: {"cases":[ and the summaries */
+	size_t page_len, page_cap;
+	bool nomem;
 	size_t n;
-	sd_case_rec_t rec; /* one decoded at a time */
 };
 
 static void listing_free(void *p)
@@ -77,20 +96,20 @@ static void listing_free(void *p)
 	struct listing *l = p;
 
 	if (l != NULL)
-		json_decref(l->list);
+		free(l->page);
 	free(l);
 }
 
-static bool listing_wants(const struct listing *l, sd_date_t today, const sd_config_t *cal)
+static bool listing_wants(const struct listing *l, const sd_case_sum_t *sum, sd_date_t today, const sd_config_t *cal)
 {
 	sd_deadline_t d;
 
-	if (l->has_state && l->rec.flow.state != l->state)
+	if (l->has_state && sum->flow.state != l->state)
 		return false;
-	if (l->overdue && !sd_case_flow_overdue(&l->rec.flow, today, cal))
+	if (l->overdue && !sd_case_flow_overdue(&sum->flow, today, cal))
 		return false;
 	if (l->has_due_within) {
-		d = sd_case_flow_deadline(&l->rec.flow, cal);
+		d = sd_case_flow_deadline(&sum->flow, cal);
 		if (d.kind == SD_DEADLINE_NONE ||
 		    sd_date_to_days(d.due) - sd_date_to_days(today) > (int64_t)l->due_within)
 			return false;
@@ -100,39 +119,83 @@ static bool listing_wants(const struct listing *l, sd_date_t today, const sd_con
 
 static void listing_next(sd_request_t *r, struct listing *l);
 
-/* One value of a scan (officers) or a GET (attorneys): filtered into the page. */
+/* Appends text to the page (written without a jansson tree: a page is 1,000 summaries). */
+static void page_add(struct listing *l, const char *text, size_t len)
+{
+	char *p;
+	size_t cap = l->page_cap;
+
+	while (!l->nomem && l->page_len + len + 1 > cap)
+		cap = cap != 0 ? 2 * cap : 64 << 10;
+	if (!l->nomem && cap != l->page_cap) {
+		if ((p = realloc(l->page, cap)) == NULL) {
+			l->nomem = true;
+			return;
+		}
+		l->page = p;
+		l->page_cap = cap;
+	}
+	if (!l->nomem) {
+		memcpy(l->page + l->page_len, text, len);
+		l->page_len += len;
+	}
+}
+
+/* One summary: filtered into the page. */
 static void listing_take(sd_request_t *r, struct listing *l, const uint8_t *v, size_t len)
 {
 	sd_server_t *s = sd_request_server(r);
 	const sd_config_t *cal = sd_server_config(s);
 	sd_date_t today = sd_server_today(s);
+	sd_case_sum_t sum;
+	char text[SD_CASE_SUM_TEXT_MAX + 1];
+	size_t n;
 
-	if (sd_case_rec_decode(v, len, cal, &l->rec) < 0) {
-		sd_log(SD_LOG_ERROR, "a stored case record does not decode: %s", sd_error_detail());
+	if (sd_case_sum_decode(v, len, &sum) < 0) {
+		sd_log(SD_LOG_ERROR, "a stored case summary does not decode: %s", sd_error_detail());
 		return;
 	}
-	if (listing_wants(l, today, cal) && l->n < SD_CASES_PAGE_MAX) {
-		json_array_append_new(l->list, sd_case_summary_json(&l->rec, today, cal));
-		l->n++;
+	if (!listing_wants(l, &sum, today, cal) || l->n >= SD_CASES_PAGE_MAX)
+		return;
+	text[0] = ',';
+	if ((n = sd_case_sum_text(&sum, today, cal, text + 1, sizeof(text) - 1)) == 0) {
+		sd_log(SD_LOG_ERROR, "case %s: its summary does not fit the page's text", sum.case_number);
+		return;
 	}
+	page_add(l, l->n == 0 ? text + 1 : text, l->n == 0 ? n : n + 1);
+	l->n++;
 }
 
 /* The page; with more, "after": the last case looked at, where the next page starts (a
  * filter may have looked at many cases and kept none of them). */
 static void listing_reply(sd_request_t *r, struct listing *l, bool more)
 {
-	json_t *list = l->list, *o;
-	size_t off = l->officer ? 0 : SD_CA_FINGERPRINT_BYTES;
+	char end[64];
+	int n;
 
-	l->list = NULL;
-	o = json_pack("{s:o, s:b}", "cases", list, "more", more);
-	if (o != NULL && more && l->after_len == off + SD_CASE_NUMBER_BYTES - 1)
-		json_object_set_new(o, "after", json_stringn((const char *)l->after + off, SD_CASE_NUMBER_BYTES - 1));
-	sd_request_reply_json(r, 200, o);
+	if (more && l->after_len == l->key_off + SD_CASE_NUMBER_LEN)
+		n = snprintf(end, sizeof(end), "],\"more\":true,\"after\":\"%.*s\"}\n", (int)SD_CASE_NUMBER_LEN,
+		             (const char *)l->after + l->key_off);
+	else
+		n = snprintf(end, sizeof(end), "],\"more\":%s}\n", more ? "true" : "false");
+	page_add(l, end, (size_t)n);
+	if (l->nomem)
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+	else
+		sd_request_reply(r, 200, "application/json", (const uint8_t *)l->page, l->page_len);
 }
 
-/* Officers: a page of records scanned from "cases". */
-static void officer_scanned(sd_store_req_t *req, void *ctx)
+/* The page is full, the scan ended, or a listing read enough for one answer. */
+static void listing_went_on(sd_request_t *r, struct listing *l, bool more)
+{
+	if (!more || l->n >= SD_CASES_PAGE_MAX || ++l->scans >= LIST_SCANS_MAX)
+		listing_reply(r, l, more);
+	else
+		listing_next(r, l);
+}
+
+/* Every case: a batch of summaries scanned from case_summaries. */
+static void all_scanned(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
 	struct listing *l = sd_request_state(r);
@@ -147,45 +210,59 @@ static void officer_scanned(sd_store_req_t *req, void *ctx)
 		return;
 	}
 	n = sd_store_req_scan_count(req, 0, &more);
-	for (size_t i = 0; i < n && l->n < SD_CASES_PAGE_MAX; i++) {
-		if (sd_store_req_scan_entry(req, 0, i, &k, &klen, &v, &vlen) < 0 || klen >= sizeof(l->after))
+	for (size_t i = 0; i < n; i++) {
+		if (l->n >= SD_CASES_PAGE_MAX) {
+			more = true;
+			break;
+		}
+		if (sd_store_req_scan_entry(req, 0, i, &k, &klen, &v, &vlen) < 0 || klen != SD_CASE_NUMBER_LEN)
 			continue;
 		listing_take(r, l, v, vlen);
 		memcpy(l->after, k, klen);
 		l->after_len = klen;
-		more = more || i + 1 < n;
 	}
 	sd_store_req_free(req);
-	if (!more || l->n >= SD_CASES_PAGE_MAX || ++l->scans >= LIST_SCANS_MAX)
-		listing_reply(r, l, more);
-	else
-		listing_next(r, l);
+	listing_went_on(r, l, more);
 }
 
-/* Attorneys: the records of the case numbers their last key scan found (op i: key i). */
-static void attorney_read(sd_store_req_t *req, void *ctx)
+/* The summaries of the keys the last key scan found (op i: key i). */
+static void summaries_read(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
 	struct listing *l = sd_request_state(r);
 	const uint8_t *v;
 	size_t vlen;
+	bool more = l->page_more;
 	int st = sd_store_req_status(req);
 
-	for (size_t i = 0; st == 0 && i < l->page_keys; i++)
+	for (size_t i = 0; st == 0 && i < l->n_keys; i++) {
+		if (l->n >= SD_CASES_PAGE_MAX) {
+			more = true;
+			break;
+		}
 		if (sd_store_req_value(req, i, &v, &vlen) == 0)
 			listing_take(r, l, v, vlen);
+		else
+			sd_log(SD_LOG_WARN, "case %.*s is indexed but has no summary", (int)SD_CASE_NUMBER_LEN,
+			       (const char *)l->keys[i] + l->key_off);
+		memcpy(l->after, l->keys[i], l->key_off + SD_CASE_NUMBER_LEN);
+		l->after_len = l->key_off + SD_CASE_NUMBER_LEN;
+	}
 	sd_store_req_free(req);
 	if (st < 0)
 		upload_reply_store_error(r, st);
-	else if (!l->page_more || l->n >= SD_CASES_PAGE_MAX || ++l->scans >= LIST_SCANS_MAX)
-		listing_reply(r, l, l->page_more);
 	else
-		listing_next(r, l);
+		listing_went_on(r, l, more);
 }
 
-/* Attorneys: their case numbers (account_cases: fingerprint || case number), then one
- * GET each. */
-static void attorney_keys(sd_store_req_t *req, void *ctx)
+static uint32_t load_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A batch of keys (account_cases, case_by_state, case_by_due), then one GET of each
+ * case's summary. case_by_due ends at the last date that can match. */
+static void keys_scanned(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
 	struct listing *l = sd_request_state(r);
@@ -194,45 +271,99 @@ static void attorney_keys(sd_store_req_t *req, void *ctx)
 	size_t klen, vlen, n = sd_store_req_scan_count(req, 0, &l->page_more);
 	int st = sd_store_req_status(req);
 
-	l->page_keys = 0;
-	for (size_t i = 0; st == 0 && next != NULL && i < n; i++) {
-		if (sd_store_req_scan_entry(req, 0, i, &k, &klen, &v, &vlen) < 0 || klen <= SD_CA_FINGERPRINT_BYTES ||
-		    klen >= sizeof(l->after))
+	l->n_keys = 0;
+	for (size_t i = 0; st == 0 && next != NULL && i < n && l->n_keys < LIST_SCAN_BATCH; i++) {
+		if (sd_store_req_scan_entry(req, 0, i, &k, &klen, &v, &vlen) < 0 ||
+		    klen != l->key_off + SD_CASE_NUMBER_LEN)
 			continue;
-		memcpy(l->after, k, klen);
-		l->after_len = klen;
-		sd_store_req_get(next, SD_STORE_DB_CASES, k + SD_CA_FINGERPRINT_BYTES, klen - SD_CA_FINGERPRINT_BYTES);
-		l->page_keys++;
+		if (l->path == LIST_DUE && load_be32(k) > l->due_last) {
+			l->page_more = false;
+			break;
+		}
+		memcpy(l->keys[l->n_keys++], k, klen);
+		sd_store_req_get(next, SD_STORE_DB_CASE_SUMMARIES, k + l->key_off, SD_CASE_NUMBER_LEN);
 	}
 	sd_store_req_free(req);
 	if (st < 0 || next == NULL) {
 		sd_store_req_free(next);
 		upload_reply_store_error(r, st < 0 ? st : SD_ERR_NOMEM);
-		return;
-	}
-	if (l->page_keys == 0) {
+	} else if (l->n_keys == 0) {
 		sd_store_req_free(next);
 		listing_reply(r, l, false);
-		return;
+	} else {
+		(void)upload_submit(r, next, summaries_read, r);
 	}
-	(void)upload_submit(r, next, attorney_read, r);
 }
 
 static void listing_next(sd_request_t *r, struct listing *l)
 {
+	static const sd_store_db_t key_dbs[] = {
+	        [LIST_ATTORNEY] = SD_STORE_DB_ACCOUNT_CASES,
+	        [LIST_STATE] = SD_STORE_DB_CASE_BY_STATE,
+	        [LIST_DUE] = SD_STORE_DB_CASE_BY_DUE,
+	};
 	sd_store_req_t *req = sd_store_req_new();
+	const uint8_t *after = l->after_len ? l->after : NULL;
 
-	if (req != NULL && l->officer)
-		sd_store_req_scan(req, SD_STORE_DB_CASES, NULL, 0, l->after_len ? l->after : NULL, l->after_len,
-		                  LIST_SCAN_BATCH);
+	if (req != NULL && l->path == LIST_ALL)
+		sd_store_req_scan(req, SD_STORE_DB_CASE_SUMMARIES, NULL, 0, after, l->after_len, LIST_SCAN_BATCH);
 	else if (req != NULL)
-		sd_store_req_scan_keys(req, SD_STORE_DB_ACCOUNT_CASES, l->attorney, SD_CA_FINGERPRINT_BYTES,
-		                       l->after_len ? l->after : NULL, l->after_len, LIST_SCAN_BATCH);
-	(void)upload_submit(r, req, l->officer ? officer_scanned : attorney_keys, r);
+		sd_store_req_scan_keys(req, key_dbs[l->path], l->prefix, l->prefix_len, after, l->after_len,
+		                       LIST_SCAN_BATCH);
+	(void)upload_submit(r, req, l->path == LIST_ALL ? all_scanned : keys_scanned, r);
+}
+
+/* ?after= on the deadline index: the case's own entry, from its summary. A case whose
+ * deadline ended since the last page has no entry: the listing starts over (a case may
+ * then be listed twice; none is left out). */
+static void after_found(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	struct listing *l = sd_request_state(r);
+	const uint8_t *v;
+	size_t vlen;
+	sd_case_sum_t sum;
+	int st = sd_store_req_status(req);
+
+	l->after_len = 0;
+	if (st == 0 && sd_store_req_value(req, 0, &v, &vlen) == 0 && sd_case_sum_decode(v, vlen, &sum) == 0 &&
+	    sd_case_due_key(&sum.flow, sum.case_number, l->after))
+		l->after_len = SD_CASE_DUE_KEY_BYTES;
+	sd_store_req_free(req);
+	if (st < 0)
+		upload_reply_store_error(r, st);
+	else
+		listing_next(r, l);
+}
+
+/* The path, its prefix and the last date a deadline key may have. */
+static void listing_path(sd_request_t *r, struct listing *l)
+{
+	sd_date_t today = sd_server_today(sd_request_server(r));
+	int64_t last = INT64_MAX;
+
+	if (!l->officer) {
+		l->path = LIST_ATTORNEY;
+		memcpy(l->prefix, l->attorney, SD_CA_FINGERPRINT_BYTES);
+		l->prefix_len = l->key_off = SD_CA_FINGERPRINT_BYTES;
+	} else if (l->has_state) {
+		l->path = LIST_STATE;
+		l->prefix[0] = (uint8_t)l->state;
+		l->prefix_len = l->key_off = 1;
+	} else if (l->overdue || l->has_due_within) {
+		l->path = LIST_DUE;
+		l->key_off = 4;
+		if (l->overdue) /* the Commission's deadline before today */
+			last = sd_date_to_days(today) - 1;
+		if (l->has_due_within && sd_date_to_days(today) + (int64_t)l->due_within < last)
+			last = sd_date_to_days(today) + (int64_t)l->due_within;
+		l->due_last = sd_date_to_u32(sd_date_from_days(last));
+	}
 }
 
 /* ?state=&overdue=1&due_within=&after= into l; <0 after answering 400. */
-static int listing_query(sd_request_t *r, struct listing *l)
+/* after: the ?after= case when it must be looked up first (LIST_DUE), else "". */
+static int listing_query(sd_request_t *r, struct listing *l, char after[SD_CASE_NUMBER_BYTES])
 {
 	static const char *const names[] = {"state", "overdue", "due_within", "after", NULL};
 	const char *form = "the query takes state=S, overdue=1, due_within=DAYS and after=YYYY-NNNNNN";
@@ -249,12 +380,15 @@ static int listing_query(sd_request_t *r, struct listing *l)
 	l->has_state = q.present[0];
 	l->overdue = q.present[1];
 	l->has_due_within = q.present[2];
-	if (q.present[3]) {
-		size_t off = l->officer ? 0 : SD_CA_FINGERPRINT_BYTES;
-		if (!l->officer)
-			memcpy(l->after, l->attorney, SD_CA_FINGERPRINT_BYTES);
-		memcpy(l->after + off, q.value[3], SD_CASE_NUMBER_BYTES - 1);
-		l->after_len = off + SD_CASE_NUMBER_BYTES - 1;
+	listing_path(r, l);
+	after[0] = '\0';
+	if (q.present[3] && l->path == LIST_DUE) {
+		memcpy(after, q.value[3], SD_CASE_NUMBER_LEN); /* valid: exactly that long */
+		after[SD_CASE_NUMBER_LEN] = '\0';
+	} else if (q.present[3]) {
+		memcpy(l->after, l->prefix, l->prefix_len);
+		memcpy(l->after + l->key_off, q.value[3], SD_CASE_NUMBER_LEN);
+		l->after_len = l->key_off + SD_CASE_NUMBER_LEN;
 	}
 	return 0;
 }
@@ -263,18 +397,26 @@ void sd_route_case_list(sd_request_t *r)
 {
 	const sd_principal_t *p = sd_request_principal(r);
 	struct listing *l = calloc(1, sizeof(*l));
+	char after[SD_CASE_NUMBER_BYTES];
+	sd_store_req_t *req;
 
-	if (l == NULL || (l->list = json_array()) == NULL) {
-		free(l);
+	if (l == NULL) {
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return;
 	}
 	sd_request_set_state(r, l, listing_free);
+	page_add(l, "{\"cases\":[", 10);
 	l->officer = sd_principal_is_officer(p);
 	memcpy(l->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES);
-	if (listing_query(r, l) < 0)
+	if (listing_query(r, l, after) < 0)
 		return;
-	listing_next(r, l);
+	if (after[0] == '\0') {
+		listing_next(r, l);
+		return;
+	}
+	if ((req = sd_store_req_new()) != NULL)
+		sd_store_req_get(req, SD_STORE_DB_CASE_SUMMARIES, (const uint8_t *)after, SD_CASE_NUMBER_LEN);
+	(void)upload_submit(r, req, after_found, r);
 }
 
 /* --- One case ----------------------------------------------------------------------------- */
@@ -336,6 +478,7 @@ struct transition {
 	size_t text_len;
 	uint8_t *old; /* the record as read */
 	size_t old_len;
+	sd_case_flow_t before; /* the stored record's: its index entries go */
 	sd_case_rec_t *rec;
 };
 
@@ -444,8 +587,9 @@ static void transition_write(sd_request_t *r, struct transition *t, uint32_t ind
 	snprintf(ev.case_number, sizeof(ev.case_number), "%s", cn);
 	step_detail(&t->step, ev.detail);
 	if (sd_audit_add(req, &ev) < 0 || transition_notice(r, t, req) < 0 ||
-	    sd_case_rec_encode(t->rec, &bytes, &len) < 0) {
+	    sd_case_rec_encode(t->rec, &bytes, &len) < 0 || sd_case_index_req(req, &t->before, t->rec) < 0) {
 		sd_log(SD_LOG_ERROR, "a transition cannot be prepared: %s", sd_error_detail());
+		free(bytes);
 		sd_store_req_free(req);
 		upload_reply_store_error(r, SD_ERR_INTERNAL);
 		return;
@@ -508,6 +652,7 @@ static void transition_read(sd_store_req_t *req, void *ctx)
 	t->old_len = len;
 	sd_store_req_free(req);
 	before = t->rec->flow;
+	t->before = before;
 	if (sd_case_flow_apply(&t->rec->flow, &t->step, t->step.date, sd_server_config(s)) < 0) {
 		reply_illegal(r, t->rec->case_number,
 		              legal_json(sd_case_flow_legal(&before, t->step.date, sd_server_config(s))));

@@ -328,6 +328,10 @@ static int commit_req(struct commit *c, const uint8_t *case_bytes, size_t case_l
 		sd_store_req_free(req);
 		return err;
 	}
+	if (sd_case_index_req(req, NULL, &c->cr) < 0) { /* the listing's summary and indexes */
+		sd_store_req_free(req);
+		return SD_ERR_INTERNAL;
+	}
 	*out = req;
 	return 0;
 }

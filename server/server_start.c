@@ -6,7 +6,8 @@
  *                             the signed directory (checked to list our log key and CA);
  *   2. sd_server_bind         the TCP listener and the control socket;
  *   3. sd_server_drop_privileges  chroot into the dir and become the configured user;
- *   4. sd_server_open_store   as that user: LMDB, the pinned root key, the accounts.
+ *   4. sd_server_open_store   as that user: LMDB, the pinned root key, the accounts, and
+ *                             the listing's summaries of cases filed before they existed.
  *
  * Every failure is one sentence saying what is wrong and how to fix it.
  */
@@ -22,11 +23,14 @@
 #include <arpa/inet.h>
 
 #include "server_int.h"
+#include "sealdrop/caserec.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/log.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/servicekey.h"
 
 #define LISTEN_BACKLOG 1024
+#define INDEX_BATCH    1000 /* records one start-up request summarises */
 /* The map bounds the store file; it is address space, not disk: the file grows as used. */
 #define STORE_MAPSIZE ((size_t)64 << 30)
 
@@ -262,6 +266,133 @@ static int pin_root(sd_server_t *s)
 	return r;
 }
 
+/* The last key of SCAN op 0 into after (to page on); false when it returned none. */
+static bool scan_last_key(const sd_store_req_t *req, uint8_t after[SD_STORE_KEY_MAX], size_t *after_len)
+{
+	const uint8_t *k, *v;
+	size_t klen, vlen, n = sd_store_req_scan_count(req, 0, NULL);
+
+	if (n == 0 || sd_store_req_scan_entry(req, 0, n - 1, &k, &klen, &v, &vlen) < 0 || klen > SD_STORE_KEY_MAX)
+		return false;
+	memcpy(after, k, klen);
+	*after_len = klen;
+	return true;
+}
+
+/* The number of keys in db. */
+static int store_count(sd_store_t *store, sd_store_db_t db, size_t *count)
+{
+	sd_store_req_t *req = sd_store_req_new();
+	uint8_t after[SD_STORE_KEY_MAX];
+	size_t after_len = 0;
+	bool more = true;
+	int r = 0;
+
+	*count = 0;
+	if (req == NULL)
+		return SD_ERR_NOMEM;
+	while (more && r == 0) {
+		sd_store_req_reset(req);
+		sd_store_req_scan_keys(req, db, NULL, 0, after_len ? after : NULL, after_len, SD_STORE_SCAN_MAX);
+		if ((r = sd_store_call(store, req)) == 0) {
+			*count += sd_store_req_scan_count(req, 0, &more);
+			more = more && scan_last_key(req, after, &after_len);
+		}
+	}
+	sd_store_req_free(req);
+	return r;
+}
+
+/* One batch of records into one request writing their summaries and index entries. */
+static int index_batch(sd_server_t *s, sd_store_req_t *scan, sd_store_req_t *write, sd_case_rec_t *rec, size_t *done)
+{
+	const uint8_t *k, *v;
+	size_t klen, vlen, added = 0, n = sd_store_req_scan_count(scan, 0, NULL);
+
+	sd_store_req_reset(write);
+	for (size_t i = 0; i < n; i++) {
+		if (sd_store_req_scan_entry(scan, 0, i, &k, &klen, &v, &vlen) < 0)
+			return SD_ERR_INTERNAL;
+		if (sd_case_rec_decode(v, vlen, s->config, rec) < 0) {
+			sd_log(SD_LOG_ERROR, "case %.*s: its record does not decode, so it is not listed: %s",
+			       (int)(klen < SD_CASE_NUMBER_LEN ? klen : SD_CASE_NUMBER_LEN), (const char *)k,
+			       sd_error_detail());
+			continue;
+		}
+		if (sd_case_index_req(write, NULL, rec) < 0)
+			return SD_ERR_INTERNAL;
+		added++;
+	}
+	*done += added;
+	return added > 0 ? sd_store_call(s->store, write) : 0;
+}
+
+/* Every case's summary and index entries, from the records, INDEX_BATCH at a time. */
+static int index_build(sd_server_t *s, size_t *done)
+{
+	sd_store_req_t *scan = sd_store_req_new(), *write = sd_store_req_new();
+	sd_case_rec_t *rec = malloc(sizeof(*rec));
+	uint8_t after[SD_STORE_KEY_MAX];
+	size_t after_len = 0;
+	bool more = true;
+	int r = SD_ERR_NOMEM;
+
+	*done = 0;
+	if (scan == NULL || write == NULL || rec == NULL)
+		goto out;
+	r = 0;
+	while (more && r == 0) {
+		sd_store_req_reset(scan);
+		sd_store_req_scan(scan, SD_STORE_DB_CASES, NULL, 0, after_len ? after : NULL, after_len, INDEX_BATCH);
+		if ((r = sd_store_call(s->store, scan)) < 0)
+			break;
+		(void)sd_store_req_scan_count(scan, 0, &more);
+		r = index_batch(s, scan, write, rec, done);
+		more = more && scan_last_key(scan, after, &after_len);
+	}
+out:
+	sd_store_req_free(scan);
+	sd_store_req_free(write);
+	free(rec);
+	return r;
+}
+
+/* Stores written before the listing read summaries (or by a version that did not write
+ * them for every case) get them now: a missing version flag, or fewer summaries than
+ * records. */
+static int index_check(sd_server_t *s)
+{
+	sd_store_req_t *req = sd_store_req_new();
+	const uint8_t *v;
+	size_t cases = 0, sums = 0, vlen, done = 0;
+	bool flagged = false;
+	int r;
+
+	if (req == NULL)
+		return SD_ERR_NOMEM;
+	sd_store_req_get(req, SD_STORE_DB_META, (const uint8_t *)SD_CASE_INDEX_VERSION_KEY,
+	                 strlen(SD_CASE_INDEX_VERSION_KEY));
+	if ((r = sd_store_call(s->store, req)) < 0 || (r = store_count(s->store, SD_STORE_DB_CASES, &cases)) < 0 ||
+	    (r = store_count(s->store, SD_STORE_DB_CASE_SUMMARIES, &sums)) < 0)
+		goto out;
+	flagged = sd_store_req_value(req, 0, &v, &vlen) == 0 && vlen == strlen(SD_CASE_INDEX_VERSION) &&
+	          sd_equal(v, SD_CASE_INDEX_VERSION, vlen);
+	if (flagged && sums >= cases)
+		goto out;
+	sd_log(SD_LOG_INFO, "building the case listing's summaries and indexes: %zu cases, %zu summaries", cases, sums);
+	if ((r = index_build(s, &done)) < 0)
+		goto out;
+	sd_store_req_reset(req);
+	sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)SD_CASE_INDEX_VERSION_KEY,
+	                 strlen(SD_CASE_INDEX_VERSION_KEY), (const uint8_t *)SD_CASE_INDEX_VERSION,
+	                 strlen(SD_CASE_INDEX_VERSION), 0);
+	if ((r = sd_store_call(s->store, req)) == 0)
+		sd_log(SD_LOG_INFO, "the case listing's summaries and indexes are built: %zu cases", done);
+out:
+	sd_store_req_free(req);
+	return r;
+}
+
 int sd_server_open_store(sd_server_t *s)
 {
 	sd_store_opts_t opts = {.mapsize = STORE_MAPSIZE};
@@ -274,5 +405,7 @@ int sd_server_open_store(sd_server_t *s)
 		return r;
 	if ((r = sd_accounts_load(s->store, &s->accounts)) < 0)
 		return sd_error(r, "cannot load the accounts: %s", sd_error_detail());
+	if ((r = index_check(s)) < 0)
+		return sd_error(r, "cannot build the case listing's summaries: %s", sd_error_detail());
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "sealdrop/error.h"
 #include "sealdrop/envelope.h" /* SD_HASH_BYTES */
 #include "sealdrop/receipt.h"
+#include "sealdrop/store.h"
 #include "sealdrop/workflow.h"
 
 #define SD_CASE_RECORD_MAX       (32u << 10) /* bytes of an encoded case record */
@@ -76,5 +77,70 @@ json_t *sd_case_summary_json(const sd_case_rec_t *rec, sd_date_t today, const sd
  * (hex or null), "kind", "agency", "reason", "concluded", "text" (bool)}]. */
 json_t *sd_case_detail_json(const sd_case_rec_t *rec, const uint8_t *attorney_box_key, sd_date_t today,
                             const sd_config_t *cal);
+
+/* --- The listing's summary and indexes (docs/STORE.md, "case_summaries") ----------------
+ *
+ * GET /v1/cases reads these instead of the records: "case_summaries" (key: case number;
+ * value: the summary below), "case_by_state" (key: the state, 1 byte, then the case
+ * number; value empty) and "case_by_due" (key: the deadline's floor date as YYYYMMDD, 4
+ * bytes big-endian, then the case number; value empty; present while the case has a
+ * deadline). All three are written in the same store request as the record
+ * (sd_case_index_req). The floor date is the deadline counted with weekends only: the
+ * holiday table can only move a due date later, so a scan of case_by_due up to a date
+ * finds every case due by then whatever the table says, and the listing decides on the
+ * summary with the real calendar (the index never decides alone).
+ *
+ * A summary is binary, version 1 (SD_CASE_SUM_FIXED bytes, then the attorney's name):
+ *   0 version (1) | 1 state | 2 flags (bit 0: extended) | 3 received | 7 decision_due |
+ *   11 notified | 15 objected (dates YYYYMMDD, 4 bytes little-endian; 0: not set) |
+ *   19 case number (11) | 30 header digest (32) | 62 attorney fingerprint (32) |
+ *   94 name length n (1..SD_RECEIPT_NAME_MAX) | 95 name (n bytes of UTF-8)
+ */
+#define SD_CASE_SUM_VERSION       1
+#define SD_CASE_SUM_FIXED         95
+#define SD_CASE_SUM_MAX           (SD_CASE_SUM_FIXED + SD_RECEIPT_NAME_MAX)
+#define SD_CASE_NUMBER_LEN        (SD_CASE_NUMBER_BYTES - 1) /* bytes in a key */
+#define SD_CASE_STATE_KEY_BYTES   (1 + SD_CASE_NUMBER_LEN)
+#define SD_CASE_DUE_KEY_BYTES     (4 + SD_CASE_NUMBER_LEN)
+#define SD_CASE_INDEX_VERSION_KEY "case_index_version" /* meta: "1" once every case has its summary */
+#define SD_CASE_INDEX_VERSION     "1"
+
+typedef struct {
+	char case_number[SD_CASE_NUMBER_BYTES];
+	uint8_t digest[SD_HASH_BYTES];
+	uint8_t attorney[SD_CA_FINGERPRINT_BYTES];
+	char attorney_name[SD_CA_NAME_BYTES];
+	sd_date_t decision_due;
+	sd_case_flow_t flow; /* state, received, extended, notified, objected (what the deadlines
+	                        count from); everything else zero */
+} sd_case_sum_t;
+
+/* The summary of a record. */
+void sd_case_sum_of(const sd_case_rec_t *rec, sd_case_sum_t *out);
+/* SD_ERR_INVALID for a summary decode would refuse. */
+int sd_case_sum_encode(const sd_case_sum_t *sum, uint8_t out[SD_CASE_SUM_MAX], size_t *len) SD_WUR;
+/* Strict: SD_ERR_FORMAT for another version, a length that is not exactly the one the
+ * name's length gives, an unknown state or flag, an invalid date, case number or name. */
+int sd_case_sum_decode(const uint8_t *buf, size_t len, sd_case_sum_t *out) SD_WUR;
+/* The listing's document (sd_case_summary_json's, which is this of sd_case_sum_of). */
+json_t *sd_case_sum_json(const sd_case_sum_t *sum, sd_date_t today, const sd_config_t *cal);
+/* The same document as compact JSON text, byte for byte what json_dumps(JSON_COMPACT)
+ * makes of sd_case_sum_json (tests/unit/test_caserec.c checks it), written without a
+ * jansson tree for the listing's pages: its length, or 0 when it does not fit in cap
+ * (SD_CASE_SUM_TEXT_MAX always suffices). */
+#define SD_CASE_SUM_TEXT_MAX 512
+size_t sd_case_sum_text(const sd_case_sum_t *sum, sd_date_t today, const sd_config_t *cal, char *out, size_t cap);
+
+/* The case_by_state key. */
+void sd_case_state_key(sd_case_state_t state, const char *case_number, uint8_t out[SD_CASE_STATE_KEY_BYTES]);
+/* The case_by_due key of a case in flow f: false when it has no deadline. */
+bool sd_case_due_key(const sd_case_flow_t *f, const char *case_number, uint8_t out[SD_CASE_DUE_KEY_BYTES]);
+/* The 4-byte date prefix of case_by_due keys for date d. */
+void sd_case_due_prefix(sd_date_t d, uint8_t out[4]);
+
+/* Adds to req what keeps the listing's databases in step with rec: the summary, and the
+ * index entries (those of `before`, the flow the stored record had, deleted first; NULL
+ * for a new case). 0, or the builder's error. */
+int sd_case_index_req(sd_store_req_t *req, const sd_case_flow_t *before, const sd_case_rec_t *rec) SD_WUR;
 
 #endif

@@ -108,7 +108,10 @@
 	X(LOG_HEADS, "log_heads")                                                                                      \
 	X(CASE_EVENTS, "case_events")                                                                                  \
 	X(CASE_TEXTS, "case_texts")                                                                                    \
-	X(NOTICES, "notices")
+	X(NOTICES, "notices")                                                                                          \
+	X(CASE_SUMMARIES, "case_summaries")                                                                            \
+	X(CASE_BY_STATE, "case_by_state")                                                                              \
+	X(CASE_BY_DUE, "case_by_due")
 
 #define SD_STORE_DB_ENUM_(name, text) SD_STORE_DB_##name,
 typedef enum { SD_STORE_DBS(SD_STORE_DB_ENUM_) SD_STORE_DB_COUNT } sd_store_db_t;

@@ -53,7 +53,7 @@
 #include "sealdrop/workflow.h"
 
 #define STORE_MAPSIZE  ((size_t)64 << 30) /* as server/server_start.c's */
-#define CASES_PER_REQ  1000               /* 3 puts each: well under SD_STORE_OPS_MAX */
+#define CASES_PER_REQ  500 /* 6 puts each (the record, 2 keys, summary, 2 indexes): under SD_STORE_OPS_MAX */
 #define ATTORNEYS_MAX  8
 #define SPAN_DAYS      730 /* receipt dates: the last two years */
 #define YEARS_MAX      16
@@ -397,6 +397,8 @@ static void add_case(fill_t *f, sd_store_req_t *req, const sd_case_rec_t *rec)
 	sd_store_req_put(req, SD_STORE_DB_CASES, cn, cn_len, bytes, len, SD_STORE_NOOVERWRITE);
 	sd_store_req_put(req, SD_STORE_DB_CASE_DIGESTS, rec->digest, SD_HASH_BYTES, cn, cn_len, 0);
 	sd_store_req_put(req, SD_STORE_DB_ACCOUNT_CASES, acct, SD_CA_FINGERPRINT_BYTES + cn_len, NULL, 0, 0);
+	if ((r = sd_case_index_req(req, NULL, rec)) < 0) /* the listing's summary and indexes */
+		die_sd(rec->case_number, r);
 	f->bytes += len;
 	free(bytes);
 }
@@ -412,7 +414,8 @@ static void submit(sd_store_t *store, sd_store_req_t **req)
 		die("out of memory");
 }
 
-/* The case counter of every year filled: "meta" case_seq/YYYY, as commit.c keeps it. */
+/* The case counter of every year filled: "meta" case_seq/YYYY, as commit.c keeps it, and
+ * the flag saying every case has its listing summary (server_start.c). */
 static void write_counters(const fill_t *f, sd_store_t *store, sd_store_req_t **req)
 {
 	char key[SD_CASE_SEQ_KEY_BYTES];
@@ -424,6 +427,10 @@ static void write_counters(const fill_t *f, sd_store_t *store, sd_store_req_t **
 		sd_store_le32(seq, f->last_seq[k]);
 		sd_store_req_put(*req, SD_STORE_DB_META, (const uint8_t *)key, strlen(key), seq, sizeof(seq), 0);
 	}
+	/* Every case has its summary: the server need not build them at start-up. */
+	sd_store_req_put(*req, SD_STORE_DB_META, (const uint8_t *)SD_CASE_INDEX_VERSION_KEY,
+	                 strlen(SD_CASE_INDEX_VERSION_KEY), (const uint8_t *)SD_CASE_INDEX_VERSION,
+	                 strlen(SD_CASE_INDEX_VERSION), 0);
 	submit(store, req);
 }
 

@@ -4,8 +4,9 @@
  * decoder (unknown members, bad names, a state its steps do not lead to, an illegal step
  * sequence, too many steps, an oversized record, versions); a record written before the
  * workflow existed; the notice key and the count of notices (both or neither); the
- * case_texts key; the documents of GET /v1/cases and GET /v1/cases/{case}. No server, no
- * store.
+ * case_texts key; the documents of GET /v1/cases and GET /v1/cases/{case}; the listing's
+ * compact summary (pinned, strict, the same document as the record's) and its index
+ * keys. No server, no store.
  */
 #include "unit.h"
 
@@ -727,6 +728,198 @@ static void test_detail_json_keys(void **state)
 	free(rec);
 }
 
+/* --- the listing's summary and index keys ---------------------------------------------------- */
+
+static sd_case_sum_t *sum_of(const sd_case_rec_t *rec, uint8_t buf[SD_CASE_SUM_MAX], size_t *len)
+{
+	sd_case_sum_t *sum = calloc(1, sizeof(*sum));
+
+	assert_non_null(sum);
+	sd_case_sum_of(rec, sum);
+	assert_int_equal(sd_case_sum_encode(sum, buf, len), 0);
+	return sum;
+}
+
+/* The layout, pinned: version, state, flags, the dates little-endian, the case, the
+ * digest, the fingerprint, the name. */
+static void test_sum_pinned(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+	uint8_t buf[SD_CASE_SUM_MAX], again[SD_CASE_SUM_MAX], expect[SD_CASE_SUM_FIXED + 12];
+	size_t len, len2;
+	sd_case_sum_t *sum, back;
+
+	(void)state;
+	add(rec, SD_ACTION_EXTEND, D(2026, 3, 20));
+	sum = sum_of(rec, buf, &len);
+	unit_hex("010201" /* v1, extended, flag extended */
+	         "d8253501"
+	         "9f263501"
+	         "00000000"
+	         "00000000" /* 20260312, 20260511, -, - */
+	         "323032362d303030303031",
+	         expect, 3 + 16 + 11);
+	memcpy(expect + 30, rec->digest, 32);
+	memcpy(expect + 62, rec->attorney, 32);
+	expect[94] = 12;
+	memcpy(expect + 95, "Attorney Kim", 12);
+	assert_int_equal(len, sizeof(expect));
+	assert_memory_equal(buf, expect, len);
+	assert_int_equal(sd_case_sum_decode(buf, len, &back), 0);
+	assert_string_equal(back.case_number, "2026-000001");
+	assert_string_equal(back.attorney_name, "Attorney Kim");
+	assert_memory_equal(back.attorney, rec->attorney, 32);
+	assert_memory_equal(back.digest, rec->digest, 32);
+	assert_int_equal(back.flow.state, SD_CASE_EXTENDED);
+	assert_true(back.flow.extended);
+	assert_int_equal(sd_date_cmp(back.flow.received, D(2026, 3, 12)), 0);
+	assert_int_equal(sd_date_cmp(back.decision_due, D(2026, 5, 11)), 0);
+	assert_int_equal(sd_case_sum_encode(&back, again, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(again, buf, len);
+	free(sum);
+	free(rec);
+}
+
+/* sd_case_sum_text writes what jansson writes of the document, byte for byte. */
+static void assert_sum_text(const sd_case_sum_t *sum, sd_date_t today, json_t *doc)
+{
+	char text[SD_CASE_SUM_TEXT_MAX], *expect = json_dumps(doc, JSON_COMPACT);
+	size_t n = sd_case_sum_text(sum, today, &cal, text, sizeof(text));
+
+	assert_non_null(expect);
+	assert_int_equal(n, strlen(expect));
+	assert_string_equal(text, expect);
+	assert_int_equal(sd_case_sum_text(sum, today, &cal, text, n), 0); /* no room for the NUL */
+	free(expect);
+}
+
+/* At every stage of the longest path and on several days, the listing's document from
+ * the decoded summary is the record's, byte for byte. */
+static void test_sum_documents(void **state)
+{
+	static const sd_date_t days[] = {{2026, 3, 12}, {2026, 5, 11}, {2026, 5, 12}, {2026, 6, 29}, {2027, 1, 1}};
+	sd_case_rec_t *full = acceptance_rec(), *rec = new_rec();
+	uint8_t buf[SD_CASE_SUM_MAX];
+	size_t len;
+	sd_case_sum_t back;
+	json_t *doc;
+
+	(void)state;
+	for (size_t n = 0; n <= full->flow.n_steps; n++) {
+		if (n > 0)
+			add(rec, full->steps[n - 1].action, full->steps[n - 1].date);
+		free(sum_of(rec, buf, &len));
+		assert_int_equal(sd_case_sum_decode(buf, len, &back), 0);
+		for (size_t d = 0; d < sizeof(days) / sizeof(days[0]); d++) {
+			json_t *a = sd_case_summary_json(rec, days[d], &cal),
+			       *b = sd_case_sum_json(&back, days[d], &cal);
+			char *ta = json_dumps(a, JSON_SORT_KEYS), *tb = json_dumps(b, JSON_SORT_KEYS);
+			assert_non_null(ta);
+			assert_non_null(tb);
+			assert_string_equal(ta, tb);
+			assert_sum_text(&back, days[d], b);
+			free(ta);
+			free(tb);
+			json_decref(a);
+			json_decref(b);
+		}
+	}
+	/* A name with what JSON escapes, and the longest one. */
+	snprintf(rec->attorney_name, sizeof(rec->attorney_name), "Kim \"the\" \\ \u00dcnal / \u5f01\u8b77\u58eb");
+	free(sum_of(rec, buf, &len));
+	assert_int_equal(sd_case_sum_decode(buf, len, &back), 0);
+	doc = sd_case_sum_json(&back, days[0], &cal);
+	assert_sum_text(&back, days[0], doc);
+	json_decref(doc);
+	memset(rec->attorney_name, '"', SD_RECEIPT_NAME_MAX);
+	rec->attorney_name[SD_RECEIPT_NAME_MAX] = '\0';
+	free(sum_of(rec, buf, &len));
+	assert_int_equal(len, SD_CASE_SUM_MAX);
+	assert_int_equal(sd_case_sum_decode(buf, len, &back), 0);
+	doc = sd_case_sum_json(&back, days[0], &cal);
+	assert_sum_text(&back, days[0], doc);
+	json_decref(doc);
+	free(full);
+	free(rec);
+}
+
+/* Every length but the right one, and every field out of range. */
+static void test_sum_refused(void **state)
+{
+	static const struct {
+		size_t at;
+		uint8_t value;
+	} bad[] = {
+	        {0, 0},  {0, 2},    {1, 0},   {1, 10},    {2, 2},    {2, 0x80},   {3, 0},    /* received 0 */
+	        {7, 0},  {4, 0x2e}, {13, 1},  {17, 1},    {19, 'x'}, {23, '_'},   {29, 'a'}, /* case number */
+	        {94, 0}, {94, 13},  {94, 11}, {95, 0x01}, {100, 0},  {106, 0x7f},
+	};
+	sd_case_rec_t *rec = new_rec();
+	uint8_t buf[SD_CASE_SUM_MAX + 1], copy[SD_CASE_SUM_MAX + 1];
+	size_t len;
+	sd_case_sum_t back;
+
+	(void)state;
+	free(sum_of(rec, buf, &len));
+	for (size_t n = 0; n < len; n++)
+		assert_int_equal(sd_case_sum_decode(buf, n, &back), SD_ERR_FORMAT);
+	buf[len] = 'x';
+	assert_int_equal(sd_case_sum_decode(buf, len + 1, &back), SD_ERR_FORMAT);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(copy, buf, len);
+		copy[bad[i].at] = bad[i].value;
+		if (sd_case_sum_decode(copy, len, &back) != SD_ERR_FORMAT)
+			fail_msg("byte %zu = 0x%02x was accepted", bad[i].at, bad[i].value);
+	}
+	assert_int_equal(sd_case_sum_decode(buf, len, &back), 0); /* the original still is fine */
+	snprintf(rec->attorney_name, sizeof(rec->attorney_name), "Bad\tname");
+	sd_case_sum_of(rec, &back);
+	assert_int_equal(sd_case_sum_encode(&back, copy, &len), SD_ERR_INVALID);
+	free(rec);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* case_by_state: the state byte then the case number; case_by_due: the deadline counted
+ * without holidays, so never after the real one, then the case number; none while
+ * nothing is due. */
+static void test_index_keys(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+	uint8_t sk[SD_CASE_STATE_KEY_BYTES], dk[SD_CASE_DUE_KEY_BYTES], p[4];
+
+	(void)state;
+	sd_case_state_key(SD_CASE_REFERRED, "2026-000001", sk);
+	assert_int_equal(sk[0], SD_CASE_REFERRED);
+	assert_memory_equal(sk + 1, "2026-000001", 11);
+	assert_true(sd_case_due_key(&rec->flow, rec->case_number, dk));
+	assert_int_equal(be32(dk), 20260511u);
+	assert_memory_equal(dk + 4, "2026-000001", 11);
+	sd_case_due_prefix(D(2026, 5, 11), p);
+	assert_memory_equal(p, dk, 4);
+	/* Received 2026-03-06: day 60 is Children's Day (Tuesday 2026-05-05); the key says
+	 * 05-05, the deadline with the holidays 05-06. */
+	rec->received = D(2026, 3, 6);
+	sd_case_rec_init(rec);
+	assert_true(sd_case_due_key(&rec->flow, rec->case_number, dk));
+	assert_int_equal(be32(dk), 20260505u);
+	assert_int_equal(sd_date_to_u32(sd_case_flow_deadline(&rec->flow, &cal).due), 20260506u);
+	/* Extended on a Saturday's eve: day 90 is Thursday 2026-06-04. */
+	add(rec, SD_ACTION_EXTEND, D(2026, 3, 10));
+	assert_true(sd_case_due_key(&rec->flow, rec->case_number, dk));
+	assert_int_equal(be32(dk), 20260604u);
+	add(rec, SD_ACTION_REFER, D(2026, 4, 1));
+	assert_false(sd_case_due_key(&rec->flow, rec->case_number, dk));
+	add(rec, SD_ACTION_OUTCOME, D(2026, 5, 4)); /* the objection window: 05-11 */
+	assert_true(sd_case_due_key(&rec->flow, rec->case_number, dk));
+	assert_int_equal(be32(dk), 20260511u);
+	free(rec);
+}
+
 static int setup(void **state)
 {
 	if (unit_setup(state) != 0 || sd_config_defaults(&cal) != 0)
@@ -751,6 +944,8 @@ int main(void)
 	        cmocka_unit_test(test_summary_json),       cmocka_unit_test(test_detail_json),
 	        cmocka_unit_test(test_detail_json_states), cmocka_unit_test(test_notices_round_trip),
 	        cmocka_unit_test(test_notices_refused),    cmocka_unit_test(test_detail_json_keys),
+	        cmocka_unit_test(test_sum_pinned),         cmocka_unit_test(test_sum_documents),
+	        cmocka_unit_test(test_sum_refused),        cmocka_unit_test(test_index_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
