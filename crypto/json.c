@@ -294,3 +294,20 @@ int sd_json_member_version(json_t *obj, const char *what, const char *base, uint
 		                (long long)json_integer_value(v), (unsigned)want);
 	return 0;
 }
+
+int sd_json_signed_sign_body(const sd_json_signed_t *t, const sd_seckey_t *sk, json_t *body, char **json_out)
+{
+	json_t *doc = json_object();
+	int r;
+
+	*json_out = NULL;
+	if (doc == NULL || body == NULL || json_object_set_new(doc, t->body, body) < 0) {
+		if (doc == NULL)
+			json_decref(body);
+		json_decref(doc);
+		return SD_ERR_NOMEM;
+	}
+	r = sd_json_signed_sign(t, sk, doc, false, json_out);
+	json_decref(doc);
+	return r;
+}

@@ -178,7 +178,6 @@ static json_t *head_to_json(const sd_loghead_t *h)
 
 int sd_loghead_sign(const sd_loghead_t *h, const sd_seckey_t *log, char **json_out)
 {
-	json_t *doc;
 	int r;
 
 	*json_out = NULL;
@@ -186,12 +185,7 @@ int sd_loghead_sign(const sd_loghead_t *h, const sd_seckey_t *log, char **json_o
 		return sd_error(SD_ERR_USAGE, WHAT ": signing needs the log secret key");
 	if ((r = check_head(h, SD_ERR_INVALID)) < 0)
 		return r;
-	if ((doc = json_object()) == NULL || json_object_set_new(doc, "head", head_to_json(h)) < 0)
-		r = SD_ERR_NOMEM;
-	else
-		r = sd_json_signed_sign(&head_signed, log, doc, false, json_out);
-	json_decref(doc);
-	return r;
+	return sd_json_signed_sign_body(&head_signed, log, head_to_json(h), json_out);
 }
 
 /* --- unsigned documents --------------------------------------------------------------- */

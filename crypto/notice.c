@@ -339,7 +339,6 @@ static json_t *notice_to_json(const sd_notice_t *n)
 
 int sd_notice_sign(const sd_notice_t *n, const sd_seckey_t *log, char **json_out)
 {
-	json_t *doc;
 	int r;
 
 	*json_out = NULL;
@@ -347,12 +346,7 @@ int sd_notice_sign(const sd_notice_t *n, const sd_seckey_t *log, char **json_out
 		return sd_error(SD_ERR_USAGE, WHAT ": signing needs the log secret key");
 	if ((r = check_struct(n, SD_ERR_INVALID)) < 0)
 		return r;
-	if ((doc = json_object()) == NULL || json_object_set_new(doc, "notice", notice_to_json(n)) < 0)
-		r = SD_ERR_NOMEM;
-	else
-		r = sd_json_signed_sign(&nt_signed, log, doc, false, json_out);
-	json_decref(doc);
-	return r;
+	return sd_json_signed_sign_body(&nt_signed, log, notice_to_json(n), json_out);
 }
 
 int sd_notice_digest(const sd_notice_t *n, uint8_t out[SD_NOTICE_DIGEST_BYTES])

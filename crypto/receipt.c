@@ -311,7 +311,6 @@ static json_t *receipt_to_json(const sd_receipt_t *rc, const uint8_t log_id[SD_K
 int sd_receipt_sign(const sd_receipt_t *rc, const sd_seckey_t *log, char **json_out)
 {
 	uint8_t log_id[SD_KEY_ID_BYTES];
-	json_t *doc;
 	int r;
 
 	*json_out = NULL;
@@ -320,12 +319,7 @@ int sd_receipt_sign(const sd_receipt_t *rc, const sd_seckey_t *log, char **json_
 	if ((r = check_struct(rc, SD_ERR_INVALID)) < 0)
 		return r;
 	sd_key_id(SD_KEY_LOG, log->pk, log_id);
-	if ((doc = json_object()) == NULL || json_object_set_new(doc, "receipt", receipt_to_json(rc, log_id)) < 0)
-		r = SD_ERR_NOMEM;
-	else
-		r = sd_json_signed_sign(&rc_signed, log, doc, false, json_out);
-	json_decref(doc);
-	return r;
+	return sd_json_signed_sign_body(&rc_signed, log, receipt_to_json(rc, log_id), json_out);
 }
 
 int sd_receipt_filing_event(const sd_receipt_t *rc, sd_audit_event_t *ev)

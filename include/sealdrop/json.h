@@ -75,5 +75,8 @@ int sd_json_signed_verify(const sd_json_signed_t *t, const json_t *body, const s
  * pretty-printed and newline-terminated, to *json_out (malloc'd). */
 int sd_json_signed_sign(const sd_json_signed_t *t, const sd_seckey_t *sk, json_t *doc, bool with_key,
                         char **json_out) SD_WUR;
+/* The same for a body alone (taken, also on error; NULL is SD_ERR_NOMEM): the document
+ * {t->body: body}, signed by the log key (sk must be a log key), without "signature.key". */
+int sd_json_signed_sign_body(const sd_json_signed_t *t, const sd_seckey_t *sk, json_t *body, char **json_out) SD_WUR;
 
 #endif
