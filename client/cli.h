@@ -59,6 +59,8 @@ int cmd_cases(int argc, char **argv); /* cases, case, transition: cmd_cases.c */
 int cmd_case(int argc, char **argv);
 int cmd_transition(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_notice(int argc, char **argv); /* notice, notices: cmd_notice.c */
+int cmd_notices(int argc, char **argv);
 
 /* Verifies and decrypts pkg with the intake key into out (absent or empty); progress unless
  * quiet (cmd_open.c; `open` and `fetch`). */

@@ -27,6 +27,8 @@ static const struct {
         {"case", cmd_case, N_("show one case: its dates, deadlines and history")},
         {"transition", cmd_transition,
          N_("move a case one step: extend, refer, forward, terminate, outcome, reinvestigate, close")},
+        {"notice", cmd_notice, N_("send a written notice about a case, sealed to its three readers (officer)")},
+        {"notices", cmd_notices, N_("list a case's notices, each signature verified; with a key, their text")},
         {"fetch", cmd_fetch, N_("download a case's package, check every chunk, open it with the intake key")},
 };
 
