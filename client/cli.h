@@ -261,6 +261,17 @@ void cli_config_free(cli_config_t *c);
 /* Fills each option the command line left NULL from c (which must outlive o). */
 void cli_config_apply(const cli_config_t *c, cli_remote_opts_t *o);
 
+/* After getopt: loads the config file into cfg, fills the options the command line left
+ * NULL, and refuses (usage, naming the first) a missing --server, --ca, --cert, --key, and
+ * --root / --intake when need has CLI_NEED_ROOT / CLI_NEED_INTAKE. -1 to go on, else the
+ * exit status (a bad config file: 78). */
+#define CLI_NEED_ROOT   0x1u
+#define CLI_NEED_INTAKE 0x2u
+int cli_remote_complete(const cli_cmd_t *cmd, cli_config_t *cfg, cli_remote_opts_t *o, unsigned need);
+/* The answer's body as a JSON object; CLI_ERR_PROTOCOL ("the server's answer to <what> is
+ * not a JSON object") otherwise. */
+int cli_answer_object(const struct cli_https_response *resp, const char *what, json_t **out) SD_WUR;
+
 /* A connection to the server with o's CA and (optionally) client certificate; warns,
  * naming cmd, when the key file is readable by others. o must outlive it. */
 typedef struct cli_remote cli_remote_t;

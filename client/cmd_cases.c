@@ -166,30 +166,10 @@ static void net_free(net_t *n)
 	cli_config_free(&n->cfg);
 }
 
-/* After getopt: the config file fills what the command line left out; then nothing
- * needed may be missing. -1 to go on, else the exit status. */
+/* After getopt: the config file fills what the command line left out (config.c). */
 static int net_complete(const cli_cmd_t *cmd, net_t *n, bool need_root)
 {
-	const char *missing = NULL;
-	int r;
-
-	sd_error_clear();
-	if ((r = cli_config_load(&n->cfg)) < 0)
-		return cli_fail(cmd->name, r);
-	cli_config_apply(&n->cfg, &n->o);
-	if (n->o.server == NULL)
-		missing = "--server";
-	else if (n->o.ca == NULL)
-		missing = "--ca";
-	else if (n->o.cert == NULL)
-		missing = "--cert";
-	else if (n->o.key == NULL)
-		missing = "--key";
-	else if (need_root && n->o.root == NULL)
-		missing = "--root";
-	if (missing != NULL)
-		return cli_usage_error(cmd, _("missing %s (give it, or set it in the config file)"), missing);
-	return -1;
+	return cli_remote_complete(cmd, &n->cfg, &n->o, need_root ? CLI_NEED_ROOT : 0);
 }
 
 /* A string member made fit for the terminal, or "-" when absent or not a string. */
@@ -200,19 +180,6 @@ static const char *field(json_t *o, const char *name, char *buf, size_t cap)
 	if (s == NULL || s[0] == '\0')
 		return "-";
 	return sd_error_printable(s, buf, cap);
-}
-
-/* The answer's JSON object; CLI_ERR_PROTOCOL when it is not one. */
-static int answer_object(const cli_https_response_t *resp, const char *what, json_t **out)
-{
-	*out = NULL;
-	if (resp->body != NULL)
-		*out = json_loadb((const char *)resp->body, resp->body_len, JSON_REJECT_DUPLICATES, NULL);
-	if (json_is_object(*out))
-		return 0;
-	json_decref(*out);
-	*out = NULL;
-	return sd_error(CLI_ERR_PROTOCOL, _("the server's answer to %s is not a JSON object"), what);
 }
 
 /* The answer is about case num. */
@@ -377,7 +344,7 @@ static int list_fetch(list_t *l, bool *more)
 		r = cli_http_fail(&resp, _("the list of cases"));
 		goto out;
 	}
-	if ((r = answer_object(&resp, _("the list of cases"), &o)) < 0)
+	if ((r = cli_answer_object(&resp, _("the list of cases"), &o)) < 0)
 		goto out;
 	cases = json_object_get(o, "cases");
 	*more = json_is_true(json_object_get(o, "more"));
@@ -483,7 +450,7 @@ static int case_fetch(cli_remote_t *rm, const char *num, json_t **out)
 		goto out;
 	if (resp.status != 200)
 		r = cli_http_fail(&resp, what);
-	else if ((r = answer_object(&resp, what, out)) == 0 && !case_is(*out, num))
+	else if ((r = cli_answer_object(&resp, what, out)) == 0 && !case_is(*out, num))
 		r = sd_error(CLI_ERR_PROTOCOL, _("the server answered with another case than %s"), num);
 out:
 	if (r < 0) {
@@ -816,7 +783,7 @@ static int tr_post(tr_t *t)
 		r = tr_refused(&resp, t->a->case_number);
 	else if (resp.status != 200)
 		r = cli_http_fail(&resp, what);
-	else if ((r = answer_object(&resp, what, &t->answer)) == 0 && !case_is(t->answer, t->a->case_number))
+	else if ((r = cli_answer_object(&resp, what, &t->answer)) == 0 && !case_is(t->answer, t->a->case_number))
 		r = sd_error(CLI_ERR_PROTOCOL, _("the server answered with another case than %s"), t->a->case_number);
 out:
 	cli_https_response_free(&resp);

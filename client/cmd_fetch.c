@@ -817,17 +817,6 @@ static int parse_parallel(const char *v, void *out)
 	return 0;
 }
 
-static const char *first_missing(const fetch_args_t *a)
-{
-	const char *const names[] = {"--server", "--ca", "--cert", "--key", "--root", "--intake"};
-	const char *const values[] = {a->o.server, a->o.ca, a->o.cert, a->o.key, a->o.root, a->o.intake};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (values[i] == NULL)
-			return names[i];
-	return NULL;
-}
-
 /* Returns -1 to go on, or the exit status (help, usage error, a bad config file). */
 static int parse(int argc, char **argv, fetch_args_t *a)
 {
@@ -844,7 +833,6 @@ static int parse(int argc, char **argv, fetch_args_t *a)
 	        {"json", OPT_JSON, .flag = &a->json},
 	        {0},
 	};
-	const char *missing;
 	int r;
 
 	if ((r = cli_getopt(&cmd, argc, argv, opts)) >= 0)
@@ -855,13 +843,7 @@ static int parse(int argc, char **argv, fetch_args_t *a)
 		return cli_usage_error(&cmd, _("'%s' is not a case number (YYYY-NNNNNN)"), a->case_number);
 	if (a->out == NULL)
 		return cli_usage_error(&cmd, _("missing %s"), "--out");
-	sd_error_clear();
-	if ((r = cli_config_load(&a->cfg)) < 0)
-		return cli_fail(cmd.name, r);
-	cli_config_apply(&a->cfg, &a->o);
-	if ((missing = first_missing(a)) != NULL)
-		return cli_usage_error(&cmd, _("missing %s (give it, or set it in the config file)"), missing);
-	return -1;
+	return cli_remote_complete(&cmd, &a->cfg, &a->o, CLI_NEED_ROOT | CLI_NEED_INTAKE);
 }
 
 int cmd_fetch(int argc, char **argv)

@@ -146,14 +146,7 @@ static int json_answer(const cli_https_response_t *resp, int want, int want2, co
 	*out = NULL;
 	if (resp->status != want && (want2 == 0 || resp->status != want2))
 		return cli_http_fail(resp, what);
-	if (resp->body == NULL ||
-	    (*out = json_loadb((const char *)resp->body, resp->body_len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
-	    !json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		return sd_error(CLI_ERR_PROTOCOL, _("the server's answer to %s is not a JSON object"), what);
-	}
-	return 0;
+	return cli_answer_object(resp, what, out);
 }
 
 /* --- the package and the directory ---------------------------------------------------- */

@@ -122,31 +122,11 @@ static void net_free(net_t *n)
 	cli_config_free(&n->cfg);
 }
 
-/* After getopt: the config file fills what the command line left out; then nothing may
- * be missing (both commands need the directory, so --root too). -1 to go on, else the
- * exit status. */
+/* After getopt: the config file fills what the command line left out (config.c); both
+ * commands need the directory, so --root too. */
 static int net_complete(const cli_cmd_t *cmd, net_t *n)
 {
-	const char *missing = NULL;
-	int r;
-
-	sd_error_clear();
-	if ((r = cli_config_load(&n->cfg)) < 0)
-		return cli_fail(cmd->name, r);
-	cli_config_apply(&n->cfg, &n->o);
-	if (n->o.server == NULL)
-		missing = "--server";
-	else if (n->o.ca == NULL)
-		missing = "--ca";
-	else if (n->o.cert == NULL)
-		missing = "--cert";
-	else if (n->o.key == NULL)
-		missing = "--key";
-	else if (n->o.root == NULL)
-		missing = "--root";
-	if (missing != NULL)
-		return cli_usage_error(cmd, _("missing %s (give it, or set it in the config file)"), missing);
-	return -1;
+	return cli_remote_complete(cmd, &n->cfg, &n->o, CLI_NEED_ROOT);
 }
 
 /* Connects and fetches the directory (config.c: verified with the pinned root, today's
@@ -176,13 +156,7 @@ static int net_call(net_t *n, const char *method, const char *path, const json_t
 		r = cli_http_fail(&resp, what);
 		goto out;
 	}
-	if (resp.body != NULL)
-		*out = json_loadb((const char *)resp.body, resp.body_len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		r = sd_error(CLI_ERR_PROTOCOL, _("the server's answer to %s is not a JSON object"), what);
-	}
+	r = cli_answer_object(&resp, what, out);
 out:
 	cli_https_response_free(&resp);
 	return r;

@@ -345,3 +345,32 @@ int cli_remote_directory(cli_remote_t *rm, sd_directory_t **out)
 {
 	return cli_directory_fetch(rm->ctx, rm->conn, rm->o->root, rm->o->ca, out);
 }
+
+int cli_remote_complete(const cli_cmd_t *cmd, cli_config_t *cfg, cli_remote_opts_t *o, unsigned need)
+{
+	const char *const options[] = {"--server", "--ca", "--cert", "--key", "--root", "--intake"};
+	const bool needed[] = {true, true, true, true, (need & CLI_NEED_ROOT) != 0, (need & CLI_NEED_INTAKE) != 0};
+	int r;
+
+	sd_error_clear();
+	if ((r = cli_config_load(cfg)) < 0)
+		return cli_fail(cmd->name, r);
+	cli_config_apply(cfg, o);
+	const char *const values[] = {o->server, o->ca, o->cert, o->key, o->root, o->intake};
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (needed[i] && values[i] == NULL)
+			return cli_usage_error(cmd, _("missing %s (give it, or set it in the config file)"), options[i]);
+	return -1;
+}
+
+int cli_answer_object(const struct cli_https_response *resp, const char *what, json_t **out)
+{
+	*out = NULL;
+	if (resp->body != NULL)
+		*out = json_loadb((const char *)resp->body, resp->body_len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(*out))
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	return sd_error(CLI_ERR_PROTOCOL, _("the server's answer to %s is not a JSON object"), what);
+}
