@@ -311,3 +311,18 @@ int sd_json_signed_sign_body(const sd_json_signed_t *t, const sd_seckey_t *sk, j
 	json_decref(doc);
 	return r;
 }
+
+int sd_json_member_text(json_t *obj, const char *what, const char *base, const char *name, char *out, size_t cap)
+{
+	char p[SD_JSON_PATH_MAX];
+	json_t *v;
+	int r;
+
+	if ((r = sd_json_member(obj, what, base, name, SD_JSON_STRING, true, &v)) < 0)
+		return r;
+	if (json_string_length(v) >= cap || strlen(json_string_value(v)) != json_string_length(v))
+		return sd_error(SD_ERR_FORMAT, "%s: %s is longer than %zu bytes", what, sd_json_path(p, base, name),
+		                cap - 1);
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}

@@ -75,26 +75,13 @@ static int parse_version(json_t *o, sd_loghead_t *h)
 	return r;
 }
 
-static int parse_deployment(json_t *o, sd_loghead_t *h)
-{
-	json_t *v;
-	int r;
-
-	if ((r = sd_json_member(o, WHAT, "head", "deployment", SD_JSON_STRING, true, &v)) < 0)
-		return r;
-	if (json_string_length(v) >= sizeof(h->deployment) || strlen(json_string_value(v)) != json_string_length(v))
-		return sd_error(SD_ERR_FORMAT, WHAT ": head.deployment is longer than %d bytes", SD_DEPLOYMENT_MAX);
-	memcpy(h->deployment, json_string_value(v), json_string_length(v) + 1);
-	return 0;
-}
-
 static int parse_head_fields(json_t *o, sd_loghead_t *h)
 {
 	json_int_t size;
 	int r;
 
 	if ((r = sd_json_only_fields(o, WHAT, "head", head_fields)) < 0 || (r = parse_version(o, h)) < 0 ||
-	    (r = parse_deployment(o, h)) < 0 ||
+	    (r = sd_json_member_text(o, WHAT, "head", "deployment", h->deployment, sizeof(h->deployment))) < 0 ||
 	    (r = sd_json_member_int(o, WHAT, "head", "size", 0, LH_SIZE_MAX, &size)) < 0 ||
 	    (r = sd_json_member_hex(o, WHAT, "head", "root", h->root, sizeof(h->root))) < 0 ||
 	    (r = sd_json_member_date(o, WHAT, "head", "date", &h->date)) < 0)

@@ -159,17 +159,7 @@ static int check_struct(const sd_notice_t *n, int err)
 /* A string member of at most cap - 1 bytes (no NUL inside), copied into out. */
 static int member_text(json_t *obj, const char *name, char *out, size_t cap)
 {
-	char p[SD_JSON_PATH_MAX];
-	json_t *v;
-	int r;
-
-	if ((r = sd_json_member(obj, WHAT, "notice", name, SD_JSON_STRING, true, &v)) < 0)
-		return r;
-	if (json_string_length(v) >= cap || strlen(json_string_value(v)) != json_string_length(v))
-		return sd_error(SD_ERR_FORMAT, WHAT ": %s is longer than %zu bytes", sd_json_path(p, "notice", name),
-		                cap - 1);
-	memcpy(out, json_string_value(v), json_string_length(v) + 1);
-	return 0;
+	return sd_json_member_text(obj, WHAT, "notice", name, out, cap);
 }
 
 static int parse_version(json_t *o, sd_notice_t *n)

@@ -38,6 +38,10 @@ int sd_json_member_int(json_t *obj, const char *what, const char *base, const ch
 /* A required integer member "version" equal to want: SD_ERR_VERSION ("<what>: version N is
  * not supported (this build reads version W)") for another integer. */
 int sd_json_member_version(json_t *obj, const char *what, const char *base, uint32_t want) SD_WUR;
+/* A required string member of at most cap - 1 bytes, no NUL inside, copied into out:
+ * SD_ERR_FORMAT "<what>: <base.name> is longer than N bytes". */
+int sd_json_member_text(json_t *obj, const char *what, const char *base, const char *name, char *out,
+                        size_t cap) SD_WUR;
 /* A required string member holding a calendar date YYYY-MM-DD. */
 int sd_json_member_date(json_t *obj, const char *what, const char *base, const char *name, sd_date_t *out) SD_WUR;
 
