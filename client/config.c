@@ -359,7 +359,8 @@ int cli_remote_complete(const cli_cmd_t *cmd, cli_config_t *cfg, cli_remote_opts
 	const char *const values[] = {o->server, o->ca, o->cert, o->key, o->root, o->intake};
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
 		if (needed[i] && values[i] == NULL)
-			return cli_usage_error(cmd, _("missing %s (give it, or set it in the config file)"), options[i]);
+			return cli_usage_error(cmd, _("missing %s (give it, or set it in the config file)"),
+			                       options[i]);
 	return -1;
 }
 
