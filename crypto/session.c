@@ -169,3 +169,57 @@ int sd_session_verify(const sd_session_proof_t *p, const uint8_t server_nonce[SD
 		return sd_error(SD_ERR_VERIFY, "the session signature does not verify");
 	return 0;
 }
+
+/* --- Challenges ------------------------------------------------------------------------- */
+
+#define CHALLENGE_EXPIRY_BYTES 8
+#define CHALLENGE_RANDOM_BYTES 8
+#define CHALLENGE_TAG_BYTES    16
+_Static_assert(CHALLENGE_EXPIRY_BYTES + CHALLENGE_RANDOM_BYTES + CHALLENGE_TAG_BYTES == SD_SESSION_NONCE_BYTES,
+               "a challenge is one session nonce");
+
+static const char challenge_domain[] = "sealdrop challenge v1";
+
+static void challenge_tag(const uint8_t key[SD_SESSION_CHALLENGE_KEY_BYTES], const uint8_t c[SD_SESSION_NONCE_BYTES],
+                          uint8_t tag[CHALLENGE_TAG_BYTES])
+{
+	crypto_generichash_state st;
+
+	(void)crypto_generichash_init(&st, key, SD_SESSION_CHALLENGE_KEY_BYTES, CHALLENGE_TAG_BYTES);
+	(void)crypto_generichash_update(&st, (const uint8_t *)challenge_domain, sizeof(challenge_domain) - 1);
+	(void)crypto_generichash_update(&st, c, CHALLENGE_EXPIRY_BYTES + CHALLENGE_RANDOM_BYTES);
+	(void)crypto_generichash_final(&st, tag, CHALLENGE_TAG_BYTES);
+	sodium_memzero(&st, sizeof(st));
+}
+
+uint8_t *sd_session_challenge_key_new(void)
+{
+	uint8_t *key = sd_secret_alloc(SD_SESSION_CHALLENGE_KEY_BYTES);
+
+	if (key != NULL)
+		randombytes_buf(key, SD_SESSION_CHALLENGE_KEY_BYTES);
+	return key;
+}
+
+void sd_session_challenge_new(const uint8_t key[SD_SESSION_CHALLENGE_KEY_BYTES], uint64_t expiry,
+                              uint8_t out[SD_SESSION_NONCE_BYTES])
+{
+	sd_store_le64(out, expiry);
+	randombytes_buf(out + CHALLENGE_EXPIRY_BYTES, CHALLENGE_RANDOM_BYTES);
+	challenge_tag(key, out, out + CHALLENGE_EXPIRY_BYTES + CHALLENGE_RANDOM_BYTES);
+}
+
+int sd_session_challenge_check(const uint8_t key[SD_SESSION_CHALLENGE_KEY_BYTES],
+                               const uint8_t c[SD_SESSION_NONCE_BYTES], uint64_t now)
+{
+	uint8_t tag[CHALLENGE_TAG_BYTES];
+
+	challenge_tag(key, c, tag);
+	if (sodium_memcmp(tag, c + CHALLENGE_EXPIRY_BYTES + CHALLENGE_RANDOM_BYTES, CHALLENGE_TAG_BYTES) != 0)
+		return sd_error(
+		        SD_ERR_VERIFY,
+		        "the challenge was not issued by this server (or it restarted since): ask for a new one");
+	if (sd_load_le64(c) < now)
+		return sd_error(SD_ERR_EXPIRED, "the challenge expired: ask for a new one");
+	return 0;
+}

@@ -179,3 +179,62 @@ int sd_casebody_notice(const uint8_t *body, size_t len, sd_notice_t *n)
 	json_decref(o);
 	return r;
 }
+
+/* --- the whistleblower's answers ------------------------------------------------------ */
+
+/* Member name of o: canonical padded base64 of exactly len bytes. */
+static int fixed_member(json_t *o, const char *name, uint8_t *out, size_t len)
+{
+	json_t *v = json_object_get(o, name);
+	const char *b64 = json_string_value(v);
+
+	if (b64 == NULL || json_string_length(v) != B64_MAX(len) || strlen(b64) != B64_MAX(len) ||
+	    sd_base64_decode_exact(b64, out, len) < 0)
+		return sd_error(SD_ERR_FORMAT, "session member '%s' must be the base64 of %zu bytes", name, len);
+	return 0;
+}
+
+static int session_member(json_t *o, sd_session_proof_t *p)
+{
+	static const char *const members[] = {"challenge", "client_nonce", "locator", "signature", "pow", NULL};
+	json_t *s = json_object_get(o, "session");
+	int r;
+
+	if (!json_is_object(s))
+		return sd_error(SD_ERR_FORMAT, "the body needs a 'session' object");
+	if ((r = only_members(s, members, "a session")) < 0 ||
+	    (r = fixed_member(s, "challenge", p->server_nonce, sizeof(p->server_nonce))) < 0 ||
+	    (r = fixed_member(s, "client_nonce", p->client_nonce, sizeof(p->client_nonce))) < 0 ||
+	    (r = fixed_member(s, "locator", p->locator, sizeof(p->locator))) < 0 ||
+	    (r = fixed_member(s, "signature", p->signature, sizeof(p->signature))) < 0)
+		return r;
+	return fixed_member(s, "pow", p->pow, sizeof(p->pow));
+}
+
+int sd_casebody_wb(const uint8_t *body, size_t len, bool objection, sd_wb_body_t *out)
+{
+	static const char *const status_members[] = {"session", NULL}, *const objection_members[] = {"session", "case",
+	                                                                                             "text", NULL};
+	json_t *o = load_object(body, len), *cn;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (o == NULL)
+		return sd_error(SD_ERR_FORMAT, "the body is a JSON object with a 'session'");
+	if ((r = only_members(o, objection ? objection_members : status_members, "this route")) < 0 ||
+	    (r = session_member(o, &out->session)) < 0 || !objection)
+		goto out;
+	if ((cn = json_object_get(o, "case")) != NULL) {
+		if (!json_is_string(cn) || !sd_case_number_is_valid(json_string_value(cn))) {
+			r = sd_error(SD_ERR_FORMAT, "'case' must be a case number, YYYY-NNNNNN");
+			goto out;
+		}
+		snprintf(out->case_number, sizeof(out->case_number), "%s", json_string_value(cn));
+	}
+	r = sealed_member(o, "text", SD_CASE_TEXT_MAX + SD_SEALBOX_OVERHEAD, &out->text, &out->text_len);
+	if (r == 0 && out->text == NULL)
+		r = sd_error(SD_ERR_FORMAT, "an objection needs its 'text', sealed to the intake key");
+out:
+	json_decref(o);
+	return r;
+}

@@ -30,9 +30,9 @@
 #define NAME_MAX_   32 /* the longest state, action, kind or reason name */
 #define DETAIL_MAX  256
 
-static const char *const case_fields[] = {"v",        "case",         "digest", "upload", "attorney",   "attorney_name",
-                                          "received", "decision_due", "state",  "steps",  "notice_key", "notices",
-                                          NULL};
+static const char *const case_fields[] = {
+        "v",     "case",  "digest",     "upload",  "attorney",     "attorney_name", "received", "decision_due",
+        "state", "steps", "notice_key", "notices", "locator_hash", "consent_key",   NULL};
 static const char *const step_fields[] = {"action", "date",      "actor", "kind", "agency",
                                           "reason", "concluded", "text",  NULL};
 
@@ -52,6 +52,17 @@ void sd_case_text_key(const char *case_number, uint32_t step, uint8_t out[SD_CAS
 	out[SD_CASE_NUMBER_BYTES] = (uint8_t)(step >> 16);
 	out[SD_CASE_NUMBER_BYTES + 1] = (uint8_t)(step >> 8);
 	out[SD_CASE_NUMBER_BYTES + 2] = (uint8_t)step;
+}
+
+/* Lower-case hex of p as a JSON string. */
+static json_t *hex_json(const uint8_t *p, size_t len)
+{
+	char hex[2 * SD_HASH_BYTES + 1];
+
+	if (2 * len + 1 > sizeof(hex))
+		return NULL;
+	sd_hex_encode(p, len, hex);
+	return json_string(hex);
 }
 
 /* --- decoding ------------------------------------------------------------------------------- */
@@ -237,6 +248,24 @@ static int notices_decode(json_t *obj, sd_case_rec_t *out)
 	return 0;
 }
 
+/* The session's locator hash and consent key: both, or neither (a case filed before the
+ * whistleblower's channel). */
+static int session_decode(json_t *obj, sd_case_rec_t *out)
+{
+	json_t *loc = json_object_get(obj, "locator_hash"), *key = json_object_get(obj, "consent_key");
+	int r;
+
+	if (loc == NULL && key == NULL)
+		return 0;
+	if (loc == NULL || key == NULL)
+		return sd_error(SD_ERR_FORMAT, "case record: fields 'locator_hash' and 'consent_key' go together");
+	if ((r = record_member_hex(obj, "case", "locator_hash", out->locator_hash, sizeof(out->locator_hash))) < 0 ||
+	    (r = record_member_hex(obj, "case", "consent_key", out->consent_key, sizeof(out->consent_key))) < 0)
+		return r;
+	out->has_session = true;
+	return 0;
+}
+
 static int case_fields_decode(json_t *obj, sd_case_rec_t *out)
 {
 	const char *s;
@@ -257,7 +286,8 @@ static int case_fields_decode(json_t *obj, sd_case_rec_t *out)
 	snprintf(out->attorney_name, sizeof(out->attorney_name), "%s", s);
 	if (sd_date_cmp(out->decision_due, out->received) < 0)
 		return sd_error(SD_ERR_FORMAT, "case record: 'decision_due' is before 'received'");
-	if ((r = notices_decode(obj, out)) < 0 || (r = steps_decode(obj, out)) < 0)
+	if ((r = notices_decode(obj, out)) < 0 || (r = session_decode(obj, out)) < 0 ||
+	    (r = steps_decode(obj, out)) < 0)
 		return r;
 	return state_check(obj, out);
 }
@@ -368,6 +398,10 @@ static json_t *case_json(const sd_case_rec_t *rec)
 		sd_hex_encode(rec->notice_key, sizeof(rec->notice_key), key);
 		bad |= json_object_set_new(obj, "notice_key", json_string(key));
 		bad |= json_object_set_new(obj, "notices", json_integer(rec->notices));
+	}
+	if (!bad && rec->has_session) {
+		bad |= json_object_set_new(obj, "locator_hash", hex_json(rec->locator_hash, sizeof(rec->locator_hash)));
+		bad |= json_object_set_new(obj, "consent_key", hex_json(rec->consent_key, sizeof(rec->consent_key)));
 	}
 	if (bad) {
 		json_decref(obj);
@@ -581,6 +615,33 @@ json_t *sd_case_detail_json(const sd_case_rec_t *rec, const uint8_t *attorney_bo
 	return doc;
 }
 
+/* The whistleblower's view: the detail without what names or keys anyone else (the
+ * attorney, the officers' fingerprints, the box keys, the actions only officers take),
+ * plus "objection_until". */
+json_t *sd_case_whistleblower_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal)
+{
+	static const char *const drop[] = {"attorney", "attorney_box_key", "notice_key", "legal", NULL};
+	json_t *doc = sd_case_detail_json(rec, NULL, today, cal), *history, *step, *deadline;
+	const char *kind;
+	size_t i;
+
+	if (doc == NULL)
+		return NULL;
+	for (i = 0; drop[i] != NULL; i++)
+		json_object_del(doc, drop[i]);
+	history = json_object_get(doc, "history");
+	json_array_foreach(history, i, step) json_object_del(step, "actor");
+	deadline = json_object_get(doc, "deadline");
+	kind = json_string_value(json_object_get(deadline, "kind"));
+	if (json_object_set(doc, "objection_until",
+	                    kind != NULL && strcmp(kind, "objection") == 0 ? json_object_get(deadline, "due")
+	                                                                   : json_null()) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 /* --- the listing's summary and index keys --------------------------------------------------- */
 
 void sd_case_sum_of(const sd_case_rec_t *rec, sd_case_sum_t *out)
@@ -701,6 +762,14 @@ bool sd_case_due_key(const sd_case_flow_t *f, const char *case_number, uint8_t o
 	return true;
 }
 
+void sd_case_locator_key(const uint8_t locator_hash[SD_HASH_BYTES], const char *case_number,
+                         uint8_t out[SD_CASE_LOCATOR_KEY_BYTES])
+{
+	memset(out, 0, SD_CASE_LOCATOR_KEY_BYTES);
+	memcpy(out, locator_hash, SD_HASH_BYTES);
+	memcpy(out + SD_HASH_BYTES, case_number, strnlen(case_number, SD_CASE_NUMBER_LEN));
+}
+
 int sd_case_index_req(sd_store_req_t *req, const sd_case_flow_t *before, const sd_case_rec_t *rec)
 {
 	const char *cn = rec->case_number;
@@ -723,5 +792,11 @@ int sd_case_index_req(sd_store_req_t *req, const sd_case_flow_t *before, const s
 	r = sd_store_req_put(req, SD_STORE_DB_CASE_BY_STATE, state_key, sizeof(state_key), NULL, 0, 0);
 	if (r >= 0 && sd_case_due_key(&rec->flow, cn, due_key))
 		r = sd_store_req_put(req, SD_STORE_DB_CASE_BY_DUE, due_key, sizeof(due_key), NULL, 0, 0);
+	if (r >= 0 && before == NULL && rec->has_session) {
+		uint8_t loc_key[SD_CASE_LOCATOR_KEY_BYTES];
+
+		sd_case_locator_key(rec->locator_hash, cn, loc_key);
+		r = sd_store_req_put(req, SD_STORE_DB_CASE_BY_LOCATOR, loc_key, sizeof(loc_key), NULL, 0, 0);
+	}
 	return r < 0 ? r : 0;
 }

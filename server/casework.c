@@ -474,7 +474,8 @@ void sd_route_case_get(sd_request_t *r)
 
 struct transition {
 	sd_case_step_t step;
-	uint8_t *text; /* sealed, or NULL */
+	sd_case_step_reply_fn reply; /* the whistleblower's answer, or NULL: the officer's detail */
+	uint8_t *text;               /* sealed, or NULL */
 	size_t text_len;
 	uint8_t *old; /* the record as read */
 	size_t old_len;
@@ -535,7 +536,9 @@ static void transition_done(sd_store_req_t *req, void *ctx)
 	long op = sd_store_req_failed_op(req);
 
 	sd_store_req_free(req);
-	if (st == 0)
+	if (st == 0 && t->reply != NULL)
+		t->reply(r, t->rec);
+	else if (st == 0)
 		sd_request_reply_json(r, 200,
 		                      sd_case_detail_json(t->rec, sd_notices_attorney_key(s, t->rec),
 		                                          sd_server_today(s), sd_server_config(s)));
@@ -584,6 +587,10 @@ static void transition_write(sd_request_t *r, struct transition *t, uint32_t ind
 		sd_store_req_put(req, SD_STORE_DB_CASE_TEXTS, key, sizeof(key), t->text, t->text_len, 0);
 	}
 	sd_audit_event_init(&ev, SD_AUDIT_TRANSITION, t->step.date, p);
+	if (t->step.action == SD_ACTION_OBJECT) { /* the whistleblower: no account, no actor */
+		snprintf(ev.role, sizeof(ev.role), "%s", "whistleblower");
+		ev.has_actor = false;
+	}
 	snprintf(ev.case_number, sizeof(ev.case_number), "%s", cn);
 	step_detail(&t->step, ev.detail);
 	if (sd_audit_add(req, &ev) < 0 || transition_notice(r, t, req) < 0 ||
@@ -654,12 +661,48 @@ static void transition_read(sd_store_req_t *req, void *ctx)
 	before = t->rec->flow;
 	t->before = before;
 	if (sd_case_flow_apply(&t->rec->flow, &t->step, t->step.date, sd_server_config(s)) < 0) {
-		reply_illegal(r, t->rec->case_number,
-		              legal_json(sd_case_flow_legal(&before, t->step.date, sd_server_config(s))));
+		if (t->reply != NULL && before.state == SD_CASE_OUTCOME_NOTIFIED)
+			sd_request_reply_error(r, 409, "objection_closed", "case %s: %s", t->rec->case_number,
+			                       sd_error_detail());
+		else if (t->reply != NULL)
+			sd_request_reply_error(r, 409, "illegal_transition",
+			                       "case %s is %s: an objection is filed only after a result notice",
+			                       t->rec->case_number, sd_case_state_name(before.state));
+		else
+			reply_illegal(r, t->rec->case_number,
+			              legal_json(sd_case_flow_legal(&before, t->step.date, sd_server_config(s))));
 		return;
 	}
 	t->rec->steps[before.n_steps] = t->step;
 	transition_write(r, t, (uint32_t)before.n_steps);
+}
+
+/* Reads case cn, then as transition_read. */
+static void transition_start(sd_request_t *r, const char *cn)
+{
+	sd_store_req_t *req = sd_store_req_new();
+
+	if (req != NULL)
+		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn));
+	(void)upload_submit(r, req, transition_read, r);
+}
+
+void sd_case_step_start(sd_request_t *r, const char *cn, const sd_case_step_t *step, uint8_t *text, size_t text_len,
+                        sd_case_step_reply_fn reply)
+{
+	struct transition *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		free(text);
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		return;
+	}
+	sd_request_set_state(r, t, transition_free);
+	t->step = *step;
+	t->text = text;
+	t->text_len = text_len;
+	t->reply = reply;
+	transition_start(r, cn);
 }
 
 void sd_route_case_transition(sd_request_t *r)
@@ -667,7 +710,6 @@ void sd_route_case_transition(sd_request_t *r)
 	const sd_principal_t *p = sd_request_principal(r);
 	const char *cn = sd_route_case_number(r);
 	struct transition *t;
-	sd_store_req_t *req;
 
 	if (cn == NULL)
 		return;
@@ -680,7 +722,5 @@ void sd_route_case_transition(sd_request_t *r)
 	memcpy(t->step.actor, p->fingerprint, sizeof(t->step.actor));
 	if (transition_body(r, t) < 0)
 		return;
-	if ((req = sd_store_req_new()) != NULL)
-		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn));
-	(void)upload_submit(r, req, transition_read, r);
+	transition_start(r, cn);
 }

@@ -266,6 +266,9 @@ static int commit_prepare(sd_request_t *r, struct commit *c)
 	cr->has_notice_key = true;
 	memcpy(cr->notice_key, c->e->h->notice_pk, sizeof(cr->notice_key));
 	cr->notices = 1; /* the receipt notice, written with the case */
+	cr->has_session = true;
+	memcpy(cr->locator_hash, c->e->h->locator_hash, sizeof(cr->locator_hash));
+	memcpy(cr->consent_key, c->e->h->consent_pk, sizeof(cr->consent_key));
 	c->rec = c->e->rec;
 	c->rec.state = SD_UPLOAD_COMMITTED;
 	memcpy(c->rec.case_number, c->case_number, sizeof(c->rec.case_number));

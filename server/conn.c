@@ -65,7 +65,8 @@ struct sd_request {
 	void (*state_free)(void *);
 	bool route_busy; /* the route owes a reply or a continue */
 	bool replied;
-	bool complete; /* the whole body was read */
+	bool complete;        /* the whole body was read */
+	unsigned retry_after; /* seconds for a Retry-After header, or 0 */
 };
 
 struct sd_conn {
@@ -115,6 +116,19 @@ static void deadline_arm(sd_conn_t *c)
 
 /* --- Replies --------------------------------------------------------------------------- */
 
+/* Puts "Retry-After: N" before the blank line that ends a formatted head of len bytes. */
+static int add_retry_after(char *head, size_t cap, size_t len, unsigned seconds)
+{
+	char line[40];
+	int n = snprintf(line, sizeof(line), "Retry-After: %u\r\n", seconds);
+
+	if (n < 0 || len < 2 || len + (size_t)n > cap)
+		return -1;
+	memcpy(head + len - 2 + n, head + len - 2, 2);
+	memcpy(head + len - 2, line, (size_t)n);
+	return (int)(len + (size_t)n);
+}
+
 static void write_reply(sd_conn_t *c, sd_request_t *r, int status, const char *ctype, const uint8_t *body, size_t len)
 {
 	char head[SD_HTTP_RESPONSE_HEAD_MAX];
@@ -124,6 +138,8 @@ static void write_reply(sd_conn_t *c, sd_request_t *r, int status, const char *c
 	if (!keep)
 		c->close_after = true;
 	n = sd_http_format_head(head, sizeof(head), status, ctype, len, keep);
+	if (n >= 0 && r->retry_after > 0)
+		n = add_retry_after(head, sizeof(head), (size_t)n, r->retry_after);
 	if (n < 0) {
 		conn_close(c);
 		return;
@@ -855,6 +871,11 @@ void sd_request_set_state(sd_request_t *r, void *state, void (*free_fn)(void *))
 {
 	r->state = state;
 	r->state_free = free_fn;
+}
+
+void sd_request_set_retry_after(sd_request_t *r, unsigned seconds)
+{
+	r->retry_after = seconds;
 }
 
 void *sd_request_state(const sd_request_t *r)

@@ -229,118 +229,163 @@ static json_t *entry_json(const sd_notice_t *n, const char *json, size_t len, js
 	                 "date", date, "leaf_index", leaf_index != NULL ? leaf_index : json_null(), "notice", doc);
 }
 
-/* --- GET /v1/cases/{case}/notices --------------------------------------------------------- */
+/* --- A case's notices, listed --------------------------------------------------------- */
 
-struct listing {
-	json_t *list;                               /* the entries, leaf_index null until found */
-	uint8_t (*digests)[SD_NOTICE_DIGEST_BYTES]; /* of each entry */
-	size_t n;
-	uint64_t *leaves; /* the case's leaf indexes: op i of the second request reads leaves[i] */
-	size_t n_leaves;
-};
-
-static void listing_free(void *p)
+void sd_notice_list_clear(sd_notice_list_t *l)
 {
-	struct listing *l = p;
-
-	if (l == NULL)
-		return;
 	json_decref(l->list);
 	free(l->digests);
 	free(l->leaves);
-	free(l);
+	memset(l, 0, sizeof(*l));
 }
 
-/* Each notice leaf among the case's leaves names its notice by digest. */
-static void leaves_read(sd_store_req_t *req, void *ctx)
+/* A stored notice that does not verify, listed as it is stored, for its reader to refuse. */
+static json_t *unverified_json(const uint8_t *key, size_t klen, const uint8_t *v, size_t vlen)
 {
-	sd_request_t *r = ctx;
-	struct listing *l = sd_request_state(r);
-	sd_audit_event_t ev;
-	const uint8_t *v;
-	size_t len;
-	int st = sd_store_req_status(req);
+	uint32_t seq = klen == SD_NOTICES_KEY_BYTES ? (uint32_t)(sd_load_be64(key + klen - 8) & 0xffffffffu) : 0;
+	json_t *doc = json_loadb((const char *)v, vlen, JSON_REJECT_DUPLICATES, NULL);
 
-	for (size_t i = 0; st == 0 && i < l->n_leaves; i++) {
-		if (sd_store_req_value(req, i, &v, &len) < 0 || sd_audit_leaf_parse(v, len, &ev) < 0 ||
-		    ev.type != SD_AUDIT_NOTICE || !ev.has_digest)
-			continue;
-		for (size_t k = 0; k < l->n; k++)
-			if (sd_equal(ev.digest, l->digests[k], SD_NOTICE_DIGEST_BYTES))
-				json_object_set_new(json_array_get(l->list, k), "leaf_index",
-				                    json_integer((json_int_t)l->leaves[i]));
-	}
-	sd_store_req_free(req);
-	if (st < 0) {
-		upload_reply_store_error(r, st);
-		return;
-	}
-	for (size_t k = 0; k < l->n; k++)
-		if (json_is_null(json_object_get(json_array_get(l->list, k), "leaf_index")))
-			sd_log(SD_LOG_ERROR, "a notice of a case has no leaf in the audit log");
-	sd_request_reply_json(r, 200, json_pack("{s:O}", "notices", l->list));
+	return json_pack("{s:I, s:n, s:n, s:n, s:o}", "seq", (json_int_t)seq, "kind", "date", "leaf_index", "notice",
+	                 doc != NULL ? doc : json_null());
 }
 
-/* Op `op`, a scan of "notices": every notice verified and listed, its digest kept. */
-static int list_notices(sd_server_t *s, struct listing *l, const sd_store_req_t *req, size_t op)
+/* Entry i of a scan of "notices" into l: its digest kept when it verifies. */
+static int take_one(sd_server_t *s, sd_notice_list_t *l, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+                    bool strict)
 {
-	size_t n = sd_store_req_scan_count(req, op, NULL), klen, vlen;
-	const uint8_t *k, *v;
 	sd_notice_t nt;
 	int r;
 
-	if ((l->digests = calloc(n + 1, sizeof(*l->digests))) == NULL)
-		return SD_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if ((r = sd_store_req_scan_entry(req, op, i, &k, &klen, &v, &vlen)) < 0)
-			return r;
-		if ((r = sd_notice_parse(v, vlen, sd_server_log_pub(s), &nt)) < 0) {
-			sd_log(SD_LOG_ERROR, "a stored notice does not verify: %s", sd_error_detail());
+	if ((r = sd_notice_parse(v, vlen, sd_server_log_pub(s), &nt)) < 0) {
+		sd_log(SD_LOG_ERROR, "a stored notice does not verify: %s", sd_error_detail());
+		if (strict)
 			return SD_ERR_INTERNAL;
-		}
+		l->verified[l->n] = false;
+		r = json_array_append_new(l->list, unverified_json(k, klen, v, vlen)) < 0 ? SD_ERR_NOMEM : 0;
+	} else {
+		l->verified[l->n] = true;
 		r = sd_notice_digest(&nt, l->digests[l->n]);
 		if (r == 0 && json_array_append_new(l->list, entry_json(&nt, (const char *)v, vlen, NULL)) < 0)
 			r = SD_ERR_NOMEM;
 		sd_notice_clear(&nt);
-		if (r < 0)
-			return r;
+	}
+	if (r == 0)
 		l->n++;
+	return r;
+}
+
+int sd_notice_list_take(sd_server_t *s, sd_notice_list_t *l, const sd_store_req_t *req, size_t op, bool strict)
+{
+	size_t n = sd_store_req_scan_count(req, op, NULL), klen, vlen;
+	const uint8_t *k, *v;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((l->list = json_array()) == NULL || (l->digests = calloc(n + 1, sizeof(*l->digests))) == NULL ||
+	    (l->verified = calloc(n + 1, sizeof(*l->verified))) == NULL)
+		return SD_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = sd_store_req_scan_entry(req, op, i, &k, &klen, &v, &vlen)) < 0 ||
+		    (r = take_one(s, l, k, klen, v, vlen, strict)) < 0)
+			return r;
 	}
 	return 0;
 }
 
-/* Op `op`, a key scan of "case_events": the case's leaf indexes, one GET of each. */
-static sd_store_req_t *leaves_req(struct listing *l, const sd_store_req_t *req, size_t op)
+int sd_notice_list_leaves(sd_notice_list_t *l, const sd_store_req_t *req, size_t op, sd_store_req_t *next)
 {
 	size_t n = sd_store_req_scan_count(req, op, NULL), klen, vlen;
-	sd_store_req_t *next = sd_store_req_new();
 	const uint8_t *k, *v;
 
-	if (next == NULL || (l->leaves = calloc(n + 1, sizeof(*l->leaves))) == NULL) {
-		sd_store_req_free(next);
-		return NULL;
-	}
+	if ((l->leaves = calloc(n + 1, sizeof(*l->leaves))) == NULL)
+		return SD_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if (sd_store_req_scan_entry(req, op, i, &k, &klen, &v, &vlen) < 0 || klen != EVENT_KEY_BYTES)
 			continue;
 		l->leaves[l->n_leaves++] = sd_load_be64(k + klen - LEAF_KEY_BYTES);
 		sd_store_req_get(next, SD_STORE_DB_LOG_LEAVES, k + klen - LEAF_KEY_BYTES, LEAF_KEY_BYTES);
 	}
-	return next;
+	return 0;
+}
+
+/* The leaf's bytes as base64 (a JSON string), or NULL. */
+static json_t *leaf_b64(const uint8_t *v, size_t len)
+{
+	char *b64 = malloc(sd_base64_len(len));
+	json_t *j;
+
+	if (b64 == NULL)
+		return NULL;
+	sd_base64_encode(v, len, b64);
+	j = json_string(b64);
+	free(b64);
+	return j;
+}
+
+void sd_notice_list_match(sd_notice_list_t *l, const sd_store_req_t *req, size_t first, bool with_leaf)
+{
+	sd_audit_event_t ev;
+	const uint8_t *v;
+	size_t len;
+
+	for (size_t i = 0; i < l->n_leaves; i++) {
+		if (sd_store_req_value(req, first + i, &v, &len) < 0 || sd_audit_leaf_parse(v, len, &ev) < 0 ||
+		    ev.type != SD_AUDIT_NOTICE || !ev.has_digest)
+			continue;
+		for (size_t k = 0; k < l->n; k++) {
+			json_t *e = json_array_get(l->list, k);
+
+			if (!l->verified[k] || !sd_equal(ev.digest, l->digests[k], SD_NOTICE_DIGEST_BYTES))
+				continue;
+			json_object_set_new(e, "leaf_index", json_integer((json_int_t)l->leaves[i]));
+			if (with_leaf)
+				json_object_set_new(e, "leaf", leaf_b64(v, len));
+		}
+	}
+	for (size_t k = 0; k < l->n; k++)
+		if (l->verified[k] && json_is_null(json_object_get(json_array_get(l->list, k), "leaf_index")))
+			sd_log(SD_LOG_ERROR, "a notice of a case has no leaf in the audit log");
+}
+
+/* --- GET /v1/cases/{case}/notices --------------------------------------------------------- */
+
+static void listing_free(void *p)
+{
+	sd_notice_list_t *l = p;
+
+	if (l == NULL)
+		return;
+	sd_notice_list_clear(l);
+	free(l);
+}
+
+static void leaves_read(sd_store_req_t *req, void *ctx)
+{
+	sd_request_t *r = ctx;
+	sd_notice_list_t *l = sd_request_state(r);
+	int st = sd_store_req_status(req);
+
+	if (st == 0)
+		sd_notice_list_match(l, req, 0, false);
+	sd_store_req_free(req);
+	if (st < 0)
+		upload_reply_store_error(r, st);
+	else
+		sd_request_reply_json(r, 200, json_pack("{s:O}", "notices", l->list));
 }
 
 /* Ops: 0 the case, 1 its notices, 2 its leaves' keys. */
 static void notices_read(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
-	struct listing *l = sd_request_state(r);
+	sd_notice_list_t *l = sd_request_state(r);
 	sd_case_rec_t *rec = read_case(r, req, 0);
 	sd_store_req_t *next = NULL;
 	int err;
 
 	if (rec == NULL)
 		goto out;
-	if ((err = list_notices(sd_request_server(r), l, req, 1)) < 0) {
+	if ((err = sd_notice_list_take(sd_request_server(r), l, req, 1, true)) < 0) {
 		upload_reply_store_error(r, err);
 		goto out;
 	}
@@ -348,7 +393,8 @@ static void notices_read(sd_store_req_t *req, void *ctx)
 		sd_request_reply_json(r, 200, json_pack("{s:O}", "notices", l->list));
 		goto out;
 	}
-	if ((next = leaves_req(l, req, 2)) == NULL) {
+	if ((next = sd_store_req_new()) == NULL || sd_notice_list_leaves(l, req, 2, next) < 0) {
+		sd_store_req_free(next);
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 	} else if (l->n_leaves == 0) { /* a log that records nothing (the benchmark's baseline) */
 		sd_store_req_free(next);
@@ -364,13 +410,12 @@ out:
 void sd_route_case_notices(sd_request_t *r)
 {
 	const char *cn = sd_route_case_number(r);
-	struct listing *l;
+	sd_notice_list_t *l;
 	sd_store_req_t *req;
 
 	if (cn == NULL)
 		return;
-	if ((l = calloc(1, sizeof(*l))) == NULL || (l->list = json_array()) == NULL) {
-		free(l);
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return;
 	}

@@ -243,6 +243,19 @@ sd_auditlog_t *sd_server_auditlog(sd_server_t *s)
 	return s->auditlog;
 }
 
+sd_wbgate_t *sd_server_wbgate(sd_server_t *s)
+{
+	return s->wbgate;
+}
+
+uint64_t sd_server_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* --- The directory and the CRL -------------------------------------------------------------- */
 
 static int check_lists_us(const sd_server_t *s, const sd_directory_t *d)
@@ -635,7 +648,8 @@ int sd_server_new(const sd_config_t *config, const char *config_path, sd_server_
 	if ((r = server_alloc(config, config_path, &s)) < 0 || (r = sd_server_load_files(s)) < 0 ||
 	    (r = sd_server_bind(s)) < 0 || (r = sd_server_drop_privileges(s)) < 0 ||
 	    (r = sd_server_open_store(s)) < 0 || (r = sd_server_refresh_crl(s)) < 0 ||
-	    (r = sd_uploads_start(s, &s->uploads)) < 0 || (r = sd_auditlog_start(s, &s->auditlog)) < 0) {
+	    (r = sd_uploads_start(s, &s->uploads)) < 0 || (r = sd_auditlog_start(s, &s->auditlog)) < 0 ||
+	    (r = sd_wbgate_new(config->pow_bits, config->anon_rate_per_minute, &s->wbgate)) < 0) {
 		sd_server_free(s);
 		return r;
 	}
@@ -677,6 +691,7 @@ void sd_server_free_(sd_server_t *s)
 		hop_run(-1, 0, s); /* the routes' and control's last answers, into the void */
 	sd_uploads_free(s->uploads);
 	sd_auditlog_free(s->auditlog);
+	sd_wbgate_free(s->wbgate);
 	free_timers(s);
 	if (s->listener != NULL)
 		evconnlistener_free(s->listener);

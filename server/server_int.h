@@ -17,6 +17,7 @@
 #include "sealdrop/server.h"
 #include "sealdrop/tls.h"
 #include "sealdrop/uploads.h"
+#include "sealdrop/wbgate.h"
 
 struct hop; /* a store answer on its way back to the loop */
 
@@ -47,6 +48,7 @@ struct sd_server {
 	sd_accounts_t *accounts;
 	sd_uploads_t *uploads;
 	sd_auditlog_t *auditlog;
+	sd_wbgate_t *wbgate; /* the whistleblower routes' gate */
 	sd_control_t *control;
 	uint8_t *crl;
 	size_t crl_len;

@@ -14,6 +14,7 @@
 #include "sealdrop/directory.h"
 #include "sealdrop/error.h"
 #include "sealdrop/notice.h"
+#include "sealdrop/session.h"
 #include "sealdrop/workflow.h"
 
 /* A transition: `action` (an officer's) and exactly the members that action takes, into
@@ -25,5 +26,20 @@ int sd_casebody_step(const uint8_t *body, size_t len, const sd_directory_t *d, s
 /* A written notice: to_whistleblower, to_commission and the optional to_attorney, into
  * n's boxes (n must have none; sd_notice_clear frees them, also after an error). */
 int sd_casebody_notice(const uint8_t *body, size_t len, sd_notice_t *n) SD_WUR;
+
+/* A whistleblower's answer (docs/API.md, "The whistleblower's channel"): the "session"
+ * object (challenge, client_nonce, locator, signature, pow: canonical padded base64 of
+ * exactly 32, 32, 32, 64 and 8 bytes) and, for an objection, the optional "case" and the
+ * sealed "text" (required). */
+typedef struct {
+	sd_session_proof_t session;
+	char case_number[SD_CASE_NUMBER_BYTES]; /* "" when absent */
+	uint8_t *text;                          /* the objection, sealed: malloc'd, or NULL */
+	size_t text_len;
+} sd_wb_body_t;
+
+/* objection: the objection's body, else the status's (session only). out->text is freed
+ * by the caller, also after an error. */
+int sd_casebody_wb(const uint8_t *body, size_t len, bool objection, sd_wb_body_t *out) SD_WUR;
 
 #endif

@@ -13,6 +13,12 @@
  * package header's notice_pk, so every notice of the case can be sealed to it) and the
  * number of notices written so far (the next notice's seq; server/notices.c). A record
  * written before has neither: its case sends no notices.
+ *
+ * A case filed since the whistleblower's channel exists also keeps the header's locator
+ * hash and consent public key ("locator_hash", "consent_key", together), so a codename
+ * session is checked without reading the header; "case_by_locator" (key: locator hash ||
+ * case number, value empty) finds a codename's cases. A record without them is not
+ * reachable through the channel.
  */
 #ifndef SEALDROP_CASEREC_H
 #define SEALDROP_CASEREC_H
@@ -47,8 +53,11 @@ typedef struct {
 	sd_case_step_t steps[SD_CASE_STEPS_MAX];
 	bool has_notice_key; /* false for a case filed before notices existed */
 	uint8_t notice_key[SD_CASE_NOTICE_KEY_BYTES];
-	uint32_t notices; /* notices written (the next one's seq): 1..SD_CASE_NOTICES_MAX with a
-	                     notice key, else 0 */
+	uint32_t notices;                    /* notices written (the next one's seq): 1..SD_CASE_NOTICES_MAX with a
+	                                        notice key, else 0 */
+	bool has_session;                    /* false for a case filed before the whistleblower's channel */
+	uint8_t locator_hash[SD_HASH_BYTES]; /* the header's: finds the case */
+	uint8_t consent_key[SD_CASE_NOTICE_KEY_BYTES]; /* the header's: checks the session */
 } sd_case_rec_t;
 
 /* A new case: flow initialised to received on rec->received, no steps. */
@@ -78,6 +87,11 @@ json_t *sd_case_summary_json(const sd_case_rec_t *rec, sd_date_t today, const sd
 json_t *sd_case_detail_json(const sd_case_rec_t *rec, const uint8_t *attorney_box_key, sd_date_t today,
                             const sd_config_t *cal);
 
+/* For the whistleblower's status (docs/API.md, "POST /v1/wb/status"): the detail without
+ * "attorney", "attorney_box_key", "notice_key", "legal" and the history's "actor", plus
+ * "objection_until" (the objection deadline's due date while the window is open, else
+ * null). */
+json_t *sd_case_whistleblower_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal);
 /* --- The listing's summary and indexes (docs/STORE.md, "case_summaries") ----------------
  *
  * GET /v1/cases reads these instead of the records: "case_summaries" (key: case number;
@@ -102,8 +116,9 @@ json_t *sd_case_detail_json(const sd_case_rec_t *rec, const uint8_t *attorney_bo
 #define SD_CASE_NUMBER_LEN        (SD_CASE_NUMBER_BYTES - 1) /* bytes in a key */
 #define SD_CASE_STATE_KEY_BYTES   (1 + SD_CASE_NUMBER_LEN)
 #define SD_CASE_DUE_KEY_BYTES     (4 + SD_CASE_NUMBER_LEN)
+#define SD_CASE_LOCATOR_KEY_BYTES (SD_HASH_BYTES + SD_CASE_NUMBER_LEN)
 #define SD_CASE_INDEX_VERSION_KEY "case_index_version" /* meta: "1" once every case has its summary */
-#define SD_CASE_INDEX_VERSION     "1"
+#define SD_CASE_INDEX_VERSION     "2"                  /* 2: with case_by_locator */
 
 typedef struct {
 	char case_number[SD_CASE_NUMBER_BYTES];
@@ -138,9 +153,13 @@ bool sd_case_due_key(const sd_case_flow_t *f, const char *case_number, uint8_t o
 /* The 4-byte date prefix of case_by_due keys for date d. */
 void sd_case_due_prefix(sd_date_t d, uint8_t out[4]);
 
+/* The case_by_locator key of a case. */
+void sd_case_locator_key(const uint8_t locator_hash[SD_HASH_BYTES], const char *case_number,
+                         uint8_t out[SD_CASE_LOCATOR_KEY_BYTES]);
 /* Adds to req what keeps the listing's databases in step with rec: the summary, and the
  * index entries (those of `before`, the flow the stored record had, deleted first; NULL
- * for a new case). 0, or the builder's error. */
+ * for a new case, which also gets its case_by_locator entry when it has a session). 0,
+ * or the builder's error. */
 int sd_case_index_req(sd_store_req_t *req, const sd_case_flow_t *before, const sd_case_rec_t *rec) SD_WUR;
 
 #endif

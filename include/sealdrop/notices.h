@@ -16,8 +16,10 @@
 #ifndef SEALDROP_NOTICES_H
 #define SEALDROP_NOTICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include "sealdrop/caserec.h"
 #include "sealdrop/error.h"
 #include "sealdrop/notice.h"
@@ -60,6 +62,31 @@ int sd_notices_req_standard(sd_server_t *s, sd_store_req_t *req, const sd_case_r
  * objection) or the case has no notice key, SD_ERR_TOOBIG when the case has
  * SD_CASE_NOTICES_MAX: nothing is added then. */
 int sd_notices_req_step(sd_server_t *s, sd_store_req_t *req, sd_case_rec_t *rec, const sd_case_step_t *step) SD_WUR;
+
+/* A case's notices as the lists show them (GET .../notices; the whistleblower's status):
+ * entries {"seq", "kind", "date", "leaf_index", "notice"}, each with its audit leaf found
+ * by digest among the case's leaves. */
+typedef struct {
+	json_t *list;
+	uint8_t (*digests)[SD_NOTICE_DIGEST_BYTES]; /* of each entry that verified */
+	bool *verified;                             /* by the log key, when stored */
+	size_t n;
+	uint64_t *leaves; /* the case's leaf indexes, as sd_notice_list_leaves asked for them */
+	size_t n_leaves;
+} sd_notice_list_t;
+
+/* Op `op` of req, a scan of "notices", into l (cleared first). strict: a stored notice
+ * that does not verify against the log key is an error (SD_ERR_INTERNAL); otherwise it
+ * is listed as stored (kind and date null, the document as it is, or null when it is not
+ * JSON) and never given a leaf, for its reader to refuse. */
+int sd_notice_list_take(sd_server_t *s, sd_notice_list_t *l, const sd_store_req_t *req, size_t op, bool strict) SD_WUR;
+/* Op `op` of req, a key scan of "case_events": adds to next one GET of each leaf of the
+ * case, in order. */
+int sd_notice_list_leaves(sd_notice_list_t *l, const sd_store_req_t *req, size_t op, sd_store_req_t *next) SD_WUR;
+/* Ops first, first + 1, ... of req answer those GETs: each verified notice gets the index
+ * of the notice leaf naming its digest (and with with_leaf the leaf, as "leaf": base64). */
+void sd_notice_list_match(sd_notice_list_t *l, const sd_store_req_t *req, size_t first, bool with_leaf);
+void sd_notice_list_clear(sd_notice_list_t *l);
 
 /* GET /v1/cases/{case}/notices (officers, custodians; the filing attorney). */
 void sd_route_case_notices(sd_request_t *r);

@@ -137,6 +137,8 @@ bool sd_request_is_alive(const sd_request_t *r);
 void sd_request_reply(sd_request_t *r, int status, const char *ctype, const uint8_t *body, size_t len);
 /* Serialises obj (compact, with a trailing newline) and takes ownership of it. */
 void sd_request_reply_json(sd_request_t *r, int status, json_t *obj);
+/* The reply will carry "Retry-After: seconds" (a 503's hint; 0: none). */
+void sd_request_set_retry_after(sd_request_t *r, unsigned seconds);
 /* {"error": code, "message": text}: code is a stable machine-readable word
  * ("not_found", "chunk_mismatch", ...), message one sentence for a person. */
 void sd_request_reply_error(sd_request_t *r, int status, const char *code, const char *fmt, ...)

@@ -108,6 +108,11 @@ const sd_pubkey_t *sd_server_log_pub(const sd_server_t *s);
 /* The audit log (include/sealdrop/auditlog.h). */
 typedef struct sd_auditlog sd_auditlog_t;
 sd_auditlog_t *sd_server_auditlog(sd_server_t *s);
+typedef struct sd_wbgate sd_wbgate_t;
+/* The gate before the whistleblower's routes (include/sealdrop/wbgate.h). */
+sd_wbgate_t *sd_server_wbgate(sd_server_t *s);
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t sd_server_monotonic_ms(void);
 
 /* Calls fn(ctx) on the loop every `seconds`, first after `seconds`. */
 int sd_server_every(sd_server_t *s, unsigned seconds, void (*fn)(void *ctx), void *ctx) SD_WUR;

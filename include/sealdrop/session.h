@@ -68,4 +68,27 @@ unsigned sd_pow_zero_bits(const uint8_t server_nonce[SD_SESSION_NONCE_BYTES],
  * (check crypto/envelope_seal.c for the precise hash and use the same function). */
 void sd_session_locator_hash(const uint8_t locator[32], uint8_t out[32]);
 
+/* --- Challenges -------------------------------------------------------------------------
+ *
+ * The server's challenge (the session's server_nonce) is stateless, so issuing one costs
+ * nothing and an unanswered one holds no memory:
+ *     expiry (8, little-endian seconds on the server's clock) || random (8) ||
+ *     BLAKE2b-128 keyed with the server's challenge key over "sealdrop challenge v1" || expiry || random
+ * The key is random per server start (SD_SESSION_CHALLENGE_KEY_BYTES, secret memory);
+ * a restart voids every outstanding challenge. Whether a challenge was already answered
+ * is the server's business (server/wbgate.c): this only says it is genuine and alive. */
+#define SD_SESSION_CHALLENGE_KEY_BYTES 32
+
+/* A fresh random challenge key in secret memory (sd_secret_free), or NULL. */
+uint8_t *sd_session_challenge_key_new(void);
+/* A new challenge expiring at `expiry`. */
+void sd_session_challenge_new(const uint8_t key[SD_SESSION_CHALLENGE_KEY_BYTES], uint64_t expiry,
+                              uint8_t out[SD_SESSION_NONCE_BYTES]);
+/* 0 when c was made with key and has not expired at `now` (expiry >= now); SD_ERR_VERIFY
+ * "the challenge was not issued by this server (or it restarted since): ask for a new
+ * one", SD_ERR_EXPIRED "the challenge expired: ask for a new one". Constant-time tag
+ * comparison. */
+int sd_session_challenge_check(const uint8_t key[SD_SESSION_CHALLENGE_KEY_BYTES],
+                               const uint8_t c[SD_SESSION_NONCE_BYTES], uint64_t now) SD_WUR;
+
 #endif
