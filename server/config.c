@@ -113,8 +113,10 @@ static const struct setting settings[S_COUNT] = {
         NUM("upload_expiry_days", K_COUNT, upload_expiry_days, 1, 365, 7,
             "Days after which an unfinished upload is removed."),
         NUM("anon_rate_per_minute", K_COUNT, anon_rate_per_minute, 1, 1000000, 60,
-            "Requests per minute on the whistleblower (codename) routes, counted over all\n"
-            "clients together, never per client, so nobody can lock a whistleblower out."),
+            "Answers per minute on the whistleblower (codename) routes (status, objection),\n"
+            "counted over all clients together, never per client or codename, so nobody\n"
+            "can lock a whistleblower out. Asking for a challenge is free and unlimited:\n"
+            "it costs the server one hash and leaves nothing behind."),
         NUM("pow_bits", K_COUNT, pow_bits, 0, 32, 20,
             "Proof of work asked of whistleblower requests: leading zero bits of a BLAKE2b\n"
             "hashcash. Each bit doubles a client's work; 0 turns it off."),

@@ -1,13 +1,16 @@
 /*
- * fuzz_casebody.c — the case routes' JSON bodies (server/casebody.c): a transition and a
- * written notice, chosen by the first byte. Whatever parses must be what the rules allow:
- * an officer's action, a sealed text within its limits, boxes within theirs.
+ * fuzz_casebody.c — the case routes' JSON bodies (server/casebody.c): a transition, a
+ * written notice, and the whistleblower's status and objection answers, chosen by the
+ * first byte. Whatever parses must be what the rules allow: an officer's action, a sealed
+ * text within its limits, boxes within theirs, a valid case number.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "fuzz.h"
 #include "sealdrop/casebody.h"
+#include "sealdrop/receipt.h"
 #include "sealdrop/sealbox.h"
 
 static void fuzz_step(const uint8_t *data, size_t size)
@@ -38,13 +41,37 @@ static void fuzz_notice(const uint8_t *data, size_t size)
 	sd_notice_clear(&n);
 }
 
+static void fuzz_wb(const uint8_t *data, size_t size, bool objection)
+{
+	sd_wb_body_t b;
+	int r = sd_casebody_wb(data, size, objection, &b);
+
+	if (r == 0 && objection &&
+	    (b.text == NULL || b.text_len <= SD_SEALBOX_OVERHEAD ||
+	     b.text_len > SD_CASE_TEXT_MAX + SD_SEALBOX_OVERHEAD ||
+	     (b.case_number[0] != '\0' && !sd_case_number_is_valid(b.case_number))))
+		abort();
+	if (r == 0 && !objection && (b.text != NULL || b.case_number[0] != '\0'))
+		abort();
+	if (r < 0 && b.text != NULL)
+		abort(); /* nothing is left allocated after a refusal */
+	free(b.text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	if (data[0] & 1)
-		fuzz_notice(data + 1, size - 1);
-	else
+	switch (data[0] & 3) {
+	case 0:
 		fuzz_step(data + 1, size - 1);
+		break;
+	case 1:
+		fuzz_notice(data + 1, size - 1);
+		break;
+	default:
+		fuzz_wb(data + 1, size - 1, data[0] & 2 && data[0] & 1);
+		break;
+	}
 	return 0;
 }

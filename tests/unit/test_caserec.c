@@ -135,6 +135,9 @@ static void assert_rec_equal(const sd_case_rec_t *a, const sd_case_rec_t *b)
 	assert_int_equal(a->has_notice_key, b->has_notice_key);
 	assert_memory_equal(a->notice_key, b->notice_key, sizeof(a->notice_key));
 	assert_int_equal(a->notices, b->notices);
+	assert_int_equal(a->has_session, b->has_session);
+	assert_memory_equal(a->locator_hash, b->locator_hash, sizeof(a->locator_hash));
+	assert_memory_equal(a->consent_key, b->consent_key, sizeof(a->consent_key));
 	for (size_t i = 0; i < a->flow.n_steps; i++) {
 		const sd_case_step_t *x = &a->steps[i], *y = &b->steps[i];
 		assert_int_equal(x->action, y->action);
@@ -707,6 +710,79 @@ static void test_notices_refused(void **state)
 	free(out);
 }
 
+/* A record since the whistleblower's channel: the locator hash and the consent key
+ * round-trip, go together, and are 32 bytes of hex each. */
+static void test_session_round_trip(void **state)
+{
+	sd_case_rec_t *rec = new_rec(), *out = calloc(1, sizeof(*out));
+	uint8_t *enc = NULL;
+	size_t len = 0;
+	char *text, *at;
+
+	(void)state;
+	assert_non_null(out);
+	rec->has_session = true;
+	memset(rec->locator_hash, 0xab, sizeof(rec->locator_hash));
+	memset(rec->consent_key, 0xcd, sizeof(rec->consent_key));
+	round_trip(rec, NULL);
+	assert_int_equal(sd_case_rec_encode(rec, &enc, &len), 0);
+	text = calloc(1, len + 1);
+	assert_non_null(text);
+	memcpy(text, enc, len);
+	assert_non_null(strstr(text, "\"locator_hash\":\"abababab"));
+	assert_non_null(strstr(text, "\"consent_key\":\"cdcdcdcd"));
+	/* one without the other: refused */
+	at = strstr(text, ",\"consent_key\":\"");
+	assert_non_null(at);
+	memmove(at, at + 16 + 64 + 1, strlen(at + 16 + 64 + 1) + 1);
+	assert_int_equal(sd_case_rec_decode((const uint8_t *)text, strlen(text), &cal, out), SD_ERR_FORMAT);
+	assert_string_equal(sd_error_detail(), "case record: fields 'locator_hash' and 'consent_key' go together");
+	/* a short locator hash */
+	memcpy(text, enc, len);
+	text[len] = '\0';
+	at = strstr(text, "abababab");
+	memmove(at, at + 2, strlen(at + 2) + 1);
+	assert_int_equal(sd_case_rec_decode((const uint8_t *)text, strlen(text), &cal, out), SD_ERR_FORMAT);
+	free(text);
+	free(enc);
+	free(rec);
+	free(out);
+}
+
+/* The whistleblower's view names nobody else and no key; it says until when an objection
+ * is taken. */
+static void test_whistleblower_json(void **state)
+{
+	sd_case_rec_t *rec = new_rec();
+	json_t *doc, *h;
+
+	(void)state;
+	add(rec, SD_ACTION_REFER, D(2026, 3, 20));
+	rec->steps[0].actor[0] = 0x77;
+	rec->has_notice_key = true;
+	rec->notices = 2;
+	doc = sd_case_whistleblower_json(rec, D(2026, 3, 21), &cal);
+	assert_non_null(doc);
+	assert_null(json_object_get(doc, "attorney"));
+	assert_null(json_object_get(doc, "attorney_box_key"));
+	assert_null(json_object_get(doc, "notice_key"));
+	assert_null(json_object_get(doc, "legal"));
+	assert_true(json_is_null(json_object_get(doc, "objection_until")));
+	h = json_array_get(json_object_get(doc, "history"), 0);
+	assert_non_null(h);
+	assert_null(json_object_get(h, "actor"));
+	assert_string_equal(json_string_value(json_object_get(h, "action")), "refer");
+	json_decref(doc);
+	add(rec, SD_ACTION_OUTCOME, D(2026, 4, 1));
+	doc = sd_case_whistleblower_json(rec, D(2026, 4, 2), &cal);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "state")), "outcome-notified");
+	assert_string_equal(json_string_value(json_object_get(doc, "objection_until")),
+	                    json_string_value(json_object_get(json_object_get(doc, "deadline"), "due")));
+	json_decref(doc);
+	free(rec);
+}
+
 /* GET /v1/cases/{case} gives both keys as base64. */
 static void test_detail_json_keys(void **state)
 {
@@ -944,6 +1020,7 @@ int main(void)
 	        cmocka_unit_test(test_summary_json),       cmocka_unit_test(test_detail_json),
 	        cmocka_unit_test(test_detail_json_states), cmocka_unit_test(test_notices_round_trip),
 	        cmocka_unit_test(test_notices_refused),    cmocka_unit_test(test_detail_json_keys),
+	        cmocka_unit_test(test_session_round_trip), cmocka_unit_test(test_whistleblower_json),
 	        cmocka_unit_test(test_sum_pinned),         cmocka_unit_test(test_sum_documents),
 	        cmocka_unit_test(test_sum_refused),        cmocka_unit_test(test_index_keys),
 	};
