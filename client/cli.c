@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sealdrop/bytes.h"
+#include "sealdrop/json.h"
 #include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
 #include "cli.h"
@@ -562,15 +563,7 @@ void cli_format_size(uint64_t n, char out[CLI_SIZE_TEXT_BYTES])
 
 json_t *cli_json_hex(const uint8_t *p, size_t len)
 {
-	char *hex = malloc(2 * len + 1);
-	json_t *s;
-
-	if (hex == NULL)
-		return NULL;
-	sd_hex_encode(p, len, hex);
-	s = json_string(hex);
-	free(hex);
-	return s;
+	return sd_json_hex_string(p, len);
 }
 
 json_t *cli_json_date(sd_date_t d)
@@ -670,4 +663,43 @@ void cli_nap(unsigned ms)
 {
 	for (unsigned slept = 0; slept < ms && !sd_is_cancelled(); slept += 100)
 		nanosleep(&(struct timespec){0, 100000000}, NULL);
+}
+
+/* The byte offset of the first thing a notice's (or an objection's) text may not hold
+ * (what sd_notice_open checks on the reader's side), or len when there is none. */
+static size_t text_first_bad(const char *s, size_t len)
+{
+	size_t i = 0, at;
+	uint32_t cp;
+
+	while (i < len) {
+		at = i;
+		if (!sd_utf8_decode(s, len, &i, &cp) || (cp < 0x20 && cp != '\n' && cp != '\t') ||
+		    (cp >= 0x7f && cp <= 0x9f))
+			return at;
+	}
+	return len;
+}
+
+int cli_text_load(const cli_cmd_t *cmd, const char *path, size_t max, char **text, size_t *len)
+{
+	uint8_t *buf = NULL;
+	size_t bad;
+	int r;
+
+	*text = NULL;
+	r = sd_file_read(path, max, &buf, len);
+	if (r == SD_ERR_TOOBIG)
+		return cli_usage_error(cmd, _("--text %s is longer than %zu bytes"), path, max);
+	if (r < 0)
+		return cli_fail(cmd->name, cli_error_prefix(r, "--text %s", path));
+	*text = (char *)buf;
+	if (*len == 0)
+		return cli_usage_error(cmd, _("--text %s is empty"), path);
+	if ((bad = text_first_bad(*text, *len)) < *len)
+		return cli_usage_error(cmd,
+		                       _("--text %s is not UTF-8 text without control characters (only newline "
+		                         "and tab are allowed): byte %zu"),
+		                       path, bad);
+	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
+#include "sealdrop/envelope.h"
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
 #include "sealdrop/loghead.h"
@@ -59,8 +60,11 @@ int cmd_cases(int argc, char **argv); /* cases, case, transition: cmd_cases.c */
 int cmd_case(int argc, char **argv);
 int cmd_transition(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_export(int argc, char **argv); /* export, and open FILE.sdr: cmd_export.c */
 int cmd_notice(int argc, char **argv); /* notice, notices: cmd_notice.c */
 int cmd_notices(int argc, char **argv);
+int cmd_status(int argc, char **argv); /* status, object: cmd_status.c (the whistleblower) */
+int cmd_object(int argc, char **argv);
 
 /* Verifies and decrypts pkg with the intake key into out (absent or empty); progress unless
  * quiet (cmd_open.c; `open` and `fetch`). */
@@ -68,6 +72,17 @@ int cli_open_package(const char *pkg, const sd_seckey_t *intake, const char *out
 /* What open left in out: printed lines, or with json {"out", "report", "evidence",
  * "identity"} plus extra's members (reference taken). */
 int cli_open_print(const char *out, bool json, json_t *extra) SD_WUR;
+/* `sealdrop open FILE.sdr` (cmd_export.c): a referral bundle's directory (against root when
+ * given, else with a warning), export receipt and digest verified, then opened with the
+ * agency secret key into out (absent or empty). */
+int cli_open_bundle(const char *path, const char *agency_key, const char *passfile, const char *root, const char *out,
+                    bool json) SD_WUR;
+
+/* --text FILE of cmd: 1..max bytes of UTF-8 without control characters other than newline
+ * and tab (a notice's or an objection's text), read before anything is sent into *text
+ * (malloc'd, also after an error: the caller frees it). 0, or the exit status of the
+ * error it printed. */
+int cli_text_load(const cli_cmd_t *cmd, const char *path, size_t max, char **text, size_t *len);
 
 /* --- usage and errors ------------------------------------------------------------- */
 
@@ -228,6 +243,11 @@ int cli_log_answer_error(int r, const char *what);
 /* Fetches the consistency proof from old's tree to h's: SD_ERR_VERIFY when h does not
  * extend old. */
 int cli_log_check_consistency(cli_log_t *l, const sd_loghead_t *old, const sd_loghead_t *h) SD_WUR;
+/* The state-file check of `sealdrop audit verify` (cmd_audit.c) for a head h already
+ * verified (text as served): h must extend the last head this client verified, kept in
+ * state (NULL: the default file for d's deployment), which then holds h. */
+int cli_log_state_advance(cli_log_t *log, const sd_directory_t *d, const char *state, const sd_loghead_t *h,
+                          const uint8_t *text, size_t len) SD_WUR;
 
 /* --- the config file and the server (config.c) ----------------------------------- */
 
@@ -289,5 +309,12 @@ int cli_remote_request(cli_remote_t *r, const char *method, const char *path, co
 int cli_directory_fetch(struct cli_https_ctx *ctx, struct cli_https_conn *conn, const char *root_path,
                         const char *ca_path, sd_directory_t **out) SD_WUR;
 int cli_remote_directory(cli_remote_t *r, sd_directory_t **out) SD_WUR;
+
+/* The download half of `fetch`, for `export` (cmd_fetch.c), over a connection already
+ * open: the case's header, verified as fetch verifies it (the case's digest, its
+ * signature, d's deployment), into *h; then every chunk of the report and evidence (not
+ * the identity), each checked against the manifest, at its package offset in fd. */
+int cli_fetch_content(struct cli_https_ctx *ctx, struct cli_https_conn *conn, sd_directory_t *d, const char *server,
+                      const char *case_number, bool quiet, int fd, sd_header_t **h) SD_WUR;
 
 #endif

@@ -118,16 +118,17 @@ typedef struct {
 	bool json;
 } verify_args_t;
 
-/* Everything one verification holds; released by verify_free. */
+/* One check of a head against the state file (the directory, the log and the head are
+ * the caller's); released by verify_free. */
 typedef struct {
-	const verify_args_t *a;
-	sd_directory_t *d;
+	const char *state; /* NULL: the default path */
+	const sd_directory_t *d;
 	cli_log_t *log;
 	char *path;
 	int lock;
 	bool has_prev;
 	sd_loghead_t prev, head;
-	uint8_t *text; /* the new head as served */
+	const uint8_t *text; /* the new head as served */
 	size_t len;
 } verify_t;
 
@@ -135,10 +136,7 @@ static void verify_free(verify_t *v)
 {
 	if (v->lock >= 0)
 		close(v->lock); /* releases the lock */
-	sd_directory_free(v->d);
-	cli_log_free(v->log);
 	free(v->path);
-	free(v->text);
 }
 
 /* $XDG_STATE_HOME/sealdrop/log-heads/DEPLOYMENT.json (the XDG spec ignores a relative
@@ -238,14 +236,14 @@ static int heads_compare(verify_t *v)
 	return r;
 }
 
-static int verify_report(const verify_t *v)
+static int verify_report(const verify_args_t *a, const verify_t *v)
 {
 	char root[HASH_HEX], id[SD_KEY_ID_HEX_BYTES], date[SD_DATE_TEXT_BYTES];
 
 	sd_hex_encode(v->head.root, sizeof(v->head.root), root);
 	sd_key_id_hex(v->head.log_key_id, id);
 	sd_date_format(v->head.date, date);
-	if (v->a->json)
+	if (a->json)
 		return cli_json_print(json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:b, s:b, s:s, s:b}", "deployment",
 		                                v->head.deployment, "size", (json_int_t)v->head.size, "root", root,
 		                                "date", date, "log_key_id", id, "previous",
@@ -266,29 +264,54 @@ static int verify_report(const verify_t *v)
 	return 0;
 }
 
-static int verify_run(const verify_args_t *a)
+/* Under the lock: the previous head, the comparison, the new head written. */
+static int state_advance(verify_t *v)
 {
-	verify_t v = {.a = a, .lock = -1};
 	int r;
 
-	if ((r = cli_directory_load(a->dir, a->root, &v.d)) < 0)
-		goto out;
-	if (a->state != NULL)
-		r = (v.path = strdup(a->state)) == NULL ? SD_ERR_NOMEM : 0;
+	if (v->state != NULL)
+		r = (v->path = strdup(v->state)) == NULL ? SD_ERR_NOMEM : 0;
 	else
-		r = state_path_default(v.d->deployment, &v.path);
-	if (r < 0 || (r = state_lock(v.path, &v.lock)) < 0 || (r = state_read(&v)) < 0)
+		r = state_path_default(v->d->deployment, &v->path);
+	if (r < 0 || (r = state_lock(v->path, &v->lock)) < 0 || (r = state_read(v)) < 0 || (r = heads_compare(v)) < 0)
+		return r;
+	if ((r = sd_file_write(v->path, v->text, v->len, 0600, SD_AFILE_REPLACE)) < 0)
+		return cli_error_prefix(r, "%s", v->path);
+	return 0;
+}
+
+int cli_log_state_advance(cli_log_t *log, const sd_directory_t *d, const char *state, const sd_loghead_t *h,
+                          const uint8_t *text, size_t len)
+{
+	verify_t v = {.state = state, .d = d, .log = log, .lock = -1, .head = *h, .text = text, .len = len};
+	int r = state_advance(&v);
+
+	verify_free(&v);
+	return r;
+}
+
+static int verify_run(const verify_args_t *a)
+{
+	verify_t v = {.state = a->state, .lock = -1};
+	sd_directory_t *d = NULL;
+	cli_log_t *log = NULL;
+	uint8_t *text = NULL;
+	int r;
+
+	if ((r = cli_directory_load(a->dir, a->root, &d)) < 0 ||
+	    (r = cli_log_open(a->server, a->ca, NULL, NULL, &log)) < 0 ||
+	    (r = cli_log_head(log, d, &v.head, &text, &v.len)) < 0)
 		goto out;
-	if ((r = cli_log_open(a->server, a->ca, NULL, NULL, &v.log)) < 0 ||
-	    (r = cli_log_head(v.log, v.d, &v.head, &v.text, &v.len)) < 0 || (r = heads_compare(&v)) < 0)
-		goto out;
-	if ((r = sd_file_write(v.path, v.text, v.len, 0600, SD_AFILE_REPLACE)) < 0) {
-		r = cli_error_prefix(r, "%s", v.path);
-		goto out;
-	}
-	r = verify_report(&v);
+	v.d = d;
+	v.log = log;
+	v.text = text;
+	if ((r = state_advance(&v)) == 0)
+		r = verify_report(a, &v);
 out:
 	verify_free(&v);
+	free(text);
+	cli_log_free(log);
+	sd_directory_free(d);
 	return r;
 }
 

@@ -392,11 +392,13 @@ static int state_put(const fetch_t *s, const char *text)
 
 static int state_write(const fetch_t *s)
 {
-	char *b64 = malloc(sd_base64_len(bitmap_bytes(s))), *text = NULL;
+	char *b64, *text = NULL;
 	json_t *o = NULL;
 	int r = SD_ERR_NOMEM;
 
-	if (b64 == NULL)
+	if (s->state_path == NULL) /* export's download (cli_fetch_content) keeps no state */
+		return 0;
+	if ((b64 = malloc(sd_base64_len(bitmap_bytes(s)))) == NULL)
 		return r;
 	sd_base64_encode(s->done, bitmap_bytes(s), b64);
 	o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "server", s->a->o.server, "case", s->a->case_number, "header_digest",
@@ -797,6 +799,64 @@ out:
 		fetch_cleanup(&s, r);
 	if (r == SD_ERR_CANCELLED && s.fd >= 0)
 		r = sd_error(r, _("interrupted; run the same command again to resume the download (%s)"), s.state_path);
+	fetch_free(&s);
+	return r;
+}
+
+/* --- the download alone, for export ------------------------------------------------------------ */
+
+/* Every chunk but the identity's, in package order. */
+static int plan_content(fetch_t *s)
+{
+	size_t i = 0;
+
+	for (uint32_t k = 0; k < s->h->n_blobs; k++) {
+		s->n_chunks += s->h->blobs[k].n_chunks;
+		if (s->h->blobs[k].kind != SD_BLOB_IDENTITY)
+			s->bytes_total += s->h->blobs[k].size;
+	}
+	if ((s->done = calloc(bitmap_bytes(s) + 1, 1)) == NULL ||
+	    (s->todo = calloc(s->n_chunks, sizeof(*s->todo))) == NULL)
+		return SD_ERR_NOMEM;
+	for (uint32_t k = 0; k < s->h->n_blobs; k++) {
+		uint64_t off = s->h->blobs[k].offset;
+		for (uint32_t j = 0; j < s->h->blobs[k].n_chunks; j++, i++) {
+			chunk_t ch = {k, j, i, off, sd_header_chunk_size(s->h, k, j)};
+			if (s->h->blobs[k].kind != SD_BLOB_IDENTITY)
+				s->todo[s->n_todo++] = ch;
+			off += ch.size;
+		}
+	}
+	return 0;
+}
+
+int cli_fetch_content(struct cli_https_ctx *ctx, struct cli_https_conn *conn, sd_directory_t *d, const char *server,
+                      const char *case_number, bool quiet, int fd, sd_header_t **h)
+{
+	fetch_args_t a = {.parallel = PARALLEL_DEFAULT, .case_number = case_number, .json = quiet};
+	fetch_t s;
+	int r;
+
+	*h = NULL;
+	memset(&s, 0, sizeof(s));
+	a.o.server = server;
+	s.a = &a;
+	s.ctx = ctx;
+	s.conn = conn;
+	s.dir = d;
+	s.fd = fd;
+	if (asprintf(&s.part_path, _("the temporary copy of %s.sdx"), case_number) < 0) {
+		s.part_path = NULL;
+		r = SD_ERR_NOMEM;
+	} else if ((r = case_digest(&s)) == 0 && (r = fetch_header(&s)) == 0 && (r = plan_content(&s)) == 0 &&
+	           (r = part_io(&s, true, s.h->raw, s.h->raw_len, 0)) == 0 && (r = download(&s)) == 0) {
+		*h = s.h;
+		s.h = NULL;
+	}
+	s.ctx = NULL; /* borrowed */
+	s.conn = NULL;
+	s.dir = NULL;
+	s.fd = -1;
 	fetch_free(&s);
 	return r;
 }

@@ -220,45 +220,11 @@ static void post_free(post_t *p)
 	net_free(&p->n);
 }
 
-/* The byte offset of the first thing a notice may not hold (what sd_notice_open checks
- * on the reader's side), or len when there is none. */
-static size_t text_first_bad(const char *s, size_t len)
-{
-	size_t i = 0, at;
-	uint32_t cp;
-
-	while (i < len) {
-		at = i;
-		if (!sd_utf8_decode(s, len, &i, &cp) || (cp < 0x20 && cp != '\n' && cp != '\t') ||
-		    (cp >= 0x7f && cp <= 0x9f))
-			return at;
-	}
-	return len;
-}
-
 /* --text FILE: 1..SD_NOTICE_TEXT_MAX bytes of clean UTF-8, read before anything is sent.
  * 0, or the usage exit status (-1 and an error for a file that cannot be read). */
 static int text_load(post_t *p)
 {
-	uint8_t *buf = NULL;
-	size_t bad;
-	int r;
-
-	r = sd_file_read(p->text_path, SD_NOTICE_TEXT_MAX, &buf, &p->text_len);
-	if (r == SD_ERR_TOOBIG)
-		return cli_usage_error(&cmd_post, _("--text %s is longer than %u bytes"), p->text_path,
-		                       SD_NOTICE_TEXT_MAX);
-	if (r < 0)
-		return cli_fail(cmd_post.name, cli_error_prefix(r, "--text %s", p->text_path));
-	p->text = (char *)buf;
-	if (p->text_len == 0)
-		return cli_usage_error(&cmd_post, _("--text %s is empty"), p->text_path);
-	if ((bad = text_first_bad(p->text, p->text_len)) < p->text_len)
-		return cli_usage_error(&cmd_post,
-		                       _("--text %s is not UTF-8 text without control characters (only newline "
-		                         "and tab are allowed): byte %zu"),
-		                       p->text_path, bad);
-	return 0;
+	return cli_text_load(&cmd_post, p->text_path, SD_NOTICE_TEXT_MAX, &p->text, &p->text_len);
 }
 
 /* One base64 key of the case: 32 bytes, or a protocol error naming it. */

@@ -4,7 +4,8 @@
  * decrypts the report and evidence with the intake key. The identity stays sealed, and
  * open says so: it can be opened only with the whistleblower's consent (a later command).
  * `sealdrop fetch` (cmd_fetch.c) opens what it downloaded with the same two functions,
- * cli_open_package() and cli_open_print().
+ * cli_open_package() and cli_open_print(). `open FILE.sdr`, an agency's referral bundle, is
+ * cmd_export.c's cli_open_bundle().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 
 #include "sealdrop/bytes.h"
 #include "sealdrop/envelope.h"
+#include "sealdrop/export.h"
+#include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
 #include "cli.h"
 
@@ -37,7 +40,8 @@ static const cli_cmd_t cmd_inspect_def = {
 static const cli_cmd_t cmd_open_def = {
         "open",
         N_("usage: sealdrop open PKG.sdx --intake KEY [--passphrase-file F] --out DIR\n"
-           "                     [--directory D --root ROOTPUB] [--json]\n"),
+           "                     [--directory D --root ROOTPUB] [--json]\n"
+           "       sealdrop open FILE.sdr --agency KEY [--passphrase-file F] --out DIR [--root ROOTPUB] [--json]\n"),
         N_("\n"
            "Verifies and decrypts a package with the intake secret key into DIR (which must not\n"
            "exist, or be empty): DIR/report.json and DIR/evidence/<name>. Nothing is written unless\n"
@@ -51,10 +55,20 @@ static const cli_cmd_t cmd_open_def = {
            "  --directory D           refuse a package sealed for another deployment than D's\n"
            "  --root ROOTPUB          the pinned root public key D must be signed by\n"
            "  --json                  print what was written as one JSON object\n"
-           "  -h, --help              this help\n"),
+           "  -h, --help              this help\n"
+           "\n"
+           "A referral bundle (FILE.sdr, made by `sealdrop export`) is opened by the agency with its\n"
+           "secret key (--agency KEY) instead. Before anything is decrypted: every chunk is checked\n"
+           "against the bundle's manifest; the directory in the bundle against the pinned root key\n"
+           "(--root, or root in the config file; without one a warning says it was not checked); the\n"
+           "export receipt against that directory's log key; the bundle's digest against the one the\n"
+           "receipt signs; and KEY against the directory's key for the receipt's agency. Any failure\n"
+           "exits with status 65 and writes nothing. A bundle holds no identity.\n"
+           "\n"
+           "  --agency KEY            the agency's secret key file (FILE.sdr only)\n"),
 };
 
-enum { OPT_INTAKE = 256, OPT_PASSFILE, OPT_OUT, OPT_JSON, OPT_DIRECTORY, OPT_ROOT };
+enum { OPT_INTAKE = 256, OPT_PASSFILE, OPT_OUT, OPT_JSON, OPT_DIRECTORY, OPT_ROOT, OPT_AGENCY };
 
 /* With --directory and --root: the package must belong to that deployment. Read from
  * the header alone, before any passphrase is asked or anything decrypted. */
@@ -368,9 +382,41 @@ int cli_open_print(const char *out, bool json, json_t *extra)
 }
 
 typedef struct {
-	const char *intake, *passfile, *out, *directory, *root;
+	const char *intake, *passfile, *out, *directory, *root, *agency;
 	bool json;
 } open_args_t;
+
+/* FILE.sdr: a referral bundle (its magic), opened with an agency key. */
+static bool is_bundle(const char *path)
+{
+	uint8_t magic[SD_SDR_MAGIC_BYTES];
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes = fd >= 0 && sd_read_full(fd, magic, sizeof(magic), &got) == 0 && sd_bundle_has_magic(magic, got);
+
+	if (fd >= 0)
+		close(fd);
+	return yes;
+}
+
+/* --root, else root from the config file. */
+static int bundle_run(const char *path, const open_args_t *a)
+{
+	cli_config_t cfg = {0};
+	const char *root = a->root;
+	int r;
+
+	if ((r = check_out_dir(a->out)) < 0)
+		return r;
+	if (root == NULL) {
+		if ((r = cli_config_load(&cfg)) < 0)
+			return r;
+		root = cfg.value[CLI_CONFIG_ROOT];
+	}
+	r = cli_open_bundle(path, a->agency, a->passfile, root, a->out, a->json);
+	cli_config_free(&cfg);
+	return r;
+}
 
 static int open_run(const char *pkg, const open_args_t *a)
 {
@@ -401,6 +447,7 @@ int cmd_open(int argc, char **argv)
 	        {"json", OPT_JSON, .flag = &a.json},
 	        {"directory", OPT_DIRECTORY, .value = &a.directory},
 	        {"root", OPT_ROOT, .value = &a.root},
+	        {"agency", OPT_AGENCY, .value = &a.agency},
 	        {0},
 	};
 	int r;
@@ -409,6 +456,20 @@ int cmd_open(int argc, char **argv)
 		return r;
 	if ((r = cli_one_argument(&cmd_open_def, argc, argv, _("missing the package PKG.sdx"), &pkg)) != 0)
 		return r;
+	if (is_bundle(pkg)) {
+		if (a.agency == NULL || a.out == NULL)
+			return cli_usage_error(&cmd_open_def, _("missing %s"), a.agency == NULL ? "--agency" : "--out");
+		if (a.intake != NULL || a.directory != NULL)
+			return cli_usage_error(&cmd_open_def, _("a referral bundle opens with --agency, not %s"),
+			                       a.intake != NULL ? "--intake" : "--directory");
+		sd_error_clear();
+		if ((r = bundle_run(pkg, &a)) < 0)
+			return cli_fail(cmd_open_def.name, r);
+		return 0;
+	}
+	if (a.agency != NULL)
+		return cli_usage_error(&cmd_open_def, _("--agency opens a referral bundle (FILE.sdr); %s is not one"),
+		                       pkg);
 	if (a.intake == NULL || a.out == NULL)
 		return cli_usage_error(&cmd_open_def, _("missing %s"), a.intake == NULL ? "--intake" : "--out");
 	if ((a.directory == NULL) != (a.root == NULL))

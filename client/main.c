@@ -29,7 +29,12 @@ static const struct {
          N_("move a case one step: extend, refer, forward, terminate, outcome, reinvestigate, close")},
         {"notice", cmd_notice, N_("send a written notice about a case, sealed to its three readers (officer)")},
         {"notices", cmd_notices, N_("list a case's notices, each signature verified; with a key, their text")},
+        {"status", cmd_status,
+         N_("the whistleblower: your cases, deadlines and notices, each verified (codename, no certificate)")},
+        {"object", cmd_object, N_("the whistleblower: object to a case's result within 7 days (Art. 11-3(1))")},
         {"fetch", cmd_fetch, N_("download a case's package, check every chunk, open it with the intake key")},
+        {"export", cmd_export,
+         N_("build a case's referral bundle for an agency, without the identity, and record it (officer)")},
 };
 
 static void usage(FILE *f)

@@ -200,35 +200,32 @@ int sd_header_check_chunk(const sd_header_t *h, uint32_t blob, uint32_t chunk, c
 	return 0;
 }
 
-/* Checks that a manifest entry has exactly the shape its kind allows. */
-static int check_blob_shape(const sd_blob_t *b, uint32_t index)
+bool sdx_blob_shape_ok(const sd_blob_t *b)
 {
-	uint64_t body;
+	uint64_t fixed;
 
 	switch (b->kind) {
 	case SD_BLOB_REPORT:
-		if (b->n_chunks == 1 && b->size > SDX_AEAD_NONCE + SDX_AEAD_TAG) {
-			body = b->size - SDX_AEAD_NONCE - SDX_AEAD_TAG;
-			if (sdx_is_pow2_between(body, SDX_REPORT_MIN_BUCKET, SDX_REPORT_MAX_BUCKET))
-				return 0;
-		}
-		break;
+		return b->n_chunks == 1 && b->size > SDX_AEAD_NONCE + SDX_AEAD_TAG &&
+		       sdx_is_pow2_between(b->size - SDX_AEAD_NONCE - SDX_AEAD_TAG, SDX_REPORT_MIN_BUCKET,
+		                           SDX_REPORT_MAX_BUCKET);
 	case SD_BLOB_IDENTITY:
-		if (b->n_chunks == 1 && b->size == SDX_IDENTITY_BLOB_BYTES)
-			return 0;
-		break;
+		return b->n_chunks == 1 && b->size == SDX_IDENTITY_BLOB_BYTES;
 	case SD_BLOB_EVIDENCE:
-		if (b->n_chunks >= 2) {
-			uint64_t fixed =
-			        SDX_EVIDENCE_FIRST_CHUNK + (uint64_t)(b->n_chunks - 2) * SDX_EVIDENCE_FULL_CHUNK;
-			if (b->size > fixed + SDX_SS_TAG) {
-				body = b->size - fixed - SDX_SS_TAG;
-				if (sdx_is_pow2_between(body, SDX_FINAL_MIN_BUCKET, SD_CHUNK_BYTES))
-					return 0;
-			}
-		}
-		break;
+		if (b->n_chunks < 2)
+			return false;
+		fixed = SDX_EVIDENCE_FIRST_CHUNK + (uint64_t)(b->n_chunks - 2) * SDX_EVIDENCE_FULL_CHUNK;
+		return b->size > fixed + SDX_SS_TAG &&
+		       sdx_is_pow2_between(b->size - fixed - SDX_SS_TAG, SDX_FINAL_MIN_BUCKET, SD_CHUNK_BYTES);
 	}
+	return false;
+}
+
+/* Checks that a manifest entry has exactly the shape its kind allows. */
+static int check_blob_shape(const sd_blob_t *b, uint32_t index)
+{
+	if (sdx_blob_shape_ok(b))
+		return 0;
 	return sd_error(SD_ERR_FORMAT, "manifest entry %u (%s) has an impossible size or chunk count", index,
 	                blob_kind_names[b->kind <= SD_BLOB_EVIDENCE ? b->kind : 0]);
 }

@@ -85,6 +85,18 @@ int sdx_reader_open(sdx_reader_t *r, const char *path, sd_header_t **hdr) SD_WUR
 int sdx_reader_next(sdx_reader_t *r, uint32_t blob, uint32_t chunk, const uint8_t **ct, size_t *len) SD_WUR;
 void sdx_reader_close(sdx_reader_t *r);
 
+/* The content key of h, unwrapped with the intake key (envelope_open.c): SD_ERR_USAGE for
+ * another kind of key, SD_ERR_WRONG_KEY for another intake key. dek should be secret memory. */
+int sdx_unwrap_dek(const sd_header_t *h, const sd_seckey_t *intake, uint8_t dek[SDX_KEY_BYTES]) SD_WUR;
+/* Decrypts the report and evidence of h with the content key into out_dir, as
+ * sd_envelope_open does, reading the blobs in order from fd, which stands at the first
+ * chunk. Every chunk is checked against h's manifest first; identity chunks are checked,
+ * never decrypted, and a blob without chunks (the identity a referral bundle withholds,
+ * crypto/export.c) is skipped. The blob index of the associated data and of the key is
+ * the blob's position in h. */
+int sdx_open_content(int fd, const sd_header_t *h, const uint8_t dek[SDX_KEY_BYTES], const char *out_dir,
+                     sd_progress_fn progress, void *ctx) SD_WUR;
+
 /* A staged pipeline over a fixed ring of chunk buffers (envelope_pipe.c). */
 #define SDX_PIPE_SLOTS      6
 #define SDX_PIPE_MAX_STAGES 3
@@ -161,5 +173,9 @@ void sdx_cwriter_free(sdx_cwriter_t *w);
 int sdx_stage_hash(void *ctx, sdx_slot_t *s);             /* BLAKE2b-256(buf) into hash */
 int sdx_stage_write_ciphertext(void *ctx, sdx_slot_t *s); /* buf into the sdx_cwriter_t ctx */
 int sdx_stage_write_plaintext(void *ctx, sdx_slot_t *s);  /* out to fd at off, wiped; close_fd */
+
+/* A manifest entry has exactly the shape its kind allows (sizes, chunk count, padding
+ * buckets): crypto/envelope.c. */
+bool sdx_blob_shape_ok(const sd_blob_t *b);
 
 #endif

@@ -63,8 +63,8 @@ typedef struct {
 /* Opening runs as a pipeline: a thread reads and verifies chunks (read_stage), the
  * caller decrypts them (open_*), a thread writes the plaintext out. */
 typedef struct {
-	sdx_reader_t rd;
-	sd_header_t *h;
+	int fd; /* borrowed: positioned at the first chunk */
+	const sd_header_t *h;
 	open_secrets_t *sec;
 	sdx_pipe_t *pipe;
 	uint32_t next_blob, next_chunk; /* read_stage's position */
@@ -189,21 +189,21 @@ static int write_file_at(int dirfd, const char *name, const uint8_t *buf, size_t
 	return ret;
 }
 
-static int open_content_key(opener_t *o, const sd_seckey_t *intake)
+int sdx_unwrap_dek(const sd_header_t *h, const sd_seckey_t *intake, uint8_t dek[SDX_KEY_BYTES])
 {
 	char want[SD_KEY_ID_HEX_BYTES], have[SD_KEY_ID_HEX_BYTES];
 
 	if (intake->kind != SD_KEY_INTAKE)
 		return sd_error(SD_ERR_USAGE, "opening a package takes an intake key, not a %s key",
 		                sd_key_kind_name(intake->kind));
-	if (sodium_memcmp(o->h->intake_id, intake->id, SD_KEY_ID_BYTES) != 0) {
-		sd_key_id_hex(o->h->intake_id, want);
+	if (sodium_memcmp(h->intake_id, intake->id, SD_KEY_ID_BYTES) != 0) {
+		sd_key_id_hex(h->intake_id, want);
 		sd_key_id_hex(intake->id, have);
 		return sd_error(SD_ERR_WRONG_KEY,
 		                "the package was sealed to intake key %s (deployment '%s'); this key is %s", want,
-		                o->h->deployment, have);
+		                h->deployment, have);
 	}
-	if (crypto_box_seal_open(o->sec->dek, o->h->sealed_dek, SD_SEALED_KEY_BYTES, intake->pk, intake->sk) != 0)
+	if (crypto_box_seal_open(dek, h->sealed_dek, SD_SEALED_KEY_BYTES, intake->pk, intake->sk) != 0)
 		return sd_error(SD_ERR_VERIFY, "the content key does not open with this intake key");
 	return 0;
 }
@@ -218,10 +218,12 @@ static int read_stage(void *ctx, sdx_slot_t *slot)
 	size_t got = 0;
 	int ret;
 
+	while (b < o->h->n_blobs && o->h->blobs[b].n_chunks == 0) /* a bundle's withheld identity */
+		o->next_blob = ++b;
 	if (b >= o->h->n_blobs)
 		return 1;
 	want = sd_header_chunk_size(o->h, b, c);
-	if ((ret = sd_read_full(o->rd.fd, slot->buf, (size_t)want, &got)) < 0)
+	if ((ret = sd_read_full(o->fd, slot->buf, (size_t)want, &got)) < 0)
 		return ret;
 	if (got != want)
 		return sd_error(SD_ERR_TRUNCATED, "package is truncated in blob %u", b);
@@ -345,9 +347,9 @@ static int open_all(opener_t *o)
 		for (uint32_t c = 0; c < o->h->blobs[b].n_chunks; c++) {
 			if ((ret = sdx_pipe_take(o->pipe, &slot)) < 0)
 				return ret;
-			if (b == 0)
+			if (o->h->blobs[b].kind == SD_BLOB_REPORT)
 				ret = open_report(o, slot);
-			else if (b == 1)
+			else if (o->h->blobs[b].kind == SD_BLOB_IDENTITY)
 				ret = 0; /* the identity is verified by read_stage, never decrypted here */
 			else if (c == 0) {
 				written = 0;
@@ -408,30 +410,24 @@ static void opener_free(opener_t *o)
 		remove_tree(AT_FDCWD, o->tmp);
 		free(o->tmp);
 	}
-	sdx_reader_close(&o->rd);
 	sodium_free(o->sec);
 }
 
-int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *out_dir, sd_progress_fn progress,
-                     void *ctx, sd_header_t **hdr_out)
+int sdx_open_content(int fd, const sd_header_t *h, const uint8_t dek[SDX_KEY_BYTES], const char *out_dir,
+                     sd_progress_fn progress, void *ctx)
 {
 	static const sdx_stage_fn stages[] = {read_stage, NULL, sdx_stage_write_plaintext};
 	opener_t o = {
-	        .tmp_fd = -1, .ev_fd = -1, .cur_fd = -1, .rd = {.fd = -1}, .progress = progress, .progress_ctx = ctx};
+	        .fd = fd, .h = h, .tmp_fd = -1, .ev_fd = -1, .cur_fd = -1, .progress = progress, .progress_ctx = ctx};
 	int ret;
 
-	if (hdr_out)
-		*hdr_out = NULL;
 	if (!dir_is_absent_or_empty(out_dir))
 		return sd_error(SD_ERR_EXISTS, "%s exists and is not empty; nothing was written", out_dir);
-	if ((ret = sdx_reader_open(&o.rd, path, &o.h)) < 0)
-		return ret;
-	if ((o.sec = sodium_malloc(sizeof(*o.sec))) == NULL) {
-		ret = SD_ERR_NOMEM;
-		goto out;
-	}
+	if ((o.sec = sodium_malloc(sizeof(*o.sec))) == NULL)
+		return SD_ERR_NOMEM;
+	memcpy(o.sec->dek, dek, SDX_KEY_BYTES);
 	sweep_stale_staging(out_dir);
-	if ((ret = open_content_key(&o, intake)) < 0 || (ret = make_staging(&o, out_dir)) < 0)
+	if ((ret = make_staging(&o, out_dir)) < 0)
 		goto out;
 	/* Threads start only now: everything above can fail without them. */
 	if ((ret = sdx_pipe_new(&o.pipe, stages, 3, &o, SDX_SS_HEADER + SDX_EVIDENCE_FULL_CHUNK, true)) < 0 ||
@@ -439,14 +435,40 @@ int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *ou
 		goto out;
 	sdx_pipe_free(o.pipe);
 	o.pipe = NULL;
-	if ((ret = publish(&o, out_dir)) < 0)
-		goto out;
-	if (hdr_out) {
-		*hdr_out = o.h;
-		o.h = NULL;
-	}
+	ret = publish(&o, out_dir);
 out:
 	opener_free(&o);
-	sd_header_free(o.h);
+	return ret;
+}
+
+int sd_envelope_open(const char *path, const sd_seckey_t *intake, const char *out_dir, sd_progress_fn progress,
+                     void *ctx, sd_header_t **hdr_out)
+{
+	sdx_reader_t rd = {.fd = -1};
+	sd_header_t *h = NULL;
+	uint8_t *dek = NULL;
+	int ret;
+
+	if (hdr_out)
+		*hdr_out = NULL;
+	if (!dir_is_absent_or_empty(out_dir))
+		return sd_error(SD_ERR_EXISTS, "%s exists and is not empty; nothing was written", out_dir);
+	if ((ret = sdx_reader_open(&rd, path, &h)) < 0)
+		return ret;
+	if ((dek = sodium_malloc(SDX_KEY_BYTES)) == NULL) {
+		ret = SD_ERR_NOMEM;
+		goto out;
+	}
+	if ((ret = sdx_unwrap_dek(h, intake, dek)) < 0 ||
+	    (ret = sdx_open_content(rd.fd, h, dek, out_dir, progress, ctx)) < 0)
+		goto out;
+	if (hdr_out) {
+		*hdr_out = h;
+		h = NULL;
+	}
+out:
+	sodium_free(dek);
+	sdx_reader_close(&rd);
+	sd_header_free(h);
 	return ret;
 }

@@ -326,3 +326,31 @@ int sd_json_member_text(json_t *obj, const char *what, const char *base, const c
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return 0;
 }
+
+/* --- writing bytes ------------------------------------------------------------------------ */
+
+json_t *sd_json_hex_string(const uint8_t *p, size_t len)
+{
+	char *hex = malloc(2 * len + 1);
+	json_t *v;
+
+	if (hex == NULL)
+		return NULL;
+	sd_hex_encode(p, len, hex);
+	v = json_string(hex);
+	free(hex);
+	return v;
+}
+
+json_t *sd_json_base64_string(const uint8_t *p, size_t len)
+{
+	char *b64 = malloc(sd_base64_len(len));
+	json_t *v;
+
+	if (b64 == NULL)
+		return NULL;
+	sd_base64_encode(p, len, b64);
+	v = json_string(b64);
+	free(b64);
+	return v;
+}

@@ -287,19 +287,6 @@ int sd_notice_verify_with_directory(const uint8_t *json, size_t len, const sd_di
 
 /* --- signing and the digest ------------------------------------------------------------ */
 
-static json_t *box_to_json(const uint8_t *box, size_t len)
-{
-	char *b64 = malloc(sd_base64_len(len));
-	json_t *v;
-
-	if (b64 == NULL)
-		return NULL;
-	sd_base64_encode(box, len, b64);
-	v = json_string(b64);
-	free(b64);
-	return v;
-}
-
 /* The "notice" object of a checked n, members in the documented order.
  * json_object_set_new consumes its value even when it fails, so one flag collects every
  * failure. */
@@ -316,10 +303,11 @@ static json_t *notice_to_json(const sd_notice_t *n)
 	fail |= json_object_set_new(o, "seq", json_integer(n->seq));
 	fail |= json_object_set_new(o, "date", json_string(date));
 	fail |= json_object_set_new(o, "kind", json_string(sd_notice_kind_name(n->kind)));
-	fail |= json_object_set_new(o, "to_whistleblower", box_to_json(n->to_whistleblower, n->whistleblower_len));
+	fail |= json_object_set_new(o, "to_whistleblower",
+	                            sd_json_base64_string(n->to_whistleblower, n->whistleblower_len));
 	if (n->to_attorney != NULL)
-		fail |= json_object_set_new(o, "to_attorney", box_to_json(n->to_attorney, n->attorney_len));
-	fail |= json_object_set_new(o, "to_commission", box_to_json(n->to_commission, n->commission_len));
+		fail |= json_object_set_new(o, "to_attorney", sd_json_base64_string(n->to_attorney, n->attorney_len));
+	fail |= json_object_set_new(o, "to_commission", sd_json_base64_string(n->to_commission, n->commission_len));
 	if (fail) {
 		json_decref(o);
 		return NULL;

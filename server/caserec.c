@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "sealdrop/bytes.h"
+#include "sealdrop/json.h"
 #include "sealdrop/caserec.h"
 #include "sealdrop/sealdrop.h"
 #include "record_int.h"
@@ -52,17 +53,6 @@ void sd_case_text_key(const char *case_number, uint32_t step, uint8_t out[SD_CAS
 	out[SD_CASE_NUMBER_BYTES] = (uint8_t)(step >> 16);
 	out[SD_CASE_NUMBER_BYTES + 1] = (uint8_t)(step >> 8);
 	out[SD_CASE_NUMBER_BYTES + 2] = (uint8_t)step;
-}
-
-/* Lower-case hex of p as a JSON string. */
-static json_t *hex_json(const uint8_t *p, size_t len)
-{
-	char hex[2 * SD_HASH_BYTES + 1];
-
-	if (2 * len + 1 > sizeof(hex))
-		return NULL;
-	sd_hex_encode(p, len, hex);
-	return json_string(hex);
 }
 
 /* --- decoding ------------------------------------------------------------------------------- */
@@ -400,8 +390,10 @@ static json_t *case_json(const sd_case_rec_t *rec)
 		bad |= json_object_set_new(obj, "notices", json_integer(rec->notices));
 	}
 	if (!bad && rec->has_session) {
-		bad |= json_object_set_new(obj, "locator_hash", hex_json(rec->locator_hash, sizeof(rec->locator_hash)));
-		bad |= json_object_set_new(obj, "consent_key", hex_json(rec->consent_key, sizeof(rec->consent_key)));
+		bad |= json_object_set_new(obj, "locator_hash",
+		                           sd_json_hex_string(rec->locator_hash, sizeof(rec->locator_hash)));
+		bad |= json_object_set_new(obj, "consent_key",
+		                           sd_json_hex_string(rec->consent_key, sizeof(rec->consent_key)));
 	}
 	if (bad) {
 		json_decref(obj);

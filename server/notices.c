@@ -22,6 +22,7 @@
 #include "sealdrop/casebody.h"
 #include "sealdrop/casework.h"
 #include "sealdrop/bytes.h"
+#include "sealdrop/json.h"
 #include "sealdrop/log.h"
 #include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
@@ -308,20 +309,6 @@ int sd_notice_list_leaves(sd_notice_list_t *l, const sd_store_req_t *req, size_t
 	return 0;
 }
 
-/* The leaf's bytes as base64 (a JSON string), or NULL. */
-static json_t *leaf_b64(const uint8_t *v, size_t len)
-{
-	char *b64 = malloc(sd_base64_len(len));
-	json_t *j;
-
-	if (b64 == NULL)
-		return NULL;
-	sd_base64_encode(v, len, b64);
-	j = json_string(b64);
-	free(b64);
-	return j;
-}
-
 void sd_notice_list_match(sd_notice_list_t *l, const sd_store_req_t *req, size_t first, bool with_leaf)
 {
 	sd_audit_event_t ev;
@@ -339,7 +326,7 @@ void sd_notice_list_match(sd_notice_list_t *l, const sd_store_req_t *req, size_t
 				continue;
 			json_object_set_new(e, "leaf_index", json_integer((json_int_t)l->leaves[i]));
 			if (with_leaf)
-				json_object_set_new(e, "leaf", leaf_b64(v, len));
+				json_object_set_new(e, "leaf", sd_json_base64_string(v, len));
 		}
 	}
 	for (size_t k = 0; k < l->n; k++)

@@ -13,8 +13,10 @@
 #include "sealdrop/auditlog.h"
 #include "sealdrop/casework.h"
 #include "sealdrop/download.h"
+#include "sealdrop/exports.h"
 #include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
+#include "sealdrop/whistle.h"
 #include "upload_int.h"
 
 void sd_route_health(sd_request_t *r)
@@ -69,6 +71,11 @@ const sd_route_t sd_routes[] = {
          NULL, sd_route_case_notices},
         {"POST", "/v1/cases/{case}/notices", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_SMALL, NULL, NULL,
          sd_route_case_notice_post},
+        {"GET", "/v1/wb/challenge", 0, SD_BODY_NONE, NULL, NULL, sd_route_wb_challenge},
+        {"POST", "/v1/wb/status", 0, SD_BODY_SMALL, NULL, NULL, sd_route_wb_status},
+        {"POST", "/v1/wb/objection", 0, SD_BODY_SMALL, NULL, NULL, sd_route_wb_objection},
+        {"POST", "/v1/cases/{case}/exports", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_SMALL, NULL, NULL,
+         sd_route_case_export},
         {"GET", "/v1/log/head", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_head},
         {"GET", "/v1/log/proof/inclusion", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_inclusion},
         {"GET", "/v1/log/proof/consistency", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_consistency},

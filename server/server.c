@@ -19,6 +19,7 @@
 
 #include "server_int.h"
 #include "sealdrop/auditlog.h"
+#include "sealdrop/export.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
@@ -231,6 +232,12 @@ int sd_server_sign_notice(sd_server_t *s, const sd_notice_t *n, char **json_out)
 int sd_server_sign_head(sd_server_t *s, sd_loghead_t *h, char **json_out)
 {
 	return sd_loghead_sign(h, s->log_key, json_out);
+}
+
+int sd_server_sign_export(sd_server_t *s, sd_export_receipt_t *er, char **json_out)
+{
+	sd_key_id(SD_KEY_LOG, s->log_key->pk, er->log_key_id);
+	return sd_export_receipt_sign(er, s->log_key, json_out);
 }
 
 const sd_pubkey_t *sd_server_log_pub(const sd_server_t *s)

@@ -53,6 +53,10 @@ int sd_json_hex(const json_t *v, const char *what, const char *base, const char 
 int sd_json_member_hex(json_t *obj, const char *what, const char *base, const char *name, uint8_t *out,
                        size_t len) SD_WUR;
 
+/* p as a JSON string: lower-case hex, or standard padded base64. NULL when out of memory. */
+json_t *sd_json_hex_string(const uint8_t *p, size_t len);
+json_t *sd_json_base64_string(const uint8_t *p, size_t len);
+
 /* How one kind of signed document is read, verified and written. */
 typedef struct {
 	const char *what;                    /* "directory": the first word of every message */

@@ -104,6 +104,9 @@ int sd_server_sign_notice(sd_server_t *s, const sd_notice_t *n, char **json_out)
 
 /* Signs a tree head with the log key (fills h->log_key_id); the log key's public half. */
 int sd_server_sign_head(sd_server_t *s, sd_loghead_t *h, char **json_out) SD_WUR;
+/* An export receipt (include/sealdrop/export.h), er->log_key_id filled. */
+struct sd_export_receipt;
+int sd_server_sign_export(sd_server_t *s, struct sd_export_receipt *er, char **json_out) SD_WUR;
 const sd_pubkey_t *sd_server_log_pub(const sd_server_t *s);
 /* The audit log (include/sealdrop/auditlog.h). */
 typedef struct sd_auditlog sd_auditlog_t;

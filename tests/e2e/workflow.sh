@@ -210,17 +210,29 @@ case_json "$A" &&
 expect_exit 77 "  close on day 40 is refused" -m "$A" -m "objection window is open until $OBJ_DUE" \
 	sd transition "$A" close
 
-# TODO(issue 5, item 3: the whistleblower's channel). The acceptance path runs here:
-# outcome → objection on day 5 after the notice (`sealdrop object --codename-file
-# $T/a.sdx.codename --text F`) → reinvestigate --reason → outcome → close, and an
-# objection on day 8 after the notice is refused. `sealdrop object` does not exist yet.
-if sd object --help >/dev/null 2>&1; then
-	not_ok "TODO: 'sealdrop object' exists now: write the objection and reinvestigation steps here"
+# The whistleblower's objection (Art. 11-3), on C, forwarded on day 20: its outcome on day
+# 40, the objection on day 45 (notice + 5) with `sealdrop object`, a reinvestigation, and
+# (on day 91, so that its window stays out of the day-52 lists) a second outcome. A's window stays untouched; an objection to A on day 48
+# (notice + 8) is refused below.
+OBJECTION_C="C's agency never asked the second witness, ref $$-o"
+printf '%s\n' "$OBJECTION_C" >"$T/objection.txt"
+WB_C="--directory $D/directory.json --codename-file $T/c.sdx.codename"
+expect_exit 0 "day 40: outcome for $C, concluded on day 38" \
+	sd transition "$C" outcome --concluded "$(day 38)" --summary "$T/summary.txt"
+at 45
+expect_exit 0 "day 45 (notice + 5): the whistleblower objects to $C" sd object $WB_C --text "$T/objection.txt"
+if grep -q "objection to case $C accepted on $(day 45)" "$OUT" && grep -q "by $(day 105)" "$OUT"; then
+	ok "  accepted on day 45; a reinvestigation is due by day 105"
 else
-	skip "TODO(item 3): objection on day 5 after the notice (day 45): 'sealdrop object' does not exist yet"
-	skip "TODO(item 3): reinvestigate --reason, then a second outcome with new windows: needs an objection"
-	skip "TODO(item 3): an objection on day 8 after the notice is refused: 'sealdrop object' does not exist yet"
+	not_ok "  accepted on day 45; a reinvestigation is due by day 105"
+	_diag_output out
 fi
+case_json "$C" &&
+	jtrue "  $C: objection-filed on day 45, the Commission's reinvestigation deadline" "$T/$C.json" \
+		'd["state"] == "objection-filed" and d["objected"] == "'"$(day 45)"'"
+		 and d["deadline"]["kind"] == "reinvestigation" and d["deadline"]["commission"] is True'
+expect_exit 0 "  reinvestigate $C (its second outcome comes on day 91)" \
+	sd transition "$C" reinvestigate --reason "the second witness, ref $$-r"
 
 at 47
 expect_exit 77 "day 47 (notice + 7): close is still refused, the window is open" -m "$A" \
@@ -229,6 +241,9 @@ case_json "$A" &&
 	jtrue "  the case is unchanged: outcome-notified, 3 steps, 0 days left in the window" "$T/$A.json" \
 		'd["state"] == "outcome-notified" and len(d["history"]) == 3 and d["deadline"]["days_left"] == 0'
 at 48
+expect_exit 77 "day 48 (notice + 8): the whistleblower's objection to $A is refused" -m "$A" \
+	-m "closed on $OBJ_DUE" sd object --directory "$D/directory.json" --codename-file "$T/a.sdx.codename" \
+	--text "$T/objection.txt"
 expect_exit 0 "day 48, the first day after the window: close $A" sd transition "$A" close
 case_json "$A" &&
 	jtrue "  closed, nothing due" "$T/$A.json" 'd["state"] == "closed" and d["deadline"] is None and d["legal"] == []'
@@ -300,6 +315,15 @@ cases_json --state closed &&
 	jtrue "  closed, terminated, forwarded cases are never overdue" "$T/list.json" \
 		'[(c["case"], c["overdue"]) for c in d["cases"]] == [("'"$A"'", False)]'
 
+# --- C after its reinvestigation: a second outcome, new windows ---
+
+expect_exit 0 "day 91: the second outcome for $C, concluded on day 90" \
+	sd transition "$C" outcome --concluded "$(day 90)" --summary "$T/summary.txt"
+case_json "$C" &&
+	jtrue "  $C: outcome-notified again, a new objection window from day 91, the objection kept" "$T/$C.json" \
+		'd["state"] == "outcome-notified" and d["notified"] == "'"$(day 91)"'" and d["objected"] == "'"$(day 45)"'"
+		 and d["deadline"]["kind"] == "objection" and d["deadline"]["due"] >= "'"$(day 98)"'"'
+
 # --- A's whole history ---
 
 case_json "$A" &&
@@ -341,7 +365,7 @@ for e in json.load(open(sys.argv[1]))["entries"]:
     if d.get("case") != sys.argv[2]:
         print("ANOTHER CASE IN LEAF", e["index"])
     if d["event"] == "transition":
-        print(d["date"], d["detail"], d["role"], d["actor"])' "$OUT" "$1" "$REASON_A" "$REASON_E" "$SUMMARY"
+        print(d["date"], d["detail"], d["role"], d.get("actor", "-"))' "$OUT" "$1" "$REASON_A" "$REASON_E" "$SUMMARY" "$OBJECTION_C"
 }
 fp=$OFFICER_FP
 expected_a="$(day 10) extend officer $fp
@@ -358,7 +382,12 @@ fi
 got=$(leaves "$B")
 if [ "$got" = "$(day 20) terminate:no-evidence officer $fp" ]; then ok "  $B: terminate:no-evidence alone (refusals leave none)"; else not_ok "  $B: terminate:no-evidence alone (refusals leave none)"; diag "got:" "$got"; fi
 got=$(leaves "$C")
-if [ "$got" = "$(day 20) forward:police officer $fp" ]; then ok "  $C: forward:police"; else not_ok "  $C: forward:police"; diag "got:" "$got"; fi
+expected_c="$(day 20) forward:police officer $fp
+$(day 40) outcome officer $fp
+$(day 45) object whistleblower -
+$(day 45) reinvestigate officer $fp
+$(day 91) outcome officer $fp"
+if [ "$got" = "$expected_c" ]; then ok "  $C: forward, outcome, the whistleblower's objection (no actor), reinvestigate, outcome"; else not_ok "  $C: forward, outcome, the whistleblower's objection (no actor), reinvestigate, outcome"; diag "got:" "$got"; fi
 got=$(leaves "$CD")
 if [ -z "$got" ]; then ok "  $CD: none"; else not_ok "  $CD: none"; diag "got:" "$got"; fi
 got=$(leaves "$E")
@@ -372,7 +401,7 @@ if [ -f "$MDB" ] && grep -qaF "$A" "$MDB" && grep -qaF "Attorney Kim" "$MDB"; th
 else
 	not_ok "the raw store holds the case records (the grep finds what is there)"
 fi
-for t in "$REASON_A" "$REASON_E" "$SUMMARY"; do
+for t in "$REASON_A" "$REASON_E" "$SUMMARY" "$OBJECTION_C"; do
 	if grep -qaF "$t" "$D"/store/*.mdb "$SERVER_LOG"; then not_ok "the store and log never hold '$t'"; else ok "the store and log never hold '${t%%,*}...'"; fi
 done
 

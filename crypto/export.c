@@ -1,0 +1,750 @@
+/*
+ * export.c — the referral bundle (.sdr) and its export receipt (include/sealdrop/export.h;
+ * docs/FORMAT.md, "Referral bundle (.sdr)" and "Export receipt").
+ *
+ * An officer's client writes a bundle from a case's package (sd_bundle_write): the
+ * report's and evidence's chunks, checked against the package's signed manifest as they
+ * are copied, the content key moved from the intake key's box to the agency's, and the
+ * root-signed directory; never the identity blob, s_c or s_w. The server signs an export
+ * receipt over the bundle's digest, and the receipt goes last, after everything it covers.
+ *
+ * An agency's client reads a bundle (sd_bundle_read: every length and every chunk
+ * checked, the digest computed), verifies the directory and the receipt against its
+ * pinned root (client/cmd_open.c), and opens it (sd_bundle_open) with the package
+ * opener of envelope_open.c, through a header whose identity blob has no chunks.
+ *
+ * Start reading at parse_head(): the gate every bundle passes through.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "envelope_int.h"
+#include "sealdrop/bytes.h"
+#include "sealdrop/export.h"
+#include "sealdrop/hash.h"
+#include "sealdrop/json.h"
+#include "sealdrop/sealdrop.h"
+
+#define SDR_MAGIC         "\x89SDR\r\n\x1a\n"
+#define SDR_TRAILER_BYTES 4 /* the receipt's length, u32 */
+#define ER_LEAF_MAX       (((json_int_t)1 << 53) - 1)
+#define WHAT              "export receipt"
+
+/* --- the export receipt ------------------------------------------------------------------ */
+
+static const char *const signature_fields[] = {"key_id", "sig", NULL};
+static const char *const export_fields[] = {"version",       "deployment",    "case", "agency",     "agency_key_id",
+                                            "header_digest", "bundle_digest", "date", "leaf_index", NULL};
+
+static const sd_json_signed_t er_signed = {
+        .what = WHAT,
+        .body = "export",
+        .signature_fields = signature_fields,
+        .max_bytes = SD_EXPORT_RECEIPT_MAX_BYTES,
+        .purpose = SD_PURPOSE_EXPORT,
+        .kind = SD_KEY_LOG,
+        .signer = "log key",
+        .key = "log",
+};
+
+/* The field rules, shared by parse and sign so the server never signs what clients refuse. */
+static int check_receipt(const sd_export_receipt_t *er, int err)
+{
+	if (er->version != SD_EXPORT_RECEIPT_VERSION)
+		return sd_error(err == SD_ERR_FORMAT ? SD_ERR_VERSION : err,
+		                WHAT ": version %u is not supported (this build reads version %d)", er->version,
+		                SD_EXPORT_RECEIPT_VERSION);
+	if (!sd_deployment_is_valid(er->deployment))
+		return sd_error(err, WHAT ": export.deployment must be 1 to %d of a-z, 0-9 and '-'", SD_DEPLOYMENT_MAX);
+	if (!sd_case_number_is_valid(er->case_number))
+		return sd_error(err, WHAT ": export.case must be a case number YYYY-NNNNNN");
+	if (!sd_deployment_is_valid(er->agency))
+		return sd_error(err, WHAT ": export.agency must be 1 to %d of a-z, 0-9 and '-'", SD_AGENCY_ID_MAX);
+	if (!sd_date_is_valid(er->date.y, er->date.m, er->date.d))
+		return sd_error(err, WHAT ": export.date must be a calendar date");
+	if (er->leaf_index > (uint64_t)ER_LEAF_MAX)
+		return sd_error(err, WHAT ": export.leaf_index must be between 0 and %lld", (long long)ER_LEAF_MAX);
+	return 0;
+}
+
+static int parse_leaf(json_t *o, sd_export_receipt_t *er)
+{
+	json_int_t n;
+	int r = sd_json_member_int(o, WHAT, "export", "leaf_index", 0, ER_LEAF_MAX, &n);
+
+	if (r == 0)
+		er->leaf_index = (uint64_t)n;
+	return r;
+}
+
+static int parse_fields(json_t *o, sd_export_receipt_t *er)
+{
+	int r;
+
+	if ((r = sd_json_only_fields(o, WHAT, "export", export_fields)) < 0 ||
+	    (r = sd_json_member_version(o, WHAT, "export", SD_EXPORT_RECEIPT_VERSION)) < 0)
+		return r;
+	er->version = SD_EXPORT_RECEIPT_VERSION;
+	if ((r = sd_json_member_text(o, WHAT, "export", "deployment", er->deployment, sizeof(er->deployment))) < 0 ||
+	    (r = sd_json_member_text(o, WHAT, "export", "case", er->case_number, sizeof(er->case_number))) < 0 ||
+	    (r = sd_json_member_text(o, WHAT, "export", "agency", er->agency, sizeof(er->agency))) < 0 ||
+	    (r = sd_json_member_hex(o, WHAT, "export", "agency_key_id", er->agency_key_id, sizeof(er->agency_key_id))) <
+	            0 ||
+	    (r = sd_json_member_hex(o, WHAT, "export", "header_digest", er->header_digest, sizeof(er->header_digest))) <
+	            0 ||
+	    (r = sd_json_member_hex(o, WHAT, "export", "bundle_digest", er->bundle_digest, sizeof(er->bundle_digest))) <
+	            0 ||
+	    (r = sd_json_member_date(o, WHAT, "export", "date", &er->date)) < 0 || (r = parse_leaf(o, er)) < 0)
+		return r;
+	return check_receipt(er, SD_ERR_FORMAT);
+}
+
+int sd_export_receipt_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd_export_receipt_t *out)
+{
+	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
+	sd_export_receipt_t er;
+	json_t *doc = NULL, *body;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&er, 0, sizeof(er));
+	if (log == NULL || log->kind != SD_KEY_LOG || (json == NULL && len > 0))
+		return sd_error(SD_ERR_USAGE, WHAT ": the log public key and a document are needed");
+	if ((r = sd_json_signed_load(&er_signed, json, len, &doc)) < 0)
+		return r;
+	if ((r = sd_json_signed_parse(&er_signed, doc, &body, key_id, sig)) < 0 ||
+	    (r = sd_json_signed_verify(&er_signed, body, log, key_id, sig)) < 0 || (r = parse_fields(body, &er)) < 0)
+		goto out;
+	memcpy(er.log_key_id, key_id, SD_KEY_ID_BYTES);
+	*out = er;
+out:
+	json_decref(doc);
+	return r;
+}
+
+int sd_export_receipt_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d,
+                                            sd_export_receipt_t *out)
+{
+	const sd_agency_t *a;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (d == NULL)
+		return sd_error(SD_ERR_USAGE, WHAT ": a verified directory is needed");
+	if (!d->has_log)
+		return sd_error(SD_ERR_INVALID, WHAT ": the directory for deployment %s lists no log key",
+		                d->deployment);
+	if ((r = sd_export_receipt_parse(json, len, &d->log, out)) < 0)
+		return r;
+	if (strcmp(out->deployment, d->deployment) != 0)
+		r = sd_error(SD_ERR_DEPLOYMENT, WHAT ": issued for deployment '%s', not '%s'", out->deployment,
+		             d->deployment);
+	else if ((a = sd_directory_find_agency(d, out->agency)) == NULL)
+		r = sd_error(SD_ERR_VERIFY, WHAT ": agency '%s' is not in the directory", out->agency);
+	else if (!sd_equal(a->key.id, out->agency_key_id, SD_KEY_ID_BYTES))
+		r = sd_error(SD_ERR_VERIFY, WHAT ": names another key for agency '%s' than the directory lists",
+		             out->agency);
+	if (r < 0)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+static int set_hex(json_t *o, const char *name, const uint8_t *b, size_t len)
+{
+	char hex[2 * SD_HASH_BYTES + 1];
+
+	sd_hex_encode(b, len, hex);
+	return json_object_set_new(o, name, json_string(hex));
+}
+
+/* The "export" object, members in the documented order. */
+static json_t *receipt_to_json(const sd_export_receipt_t *er)
+{
+	char date[SD_DATE_TEXT_BYTES];
+	json_t *o = json_object();
+	int fail = o == NULL;
+
+	sd_date_format(er->date, date);
+	fail |= json_object_set_new(o, "version", json_integer(er->version));
+	fail |= json_object_set_new(o, "deployment", json_string(er->deployment));
+	fail |= json_object_set_new(o, "case", json_string(er->case_number));
+	fail |= json_object_set_new(o, "agency", json_string(er->agency));
+	fail |= set_hex(o, "agency_key_id", er->agency_key_id, SD_KEY_ID_BYTES);
+	fail |= set_hex(o, "header_digest", er->header_digest, SD_HASH_BYTES);
+	fail |= set_hex(o, "bundle_digest", er->bundle_digest, SD_HASH_BYTES);
+	fail |= json_object_set_new(o, "date", json_string(date));
+	fail |= json_object_set_new(o, "leaf_index", json_integer((json_int_t)er->leaf_index));
+	if (fail) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int sd_export_receipt_sign(const sd_export_receipt_t *er, const sd_seckey_t *log, char **json_out)
+{
+	int r;
+
+	*json_out = NULL;
+	if (er == NULL || log == NULL || log->kind != SD_KEY_LOG || log->sk == NULL)
+		return sd_error(SD_ERR_USAGE, WHAT ": signing needs the log secret key");
+	if ((r = check_receipt(er, SD_ERR_INVALID)) < 0)
+		return r;
+	return sd_json_signed_sign_body(&er_signed, log, receipt_to_json(er), json_out);
+}
+
+/* --- reading a bundle ----------------------------------------------------------------------- */
+
+bool sd_bundle_has_magic(const uint8_t *buf, size_t len)
+{
+	return len >= SD_SDR_MAGIC_BYTES && sd_equal(buf, SDR_MAGIC, SD_SDR_MAGIC_BYTES);
+}
+
+void sd_bundle_free_(sd_bundle_t *b)
+{
+	if (b == NULL)
+		return;
+	sd_header_free(b->content);
+	free(b->receipt);
+	free(b);
+}
+
+/* A manifest entry's shape, as the package's own rules have it (crypto/envelope.c); never
+ * the identity's. */
+static bool entry_is_valid(const sd_blob_t *b)
+{
+	return b->kind != SD_BLOB_IDENTITY && sdx_blob_shape_ok(b);
+}
+
+static int parse_text(sd_rd_t *r, char *out, size_t cap, const char *what)
+{
+	size_t n = sd_rd_u8(r);
+
+	if (n == 0 || n >= cap || !sd_rd_copy(r, out, n))
+		return sd_error(r->failed ? SD_ERR_TRUNCATED : SD_ERR_FORMAT, "referral bundle: bad %s length", what);
+	out[n] = '\0';
+	if (memchr(out, '\0', n) != NULL)
+		return sd_error(SD_ERR_FORMAT, "referral bundle: malformed %s", what);
+	return 0;
+}
+
+static int parse_prefix(sd_rd_t *r, sd_bundle_t *b, size_t len)
+{
+	const uint8_t *magic = sd_rd_take(r, SD_SDR_MAGIC_BYTES);
+	uint32_t head_len;
+
+	if (magic == NULL || !sd_bundle_has_magic(magic, SD_SDR_MAGIC_BYTES))
+		return sd_error(SD_ERR_FORMAT, "not a referral bundle (bad magic)");
+	b->version = sd_rd_u16(r);
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated");
+	if (b->version != SD_SDR_VERSION)
+		return sd_error(SD_ERR_VERSION,
+		                "referral bundle format version %u is not supported (this build reads %u)", b->version,
+		                SD_SDR_VERSION);
+	if (sd_rd_u16(r) != 0)
+		return sd_error(r->failed ? SD_ERR_TRUNCATED : SD_ERR_FORMAT, "referral bundle has unknown flags set");
+	head_len = sd_rd_u32(r);
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated");
+	if (head_len != len)
+		return sd_error(head_len > len ? SD_ERR_TRUNCATED : SD_ERR_FORMAT,
+		                "referral bundle head says it is %u bytes long, but %zu were given", head_len, len);
+	return 0;
+}
+
+static int parse_ids(sd_rd_t *r, sd_bundle_t *b)
+{
+	uint32_t dlen;
+	int ret;
+
+	if ((ret = parse_text(r, b->case_number, sizeof(b->case_number), "case number")) < 0 ||
+	    (ret = parse_text(r, b->agency, sizeof(b->agency), "agency id")) < 0)
+		return ret;
+	if (!sd_case_number_is_valid(b->case_number))
+		return sd_error(SD_ERR_FORMAT, "referral bundle: malformed case number");
+	if (!sd_deployment_is_valid(b->agency))
+		return sd_error(SD_ERR_FORMAT, "referral bundle: malformed agency id");
+	sd_rd_copy(r, b->header_digest, SD_HASH_BYTES);
+	sd_rd_copy(r, b->content->binding, SD_HASH_BYTES);
+	sd_rd_copy(r, b->sealed_dek, SD_SEALED_KEY_BYTES);
+	dlen = sd_rd_u32(r);
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle head is truncated");
+	if (dlen == 0 || dlen > SD_DIRECTORY_MAX_BYTES || dlen > sd_rd_left(r))
+		return sd_error(dlen > sd_rd_left(r) ? SD_ERR_TRUNCATED : SD_ERR_FORMAT,
+		                "referral bundle: bad directory length %u", dlen);
+	b->directory = sd_rd_take(r, dlen);
+	b->directory_len = dlen;
+	memcpy(b->content->digest, b->header_digest, SD_HASH_BYTES);
+	return 0;
+}
+
+/* Entry e of the manifest into blob i of the content header. */
+static int parse_entry(sd_rd_t *r, sd_header_t *h, uint32_t e, uint32_t i, uint64_t *offset)
+{
+	sd_blob_t *b = &h->blobs[i];
+
+	b->kind = sd_rd_u8(r);
+	b->n_chunks = sd_rd_u32(r);
+	b->size = sd_rd_u64(r);
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle manifest is truncated");
+	if (b->kind != (e == 0 ? SD_BLOB_REPORT : SD_BLOB_EVIDENCE) || !entry_is_valid(b))
+		return sd_error(SD_ERR_FORMAT,
+		                "referral bundle manifest entry %u has an impossible kind, size or chunk count", e);
+	if ((uint64_t)b->n_chunks * SD_HASH_BYTES > sd_rd_left(r))
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle manifest is truncated");
+	b->chunk_hashes = sd_rd_take(r, (size_t)b->n_chunks * SD_HASH_BYTES);
+	b->offset = *offset;
+	*offset += b->size; /* bounded: the chunks are bounded by the head's size */
+	return 0;
+}
+
+/* Blob 0 the report, blob 1 the withheld identity (no chunks), blobs 2.. the evidence:
+ * the package's blob indexes, which the AEADs bind. */
+static int parse_manifest(sd_rd_t *r, sd_bundle_t *b)
+{
+	sd_header_t *h = b->content;
+	uint32_t n = sd_rd_u32(r);
+	uint64_t offset = h->raw_len;
+	int ret;
+
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle head is truncated");
+	if (n < 1 || n > 1 + SD_SDX_MAX_EVIDENCE)
+		return sd_error(SD_ERR_FORMAT, "referral bundle: %u manifest entries is out of range", n);
+	h->n_blobs = n + 1;
+	if ((h->blobs = calloc(h->n_blobs, sizeof(*h->blobs))) == NULL)
+		return SD_ERR_NOMEM;
+	for (uint32_t e = 0; e < n; e++) {
+		if ((ret = parse_entry(r, h, e, e == 0 ? 0 : e + 1, &offset)) < 0)
+			return ret;
+		if (e == 0)
+			h->blobs[1] = (sd_blob_t){.kind = SD_BLOB_IDENTITY, .offset = offset};
+	}
+	h->package_size = offset;
+	b->ciphertext_end = offset;
+	return 0;
+}
+
+/* The prefix and head (len bytes, copied) into a new bundle. */
+static int parse_head(const uint8_t *buf, size_t len, sd_bundle_t **out)
+{
+	sd_bundle_t *b = calloc(1, sizeof(*b));
+	sd_rd_t r;
+	int ret = SD_ERR_NOMEM;
+
+	*out = NULL;
+	if (b == NULL || (b->content = calloc(1, sizeof(*b->content))) == NULL ||
+	    (b->content->raw = malloc(len ? len : 1)) == NULL)
+		goto out;
+	memcpy(b->content->raw, buf, len);
+	b->content->raw_len = len;
+	b->content->version = SD_SDX_VERSION;
+	r = sd_rd_init(b->content->raw, len);
+	if ((ret = parse_prefix(&r, b, len)) < 0 || (ret = parse_ids(&r, b)) < 0 || (ret = parse_manifest(&r, b)) < 0 ||
+	    (ret = sd_rd_finish(&r, "referral bundle head")) < 0)
+		goto out;
+	*out = b;
+	b = NULL;
+out:
+	sd_bundle_free(b);
+	return ret;
+}
+
+/* Where the ciphertext comes from: memory or a file. */
+typedef struct {
+	const uint8_t *mem;
+	size_t mem_len, off;
+	int fd;
+	uint8_t *buf;
+	sd_progress_fn progress;
+	void *progress_ctx;
+} source_t;
+
+static int source_take(source_t *s, size_t n, const uint8_t **out)
+{
+	size_t got = 0;
+	int ret;
+
+	if (s->mem != NULL) {
+		if (n > s->mem_len - s->off)
+			return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated");
+		*out = s->mem + s->off;
+	} else {
+		if ((ret = sd_read_full(s->fd, s->buf, n, &got)) < 0)
+			return ret;
+		if (got != n)
+			return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated");
+		*out = s->buf;
+	}
+	s->off += n;
+	return 0;
+}
+
+/* Every chunk checked against the manifest and hashed into the digest. */
+static int read_chunks(sd_bundle_t *b, source_t *s, sd_hash_state_t *st)
+{
+	const sd_header_t *h = b->content;
+	const uint8_t *ct;
+	uint64_t want;
+	int ret;
+
+	for (uint32_t i = 0; i < h->n_blobs; i++)
+		for (uint32_t c = 0; c < h->blobs[i].n_chunks; c++) {
+			if (sd_is_cancelled())
+				return sd_error(SD_ERR_CANCELLED, "interrupted");
+			want = sd_header_chunk_size(h, i, c);
+			if ((ret = source_take(s, (size_t)want, &ct)) < 0)
+				return ret;
+			if ((ret = sd_header_check_chunk(h, i, c, ct, (size_t)want)) < 0)
+				return sd_error(ret, "referral bundle: %s", sd_error_detail());
+			sd_hash_update(st, ct, (size_t)want);
+			if (s->progress)
+				s->progress(s->progress_ctx, s->off, h->package_size);
+		}
+	return 0;
+}
+
+/* The trailer: the receipt's length and bytes, then the end of the input. */
+static int read_trailer(sd_bundle_t *b, source_t *s, uint64_t total)
+{
+	const uint8_t *p;
+	uint32_t n;
+	int ret;
+
+	if ((ret = source_take(s, SDR_TRAILER_BYTES, &p)) < 0)
+		return ret;
+	n = sd_load_le32(p);
+	if (n == 0 || n > SD_EXPORT_RECEIPT_MAX_BYTES)
+		return sd_error(SD_ERR_FORMAT, "referral bundle: the export receipt's length %u is out of range", n);
+	if (total != b->ciphertext_end + SDR_TRAILER_BYTES + n)
+		return sd_error(
+		        total < b->ciphertext_end + SDR_TRAILER_BYTES + n ? SD_ERR_TRUNCATED : SD_ERR_FORMAT,
+		        "referral bundle is %llu bytes but its head and trailer describe %llu: it is %s",
+		        (unsigned long long)total, (unsigned long long)(b->ciphertext_end + SDR_TRAILER_BYTES + n),
+		        total < b->ciphertext_end + SDR_TRAILER_BYTES + n ? "truncated" : "followed by extra data");
+	if ((b->receipt = malloc(n)) == NULL)
+		return SD_ERR_NOMEM;
+	if ((ret = source_take(s, n, &p)) < 0)
+		return ret;
+	memcpy(b->receipt, p, n);
+	b->receipt_len = n;
+	return 0;
+}
+
+/* After the head: the ciphertext and the trailer, the digest. */
+static int read_rest(sd_bundle_t *b, source_t *s, uint64_t total)
+{
+	sd_hash_state_t st;
+	int ret;
+
+	s->off = b->content->raw_len;
+	sd_hash_init(&st);
+	sd_hash_update(&st, b->content->raw, b->content->raw_len);
+	if ((ret = read_chunks(b, s, &st)) < 0)
+		return ret;
+	sd_hash_final(&st, b->digest);
+	return read_trailer(b, s, total);
+}
+
+static uint32_t head_length(const uint8_t prefix[SD_SDR_PREFIX_BYTES])
+{
+	return sd_load_le32(prefix + 12);
+}
+
+int sd_bundle_parse(const uint8_t *buf, size_t len, sd_bundle_t **out)
+{
+	source_t s = {.mem = buf, .mem_len = len, .fd = -1};
+	sd_bundle_t *b = NULL;
+	uint32_t head_len;
+	int ret;
+
+	*out = NULL;
+	if (len >= SD_SDR_MAGIC_BYTES && !sd_bundle_has_magic(buf, len))
+		return sd_error(SD_ERR_FORMAT, "not a referral bundle (bad magic)");
+	if (len < SD_SDR_PREFIX_BYTES)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated: only %zu bytes", len);
+	head_len = head_length(buf);
+	if (head_len < SD_SDR_PREFIX_BYTES || head_len > SD_SDR_MAX_HEAD)
+		return sd_error(SD_ERR_FORMAT, "referral bundle head claims an impossible length %u", head_len);
+	if (head_len > len)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated inside its head");
+	if ((ret = parse_head(buf, head_len, &b)) < 0 || (ret = read_rest(b, &s, len)) < 0)
+		goto out;
+	*out = b;
+	b = NULL;
+out:
+	sd_bundle_free(b);
+	return ret;
+}
+
+/* The prefix and head from fd into a parsed bundle. */
+static int read_head(int fd, sd_bundle_t **out)
+{
+	uint8_t prefix[SD_SDR_PREFIX_BYTES], *buf = NULL;
+	size_t got = 0;
+	uint32_t head_len;
+	int ret;
+
+	if ((ret = sd_read_full(fd, prefix, sizeof(prefix), &got)) < 0)
+		return ret;
+	if (got >= SD_SDR_MAGIC_BYTES && !sd_bundle_has_magic(prefix, got))
+		return sd_error(SD_ERR_FORMAT, "not a referral bundle (bad magic)");
+	if (got < sizeof(prefix))
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated: only %zu bytes", got);
+	head_len = head_length(prefix);
+	if (head_len < SD_SDR_PREFIX_BYTES || head_len > SD_SDR_MAX_HEAD)
+		return sd_error(SD_ERR_FORMAT, "referral bundle head claims an impossible length %u", head_len);
+	if ((buf = malloc(head_len)) == NULL)
+		return SD_ERR_NOMEM;
+	memcpy(buf, prefix, sizeof(prefix));
+	ret = sd_read_full(fd, buf + sizeof(prefix), head_len - sizeof(prefix), &got);
+	if (ret == 0 && got != head_len - sizeof(prefix))
+		ret = sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated inside its head");
+	if (ret == 0)
+		ret = parse_head(buf, head_len, out);
+	free(buf);
+	return ret;
+}
+
+static int open_regular(const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0) {
+		e = errno;
+		return sd_error(e == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", path, strerror(e));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return sd_error(SD_ERR_IO, "%s: not a regular file", path);
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+int sd_bundle_read(const char *path, sd_progress_fn progress, void *ctx, sd_bundle_t **out)
+{
+	source_t s = {.fd = -1, .progress = progress, .progress_ctx = ctx};
+	sd_bundle_t *b = NULL;
+	uint64_t size = 0;
+	int ret;
+
+	*out = NULL;
+	if ((s.fd = open_regular(path, &size)) < 0)
+		return s.fd;
+	if ((ret = read_head(s.fd, &b)) < 0)
+		goto out;
+	if ((s.buf = malloc(SDX_MAX_CHUNK)) == NULL) {
+		ret = SD_ERR_NOMEM;
+		goto out;
+	}
+	if ((ret = read_rest(b, &s, size)) < 0)
+		goto out;
+	*out = b;
+	b = NULL;
+out:
+	free(s.buf);
+	close(s.fd);
+	sd_bundle_free(b);
+	return ret;
+}
+
+int sd_bundle_open(const sd_bundle_t *b, const char *path, const sd_seckey_t *agency, const char *out_dir,
+                   sd_progress_fn progress, void *ctx)
+{
+	uint8_t *dek = NULL;
+	uint64_t size = 0;
+	int fd = -1, ret;
+
+	if (agency->kind != SD_KEY_AGENCY)
+		return sd_error(SD_ERR_USAGE, "opening a referral bundle takes an agency key, not a %s key",
+		                sd_key_kind_name(agency->kind));
+	if ((dek = sodium_malloc(SDX_KEY_BYTES)) == NULL)
+		return SD_ERR_NOMEM;
+	if (crypto_box_seal_open(dek, b->sealed_dek, SD_SEALED_KEY_BYTES, agency->pk, agency->sk) != 0) {
+		ret = sd_error(SD_ERR_WRONG_KEY, "the bundle's content key is not sealed to this agency key");
+		goto out;
+	}
+	if ((fd = ret = open_regular(path, &size)) < 0)
+		goto out;
+	if (lseek(fd, (off_t)b->content->raw_len, SEEK_SET) < 0) {
+		ret = sd_error(SD_ERR_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = sdx_open_content(fd, b->content, dek, out_dir, progress, ctx);
+out:
+	if (fd >= 0)
+		close(fd);
+	sodium_free(dek);
+	return ret;
+}
+
+/* --- writing a bundle --------------------------------------------------------------------- */
+
+static size_t head_size(const sd_bundle_params_t *p)
+{
+	size_t n = SD_SDR_PREFIX_BYTES + 1 + strlen(p->case_number) + 1 + strlen(p->agency->id) + SD_HASH_BYTES * 2 +
+	           SD_SEALED_KEY_BYTES + 4 + p->directory_len + 4;
+
+	for (uint32_t i = 0; i < p->h->n_blobs; i++)
+		if (p->h->blobs[i].kind != SD_BLOB_IDENTITY)
+			n += SDX_MANIFEST_ENTRY_BYTES + (size_t)p->h->blobs[i].n_chunks * SD_HASH_BYTES;
+	return n;
+}
+
+static void put_head(const sd_bundle_params_t *p, const uint8_t sealed[SD_SEALED_KEY_BYTES], sd_wr_t *w)
+{
+	sd_wr_bytes(w, SDR_MAGIC, SD_SDR_MAGIC_BYTES);
+	sd_wr_u16(w, SD_SDR_VERSION);
+	sd_wr_u16(w, 0);
+	sd_wr_u32(w, (uint32_t)w->cap);
+	sd_wr_u8(w, (uint8_t)strlen(p->case_number));
+	sd_wr_bytes(w, p->case_number, strlen(p->case_number));
+	sd_wr_u8(w, (uint8_t)strlen(p->agency->id));
+	sd_wr_bytes(w, p->agency->id, strlen(p->agency->id));
+	sd_wr_bytes(w, p->h->digest, SD_HASH_BYTES);
+	sd_wr_bytes(w, p->h->binding, SD_HASH_BYTES);
+	sd_wr_bytes(w, sealed, SD_SEALED_KEY_BYTES);
+	sd_wr_u32(w, (uint32_t)p->directory_len);
+	sd_wr_bytes(w, p->directory, p->directory_len);
+	sd_wr_u32(w, p->h->n_blobs - 1);
+	for (uint32_t i = 0; i < p->h->n_blobs; i++) {
+		const sd_blob_t *b = &p->h->blobs[i];
+		if (b->kind == SD_BLOB_IDENTITY)
+			continue;
+		sd_wr_u8(w, (uint8_t)b->kind);
+		sd_wr_u32(w, b->n_chunks);
+		sd_wr_u64(w, b->size);
+		sd_wr_bytes(w, b->chunk_hashes, (size_t)b->n_chunks * SD_HASH_BYTES);
+	}
+}
+
+/* The content key, from the intake key's box into the agency's. */
+static int reseal(const sd_bundle_params_t *p, uint8_t sealed[SD_SEALED_KEY_BYTES])
+{
+	uint8_t *dek = sodium_malloc(SDX_KEY_BYTES);
+	int ret;
+
+	if (dek == NULL)
+		return SD_ERR_NOMEM;
+	if ((ret = sdx_unwrap_dek(p->h, p->intake, dek)) == 0 &&
+	    crypto_box_seal(sealed, dek, SDX_KEY_BYTES, p->agency->key.pk) != 0)
+		ret = sd_error(SD_ERR_INVALID, "agency '%s': its key is not one a box can be sealed to", p->agency->id);
+	sodium_free(dek);
+	return ret;
+}
+
+static int check_params(const sd_bundle_params_t *p)
+{
+	if (p->h == NULL || p->intake == NULL || p->agency == NULL || p->directory == NULL)
+		return sd_error(SD_ERR_USAGE, "a bundle needs the package header, the intake key, the agency and the "
+		                              "directory");
+	if (p->agency->key.kind != SD_KEY_AGENCY || !sd_deployment_is_valid(p->agency->id))
+		return sd_error(SD_ERR_USAGE, "agency '%s' has no agency key", p->agency->id);
+	if (!sd_case_number_is_valid(p->case_number))
+		return sd_error(SD_ERR_USAGE, "'%s' is not a case number", p->case_number);
+	if (p->directory_len == 0 || p->directory_len > SD_DIRECTORY_MAX_BYTES)
+		return sd_error(SD_ERR_USAGE, "the directory is empty or larger than %d bytes", SD_DIRECTORY_MAX_BYTES);
+	if (head_size(p) > SD_SDR_MAX_HEAD)
+		return sd_error(SD_ERR_TOOBIG, "the bundle's head would be larger than %u bytes", SD_SDR_MAX_HEAD);
+	return 0;
+}
+
+static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off, uint32_t blob)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sd_error(n == 0 ? SD_ERR_TRUNCATED : SD_ERR_IO,
+			                "the package is truncated or unreadable in blob %u", blob);
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Copies every report and evidence chunk, checked against the manifest, into out. */
+static int copy_chunks(const sd_bundle_params_t *p, sd_afile_t *out, sd_hash_state_t *st, uint8_t *buf)
+{
+	uint64_t done = 0, total = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < p->h->n_blobs; i++)
+		total += p->h->blobs[i].kind == SD_BLOB_IDENTITY ? 0 : p->h->blobs[i].size;
+	for (uint32_t i = 0; i < p->h->n_blobs; i++) {
+		uint64_t off = p->h->blobs[i].offset;
+		if (p->h->blobs[i].kind == SD_BLOB_IDENTITY)
+			continue;
+		for (uint32_t c = 0; c < p->h->blobs[i].n_chunks; c++) {
+			size_t want = (size_t)sd_header_chunk_size(p->h, i, c);
+			if (sd_is_cancelled())
+				return sd_error(SD_ERR_CANCELLED, "interrupted");
+			if ((ret = pread_full(p->pkg_fd, buf, want, off, i)) < 0 ||
+			    (ret = sd_header_check_chunk(p->h, i, c, buf, want)) < 0 ||
+			    (ret = sd_afile_write(out, buf, want)) < 0)
+				return ret;
+			sd_hash_update(st, buf, want);
+			off += want;
+			done += want;
+			if (p->progress)
+				p->progress(p->progress_ctx, done, total);
+		}
+	}
+	return 0;
+}
+
+int sd_bundle_write(const sd_bundle_params_t *p, sd_afile_t *out, uint8_t digest[SD_HASH_BYTES])
+{
+	uint8_t sealed[SD_SEALED_KEY_BYTES], *head = NULL, *buf = NULL;
+	sd_hash_state_t st;
+	sd_wr_t w;
+	int ret;
+
+	if ((ret = check_params(p)) < 0 || (ret = reseal(p, sealed)) < 0)
+		return ret;
+	if ((head = malloc(head_size(p))) == NULL || (buf = malloc(SDX_MAX_CHUNK)) == NULL) {
+		ret = SD_ERR_NOMEM;
+		goto out;
+	}
+	w = sd_wr_init(head, head_size(p));
+	put_head(p, sealed, &w);
+	if (w.failed || w.len != w.cap) {
+		ret = sd_error(SD_ERR_INTERNAL, "the bundle's head was not written whole");
+		goto out;
+	}
+	sd_hash_init(&st);
+	sd_hash_update(&st, head, w.len);
+	if ((ret = sd_afile_write(out, head, w.len)) < 0 || (ret = copy_chunks(p, out, &st, buf)) < 0)
+		goto out;
+	sd_hash_final(&st, digest);
+out:
+	free(head);
+	free(buf);
+	return ret;
+}
+
+int sd_bundle_write_receipt(sd_afile_t *out, const char *receipt, size_t len)
+{
+	uint8_t n[SDR_TRAILER_BYTES];
+	int ret;
+
+	if (len == 0 || len > SD_EXPORT_RECEIPT_MAX_BYTES)
+		return sd_error(SD_ERR_INVALID, "an export receipt of %zu bytes does not fit a bundle", len);
+	sd_store_le32(n, (uint32_t)len);
+	if ((ret = sd_afile_write(out, n, sizeof(n))) < 0)
+		return ret;
+	return sd_afile_write(out, receipt, len);
+}
