@@ -87,6 +87,13 @@ setup_keys() {
 		do_cmd "$SEALDROP" keygen --kind "$k" --out "$V/keys/$k.key" --passphrase-file "$V/passphrase" \
 			--kdf interactive
 	done
+
+	step "Agency: the police's own key" \
+		"An inspection or investigative agency makes its key on its own machine and gives the" \
+		"operator the public half; the directory lists it, so referrals are sealed to it."
+	mkdir -p "$V/police"
+	do_cmd "$SEALDROP" keygen --kind agency --out "$V/police/agency.key" --passphrase-file "$V/passphrase" \
+		--kdf interactive
 }
 
 setup_server() {
@@ -96,11 +103,12 @@ setup_server() {
 	do_cmd "$SEALDROPD" init --dir "$S" --listen "127.0.0.1:$PORT"
 
 	step "Operator: sign the key directory" \
-		"It lists the intake and identity keys, and the server's log key and CA, so that" \
-		"clients can check receipts and the server's certificate."
+		"It lists the intake and identity keys, the server's log key and CA (so that clients" \
+		"can check receipts and the server's certificate) and the agencies' keys."
 	do_cmd "$SEALDROP" directory create --deployment demo --intake "$V/keys/intake.key.pub" \
 		--identity "$V/keys/identity.key.pub" --log "$S/log.key.pub" --tls-ca "$S/ca.pem" \
-		--root "$V/keys/root.key" --passphrase-file "$V/passphrase" --out "$S/directory.json"
+		--root "$V/keys/root.key" --passphrase-file "$V/passphrase" --out "$S/directory.json" \
+		--agency "police:National Police Agency (demo):$V/police/agency.key.pub"
 }
 
 enroll_people() {
@@ -163,7 +171,33 @@ officer_work() {
 	do_cmd "$SEALDROP" transition "$case_no" extend --reason "the evidence needs a second reading" \
 		--root "$V/keys/root.key.pub" $off
 	# shellcheck disable=SC2086
+	do_cmd "$SEALDROP" transition "$case_no" refer --agency police --kind inspection \
+		--root "$V/keys/root.key.pub" $off
+	# shellcheck disable=SC2086
 	do_cmd "$SEALDROP" case "$case_no" $off
+
+	step "Officer: the referral bundle for the police; the police open it" \
+		"Built on the officer's machine: the report and evidence re-wrapped to the police's key" \
+		"as the signed directory lists it, never the identity (Art. 9(3)). The server records" \
+		"the bundle in the audit log and signs an export receipt that travels with it."
+	rm -rf "$V/police/case" "$V/police/case.sdr"
+	# shellcheck disable=SC2086
+	do_cmd "$SEALDROP" export "$case_no" --agency police --intake "$V/keys/intake.key" \
+		--passphrase-file "$V/passphrase" --out "$V/police/case.sdr" --root "$V/keys/root.key.pub" $off
+	do_cmd "$SEALDROP" open "$V/police/case.sdr" --agency "$V/police/agency.key" \
+		--passphrase-file "$V/passphrase" --root "$V/keys/root.key.pub" --out "$V/police/case"
+}
+
+whistleblower_status() {
+	step "Whistleblower: follow the case with the codename" \
+		"No account and no certificate: the codename proves itself to the server without being" \
+		"sent. Every notice is checked (the log's signature, its place in the audit log) before" \
+		"it is decrypted here. The operator publishes a log head first (hourly otherwise), so" \
+		"the latest notices are provable now rather than pending. A real whistleblower types" \
+		"the codename at the prompt instead of --codename-file."
+	do_cmd "$SEALDROPD" audit publish --config "$S/sealdropd.conf"
+	do_cmd "$SEALDROP" status --server "$URL" --ca "$S/ca.pem" --directory "$S/directory.json" \
+		--root "$V/keys/root.key.pub" --codename-file "$V/codename"
 }
 
 cat <<EOF
@@ -177,7 +211,7 @@ if [ -f "$S/sealdropd.conf" ]; then
 	start_server
 	[ -f "$V/package.sdx.receipt.json" ] || { [ -f "$V/attorney/cert.pem" ] || enroll_people; seal_and_file; }
 else
-	rm -rf "$V/keys" "$V/attorney" "$V/officer" "$V/custodian" "$V/package.sdx"*
+	rm -rf "$V/keys" "$V/attorney" "$V/officer" "$V/custodian" "$V/police" "$V/package.sdx"*
 	mkdir -p "$V/keys"
 	setup_keys
 	setup_server
@@ -185,6 +219,7 @@ else
 	enroll_people
 	seal_and_file
 	officer_work
+	whistleblower_status
 fi
 
 cat <<EOF
@@ -216,6 +251,11 @@ Try, in another terminal, from $top:
 
   # an officer reads the report on their own machine (the identity stays sealed)
   ./sealdrop open $V/package.sdx --intake $V/keys/intake.key --passphrase-file $V/passphrase --out $V/opened
+
+  # the whistleblower: status with the codename (no certificate); an objection is taken
+  # only within 7 days after a result notice
+  ./sealdrop status --server $URL --ca $S/ca.pem --directory $S/directory.json \
+      --root $V/keys/root.key.pub --codename-file $V/codename
 
   # the operator: enroll, disable
   ./sealdropd enroll --dir $S --role attorney --name "Attorney Lee" --out $V/lee
