@@ -78,8 +78,9 @@ static const cli_cmd_t cmd_show = {
         N_("\n"
            "Shows case CASE (YYYY-NNNNNN): its state, dates and deadlines, the actions legal now,\n"
            "and its history: every step with its date, action, details and the acting officer's\n"
-           "certificate fingerprint (first 16 hex digits). Texts (reasons, summaries) are sealed\n"
-           "to the intake key: the server cannot show them.\n"
+           "certificate fingerprint (first 16 hex digits); then its notices, each with its number,\n"
+           "date, kind and audit leaf ('sealdrop notices' verifies them and shows their text).\n"
+           "Texts (reasons, summaries, notices) are sealed: the server cannot show them.\n"
            "\n"
            "  --server URL            the server, https://HOST[:PORT]\n"
            "  --ca CA.pem             the server's CA certificate: the only one trusted\n"
@@ -437,6 +438,11 @@ int cmd_cases(int argc, char **argv)
 /* --- sealdrop case ------------------------------------------------------------------------ */
 
 /* GET /v1/cases/{case}: the case's object, which must be that case. */
+typedef struct {
+	net_t n;
+	const char *case_number;
+} show_args_t;
+
 static int case_fetch(cli_remote_t *rm, const char *num, json_t **out)
 {
 	char path[QUERY_MAX], what[64];
@@ -560,10 +566,52 @@ static void case_print(json_t *c)
 	case_history(c);
 }
 
-typedef struct {
-	net_t n;
-	const char *case_number;
-} show_args_t;
+/* GET /v1/cases/{case}/notices: the list, set as c's "notices". */
+static int case_notices_fetch(cli_remote_t *rm, const char *num, json_t *c)
+{
+	char path[QUERY_MAX], what[64];
+	cli_https_response_t resp;
+	json_t *doc = NULL, *list;
+	int r;
+
+	snprintf(path, sizeof(path), "/v1/cases/%s/notices", num);
+	snprintf(what, sizeof(what), _("the notices of case %s"), num);
+	if ((r = cli_remote_request(rm, "GET", path, NULL, &resp)) < 0)
+		goto out;
+	if (resp.status != 200)
+		r = cli_http_fail(&resp, what);
+	else if ((r = cli_answer_object(&resp, what, &doc)) == 0 &&
+	         !json_is_array(list = json_object_get(doc, "notices")))
+		r = sd_error(CLI_ERR_PROTOCOL, _("the server's answer for %s has no list of notices"), what);
+	else if (r == 0 && json_object_set(c, "notices", list) < 0)
+		r = SD_ERR_NOMEM;
+out:
+	json_decref(doc);
+	cli_https_response_free(&resp);
+	return r;
+}
+
+/* The notices' numbers, dates and kinds: their texts are sealed, and `sealdrop notices`
+ * verifies and opens them. */
+static void case_notices(json_t *c)
+{
+	json_t *list = json_object_get(c, "notices"), *e;
+	char date[FIELD_MAX], kind[FIELD_MAX];
+	size_t i;
+
+	printf(_("notices: %zu (sealdrop notices %s verifies them and shows their text)\n"), json_array_size(list),
+	       field(c, "case", date, sizeof(date)));
+	json_array_foreach(list, i, e)
+	{
+		json_t *leaf = json_object_get(e, "leaf_index");
+		printf("  %4lld  %-10s  %-16s  ", (long long)json_integer_value(json_object_get(e, "seq")),
+		       field(e, "date", date, sizeof(date)), field(e, "kind", kind, sizeof(kind)));
+		if (json_is_integer(leaf))
+			printf(_("audit leaf %lld\n"), (long long)json_integer_value(leaf));
+		else
+			printf("%s\n", _("NOT in the audit log"));
+	}
+}
 
 static int case_run(show_args_t *a)
 {
@@ -573,9 +621,14 @@ static int case_run(show_args_t *a)
 	if ((r = cli_remote_open(&a->n.o, cmd_show.name, &a->n.remote)) < 0 ||
 	    (r = case_fetch(a->n.remote, a->case_number, &c)) < 0)
 		return r;
+	if ((r = case_notices_fetch(a->n.remote, a->case_number, c)) < 0) {
+		json_decref(c);
+		return r;
+	}
 	if (a->n.json)
 		return cli_json_print(c);
 	case_print(c);
+	case_notices(c);
 	json_decref(c);
 	return 0;
 }

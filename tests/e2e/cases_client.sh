@@ -123,11 +123,17 @@ else
 	not_ok "  state, no history yet, the legal actions"
 	_diag_output out
 fi
-expect_exit 0 "case --json" sd case "$A" --json
-if [ "$(json_get "$OUT" 'd["case"] == "'"$A"'" and d["history"] == []')" = true ]; then
-	ok "  the server's object"
+if grep -q "^notices: 1 " "$OUT" && grep -Eq '^ +0  20[0-9-]+  receipt +audit leaf [0-9]+$' "$OUT"; then
+	ok "  its notices: the receipt notice, with its audit leaf"
 else
-	not_ok "  the server's object"
+	not_ok "  its notices: the receipt notice, with its audit leaf"
+	_diag_output out
+fi
+expect_exit 0 "case --json" sd case "$A" --json
+if [ "$(json_get "$OUT" 'd["case"] == "'"$A"'" and d["history"] == [] and [n["kind"] for n in d["notices"]] == ["receipt"]')" = true ]; then
+	ok "  the server's object, with the notices"
+else
+	not_ok "  the server's object, with the notices"
 fi
 expect_exit 77 "case of a case that does not exist" -m 'not' sd case 2026-999999
 
