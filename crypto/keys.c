@@ -6,6 +6,8 @@
  * tampered with. It checks every header field, and refuses Argon2id limits outside a
  * sane range *before* running the KDF, so a crafted file cannot make us allocate
  * gigabytes or spin for hours. Secret material lives only in sodium_malloc'd memory.
+ * The passphrase-protected file itself (sd_pwfile_*, crypto/keys_int.h) is shared with
+ * the identity key share files of crypto/keyshare.c, which add header fields of their own.
  * Byte layout and vectors: docs/FORMAT.md, "Keys".
  */
 #include <inttypes.h>
@@ -17,6 +19,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/fileio.h"
 #include "sealdrop/keys.h"
+#include "keys_int.h"
 
 #define KEYID_DOMAIN           "sealdrop keyid v1"
 #define KEYFILE_MAGIC          "SDSECKEY"
@@ -36,6 +39,10 @@
 _Static_assert(KEYFILE_AD_BYTES + SD_KEY_SECRET_BYTES + KEYFILE_TAG_BYTES == SD_KEYFILE_BYTES, "key file layout");
 _Static_assert(KEYFILE_MAGIC_BYTES + 4 + 8 + 8 + KEYFILE_SALT_BYTES + KEYFILE_NONCE_BYTES == KEYFILE_AD_BYTES,
                "key file header layout");
+_Static_assert(SD_PWFILE_PREFIX_BYTES == KEYFILE_AD_BYTES && SD_PWFILE_SALT_BYTES == KEYFILE_SALT_BYTES &&
+                       SD_PWFILE_NONCE_BYTES == KEYFILE_NONCE_BYTES &&
+                       SD_PWFILE_BODY_BYTES == SD_KEY_SECRET_BYTES + KEYFILE_TAG_BYTES,
+               "passphrase file layout");
 
 static const char *const kind_names[] = {
         [SD_KEY_ROOT] = "root",     [SD_KEY_INTAKE] = "intake",     [SD_KEY_IDENTITY] = "identity",
@@ -48,15 +55,6 @@ static bool kind_is_valid(sd_key_kind_t k)
 {
 	return k >= SD_KEY_ROOT && k <= KIND_MAX;
 }
-
-/* The public header of a key file, as decoded by keyfile_parse_header(). */
-typedef struct {
-	sd_key_kind_t kind;
-	sd_kdf_limits_t limits;
-	const uint8_t *salt;
-	const uint8_t *nonce;
-	const uint8_t *ciphertext;
-} keyfile_header_t;
 
 /* --- kinds, ids, limits ------------------------------------------------------------ */
 
@@ -227,7 +225,14 @@ void sd_seckey_public(const sd_seckey_t *k, sd_pubkey_t *out)
 	memcpy(out->id, k->id, sizeof(out->id));
 }
 
-/* --- secret key files --------------------------------------------------------------- */
+/* --- passphrase-protected files (secret key files and key share files) -------------- */
+
+static const sd_pwfile_spec_t keyfile_spec = {KEYFILE_MAGIC, "secret key file", "key file", 0};
+
+size_t sd_pwfile_bytes(const sd_pwfile_spec_t *s)
+{
+	return KEYFILE_AD_BYTES + s->extra_bytes + SD_PWFILE_BODY_BYTES;
+}
 
 /* The file key. Fuzzing builds swap Argon2id for one BLAKE2b of the same inputs so the
  * fuzzer spends its time in the parser, not in the KDF. */
@@ -258,21 +263,42 @@ static int keyfile_check_pass(const char *pass, size_t passlen)
 	return 0;
 }
 
-/* Checks, in this order: length, magic, version, kind, algorithm, KDF, limits. */
-static int keyfile_parse_header(const uint8_t *buf, size_t len, keyfile_header_t *h)
+/* The fields after the magic: version, kind, algorithm, KDF, limits. */
+static int pwfile_check_fields(const sd_pwfile_spec_t *s, uint8_t version, uint8_t kind, uint8_t alg, uint8_t kdf,
+                               sd_pwfile_header_t *h)
 {
+	if (version != KEYFILE_VERSION)
+		return sd_error(SD_ERR_VERSION, "%s version %u is not supported (this build reads %d)", s->noun,
+		                version, KEYFILE_VERSION);
+	if (!kind_is_valid((sd_key_kind_t)kind))
+		return sd_error(SD_ERR_FORMAT, "%s names unknown key kind %u", s->noun, kind);
+	h->kind = (sd_key_kind_t)kind;
+	if (alg != sd_key_kind_alg(h->kind))
+		return sd_error(SD_ERR_FORMAT, "%s's algorithm %u does not match its kind (%s)", s->noun, alg,
+		                sd_key_kind_name(h->kind));
+	if (kdf != KEYFILE_KDF_ARGON2ID13)
+		return sd_error(SD_ERR_FORMAT, "%s names unknown key derivation %u", s->noun, kdf);
+	if (!sd_kdf_limits_are_sane(&h->limits))
+		return sd_error(SD_ERR_FORMAT,
+		                "%s asks for unreasonable Argon2id limits (opslimit %" PRIu64 ", memlimit %" PRIu64
+		                " bytes)",
+		                s->short_noun, h->limits.opslimit, h->limits.memlimit);
+	return 0;
+}
+
+int sd_pwfile_parse(const sd_pwfile_spec_t *s, const uint8_t *buf, size_t len, sd_pwfile_header_t *h)
+{
+	size_t want = sd_pwfile_bytes(s);
 	sd_rd_t rd;
 	const uint8_t *magic;
 	uint8_t version, kind, alg, kdf;
 
 	if (buf == NULL && len > 0)
-		return sd_error(SD_ERR_USAGE, "key file buffer is NULL");
-	if (len < SD_KEYFILE_BYTES)
-		return sd_error(SD_ERR_TRUNCATED, "secret key file is truncated: %zu bytes, expected %d", len,
-		                SD_KEYFILE_BYTES);
-	if (len > SD_KEYFILE_BYTES)
-		return sd_error(SD_ERR_FORMAT, "secret key file is %zu bytes, expected %d: trailing data", len,
-		                SD_KEYFILE_BYTES);
+		return sd_error(SD_ERR_USAGE, "%s buffer is NULL", s->short_noun);
+	if (len < want)
+		return sd_error(SD_ERR_TRUNCATED, "%s is truncated: %zu bytes, expected %zu", s->noun, len, want);
+	if (len > want)
+		return sd_error(SD_ERR_FORMAT, "%s is %zu bytes, expected %zu: trailing data", s->noun, len, want);
 	rd = sd_rd_init(buf, len);
 	magic = sd_rd_take(&rd, KEYFILE_MAGIC_BYTES);
 	version = sd_rd_u8(&rd);
@@ -283,69 +309,71 @@ static int keyfile_parse_header(const uint8_t *buf, size_t len, keyfile_header_t
 	h->limits.memlimit = sd_rd_u64(&rd);
 	h->salt = sd_rd_take(&rd, KEYFILE_SALT_BYTES);
 	h->nonce = sd_rd_take(&rd, KEYFILE_NONCE_BYTES);
-	h->ciphertext = sd_rd_take(&rd, SD_KEY_SECRET_BYTES + KEYFILE_TAG_BYTES);
-	if (sd_rd_finish(&rd, "secret key file") < 0)
-		return sd_error(SD_ERR_INTERNAL, "secret key file layout does not add up");
-	if (sodium_memcmp(magic, KEYFILE_MAGIC, KEYFILE_MAGIC_BYTES) != 0)
-		return sd_error(SD_ERR_FORMAT, "not a sealdrop secret key file");
-	if (version != KEYFILE_VERSION)
-		return sd_error(SD_ERR_VERSION, "secret key file version %u is not supported (this build reads %d)",
-		                version, KEYFILE_VERSION);
-	if (!kind_is_valid((sd_key_kind_t)kind))
-		return sd_error(SD_ERR_FORMAT, "secret key file names unknown key kind %u", kind);
-	h->kind = (sd_key_kind_t)kind;
-	if (alg != sd_key_kind_alg(h->kind))
-		return sd_error(SD_ERR_FORMAT, "secret key file's algorithm %u does not match its kind (%s)", alg,
-		                sd_key_kind_name(h->kind));
-	if (kdf != KEYFILE_KDF_ARGON2ID13)
-		return sd_error(SD_ERR_FORMAT, "secret key file names unknown key derivation %u", kdf);
-	if (!sd_kdf_limits_are_sane(&h->limits))
-		return sd_error(SD_ERR_FORMAT,
-		                "key file asks for unreasonable Argon2id limits (opslimit %" PRIu64
-		                ", memlimit %" PRIu64 " bytes)",
-		                h->limits.opslimit, h->limits.memlimit);
-	return 0;
+	h->extra = sd_rd_take(&rd, s->extra_bytes);
+	h->ciphertext = sd_rd_take(&rd, SD_PWFILE_BODY_BYTES);
+	if (sd_rd_finish(&rd, s->noun) < 0)
+		return sd_error(SD_ERR_INTERNAL, "%s layout does not add up", s->noun);
+	if (sodium_memcmp(magic, s->magic, KEYFILE_MAGIC_BYTES) != 0)
+		return sd_error(SD_ERR_FORMAT, "not a sealdrop %s", s->noun);
+	return pwfile_check_fields(s, version, kind, alg, kdf, h);
 }
 
-static int keyfile_write_header(const sd_seckey_t *k, const sd_kdf_limits_t *l, const uint8_t *salt,
-                                const uint8_t *nonce, uint8_t out[SD_KEYFILE_BYTES])
+static int pwfile_write_header(const sd_pwfile_spec_t *s, sd_key_kind_t kind, const sd_kdf_limits_t *l,
+                               const uint8_t *salt, const uint8_t *nonce, const uint8_t *extra, uint8_t *out)
 {
-	sd_wr_t w = sd_wr_init(out, KEYFILE_AD_BYTES);
+	size_t ad = KEYFILE_AD_BYTES + s->extra_bytes;
+	sd_wr_t w = sd_wr_init(out, ad);
 
-	sd_wr_bytes(&w, KEYFILE_MAGIC, KEYFILE_MAGIC_BYTES);
+	sd_wr_bytes(&w, s->magic, KEYFILE_MAGIC_BYTES);
 	sd_wr_u8(&w, KEYFILE_VERSION);
-	sd_wr_u8(&w, (uint8_t)k->kind);
-	sd_wr_u8(&w, (uint8_t)sd_key_kind_alg(k->kind));
+	sd_wr_u8(&w, (uint8_t)kind);
+	sd_wr_u8(&w, (uint8_t)sd_key_kind_alg(kind));
 	sd_wr_u8(&w, KEYFILE_KDF_ARGON2ID13);
 	sd_wr_u64(&w, l->opslimit);
 	sd_wr_u64(&w, l->memlimit);
 	sd_wr_bytes(&w, salt, KEYFILE_SALT_BYTES);
 	sd_wr_bytes(&w, nonce, KEYFILE_NONCE_BYTES);
-	if (w.failed || w.len != KEYFILE_AD_BYTES)
-		return sd_error(SD_ERR_INTERNAL, "secret key file header layout does not add up");
+	if (s->extra_bytes > 0)
+		sd_wr_bytes(&w, extra, s->extra_bytes);
+	if (w.failed || w.len != ad)
+		return sd_error(SD_ERR_INTERNAL, "%s header layout does not add up", s->noun);
 	return 0;
 }
 
-/* limits NULL means MODERATE, the default of DESIGN.md. */
-int sd_keyfile_encode(const sd_seckey_t *k, const char *pass, size_t passlen, const sd_kdf_limits_t *limits,
-                      const uint8_t *salt, const uint8_t *nonce, uint8_t out[SD_KEYFILE_BYTES])
+/* Everything sd_pwfile_seal refuses before it derives a key. */
+static int pwfile_check_seal(const sd_pwfile_spec_t *s, sd_key_kind_t kind, const uint8_t *extra, const uint8_t *secret,
+                             const char *pass, size_t passlen, const sd_kdf_limits_t *l)
 {
-	sd_kdf_limits_t l = limits ? *limits : sd_kdf_moderate();
-	uint8_t rsalt[KEYFILE_SALT_BYTES], rnonce[KEYFILE_NONCE_BYTES];
-	uint8_t *key = NULL;
-	unsigned long long clen = 0;
 	int r;
 
-	if (k == NULL || k->sk == NULL || !kind_is_valid(k->kind) || out == NULL)
+	if (!kind_is_valid(kind) || secret == NULL || (s->extra_bytes > 0 && extra == NULL))
 		return sd_error(SD_ERR_USAGE, "no secret key to write");
 	if ((r = keyfile_check_pass(pass, passlen)) < 0)
 		return r;
 	if (passlen < 1)
-		return sd_error(SD_ERR_USAGE, "an empty passphrase cannot protect a key file");
-	if (!sd_kdf_limits_are_sane(&l))
+		return sd_error(SD_ERR_USAGE, "an empty passphrase cannot protect a %s", s->short_noun);
+	if (!sd_kdf_limits_are_sane(l))
 		return sd_error(SD_ERR_USAGE,
 		                "Argon2id limits out of range (opslimit %" PRIu64 ", memlimit %" PRIu64 " bytes)",
-		                l.opslimit, l.memlimit);
+		                l->opslimit, l->memlimit);
+	return 0;
+}
+
+int sd_pwfile_seal(const sd_pwfile_spec_t *s, sd_key_kind_t kind, const uint8_t *extra,
+                   const uint8_t secret[SD_KEY_SECRET_BYTES], const char *pass, size_t passlen,
+                   const sd_kdf_limits_t *limits, const uint8_t *salt, const uint8_t *nonce, uint8_t *out)
+{
+	sd_kdf_limits_t l = limits ? *limits : sd_kdf_moderate();
+	uint8_t rsalt[KEYFILE_SALT_BYTES], rnonce[KEYFILE_NONCE_BYTES];
+	size_t ad = KEYFILE_AD_BYTES + s->extra_bytes;
+	uint8_t *key = NULL;
+	unsigned long long clen = 0;
+	int r;
+
+	if (out == NULL)
+		return sd_error(SD_ERR_USAGE, "no buffer for the %s", s->noun);
+	if ((r = pwfile_check_seal(s, kind, extra, secret, pass, passlen, &l)) < 0)
+		goto out;
 	if (salt == NULL) {
 		randombytes_buf(rsalt, sizeof(rsalt));
 		salt = rsalt;
@@ -354,7 +382,7 @@ int sd_keyfile_encode(const sd_seckey_t *k, const char *pass, size_t passlen, co
 		randombytes_buf(rnonce, sizeof(rnonce));
 		nonce = rnonce;
 	}
-	if ((r = keyfile_write_header(k, &l, salt, nonce, out)) < 0)
+	if ((r = pwfile_write_header(s, kind, &l, salt, nonce, extra, out)) < 0)
 		goto out;
 	if ((key = sodium_malloc(KEYFILE_KEY_BYTES)) == NULL) {
 		r = sd_error(SD_ERR_NOMEM, "cannot allocate protected memory for the file key");
@@ -362,12 +390,10 @@ int sd_keyfile_encode(const sd_seckey_t *k, const char *pass, size_t passlen, co
 	}
 	if ((r = keyfile_derive(key, pass, passlen, salt, &l)) < 0)
 		goto out;
-	/* The secret is the first 32 bytes of sk for both algorithms: the Ed25519 seed of
-	 * libsodium's seed||pk form, or the X25519 scalar. */
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + KEYFILE_AD_BYTES, &clen, k->sk, SD_KEY_SECRET_BYTES, out,
-	                                               KEYFILE_AD_BYTES, NULL, nonce, key) != 0 ||
-	    clen != SD_KEY_SECRET_BYTES + KEYFILE_TAG_BYTES) {
-		r = sd_error(SD_ERR_INTERNAL, "key file encryption failed");
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + ad, &clen, secret, SD_KEY_SECRET_BYTES, out, ad, NULL,
+	                                               nonce, key) != 0 ||
+	    clen != SD_PWFILE_BODY_BYTES) {
+		r = sd_error(SD_ERR_INTERNAL, "%s encryption failed", s->short_noun);
 		goto out;
 	}
 	r = 0;
@@ -377,14 +403,64 @@ out:
 		sodium_free(key);
 	}
 	if (r < 0)
-		sodium_memzero(out, SD_KEYFILE_BYTES);
+		sodium_memzero(out, sd_pwfile_bytes(s));
 	return r;
+}
+
+int sd_pwfile_open(const sd_pwfile_spec_t *s, const uint8_t *buf, const sd_pwfile_header_t *h, const char *pass,
+                   size_t passlen, uint8_t secret[SD_KEY_SECRET_BYTES])
+{
+	uint8_t *key = NULL;
+	unsigned long long mlen = 0;
+	int r;
+
+	if ((r = keyfile_check_pass(pass, passlen)) < 0)
+		return r;
+	if (passlen < 1)
+		return sd_error(SD_ERR_PASSPHRASE, "an empty passphrase never opens a %s", s->short_noun);
+	if ((key = sodium_malloc(KEYFILE_KEY_BYTES)) == NULL)
+		return sd_error(SD_ERR_NOMEM, "cannot allocate protected memory for a secret key");
+	if ((r = keyfile_derive(key, pass, passlen, h->salt, &h->limits)) < 0)
+		goto out;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, h->ciphertext, SD_PWFILE_BODY_BYTES, buf,
+	                                               KEYFILE_AD_BYTES + s->extra_bytes, h->nonce, key) != 0 ||
+	    mlen != SD_KEY_SECRET_BYTES) {
+		sodium_memzero(secret, SD_KEY_SECRET_BYTES);
+		r = sd_error(SD_ERR_PASSPHRASE, "wrong passphrase, or the %s was altered", s->short_noun);
+		goto out;
+	}
+	r = 0;
+out:
+	sodium_memzero(key, KEYFILE_KEY_BYTES);
+	sodium_free(key);
+	return r;
+}
+
+int sd_pwfile_error_with_path(int r, const char *path)
+{
+	char detail[512];
+
+	snprintf(detail, sizeof(detail), "%s", sd_error_detail());
+	return sd_error(r, "%s: %s", path, detail[0] ? detail : sd_strerror(r));
+}
+
+/* --- secret key files --------------------------------------------------------------- */
+
+/* limits NULL means MODERATE, the default of DESIGN.md. */
+int sd_keyfile_encode(const sd_seckey_t *k, const char *pass, size_t passlen, const sd_kdf_limits_t *limits,
+                      const uint8_t *salt, const uint8_t *nonce, uint8_t out[SD_KEYFILE_BYTES])
+{
+	if (k == NULL || k->sk == NULL || !kind_is_valid(k->kind) || out == NULL)
+		return sd_error(SD_ERR_USAGE, "no secret key to write");
+	/* The secret is the first 32 bytes of sk for both algorithms: the Ed25519 seed of
+	 * libsodium's seed||pk form, or the X25519 scalar. */
+	return sd_pwfile_seal(&keyfile_spec, k->kind, NULL, k->sk, pass, passlen, limits, salt, nonce, out);
 }
 
 int sd_keyfile_peek(const uint8_t *buf, size_t len, sd_key_kind_t *kind, sd_kdf_limits_t *limits)
 {
-	keyfile_header_t h;
-	int r = keyfile_parse_header(buf, len, &h);
+	sd_pwfile_header_t h;
+	int r = sd_pwfile_parse(&keyfile_spec, buf, len, &h);
 
 	if (r < 0)
 		return r;
@@ -397,53 +473,20 @@ int sd_keyfile_peek(const uint8_t *buf, size_t len, sd_key_kind_t *kind, sd_kdf_
 
 int sd_keyfile_decode(const uint8_t *buf, size_t len, const char *pass, size_t passlen, sd_seckey_t **out)
 {
-	keyfile_header_t h;
-	uint8_t *key = NULL, *secret = NULL;
-	unsigned long long mlen = 0;
+	sd_pwfile_header_t h;
+	uint8_t *secret = NULL;
 	int r;
 
 	*out = NULL;
-	if ((r = keyfile_parse_header(buf, len, &h)) < 0)
+	if ((r = sd_pwfile_parse(&keyfile_spec, buf, len, &h)) < 0)
 		return r;
-	if ((r = keyfile_check_pass(pass, passlen)) < 0)
-		return r;
-	if (passlen < 1)
-		return sd_error(SD_ERR_PASSPHRASE, "an empty passphrase never opens a key file");
-	key = sodium_malloc(KEYFILE_KEY_BYTES);
-	secret = sodium_malloc(SD_KEY_SECRET_BYTES);
-	if (key == NULL || secret == NULL) {
-		r = sd_error(SD_ERR_NOMEM, "cannot allocate protected memory for a secret key");
-		goto out;
-	}
-	if ((r = keyfile_derive(key, pass, passlen, h.salt, &h.limits)) < 0)
-		goto out;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &mlen, NULL, h.ciphertext,
-	                                               SD_KEY_SECRET_BYTES + KEYFILE_TAG_BYTES, buf, KEYFILE_AD_BYTES,
-	                                               h.nonce, key) != 0 ||
-	    mlen != SD_KEY_SECRET_BYTES) {
-		r = sd_error(SD_ERR_PASSPHRASE, "wrong passphrase, or the key file was altered");
-		goto out;
-	}
-	r = sd_seckey_from_secret(h.kind, secret, out);
-out:
-	if (key != NULL) {
-		sodium_memzero(key, KEYFILE_KEY_BYTES);
-		sodium_free(key);
-	}
-	if (secret != NULL) {
-		sodium_memzero(secret, SD_KEY_SECRET_BYTES);
-		sodium_free(secret);
-	}
+	if ((secret = sodium_malloc(SD_KEY_SECRET_BYTES)) == NULL)
+		return sd_error(SD_ERR_NOMEM, "cannot allocate protected memory for a secret key");
+	if ((r = sd_pwfile_open(&keyfile_spec, buf, &h, pass, passlen, secret)) == 0)
+		r = sd_seckey_from_secret(h.kind, secret, out);
+	sodium_memzero(secret, SD_KEY_SECRET_BYTES);
+	sodium_free(secret);
 	return r;
-}
-
-/* Prefixes the current error detail with path, so a message says which file was bad. */
-static int error_with_path(int r, const char *path)
-{
-	char detail[512];
-
-	snprintf(detail, sizeof(detail), "%s", sd_error_detail());
-	return sd_error(r, "%s: %s", path, detail[0] ? detail : sd_strerror(r));
 }
 
 int sd_keyfile_write(const char *path, const sd_seckey_t *k, const char *pass, size_t passlen,
@@ -474,7 +517,7 @@ int sd_keyfile_read(const char *path, const char *pass, size_t passlen, sd_secke
 		return r; /* fileio's detail already names the path */
 	r = sd_keyfile_decode(buf, len, pass, passlen, out);
 	if (r < 0)
-		r = error_with_path(r, path);
+		r = sd_pwfile_error_with_path(r, path);
 	sodium_memzero(buf, len);
 	free(buf);
 	return r;
@@ -618,7 +661,7 @@ int sd_pubkey_read(const char *path, sd_pubkey_t *out)
 		return r;
 	r = sd_pubkey_parse((const char *)buf, len, out);
 	if (r < 0)
-		r = error_with_path(r, path);
+		r = sd_pwfile_error_with_path(r, path);
 	free(buf);
 	return r;
 }
