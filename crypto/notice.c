@@ -51,20 +51,20 @@ static const sd_json_signed_t nt_signed = {
 
 static bool kind_is_valid(sd_notice_kind_t k)
 {
-	return k >= SD_NOTICE_RECEIPT && k <= SD_NOTICE_WRITTEN;
+	return k >= SD_NOTICE_RECEIPT && k <= SD_NOTICE_IDENTITY_ACCESS;
 }
 
 const char *sd_notice_kind_name(sd_notice_kind_t k)
 {
 	static const char *const names[] = {NULL,          "receipt", "extension",       "referral", "forwarding",
-	                                    "termination", "result",  "reinvestigation", "closing",  "written"};
+	                                    "termination", "result",  "reinvestigation", "closing",  "written", "identity-access"};
 
 	return kind_is_valid(k) ? names[k] : NULL;
 }
 
 bool sd_notice_kind_from_name(const char *name, sd_notice_kind_t *out)
 {
-	for (int k = SD_NOTICE_RECEIPT; name != NULL && k <= SD_NOTICE_WRITTEN; k++) {
+	for (int k = SD_NOTICE_RECEIPT; name != NULL && k <= SD_NOTICE_IDENTITY_ACCESS; k++) {
 		if (strcmp(name, sd_notice_kind_name((sd_notice_kind_t)k)) == 0) {
 			*out = (sd_notice_kind_t)k;
 			return true;
@@ -551,6 +551,24 @@ static int word_termination(const char *detail, char ko[NT_BODY_MAX], char en[NT
 	return 0;
 }
 
+/* detail: who was given access, "the Commission" or the agency's name. */
+static int word_identity_access(const char *detail, char ko[NT_BODY_MAX], char en[NT_BODY_MAX])
+{
+	snprintf(ko, NT_BODY_MAX,
+	         "귀하의 동의에 따라 %s이(가) 오늘 귀하의 신원 정보를 열람할 수 있도록 귀하의 신원 키 조각이 "
+	         "전달되었습니다(시행령 제7조제1항 단서, 제13조). 동의는 sealdrop consent revoke 명령으로 언제든지 "
+	         "철회할 수 있으며, 철회하면 그 뒤의 열람은 거부됩니다. 이미 열람된 정보는 철회로 되돌릴 수 "
+	         "없습니다. 이 열람을 허락한 적이 없다면 즉시 변호사에게 알리십시오.",
+	         detail);
+	snprintf(en, NT_BODY_MAX,
+	         "Under your consent, your identity share was released today so that %s can read your identity "
+	         "(Decree Art. 7(1) proviso, Art. 13). You can revoke the consent at any time with the command "
+	         "sealdrop consent revoke; later access is then refused, but what was already read cannot be "
+	         "taken back. If you never allowed this, tell your attorney at once.",
+	         detail);
+	return 0;
+}
+
 static int word_result(const char *detail, char ko[NT_BODY_MAX], char en[NT_BODY_MAX])
 {
 	sd_date_t d;
@@ -582,6 +600,7 @@ static int word_detail(sd_notice_kind_t kind, const char *detail, char ko[NT_BOD
 	        [SD_NOTICE_FORWARDING] = "the agency's name",
 	        [SD_NOTICE_TERMINATION] = "the reason",
 	        [SD_NOTICE_RESULT] = "the conclusion date",
+	        [SD_NOTICE_IDENTITY_ACCESS] = "who was given access",
 	};
 	int r;
 
@@ -594,6 +613,8 @@ static int word_detail(sd_notice_kind_t kind, const char *detail, char ko[NT_BOD
 		return word_forwarding(detail, ko, en);
 	case SD_NOTICE_TERMINATION:
 		return word_termination(detail, ko, en);
+	case SD_NOTICE_IDENTITY_ACCESS:
+		return word_identity_access(detail, ko, en);
 	default:
 		return word_result(detail, ko, en);
 	}
@@ -604,6 +625,8 @@ static const char *const detail_titles[][2] = {
         [SD_NOTICE_FORWARDING] = {"신고가 송부되었습니다.", "your report has been forwarded."},
         [SD_NOTICE_TERMINATION] = {"신고 처리가 종결되었습니다.", "your report has been closed."},
         [SD_NOTICE_RESULT] = {"기관의 처리 결과가 통보되었습니다.", "the agency has reported its result."},
+        [SD_NOTICE_IDENTITY_ACCESS] = {"귀하의 신원 정보에 대한 열람이 있었습니다.",
+                                       "your identity was accessed under your consent."},
 };
 
 int sd_notice_standard_text(sd_notice_kind_t kind, const char *case_number, const char *detail, char **out)
@@ -618,7 +641,7 @@ int sd_notice_standard_text(sd_notice_kind_t kind, const char *case_number, cons
 	if (!sd_case_number_is_valid(case_number))
 		return sd_error(SD_ERR_USAGE, WHAT ": a standard text needs a valid case number");
 	if (kind == SD_NOTICE_REFERRAL || kind == SD_NOTICE_FORWARDING || kind == SD_NOTICE_TERMINATION ||
-	    kind == SD_NOTICE_RESULT) {
+	    kind == SD_NOTICE_RESULT || kind == SD_NOTICE_IDENTITY_ACCESS) {
 		if ((r = word_detail(kind, detail, ko, en)) < 0)
 			return r;
 		w = (nt_wording_t){detail_titles[kind][0], ko, detail_titles[kind][1], en};

@@ -238,3 +238,30 @@ out:
 	json_decref(o);
 	return r;
 }
+
+int sd_casebody_wb_consent(const uint8_t *body, size_t len, sd_session_proof_t *session, sd_consent_file_t *file)
+{
+	static const char *const members[] = {"session", "file", NULL};
+	json_t *o = load_object(body, len), *f;
+	char *text = NULL;
+	int r;
+
+	memset(session, 0, sizeof(*session));
+	memset(file, 0, sizeof(*file));
+	if (o == NULL)
+		return sd_error(SD_ERR_FORMAT, "the body is a JSON object with a 'session' and a 'file'");
+	if ((r = only_members(o, members, "this route")) < 0 || (r = session_member(o, session)) < 0)
+		goto out;
+	if (!json_is_object(f = json_object_get(o, "file"))) {
+		r = sd_error(SD_ERR_FORMAT, "the body needs a 'file' object: a consent or a revocation");
+		goto out;
+	}
+	if ((text = json_dumps(f, JSON_COMPACT)) == NULL)
+		r = SD_ERR_NOMEM;
+	else
+		r = sd_consent_file_parse((const uint8_t *)text, strlen(text), file);
+out:
+	free(text);
+	json_decref(o);
+	return r;
+}

@@ -12,6 +12,7 @@
 
 #include "sealdrop/auditlog.h"
 #include "sealdrop/casework.h"
+#include "sealdrop/consents.h"
 #include "sealdrop/download.h"
 #include "sealdrop/exports.h"
 #include "sealdrop/notices.h"
@@ -76,6 +77,9 @@ const sd_route_t sd_routes[] = {
         {"POST", "/v1/wb/objection", 0, SD_BODY_SMALL, NULL, NULL, sd_route_wb_objection},
         {"POST", "/v1/cases/{case}/exports", SD_ROLE_OFFICER | SD_ROLE_CUSTODIAN, SD_BODY_SMALL, NULL, NULL,
          sd_route_case_export},
+        {"POST", "/v1/wb/consents", 0, SD_BODY_SMALL, NULL, NULL, sd_route_wb_consent},
+        {"POST", "/v1/consents", SD_ROLE_ATTORNEY, SD_BODY_SMALL, NULL, NULL, sd_route_consent_relay},
+        {"POST", "/v1/cases/{case}/unseal", SD_ROLE_CUSTODIAN, SD_BODY_SMALL, NULL, NULL, sd_route_case_unseal},
         {"GET", "/v1/log/head", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_head},
         {"GET", "/v1/log/proof/inclusion", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_inclusion},
         {"GET", "/v1/log/proof/consistency", 0, SD_BODY_NONE, NULL, NULL, sd_route_log_consistency},

@@ -21,13 +21,15 @@
 #include "sealdrop/casebody.h"
 #include "sealdrop/caserec.h"
 #include "sealdrop/casework.h"
+#include "sealdrop/consents.h"
+#include "sealdrop/json.h"
 #include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/wbgate.h"
 #include "sealdrop/whistle.h"
 #include "upload_int.h"
 
-#define OPS_PER_CASE 3 /* the status's read: the record, its notices, its leaves' keys */
+#define OPS_PER_CASE 4 /* the status's read: the record, its notices, its leaves' keys, its consents */
 
 struct wb {
 	sd_wb_body_t body;
@@ -37,6 +39,8 @@ struct wb {
 	char cases[SD_WB_CASES_MAX][SD_CASE_NUMBER_BYTES];
 	sd_case_rec_t *recs; /* n */
 	sd_notice_list_t lists[SD_WB_CASES_MAX];
+	json_t *consents[SD_WB_CASES_MAX];  /* each case's, as the status lists them */
+	json_t *events[SD_WB_CASES_MAX];    /* each case's leaves below the published head */
 	size_t first_leaf[SD_WB_CASES_MAX]; /* each list's first op in the leaves' request */
 };
 
@@ -48,8 +52,11 @@ static void wb_free(void *p)
 		return;
 	free(w->body.text);
 	free(w->recs);
-	for (size_t i = 0; i < SD_WB_CASES_MAX; i++)
+	for (size_t i = 0; i < SD_WB_CASES_MAX; i++) {
 		sd_notice_list_clear(&w->lists[i]);
+		json_decref(w->consents[i]);
+		json_decref(w->events[i]);
+	}
 	sd_wipe(w, sizeof(*w)); /* the locator */
 	free(w);
 }
@@ -131,6 +138,10 @@ static void status_reply(sd_request_t *r, struct wb *w)
 		json_t *c = sd_case_whistleblower_json(&w->recs[i], sd_server_today(s), sd_server_config(s));
 
 		if (c == NULL || json_object_set(c, "notices", w->lists[i].list) < 0 ||
+		    json_object_set_new(c, "consents",
+		                        w->consents[i] != NULL ? json_incref(w->consents[i]) : json_array()) < 0 ||
+		    json_object_set_new(c, "events", w->events[i] != NULL ? json_incref(w->events[i]) : json_array()) <
+		            0 ||
 		    json_array_append_new(cases, c) < 0) {
 			json_decref(cases);
 			cases = NULL;
@@ -144,14 +155,47 @@ static void status_reply(sd_request_t *r, struct wb *w)
 		sd_request_reply_json(r, 200, doc);
 }
 
+/* Op op of req, a scan of "consents": each row as the status lists it. */
+static json_t *consents_json(const sd_store_req_t *req, size_t op, sd_date_t today)
+{
+	size_t n = sd_store_req_scan_count(req, op, NULL), klen, vlen;
+	const uint8_t *k, *v;
+	json_t *list = json_array();
+	sd_consent_row_t row;
+
+	for (size_t i = 0; list != NULL && i < n; i++)
+		if (sd_store_req_scan_entry(req, op, i, &k, &klen, &v, &vlen) == 0 &&
+		    sd_consent_row_decode(v, vlen, &row) == 0)
+			json_array_append_new(list, sd_consent_row_json(&row, today));
+	sd_wipe(&row, sizeof(row));
+	return list;
+}
+
+/* The leaves of list l (ops first.. of req) below the published head, with their indexes. */
+static json_t *events_json(sd_server_t *s, const sd_notice_list_t *l, const sd_store_req_t *req, size_t first)
+{
+	const sd_loghead_t *h = sd_auditlog_head(sd_server_auditlog(s));
+	json_t *list = json_array();
+	const uint8_t *v;
+	size_t len;
+
+	for (size_t i = 0; list != NULL && h != NULL && i < l->n_leaves; i++)
+		if (l->leaves[i] < h->size && sd_store_req_value(req, first + i, &v, &len) == 0)
+			json_array_append_new(list, json_pack("{s:I, s:o}", "index", (json_int_t)l->leaves[i], "leaf",
+			                                      sd_json_base64_string(v, len)));
+	return list;
+}
+
 static void status_leaves(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
 	struct wb *w = sd_request_state(r);
 	int st = sd_store_req_status(req);
 
-	for (size_t i = 0; st == 0 && i < w->n; i++)
+	for (size_t i = 0; st == 0 && i < w->n; i++) {
 		sd_notice_list_match(&w->lists[i], req, w->first_leaf[i], true);
+		w->events[i] = events_json(sd_request_server(r), &w->lists[i], req, w->first_leaf[i]);
+	}
 	sd_store_req_free(req);
 	if (st < 0)
 		upload_reply_store_error(r, st);
@@ -178,6 +222,7 @@ static void status_read(sd_store_req_t *req, void *ctx)
 		st = SD_ERR_NOMEM;
 	for (size_t i = 0; st == 0 && i < w->n; i++) {
 		w->first_leaf[i] = gets;
+		w->consents[i] = consents_json(req, i * OPS_PER_CASE + 3, sd_server_today(sd_request_server(r)));
 		if ((st = sd_notice_list_take(sd_request_server(r), &w->lists[i], req, i * OPS_PER_CASE + 1, false)) ==
 		    0)
 			st = sd_notice_list_leaves(&w->lists[i], req, i * OPS_PER_CASE + 2, next);
@@ -206,6 +251,7 @@ static sd_store_req_t *status_req(const struct wb *w)
 		sd_store_req_get(req, SD_STORE_DB_CASES, cn, SD_CASE_NUMBER_LEN);
 		sd_store_req_scan(req, SD_STORE_DB_NOTICES, cn, SD_CASE_NUMBER_LEN, NULL, 0, SD_CASE_NOTICES_MAX);
 		sd_store_req_scan_keys(req, SD_STORE_DB_CASE_EVENTS, cn, SD_CASE_NUMBER_LEN, NULL, 0, SD_STORE_OPS_MAX);
+		sd_store_req_scan(req, SD_STORE_DB_CONSENTS, cn, SD_CASE_NUMBER_LEN, NULL, 0, SD_CONSENTS_PER_CASE);
 	}
 	return req;
 }
@@ -307,11 +353,24 @@ static void cases_found(sd_store_req_t *req, void *ctx)
 }
 
 /* The body, then the gate; <0 after answering. */
+int sd_wb_gate(sd_request_t *r, const sd_session_proof_t *p)
+{
+	unsigned retry = 0;
+	int err = sd_wbgate_admit(sd_server_wbgate(sd_request_server(r)), p, sd_server_monotonic_ms(), &retry);
+
+	if (err == SD_ERR_UNAVAILABLE) {
+		sd_request_set_retry_after(r, retry);
+		sd_request_reply_error(r, 503, "busy", "%s", sd_error_detail());
+	} else if (err < 0) {
+		session_refused(r, sd_error_detail());
+	}
+	return err;
+}
+
 static int wb_admit(sd_request_t *r, struct wb *w)
 {
 	size_t len = 0;
 	const uint8_t *body = sd_request_body(r, &len);
-	unsigned retry = 0;
 	int err = sd_casebody_wb(body, len, w->objection, &w->body);
 
 	if (err == SD_ERR_NOMEM) {
@@ -322,15 +381,7 @@ static int wb_admit(sd_request_t *r, struct wb *w)
 		sd_request_reply_error(r, 400, "bad_request", "%s", sd_error_detail());
 		return err;
 	}
-	err = sd_wbgate_admit(sd_server_wbgate(sd_request_server(r)), &w->body.session, sd_server_monotonic_ms(),
-	                      &retry);
-	if (err == SD_ERR_UNAVAILABLE) {
-		sd_request_set_retry_after(r, retry);
-		sd_request_reply_error(r, 503, "busy", "%s", sd_error_detail());
-	} else if (err < 0) {
-		session_refused(r, sd_error_detail());
-	}
-	return err;
+	return sd_wb_gate(r, &w->body.session);
 }
 
 /* Either answer: admitted by the gate, then the cases under the locator's hash. */

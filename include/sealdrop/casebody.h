@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sealdrop/consent.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/error.h"
 #include "sealdrop/notice.h"
@@ -41,5 +42,11 @@ typedef struct {
 /* objection: the objection's body, else the status's (session only). out->text is freed
  * by the caller, also after an error. */
 int sd_casebody_wb(const uint8_t *body, size_t len, bool objection, sd_wb_body_t *out) SD_WUR;
+
+/* The whistleblower's own consent or revocation: {"session": {...}, "file": <the object an
+ * offline .sdc file holds>} (docs/API.md, "POST /v1/wb/consents"; the file as
+ * sd_consent_file_parse reads it). */
+int sd_casebody_wb_consent(const uint8_t *body, size_t len, sd_session_proof_t *session,
+                           sd_consent_file_t *file) SD_WUR;
 
 #endif

@@ -49,9 +49,10 @@ typedef enum {
 	SD_NOTICE_REINVESTIGATION, /* a reinvestigation was requested (Art. 11-3(2)) */
 	SD_NOTICE_CLOSING,         /* the case is closed */
 	SD_NOTICE_WRITTEN,         /* an officer's own notice */
+	SD_NOTICE_IDENTITY_ACCESS, /* a custodian fetched a consent's release (Art. 13: every access seen) */
 } sd_notice_kind_t;
 
-/* "receipt", "extension", ... "written"; NULL out of range; and back. */
+/* "receipt", "extension", ... "written", "identity-access"; NULL out of range; and back. */
 const char *sd_notice_kind_name(sd_notice_kind_t k);
 bool sd_notice_kind_from_name(const char *name, sd_notice_kind_t *out);
 

@@ -112,7 +112,9 @@
 	X(CASE_SUMMARIES, "case_summaries")                                                                            \
 	X(CASE_BY_STATE, "case_by_state")                                                                              \
 	X(CASE_BY_DUE, "case_by_due")                                                                                  \
-	X(CASE_BY_LOCATOR, "case_by_locator")
+	X(CASE_BY_LOCATOR, "case_by_locator")                                                                          \
+	X(CONSENTS, "consents")                                                                                        \
+	X(CONSENT_NONCES, "consent_nonces")
 
 #define SD_STORE_DB_ENUM_(name, text) SD_STORE_DB_##name,
 typedef enum { SD_STORE_DBS(SD_STORE_DB_ENUM_) SD_STORE_DB_COUNT } sd_store_db_t;

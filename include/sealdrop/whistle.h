@@ -6,8 +6,13 @@
 #define SEALDROP_WHISTLE_H
 
 #include "sealdrop/route.h"
+#include "sealdrop/session.h"
 
 #define SD_WB_CASES_MAX 16 /* cases one codename's status lists */
+
+/* The gate (server/wbgate.c) for an answer's session p: 0, or <0 after answering 403
+ * session_refused or 503 busy (with Retry-After). */
+int sd_wb_gate(sd_request_t *r, const sd_session_proof_t *p);
 
 /* GET /v1/wb/challenge: a stateless challenge and the proof of work asked. */
 void sd_route_wb_challenge(sd_request_t *r);

@@ -214,22 +214,23 @@ static void test_vector(void **state)
 static void test_kind_names(void **state)
 {
 	static const char *const names[] = {"receipt", "extension",       "referral", "forwarding", "termination",
-	                                    "result",  "reinvestigation", "closing",  "written"};
+	                                    "result",  "reinvestigation", "closing",  "written",    "identity-access"};
 	sd_notice_kind_t k;
 
 	(void)state;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < 10; i++) {
 		assert_string_equal(sd_notice_kind_name((sd_notice_kind_t)(i + 1)), names[i]);
 		assert_true(sd_notice_kind_from_name(names[i], &k));
 		assert_int_equal(k, i + 1);
 	}
 	assert_null(sd_notice_kind_name((sd_notice_kind_t)0));
-	assert_null(sd_notice_kind_name((sd_notice_kind_t)10));
+	assert_null(sd_notice_kind_name((sd_notice_kind_t)11));
 	assert_false(sd_notice_kind_from_name("Receipt", &k));
 	assert_false(sd_notice_kind_from_name("", &k));
 	assert_false(sd_notice_kind_from_name(NULL, &k));
 	assert_int_equal(SD_NOTICE_RECEIPT, 1);
 	assert_int_equal(SD_NOTICE_WRITTEN, 9);
+	assert_int_equal(SD_NOTICE_IDENTITY_ACCESS, 10);
 }
 
 /* --- round trips ----------------------------------------------------------------------- */
@@ -907,7 +908,7 @@ static void test_sign_refuses(void **state)
 	n.date = (sd_date_t){2026, 2, 28};
 	n.kind = (sd_notice_kind_t)0;
 	REFUSED("notice.kind");
-	n.kind = (sd_notice_kind_t)10;
+	n.kind = (sd_notice_kind_t)11;
 	REFUSED("notice.kind");
 	n.kind = SD_NOTICE_CLOSING;
 	keep = n.to_commission, keep_len = n.commission_len;
@@ -1111,7 +1112,8 @@ static void test_standard_text_refusals(void **state)
 	} cases[] = {
 	        {SD_NOTICE_WRITTEN, "2026-000001", NULL, "only the standard kinds"},
 	        {(sd_notice_kind_t)0, "2026-000001", NULL, "only the standard kinds"},
-	        {(sd_notice_kind_t)10, "2026-000001", NULL, "only the standard kinds"},
+	        {(sd_notice_kind_t)11, "2026-000001", NULL, "only the standard kinds"},
+	        {SD_NOTICE_IDENTITY_ACCESS, "2026-000001", NULL, "needs who was given access"},
 	        {SD_NOTICE_RECEIPT, "2026-00001", NULL, "valid case number"},
 	        {SD_NOTICE_RECEIPT, NULL, NULL, "valid case number"},
 	        {SD_NOTICE_RECEIPT, "2026-000001", "extra", "the standard receipt notice takes no detail"},
