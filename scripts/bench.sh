@@ -10,6 +10,8 @@
 #                   (its own settings: scripts/bench-server.sh)
 #   BENCH_AUDIT     0: skip the audit log part; only: run nothing else (scripts/bench-audit.sh)
 #   BENCH_CASES     0: skip the case listing part; only: run nothing else (scripts/bench-cases.sh)
+#   BENCH_STATUS    0: skip the whistleblower status part; only: run nothing else
+#                   (scripts/bench-status.sh)
 set -eu
 if [ "${BENCH_SERVER:-1}" = only ]; then
 	exec "$(dirname "$0")/bench-server.sh"
@@ -19,6 +21,9 @@ if [ "${BENCH_AUDIT:-1}" = only ]; then
 fi
 if [ "${BENCH_CASES:-1}" = only ]; then
 	exec "$(dirname "$0")/bench-cases.sh"
+fi
+if [ "${BENCH_STATUS:-1}" = only ]; then
+	exec "$(dirname "$0")/bench-status.sh"
 fi
 BUILD=${BUILD:-build}
 SIZE=${BENCH_SIZE_MB:-1024}
@@ -80,4 +85,8 @@ fi
 if [ "${BENCH_CASES:-1}" != 0 ]; then
 	echo
 	BUILD="$BUILD" "$top/scripts/bench-cases.sh"
+fi
+if [ "${BENCH_STATUS:-1}" != 0 ]; then
+	echo
+	BUILD="$BUILD" "$top/scripts/bench-status.sh"
 fi
