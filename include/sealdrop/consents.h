@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include "sealdrop/consent.h"
+#include "sealdrop/receipt.h" /* SD_CASE_NUMBER_BYTES */
 #include "sealdrop/route.h"
 #include "sealdrop/store.h"
 

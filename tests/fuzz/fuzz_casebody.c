@@ -1,6 +1,6 @@
 /*
  * fuzz_casebody.c — the case routes' JSON bodies (server/casebody.c): a transition, a
- * written notice, and the whistleblower's status and objection answers, chosen by the
+ * written notice, and the whistleblower's status, objection and consent answers, chosen by the
  * first byte. Whatever parses must be what the rules allow: an officer's action, a sealed
  * text within its limits, boxes within theirs, a valid case number.
  */
@@ -58,19 +58,33 @@ static void fuzz_wb(const uint8_t *data, size_t size, bool objection)
 	free(b.text);
 }
 
+static void fuzz_wb_consent(const uint8_t *data, size_t size)
+{
+	sd_session_proof_t p;
+	sd_consent_file_t f;
+
+	if (sd_casebody_wb_consent(data, size, &p, &f) == 0 && f.kind != SD_CONSENT_FILE_CONSENT &&
+	    f.kind != SD_CONSENT_FILE_REVOCATION)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	switch (data[0] & 3) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_step(data + 1, size - 1);
 		break;
 	case 1:
 		fuzz_notice(data + 1, size - 1);
 		break;
+	case 2:
+	case 3:
+		fuzz_wb(data + 1, size - 1, data[0] % 5 == 3);
+		break;
 	default:
-		fuzz_wb(data + 1, size - 1, data[0] & 2 && data[0] & 1);
+		fuzz_wb_consent(data + 1, size - 1);
 		break;
 	}
 	return 0;

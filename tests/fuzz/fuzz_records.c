@@ -1,7 +1,8 @@
 /*
- * fuzz_records.c — libFuzzer target for the filing records the server reads back from
- * its store (server/upload_record.c): sd_upload_rec_decode() and sd_case_rec_decode()
- * on arbitrary bytes, and the path and key parsers on the same input. Whatever decodes
+ * fuzz_records.c — libFuzzer target for the records the server reads back from its
+ * store (server/upload_record.c, server/caserec.c, server/consents.c):
+ * sd_upload_rec_decode(), sd_case_rec_decode() and sd_consent_row_decode() on arbitrary
+ * bytes, and the path and key parsers on the same input. Whatever decodes
  * must encode (the encoders enforce the same rules), decode back to the same values,
  * and encode to the same bytes again: one record, one encoding, which the chunk and
  * commit requests rely on when they compare stored bytes.
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "sealdrop/consents.h"
 #include "sealdrop/uploads.h"
 
 static bool same_upload(const sd_upload_rec_t *a, const sd_upload_rec_t *b)
@@ -60,6 +62,25 @@ static void check_case(const uint8_t *data, size_t size)
 	free(again);
 }
 
+static void check_consent_row(const uint8_t *data, size_t size)
+{
+	sd_consent_row_t row, back;
+	uint8_t *enc, *again;
+	size_t len, len2;
+
+	if (sd_consent_row_decode(data, size, &row) != 0)
+		return;
+	if (sd_consent_row_encode(&row, &enc, &len) != 0)
+		abort();
+	if (sd_consent_row_decode(enc, len, &back) != 0 || memcmp(row.id, back.id, sizeof(row.id)) != 0 ||
+	    row.has_release != back.has_release || row.revoked != back.revoked || row.relayed != back.relayed)
+		abort();
+	if (sd_consent_row_encode(&back, &again, &len2) != 0 || len2 != len || memcmp(enc, again, len) != 0)
+		abort();
+	free(enc);
+	free(again);
+}
+
 static void check_text(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
@@ -93,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_upload(data, size);
 	check_case(data, size);
+	check_consent_row(data, size);
 	check_text(data, size);
 	return 0;
 }
