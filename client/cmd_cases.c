@@ -36,7 +36,7 @@
 /* The server keeps a sealed text of at most 64 KiB (SD_CASE_TEXT_MAX, workflow.h). */
 #define CASE_TEXT_MAX ((64u << 10) - SD_SEALBOX_OVERHEAD)
 #define AGENCY_ID_MAX SD_AGENCY_ID_MAX
-#define ROW_FORMAT    "%-11s  %-25s  %-10s  %-15s  %-10s  %9s%s\n"
+#define ROW_FORMAT    "%-11s  %-25s  %-10s  %-15s  %-10s  %9s  %7s%s\n"
 
 static const char *const state_names[] = {
         "received",   "extended",         "referred",        "forwarded",
@@ -266,7 +266,7 @@ static void list_path(const list_t *l, char *path, size_t cap)
  * the decision date while a decision is due. */
 static void list_row(json_t *c)
 {
-	char state[FIELD_MAX], received[FIELD_MAX], kind[FIELD_MAX], due[FIELD_MAX], left[24] = "-";
+	char state[FIELD_MAX], received[FIELD_MAX], kind[FIELD_MAX], due[FIELD_MAX], left[24] = "-", notices[24] = "-";
 	json_t *d = json_object_get(c, "deadline");
 	const char *k = "-", *dd = "-";
 
@@ -281,8 +281,11 @@ static void list_row(json_t *c)
 		k = "decision";
 		dd = field(c, "decision_due", due, sizeof(due));
 	}
+	if (json_is_integer(json_object_get(c, "notices")))
+		snprintf(notices, sizeof(notices), "%lld",
+		         (long long)json_integer_value(json_object_get(c, "notices")));
 	printf(ROW_FORMAT, json_string_value(json_object_get(c, "case")), state,
-	       field(c, "received", received, sizeof(received)), k, dd, left,
+	       field(c, "received", received, sizeof(received)), k, dd, left, notices,
 	       json_is_true(json_object_get(c, "overdue")) ? _("  OVERDUE") : "");
 }
 
@@ -311,7 +314,7 @@ static int list_page(list_t *l, json_t *cases)
 		}
 		if (l->count == 1)
 			printf(ROW_FORMAT, _("case"), _("state"), _("received"), _("deadline"), _("due"),
-			       _("days left"), "");
+			       _("days left"), _("notices"), "");
 		list_row(c);
 	}
 	return 0;

@@ -469,11 +469,11 @@ json_t *sd_case_sum_json(const sd_case_sum_t *sum, sd_date_t today, const sd_con
 	char digest[DIGEST_HEX + 1];
 
 	sd_hex_encode(sum->digest, sizeof(sum->digest), digest);
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:b, s:s}", "case", sum->case_number, "header_digest", digest,
-	                 "received", date_json(sum->flow.received), "decision_due", date_json(sum->decision_due),
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:b, s:s, s:I}", "case", sum->case_number, "header_digest",
+	                 digest, "received", date_json(sum->flow.received), "decision_due", date_json(sum->decision_due),
 	                 "state", sd_case_state_name(sum->flow.state), "deadline",
 	                 deadline_json(&sum->flow, today, cal), "overdue", sd_case_flow_overdue(&sum->flow, today, cal),
-	                 "attorney", sum->attorney_name);
+	                 "attorney", sum->attorney_name, "notices", (json_int_t)sum->notices);
 }
 
 /* A name as a JSON string's content, escaped as jansson escapes it (the name's rules
@@ -512,9 +512,9 @@ size_t sd_case_sum_text(const sd_case_sum_t *sum, sd_date_t today, const sd_conf
 	}
 	n = snprintf(out, cap,
 	             "{\"case\":\"%s\",\"header_digest\":\"%s\",\"received\":\"%s\",\"decision_due\":\"%s\","
-	             "\"state\":\"%s\",\"deadline\":%s,\"overdue\":%s,\"attorney\":\"%s\"}",
+	             "\"state\":\"%s\",\"deadline\":%s,\"overdue\":%s,\"attorney\":\"%s\",\"notices\":%u}",
 	             sum->case_number, digest, received, due, sd_case_state_name(sum->flow.state), dl,
-	             sd_case_flow_overdue(&sum->flow, today, cal) ? "true" : "false", name);
+	             sd_case_flow_overdue(&sum->flow, today, cal) ? "true" : "false", name, (unsigned)sum->notices);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -651,6 +651,7 @@ void sd_case_sum_of(const sd_case_rec_t *rec, sd_case_sum_t *out)
 	out->flow.extended = rec->flow.extended;
 	out->flow.notified = rec->flow.notified;
 	out->flow.objected = rec->flow.objected;
+	out->notices = rec->notices;
 }
 
 static void sum_date_put(uint8_t *p, sd_date_t d)
@@ -664,8 +665,9 @@ int sd_case_sum_encode(const sd_case_sum_t *sum, uint8_t out[SD_CASE_SUM_MAX], s
 	sd_case_sum_t check;
 
 	*len = 0;
-	if (n == 0 || n > SD_RECEIPT_NAME_MAX || strnlen(sum->case_number, SD_CASE_NUMBER_BYTES) != SD_CASE_NUMBER_LEN)
-		return sd_error(SD_ERR_INVALID, "case summary: invalid case number or attorney name");
+	if (n == 0 || n > SD_RECEIPT_NAME_MAX || strnlen(sum->case_number, SD_CASE_NUMBER_BYTES) != SD_CASE_NUMBER_LEN ||
+	    sum->notices > SD_CASE_NOTICES_MAX)
+		return sd_error(SD_ERR_INVALID, "case summary: invalid case number, attorney name or count of notices");
 	out[0] = SD_CASE_SUM_VERSION;
 	out[1] = (uint8_t)sum->flow.state;
 	out[2] = sum->flow.extended ? 1 : 0;
@@ -676,7 +678,9 @@ int sd_case_sum_encode(const sd_case_sum_t *sum, uint8_t out[SD_CASE_SUM_MAX], s
 	memcpy(out + 19, sum->case_number, SD_CASE_NUMBER_LEN);
 	memcpy(out + 30, sum->digest, SD_HASH_BYTES);
 	memcpy(out + 62, sum->attorney, SD_CA_FINGERPRINT_BYTES);
-	out[94] = (uint8_t)n;
+	out[94] = (uint8_t)(sum->notices & 0xff);
+	out[95] = (uint8_t)(sum->notices >> 8);
+	out[96] = (uint8_t)n;
 	memcpy(out + SD_CASE_SUM_FIXED, sum->attorney_name, n);
 	if (sd_case_sum_decode(out, SD_CASE_SUM_FIXED + n, &check) < 0)
 		return sd_error(SD_ERR_INVALID, "%s", sd_error_detail());
@@ -706,7 +710,10 @@ int sd_case_sum_decode(const uint8_t *buf, size_t len, sd_case_sum_t *out)
 	memset(out, 0, sizeof(*out));
 	if (len < SD_CASE_SUM_FIXED || buf[0] != SD_CASE_SUM_VERSION)
 		return sd_error(SD_ERR_FORMAT, "case summary: not version %d, or %zu bytes", SD_CASE_SUM_VERSION, len);
-	n = buf[94];
+	n = buf[96];
+	out->notices = (uint32_t)buf[94] | (uint32_t)buf[95] << 8;
+	if (out->notices > SD_CASE_NOTICES_MAX)
+		return sd_error(SD_ERR_FORMAT, "case summary: %u notices", (unsigned)out->notices);
 	if (n == 0 || n > SD_RECEIPT_NAME_MAX || len != SD_CASE_SUM_FIXED + n)
 		return sd_error(SD_ERR_FORMAT, "case summary: %zu bytes for a name of %zu", len, n);
 	if (sd_case_state_name((sd_case_state_t)buf[1]) == NULL || buf[2] > 1)

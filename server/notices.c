@@ -529,6 +529,8 @@ static void written_write(sd_request_t *r, struct written *w)
 	sd_store_req_check_equal(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn), w->old, w->old_len);
 	sd_store_req_put(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn), bytes, len, 0);
 	free(bytes);
+	if ((err = sd_case_index_req(req, &w->rec->flow, w->rec)) < 0) /* the summary counts notices */
+		goto fail;
 	if ((w->leaf_op = err = sd_notices_req_add(s, req, &w->n, sd_request_principal(r), &w->json)) < 0)
 		goto fail;
 	(void)upload_submit(r, req, written_done, r);

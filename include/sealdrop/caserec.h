@@ -77,7 +77,7 @@ int sd_case_rec_decode(const uint8_t *buf, size_t len, const sd_config_t *cal, s
 void sd_case_text_key(const char *case_number, uint32_t step, uint8_t out[SD_CASE_TEXT_KEY_BYTES]);
 
 /* For GET /v1/cases: {"case", "header_digest", "received", "state", "deadline": {"kind",
- * "due", "days_left", "commission"} | null, "overdue", "attorney"}. */
+ * "due", "days_left", "commission"} | null, "overdue", "attorney", "notices"}. */
 json_t *sd_case_summary_json(const sd_case_rec_t *rec, sd_date_t today, const sd_config_t *cal);
 /* For GET /v1/cases/{case}: the summary plus "decision_due", "extended", "agency",
  * "kind", "concluded", "notified", "objected", "legal" (the actions legal now),
@@ -104,14 +104,17 @@ json_t *sd_case_whistleblower_json(const sd_case_rec_t *rec, sd_date_t today, co
  * finds every case due by then whatever the table says, and the listing decides on the
  * summary with the real calendar (the index never decides alone).
  *
- * A summary is binary, version 1 (SD_CASE_SUM_FIXED bytes, then the attorney's name):
- *   0 version (1) | 1 state | 2 flags (bit 0: extended) | 3 received | 7 decision_due |
+ * A summary is binary, version 2 (SD_CASE_SUM_FIXED bytes, then the attorney's name):
+ *   0 version (2) | 1 state | 2 flags (bit 0: extended) | 3 received | 7 decision_due |
  *   11 notified | 15 objected (dates YYYYMMDD, 4 bytes little-endian; 0: not set) |
  *   19 case number (11) | 30 header digest (32) | 62 attorney fingerprint (32) |
- *   94 name length n (1..SD_RECEIPT_NAME_MAX) | 95 name (n bytes of UTF-8)
+ *   94 notices (u16 little-endian, 0..SD_CASE_NOTICES_MAX) |
+ *   96 name length n (1..SD_RECEIPT_NAME_MAX) | 97 name (n bytes of UTF-8)
+ * (Version 1 had no notices: a store of summaries of version 1 is rebuilt at start-up,
+ * SD_CASE_INDEX_VERSION "3".)
  */
-#define SD_CASE_SUM_VERSION       1
-#define SD_CASE_SUM_FIXED         95
+#define SD_CASE_SUM_VERSION       2
+#define SD_CASE_SUM_FIXED         97
 #define SD_CASE_SUM_MAX           (SD_CASE_SUM_FIXED + SD_RECEIPT_NAME_MAX)
 #define SD_CASE_NUMBER_LEN        (SD_CASE_NUMBER_BYTES - 1) /* bytes in a key */
 #define SD_CASE_STATE_KEY_BYTES   (1 + SD_CASE_NUMBER_LEN)
@@ -128,6 +131,7 @@ typedef struct {
 	sd_date_t decision_due;
 	sd_case_flow_t flow; /* state, received, extended, notified, objected (what the deadlines
 	                        count from); everything else zero */
+	uint32_t notices; /* the case's notices so far */
 } sd_case_sum_t;
 
 /* The summary of a record. */

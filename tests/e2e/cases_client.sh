@@ -212,6 +212,13 @@ if grep -q "^$E  extended " "$OUT" && grep -q '^1 case, 0 overdue$' "$OUT"; then
 		not_ok "  their five filings, with states"
 		_diag_output out
 	fi
+	# A: the receipt notice and the referral's; every row counts its notices.
+	if grep -Eq "^$A  referred .* 2\$" "$OUT" && grep -q ' notices$' "$OUT"; then
+		ok "  and their notices: 2 for $A (the receipt and the referral)"
+	else
+		not_ok "  and their notices: 2 for $A (the receipt and the referral)"
+		_diag_output out
+	fi
 	expect_exit 0 "case as the attorney" sd case "$A" $ATT
 	if grep -q "^case $A: referred" "$OUT"; then ok "  shows it"; else not_ok "  shows it"; fi
 	expect_exit 77 "transition as the attorney is refused" -m 'refused' sd transition "$F" close $ATT

@@ -263,7 +263,7 @@ cases_json --due-within 7 &&
 	jtrue "day 53: --due-within 7 lists D alone, 7 days left" "$T/list.json" \
 		'[(c["case"], c["deadline"]["days_left"], c["overdue"]) for c in d["cases"]] == [("'"$CD"'", 7, False)]'
 expect_exit 0 "  the table" sd cases --due-within 7
-if grep -Eq "^$CD  received .* decision +$DAY60 +7\$" "$OUT" && grep -q '^1 case, 0 overdue$' "$OUT"; then
+if grep -Eq "^$CD  received .* decision +$DAY60 +7 +1$" "$OUT" && grep -q '^1 case, 0 overdue$' "$OUT"; then
 	ok "  D, decision $DAY60, 7 days left, not overdue"
 else
 	not_ok "  D, decision $DAY60, 7 days left, not overdue"
@@ -281,7 +281,7 @@ cases_json &&
 		 and not any(c["overdue"] for c in d["cases"])'
 at 61
 expect_exit 0 "day 61: cases --overdue" sd cases --overdue
-if grep -Eq "^$CD  received .* decision +$DAY60 +-1  OVERDUE\$" "$OUT" && grep -q '^1 case, 1 overdue$' "$OUT" &&
+if grep -Eq "^$CD  received .* decision +$DAY60 +-1 +1  OVERDUE\$" "$OUT" && grep -q '^1 case, 1 overdue$' "$OUT" &&
 	! grep -q "^$E " "$OUT"; then
 	ok "  lists D, marked OVERDUE (-1 day), and not E"
 else
@@ -305,7 +305,7 @@ cases_json --overdue &&
 	jtrue "day 91: --overdue lists D and E, E \"overdue\": true with days_left -1" "$T/list.json" \
 		'[(c["case"], c["overdue"], c["deadline"]["days_left"]) for c in d["cases"]] == [("'"$CD"'", True, -31), ("'"$E"'", True, -1)]'
 expect_exit 0 "  the table" sd cases --overdue
-if grep -Eq "^$E  extended .* decision +$DAY90 +-1  OVERDUE\$" "$OUT" && grep -q '^2 cases, 2 overdue$' "$OUT"; then
+if grep -Eq "^$E  extended .* decision +$DAY90 +-1 +[0-9]+  OVERDUE\$" "$OUT" && grep -q '^2 cases, 2 overdue$' "$OUT"; then
 	ok "  E marked OVERDUE, 2 cases, 2 overdue"
 else
 	not_ok "  E marked OVERDUE, 2 cases, 2 overdue"

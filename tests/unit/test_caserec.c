@@ -504,7 +504,8 @@ static void test_summary_json(void **state)
 	/* Day 61: the decision is late by a day. */
 	doc = sd_case_summary_json(rec, D(2026, 5, 12), &cal);
 	assert_non_null(doc);
-	assert_int_equal(json_object_size(doc), 8);
+	assert_int_equal(json_object_size(doc), 9);
+	assert_int_equal(json_integer_value(json_object_get(doc, "notices")), 0);
 	assert_string_equal(str(doc, "case"), "2026-000001");
 	assert_string_equal(str(doc, "header_digest"), dg_hex);
 	assert_string_equal(str(doc, "received"), "2026-03-12");
@@ -551,7 +552,7 @@ static void test_detail_json(void **state)
 	(void)state;
 	doc = sd_case_detail_json(rec, NULL, D(2026, 7, 1), &cal);
 	assert_non_null(doc);
-	assert_int_equal(json_object_size(doc), 18);
+	assert_int_equal(json_object_size(doc), 19);
 	/* Filed before notices: no key of either kind. */
 	assert_true(json_is_null(json_object_get(doc, "notice_key")));
 	assert_true(json_is_null(json_object_get(doc, "attorney_box_key")));
@@ -797,7 +798,8 @@ static void test_detail_json_keys(void **state)
 	memset(box, 0x5a, sizeof(box));
 	doc = sd_case_detail_json(rec, box, D(2026, 3, 13), &cal);
 	assert_non_null(doc);
-	assert_int_equal(json_object_size(doc), 18);
+	assert_int_equal(json_object_size(doc), 19);
+	assert_int_equal(json_integer_value(json_object_get(doc, "notices")), 1);
 	assert_string_equal(str(doc, "notice_key"), "4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8=");
 	assert_string_equal(str(doc, "attorney_box_key"), "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=");
 	json_decref(doc);
@@ -817,7 +819,7 @@ static sd_case_sum_t *sum_of(const sd_case_rec_t *rec, uint8_t buf[SD_CASE_SUM_M
 }
 
 /* The layout, pinned: version, state, flags, the dates little-endian, the case, the
- * digest, the fingerprint, the name. */
+ * digest, the fingerprint, the count of notices, the name. */
 static void test_sum_pinned(void **state)
 {
 	sd_case_rec_t *rec = new_rec();
@@ -827,8 +829,10 @@ static void test_sum_pinned(void **state)
 
 	(void)state;
 	add(rec, SD_ACTION_EXTEND, D(2026, 3, 20));
+	rec->has_notice_key = true;
+	rec->notices = 258 > SD_CASE_NOTICES_MAX ? SD_CASE_NOTICES_MAX : 258; /* 256: 0x0100 */
 	sum = sum_of(rec, buf, &len);
-	unit_hex("010201" /* v1, extended, flag extended */
+	unit_hex("020201" /* v2, extended, flag extended */
 	         "d8253501"
 	         "9f263501"
 	         "00000000"
@@ -837,8 +841,10 @@ static void test_sum_pinned(void **state)
 	         expect, 3 + 16 + 11);
 	memcpy(expect + 30, rec->digest, 32);
 	memcpy(expect + 62, rec->attorney, 32);
-	expect[94] = 12;
-	memcpy(expect + 95, "Attorney Kim", 12);
+	expect[94] = 0x00; /* 256 notices, little-endian */
+	expect[95] = 0x01;
+	expect[96] = 12;
+	memcpy(expect + 97, "Attorney Kim", 12);
 	assert_int_equal(len, sizeof(expect));
 	assert_memory_equal(buf, expect, len);
 	assert_int_equal(sd_case_sum_decode(buf, len, &back), 0);
@@ -850,6 +856,7 @@ static void test_sum_pinned(void **state)
 	assert_true(back.flow.extended);
 	assert_int_equal(sd_date_cmp(back.flow.received, D(2026, 3, 12)), 0);
 	assert_int_equal(sd_date_cmp(back.decision_due, D(2026, 5, 11)), 0);
+	assert_int_equal(back.notices, 256);
 	assert_int_equal(sd_case_sum_encode(&back, again, &len2), 0);
 	assert_int_equal(len2, len);
 	assert_memory_equal(again, buf, len);
@@ -927,9 +934,10 @@ static void test_sum_refused(void **state)
 		size_t at;
 		uint8_t value;
 	} bad[] = {
-	        {0, 0},  {0, 2},    {1, 0},   {1, 10},    {2, 2},    {2, 0x80},   {3, 0},    /* received 0 */
-	        {7, 0},  {4, 0x2e}, {13, 1},  {17, 1},    {19, 'x'}, {23, '_'},   {29, 'a'}, /* case number */
-	        {94, 0}, {94, 13},  {94, 11}, {95, 0x01}, {100, 0},  {106, 0x7f},
+	        {0, 0},     {0, 1},    {0, 3},   {1, 0},     {1, 10},   {2, 2},      {2, 0x80}, {3, 0}, /* received 0 */
+	        {7, 0},     {4, 0x2e}, {13, 1},  {17, 1},    {19, 'x'}, {23, '_'},   {29, 'a'}, /* case number */
+	        {95, 0x02},                                                                     /* 512 notices */
+	        {96, 0},    {96, 13},  {96, 11}, {97, 0x01}, {102, 0},  {108, 0x7f},
 	};
 	sd_case_rec_t *rec = new_rec();
 	uint8_t buf[SD_CASE_SUM_MAX + 1], copy[SD_CASE_SUM_MAX + 1];
