@@ -795,6 +795,9 @@ static void unseal_write(sd_request_t *r, struct unseal *u, const uint8_t *row_b
 		                         u->old_len);
 		sd_store_req_check_equal(req, SD_STORE_DB_CONSENTS, key, sizeof(key), row_bytes, row_len);
 		sd_store_req_put(req, SD_STORE_DB_CASES, (const uint8_t *)u->cn, SD_CASE_NUMBER_LEN, bytes, len, 0);
+		err = sd_case_index_req(req, &u->rec->flow, u->rec); /* the summary counts notices */
+	}
+	if (err == 0) {
 		err = (u->leaf_op = sd_audit_add(req, &ev)) < 0 ? SD_ERR_INTERNAL : 0;
 	}
 	if (err == 0 && seq < u->rec->notices)
