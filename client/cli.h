@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "sealdrop/codename.h"
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/envelope.h"
@@ -65,6 +66,9 @@ int cmd_notice(int argc, char **argv); /* notice, notices: cmd_notice.c */
 int cmd_notices(int argc, char **argv);
 int cmd_status(int argc, char **argv); /* status, object: cmd_status.c (the whistleblower) */
 int cmd_object(int argc, char **argv);
+int cmd_unseal(int argc, char **argv);  /* unseal: cmd_unseal.c (custodians) */
+int cmd_consent(int argc, char **argv); /* consent grant|revoke|list, relay: cmd_consent.c */
+int cmd_relay(int argc, char **argv);
 
 /* Verifies and decrypts pkg with the intake key into out (absent or empty); progress unless
  * quiet (cmd_open.c; `open` and `fetch`). */
@@ -310,10 +314,53 @@ int cli_directory_fetch(struct cli_https_ctx *ctx, struct cli_https_conn *conn, 
                         const char *ca_path, sd_directory_t **out) SD_WUR;
 int cli_remote_directory(cli_remote_t *r, sd_directory_t **out) SD_WUR;
 
+/* --- the whistleblower's codename session (cmd_status.c) ------------------------- */
+
+/* What a whistleblower's command holds (status, object, consent); released by
+ * cli_wb_free. The command sets cmd and its options, then calls cli_wb_complete. */
+typedef struct {
+	const cli_cmd_t *cmd;
+	cli_remote_opts_t o;
+	cli_config_t cfg;
+	const char *dir_path, *codename_file;
+	bool json;
+	sd_directory_t *dir;
+	sd_codename_keys_t *keys;
+	cli_remote_t *remote;
+} cli_wb_t;
+
+void cli_wb_free(cli_wb_t *w);
+/* --help: the command's synopsis and help, the shared options, then tail; returns 0. */
+int cli_wb_help(const cli_cmd_t *cmd, const char *tail);
+/* True when argv asks for --help or -h. */
+bool cli_wants_help(int argc, char **argv);
+/* After getopt: the config file fills --server, --ca and --root (never a certificate).
+ * -1 to go on, else the exit status of the usage error it printed. */
+int cli_wb_complete(cli_wb_t *w);
+/* The directory (--directory, else the server's; the pinned root signed either), then the
+ * connection. */
+int cli_wb_open(cli_wb_t *w) SD_WUR;
+/* The codename (--codename-file, else typed on the terminal) and its keys, derived with
+ * w->dir's Argon2id limits (w->dir must be loaded). */
+int cli_wb_keys(cli_wb_t *w) SD_WUR;
+/* A fresh session member: a challenge answered with the keys and a proof of work. */
+int cli_wb_session(cli_wb_t *w, json_t **out) SD_WUR;
+/* method path on a session route: 0 with the answer's JSON object for a 200 or 201; a
+ * refusal quotes the server (cli_http_fail; 503 busy: 69). */
+int cli_wb_call(cli_wb_t *w, const char *method, const char *path, const json_t *body, const char *what,
+                json_t **out) SD_WUR;
+/* A session, then POST /v1/wb/status: the answer's object ({"cases", "head"}). */
+int cli_wb_status(cli_wb_t *w, json_t **answer) SD_WUR;
+
 /* The download half of `fetch`, for `export` (cmd_fetch.c), over a connection already
  * open: the case's header, verified as fetch verifies it (the case's digest, its
  * signature, d's deployment), into *h; then every chunk of the report and evidence (not
  * the identity), each checked against the manifest, at its package offset in fd. */
+/* The case's header alone, verified as fetch verifies it (the case's digest, its
+ * signature, d's deployment), over a connection already open (`unseal`). */
+int cli_fetch_header(struct cli_https_conn *conn, sd_directory_t *d, const char *case_number, sd_header_t **h) SD_WUR;
+/* The connection of an open remote (borrowed). */
+struct cli_https_conn *cli_remote_conn(cli_remote_t *r);
 int cli_fetch_content(struct cli_https_ctx *ctx, struct cli_https_conn *conn, sd_directory_t *d, const char *server,
                       const char *case_number, bool quiet, int fd, sd_header_t **h) SD_WUR;
 

@@ -861,6 +861,28 @@ int cli_fetch_content(struct cli_https_ctx *ctx, struct cli_https_conn *conn, sd
 	return r;
 }
 
+int cli_fetch_header(struct cli_https_conn *conn, sd_directory_t *d, const char *case_number, sd_header_t **h)
+{
+	fetch_args_t a = {.case_number = case_number};
+	fetch_t s;
+	int r;
+
+	*h = NULL;
+	memset(&s, 0, sizeof(s));
+	s.a = &a;
+	s.conn = conn;
+	s.dir = d;
+	s.fd = -1;
+	if ((r = case_digest(&s)) == 0 && (r = fetch_header(&s)) == 0) {
+		*h = s.h;
+		s.h = NULL;
+	}
+	s.conn = NULL; /* borrowed */
+	s.dir = NULL;
+	fetch_free(&s);
+	return r;
+}
+
 /* --- options ---------------------------------------------------------------------------------- */
 
 /* --parallel N: a cli_opt_t take function, out an unsigned. */

@@ -15,7 +15,11 @@
  * covers the leaf, the leaf's inclusion proof must put it under that head. A notice that
  * fails any of this is never shown as text: a WARNING names it and the command exits 65.
  *
- * Start at status_run() and object_run(); wb_session() builds the session both share.
+ * status also lists each case's consents and its consent and identity-access (unseal)
+ * audit events, each leaf checked against the head as the notices' are (leaf_logged()).
+ *
+ * Start at status_run() and object_run(). The session code (cli_wb_*) is shared with
+ * cmd_consent.c through cli.h; cli_wb_session() builds one session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +77,10 @@ static const cli_cmd_t status_cmd = {
            "log's signed head. A notice newer than the latest head is shown as 'pending'. A notice\n"
            "that fails a check is NOT shown: a WARNING names it, and the command exits 65. Do not\n"
            "act on such a notice; tell your attorney.\n"
+           "\n"
+           "It also lists your consents (sealdrop consent) and every consent event and identity\n"
+           "access on each case: each time a custodian opened, or tried to open, your identity\n"
+           "(date, scope, role), each checked against the audit log's signed head like a notice.\n"
            "\n"),
 };
 
@@ -129,19 +137,7 @@ enum {
 
 /* --- shared: options, directory, codename, session --------------------------------------- */
 
-/* What both commands hold; released by wb_free. */
-typedef struct {
-	const cli_cmd_t *cmd;
-	cli_remote_opts_t o;
-	cli_config_t cfg;
-	const char *dir_path, *codename_file;
-	bool json;
-	sd_directory_t *dir;
-	sd_codename_keys_t *keys;
-	cli_remote_t *remote;
-} wb_t;
-
-static void wb_free(wb_t *w)
+void cli_wb_free(cli_wb_t *w)
 {
 	sd_codename_keys_free(w->keys);
 	sd_directory_free(w->dir);
@@ -152,14 +148,14 @@ static void wb_free(wb_t *w)
 }
 
 /* --help: the command's help, the shared options, then the command's own. */
-static int wb_help(const cli_cmd_t *cmd, const char *tail)
+int cli_wb_help(const cli_cmd_t *cmd, const char *tail)
 {
 	printf("%s%s%s%s", _(cmd->synopsis), _(cmd->help), _(net_options_help), _(tail));
 	return 0;
 }
 
 /* True when argv asks for --help (printed by wb_help, not cli_getopt). */
-static bool wants_help(int argc, char **argv)
+bool cli_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
@@ -169,7 +165,7 @@ static bool wants_help(int argc, char **argv)
 
 /* After getopt: the config file fills --server, --ca and --root; a certificate it names
  * is never used here (these routes are anonymous). -1 to go on, else the exit status. */
-static int wb_complete(wb_t *w)
+int cli_wb_complete(cli_wb_t *w)
 {
 	const char *missing;
 	int r;
@@ -188,7 +184,7 @@ static int wb_complete(wb_t *w)
 
 /* The directory (the file, or the server's; the pinned root must have signed either),
  * then the connection. */
-static int wb_open(wb_t *w)
+int cli_wb_open(cli_wb_t *w)
 {
 	int r;
 
@@ -206,7 +202,7 @@ static int wb_open(wb_t *w)
 }
 
 /* The codename from --codename-file, else typed on the terminal with echo off. */
-static int wb_codename(const wb_t *w, char *canonical)
+static int wb_codename(const cli_wb_t *w, char *canonical)
 {
 	char *typed = NULL;
 	size_t len = 0;
@@ -230,7 +226,7 @@ static int wb_codename(const wb_t *w, char *canonical)
 }
 
 /* The codename's keys, derived with the directory's Argon2id limits. */
-static int wb_keys(wb_t *w)
+int cli_wb_keys(cli_wb_t *w)
 {
 	char *canonical = sd_secret_alloc(SD_CODENAME_MAX);
 	int r;
@@ -260,8 +256,7 @@ static int wb_fail(const cli_https_response_t *resp, const char *what)
 	return cli_http_fail(resp, what);
 }
 
-/* method path: 0 with the answer's JSON object when the status is 200. */
-static int wb_call(wb_t *w, const char *method, const char *path, const json_t *body, const char *what, json_t **out)
+int cli_wb_call(cli_wb_t *w, const char *method, const char *path, const json_t *body, const char *what, json_t **out)
 {
 	cli_https_response_t resp;
 	int r;
@@ -269,7 +264,7 @@ static int wb_call(wb_t *w, const char *method, const char *path, const json_t *
 	*out = NULL;
 	if ((r = cli_remote_request(w->remote, method, path, body, &resp)) < 0)
 		goto out;
-	if (resp.status != 200) {
+	if (resp.status != 200 && resp.status != 201) {
 		r = wb_fail(&resp, what);
 		goto out;
 	}
@@ -280,13 +275,13 @@ out:
 }
 
 /* GET /v1/wb/challenge: the server's nonce and the proof of work it wants. */
-static int wb_challenge(wb_t *w, uint8_t nonce[SD_SESSION_NONCE_BYTES], unsigned *bits)
+static int wb_challenge(cli_wb_t *w, uint8_t nonce[SD_SESSION_NONCE_BYTES], unsigned *bits)
 {
 	json_t *c = NULL, *b;
 	const char *s;
 	int r;
 
-	if ((r = wb_call(w, "GET", "/v1/wb/challenge", NULL, _("the request for a challenge"), &c)) < 0)
+	if ((r = cli_wb_call(w, "GET", "/v1/wb/challenge", NULL, _("the request for a challenge"), &c)) < 0)
 		return r;
 	s = json_string_value(json_object_get(c, "challenge"));
 	b = json_object_get(c, "bits");
@@ -301,7 +296,7 @@ static int wb_challenge(wb_t *w, uint8_t nonce[SD_SESSION_NONCE_BYTES], unsigned
 }
 
 /* A fresh session: a challenge answered with the codename's keys and a proof of work. */
-static int wb_session(wb_t *w, json_t **out)
+int cli_wb_session(cli_wb_t *w, json_t **out)
 {
 	uint8_t nonce[SD_SESSION_NONCE_BYTES];
 	sd_session_proof_t p;
@@ -323,6 +318,23 @@ static int wb_session(wb_t *w, json_t **out)
 	                 sd_json_base64_string(p.pow, sizeof(p.pow)));
 	sd_wipe(&p, sizeof(p));
 	return *out == NULL ? SD_ERR_NOMEM : 0;
+}
+
+int cli_wb_status(cli_wb_t *w, json_t **answer)
+{
+	json_t *session = NULL, *body = NULL;
+	int r;
+
+	*answer = NULL;
+	if ((r = cli_wb_session(w, &session)) < 0)
+		return r;
+	if ((body = json_pack("{s:O}", "session", session)) == NULL)
+		r = SD_ERR_NOMEM;
+	else
+		r = cli_wb_call(w, "POST", "/v1/wb/status", body, _("the status request"), answer);
+	json_decref(session);
+	json_decref(body);
+	return r;
 }
 
 /* The shared options of both commands' tables (then their own, then the end). */
@@ -348,14 +360,14 @@ typedef struct {
 } shown_t;
 
 typedef struct {
-	wb_t w;
+	cli_wb_t w;
 	const char *state_file;
 	json_t *answer;
 	json_t *out; /* --json: the cases shown */
 	cli_log_t *log;
 	bool has_head;
 	sd_loghead_t head;
-	size_t failed;
+	size_t failed, failed_events;
 } status_t;
 
 static void shown_clear(shown_t *s)
@@ -445,26 +457,37 @@ static int notice_leaf(json_t *e, shown_t *s, uint8_t **leaf, size_t *len, uint6
 	return 0;
 }
 
+/* Whether a signed head covers leaf `index` and, when one does, that its inclusion proof
+ * puts these exact bytes there: NT_VERIFIED, NT_PENDING (newer than the head) or NT_FAILED. */
+static int leaf_logged(status_t *st, const uint8_t *leaf, size_t len, uint64_t index, nt_state_t *state)
+{
+	int r;
+
+	*state = NT_PENDING;
+	if (!st->has_head || index >= st->head.size)
+		return 0;
+	sd_error_clear();
+	r = cli_log_check_inclusion(st->log, &st->head, index, leaf, len);
+	if (r == SD_ERR_VERIFY) {
+		*state = NT_FAILED;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*state = NT_VERIFIED;
+	return 0;
+}
+
 /* The leaf's inclusion under the head, when the head covers it; else pending. */
 static int notice_logged(status_t *st, shown_t *s, const uint8_t *leaf, size_t len, uint64_t index)
 {
 	char size[32];
 	int r;
 
-	if (!st->has_head || index >= st->head.size) {
-		s->state = NT_PENDING;
-		return 0;
-	}
-	sd_error_clear();
-	r = cli_log_check_inclusion(st->log, &st->head, index, leaf, len);
-	if (r == SD_ERR_VERIFY) {
-		snprintf(size, sizeof(size), "%llu", (unsigned long long)st->head.size);
-		return problem(s, _("its audit leaf is not in the log's signed head of size %s"), size);
-	}
-	if (r < 0)
+	if ((r = leaf_logged(st, leaf, len, index, &s->state)) < 0 || s->state != NT_FAILED)
 		return r;
-	s->state = NT_VERIFIED;
-	return 0;
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)st->head.size);
+	return problem(s, _("its audit leaf is not in the log's signed head of size %s"), size);
 }
 
 /* Opens the box sealed to the codename's notice key. */
@@ -658,20 +681,165 @@ static void case_print(json_t *c)
 	        printf("    %-10s  %s\n", field(step, "date", a, sizeof(a)), field(step, "action", b, sizeof(b)));
 }
 
-/* The case as --json shows it: the server's members but its notices, then ours. */
-static json_t *case_json(json_t *c, json_t **list)
+/* --- consents and identity accesses ------------------------------------------------------ */
+
+#define CONSENTS_MAX 64   /* SD_CONSENTS_PER_CASE */
+#define EVENTS_MAX   4096 /* leaves of one case the client checks */
+
+/* The case's consents as the server lists them: id, scope, dates, who handed it in,
+ * live or revoked. The list is the server's word; the audit events below are checked. */
+static int consents_print(const char *case_number, json_t *list)
+{
+	char id[FIELD_MAX], scope[FIELD_MAX], from[FIELD_MAX], to[FIELD_MAX], by[FIELD_MAX], rv[FIELD_MAX];
+	json_t *c;
+	size_t i;
+
+	if (list == NULL)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > CONSENTS_MAX)
+		return sd_error(CLI_ERR_PROTOCOL, _("the server's case %s has a malformed list of consents"),
+		                case_number);
+	printf(json_array_size(list) == 0 ? _("  consents: none\n") : _("  consents:\n"));
+	json_array_foreach(list, i, c)
+	{
+		const char *state = json_is_true(json_object_get(c, "live"))
+		                            ? _("LIVE: the grantee may open your identity")
+		                            : _("not live (expired)");
+
+		if (json_is_string(json_object_get(c, "revoked"))) {
+			snprintf(rv, sizeof(rv), _("revoked %s"), field(c, "revoked", from, sizeof(from)));
+			state = rv;
+		}
+		printf(_("    %.16s  %-16s  %s .. %s  by %-13s  %s\n"), field(c, "consent_id", id, sizeof(id)),
+		       field(c, "scope", scope, sizeof(scope)), field(c, "issued", from, sizeof(from)),
+		       field(c, "expires", to, sizeof(to)), field(c, "by", by, sizeof(by)), state);
+	}
+	return 0;
+}
+
+static bool event_is_shown(sd_audit_type_t t)
+{
+	return t == SD_AUDIT_CONSENT_ACCEPTED || t == SD_AUDIT_CONSENT_REFUSED || t == SD_AUDIT_CONSENT_REVOKED ||
+	       t == SD_AUDIT_UNSEAL;
+}
+
+/* One line: the date, what happened, the scope or reason, who. */
+static void event_print(const sd_audit_event_t *ev, nt_state_t state)
+{
+	char date[SD_DATE_TEXT_BYTES], what[FIELD_MAX];
+	const char *check = state == NT_VERIFIED  ? _("verified in the audit log")
+	                    : state == NT_PENDING ? _("pending: not yet in a published head")
+	                                          : _("NOT VERIFIED (see the warning)");
+
+	sd_date_format(ev->date, date);
+	if (ev->type == SD_AUDIT_UNSEAL && strncmp(ev->detail, "refused:", 8) == 0)
+		snprintf(what, sizeof(what), _("identity access REFUSED (%s)"), ev->detail + 8);
+	else if (ev->type == SD_AUDIT_UNSEAL)
+		snprintf(what, sizeof(what), _("IDENTITY ACCESS (%s)"), ev->detail);
+	else if (ev->type == SD_AUDIT_CONSENT_ACCEPTED)
+		snprintf(what, sizeof(what), _("consent accepted (%s)"), ev->detail);
+	else if (ev->type == SD_AUDIT_CONSENT_REFUSED)
+		snprintf(what, sizeof(what), _("consent refused (%s)"), ev->detail);
+	else
+		snprintf(what, sizeof(what), "%s", _("consent revoked"));
+	printf("    %-10s  %-40s  %-13s  %s\n", date, what, ev->role[0] != '\0' ? ev->role : "-", check);
+}
+
+static int event_json(json_t *list, const sd_audit_event_t *ev, uint64_t index, nt_state_t state)
+{
+	json_t *o = sd_audit_event_json(ev);
+
+	if (o == NULL || json_object_set_new(o, "index", json_integer((json_int_t)index)) < 0 ||
+	    json_object_set_new(o, "verified",
+	                        state == NT_VERIFIED  ? json_true()
+	                        : state == NT_PENDING ? json_string("pending")
+	                                              : json_false()) < 0 ||
+	    json_array_append_new(list, o) < 0) {
+		json_decref(o);
+		return SD_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* One listed event: decoded, about this case, and in the log under the head. Only the
+ * consent and identity-access events are shown (and so checked). */
+static int event_check(status_t *st, const char *case_number, json_t *e, json_t *list, bool *any)
+{
+	json_t *ix = json_object_get(e, "index");
+	sd_audit_event_t ev;
+	nt_state_t state = NT_PENDING;
+	uint8_t *leaf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!json_is_integer(ix) || json_integer_value(ix) < 0 ||
+	    b64_decode_any(json_string_value(json_object_get(e, "leaf")), SD_AUDIT_LEAF_MAX, &leaf, &len) < 0 ||
+	    sd_audit_leaf_parse(leaf, len, &ev) < 0) {
+		free(leaf);
+		return sd_error(CLI_ERR_PROTOCOL, _("the server lists an audit event of case %s that does not parse"),
+		                case_number);
+	}
+	r = 0;
+	if (event_is_shown(ev.type)) {
+		if (strcmp(ev.case_number, case_number) != 0)
+			state = NT_FAILED;
+		else
+			r = leaf_logged(st, leaf, len, (uint64_t)json_integer_value(ix), &state);
+		if (r == 0 && state == NT_FAILED) {
+			st->failed_events++;
+			fprintf(stderr,
+			        _("\nWARNING: audit event %lld of case %s FAILED its checks: it is not in the log's "
+			          "signed head\nWARNING: or it is about another case. Tell your attorney.\n\n"),
+			        (long long)json_integer_value(ix), case_number);
+		}
+		if (r == 0 && !st->w.json && !*any)
+			printf("%s", _("  consents and identity accesses (audit log):\n"));
+		if (r == 0)
+			r = st->w.json ? event_json(list, &ev, (uint64_t)json_integer_value(ix), state)
+			               : (event_print(&ev, state), 0);
+		*any = true;
+	}
+	free(leaf);
+	return r;
+}
+
+/* Every consent event and identity access of the case, each checked against the head. */
+static int events_show(status_t *st, const char *case_number, json_t *events, json_t *list)
+{
+	bool any = false;
+	json_t *e;
+	size_t i;
+	int r;
+
+	if (events == NULL)
+		return 0;
+	if (!json_is_array(events) || json_array_size(events) > EVENTS_MAX)
+		return sd_error(CLI_ERR_PROTOCOL, _("the server's case %s has a malformed list of audit events"),
+		                case_number);
+	json_array_foreach(events, i, e) if ((r = event_check(st, case_number, e, list, &any)) < 0) return r;
+	if (!any && !st->w.json)
+		printf("%s", _("  identity accesses: none\n"));
+	return 0;
+}
+
+/* The case as --json shows it: the server's members but its notices and events, then
+ * ours (the events: only the consent and identity-access ones, each checked). */
+static json_t *case_json(json_t *c, json_t **list, json_t **events)
 {
 	json_t *o = json_deep_copy(c);
 
 	*list = json_array();
-	if (o == NULL || *list == NULL || json_object_del(o, "notices") < 0 ||
-	    json_object_set(o, "notices", *list) < 0) {
+	*events = json_array();
+	if (o == NULL || *list == NULL || *events == NULL || json_object_set(o, "notices", *list) < 0 ||
+	    json_object_set(o, "events", *events) < 0) {
 		json_decref(o);
 		json_decref(*list);
-		*list = NULL;
+		json_decref(*events);
+		*list = *events = NULL;
 		return NULL;
 	}
-	json_decref(*list); /* o holds it */
+	json_decref(*list); /* o holds them */
+	json_decref(*events);
 	return o;
 }
 
@@ -679,7 +847,7 @@ static int case_show(status_t *st, json_t *c)
 {
 	char num[SD_CASE_NUMBER_BYTES];
 	const char *s = json_string_value(json_object_get(c, "case"));
-	json_t *o = NULL, *list = NULL;
+	json_t *o = NULL, *list = NULL, *events = NULL;
 	int r;
 
 	if (!json_is_object(c) || s == NULL || !sd_case_number_is_valid(s) || !json_is_object(c) ||
@@ -688,13 +856,16 @@ static int case_show(status_t *st, json_t *c)
 		                _("the server's answer lists a case without its number or notices"));
 	snprintf(num, sizeof(num), "%s", s);
 	if (st->w.json) {
-		if ((o = case_json(c, &list)) == NULL || json_array_append_new(st->out, o) < 0)
+		if ((o = case_json(c, &list, &events)) == NULL || json_array_append_new(st->out, o) < 0)
 			return SD_ERR_NOMEM;
 	} else {
 		case_print(c);
+		if ((r = consents_print(num, json_object_get(c, "consents"))) < 0)
+			return r;
 	}
-	r = notices_show(st, num, json_object_get(c, "notices"), list);
-	return r;
+	if ((r = events_show(st, num, json_object_get(c, "events"), events)) < 0)
+		return r;
+	return notices_show(st, num, json_object_get(c, "notices"), list);
 }
 
 /* The head in the answer, verified with the directory's log key; with --state-file, also
@@ -745,22 +916,21 @@ static int status_summary(status_t *st, size_t n)
 	if (r == 0 && st->failed > 0)
 		r = sd_error(SD_ERR_VERIFY,
 		             _("%zu notice(s) FAILED their checks and were not shown: do not act on them"), st->failed);
+	else if (r == 0 && st->failed_events > 0)
+		r = sd_error(SD_ERR_VERIFY,
+		             _("%zu audit event(s) of consents or identity accesses FAILED their checks"),
+		             st->failed_events);
 	return r;
 }
 
 static int status_run(status_t *st)
 {
-	json_t *session = NULL, *body = NULL, *cases, *c;
+	json_t *cases, *c;
 	size_t i;
 	int r;
 
-	if ((r = wb_open(&st->w)) < 0 || (r = wb_keys(&st->w)) < 0 || (r = wb_session(&st->w, &session)) < 0)
-		goto out;
-	if ((body = json_pack("{s:O}", "session", session)) == NULL) {
-		r = SD_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = wb_call(&st->w, "POST", "/v1/wb/status", body, _("the status request"), &st->answer)) < 0 ||
+	if ((r = cli_wb_open(&st->w)) < 0 || (r = cli_wb_keys(&st->w)) < 0 ||
+	    (r = cli_wb_status(&st->w, &st->answer)) < 0 ||
 	    (r = cli_log_open(st->w.o.server, st->w.o.ca, NULL, NULL, &st->log)) < 0 || (r = head_check(st)) < 0)
 		goto out;
 	cases = json_object_get(st->answer, "cases");
@@ -783,8 +953,6 @@ static int status_run(status_t *st)
 		putchar('\n');
 	r = status_summary(st, json_array_size(cases));
 out:
-	json_decref(session);
-	json_decref(body);
 	return r;
 }
 
@@ -798,13 +966,13 @@ int cmd_status(int argc, char **argv)
 	};
 	int r;
 
-	if (wants_help(argc, argv))
-		return wb_help(&status_cmd, status_options_help);
+	if (cli_wants_help(argc, argv))
+		return cli_wb_help(&status_cmd, status_options_help);
 	if ((r = cli_getopt(&status_cmd, argc, argv, opts)) >= 0)
 		return r;
 	if (optind < argc)
 		return cli_usage_error(&status_cmd, _("unexpected argument '%s'"), argv[optind]);
-	if ((r = wb_complete(&st.w)) >= 0)
+	if ((r = cli_wb_complete(&st.w)) >= 0)
 		goto out;
 	if ((r = status_run(&st)) < 0)
 		r = cli_fail(status_cmd.name, r);
@@ -812,14 +980,14 @@ out:
 	json_decref(st.answer);
 	json_decref(st.out);
 	cli_log_free(st.log);
-	wb_free(&st.w);
+	cli_wb_free(&st.w);
 	return r;
 }
 
 /* --- sealdrop object --------------------------------------------------------------------- */
 
 typedef struct {
-	wb_t w;
+	cli_wb_t w;
 	const char *text_path, *case_number;
 	char *text; /* the file's */
 	size_t text_len;
@@ -887,11 +1055,11 @@ static int object_run(object_t *ob)
 	char what[FIELD_MAX];
 	int r;
 
-	if ((r = wb_open(&ob->w)) < 0 || (r = wb_keys(&ob->w)) < 0 || (r = wb_session(&ob->w, &session)) < 0 ||
-	    (r = objection_body(ob, session, &body)) < 0)
+	if ((r = cli_wb_open(&ob->w)) < 0 || (r = cli_wb_keys(&ob->w)) < 0 ||
+	    (r = cli_wb_session(&ob->w, &session)) < 0 || (r = objection_body(ob, session, &body)) < 0)
 		goto out;
 	snprintf(what, sizeof(what), "%s", _("the objection"));
-	if ((r = wb_call(&ob->w, "POST", "/v1/wb/objection", body, what, &ob->answer)) < 0)
+	if ((r = cli_wb_call(&ob->w, "POST", "/v1/wb/objection", body, what, &ob->answer)) < 0)
 		goto out;
 	r = object_report(ob);
 out:
@@ -911,8 +1079,8 @@ int cmd_object(int argc, char **argv)
 	};
 	int r;
 
-	if (wants_help(argc, argv))
-		return wb_help(&object_cmd, object_options_help);
+	if (cli_wants_help(argc, argv))
+		return cli_wb_help(&object_cmd, object_options_help);
 	if ((r = cli_getopt(&object_cmd, argc, argv, opts)) >= 0)
 		return r;
 	if (optind < argc)
@@ -922,7 +1090,7 @@ int cmd_object(int argc, char **argv)
 	if (ob.case_number != NULL && !sd_case_number_is_valid(ob.case_number))
 		return cli_usage_error(&object_cmd, _("'%s' is not a case number (YYYY-NNNNNN)"), ob.case_number);
 	sd_error_clear();
-	if ((r = objection_load(&ob)) != 0 || (r = wb_complete(&ob.w)) >= 0)
+	if ((r = objection_load(&ob)) != 0 || (r = cli_wb_complete(&ob.w)) >= 0)
 		goto out;
 	if ((r = object_run(&ob)) < 0)
 		r = cli_fail(object_cmd.name, r);
@@ -931,6 +1099,6 @@ out:
 		sd_wipe(ob.text, ob.text_len);
 	free(ob.text);
 	json_decref(ob.answer);
-	wb_free(&ob.w);
+	cli_wb_free(&ob.w);
 	return r;
 }

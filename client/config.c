@@ -248,6 +248,11 @@ struct cli_remote {
 	cli_https_conn_t *conn;
 };
 
+struct cli_https_conn *cli_remote_conn(cli_remote_t *r)
+{
+	return r->conn;
+}
+
 void cli_remote_free(cli_remote_t *r)
 {
 	if (r == NULL)

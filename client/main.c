@@ -32,9 +32,14 @@ static const struct {
         {"status", cmd_status,
          N_("the whistleblower: your cases, deadlines and notices, each verified (codename, no certificate)")},
         {"object", cmd_object, N_("the whistleblower: object to a case's result within 7 days (Art. 11-3(1))")},
+        {"consent", cmd_consent,
+         N_("the whistleblower: grant, revoke or list consents to release your identity (Art. 7(1))")},
+        {"relay", cmd_relay, N_("hand in a whistleblower's offline consent or revocation file (attorney)")},
         {"fetch", cmd_fetch, N_("download a case's package, check every chunk, open it with the intake key")},
         {"export", cmd_export,
          N_("build a case's referral bundle for an agency, without the identity, and record it (officer)")},
+        {"unseal", cmd_unseal,
+         N_("open a case's identity record with the whistleblower's live consent (custodians' identity key)")},
 };
 
 static void usage(FILE *f)

@@ -56,8 +56,9 @@ static bool kind_is_valid(sd_notice_kind_t k)
 
 const char *sd_notice_kind_name(sd_notice_kind_t k)
 {
-	static const char *const names[] = {NULL,          "receipt", "extension",       "referral", "forwarding",
-	                                    "termination", "result",  "reinvestigation", "closing",  "written", "identity-access"};
+	static const char *const names[] = {NULL,         "receipt",     "extension",      "referral",
+	                                    "forwarding", "termination", "result",         "reinvestigation",
+	                                    "closing",    "written",     "identity-access"};
 
 	return kind_is_valid(k) ? names[k] : NULL;
 }

@@ -470,8 +470,8 @@ json_t *sd_case_sum_json(const sd_case_sum_t *sum, sd_date_t today, const sd_con
 
 	sd_hex_encode(sum->digest, sizeof(sum->digest), digest);
 	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:b, s:s, s:I}", "case", sum->case_number, "header_digest",
-	                 digest, "received", date_json(sum->flow.received), "decision_due", date_json(sum->decision_due),
-	                 "state", sd_case_state_name(sum->flow.state), "deadline",
+	                 digest, "received", date_json(sum->flow.received), "decision_due",
+	                 date_json(sum->decision_due), "state", sd_case_state_name(sum->flow.state), "deadline",
 	                 deadline_json(&sum->flow, today, cal), "overdue", sd_case_flow_overdue(&sum->flow, today, cal),
 	                 "attorney", sum->attorney_name, "notices", (json_int_t)sum->notices);
 }
@@ -665,8 +665,8 @@ int sd_case_sum_encode(const sd_case_sum_t *sum, uint8_t out[SD_CASE_SUM_MAX], s
 	sd_case_sum_t check;
 
 	*len = 0;
-	if (n == 0 || n > SD_RECEIPT_NAME_MAX || strnlen(sum->case_number, SD_CASE_NUMBER_BYTES) != SD_CASE_NUMBER_LEN ||
-	    sum->notices > SD_CASE_NOTICES_MAX)
+	if (n == 0 || n > SD_RECEIPT_NAME_MAX ||
+	    strnlen(sum->case_number, SD_CASE_NUMBER_BYTES) != SD_CASE_NUMBER_LEN || sum->notices > SD_CASE_NOTICES_MAX)
 		return sd_error(SD_ERR_INVALID, "case summary: invalid case number, attorney name or count of notices");
 	out[0] = SD_CASE_SUM_VERSION;
 	out[1] = (uint8_t)sum->flow.state;

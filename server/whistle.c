@@ -41,6 +41,7 @@ struct wb {
 	sd_notice_list_t lists[SD_WB_CASES_MAX];
 	json_t *consents[SD_WB_CASES_MAX];  /* each case's, as the status lists them */
 	json_t *events[SD_WB_CASES_MAX];    /* each case's leaves below the published head */
+	json_t *headers[SD_WB_CASES_MAX];   /* each case's package header, base64 */
 	size_t first_leaf[SD_WB_CASES_MAX]; /* each list's first op in the leaves' request */
 };
 
@@ -56,6 +57,7 @@ static void wb_free(void *p)
 		sd_notice_list_clear(&w->lists[i]);
 		json_decref(w->consents[i]);
 		json_decref(w->events[i]);
+		json_decref(w->headers[i]);
 	}
 	sd_wipe(w, sizeof(*w)); /* the locator */
 	free(w);
@@ -193,6 +195,11 @@ static void status_leaves(sd_store_req_t *req, void *ctx)
 	int st = sd_store_req_status(req);
 
 	for (size_t i = 0; st == 0 && i < w->n; i++) {
+		const uint8_t *v;
+		size_t len;
+
+		if (sd_store_req_value(req, i, &v, &len) == 0) /* op i: case i's header */
+			w->headers[i] = sd_json_base64_string(v, len);
 		sd_notice_list_match(&w->lists[i], req, w->first_leaf[i], true);
 		w->events[i] = events_json(sd_request_server(r), &w->lists[i], req, w->first_leaf[i]);
 	}
@@ -203,13 +210,14 @@ static void status_leaves(sd_store_req_t *req, void *ctx)
 		status_reply(r, w);
 }
 
-/* Ops per case: the record, a scan of its notices, a key scan of its leaves. */
+/* Ops per case: the record, a scan of its notices, a key scan of its leaves, a scan of
+ * its consents. The next request reads each case's package header, then its leaves. */
 static void status_read(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
 	struct wb *w = sd_request_state(r);
 	sd_store_req_t *next = NULL;
-	size_t gets = 0; /* the leaves' GETs added to next */
+	size_t gets = 0; /* the GETs added to next: the headers, then the leaves */
 	int st = sd_store_req_status(req);
 
 	if (st < 0) {
@@ -220,6 +228,9 @@ static void status_read(sd_store_req_t *req, void *ctx)
 		goto out;
 	if ((next = sd_store_req_new()) == NULL)
 		st = SD_ERR_NOMEM;
+	for (size_t i = 0; st == 0 && i < w->n; i++) /* ops 0 .. n-1: the package headers */
+		sd_store_req_get(next, SD_STORE_DB_UPLOAD_HEADERS, w->recs[i].upload, SD_CASE_UPLOAD_ID_BYTES);
+	gets = w->n;
 	for (size_t i = 0; st == 0 && i < w->n; i++) {
 		w->first_leaf[i] = gets;
 		w->consents[i] = consents_json(req, i * OPS_PER_CASE + 3, sd_server_today(sd_request_server(r)));
@@ -231,9 +242,6 @@ static void status_read(sd_store_req_t *req, void *ctx)
 	if (st < 0) {
 		sd_store_req_free(next);
 		upload_reply_store_error(r, st);
-	} else if (gets == 0) {
-		sd_store_req_free(next);
-		status_reply(r, w);
 	} else {
 		(void)upload_submit(r, next, status_leaves, r);
 	}

@@ -131,7 +131,7 @@ typedef struct {
 	sd_date_t decision_due;
 	sd_case_flow_t flow; /* state, received, extended, notified, objected (what the deadlines
 	                        count from); everything else zero */
-	uint32_t notices; /* the case's notices so far */
+	uint32_t notices;    /* the case's notices so far */
 } sd_case_sum_t;
 
 /* The summary of a record. */

@@ -187,7 +187,9 @@ typedef struct {
 int sd_consent_file_encode(const sd_consent_t *c, const uint8_t release[SD_CONSENT_RELEASE_BYTES], char **out) SD_WUR;
 int sd_revocation_file_encode(const sd_revocation_t *rv, char **out) SD_WUR;
 /* Strict: at most SD_CONSENT_FILE_MAX_BYTES, known members only, the inner document
- * parsed as sd_consent_parse / sd_revocation_parse do. out zeroed on failure. */
+ * parsed as sd_consent_parse / sd_revocation_parse do. out zeroed on failure. The
+ * release is only decoded (80 bytes): whether it hashes to the consent's release_hash is
+ * sd_consent_check's (or sd_consent_release_open's) to say. */
 int sd_consent_file_parse(const uint8_t *buf, size_t len, sd_consent_file_t *out) SD_WUR;
 
 #endif

