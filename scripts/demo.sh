@@ -200,6 +200,22 @@ whistleblower_status() {
 		--root "$V/keys/root.key.pub" --codename-file "$V/codename"
 }
 
+identity_release() {
+	step "Whistleblower: consent to the Commission reading the identity, for 30 days" \
+		"The client explains what the consent allows, to whom and until when (Art. 7(2)) and" \
+		"asks; --yes answers for the demo. The consent is signed with the codename and the" \
+		"server checks it against the package and the directory."
+	do_cmd "$SEALDROP" consent grant --scope commission --yes --server "$URL" --ca "$S/ca.pem" \
+		--directory "$S/directory.json" --root "$V/keys/root.key.pub" --codename-file "$V/codename"
+
+	step "Custodian: unseal the identity (only while the consent is live)" \
+		"The custodian's identity key opens the Commission's share; the consent's release" \
+		"the whistleblower's. The access is in the audit log and the whistleblower is told."
+	do_cmd "$SEALDROP" unseal "$case_no" --identity-key "$V/keys/identity.key" --passphrase-file "$V/passphrase" \
+		--root "$V/keys/root.key.pub" --server "$URL" --ca "$S/ca.pem" --cert "$V/custodian/cert.pem" \
+		--key "$V/custodian/key.pem"
+}
+
 cat <<EOF
 sealdrop demo deployment
 ========================
@@ -220,6 +236,7 @@ else
 	seal_and_file
 	officer_work
 	whistleblower_status
+	identity_release
 fi
 
 cat <<EOF
@@ -255,6 +272,12 @@ Try, in another terminal, from $top:
   # the whistleblower: status with the codename (no certificate); an objection is taken
   # only within 7 days after a result notice
   ./sealdrop status --server $URL --ca $S/ca.pem --directory $S/directory.json \
+      --root $V/keys/root.key.pub --codename-file $V/codename
+
+  # the whistleblower's consents and the accesses to their identity; ending the consent
+  ./sealdrop consent list --server $URL --ca $S/ca.pem --directory $S/directory.json \
+      --root $V/keys/root.key.pub --codename-file $V/codename
+  ./sealdrop consent revoke --all --yes --server $URL --ca $S/ca.pem --directory $S/directory.json \
       --root $V/keys/root.key.pub --codename-file $V/codename
 
   # the operator: enroll, disable

@@ -144,6 +144,8 @@ static void status_reply(sd_request_t *r, struct wb *w)
 		                        w->consents[i] != NULL ? json_incref(w->consents[i]) : json_array()) < 0 ||
 		    json_object_set_new(c, "events", w->events[i] != NULL ? json_incref(w->events[i]) : json_array()) <
 		            0 ||
+		    json_object_set_new(c, "header", w->headers[i] != NULL ? json_incref(w->headers[i]) : json_null()) <
+		            0 ||
 		    json_array_append_new(cases, c) < 0) {
 			json_decref(cases);
 			cases = NULL;
