@@ -151,7 +151,7 @@ C1=$(json_get "$T/grant1.json" 'd["consent_id"]')
 if grep -q "Art. 7(2)\|revoke" "$ERR"; then ok "  the explanation was printed before signing"; else not_ok "  the explanation was printed before signing"; _diag_output; fi
 run sdd audit publish --config "$D/sealdropd.conf"
 expect_exit 0 "status after the grant" sd status $WB --codename-file "$T/a.codename"
-if grep -Eq "^    ${C1:0:16}  commission .* LIVE" "$OUT" &&
+if grep -Eq "^    $(printf %.16s "$C1")  commission .* LIVE" "$OUT" &&
 	grep -Eq "consent accepted \(commission\) +whistleblower +verified in the audit log" "$OUT"; then
 	ok "  status shows the consent live and its audit event verified against the head"
 else
