@@ -28,35 +28,9 @@ day() { # n: today + n days
 	"$PY" -c 'import datetime as t, sys
 print((t.date.fromisoformat(sys.argv[1]) + t.timedelta(days=int(sys.argv[2]))).isoformat())' "$TODAY" "$1"
 }
-jtrue() { # description file expression
-	if [ "$(json_get "$2" "bool($3)" 2>/dev/null)" = true ]; then
-		ok "$1"
-		return 0
-	fi
-	not_ok "$1"
-	diag "expected of $2: $3" "$(head -c 1500 "$2")"
-	return 1
-}
-
 # --- a test deployment on the test clock ---
 
-P=$T/p
-D=$T/d
-PORT=$(free_port)
-URL=https://127.0.0.1:$PORT
-mkdir -p "$P"
-mkkey root "$P/root.key" && mkkey intake "$P/intake.key" && mkkey identity "$P/identity.key" &&
-	mkkey agency "$P/bai.key" || done_testing
-run sdd init --dir "$D" --listen "127.0.0.1:$PORT"
-[ "$RC" -eq 0 ] || { not_ok "set-up: sealdropd init"; _diag_output; done_testing; }
-sed -i 's/^pow_bits .*/pow_bits 8/' "$D/sealdropd.conf"
-run sd directory create --deployment demo --intake "$P/intake.key.pub" --identity "$P/identity.key.pub" \
-	--log "$D/log.key.pub" --tls-ca "$D/ca.pem" --root "$P/root.key" --passphrase-file "$PW" \
-	--agency "bai:Board of Audit and Inspection:$P/bai.key.pub" --test --out "$D/directory.json"
-[ "$RC" -eq 0 ] || { not_ok "set-up: directory create"; _diag_output; done_testing; }
-set_today "$TODAYFILE" "$TODAY"
-start_server_testclock "$D/sealdropd.conf" "$TODAYFILE" ||
-	{ not_ok "set-up: the test-clock server starts"; diag "$(tail -n 5 "$SERVER_LOG")"; done_testing; }
+mkwbserver "$TODAYFILE" "$TODAY"
 for who in "attorney att Attorney Kim" "attorney att2 Attorney Lee" "officer off Officer Park" "custodian cus Custodian Choi"; do
 	set -- $who
 	run sdd enroll --dir "$D" --role "$1" --name "$3 $4" --out "$D/$2"

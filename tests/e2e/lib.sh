@@ -408,6 +408,41 @@ mkserver() { # [init options...]
 	return 0
 }
 
+# Passes when the Python expression holds of FILE's JSON (as d); else shows both.
+jtrue() { # description file expression
+	if [ "$(json_get "$2" "bool($3)" 2>/dev/null)" = true ]; then
+		ok "$1"
+		return 0
+	fi
+	not_ok "$1"
+	diag "expected of $2: $3" "$(head -c 1500 "$2")"
+	return 1
+}
+
+# A deployment on the test clock for the whistleblower's channel: keys and a --test
+# directory in $P listing the agency "bai" ($P/bai.key), a server in $D with pow_bits 8
+# (a whistleblower's proof of work in a few milliseconds), today DATE in TODAYFILE.
+# Sets P, D, PORT, URL; enrolls nobody. Ends the test on a failure.
+mkwbserver() { # todayfile date
+	P=$T/p
+	D=$T/d
+	PORT=$(free_port)
+	URL=https://127.0.0.1:$PORT
+	mkdir -p "$P"
+	mkkey root "$P/root.key" && mkkey intake "$P/intake.key" && mkkey identity "$P/identity.key" &&
+		mkkey agency "$P/bai.key" || done_testing
+	run sdd init --dir "$D" --listen "127.0.0.1:$PORT"
+	[ "$RC" -eq 0 ] || { not_ok "set-up: sealdropd init"; _diag_output; done_testing; }
+	sed -i 's/^pow_bits .*/pow_bits 8/' "$D/sealdropd.conf"
+	run sd directory create --deployment demo --intake "$P/intake.key.pub" --identity "$P/identity.key.pub" \
+		--log "$D/log.key.pub" --tls-ca "$D/ca.pem" --root "$P/root.key" --passphrase-file "$PW" \
+		--agency "bai:Board of Audit and Inspection:$P/bai.key.pub" --test --out "$D/directory.json"
+	[ "$RC" -eq 0 ] || { not_ok "set-up: directory create"; _diag_output; done_testing; }
+	set_today "$1" "$2"
+	start_server_testclock "$D/sealdropd.conf" "$1" ||
+		{ not_ok "set-up: the test-clock server starts"; diag "$(tail -n 5 "$SERVER_LOG")"; done_testing; }
+}
+
 # curl with the deployment's CA and, when NAME is given, that account's certificate
 # ($D/NAME/cert.pem, key.pem). Prints the HTTP status; the body goes to $OUT.
 curl_status() { # name|- method path [curl options...]

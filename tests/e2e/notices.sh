@@ -34,16 +34,6 @@ at() { # n: moves the server's today to day N
 }
 
 # ok when the Python expression holds of the JSON file's d; shows the file when not.
-jtrue() { # description file expression
-	if [ "$(json_get "$2" "bool($3)" 2>/dev/null)" = true ]; then
-		ok "$1"
-		return 0
-	fi
-	not_ok "$1"
-	diag "expected of $2: $3" "$(head -c 1200 "$2")"
-	return 1
-}
-
 # Seals text (a file) with crypto_box_seal to raw keys: prints base64 boxes, one a line.
 cat >"$T/seal.py" <<'EOF'
 import base64, sys

@@ -41,16 +41,6 @@ at() { # n
 }
 
 # ok when the Python expression holds of the JSON file's d; shows the file when not.
-jtrue() { # description file expression
-	if [ "$(json_get "$2" "bool($3)" 2>/dev/null)" = true ]; then
-		ok "$1"
-		return 0
-	fi
-	not_ok "$1"
-	diag "expected of $2: $3" "$(head -c 900 "$2")"
-	return 1
-}
-
 # `sealdrop case CASE --json` into $T/CASE.json (a failure is reported).
 case_json() { # case
 	run sd case "$1" --json
