@@ -703,3 +703,20 @@ int cli_text_load(const cli_cmd_t *cmd, const char *path, size_t max, char **tex
 		                       path, bad);
 	return 0;
 }
+
+void cli_text_print_indented(const char *t, int indent)
+{
+	const char *nl;
+	size_t n;
+
+	while (*t != '\0') {
+		nl = strchr(t, '\n');
+		n = nl != NULL ? (size_t)(nl - t) : strlen(t);
+		if (n > 0)
+			printf("%*s%.*s", indent, "", (int)n, t);
+		putchar('\n');
+		if (nl == NULL)
+			return;
+		t = nl + 1;
+	}
+}

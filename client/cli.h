@@ -88,6 +88,9 @@ int cli_open_bundle(const char *path, const char *agency_key, const char *passfi
  * error it printed. */
 int cli_text_load(const cli_cmd_t *cmd, const char *path, size_t max, char **text, size_t *len);
 
+/* A text (a notice's) on stdout, each line but an empty one indented by indent spaces. */
+void cli_text_print_indented(const char *t, int indent);
+
 /* --- usage and errors ------------------------------------------------------------- */
 
 /* Prepares getopt_long for a command's argv (errors are reported by cli_opt_error). Every

@@ -458,24 +458,6 @@ static int entry_check(list_t *l, size_t i, json_t *e, shown_t *s)
 	return 0;
 }
 
-/* The text, each line but an empty one indented. */
-static void text_print(const char *t)
-{
-	const char *nl;
-	size_t n;
-
-	while (*t != '\0') {
-		nl = strchr(t, '\n');
-		n = nl != NULL ? (size_t)(nl - t) : strlen(t);
-		if (n > 0)
-			printf("      %.*s", (int)n, t);
-		putchar('\n');
-		if (nl == NULL)
-			return;
-		t = nl + 1;
-	}
-}
-
 static void entry_print(json_t *e, const shown_t *s)
 {
 	char date[SD_DATE_TEXT_BYTES], kind[FIELD_MAX], d[FIELD_MAX];
@@ -495,7 +477,7 @@ static void entry_print(json_t *e, const shown_t *s)
 	printf("  %4u  %-10s  %-15s  %s\n", (unsigned)s->nt.seq, date, sd_notice_kind_name(s->nt.kind),
 	       s->problem[0] != '\0' ? s->problem : _("verified"));
 	if (s->text != NULL) {
-		text_print(s->text);
+		cli_text_print_indented(s->text, 6);
 		putchar('\n');
 	}
 }

@@ -539,24 +539,6 @@ static void notice_warn(status_t *st, const char *case_number, json_t *e, const 
 	        (long long)json_integer_value(json_object_get(e, "seq")), case_number, s->problem);
 }
 
-/* The text, each line indented. */
-static void text_print(const char *t)
-{
-	const char *nl;
-	size_t n;
-
-	while (*t != '\0') {
-		nl = strchr(t, '\n');
-		n = nl != NULL ? (size_t)(nl - t) : strlen(t);
-		if (n > 0)
-			printf("        %.*s", (int)n, t);
-		putchar('\n');
-		if (nl == NULL)
-			return;
-		t = nl + 1;
-	}
-}
-
 static void notice_print(json_t *e, const shown_t *s)
 {
 	char date[SD_DATE_TEXT_BYTES], kind[FIELD_MAX];
@@ -572,7 +554,7 @@ static void notice_print(json_t *e, const shown_t *s)
 	printf("    %4u  %-10s  %-15s  %s\n", (unsigned)s->nt.seq, date, sd_notice_kind_name(s->nt.kind),
 	       s->state == NT_VERIFIED ? _("verified: signed and in the audit log")
 	                               : _("pending: signed; not yet in a published head of the audit log"));
-	text_print(s->text);
+	cli_text_print_indented(s->text, 8);
 	putchar('\n');
 }
 
