@@ -82,6 +82,13 @@ int cli_open_print(const char *out, bool json, json_t *extra) SD_WUR;
 int cli_open_bundle(const char *path, const char *agency_key, const char *passfile, const char *root, const char *out,
                     bool json) SD_WUR;
 
+/* The custodians' identity key (cmd_unseal.c; `unseal`, `export --with-identity`): the key
+ * file at key_path (passphrase from passfile or the terminal), else the n_shares
+ * "FILE[:PASSFILE]" share arguments, whose clear headers must make one complete set
+ * before any passphrase is asked; rebuilt only in secret memory. */
+int cli_identity_key_load(const char *key_path, const char *passfile, const char *const *shares, size_t n_shares,
+                          sd_seckey_t **key) SD_WUR;
+
 /* --text FILE of cmd: 1..max bytes of UTF-8 without control characters other than newline
  * and tab (a notice's or an objection's text), read before anything is sent into *text
  * (malloc'd, also after an error: the caller frees it). 0, or the exit status of the

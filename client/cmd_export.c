@@ -13,12 +13,20 @@
  * (crypto/export.c), written under a temporary name; the server records its digest and
  * returns the export receipt, verified with the directory's log key before it is
  * appended; and only then the bundle gets its name. The identity never leaves the
- * package: no identity blob, no s_c, no s_w.
+ * package (no identity blob, no s_c, no s_w) unless a custodian asks --with-identity:
+ * then, before anything is asked of the server, the identity key (one file or K shares,
+ * cli_identity_key_load) must be the directory's and the package's; the server's unseal
+ * for scope agency:ID must answer a live consent of this package for this agency granting
+ * the directory's agency key (sd_bundle_check_consent), else exit 77 and no bundle; the
+ * identity chunk must match the manifest; and the bundle carries the consent, its release
+ * and s_c re-sealed to the agency (export_identity()).
  *
  * bundle_run() checks a bundle before anything is decrypted: its structure and every
  * chunk, the directory it carries against the pinned root, the export receipt with that
  * directory's log key, the digest the receipt signs, and the agency key against the
- * directory's key for the receipt's agency.
+ * directory's key for the receipt's agency; in an identity bundle also the consent
+ * (bundle_consent()): the directory's deployment, the agency's key as grantee, and the
+ * export made while it was valid.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,18 +36,23 @@
 #include <unistd.h>
 
 #include "sealdrop/bytes.h"
+#include "sealdrop/consent.h"
 #include "sealdrop/export.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/identity.h"
 #include "sealdrop/receipt.h"
 #include "sealdrop/sealdrop.h"
 #include "cli.h"
 #include "https.h"
 
 #define HEX_DIGEST_BYTES (2 * SD_HASH_BYTES + 1)
+#define SHARES_MAX       255 /* a split has at most 255 shares */
 
 static const cli_cmd_t cmd = {
         "export",
         N_("usage: sealdrop export CASE --agency ID --intake KEY [--passphrase-file F] --out FILE.sdr [--json]\n"
+           "                       [--with-identity (--identity-key KEY [--identity-passphrase-file F] |\n"
+           "                                         --share FILE[:PASSFILE]...)]\n"
            "                       [--server URL --ca CA.pem --cert CERT.pem --key KEY.pem --root ROOTPUB]\n"),
         N_("\n"
            "Builds case CASE's referral bundle for agency ID (officer or custodian certificate): the\n"
@@ -55,11 +68,23 @@ static const cli_cmd_t cmd = {
            "An agency the directory does not list is refused before anything is sent (exit 65).\n"
            "Every chunk downloaded must match the package's signed manifest (exit 65 otherwise).\n"
            "\n"
+           "--with-identity (custodian certificate, and the identity key or K of its shares) adds the\n"
+           "identity, for this agency only, and only while the whistleblower's consent for the agency\n"
+           "(scope agency:ID) is live: the server hands out the consent and the whistleblower's share\n"
+           "sealed to the agency, records the access and tells the whistleblower; this machine\n"
+           "re-seals the Commission's share to the agency. Without a live consent: exit 77 and no\n"
+           "bundle. The consent must be this package's, signed by the whistleblower's key, and grant\n"
+           "the directory's key for the agency (exit 65 otherwise).\n"
+           "\n"
            "  --agency ID             the agency, by its id in the directory\n"
            "  --intake KEY            the intake secret key file\n"
            "  --passphrase-file F     its passphrase from F instead of the terminal\n"
            "                          (RISK: a passphrase in a file can be copied or seized)\n"
            "  --out FILE.sdr          the bundle to write (must not exist)\n"
+           "  --with-identity         carry the identity under the whistleblower's agency consent\n"
+           "  --identity-key KEY      the identity secret key file (with --with-identity)\n"
+           "  --identity-passphrase-file F  its passphrase from F instead of the terminal\n"
+           "  --share FILE[:PASSFILE] an identity key share and its passphrase file, K times\n"
            "  --server URL            the server, https://HOST[:PORT]\n"
            "  --ca CA.pem             the server's CA certificate: the only one trusted\n"
            "  --cert CERT.pem         your client certificate (officer or custodian)\n"
@@ -73,13 +98,31 @@ static const cli_cmd_t cmd = {
            "root and intake.\n"),
 };
 
-enum { OPT_SERVER = 256, OPT_CA, OPT_CERT, OPT_KEY, OPT_ROOT, OPT_INTAKE, OPT_PASSFILE, OPT_OUT, OPT_AGENCY, OPT_JSON };
+enum {
+	OPT_SERVER = 256,
+	OPT_CA,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_ROOT,
+	OPT_INTAKE,
+	OPT_PASSFILE,
+	OPT_OUT,
+	OPT_AGENCY,
+	OPT_JSON,
+	OPT_WITH_ID,
+	OPT_IDKEY,
+	OPT_IDPASS,
+	OPT_SHARE
+};
 
 typedef struct {
 	cli_remote_opts_t o;
 	cli_config_t cfg;
 	const char *case_number, *agency, *passfile, *out;
-	bool json;
+	bool json, with_identity;
+	const char *identity_key, *identity_passfile;
+	const char **shares;
+	size_t n_shares;
 } export_args_t;
 
 typedef struct {
@@ -97,6 +140,12 @@ typedef struct {
 	uint8_t digest[SD_HASH_BYTES];
 	char *receipt;
 	sd_export_receipt_t er;
+	/* --with-identity */
+	sd_seckey_t *id_key;
+	char *consent; /* the signed consent, as the server answered it */
+	uint8_t release[SD_CONSENT_RELEASE_BYTES];
+	sd_consent_t c;
+	char consent_id[HEX_DIGEST_BYTES];
 } export_t;
 
 static void export_free(export_t *s)
@@ -109,8 +158,10 @@ static void export_free(export_t *s)
 	sd_directory_free(s->dir);
 	free(s->dir_json);
 	sd_seckey_free(s->key);
+	sd_seckey_free(s->id_key);
 	sd_header_free(s->h);
 	free(s->receipt);
+	free(s->consent);
 }
 
 /* GET /v1/directory again, as bytes for the bundle: the same document the root key
@@ -188,8 +239,139 @@ static int temp_package(export_t *s)
 	return r;
 }
 
+/* --- the identity (--with-identity) ---------------------------------------------------- */
+
+/* The identity key, before anything is asked of the server: the directory's. */
+static int identity_key(export_t *s)
+{
+	char want[SD_KEY_ID_HEX_BYTES], have[SD_KEY_ID_HEX_BYTES];
+	int r;
+
+	if ((r = cli_identity_key_load(s->a->identity_key, s->a->identity_passfile, s->a->shares, s->a->n_shares,
+	                               &s->id_key)) < 0)
+		return r;
+	if (sd_equal(s->id_key->pk, s->dir->identity.pk, SD_KEY_PUBLIC_BYTES))
+		return 0;
+	sd_key_id_hex(s->dir->identity.id, want);
+	sd_key_id_hex(s->id_key->id, have);
+	return sd_error(SD_ERR_WRONG_KEY, _("the directory's identity key is %s; the key given is %s"), want, have);
+}
+
+/* The answer's consent: checked as the agency will check it, live today, named by its id. */
+static int take_consent(export_t *s, json_t *o)
+{
+	const char *cid = json_string_value(json_object_get(o, "consent_id"));
+	const char *rel = json_string_value(json_object_get(o, "release"));
+	uint8_t id[SD_CONSENT_ID_BYTES];
+	int r;
+
+	s->consent = json_dumps(json_object_get(o, "consent"), JSON_COMPACT);
+	if (s->consent == NULL || cid == NULL || rel == NULL ||
+	    sd_base64_decode_exact(rel, s->release, SD_CONSENT_RELEASE_BYTES) < 0)
+		return sd_error(CLI_ERR_PROTOCOL,
+		                _("the server's answer to the unseal is not a consent and a release"));
+	if ((r = sd_bundle_check_consent((const uint8_t *)s->consent, strlen(s->consent), s->release,
+	                                 SD_CONSENT_RELEASE_BYTES, s->h, s->agency, &s->c)) < 0)
+		return cli_error_prefix(r, _("the consent the server sent"));
+	if (!sd_consent_is_live(&s->c, sd_date_today()))
+		return sd_error(SD_ERR_VERIFY, _("the consent the server sent is not valid today"));
+	if ((r = sd_consent_id(&s->c, id)) < 0)
+		return r;
+	sd_hex_encode(id, SD_CONSENT_ID_BYTES, s->consent_id);
+	if (strcmp(s->consent_id, cid) != 0)
+		return sd_error(CLI_ERR_PROTOCOL, _("the server names the consent by another id than its own"));
+	return 0;
+}
+
+/* POST unseal {"scope": "agency:ID"}: the live consent and its release (recorded, and told
+ * to the whistleblower), or no bundle at all. */
+static int request_release(export_t *s)
+{
+	char path[64], scope[SD_CONSENT_SCOPE_MAX], *body = NULL;
+	cli_https_request_t req = {.method = "POST", .path = path, .content_type = "application/json", .body_fd = -1};
+	cli_https_response_t resp;
+	json_t *o = NULL;
+	int r = SD_ERR_NOMEM;
+
+	memset(&resp, 0, sizeof(resp));
+	snprintf(path, sizeof(path), "/v1/cases/%s/unseal", s->a->case_number);
+	snprintf(scope, sizeof(scope), "agency:%s", s->agency->id);
+	if ((o = json_pack("{s:s}", "scope", scope)) == NULL || (body = json_dumps(o, JSON_COMPACT)) == NULL)
+		goto out;
+	json_decref(o);
+	o = NULL;
+	req.body = (const uint8_t *)body;
+	req.body_len = strlen(body);
+	if ((r = cli_https_request(s->conn, &req, &resp)) < 0)
+		goto out;
+	if (resp.status == 403 && strcmp(resp.error, "no_consent") == 0)
+		r = sd_error(SD_ERR_REFUSED, _("no live consent for agency %s: the identity stays out of the bundle"),
+		             s->agency->id);
+	else if (resp.status != 200)
+		r = cli_http_fail(&resp, _("the unseal"));
+	else if ((r = cli_answer_object(&resp, _("the unseal"), &o)) == 0)
+		r = take_consent(s, o);
+out:
+	json_decref(o);
+	free(body);
+	cli_https_response_free(&resp);
+	return r;
+}
+
+/* The identity chunk, checked against the manifest, at its package offset in pkg_fd. */
+static int fetch_identity(export_t *s)
+{
+	char path[96];
+	cli_https_request_t req = {.method = "GET", .path = path, .body_fd = -1};
+	cli_https_response_t resp;
+	ssize_t n;
+	int r;
+
+	memset(&resp, 0, sizeof(resp));
+	snprintf(path, sizeof(path), "/v1/cases/%s/blobs/1/chunks/0", s->a->case_number);
+	if ((r = cli_https_request(s->conn, &req, &resp)) < 0)
+		goto out;
+	if (resp.status != 200) {
+		r = cli_http_fail(&resp, _("the identity blob"));
+		goto out;
+	}
+	if ((r = sd_header_check_chunk(s->h, 1, 0, resp.body, resp.body_len)) < 0) {
+		r = sd_error(SD_ERR_VERIFY, _("the identity blob the server sent does not match the package's signed "
+		                              "manifest"));
+		goto out;
+	}
+	n = pwrite(s->pkg_fd, resp.body, resp.body_len, (off_t)s->h->blobs[1].offset);
+	if (n < 0 || (size_t)n != resp.body_len)
+		r = sd_error(SD_ERR_IO, _("cannot write the identity blob to the temporary file: %s"),
+		             n < 0 ? strerror(errno) : _("short write"));
+out:
+	cli_https_response_free(&resp);
+	return r;
+}
+
+/* Everything --with-identity adds, once the header is known: the package must be sealed
+ * to this identity key; then the consent and the identity chunk. */
+static int export_identity(export_t *s)
+{
+	char want[SD_KEY_ID_HEX_BYTES];
+	int r;
+
+	if (!sd_equal(s->h->identity_id, s->id_key->id, SD_KEY_ID_BYTES)) {
+		sd_key_id_hex(s->h->identity_id, want);
+		return sd_error(SD_ERR_WRONG_KEY, _("case %s's package is sealed to identity key %s, not this one"),
+		                s->a->case_number, want);
+	}
+	if ((r = request_release(s)) < 0)
+		return r;
+	return fetch_identity(s);
+}
+
 static int write_bundle(export_t *s)
 {
+	sd_bundle_identity_t id = {.identity = s->id_key,
+	                           .consent = (const uint8_t *)s->consent,
+	                           .consent_len = s->consent != NULL ? strlen(s->consent) : 0,
+	                           .release = s->release};
 	sd_bundle_params_t p = {.h = s->h,
 	                        .pkg_fd = s->pkg_fd,
 	                        .intake = s->key,
@@ -203,6 +385,7 @@ static int write_bundle(export_t *s)
 	if ((r = sd_afile_open(&s->out, s->a->out, 0600)) < 0)
 		return r;
 	cli_progress_init(&prog, _("bundling"), !s->a->json);
+	p.identity = s->a->with_identity ? &id : NULL;
 	p.progress = cli_progress_cb;
 	p.progress_ctx = &prog;
 	r = sd_bundle_write(&p, s->out, s->digest);
@@ -264,24 +447,35 @@ out:
 
 static int summary(const export_t *s)
 {
-	char hex[HEX_DIGEST_BYTES], date[SD_DATE_TEXT_BYTES];
-	json_t *receipt;
+	char hex[HEX_DIGEST_BYTES], date[SD_DATE_TEXT_BYTES], until[SD_DATE_TEXT_BYTES];
+	json_t *receipt, *o;
 
 	sd_hex_encode(s->digest, SD_HASH_BYTES, hex);
 	sd_date_format(s->er.date, date);
+	sd_date_format(s->c.expires, until);
 	if (s->a->json) {
 		receipt = json_loads(s->receipt, 0, NULL);
-		return cli_json_print(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o}", "case", s->a->case_number,
-		                                "agency", s->agency->id, "bundle", s->a->out, "bundle_digest", hex,
-		                                "date", date, "leaf_index", (json_int_t)s->er.leaf_index, "identity",
-		                                "not included", "receipt", receipt));
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o}", "case", s->a->case_number, "agency",
+		              s->agency->id, "bundle", s->a->out, "bundle_digest", hex, "date", date, "leaf_index",
+		              (json_int_t)s->er.leaf_index, "identity",
+		              s->a->with_identity ? "included for this agency" : "not included", "receipt", receipt);
+		if (o != NULL && s->a->with_identity) {
+			json_object_set_new(o, "consent_id", json_string(s->consent_id));
+			json_object_set_new(o, "consent_expires", json_string(until));
+		}
+		return cli_json_print(o);
 	}
 	printf(_("exported case %s for agency %s (%s): %s\n"), s->a->case_number, s->agency->id, s->agency->name,
 	       s->a->out);
 	printf(_("  bundle digest  %s\n"), hex);
 	printf(_("  receipt        %s, audit leaf %llu, signed by the log key (verified)\n"), date,
 	       (unsigned long long)s->er.leaf_index);
-	printf(_("The whistleblower's identity is not in the bundle.\n"));
+	if (s->a->with_identity)
+		printf(_("The whistleblower's identity is in the bundle, for agency %s only, under their consent %.16s "
+		         "(valid until %s). This access is in the audit log and the whistleblower is told of it.\n"),
+		       s->agency->id, s->consent_id, until);
+	else
+		printf(_("The whistleblower's identity is not in the bundle.\n"));
 	return 0;
 }
 
@@ -296,8 +490,9 @@ static int export_run(const export_args_t *a)
 	if ((r = cli_check_absent(a->out)) < 0 || (r = connect_server(&s)) < 0)
 		goto out;
 	if ((r = cli_seckey_load("--intake", a->o.intake, SD_KEY_INTAKE, a->passfile, &s.key)) < 0 ||
-	    (r = temp_package(&s)) < 0 ||
-	    (r = cli_fetch_content(s.ctx, s.conn, s.dir, a->o.server, a->case_number, a->json, s.pkg_fd, &s.h)) < 0)
+	    (a->with_identity && (r = identity_key(&s)) < 0) || (r = temp_package(&s)) < 0 ||
+	    (r = cli_fetch_content(s.ctx, s.conn, s.dir, a->o.server, a->case_number, a->json, s.pkg_fd, &s.h)) < 0 ||
+	    (a->with_identity && (r = export_identity(&s)) < 0))
 		goto out;
 	if ((r = write_bundle(&s)) < 0 || (r = record_export(&s)) < 0)
 		goto out;
@@ -310,6 +505,27 @@ static int export_run(const export_args_t *a)
 out:
 	export_free(&s);
 	return r;
+}
+
+/* --with-identity and its key: exactly one of --identity-key and --share (K times). */
+static int parse_identity(const export_args_t *a)
+{
+	bool any = a->identity_key != NULL || a->identity_passfile != NULL || a->n_shares > 0;
+
+	if (!a->with_identity)
+		return any ? cli_usage_error(&cmd, _("--identity-key, --identity-passphrase-file and --share go with "
+		                                     "--with-identity"))
+		           : -1;
+	if ((a->identity_key == NULL) == (a->n_shares == 0))
+		return cli_usage_error(&cmd, _("--with-identity needs either --identity-key or --share (K times), not "
+		                               "both"));
+	if (a->identity_passfile != NULL && a->identity_key == NULL)
+		return cli_usage_error(&cmd,
+		                       _("--identity-passphrase-file goes with --identity-key; give each share as "
+		                         "--share FILE:PASSFILE"));
+	if (a->n_shares > SHARES_MAX)
+		return cli_usage_error(&cmd, _("at most %d shares"), SHARES_MAX);
+	return -1;
 }
 
 static int parse(int argc, char **argv, export_args_t *a)
@@ -325,6 +541,10 @@ static int parse(int argc, char **argv, export_args_t *a)
 	        {"out", OPT_OUT, .value = &a->out},
 	        {"agency", OPT_AGENCY, .value = &a->agency},
 	        {"json", OPT_JSON, .flag = &a->json},
+	        {"with-identity", OPT_WITH_ID, .flag = &a->with_identity},
+	        {"identity-key", OPT_IDKEY, .value = &a->identity_key},
+	        {"identity-passphrase-file", OPT_IDPASS, .value = &a->identity_passfile},
+	        {"share", OPT_SHARE, .list = a->shares, .n = &a->n_shares},
 	        {0},
 	};
 	int r;
@@ -335,6 +555,8 @@ static int parse(int argc, char **argv, export_args_t *a)
 		return r;
 	if (!sd_case_number_is_valid(a->case_number))
 		return cli_usage_error(&cmd, _("'%s' is not a case number (YYYY-NNNNNN)"), a->case_number);
+	if ((r = parse_identity(a)) >= 0)
+		return r;
 	if (a->agency == NULL || a->out == NULL)
 		return cli_usage_error(&cmd, _("missing %s"), a->agency == NULL ? "--agency" : "--out");
 	if (!sd_deployment_is_valid(a->agency))
@@ -345,14 +567,17 @@ static int parse(int argc, char **argv, export_args_t *a)
 int cmd_export(int argc, char **argv)
 {
 	export_args_t a = {0};
-	int r = parse(argc, argv, &a);
+	int r;
 
-	if (r < 0) {
+	if ((a.shares = calloc((size_t)argc + 1, sizeof(*a.shares))) == NULL)
+		return cli_fail(cmd.name, SD_ERR_NOMEM);
+	if ((r = parse(argc, argv, &a)) < 0) {
 		sd_error_clear();
 		if ((r = export_run(&a)) < 0)
 			r = cli_fail(cmd.name, r);
 	}
 	cli_config_free(&a.cfg);
+	free(a.shares);
 	return r;
 }
 
@@ -397,20 +622,56 @@ static int bundle_receipt(const sd_bundle_t *b, const sd_directory_t *d, sd_expo
 	return 0;
 }
 
-static int bundle_print(const char *out, bool json, const sd_export_receipt_t *er, const sd_agency_t *a)
+/* An identity bundle's consent, against the verified directory and receipt: of the
+ * directory's deployment, granting the directory's key for the agency, and valid on the
+ * day the server recorded the export. (The bundle's reader already checked its signature
+ * with the consent key the bundle carries, its package, agency and release; the receipt
+ * vouches for the package.) */
+static int bundle_consent(const sd_bundle_t *b, const sd_directory_t *d, const sd_export_receipt_t *er,
+                          const sd_agency_t *a)
 {
-	char hex[HEX_DIGEST_BYTES], date[SD_DATE_TEXT_BYTES];
+	const sd_consent_t *c = &b->consent_rec;
+
+	if (!b->has_identity)
+		return 0;
+	if (strcmp(c->deployment, d->deployment) != 0)
+		return sd_error(SD_ERR_DEPLOYMENT, _("the bundle's consent is for deployment '%s', not '%s'"),
+		                c->deployment, d->deployment);
+	if (!sd_equal(c->grantee_pk, a->key.pk, SD_KEY_PUBLIC_BYTES))
+		return sd_error(SD_ERR_VERIFY,
+		                _("the bundle's consent grants another key than the directory's for "
+		                  "agency %s"),
+		                a->id);
+	if (!sd_consent_is_live(c, er->date))
+		return sd_error(SD_ERR_VERIFY, _("the bundle's consent was not valid on the day of the export"));
+	return 0;
+}
+
+static int bundle_print(const char *out, bool json, const sd_bundle_t *b, const sd_export_receipt_t *er,
+                        const sd_agency_t *a)
+{
+	char hex[HEX_DIGEST_BYTES], date[SD_DATE_TEXT_BYTES], until[SD_DATE_TEXT_BYTES], cid[HEX_DIGEST_BYTES];
+	json_t *o;
 
 	sd_hex_encode(er->bundle_digest, SD_HASH_BYTES, hex);
+	sd_hex_encode(b->consent_id, SD_CONSENT_ID_BYTES, cid);
 	sd_date_format(er->date, date);
+	sd_date_format(b->consent_rec.expires, until);
 	if (!json)
 		printf(_("referral bundle of case %s for agency %s (%s): export receipt of %s, audit leaf %llu, "
 		         "verified\n"),
 		       er->case_number, a->id, a->name, date, (unsigned long long)er->leaf_index);
-	return cli_open_print(out, json,
-	                      json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "case", er->case_number, "agency", a->id,
-	                                "bundle_digest", hex, "export_date", date, "leaf_index",
-	                                (json_int_t)er->leaf_index, "receipt_verified", 1));
+	if (!json && b->has_identity)
+		printf(_("The identity was included under the whistleblower's consent %s, valid until %s, for this "
+		         "agency only: %s/identity.json (RISK: the identity, in the clear)\n"),
+		       cid, until, out);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "case", er->case_number, "agency", a->id, "bundle_digest", hex,
+	              "export_date", date, "leaf_index", (json_int_t)er->leaf_index, "receipt_verified", 1);
+	if (o != NULL && b->has_identity) {
+		json_object_set_new(o, "identity_consent_id", json_string(cid));
+		json_object_set_new(o, "identity_consent_expires", json_string(until));
+	}
+	return cli_open_print(out, json, o);
 }
 
 int cli_open_bundle(const char *path, const char *agency_key, const char *passfile, const char *root, const char *out,
@@ -434,6 +695,8 @@ int cli_open_bundle(const char *path, const char *agency_key, const char *passfi
 	if ((r = bundle_directory(b, root, &d)) < 0 || (r = bundle_receipt(b, d, &er)) < 0)
 		goto out;
 	a = sd_directory_find_agency(d, er.agency); /* found: the receipt verified with it */
+	if ((r = bundle_consent(b, d, &er, a)) < 0)
+		goto out;
 	if ((r = cli_seckey_load("--agency", agency_key, SD_KEY_AGENCY, passfile, &key)) < 0)
 		goto out;
 	if (!sd_equal(key->pk, a->key.pk, SD_KEY_PUBLIC_BYTES)) {
@@ -447,7 +710,7 @@ int cli_open_bundle(const char *path, const char *agency_key, const char *passfi
 	if (r < 0)
 		r = cli_error_prefix(r, "%s", path);
 	else
-		r = bundle_print(out, json, &er, a);
+		r = bundle_print(out, json, b, &er, a);
 out:
 	sd_seckey_free(key);
 	sd_directory_free(d);

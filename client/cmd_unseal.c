@@ -129,7 +129,7 @@ static int share_arg(const char *arg, char **file, const char **pass)
 
 	*pass = colon != NULL && colon[1] != '\0' ? colon + 1 : NULL;
 	if (n == 0)
-		return cli_usage_error(&cmd, _("--share '%s' names no share file"), arg);
+		return sd_error(SD_ERR_USAGE, _("--share '%s' names no share file"), arg);
 	if ((*file = strndup(arg, n)) == NULL)
 		return SD_ERR_NOMEM;
 	return 0;
@@ -184,30 +184,36 @@ static int shares_combine(char **files, const char **passes, size_t n, sd_seckey
 	return r;
 }
 
-static int load_shares(const unseal_args_t *a, sd_seckey_t **key)
+static int load_shares(const char *const *args, size_t n, sd_seckey_t **key)
 {
-	char **files = calloc(a->n_shares, sizeof(*files));
-	const char **passes = calloc(a->n_shares, sizeof(*passes));
+	char **files = calloc(n, sizeof(*files));
+	const char **passes = calloc(n, sizeof(*passes));
 	int r = files == NULL || passes == NULL ? SD_ERR_NOMEM : 0;
 
-	for (size_t i = 0; r == 0 && i < a->n_shares; i++)
-		r = share_arg(a->shares[i], &files[i], &passes[i]);
-	if (r == 0 && (r = shares_check(files, a->n_shares)) == 0)
-		r = shares_combine(files, passes, a->n_shares, key);
-	for (size_t i = 0; files != NULL && i < a->n_shares; i++)
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = share_arg(args[i], &files[i], &passes[i]);
+	if (r == 0 && (r = shares_check(files, n)) == 0)
+		r = shares_combine(files, passes, n, key);
+	for (size_t i = 0; files != NULL && i < n; i++)
 		free(files[i]);
 	free(files);
 	free(passes);
 	return r;
 }
 
+int cli_identity_key_load(const char *key_path, const char *passfile, const char *const *shares, size_t n_shares,
+                          sd_seckey_t **key)
+{
+	if (key_path != NULL)
+		return cli_seckey_load("--identity-key", key_path, SD_KEY_IDENTITY, passfile, key);
+	return load_shares(shares, n_shares, key);
+}
+
 static int load_key(unseal_t *s)
 {
 	const unseal_args_t *a = s->a;
 
-	if (a->identity_key != NULL)
-		return cli_seckey_load("--identity-key", a->identity_key, SD_KEY_IDENTITY, a->passfile, &s->key);
-	return load_shares(a, &s->key);
+	return cli_identity_key_load(a->identity_key, a->passfile, a->shares, a->n_shares, &s->key);
 }
 
 /* --- the server ----------------------------------------------------------------------- */

@@ -5,13 +5,18 @@
  * An officer's client writes a bundle from a case's package (sd_bundle_write): the
  * report's and evidence's chunks, checked against the package's signed manifest as they
  * are copied, the content key moved from the intake key's box to the agency's, and the
- * root-signed directory; never the identity blob, s_c or s_w. The server signs an export
- * receipt over the bundle's digest, and the receipt goes last, after everything it covers.
+ * root-signed directory; never the identity blob, s_c or s_w — unless a custodian's
+ * client asks for an identity bundle (flag bit 0) under the whistleblower's live consent
+ * for that agency: then the consent, its release (s_w sealed to the agency), s_c re-sealed
+ * to the agency and the identity chunk go along (sd_bundle_check_consent() is the gate).
+ * The server signs an export receipt over the bundle's digest, and the receipt goes last,
+ * after everything it covers.
  *
  * An agency's client reads a bundle (sd_bundle_read: every length and every chunk
  * checked, the digest computed), verifies the directory and the receipt against its
  * pinned root (client/cmd_open.c), and opens it (sd_bundle_open) with the package
- * opener of envelope_open.c, through a header whose identity blob has no chunks.
+ * opener of envelope_open.c, through a header whose identity blob has no chunks (or,
+ * in an identity bundle, is verified there and opened here, open_identity()).
  *
  * Start reading at parse_head(): the gate every bundle passes through.
  */
@@ -27,12 +32,16 @@
 #include "envelope_int.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/export.h"
+#include "sealdrop/fileio.h"
 #include "sealdrop/hash.h"
+#include "sealdrop/identity.h"
 #include "sealdrop/json.h"
 #include "sealdrop/sealdrop.h"
 
 #define SDR_MAGIC         "\x89SDR\r\n\x1a\n"
-#define SDR_TRAILER_BYTES 4 /* the receipt's length, u32 */
+#define SDR_TRAILER_BYTES 4  /* the receipt's length, u32 */
+#define SDR_IDENTITY_BLOB 1u /* the package's index of the identity blob */
+#define SDR_IDENTITY_FILE "identity.json"
 #define ER_LEAF_MAX       (((json_int_t)1 << 53) - 1)
 #define WHAT              "export receipt"
 
@@ -215,11 +224,10 @@ void sd_bundle_free_(sd_bundle_t *b)
 	free(b);
 }
 
-/* A manifest entry's shape, as the package's own rules have it (crypto/envelope.c); never
- * the identity's. */
-static bool entry_is_valid(const sd_blob_t *b)
+/* A manifest entry's shape, as the package's own rules have it (crypto/envelope.c). */
+static bool entry_is_valid(const sd_blob_t *b, sd_blob_kind_t want)
 {
-	return b->kind != SD_BLOB_IDENTITY && sdx_blob_shape_ok(b);
+	return b->kind == want && sdx_blob_shape_ok(b);
 }
 
 static int parse_text(sd_rd_t *r, char *out, size_t cap, const char *what)
@@ -248,8 +256,12 @@ static int parse_prefix(sd_rd_t *r, sd_bundle_t *b, size_t len)
 		return sd_error(SD_ERR_VERSION,
 		                "referral bundle format version %u is not supported (this build reads %u)", b->version,
 		                SD_SDR_VERSION);
-	if (sd_rd_u16(r) != 0)
-		return sd_error(r->failed ? SD_ERR_TRUNCATED : SD_ERR_FORMAT, "referral bundle has unknown flags set");
+	b->flags = sd_rd_u16(r);
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated");
+	if ((b->flags & ~SD_SDR_FLAG_IDENTITY) != 0)
+		return sd_error(SD_ERR_FORMAT, "referral bundle has unknown flags set");
+	b->has_identity = (b->flags & SD_SDR_FLAG_IDENTITY) != 0;
 	head_len = sd_rd_u32(r);
 	if (r->failed)
 		return sd_error(SD_ERR_TRUNCATED, "referral bundle is truncated");
@@ -286,34 +298,31 @@ static int parse_ids(sd_rd_t *r, sd_bundle_t *b)
 	return 0;
 }
 
-/* Entry e of the manifest into blob i of the content header. */
-static int parse_entry(sd_rd_t *r, sd_header_t *h, uint32_t e, uint32_t i, uint64_t *offset)
+/* An entry of the manifest (what = its number, for the message) into b, of kind want. */
+static int parse_entry(sd_rd_t *r, sd_blob_t *b, sd_blob_kind_t want, const char *what)
 {
-	sd_blob_t *b = &h->blobs[i];
-
 	b->kind = sd_rd_u8(r);
 	b->n_chunks = sd_rd_u32(r);
 	b->size = sd_rd_u64(r);
 	if (r->failed)
 		return sd_error(SD_ERR_TRUNCATED, "referral bundle manifest is truncated");
-	if (b->kind != (e == 0 ? SD_BLOB_REPORT : SD_BLOB_EVIDENCE) || !entry_is_valid(b))
+	if (!entry_is_valid(b, want))
 		return sd_error(SD_ERR_FORMAT,
-		                "referral bundle manifest entry %u has an impossible kind, size or chunk count", e);
+		                "referral bundle manifest entry %s has an impossible kind, size or chunk count", what);
 	if ((uint64_t)b->n_chunks * SD_HASH_BYTES > sd_rd_left(r))
 		return sd_error(SD_ERR_TRUNCATED, "referral bundle manifest is truncated");
 	b->chunk_hashes = sd_rd_take(r, (size_t)b->n_chunks * SD_HASH_BYTES);
-	b->offset = *offset;
-	*offset += b->size; /* bounded: the chunks are bounded by the head's size */
 	return 0;
 }
 
-/* Blob 0 the report, blob 1 the withheld identity (no chunks), blobs 2.. the evidence:
- * the package's blob indexes, which the AEADs bind. */
+/* Blob 0 the report, blob 1 the identity (withheld: no chunks, unless the identity
+ * section fills it), blobs 2.. the evidence: the package's blob indexes, which the AEADs
+ * bind. */
 static int parse_manifest(sd_rd_t *r, sd_bundle_t *b)
 {
 	sd_header_t *h = b->content;
 	uint32_t n = sd_rd_u32(r);
-	uint64_t offset = h->raw_len;
+	char what[16];
 	int ret;
 
 	if (r->failed)
@@ -323,14 +332,103 @@ static int parse_manifest(sd_rd_t *r, sd_bundle_t *b)
 	h->n_blobs = n + 1;
 	if ((h->blobs = calloc(h->n_blobs, sizeof(*h->blobs))) == NULL)
 		return SD_ERR_NOMEM;
+	h->blobs[SDR_IDENTITY_BLOB].kind = SD_BLOB_IDENTITY;
 	for (uint32_t e = 0; e < n; e++) {
-		if ((ret = parse_entry(r, h, e, e == 0 ? 0 : e + 1, &offset)) < 0)
+		snprintf(what, sizeof(what), "%u", e);
+		if ((ret = parse_entry(r, &h->blobs[e == 0 ? 0 : e + 1], e == 0 ? SD_BLOB_REPORT : SD_BLOB_EVIDENCE,
+		                       what)) < 0)
 			return ret;
-		if (e == 0)
-			h->blobs[1] = (sd_blob_t){.kind = SD_BLOB_IDENTITY, .offset = offset};
+	}
+	return 0;
+}
+
+/* The identity section (flag bit 0): the identity's entry, the consent key, the consent,
+ * the release and the sealed s_c. */
+static int parse_identity(sd_rd_t *r, sd_bundle_t *b)
+{
+	uint32_t clen;
+	int ret;
+
+	if ((ret = parse_entry(r, &b->content->blobs[SDR_IDENTITY_BLOB], SD_BLOB_IDENTITY, "identity")) < 0)
+		return ret;
+	sd_rd_copy(r, b->consent_pk, sizeof(b->consent_pk));
+	clen = sd_rd_u32(r);
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle identity section is truncated");
+	if (clen == 0 || clen > SD_CONSENT_MAX_BYTES || clen > sd_rd_left(r))
+		return sd_error(clen > sd_rd_left(r) ? SD_ERR_TRUNCATED : SD_ERR_FORMAT,
+		                "referral bundle: bad consent length %u", clen);
+	b->consent = sd_rd_take(r, clen);
+	b->consent_len = clen;
+	sd_rd_copy(r, b->release, sizeof(b->release));
+	sd_rd_copy(r, b->sealed_sc, sizeof(b->sealed_sc));
+	if (r->failed)
+		return sd_error(SD_ERR_TRUNCATED, "referral bundle identity section is truncated");
+	return 0;
+}
+
+/* Each blob's offset in the bundle: the chunks follow the head in package order. */
+static void place_blobs(sd_bundle_t *b)
+{
+	sd_header_t *h = b->content;
+	uint64_t offset = h->raw_len;
+
+	for (uint32_t i = 0; i < h->n_blobs; i++) {
+		h->blobs[i].offset = offset;
+		offset += h->blobs[i].size; /* bounded: the chunks are bounded by the head's size */
 	}
 	h->package_size = offset;
 	b->ciphertext_end = offset;
+}
+
+/* ret with "referral bundle: " before the library's detail. */
+static int prefixed(int ret)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", sd_error_detail()); /* sd_error rewrites the detail buffer */
+	return sd_error(ret, "referral bundle: %s", why);
+}
+
+/* The scope names agency_id, the release hashes to the signed value: the checks the
+ * reader and the writer share. */
+static int consent_fits(const sd_consent_t *c, const char *agency_id, const uint8_t *release, size_t len)
+{
+	uint8_t hash[SD_HASH_BYTES];
+
+	if (c->scope != SD_CONSENT_AGENCY || strcmp(c->agency, agency_id) != 0)
+		return sd_error(SD_ERR_VERIFY, "the consent is not for agency '%s': the identity cannot go to it",
+		                agency_id);
+	if (release == NULL || len != SD_CONSENT_RELEASE_BYTES)
+		return sd_error(SD_ERR_VERIFY, "the consent's release is missing or not %d bytes",
+		                SD_CONSENT_RELEASE_BYTES);
+	sd_hash(release, len, hash);
+	if (!sd_equal(hash, c->release_hash, SD_HASH_BYTES))
+		return sd_error(SD_ERR_VERIFY, "the release does not hash to the value the consent signs");
+	return 0;
+}
+
+/* The identity section's consent: parsed, for this package and agency, its release as
+ * signed, and its signature by the consent key the bundle carries. */
+static int check_bundle_consent(sd_bundle_t *b)
+{
+	sd_consent_t *c = &b->consent_rec;
+	sd_header_t hdr;
+	int ret;
+
+	if ((ret = sd_consent_parse(b->consent, b->consent_len, c)) < 0)
+		return prefixed(ret);
+	if ((ret = consent_fits(c, b->agency, b->release, sizeof(b->release))) < 0)
+		return prefixed(ret);
+	/* sd_consent_verify reads only the digest, deployment and consent key of a header. The
+	 * deployment is the consent's own here; the caller checks it against the directory. */
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(hdr.digest, b->header_digest, SD_HASH_BYTES);
+	memcpy(hdr.deployment, c->deployment, sizeof(hdr.deployment));
+	memcpy(hdr.consent_pk, b->consent_pk, sizeof(hdr.consent_pk));
+	if ((ret = sd_consent_verify(c, &hdr)) < 0 || (ret = sd_consent_id(c, b->consent_id)) < 0)
+		return prefixed(ret);
+	b->content->created = c->issued; /* the identity is validated as of the consent's day */
 	return 0;
 }
 
@@ -350,7 +448,11 @@ static int parse_head(const uint8_t *buf, size_t len, sd_bundle_t **out)
 	b->content->version = SD_SDX_VERSION;
 	r = sd_rd_init(b->content->raw, len);
 	if ((ret = parse_prefix(&r, b, len)) < 0 || (ret = parse_ids(&r, b)) < 0 || (ret = parse_manifest(&r, b)) < 0 ||
+	    (b->has_identity && (ret = parse_identity(&r, b)) < 0) ||
 	    (ret = sd_rd_finish(&r, "referral bundle head")) < 0)
+		goto out;
+	place_blobs(b);
+	if (b->has_identity && (ret = check_bundle_consent(b)) < 0)
 		goto out;
 	*out = b;
 	b = NULL;
@@ -405,7 +507,7 @@ static int read_chunks(sd_bundle_t *b, source_t *s, sd_hash_state_t *st)
 			if ((ret = source_take(s, (size_t)want, &ct)) < 0)
 				return ret;
 			if ((ret = sd_header_check_chunk(h, i, c, ct, (size_t)want)) < 0)
-				return sd_error(ret, "referral bundle: %s", sd_error_detail());
+				return prefixed(ret);
 			sd_hash_update(st, ct, (size_t)want);
 			if (s->progress)
 				s->progress(s->progress_ctx, s->off, h->package_size);
@@ -559,10 +661,56 @@ out:
 	return ret;
 }
 
+static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off, uint32_t blob);
+
+/* The identity of an identity bundle, opened before anything is written: s_w from the
+ * release and s_c from its box, both with the agency key; the chunk read again from fd
+ * and checked against its entry; the record validated (sd_identity_open). */
+static int open_identity(const sd_bundle_t *b, int fd, const sd_seckey_t *agency, char **text, size_t *len)
+{
+	uint8_t *s_c = sodium_malloc(SD_IDENTITY_SHARE_BYTES), *s_w = sodium_malloc(SD_IDENTITY_SHARE_BYTES);
+	uint8_t ct[SD_IDENTITY_BLOB_BYTES];
+	const sd_blob_t *id = &b->content->blobs[SDR_IDENTITY_BLOB];
+	int ret = SD_ERR_NOMEM;
+
+	if (s_c == NULL || s_w == NULL)
+		goto out;
+	if ((ret = sd_consent_release_open(&b->consent_rec, b->release, sizeof(b->release), agency, s_w)) < 0)
+		goto out;
+	if (crypto_box_seal_open(s_c, b->sealed_sc, SD_SEALED_KEY_BYTES, agency->pk, agency->sk) != 0) {
+		ret = sd_error(SD_ERR_WRONG_KEY, "the bundle's Commission share is not sealed to this agency key");
+		goto out;
+	}
+	if (id->size != sizeof(ct) || (ret = pread_full(fd, ct, sizeof(ct), id->offset, SDR_IDENTITY_BLOB)) < 0)
+		ret = ret < 0 ? ret : sd_error(SD_ERR_FORMAT, "referral bundle: the identity entry's size is wrong");
+	else
+		ret = sd_identity_open(b->content, ct, sizeof(ct), s_c, s_w, text, len);
+out:
+	sodium_memzero(ct, sizeof(ct));
+	sodium_free(s_c);
+	sodium_free(s_w);
+	return ret;
+}
+
+/* identity.json beside report.json, 0600, never replacing a file. */
+static int write_identity(const char *out_dir, const char *text, size_t len)
+{
+	char *path = NULL;
+	int ret;
+
+	if (asprintf(&path, "%s/%s", out_dir, SDR_IDENTITY_FILE) < 0)
+		return SD_ERR_NOMEM;
+	ret = sd_file_write(path, text, len, 0600, SD_AFILE_NOCLOBBER);
+	free(path);
+	return ret;
+}
+
 int sd_bundle_open(const sd_bundle_t *b, const char *path, const sd_seckey_t *agency, const char *out_dir,
                    sd_progress_fn progress, void *ctx)
 {
 	uint8_t *dek = NULL;
+	char *identity = NULL;
+	size_t identity_len = 0;
 	uint64_t size = 0;
 	int fd = -1, ret;
 
@@ -577,19 +725,29 @@ int sd_bundle_open(const sd_bundle_t *b, const char *path, const sd_seckey_t *ag
 	}
 	if ((fd = ret = open_regular(path, &size)) < 0)
 		goto out;
+	if (b->has_identity && (ret = open_identity(b, fd, agency, &identity, &identity_len)) < 0)
+		goto out;
 	if (lseek(fd, (off_t)b->content->raw_len, SEEK_SET) < 0) {
 		ret = sd_error(SD_ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	ret = sdx_open_content(fd, b->content, dek, out_dir, progress, ctx);
+	if ((ret = sdx_open_content(fd, b->content, dek, out_dir, progress, ctx)) == 0 && identity != NULL)
+		ret = write_identity(out_dir, identity, identity_len);
 out:
 	if (fd >= 0)
 		close(fd);
+	sd_secret_free(identity);
 	sodium_free(dek);
 	return ret;
 }
 
 /* --- writing a bundle --------------------------------------------------------------------- */
+
+/* Whether blob i of the package goes into the bundle. */
+static bool blob_goes(const sd_bundle_params_t *p, uint32_t i)
+{
+	return p->h->blobs[i].kind != SD_BLOB_IDENTITY || p->identity != NULL;
+}
 
 static size_t head_size(const sd_bundle_params_t *p)
 {
@@ -597,16 +755,39 @@ static size_t head_size(const sd_bundle_params_t *p)
 	           SD_SEALED_KEY_BYTES + 4 + p->directory_len + 4;
 
 	for (uint32_t i = 0; i < p->h->n_blobs; i++)
-		if (p->h->blobs[i].kind != SD_BLOB_IDENTITY)
+		if (blob_goes(p, i))
 			n += SDX_MANIFEST_ENTRY_BYTES + (size_t)p->h->blobs[i].n_chunks * SD_HASH_BYTES;
+	if (p->identity != NULL)
+		n += sizeof(p->h->consent_pk) + 4 + p->identity->consent_len + SD_CONSENT_RELEASE_BYTES +
+		     SD_SEALED_KEY_BYTES;
 	return n;
 }
 
-static void put_head(const sd_bundle_params_t *p, const uint8_t sealed[SD_SEALED_KEY_BYTES], sd_wr_t *w)
+static void put_entry(const sd_blob_t *b, sd_wr_t *w)
+{
+	sd_wr_u8(w, (uint8_t)b->kind);
+	sd_wr_u32(w, b->n_chunks);
+	sd_wr_u64(w, b->size);
+	sd_wr_bytes(w, b->chunk_hashes, (size_t)b->n_chunks * SD_HASH_BYTES);
+}
+
+/* The identity section: entry, consent key, consent, release, s_c sealed to the agency. */
+static void put_identity(const sd_bundle_params_t *p, const uint8_t sealed_sc[SD_SEALED_KEY_BYTES], sd_wr_t *w)
+{
+	put_entry(&p->h->blobs[SDR_IDENTITY_BLOB], w);
+	sd_wr_bytes(w, p->h->consent_pk, sizeof(p->h->consent_pk));
+	sd_wr_u32(w, (uint32_t)p->identity->consent_len);
+	sd_wr_bytes(w, p->identity->consent, p->identity->consent_len);
+	sd_wr_bytes(w, p->identity->release, SD_CONSENT_RELEASE_BYTES);
+	sd_wr_bytes(w, sealed_sc, SD_SEALED_KEY_BYTES);
+}
+
+static void put_head(const sd_bundle_params_t *p, const uint8_t sealed[SD_SEALED_KEY_BYTES],
+                     const uint8_t sealed_sc[SD_SEALED_KEY_BYTES], sd_wr_t *w)
 {
 	sd_wr_bytes(w, SDR_MAGIC, SD_SDR_MAGIC_BYTES);
 	sd_wr_u16(w, SD_SDR_VERSION);
-	sd_wr_u16(w, 0);
+	sd_wr_u16(w, p->identity != NULL ? SD_SDR_FLAG_IDENTITY : 0);
 	sd_wr_u32(w, (uint32_t)w->cap);
 	sd_wr_u8(w, (uint8_t)strlen(p->case_number));
 	sd_wr_bytes(w, p->case_number, strlen(p->case_number));
@@ -618,15 +799,11 @@ static void put_head(const sd_bundle_params_t *p, const uint8_t sealed[SD_SEALED
 	sd_wr_u32(w, (uint32_t)p->directory_len);
 	sd_wr_bytes(w, p->directory, p->directory_len);
 	sd_wr_u32(w, p->h->n_blobs - 1);
-	for (uint32_t i = 0; i < p->h->n_blobs; i++) {
-		const sd_blob_t *b = &p->h->blobs[i];
-		if (b->kind == SD_BLOB_IDENTITY)
-			continue;
-		sd_wr_u8(w, (uint8_t)b->kind);
-		sd_wr_u32(w, b->n_chunks);
-		sd_wr_u64(w, b->size);
-		sd_wr_bytes(w, b->chunk_hashes, (size_t)b->n_chunks * SD_HASH_BYTES);
-	}
+	for (uint32_t i = 0; i < p->h->n_blobs; i++)
+		if (p->h->blobs[i].kind != SD_BLOB_IDENTITY)
+			put_entry(&p->h->blobs[i], w);
+	if (p->identity != NULL)
+		put_identity(p, sealed_sc, w);
 }
 
 /* The content key, from the intake key's box into the agency's. */
@@ -644,8 +821,59 @@ static int reseal(const sd_bundle_params_t *p, uint8_t sealed[SD_SEALED_KEY_BYTE
 	return ret;
 }
 
+/* s_c, from the identity key's box into the agency's. */
+static int reseal_share(const sd_bundle_params_t *p, uint8_t sealed[SD_SEALED_KEY_BYTES])
+{
+	uint8_t *s_c = sodium_malloc(SD_IDENTITY_SHARE_BYTES);
+	int ret;
+
+	if (s_c == NULL)
+		return SD_ERR_NOMEM;
+	if ((ret = sd_identity_open_share(p->h, p->identity->identity, s_c)) == 0 &&
+	    crypto_box_seal(sealed, s_c, SD_IDENTITY_SHARE_BYTES, p->agency->key.pk) != 0)
+		ret = sd_error(SD_ERR_INVALID, "agency '%s': its key is not one a box can be sealed to", p->agency->id);
+	sodium_free(s_c);
+	return ret;
+}
+
+int sd_bundle_check_consent(const uint8_t *json, size_t len, const uint8_t *release, size_t release_len,
+                            const sd_header_t *h, const sd_agency_t *agency, sd_consent_t *out)
+{
+	sd_consent_t c;
+	int ret;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (json == NULL || h == NULL || agency == NULL)
+		return sd_error(SD_ERR_USAGE, "checking a consent needs it, the package header and the agency");
+	if ((ret = sd_consent_parse(json, len, &c)) < 0 || (ret = sd_consent_verify(&c, h)) < 0 ||
+	    (ret = consent_fits(&c, agency->id, release, release_len)) < 0)
+		return ret;
+	if (!sd_equal(c.grantee_pk, agency->key.pk, SD_KEY_PUBLIC_BYTES))
+		return sd_error(SD_ERR_VERIFY, "the consent grants another key than the directory's for agency '%s'",
+		                agency->id);
+	if (out != NULL)
+		*out = c;
+	return 0;
+}
+
+static int check_identity_params(const sd_bundle_params_t *p)
+{
+	const sd_bundle_identity_t *id = p->identity;
+
+	if (id->identity == NULL || id->consent == NULL || id->release == NULL)
+		return sd_error(SD_ERR_USAGE, "an identity bundle needs the identity key, the consent and its release");
+	if (p->h->n_blobs <= SDR_IDENTITY_BLOB || p->h->blobs[SDR_IDENTITY_BLOB].kind != SD_BLOB_IDENTITY ||
+	    p->h->blobs[SDR_IDENTITY_BLOB].n_chunks != 1)
+		return sd_error(SD_ERR_FORMAT, "the package has no identity blob to carry");
+	return sd_bundle_check_consent(id->consent, id->consent_len, id->release, SD_CONSENT_RELEASE_BYTES, p->h,
+	                               p->agency, NULL);
+}
+
 static int check_params(const sd_bundle_params_t *p)
 {
+	int ret;
+
 	if (p->h == NULL || p->intake == NULL || p->agency == NULL || p->directory == NULL)
 		return sd_error(SD_ERR_USAGE, "a bundle needs the package header, the intake key, the agency and the "
 		                              "directory");
@@ -655,6 +883,8 @@ static int check_params(const sd_bundle_params_t *p)
 		return sd_error(SD_ERR_USAGE, "'%s' is not a case number", p->case_number);
 	if (p->directory_len == 0 || p->directory_len > SD_DIRECTORY_MAX_BYTES)
 		return sd_error(SD_ERR_USAGE, "the directory is empty or larger than %d bytes", SD_DIRECTORY_MAX_BYTES);
+	if (p->identity != NULL && (ret = check_identity_params(p)) < 0)
+		return ret;
 	if (head_size(p) > SD_SDR_MAX_HEAD)
 		return sd_error(SD_ERR_TOOBIG, "the bundle's head would be larger than %u bytes", SD_SDR_MAX_HEAD);
 	return 0;
@@ -676,17 +906,18 @@ static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off, uint32_t b
 	return 0;
 }
 
-/* Copies every report and evidence chunk, checked against the manifest, into out. */
+/* Copies every chunk that goes (report, identity if asked, evidence), checked against the
+ * manifest, into out. */
 static int copy_chunks(const sd_bundle_params_t *p, sd_afile_t *out, sd_hash_state_t *st, uint8_t *buf)
 {
 	uint64_t done = 0, total = 0;
 	int ret;
 
 	for (uint32_t i = 0; i < p->h->n_blobs; i++)
-		total += p->h->blobs[i].kind == SD_BLOB_IDENTITY ? 0 : p->h->blobs[i].size;
+		total += blob_goes(p, i) ? p->h->blobs[i].size : 0;
 	for (uint32_t i = 0; i < p->h->n_blobs; i++) {
 		uint64_t off = p->h->blobs[i].offset;
-		if (p->h->blobs[i].kind == SD_BLOB_IDENTITY)
+		if (!blob_goes(p, i))
 			continue;
 		for (uint32_t c = 0; c < p->h->blobs[i].n_chunks; c++) {
 			size_t want = (size_t)sd_header_chunk_size(p->h, i, c);
@@ -708,19 +939,20 @@ static int copy_chunks(const sd_bundle_params_t *p, sd_afile_t *out, sd_hash_sta
 
 int sd_bundle_write(const sd_bundle_params_t *p, sd_afile_t *out, uint8_t digest[SD_HASH_BYTES])
 {
-	uint8_t sealed[SD_SEALED_KEY_BYTES], *head = NULL, *buf = NULL;
+	uint8_t sealed[SD_SEALED_KEY_BYTES], sealed_sc[SD_SEALED_KEY_BYTES], *head = NULL, *buf = NULL;
 	sd_hash_state_t st;
 	sd_wr_t w;
 	int ret;
 
-	if ((ret = check_params(p)) < 0 || (ret = reseal(p, sealed)) < 0)
+	if ((ret = check_params(p)) < 0 || (ret = reseal(p, sealed)) < 0 ||
+	    (p->identity != NULL && (ret = reseal_share(p, sealed_sc)) < 0))
 		return ret;
 	if ((head = malloc(head_size(p))) == NULL || (buf = malloc(SDX_MAX_CHUNK)) == NULL) {
 		ret = SD_ERR_NOMEM;
 		goto out;
 	}
 	w = sd_wr_init(head, head_size(p));
-	put_head(p, sealed, &w);
+	put_head(p, sealed, sealed_sc, &w);
 	if (w.failed || w.len != w.cap) {
 		ret = sd_error(SD_ERR_INTERNAL, "the bundle's head was not written whole");
 		goto out;

@@ -14,8 +14,13 @@
  *   trailer : the export receipt (JSON), after everything it signs.
  *   bundle_digest = BLAKE2b-256(prefix || head || ciphertext)
  *
- * The identity travels in none of it (Art. 9(3)): no identity blob, no sealed s_c, no
- * wrapped s_w, and none of the whistleblower's keys.
+ * By default the identity travels in none of it (Art. 9(3)): no identity blob, no sealed
+ * s_c, no wrapped s_w, and none of the whistleblower's keys. Only when the whistleblower's
+ * live consent names the agency (scope agency:ID) may a custodian's client set flag bit 0
+ * (SD_SDR_FLAG_IDENTITY): the head then also carries the identity's manifest entry, the
+ * signed consent, the package's consent public key (to verify it), the release (s_w
+ * sealed to the agency) and s_c sealed to the agency, and the ciphertext the identity
+ * chunk, in package order (report, identity, evidence).
  */
 #ifndef SEALDROP_EXPORT_H
 #define SEALDROP_EXPORT_H
@@ -23,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "sealdrop/consent.h"
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/envelope.h"
@@ -34,7 +40,8 @@
 #define SD_SDR_VERSION              1
 #define SD_SDR_MAGIC_BYTES          8
 #define SD_SDR_PREFIX_BYTES         16 /* magic, version, flags, head length */
-#define SD_SDR_MAX_HEAD             (SD_SDX_MAX_HEADER + SD_DIRECTORY_MAX_BYTES + 4096)
+#define SD_SDR_MAX_HEAD             (SD_SDX_MAX_HEADER + SD_DIRECTORY_MAX_BYTES + 16384)
+#define SD_SDR_FLAG_IDENTITY        0x0001u /* the bundle carries the identity for its agency */
 #define SD_EXPORT_RECEIPT_VERSION   1
 #define SD_EXPORT_RECEIPT_MAX_BYTES (16u << 10)
 
@@ -82,7 +89,29 @@ typedef struct {
 	uint8_t digest[SD_HASH_BYTES]; /* bundle_digest, computed */
 	uint8_t *receipt;              /* the trailer's JSON, malloc'd */
 	size_t receipt_len;
+	/* With SD_SDR_FLAG_IDENTITY (has_identity): content->blobs[1] is the identity's entry,
+	 * and the consent was parsed, names this bundle's agency and package, its release
+	 * hashes to the signed value and its signature verifies with consent_pk. Whether
+	 * consent_pk is the package's is what the export receipt's header digest vouches for;
+	 * whether the grantee is the directory's key for the agency is the caller's check. */
+	uint16_t flags;
+	bool has_identity;
+	uint8_t consent_pk[32]; /* the package header's consent public key */
+	const uint8_t *consent; /* the signed consent JSON, inside content->raw */
+	size_t consent_len;
+	sd_consent_t consent_rec; /* parsed and verified as above */
+	uint8_t consent_id[SD_CONSENT_ID_BYTES];
+	uint8_t release[SD_CONSENT_RELEASE_BYTES]; /* s_w sealed to the agency */
+	uint8_t sealed_sc[SD_SEALED_KEY_BYTES];    /* s_c sealed to the agency */
 } sd_bundle_t;
+
+/* What a custodian's client adds for an identity bundle. */
+typedef struct {
+	const sd_seckey_t *identity; /* the identity secret key: opens s_c from the header */
+	const uint8_t *consent;      /* the signed consent document, as the server answered it */
+	size_t consent_len;
+	const uint8_t *release; /* SD_CONSENT_RELEASE_BYTES: s_w sealed to the agency */
+} sd_bundle_identity_t;
 
 typedef struct {
 	const sd_header_t *h;      /* the case's package header, parsed (signature checked) */
@@ -94,7 +123,18 @@ typedef struct {
 	size_t directory_len;
 	sd_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
+	/* NULL: the identity stays out. Otherwise the identity chunk must be in pkg_fd at its
+	 * package offset too (it is checked against h's manifest as it is copied). */
+	const sd_bundle_identity_t *identity;
 } sd_bundle_params_t;
+
+/* The consent a custodian's client received for an identity bundle, checked as the
+ * bundle's reader will check it: parsed, made for h and signed by h's consent key
+ * (sd_consent_verify), scope agency:<agency->id>, granting agency->key (the directory's),
+ * and the release hashing to the signed release_hash. SD_ERR_VERIFY otherwise. out
+ * (optional) receives the parsed record. */
+int sd_bundle_check_consent(const uint8_t *json, size_t len, const uint8_t *release, size_t release_len,
+                            const sd_header_t *h, const sd_agency_t *agency, sd_consent_t *out) SD_WUR;
 
 /* Writes prefix, head and ciphertext to out (from its start), every chunk checked
  * against h's manifest as it is copied, and computes the bundle digest. The content key
@@ -112,7 +152,9 @@ int sd_bundle_read(const char *path, sd_progress_fn progress, void *ctx, sd_bund
 /* Decrypts a bundle read by sd_bundle_read from path with the agency's secret key into
  * out_dir (report.json, evidence/<name>), built in a temporary directory and renamed
  * into place as sd_envelope_open does. SD_ERR_WRONG_KEY: the content key is not sealed
- * to this key. */
+ * to this key. With the identity flag, the identity is opened first (the release and
+ * s_c with the agency key, the chunk checked against its entry, the record validated),
+ * before anything is written, and written last as out_dir/identity.json (0600). */
 int sd_bundle_open(const sd_bundle_t *b, const char *path, const sd_seckey_t *agency, const char *out_dir,
                    sd_progress_fn progress, void *ctx) SD_WUR;
 void sd_bundle_free_(sd_bundle_t *b);

@@ -3,7 +3,9 @@
  * picks sd_bundle_parse() (a whole .sdr), sd_export_receipt_parse() (the export receipt;
  * fuzzing builds accept any signature so the field rules are reached) or
  * sd_exports_body_parse() (the body of POST /v1/cases/{case}/exports). What a parser
- * accepts must be consistent: a bundle's digest and sizes, a receipt that signs again.
+ * accepts must be consistent: a bundle's digest and sizes (the identity blob has one chunk
+ * exactly when the identity flag is set, with a consent for the bundle's agency), a receipt
+ * that signs again.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,8 +21,14 @@ static void bundle(const uint8_t *data, size_t size)
 
 	if (sd_bundle_parse(data, size, &b) != 0)
 		return;
-	if (b->content->n_blobs < 2 || b->content->blobs[1].n_chunks != 0 || b->receipt_len == 0 ||
-	    b->ciphertext_end + 4 + b->receipt_len != size || b->content->raw_len > size)
+	if (b->content->n_blobs < 2 || b->content->blobs[1].n_chunks != (b->has_identity ? 1u : 0u) ||
+	    b->receipt_len == 0 || b->ciphertext_end + 4 + b->receipt_len != size || b->content->raw_len > size)
+		abort();
+	if (b->has_identity &&
+	    (b->consent_len == 0 || b->consent_len > SD_CONSENT_MAX_BYTES ||
+	     b->consent_rec.scope != SD_CONSENT_AGENCY || strcmp(b->consent_rec.agency, b->agency) != 0))
+		abort();
+	if (!b->has_identity && (b->consent != NULL || b->flags != 0))
 		abort();
 	sd_bundle_free(b);
 }
