@@ -114,27 +114,24 @@ static int parse_fields(json_t *o, sd_export_receipt_t *er)
 	return check_receipt(er, SD_ERR_FORMAT);
 }
 
+static int receipt_body_fields(json_t *body, void *out)
+{
+	return parse_fields(body, out);
+}
+
 int sd_export_receipt_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd_export_receipt_t *out)
 {
-	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
+	uint8_t key_id[SD_KEY_ID_BYTES];
 	sd_export_receipt_t er;
-	json_t *doc = NULL, *body;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&er, 0, sizeof(er));
-	if (log == NULL || log->kind != SD_KEY_LOG || (json == NULL && len > 0))
-		return sd_error(SD_ERR_USAGE, WHAT ": the log public key and a document are needed");
-	if ((r = sd_json_signed_load(&er_signed, json, len, &doc)) < 0)
+	if ((r = sd_json_signed_read_log(&er_signed, json, len, log, receipt_body_fields, &er, key_id)) < 0)
 		return r;
-	if ((r = sd_json_signed_parse(&er_signed, doc, &body, key_id, sig)) < 0 ||
-	    (r = sd_json_signed_verify(&er_signed, body, log, key_id, sig)) < 0 || (r = parse_fields(body, &er)) < 0)
-		goto out;
 	memcpy(er.log_key_id, key_id, SD_KEY_ID_BYTES);
 	*out = er;
-out:
-	json_decref(doc);
-	return r;
+	return 0;
 }
 
 int sd_export_receipt_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d,

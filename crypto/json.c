@@ -354,3 +354,21 @@ json_t *sd_json_base64_string(const uint8_t *p, size_t len)
 	free(b64);
 	return v;
 }
+
+int sd_json_signed_read_log(const sd_json_signed_t *t, const uint8_t *json, size_t len, const sd_pubkey_t *log,
+                            int (*fields)(json_t *body, void *out), void *out, uint8_t key_id[SD_KEY_ID_BYTES])
+{
+	uint8_t sig[SD_SIGN_BYTES];
+	json_t *doc = NULL, *body;
+	int r;
+
+	if (log == NULL || log->kind != SD_KEY_LOG || (json == NULL && len > 0))
+		return sd_error(SD_ERR_USAGE, "%s: the log public key and a document are needed", t->what);
+	if ((r = sd_json_signed_load(t, json, len, &doc)) < 0)
+		return r;
+	if ((r = sd_json_signed_parse(t, doc, &body, key_id, sig)) == 0 &&
+	    (r = sd_json_signed_verify(t, body, log, key_id, sig)) == 0)
+		r = fields(body, out);
+	json_decref(doc);
+	return r;
+}

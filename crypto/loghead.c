@@ -90,29 +90,24 @@ static int parse_head_fields(json_t *o, sd_loghead_t *h)
 	return check_head(h, SD_ERR_FORMAT);
 }
 
+static int head_body_fields(json_t *body, void *out)
+{
+	return parse_head_fields(body, out);
+}
+
 int sd_loghead_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd_loghead_t *out)
 {
-	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
+	uint8_t key_id[SD_KEY_ID_BYTES];
 	sd_loghead_t h;
-	json_t *doc = NULL, *body;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&h, 0, sizeof(h));
-	if (log == NULL || log->kind != SD_KEY_LOG || (json == NULL && len > 0))
-		return sd_error(SD_ERR_USAGE, WHAT ": the log public key and a document are needed");
-	if ((r = sd_json_signed_load(&head_signed, json, len, &doc)) < 0)
+	if ((r = sd_json_signed_read_log(&head_signed, json, len, log, head_body_fields, &h, key_id)) < 0)
 		return r;
-	if ((r = sd_json_signed_parse(&head_signed, doc, &body, key_id, sig)) < 0 ||
-	    (r = sd_json_signed_verify(&head_signed, body, log, key_id, sig)) < 0 ||
-	    (r = parse_head_fields(body, &h)) < 0)
-		goto out;
 	memcpy(h.log_key_id, key_id, SD_KEY_ID_BYTES);
 	*out = h;
-	r = 0;
-out:
-	json_decref(doc);
-	return r;
+	return 0;
 }
 
 int sd_loghead_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d, sd_loghead_t *out)

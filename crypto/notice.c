@@ -239,30 +239,26 @@ void sd_notice_clear(sd_notice_t *n)
 	memset(n, 0, sizeof(*n));
 }
 
+static int notice_body_fields(json_t *body, void *out)
+{
+	return parse_fields(body, out);
+}
+
 int sd_notice_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd_notice_t *out)
 {
-	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
+	uint8_t key_id[SD_KEY_ID_BYTES];
 	sd_notice_t n;
-	json_t *doc = NULL, *body;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&n, 0, sizeof(n));
-	if (log == NULL || log->kind != SD_KEY_LOG || (json == NULL && len > 0))
-		return sd_error(SD_ERR_USAGE, WHAT ": the log public key and a document are needed");
-	if ((r = sd_json_signed_load(&nt_signed, json, len, &doc)) < 0)
+	if ((r = sd_json_signed_read_log(&nt_signed, json, len, log, notice_body_fields, &n, key_id)) < 0) {
+		sd_notice_clear(&n);
 		return r;
-	if ((r = sd_json_signed_parse(&nt_signed, doc, &body, key_id, sig)) < 0 ||
-	    (r = sd_json_signed_verify(&nt_signed, body, log, key_id, sig)) < 0 || (r = parse_fields(body, &n)) < 0)
-		goto out;
+	}
 	memcpy(n.log_key_id, key_id, SD_KEY_ID_BYTES);
-	*out = n;
-	memset(&n, 0, sizeof(n)); /* the boxes are out's now */
-	r = 0;
-out:
-	sd_notice_clear(&n);
-	json_decref(doc);
-	return r;
+	*out = n; /* the boxes are out's now */
+	return 0;
 }
 
 int sd_notice_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d, sd_notice_t *out)

@@ -211,32 +211,25 @@ static int parse_fields(json_t *o, sd_receipt_t *rc)
 	return check_struct(rc, SD_ERR_FORMAT);
 }
 
+static int receipt_body_fields(json_t *body, void *out)
+{
+	return parse_fields(body, out);
+}
+
 int sd_receipt_parse(const uint8_t *json, size_t len, const sd_pubkey_t *log, sd_receipt_t *out)
 {
-	uint8_t key_id[SD_KEY_ID_BYTES], sig[SD_SIGN_BYTES];
+	uint8_t key_id[SD_KEY_ID_BYTES];
 	sd_receipt_t rc;
-	json_t *doc = NULL, *receipt;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	memset(&rc, 0, sizeof(rc));
-	if (log == NULL || log->kind != SD_KEY_LOG || (json == NULL && len > 0))
-		return sd_error(SD_ERR_USAGE, "receipt: the log public key and a document are needed");
-	if ((r = sd_json_signed_load(&rc_signed, json, len, &doc)) < 0)
+	if ((r = sd_json_signed_read_log(&rc_signed, json, len, log, receipt_body_fields, &rc, key_id)) < 0)
 		return r;
-	if ((r = sd_json_signed_parse(&rc_signed, doc, &receipt, key_id, sig)) < 0 ||
-	    (r = sd_json_signed_verify(&rc_signed, receipt, log, key_id, sig)) < 0 ||
-	    (r = parse_fields(receipt, &rc)) < 0)
-		goto out;
-	if (sodium_memcmp(rc.log_key_id, key_id, SD_KEY_ID_BYTES) != 0) {
-		r = sd_error(SD_ERR_FORMAT, "receipt: receipt.log_key_id does not name the log key that signed it");
-		goto out;
-	}
+	if (sodium_memcmp(rc.log_key_id, key_id, SD_KEY_ID_BYTES) != 0)
+		return sd_error(SD_ERR_FORMAT, "receipt: receipt.log_key_id does not name the log key that signed it");
 	*out = rc;
-	r = 0;
-out:
-	json_decref(doc);
-	return r;
+	return 0;
 }
 
 int sd_receipt_verify_with_directory(const uint8_t *json, size_t len, const sd_directory_t *d, sd_receipt_t *out)

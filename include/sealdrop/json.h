@@ -78,6 +78,13 @@ int sd_json_signed_parse(const sd_json_signed_t *t, json_t *doc, json_t **body, 
  * builds accept any signature so the fuzzer reaches the field rules. */
 int sd_json_signed_verify(const sd_json_signed_t *t, const json_t *body, const sd_pubkey_t *pk,
                           const uint8_t key_id[SD_KEY_ID_BYTES], const uint8_t sig[SD_SIGN_BYTES]) SD_WUR;
+/* The whole read of a document the log key signs (a receipt, a notice, a tree head, an
+ * export receipt): the log key checked to be one, the size and syntax, the envelope, the
+ * signature, then fields(body, out) for the field rules; key_id gets the signature's key
+ * id. SD_ERR_USAGE without a log key or document. */
+int sd_json_signed_read_log(const sd_json_signed_t *t, const uint8_t *json, size_t len, const sd_pubkey_t *log,
+                            int (*fields)(json_t *body, void *out), void *out, uint8_t key_id[SD_KEY_ID_BYTES]) SD_WUR;
+
 /* Signs doc[t->body] with sk (checking the signature against sk's public half), adds
  * "signature" {"key_id", ["key",] "sig"} to doc and writes the whole document,
  * pretty-printed and newline-terminated, to *json_out (malloc'd). */
