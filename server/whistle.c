@@ -63,6 +63,31 @@ static void wb_free(void *p)
 	free(w);
 }
 
+/* A whistleblower's answer, its JSON followed by spaces up to the next size bucket
+ * (SD_WB_PAD_MIN, doubling), so its length does not tell the case's state or how many
+ * notices it has (issue 7, "Traffic analysis"). JSON allows the trailing white space. */
+static void wb_reply_padded(sd_request_t *r, json_t *doc)
+{
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+	size_t n = text != NULL ? strlen(text) : 0, bucket = SD_WB_PAD_MIN;
+	char *body;
+
+	json_decref(doc);
+	while (bucket < n + 1)
+		bucket *= 2;
+	if (text == NULL || (body = malloc(bucket)) == NULL) {
+		free(text);
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+		return;
+	}
+	memcpy(body, text, n);
+	memset(body + n, ' ', bucket - n - 1);
+	body[bucket - 1] = '\n';
+	sd_request_reply(r, 200, "application/json", (const uint8_t *)body, bucket);
+	free(body);
+	free(text);
+}
+
 /* --- GET /v1/wb/challenge ------------------------------------------------------------- */
 
 void sd_route_wb_challenge(sd_request_t *r)
@@ -156,7 +181,7 @@ static void status_reply(sd_request_t *r, struct wb *w)
 	if (doc == NULL)
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 	else
-		sd_request_reply_json(r, 200, doc);
+		wb_reply_padded(r, doc);
 }
 
 /* Op op of req, a scan of "consents": each row as the status lists it. */
@@ -272,7 +297,7 @@ static void objection_reply(sd_request_t *r, const sd_case_rec_t *rec)
 {
 	sd_server_t *s = sd_request_server(r);
 
-	sd_request_reply_json(r, 200, sd_case_whistleblower_json(rec, sd_server_today(s), sd_server_config(s)));
+	wb_reply_padded(r, sd_case_whistleblower_json(rec, sd_server_today(s), sd_server_config(s)));
 }
 
 /* The case the objection is for: the one named, or the only one. */

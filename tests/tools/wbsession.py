@@ -8,7 +8,7 @@ sent twice, one without its proof of work, one to a challenge kept from before a
     wbsession.py URL CA DIRECTORY.json CODENAME_FILE ROUTE [options]
 
 ROUTE is status or objection. Prints one JSON line per request sent:
-{"status": N, "retry_after": "…" | null, "body": {…}}. Exit 0 (the statuses are the
+{"status": N, "retry_after": "…" | null, "length": bytes, "body": {…}}. Exit 0 (the statuses are the
 caller's to check), 2 on a usage or connection error.
 
 Options:
@@ -90,7 +90,7 @@ def main():
         r = conn.getresponse()
         text = r.read()
         print(json.dumps({"status": r.status, "retry_after": r.getheader("Retry-After"),
-                          "body": json.loads(text) if text else None}))
+                          "length": len(text), "body": json.loads(text) if text else None}))
 
 
 if __name__ == "__main__":
