@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +42,26 @@
 #define DAY_SECONDS         86400
 #define KEY_FILE_MAX        16384
 #define P256_GROUP          "prime256v1"
+#define VERIFIED_SLOTS      64 /* client certificates remembered as verified */
+
+/* Client certificates whose chain sd_ca_verify_client checked, by fingerprint: parsing a
+ * certificate and checking its signature is most of a new connection's CPU (OpenSSL 3's
+ * key decoders), and an attorney's connections all present the same bytes. Only what
+ * cannot change for those bytes is remembered (the chain, the signature, the fields); the
+ * validity dates, the CA's and the revocation list are checked again on every call. */
+struct verified {
+	pthread_mutex_t lock;
+	size_t n, next;
+	sd_ca_cert_info_t info[VERIFIED_SLOTS];
+};
 
 struct sd_ca {
 	X509 *cert;
 	EVP_PKEY *key;
 	X509_STORE *store; /* the CA alone, as the trust anchor of sd_ca_verify_client */
 	char *cert_pem;
+	int64_t not_before, not_after;
+	struct verified *verified; /* changed behind a const sd_ca_t *: a cache, under its lock */
 };
 
 static const char *const roles[] = {"attorney", "officer", "custodian", "operator"};
@@ -370,6 +385,16 @@ static int leaf_new(const sd_ca_t *ca, X509_NAME *subject, EVP_PKEY *pub, int da
 	return 0;
 }
 
+/* SHA-256 of bytes already known to be one certificate: no second parse. */
+static int der_sha256(const uint8_t *der, size_t len, uint8_t out[SD_CA_FINGERPRINT_BYTES])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(der, len, out, &n, EVP_sha256(), NULL) != 1 || n != SD_CA_FINGERPRINT_BYTES)
+		return sd_ossl_error(SD_ERR_INTERNAL, "SHA-256 of a certificate");
+	return 0;
+}
+
 static int cert_fingerprint(X509 *x, uint8_t out[SD_CA_FINGERPRINT_BYTES])
 {
 	unsigned char *der = NULL;
@@ -378,7 +403,7 @@ static int cert_fingerprint(X509 *x, uint8_t out[SD_CA_FINGERPRINT_BYTES])
 
 	if (len <= 0)
 		return sd_ossl_error(SD_ERR_INTERNAL, "encoding a certificate");
-	r = sd_ca_fingerprint(der, (size_t)len, out);
+	r = der_sha256(der, (size_t)len, out);
 	OPENSSL_free(der);
 	return r;
 }
@@ -598,15 +623,12 @@ out:
 int sd_ca_fingerprint(const uint8_t *der, size_t len, uint8_t out[SD_CA_FINGERPRINT_BYTES])
 {
 	X509 *x = NULL;
-	unsigned int n = 0;
 	int r;
 
 	if ((r = cert_from_der(der, len, &x)) < 0)
 		return r;
 	X509_free(x);
-	if (EVP_Digest(der, len, out, &n, EVP_sha256(), NULL) != 1 || n != SD_CA_FINGERPRINT_BYTES)
-		return sd_ossl_error(SD_ERR_INTERNAL, "SHA-256 of a certificate");
-	return 0;
+	return der_sha256(der, len, out);
 }
 
 /* --- the CA itself ---------------------------------------------------------- */
@@ -703,6 +725,11 @@ static int check_ca(sd_ca_t *ca, const char *dir)
 		return sd_ossl_error(SD_ERR_FORMAT, "ca.pem is not a self-signed CA certificate");
 	if ((ca->store = X509_STORE_new()) == NULL || X509_STORE_add_cert(ca->store, ca->cert) != 1)
 		return sd_ossl_error(SD_ERR_NOMEM, "building the trust store");
+	if ((ca->verified = calloc(1, sizeof(*ca->verified))) == NULL)
+		return SD_ERR_NOMEM;
+	pthread_mutex_init(&ca->verified->lock, NULL);
+	ca->not_before = asn1_time_to_unix(X509_get0_notBefore(ca->cert));
+	ca->not_after = asn1_time_to_unix(X509_get0_notAfter(ca->cert));
 	return cert_to_pem(ca->cert, &ca->cert_pem);
 }
 
@@ -732,6 +759,10 @@ void sd_ca_free_(sd_ca_t *ca)
 {
 	if (ca == NULL)
 		return;
+	if (ca->verified != NULL) {
+		pthread_mutex_destroy(&ca->verified->lock);
+		free(ca->verified);
+	}
 	X509_STORE_free(ca->store);
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
@@ -1223,22 +1254,76 @@ static int client_fields(X509 *x, const sd_ca_revoked_t *revoked, size_t n_revok
 	return 0;
 }
 
+/* What a remembered certificate needs checked again: today's date against its validity
+ * and the CA's (X509_verify_cert's rule: notBefore <= now < notAfter, here on whole
+ * seconds), and the revocation list. 1 when fp was not verified before. */
+static int verified_recheck(const sd_ca_t *ca, const uint8_t fp[SD_CA_FINGERPRINT_BYTES],
+                            const sd_ca_revoked_t *revoked, size_t n_revoked, int64_t now, sd_ca_cert_info_t *info)
+{
+	struct verified *v = ca->verified;
+	int r = 1;
+
+	pthread_mutex_lock(&v->lock);
+	for (size_t i = 0; i < v->n; i++) {
+		if (sd_equal(v->info[i].fingerprint, fp, SD_CA_FINGERPRINT_BYTES)) {
+			*info = v->info[i];
+			r = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&v->lock);
+	if (r != 0)
+		return r;
+	if (now < info->not_before || now >= info->not_after || now < ca->not_before || now >= ca->not_after)
+		return sd_error(SD_ERR_EXPIRED, "client certificate: %s",
+		                X509_verify_cert_error_string(now < info->not_before || now < ca->not_before
+		                                                      ? X509_V_ERR_CERT_NOT_YET_VALID
+		                                                      : X509_V_ERR_CERT_HAS_EXPIRED));
+	for (size_t i = 0; i < n_revoked; i++)
+		if (serial_cmp(revoked[i].serial, info->serial) == 0)
+			return sd_error(SD_ERR_REFUSED, "client certificate has been revoked");
+	return 0;
+}
+
+static void verified_add(const sd_ca_t *ca, const sd_ca_cert_info_t *info)
+{
+	struct verified *v = ca->verified;
+
+	if (info->not_after <= info->not_before) /* dates that did not convert: never remembered */
+		return;
+	pthread_mutex_lock(&v->lock);
+	v->info[v->next] = *info;
+	v->next = (v->next + 1) % VERIFIED_SLOTS;
+	if (v->n < VERIFIED_SLOTS)
+		v->n++;
+	pthread_mutex_unlock(&v->lock);
+}
+
 int sd_ca_verify_client(const sd_ca_t *ca, const uint8_t *der, size_t len, const sd_ca_revoked_t *revoked,
                         size_t n_revoked, int64_t now, sd_ca_cert_info_t *info)
 {
 	sd_ca_cert_info_t tmp = {0};
+	uint8_t fp[SD_CA_FINGERPRINT_BYTES];
 	X509 *x = NULL;
 	int r;
 
 	if (ca == NULL || info == NULL || (revoked == NULL && n_revoked > 0))
 		return sd_error(SD_ERR_USAGE, "sd_ca_verify_client: missing CA, revocation list or output");
+	if (der == NULL || len == 0 || len > SD_CA_CERT_MAX_BYTES)
+		return cert_from_der(der, len, &x); /* its error */
+	if ((r = der_sha256(der, len, fp)) < 0 || (r = verified_recheck(ca, fp, revoked, n_revoked, now, &tmp)) <= 0)
+		goto done;
+	memset(&tmp, 0, sizeof(tmp));
 	if ((r = cert_from_der(der, len, &x)) < 0)
 		return r;
-	if ((r = chain_check(ca, x, now)) < 0 || (r = client_fields(x, revoked, n_revoked, &tmp)) < 0 ||
-	    (r = sd_ca_fingerprint(der, len, tmp.fingerprint)) < 0)
+	if ((r = chain_check(ca, x, now)) < 0 || (r = client_fields(x, revoked, n_revoked, &tmp)) < 0)
 		goto out;
-	*info = tmp;
+	memcpy(tmp.fingerprint, fp, SD_CA_FINGERPRINT_BYTES);
+	verified_add(ca, &tmp);
 	r = 0;
+done:
+	if (r == 0)
+		*info = tmp;
 out:
 	X509_free(x);
 	return r;

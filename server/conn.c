@@ -679,6 +679,8 @@ static void write_cb(struct bufferevent *bev, void *ctx)
 	request_finish(c);
 }
 
+_Static_assert(SD_TLS_FINGERPRINT_BYTES == SD_CA_FINGERPRINT_BYTES, "one fingerprint");
+
 static void handshake_done(sd_conn_t *c)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
@@ -688,7 +690,7 @@ static void handshake_done(sd_conn_t *c)
 		conn_close(c);
 		return;
 	}
-	if (c->cert_der != NULL && sd_ca_fingerprint(c->cert_der, c->cert_len, c->fingerprint) == 0) {
+	if (c->cert_der != NULL && sd_tls_peer_fingerprint(ssl, c->fingerprint) == 0) {
 		c->has_cert = true;
 		if (sd_server_conns_with_cert(c->server, c->fingerprint) >
 		    sd_server_config(c->server)->max_connections_per_cert) {

@@ -66,11 +66,40 @@ static int notice_event(const sd_notice_t *n, const sd_principal_t *actor, sd_au
 	return sd_notice_digest(n, ev->digest);
 }
 
+/* Fills n's version and deployment, signs it and makes its audit event: the part of
+ * sd_notices_req_add that touches no store request, so it can run on the worker. */
+static int notice_sign(sd_server_t *s, const char *deployment, sd_notice_t *n, const sd_principal_t *actor, char **json,
+                       sd_audit_event_t *ev)
+{
+	int r;
+
+	*json = NULL;
+	n->version = SD_NOTICE_VERSION;
+	snprintf(n->deployment, sizeof(n->deployment), "%s", deployment);
+	if ((r = sd_server_sign_notice(s, n, json)) < 0 || (r = notice_event(n, actor, ev)) < 0) {
+		free(*json);
+		*json = NULL;
+	}
+	return r;
+}
+
+/* The PUT of the signed document and its leaf; the leaf's operation index. */
+static int notice_put(sd_store_req_t *req, const sd_notice_t *n, const char *json, const sd_audit_event_t *ev)
+{
+	uint8_t key[SD_NOTICES_KEY_BYTES];
+	int r;
+
+	sd_notices_key(n->case_number, n->seq, key);
+	if ((r = sd_store_req_put(req, SD_STORE_DB_NOTICES, key, sizeof(key), (const uint8_t *)json, strlen(json),
+	                          SD_STORE_NOOVERWRITE)) < 0)
+		return r;
+	return sd_audit_add(req, ev);
+}
+
 int sd_notices_req_add(sd_server_t *s, sd_store_req_t *req, sd_notice_t *n, const sd_principal_t *actor,
                        char **json_out)
 {
 	const sd_directory_t *d = sd_server_directory(s);
-	uint8_t key[SD_NOTICES_KEY_BYTES];
 	sd_audit_event_t ev;
 	char *json = NULL;
 	int r;
@@ -79,14 +108,7 @@ int sd_notices_req_add(sd_server_t *s, sd_store_req_t *req, sd_notice_t *n, cons
 		*json_out = NULL;
 	if (d == NULL)
 		return sd_error(SD_ERR_INTERNAL, "no directory is installed: a notice names its deployment");
-	n->version = SD_NOTICE_VERSION;
-	snprintf(n->deployment, sizeof(n->deployment), "%s", d->deployment);
-	if ((r = sd_server_sign_notice(s, n, &json)) < 0 || (r = notice_event(n, actor, &ev)) < 0)
-		goto out;
-	sd_notices_key(n->case_number, n->seq, key);
-	if ((r = sd_store_req_put(req, SD_STORE_DB_NOTICES, key, sizeof(key), (const uint8_t *)json, strlen(json),
-	                          SD_STORE_NOOVERWRITE)) < 0 ||
-	    (r = sd_audit_add(req, &ev)) < 0)
+	if ((r = notice_sign(s, d->deployment, n, actor, &json, &ev)) < 0 || (r = notice_put(req, n, json, &ev)) < 0)
 		goto out;
 	if (json_out != NULL) {
 		*json_out = json;
@@ -97,31 +119,69 @@ out:
 	return r;
 }
 
-int sd_notices_req_standard(sd_server_t *s, sd_store_req_t *req, const sd_case_rec_t *rec, uint32_t seq, sd_date_t date,
-                            sd_notice_kind_t kind, const char *detail)
+int sd_notices_standard_begin(sd_server_t *s, const sd_case_rec_t *rec, uint32_t seq, sd_date_t date,
+                              sd_notice_kind_t kind, const char *detail, sd_notices_job_t *job)
 {
 	const sd_directory_t *d = sd_server_directory(s);
-	sd_notice_t n;
-	char *text = NULL;
-	int r;
+	const uint8_t *att;
 
-	memset(&n, 0, sizeof(n));
+	memset(job, 0, sizeof(*job));
+	job->s = s;
 	if (!rec->has_notice_key)
 		return sd_error(SD_ERR_NOENT, "case %s was filed before notices existed: it has no notice key",
 		                rec->case_number);
 	if (d == NULL)
 		return sd_error(SD_ERR_INTERNAL, "no directory is installed: a notice is sealed to its intake key");
-	if ((r = sd_notice_standard_text(kind, rec->case_number, detail, &text)) < 0 ||
-	    (r = sd_notice_seal(&n, text, rec->notice_key, sd_notices_attorney_key(s, rec), &d->intake)) < 0)
-		goto out;
-	snprintf(n.case_number, sizeof(n.case_number), "%s", rec->case_number);
-	n.seq = seq;
-	n.date = date;
-	n.kind = kind;
-	r = sd_notices_req_add(s, req, &n, NULL, NULL);
-out:
-	free(text);
-	sd_notice_clear(&n);
+	memcpy(job->notice_pk, rec->notice_key, sizeof(job->notice_pk));
+	if ((att = sd_notices_attorney_key(s, rec)) != NULL) {
+		job->has_attorney = true;
+		memcpy(job->attorney_pk, att, sizeof(job->attorney_pk));
+	}
+	job->intake = d->intake;
+	snprintf(job->deployment, sizeof(job->deployment), "%s", d->deployment);
+	snprintf(job->n.case_number, sizeof(job->n.case_number), "%s", rec->case_number);
+	job->n.seq = seq;
+	job->n.date = date;
+	job->n.kind = kind;
+	return sd_notice_standard_text(kind, rec->case_number, detail, &job->text);
+}
+
+void sd_notices_standard_make(sd_notices_job_t *job)
+{
+	job->status = sd_notice_seal(&job->n, job->text, job->notice_pk, job->has_attorney ? job->attorney_pk : NULL,
+	                             &job->intake);
+	if (job->status == 0)
+		job->status = notice_sign(job->s, job->deployment, &job->n, NULL, &job->json, &job->ev);
+	if (job->status < 0)
+		snprintf(job->detail, sizeof(job->detail), "%s", sd_error_detail());
+}
+
+int sd_notices_standard_add(sd_store_req_t *req, sd_notices_job_t *job)
+{
+	if (job->status < 0) /* the worker's message, on this thread */
+		return sd_error(job->status, "%s", job->detail);
+	return notice_put(req, &job->n, job->json, &job->ev);
+}
+
+void sd_notices_job_clear(sd_notices_job_t *job)
+{
+	free(job->text);
+	free(job->json);
+	sd_notice_clear(&job->n);
+	memset(job, 0, sizeof(*job));
+}
+
+int sd_notices_req_standard(sd_server_t *s, sd_store_req_t *req, const sd_case_rec_t *rec, uint32_t seq, sd_date_t date,
+                            sd_notice_kind_t kind, const char *detail)
+{
+	sd_notices_job_t job;
+	int r;
+
+	if ((r = sd_notices_standard_begin(s, rec, seq, date, kind, detail, &job)) == 0) {
+		sd_notices_standard_make(&job);
+		r = sd_notices_standard_add(req, &job);
+	}
+	sd_notices_job_clear(&job);
 	return r;
 }
 

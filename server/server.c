@@ -6,7 +6,8 @@
  * store (server_start.c). sd_server_run then serves until SIGTERM/SIGINT and drains.
  * In between, this file keeps what connections share: the list of connections, the
  * body budget with its queue of waiters, the hand-over of store answers from the store
- * thread to the loop (store_done → hop_run), the directory, the CRL and the timers.
+ * thread to the loop (store_done → hop_run), the worker thread for the loop's CPU-bound
+ * jobs (sd_server_work → worker_main → hop_run), the directory, the CRL and the timers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +27,14 @@
 
 #define CRL_DAYS 30 /* a CRL's nextUpdate; it is re-issued daily and on every disable */
 
+/* A store answer (done) or a worker job (work, then after) on its way to the loop. */
 struct hop {
 	struct hop *next;
 	sd_server_t *server;
 	sd_store_req_t *req;
 	void (*done)(sd_store_req_t *req, void *ctx);
+	void (*work)(void *ctx);
+	void (*after)(void *ctx);
 	void *ctx;
 };
 
@@ -357,14 +361,10 @@ static void crl_daily(void *ctx)
 
 /* --- Store answers: from the store thread to the loop ---------------------------------------- */
 
-/* On the store thread: queue the answer and wake the loop (event_active is thread-safe
- * once evthread_use_pthreads ran). */
-static void store_done(sd_store_req_t *req, void *ctx)
+/* On the store or the worker thread: queue the hop and wake the loop (event_active is
+ * thread-safe once evthread_use_pthreads ran). */
+static void hop_push(sd_server_t *s, struct hop *h)
 {
-	struct hop *h = ctx;
-	sd_server_t *s = h->server;
-
-	(void)req;
 	pthread_mutex_lock(&s->hop_lock);
 	if (s->hop_tail != NULL)
 		s->hop_tail->next = h;
@@ -373,6 +373,14 @@ static void store_done(sd_store_req_t *req, void *ctx)
 	s->hop_tail = h;
 	pthread_mutex_unlock(&s->hop_lock);
 	event_active(s->hop_event, EV_READ, 0);
+}
+
+static void store_done(sd_store_req_t *req, void *ctx)
+{
+	struct hop *h = ctx;
+
+	(void)req;
+	hop_push(h->server, h);
 }
 
 /* On the loop: every answer queued so far, in order. */
@@ -389,7 +397,10 @@ static void hop_run(evutil_socket_t fd, short what, void *ctx)
 	pthread_mutex_unlock(&s->hop_lock);
 	for (; h != NULL; h = next) {
 		next = h->next;
-		h->done(h->req, h->ctx);
+		if (h->after != NULL)
+			h->after(h->ctx);
+		else
+			h->done(h->req, h->ctx);
 		free(h);
 	}
 }
@@ -407,6 +418,86 @@ int sd_server_store_submit(sd_server_t *s, sd_store_req_t *req, void (*done)(sd_
 	if ((r = sd_store_submit(s->store, req, store_done, h)) < 0)
 		free(h);
 	return r;
+}
+
+/* --- The worker: CPU-bound jobs off the loop ------------------------------------------------- */
+
+/* Takes the jobs in order until told to stop with none left; each goes back to the loop
+ * through the hops, which keeps their order. */
+static void *worker_main(void *arg)
+{
+	sd_server_t *s = arg;
+	struct hop *h;
+
+	for (;;) {
+		pthread_mutex_lock(&s->work_lock);
+		while (s->work_head == NULL && s->worker_running)
+			pthread_cond_wait(&s->work_cond, &s->work_lock);
+		if ((h = s->work_head) != NULL && (s->work_head = h->next) == NULL)
+			s->work_tail = NULL;
+		pthread_mutex_unlock(&s->work_lock);
+		if (h == NULL)
+			return NULL;
+		h->next = NULL;
+		h->work(h->ctx);
+		hop_push(s, h);
+	}
+}
+
+static int worker_start(sd_server_t *s)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay with the loop */
+	s->worker_running = true;
+	rc = pthread_create(&s->worker, NULL, worker_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		s->worker_running = false;
+		return sd_error(SD_ERR_INTERNAL, "cannot start the worker thread: %s", strerror(rc));
+	}
+	return 0;
+}
+
+/* Lets the worker finish the jobs queued so far (their hops wait for hop_run), then joins it. */
+static void worker_stop(sd_server_t *s)
+{
+	bool joinable;
+
+	pthread_mutex_lock(&s->work_lock);
+	joinable = s->worker_running;
+	s->worker_running = false;
+	pthread_cond_signal(&s->work_cond);
+	pthread_mutex_unlock(&s->work_lock);
+	if (joinable)
+		pthread_join(s->worker, NULL);
+}
+
+void sd_server_work(sd_server_t *s, void (*work)(void *ctx), void (*done)(void *ctx), void *ctx)
+{
+	struct hop *h = calloc(1, sizeof(*h));
+	bool queued = false;
+
+	if (h != NULL) {
+		*h = (struct hop){.server = s, .work = work, .after = done, .ctx = ctx};
+		pthread_mutex_lock(&s->work_lock);
+		if ((queued = s->worker_running)) {
+			if (s->work_tail != NULL)
+				s->work_tail->next = h;
+			else
+				s->work_head = h;
+			s->work_tail = h;
+			pthread_cond_signal(&s->work_cond);
+		}
+		pthread_mutex_unlock(&s->work_lock);
+	}
+	if (!queued) {
+		free(h);
+		work(ctx);
+		done(ctx);
+	}
 }
 
 /* --- Connections and the body budget --------------------------------------------------------- */
@@ -631,6 +722,8 @@ static int server_alloc(const sd_config_t *config, const char *config_path, sd_s
 	s->listen_fd = s->control_fd = -1;
 	s->started_uid = geteuid();
 	pthread_mutex_init(&s->hop_lock, NULL);
+	pthread_mutex_init(&s->work_lock, NULL);
+	pthread_cond_init(&s->work_cond, NULL);
 	snprintf(s->root, sizeof(s->root), "%s", config->dir);
 #ifdef SD_TEST_CLOCK
 	int r;
@@ -656,7 +749,8 @@ int sd_server_new(const sd_config_t *config, const char *config_path, sd_server_
 	    (r = sd_server_bind(s)) < 0 || (r = sd_server_drop_privileges(s)) < 0 ||
 	    (r = sd_server_open_store(s)) < 0 || (r = sd_server_refresh_crl(s)) < 0 ||
 	    (r = sd_uploads_start(s, &s->uploads)) < 0 || (r = sd_auditlog_start(s, &s->auditlog)) < 0 ||
-	    (r = sd_wbgate_new(config->pow_bits, config->anon_rate_per_minute, &s->wbgate)) < 0) {
+	    (r = sd_wbgate_new(config->pow_bits, config->anon_rate_per_minute, &s->wbgate)) < 0 ||
+	    (r = worker_start(s)) < 0) {
 		sd_server_free(s);
 		return r;
 	}
@@ -693,6 +787,7 @@ void sd_server_free_(sd_server_t *s)
 	while (s->n_conns > 0)
 		sd_conn_abort(s->conns[s->n_conns - 1]);
 	sd_control_free(s->control);
+	worker_stop(s); /* its last jobs' hops, like the store's answers, run just below */
 	sd_store_close(s->store);
 	if (s->hop_event != NULL)
 		hop_run(-1, 0, s); /* the routes' and control's last answers, into the void */
@@ -725,5 +820,7 @@ void sd_server_free_(sd_server_t *s)
 	free(s->waiters);
 	free(s->config_path);
 	pthread_mutex_destroy(&s->hop_lock);
+	pthread_mutex_destroy(&s->work_lock);
+	pthread_cond_destroy(&s->work_cond);
 	free(s);
 }

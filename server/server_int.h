@@ -57,6 +57,12 @@ struct sd_server {
 	pthread_mutex_t hop_lock;
 	struct hop *hop_head, *hop_tail;
 	struct event *hop_event;
+	/* The worker thread (sd_server_work): its queue of jobs, then the hop back. */
+	pthread_t worker;
+	bool worker_running; /* started and not yet told to stop */
+	pthread_mutex_t work_lock;
+	pthread_cond_t work_cond;
+	struct hop *work_head, *work_tail;
 	/* Connections, the body budget and its waiters. */
 	sd_conn_t **conns;
 	size_t n_conns, cap_conns;

@@ -243,6 +243,18 @@ int sd_tls_peer_cert(SSL *ssl, uint8_t **der, size_t *len)
 	return 0;
 }
 
+int sd_tls_peer_fingerprint(SSL *ssl, uint8_t out[SD_TLS_FINGERPRINT_BYTES])
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+	unsigned int n = 0;
+
+	if (x == NULL)
+		return SD_ERR_NOENT;
+	if (X509_digest(x, EVP_sha256(), out, &n) != 1 || n != SD_TLS_FINGERPRINT_BYTES)
+		return sd_ossl_error(SD_ERR_INTERNAL, "SHA-256 of the client certificate");
+	return 0;
+}
+
 const char *sd_tls_error_reason(SSL *ssl)
 {
 	static _Thread_local char buf[REASON_MAX];

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "sealdrop/audit.h"
 #include "sealdrop/caserec.h"
 #include "sealdrop/error.h"
 #include "sealdrop/notice.h"
@@ -54,6 +55,35 @@ int sd_notices_req_add(sd_server_t *s, sd_store_req_t *req, sd_notice_t *n, cons
  * added. */
 int sd_notices_req_standard(sd_server_t *s, sd_store_req_t *req, const sd_case_rec_t *rec, uint32_t seq, sd_date_t date,
                             sd_notice_kind_t kind, const char *detail) SD_WUR;
+
+/* sd_notices_req_standard in three steps, so that its sealing and signing — most of a
+ * filing's CPU on the loop — can run on the worker (sd_server_work):
+ *   sd_notices_standard_begin()  on the loop: copies what the notice needs from rec and
+ *                                the server's state (the text, the keys, the deployment);
+ *   sd_notices_standard_make()   on any thread: seals, signs, makes its audit event;
+ *   sd_notices_standard_add()    on the loop: adds the PUT and the leaf to req, exactly
+ *                                what sd_notices_req_standard adds (its result too).
+ * sd_notices_job_clear frees what the job holds, after any step. */
+typedef struct {
+	sd_server_t *s;
+	char *text;
+	uint8_t notice_pk[32];
+	bool has_attorney;
+	uint8_t attorney_pk[32];
+	sd_pubkey_t intake;
+	char deployment[SD_DEPLOYMENT_MAX + 1];
+	sd_notice_t n;
+	int status; /* make's result; its message in detail */
+	char detail[256];
+	char *json; /* the signed document */
+	sd_audit_event_t ev;
+} sd_notices_job_t;
+
+int sd_notices_standard_begin(sd_server_t *s, const sd_case_rec_t *rec, uint32_t seq, sd_date_t date,
+                              sd_notice_kind_t kind, const char *detail, sd_notices_job_t *job) SD_WUR;
+void sd_notices_standard_make(sd_notices_job_t *job);
+int sd_notices_standard_add(sd_store_req_t *req, sd_notices_job_t *job) SD_WUR;
+void sd_notices_job_clear(sd_notices_job_t *job);
 
 /* The standard notice of step, just applied to rec (a transition): its kind and what it
  * names follow from the step (the referred agency's name in the directory, the reason,

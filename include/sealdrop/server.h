@@ -87,6 +87,16 @@ sd_accounts_t *sd_server_accounts(sd_server_t *s);
 const uint8_t *sd_server_crl(const sd_server_t *s, size_t *len);
 int sd_server_refresh_crl(sd_server_t *s) SD_WUR;
 
+/* Runs work(ctx) on the server's worker thread, then done(ctx) on the loop thread: for
+ * CPU-bound work such as sealing and signing, off the loop that serves every connection.
+ * work may use only what ctx owns and the server's keys (sd_server_sign_*), never the
+ * loop's state (directory, accounts, uploads, connections). One worker runs the jobs one
+ * at a time in the order they were submitted, and their done callbacks run on the loop in
+ * that same order. When the worker is not running (shutdown) or no memory is left,
+ * work(ctx) and done(ctx) both run before this returns, ahead of any queued job: so call
+ * it last. */
+void sd_server_work(sd_server_t *s, void (*work)(void *ctx), void (*done)(void *ctx), void *ctx);
+
 /* Submits req to the store. done(req, ctx) runs later on the loop thread, after the
  * store answered (the request is then durable, or failed); the caller owns req again
  * from then on and frees it. SD_ERR_REFUSED when the store's queue is full or closing

@@ -17,6 +17,8 @@
 #include <openssl/ssl.h>
 #include "sealdrop/error.h"
 
+#define SD_TLS_FINGERPRINT_BYTES 32 /* SD_CA_FINGERPRINT_BYTES */
+
 typedef struct sd_tls sd_tls_t;
 
 /* Loads the server certificate and key (PEM files) and the CA certificate (PEM text).
@@ -36,6 +38,11 @@ SSL *sd_tls_ssl_new(sd_tls_t *t);
 /* The certificate the peer presented, DER, malloc'd into *der; *der = NULL and *len = 0
  * when it presented none. 0 or SD_ERR_NOMEM. */
 int sd_tls_peer_cert(SSL *ssl, uint8_t **der, size_t *len) SD_WUR;
+
+/* The fingerprint of the certificate the peer presented: SHA-256 of its DER form, the
+ * same bytes as sd_ca_fingerprint's, without parsing the certificate a second time
+ * (OpenSSL parsed it in the handshake). SD_ERR_NOENT when it presented none. */
+int sd_tls_peer_fingerprint(SSL *ssl, uint8_t out[SD_TLS_FINGERPRINT_BYTES]) SD_WUR;
 
 /* The reason of the last failed handshake on this SSL, for a debug log line (never
  * logged with an address). */
