@@ -6,12 +6,12 @@
  * Start at sd_consent_grant(): it checks the package and the codename, finds the grantee
  * key in the verified directory (never anywhere else), unwraps s_w from the header and
  * seals it to the grantee, then signs. Readers go sd_consent_parse() (JSON syntax, the
- * envelope, the field rules of check_consent()), sd_consent_verify() (against the header
+ * envelope, the field rules of sdc_check_consent()), sd_consent_verify() (against the header
  * the document names) and sd_consent_check() (the server's stateless rules). The signed
  * bytes are always rebuilt from the parsed record (body_msg()): what is verified is
  * exactly what is used. Field helpers come from crypto/json.c; the envelope differs from
  * the receipt's only in naming no key id (the signer is the header's consent key).
- * The Art. 7(2) explanation texts close the file (sd_consent_explain()).
+ * The Art. 7(2) explanation texts are in crypto/consent_text.c (sd_consent_explain()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "consent_int.h"
 #include "envelope_int.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/consent.h"
@@ -30,7 +31,6 @@
 #define CS_KEY_B64_BYTES     45 /* base64 of 32 bytes, with its NUL */
 #define CS_SIG_B64_BYTES     89
 #define CS_RELEASE_B64_BYTES 109
-#define CS_TEXT_MAX          8192 /* an explanation, both languages */
 #define CS_FILE_CONSENT      "sealdrop-consent"
 #define CS_FILE_REVOCATION   "sealdrop-revocation"
 #define CS_FILE_WHAT         "consent file"
@@ -132,7 +132,7 @@ static bool date_is_valid(sd_date_t d)
 	return sd_date_is_valid(d.y, d.m, d.d);
 }
 
-static int check_consent(const sd_consent_t *c, int err)
+int sdc_check_consent(const sd_consent_t *c, int err)
 {
 	uint8_t id[SD_KEY_ID_BYTES];
 	int64_t days;
@@ -156,7 +156,7 @@ static int check_consent(const sd_consent_t *c, int err)
 	return 0;
 }
 
-static int check_revocation(const sd_revocation_t *rv, int err)
+int sdc_check_revocation(const sd_revocation_t *rv, int err)
 {
 	int r;
 
@@ -168,22 +168,6 @@ static int check_revocation(const sd_revocation_t *rv, int err)
 }
 
 /* --- bodies, the signed bytes and the documents ---------------------------------------- */
-
-static json_t *hex_json(const uint8_t *bin, size_t len)
-{
-	char hex[2 * SD_HASH_BYTES + 1];
-
-	sd_hex_encode(bin, len, hex);
-	return json_string(hex);
-}
-
-static json_t *b64_json(const uint8_t *bin, size_t len)
-{
-	char b64[CS_RELEASE_B64_BYTES];
-
-	sd_base64_encode(bin, len, b64);
-	return json_string(b64);
-}
 
 static json_t *date_json(sd_date_t d)
 {
@@ -204,14 +188,14 @@ static json_t *consent_body(const sd_consent_t *c)
 	sd_consent_scope_text(c, scope);
 	fail |= json_object_set_new(o, "version", json_integer(c->version));
 	fail |= json_object_set_new(o, "deployment", json_string(c->deployment));
-	fail |= json_object_set_new(o, "header_digest", hex_json(c->header_digest, SD_HASH_BYTES));
+	fail |= json_object_set_new(o, "header_digest", sd_json_hex_string(c->header_digest, SD_HASH_BYTES));
 	fail |= json_object_set_new(o, "scope", json_string(scope));
-	fail |= json_object_set_new(o, "grantee_key", b64_json(c->grantee_pk, SD_KEY_PUBLIC_BYTES));
-	fail |= json_object_set_new(o, "grantee_key_id", hex_json(c->grantee_key_id, SD_KEY_ID_BYTES));
-	fail |= json_object_set_new(o, "release_hash", hex_json(c->release_hash, SD_HASH_BYTES));
+	fail |= json_object_set_new(o, "grantee_key", sd_json_base64_string(c->grantee_pk, SD_KEY_PUBLIC_BYTES));
+	fail |= json_object_set_new(o, "grantee_key_id", sd_json_hex_string(c->grantee_key_id, SD_KEY_ID_BYTES));
+	fail |= json_object_set_new(o, "release_hash", sd_json_hex_string(c->release_hash, SD_HASH_BYTES));
 	fail |= json_object_set_new(o, "issued", date_json(c->issued));
 	fail |= json_object_set_new(o, "expires", date_json(c->expires));
-	fail |= json_object_set_new(o, "nonce", hex_json(c->nonce, SD_CONSENT_NONCE_BYTES));
+	fail |= json_object_set_new(o, "nonce", sd_json_hex_string(c->nonce, SD_CONSENT_NONCE_BYTES));
 	if (fail) {
 		json_decref(o);
 		return NULL;
@@ -226,11 +210,11 @@ static json_t *revocation_body(const sd_revocation_t *rv)
 
 	fail |= json_object_set_new(o, "version", json_integer(rv->version));
 	fail |= json_object_set_new(o, "deployment", json_string(rv->deployment));
-	fail |= json_object_set_new(o, "header_digest", hex_json(rv->header_digest, SD_HASH_BYTES));
-	fail |= json_object_set_new(o, "consent",
-	                            rv->all ? json_string("all") : hex_json(rv->consent_id, SD_CONSENT_ID_BYTES));
+	fail |= json_object_set_new(o, "header_digest", sd_json_hex_string(rv->header_digest, SD_HASH_BYTES));
+	fail |= json_object_set_new(
+	        o, "consent", rv->all ? json_string("all") : sd_json_hex_string(rv->consent_id, SD_CONSENT_ID_BYTES));
 	fail |= json_object_set_new(o, "date", date_json(rv->date));
-	fail |= json_object_set_new(o, "nonce", hex_json(rv->nonce, SD_CONSENT_NONCE_BYTES));
+	fail |= json_object_set_new(o, "nonce", sd_json_hex_string(rv->nonce, SD_CONSENT_NONCE_BYTES));
 	if (fail) {
 		json_decref(o);
 		return NULL;
@@ -341,7 +325,7 @@ int sd_consent_sign(sd_consent_t *c, const uint8_t consent_sk[64], char **json_o
 	*json_out = NULL;
 	if (c == NULL || consent_sk == NULL)
 		return sd_error(SD_ERR_USAGE, "consent: signing needs a record and the consent secret key");
-	if ((r = check_consent(c, SD_ERR_INVALID)) < 0 ||
+	if ((r = sdc_check_consent(c, SD_ERR_INVALID)) < 0 ||
 	    (r = sign_msg(SD_PURPOSE_CONSENT, consent_sk, consent_body(c), c->sig)) < 0)
 		return r;
 	return sd_consent_format(c, json_out);
@@ -352,7 +336,7 @@ int sd_consent_format(const sd_consent_t *c, char **json_out)
 	int r;
 
 	*json_out = NULL;
-	if ((r = check_consent(c, SD_ERR_INVALID)) < 0)
+	if ((r = sdc_check_consent(c, SD_ERR_INVALID)) < 0)
 		return r;
 	return render(signed_doc(DOC_CONSENT, consent_body(c), c->sig), "consent", SD_CONSENT_MAX_BYTES, json_out);
 }
@@ -362,7 +346,7 @@ int sd_consent_id(const sd_consent_t *c, uint8_t id[SD_CONSENT_ID_BYTES])
 	int r;
 
 	memset(id, 0, SD_CONSENT_ID_BYTES);
-	if ((r = check_consent(c, SD_ERR_INVALID)) < 0)
+	if ((r = sdc_check_consent(c, SD_ERR_INVALID)) < 0)
 		return r;
 	return id_of(consent_body(c), id);
 }
@@ -374,7 +358,7 @@ int sd_revocation_sign(sd_revocation_t *rv, const uint8_t consent_sk[64], char *
 	*json_out = NULL;
 	if (rv == NULL || consent_sk == NULL)
 		return sd_error(SD_ERR_USAGE, "revocation: signing needs a record and the consent secret key");
-	if ((r = check_revocation(rv, SD_ERR_INVALID)) < 0 ||
+	if ((r = sdc_check_revocation(rv, SD_ERR_INVALID)) < 0 ||
 	    (r = sign_msg(SD_PURPOSE_REVOKE, consent_sk, revocation_body(rv), rv->sig)) < 0)
 		return r;
 	return sd_revocation_format(rv, json_out);
@@ -385,7 +369,7 @@ int sd_revocation_format(const sd_revocation_t *rv, char **json_out)
 	int r;
 
 	*json_out = NULL;
-	if ((r = check_revocation(rv, SD_ERR_INVALID)) < 0)
+	if ((r = sdc_check_revocation(rv, SD_ERR_INVALID)) < 0)
 		return r;
 	return render(signed_doc(DOC_REVOCATION, revocation_body(rv), rv->sig), "revocation", SD_CONSENT_MAX_BYTES,
 	              json_out);
@@ -396,7 +380,7 @@ int sd_revocation_id(const sd_revocation_t *rv, uint8_t id[SD_CONSENT_ID_BYTES])
 	int r;
 
 	memset(id, 0, SD_CONSENT_ID_BYTES);
-	if ((r = check_revocation(rv, SD_ERR_INVALID)) < 0)
+	if ((r = sdc_check_revocation(rv, SD_ERR_INVALID)) < 0)
 		return r;
 	return id_of(revocation_body(rv), id);
 }
@@ -460,7 +444,7 @@ static int parse_consent_body(json_t *o, sd_consent_t *c)
 	    (r = sd_json_member_hex(o, "consent", "consent", "nonce", c->nonce, SD_CONSENT_NONCE_BYTES)) < 0)
 		return r;
 	c->version = SD_CONSENT_VERSION;
-	return check_consent(c, SD_ERR_FORMAT);
+	return sdc_check_consent(c, SD_ERR_FORMAT);
 }
 
 static int parse_revocation_consent(json_t *o, sd_revocation_t *rv)
@@ -495,7 +479,7 @@ static int parse_revocation_body(json_t *o, sd_revocation_t *rv)
 	    (r = sd_json_member_hex(o, "revocation", "revocation", "nonce", rv->nonce, SD_CONSENT_NONCE_BYTES)) < 0)
 		return r;
 	rv->version = SD_CONSENT_VERSION;
-	return check_revocation(rv, SD_ERR_FORMAT);
+	return sdc_check_revocation(rv, SD_ERR_FORMAT);
 }
 
 static int parse_consent_doc(json_t *doc, sd_consent_t *out)
@@ -575,7 +559,7 @@ int sd_consent_verify(const sd_consent_t *c, const sd_header_t *h)
 
 	if (c == NULL || h == NULL)
 		return sd_error(SD_ERR_USAGE, "consent: verifying needs a consent and a package header");
-	if ((r = check_consent(c, SD_ERR_INVALID)) < 0 ||
+	if ((r = sdc_check_consent(c, SD_ERR_INVALID)) < 0 ||
 	    (r = check_package("consent", c->header_digest, c->deployment, h)) < 0)
 		return r;
 	return verify_msg(DOC_CONSENT, h->consent_pk, consent_body(c), c->sig);
@@ -587,7 +571,7 @@ int sd_revocation_verify(const sd_revocation_t *rv, const sd_header_t *h)
 
 	if (rv == NULL || h == NULL)
 		return sd_error(SD_ERR_USAGE, "revocation: verifying needs a revocation and a package header");
-	if ((r = check_revocation(rv, SD_ERR_INVALID)) < 0 ||
+	if ((r = sdc_check_revocation(rv, SD_ERR_INVALID)) < 0 ||
 	    (r = check_package("revocation", rv->header_digest, rv->deployment, h)) < 0)
 		return r;
 	return verify_msg(DOC_REVOCATION, h->consent_pk, revocation_body(rv), rv->sig);
@@ -639,7 +623,7 @@ int sd_consent_check(const sd_consent_t *c, const sd_directory_t *d, const uint8
 
 	if (c == NULL || d == NULL)
 		return sd_error(SD_ERR_USAGE, "consent: checking needs a consent and the directory");
-	if ((r = check_consent(c, SD_ERR_INVALID)) < 0)
+	if ((r = sdc_check_consent(c, SD_ERR_INVALID)) < 0)
 		return r;
 	if (strcmp(c->deployment, d->deployment) != 0)
 		return sd_error(SD_ERR_DEPLOYMENT, "consent: made for deployment '%s', not '%s'", c->deployment,
@@ -665,7 +649,7 @@ int sd_revocation_check(const sd_revocation_t *rv, const sd_directory_t *d, sd_d
 
 	if (rv == NULL || d == NULL)
 		return sd_error(SD_ERR_USAGE, "revocation: checking needs a revocation and the directory");
-	if ((r = check_revocation(rv, SD_ERR_INVALID)) < 0)
+	if ((r = sdc_check_revocation(rv, SD_ERR_INVALID)) < 0)
 		return r;
 	if (strcmp(rv->deployment, d->deployment) != 0)
 		return sd_error(SD_ERR_DEPLOYMENT, "revocation: made for deployment '%s', not '%s'", rv->deployment,
@@ -853,10 +837,11 @@ int sd_consent_file_encode(const sd_consent_t *c, const uint8_t release[SD_CONSE
 	*out = NULL;
 	if (c == NULL || release == NULL)
 		return sd_error(SD_ERR_USAGE, CS_FILE_WHAT ": needs a signed consent and its release");
-	if ((r = check_consent(c, SD_ERR_INVALID)) < 0 || (r = check_release(c, release, SD_CONSENT_RELEASE_BYTES)) < 0)
+	if ((r = sdc_check_consent(c, SD_ERR_INVALID)) < 0 ||
+	    (r = check_release(c, release, SD_CONSENT_RELEASE_BYTES)) < 0)
 		return r;
 	return file_render(CS_FILE_CONSENT, "consent", signed_doc(DOC_CONSENT, consent_body(c), c->sig),
-	                   b64_json(release, SD_CONSENT_RELEASE_BYTES), out);
+	                   sd_json_base64_string(release, SD_CONSENT_RELEASE_BYTES), out);
 }
 
 int sd_revocation_file_encode(const sd_revocation_t *rv, char **out)
@@ -866,7 +851,7 @@ int sd_revocation_file_encode(const sd_revocation_t *rv, char **out)
 	*out = NULL;
 	if (rv == NULL)
 		return sd_error(SD_ERR_USAGE, CS_FILE_WHAT ": needs a signed revocation");
-	if ((r = check_revocation(rv, SD_ERR_INVALID)) < 0)
+	if ((r = sdc_check_revocation(rv, SD_ERR_INVALID)) < 0)
 		return r;
 	return file_render(CS_FILE_REVOCATION, "revocation", signed_doc(DOC_REVOCATION, revocation_body(rv), rv->sig),
 	                   NULL, out);
@@ -931,134 +916,4 @@ int sd_consent_file_parse(const uint8_t *buf, size_t len, sd_consent_file_t *out
 		memset(out, 0, sizeof(*out));
 	json_decref(doc);
 	return r;
-}
-
-/* --- the Art. 7(2) explanations ----------------------------------------------------------
- *
- * Read by someone deciding whether to reveal who they are: what opens, for whom, until
- * when, what revoking does and does not undo. Labelled lines keep the Korean free of
- * particles glued to names the directory supplies. */
-
-static const char *const explain_ko =
-        "신원 공개 동의 안내 (공익신고자 보호법 시행령 제7조제2항)\n\n"
-        "이 동의에 서명하면 아래의 받는 쪽이 이 신고와 함께 봉인된 귀하의 인적사항(성명, 주민등록번호, 주소, "
-        "직업, 직장, 연락처)을 열어 볼 수 있게 됩니다.\n\n"
-        "- 대상 신고: 패키지 %s\n- 받는 쪽: %s\n- 받는 쪽의 열쇠: %s\n"
-        "- 유효 기간: %s부터 %s까지 (한국 시간, 마지막 날 포함)\n\n%s\n"
-        "기간이 지나면 동의는 저절로 효력을 잃습니다. 그 전에라도 언제든지 sealdrop consent revoke 명령으로, "
-        "또는 철회 파일을 만들어 변호사에게 전달하는 방법으로 철회할 수 있습니다. 철회하면 서버는 그 뒤의 열람을 "
-        "모두 거부합니다. 다만 철회하기 전에 이미 열람된 정보나, 동의가 유효하던 동안 받는 쪽이 얻은 사본은 되돌릴 "
-        "수 없습니다.\n"
-        "서버를 통해 귀하의 신원이 열람되거나 기관에 전달될 때마다 감사 기록에 남으며, sealdrop status로 동의와 "
-        "열람 기록을 확인할 수 있습니다. 위원회가 열람하면 귀하에게 통지됩니다.\n"
-        "동의 여부는 귀하가 자유롭게 정합니다. 동의하지 않으면 귀하의 신원은 봉인된 채로 남습니다.\n";
-
-static const char *const explain_en =
-        "\nConsent to disclose your identity (Enforcement Decree of the Public Interest Whistleblower Protection "
-        "Act, Art. 7(2))\n\n"
-        "If you sign this consent, the recipient below will be able to open the personal information sealed "
-        "with this report (name, resident registration number, address, occupation, workplace, contact "
-        "details).\n\n"
-        "- Report: package %s\n- Recipient: %s\n- Recipient's key: %s\n"
-        "- Valid: from %s through %s (Korea Standard Time, the last day included)\n\n%s\n"
-        "When the period ends the consent lapses by itself. Before then you can revoke it at any time with the "
-        "command sealdrop consent revoke, or by making a revocation file and giving it to your attorney. Once "
-        "it is revoked, the server refuses every further opening. What was opened before you revoked, or "
-        "copied by the recipient while the consent was valid, cannot be taken back.\n"
-        "Each time your identity is opened or passed to an agency through the server, it is recorded in the "
-        "audit log; sealdrop status shows your consents and every access. You receive a notice whenever the "
-        "Commission opens it.\n"
-        "Whether to consent is your free choice. If you do not consent, your identity stays sealed.\n";
-
-static const char *const limit_text[][2] = {
-        [SD_CONSENT_COMMISSION] = {"위원회는 이 동의만으로 귀하의 신원을 다른 기관에 넘길 수 없습니다. 기관에 "
-                                   "넘기려면 그 기관을 지정한 별도의 동의가 필요합니다.",
-                                   "With this consent alone the Commission cannot pass your identity to any "
-                                   "agency; that needs a separate consent naming the agency."},
-        [SD_CONSENT_AGENCY] = {"이 동의로는 그 기관만 귀하의 신원을 열 수 있으며, 위원회를 포함한 다른 누구도 열 수 "
-                               "없습니다.",
-                               "With this consent only that agency can open your identity; nobody else can, not "
-                               "even the Commission."},
-};
-
-/* "받는 쪽" / "Recipient", naming the agency from the directory. */
-static int explain_recipient(const sd_consent_t *c, const sd_directory_t *d, char ko[512], char en[512])
-{
-	char name[SD_AGENCY_NAME_MAX + 4];
-	const sd_agency_t *a;
-
-	if (c->scope == SD_CONSENT_COMMISSION) {
-		snprintf(ko, 512, "위원회에서 신원 열쇠를 보관하는 담당자(관리인)");
-		snprintf(en, 512, "the Commission's custodians, the officers who hold the identity key");
-		return 0;
-	}
-	if ((a = sd_directory_find_agency(d, c->agency)) == NULL)
-		return sd_error(SD_ERR_REFUSED, "consent: agency '%s' is not in the directory (version %u)", c->agency,
-		                d->version);
-	sd_error_printable(a->name, name, sizeof(name));
-	snprintf(ko, 512, "기관 %s (ID %s), 위원회가 이 신고를 그 기관에 이첩하거나 송부할 때", name, a->id);
-	snprintf(en, 512, "the agency %s (id %s), when the Commission refers or forwards this report to it", name,
-	         a->id);
-	return 0;
-}
-
-int sd_consent_explain(const sd_consent_t *c, const sd_directory_t *dir, char **out)
-{
-	char ko[512], en[512], digest[17], key[SD_KEY_ID_HEX_BYTES], from[SD_DATE_TEXT_BYTES], to[SD_DATE_TEXT_BYTES];
-	size_t n;
-	int r;
-
-	*out = NULL;
-	if (c == NULL || dir == NULL)
-		return sd_error(SD_ERR_USAGE, "consent: an explanation needs the consent and the directory");
-	if ((r = check_consent(c, SD_ERR_USAGE)) < 0 || (r = explain_recipient(c, dir, ko, en)) < 0)
-		return r;
-	sd_hex_encode(c->header_digest, 8, digest);
-	sd_key_id_hex(c->grantee_key_id, key);
-	sd_date_format(c->issued, from);
-	sd_date_format(c->expires, to);
-	if ((*out = malloc(CS_TEXT_MAX)) == NULL)
-		return SD_ERR_NOMEM;
-	/* at most about 3 KiB with the longest agency name: both always fit */
-	n = (size_t)snprintf(*out, CS_TEXT_MAX, explain_ko, digest, ko, key, from, to, limit_text[c->scope][0]);
-	if (n < CS_TEXT_MAX)
-		snprintf(*out + n, CS_TEXT_MAX - n, explain_en, digest, en, key, from, to, limit_text[c->scope][1]);
-	return 0;
-}
-
-int sd_revocation_explain(const sd_revocation_t *rv, char **out)
-{
-	char digest[17], id[17], date[SD_DATE_TEXT_BYTES], what_ko[64], what_en[64];
-	int r;
-
-	*out = NULL;
-	if (rv == NULL)
-		return sd_error(SD_ERR_USAGE, "revocation: an explanation needs the revocation");
-	if ((r = check_revocation(rv, SD_ERR_USAGE)) < 0)
-		return r;
-	sd_hex_encode(rv->header_digest, 8, digest);
-	sd_hex_encode(rv->consent_id, 8, id);
-	sd_date_format(rv->date, date);
-	if (rv->all) {
-		snprintf(what_ko, sizeof(what_ko), "이 신고의 모든 동의");
-		snprintf(what_en, sizeof(what_en), "every consent on this report");
-	} else {
-		snprintf(what_ko, sizeof(what_ko), "동의 ID %s...", id);
-		snprintf(what_en, sizeof(what_en), "consent id %s...", id);
-	}
-	if ((*out = malloc(CS_TEXT_MAX)) == NULL)
-		return SD_ERR_NOMEM;
-	snprintf(*out, CS_TEXT_MAX,
-	         "동의 철회 안내\n\n- 대상 신고: 패키지 %s\n- 철회하는 동의: %s\n- 날짜: %s\n\n"
-	         "철회하면 서버는 그 동의에 따른 신원 열람을 더 이상 허용하지 않고, 그 동의로 전달된 공개분을 "
-	         "삭제합니다. 철회는 감사 기록에 남습니다.\n"
-	         "다만 철회하기 전에 이미 열람된 정보와, 동의가 유효하던 동안 만들어진 서버 저장소의 사본은 되돌릴 수 "
-	         "없습니다. 나중에 다시 동의하려면 새 동의에 서명하면 됩니다.\n\n"
-	         "Revoking your consent\n\n- Report: package %s\n- Revoked: %s\n- Date: %s\n\n"
-	         "Once revoked, the server allows no further opening of your identity under that consent and deletes "
-	         "the release it carried. The revocation is recorded in the audit log.\n"
-	         "What was opened before you revoked, and any copy of the server's store made while the consent was "
-	         "live, cannot be taken back. To consent again later, sign a new consent.\n",
-	         digest, what_ko, date, digest, what_en, date);
-	return 0;
 }
