@@ -37,7 +37,7 @@ static const struct {
         {"relay", cmd_relay, N_("hand in a whistleblower's offline consent or revocation file (attorney)")},
         {"fetch", cmd_fetch, N_("download a case's package, check every chunk, open it with the intake key")},
         {"export", cmd_export,
-         N_("build a case's referral bundle for an agency, without the identity, and record it (officer)")},
+         N_("build a case's referral bundle for an agency and record it (officer; the identity only with consent)")},
         {"unseal", cmd_unseal,
          N_("open a case's identity record with the whistleblower's live consent (custodians' identity key)")},
 };
