@@ -27,9 +27,10 @@ PKGS      = libsodium jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # The server's modules (server/) add OpenSSL (TLS, X.509), LMDB (the store), libevent (the
-# loop, bufferevent_openssl, thread-safe event_active) and libhttp-parser (no .pc file).
+# loop, bufferevent_openssl, thread-safe event_active), libseccomp (the running server's
+# system-call allow-list, server/sandbox.c) and libhttp-parser (no .pc file).
 # The client's https.c uses OpenSSL too.
-SERVER_PKGS = openssl lmdb libevent libevent_openssl libevent_pthreads
+SERVER_PKGS = openssl lmdb libevent libevent_openssl libevent_pthreads libseccomp
 SRV_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SERVER_PKGS) 2>/dev/null)
 SRV_LIBS   := $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS) 2>/dev/null) -lhttp_parser
 CLI_LIBS   := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)

@@ -7,7 +7,7 @@
 # `deps.sh --bench` adds what only `make bench` uses: nginx (the baseline server).
 set -eu
 PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
-liblmdb-dev lmdb-utils libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl openssl clang-format
+liblmdb-dev lmdb-utils libseccomp-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl openssl clang-format
 gettext curl passwd ca-certificates"
 if [ "${1:-}" = --bench ]; then
 	PKGS="$PKGS nginx-light"

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <event2/thread.h>
 
 #include "server_int.h"
@@ -23,6 +24,7 @@
 #include "sealdrop/export.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/sandbox.h"
 #include "sealdrop/sealdrop.h"
 
 #define CRL_DAYS 30 /* a CRL's nextUpdate; it is re-issued daily and on every disable */
@@ -690,6 +692,23 @@ static int start_loop_events(sd_server_t *s)
 	return 0;
 }
 
+#ifdef SD_TEST_CLOCK
+/* The sandbox's test (tests/e2e/sandbox.sh), in the test build only: with
+ * SEALDROPD_TEST_FORBIDDEN_SYSCALL=1, once the filter is on, a system call it lacks
+ * (ptrace); the kernel must kill the process with SIGSYS before the second line. */
+static void test_forbidden_syscall(void)
+{
+	const char *v = getenv("SEALDROPD_TEST_FORBIDDEN_SYSCALL");
+	long rc;
+
+	if (v == NULL || strcmp(v, "1") != 0)
+		return;
+	sd_log(SD_LOG_WARN, "TEST: making a forbidden system call (ptrace); the sandbox must kill the server");
+	rc = syscall(SYS_ptrace, 0L /* PTRACE_TRACEME */, 0L, 0L, 0L);
+	sd_log(SD_LOG_ERROR, "TEST: the forbidden system call returned %ld: the sandbox did not hold", rc);
+}
+#endif
+
 int sd_server_run(sd_server_t *s)
 {
 	int r;
@@ -701,6 +720,12 @@ int sd_server_run(sd_server_t *s)
 	s->control_fd = -1;
 	if ((r = sd_server_every(s, 86400, crl_daily, s)) < 0)
 		return r;
+	/* Every file and socket is open and every thread runs: from here, the allow-list. */
+	if ((r = sd_sandbox_enter()) < 0)
+		return r;
+#ifdef SD_TEST_CLOCK
+	test_forbidden_syscall();
+#endif
 	sd_log(SD_LOG_INFO, "listening on %s%s%s:%u", s->config->listen_family == AF_INET6 ? "[" : "",
 	       s->config->listen_addr, s->config->listen_family == AF_INET6 ? "]" : "", s->config->listen_port);
 	if (event_base_dispatch(s->base) < 0)
@@ -746,7 +771,7 @@ int sd_server_new(const sd_config_t *config, const char *config_path, sd_server_
 	signal(SIGPIPE, SIG_IGN);
 	sd_log_set_level(config->log_level);
 	if ((r = server_alloc(config, config_path, &s)) < 0 || (r = sd_server_load_files(s)) < 0 ||
-	    (r = sd_server_bind(s)) < 0 || (r = sd_server_drop_privileges(s)) < 0 ||
+	    (r = sd_server_bind(s)) < 0 || (r = sd_server_drop_privileges(s)) < 0 || (r = sd_sandbox_harden()) < 0 ||
 	    (r = sd_server_open_store(s)) < 0 || (r = sd_server_refresh_crl(s)) < 0 ||
 	    (r = sd_uploads_start(s, &s->uploads)) < 0 || (r = sd_auditlog_start(s, &s->auditlog)) < 0 ||
 	    (r = sd_wbgate_new(config->pow_bits, config->anon_rate_per_minute, &s->wbgate)) < 0 ||

@@ -1,0 +1,36 @@
+/*
+ * sandbox.h — what a running sealdropd may still do once it has started (server/sandbox.c):
+ * the only module that calls prctl, setrlimit for core files, and libseccomp.
+ *
+ * Two steps, in the order sd_server_new and sd_server_run take them:
+ *
+ *   sd_sandbox_harden   right after the privilege drop: no new privileges ever
+ *                       (PR_SET_NO_NEW_PRIVS, so no set-uid program or file capability
+ *                       can raise them again), not dumpable (PR_SET_DUMPABLE 0: no core
+ *                       file, no ptrace by the same uid, /proc/PID owned by root) and
+ *                       RLIMIT_CORE 0;
+ *   sd_sandbox_enter    when every file and socket the server needs is open, just before
+ *                       the event loop: a seccomp-bpf allow-list of the system calls the
+ *                       running server makes, synchronised onto every thread already
+ *                       running (SECCOMP_FILTER_FLAG_TSYNC) and inherited by every thread
+ *                       started later. Any other system call kills the whole process with
+ *                       SIGSYS (exit status 159 from a shell).
+ *
+ * There is no switch to turn either off: a release sealdropd always runs sandboxed. A
+ * sanitizer build (ASan's leak checker stops the world with ptrace) keeps only the first
+ * step's no-new-privileges and core limit, and says so in its log.
+ */
+#ifndef SEALDROP_SANDBOX_H
+#define SEALDROP_SANDBOX_H
+
+#include "sealdrop/error.h"
+
+/* No new privileges, not dumpable, no core files. SD_ERR_INTERNAL when the kernel refuses. */
+int sd_sandbox_harden(void) SD_WUR;
+/* The system-call allow-list on every thread of the process. SD_ERR_INTERNAL when a call
+ * cannot be named or the kernel refuses the filter; the server must not run on. */
+int sd_sandbox_enter(void) SD_WUR;
+/* The number of system calls the allow-list lets through (for the log and the tests). */
+unsigned sd_sandbox_allowed_count(void);
+
+#endif
