@@ -170,6 +170,26 @@ int sd_server_bind(sd_server_t *s)
 
 /* --- 3. Privileges ------------------------------------------------------------------------------- */
 
+/* The store is the server's alone and nobody else may write to its directory (the key
+ * files' modes are checked as they are loaded, server/servicekey.c and server/ca.c): a
+ * mode that lets others in is a misconfiguration the server refuses to run with. */
+static int check_modes(const sd_server_t *s)
+{
+	char path[SD_CONFIG_DIR_MAX + 64];
+	struct stat st;
+	int r;
+
+	if ((r = sd_server_path(s, SD_STORE_SUBDIR, path, sizeof(path))) < 0)
+		return r;
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		return sd_error(SD_ERR_CONFIG, "%s is mode %03o: the store must be the server's alone (chmod 700 %s)",
+		                path, (unsigned)(st.st_mode & 0777), path);
+	if (stat(s->root, &st) == 0 && (st.st_mode & 022) != 0)
+		return sd_error(SD_ERR_CONFIG, "%s is mode %03o: others may write to it (chmod 700 %s)", s->root,
+		                (unsigned)(st.st_mode & 0777), s->root);
+	return 0;
+}
+
 /* The store must belong to the user the server becomes, or LMDB cannot write it. */
 static int check_owner(const sd_server_t *s, uid_t uid, const char *user)
 {
@@ -212,7 +232,7 @@ int sd_server_drop_privileges(sd_server_t *s)
 		                user);
 	if (pw->pw_uid == 0)
 		return sd_error(SD_ERR_CONFIG, "user '%s' is root: sealdropd does not run as root", user);
-	if ((r = check_owner(s, pw->pw_uid, user)) < 0)
+	if ((r = check_owner(s, pw->pw_uid, user)) < 0 || (r = check_modes(s)) < 0)
 		return r;
 	if (chroot(s->root) < 0 || chdir("/") < 0)
 		return sd_error(SD_ERR_INTERNAL, "chroot %s: %s", s->root, strerror(errno));

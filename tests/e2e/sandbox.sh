@@ -114,4 +114,30 @@ check "  after it said it would make the forbidden call" grep -q 'making a forbi
 if grep -q 'did not hold' "$T/killed.log"; then not_ok "  and the call never returned"; else ok "  and the call never returned"; fi
 if start_server "$D/sealdropd.conf"; then ok "the release server starts again on the same directory"; else not_ok "the release server starts again on the same directory"; fi
 stop_server
+
+# --- the keys and the store are their owner's alone, or the server does not start ---
+refused_start() { # description status words...
+	_what=$1
+	_want=$2
+	shift 2
+	timeout -k 5 20 "$SEALDROPD" run --config "$D/sealdropd.conf" </dev/null >"$T/mode.log" 2>&1
+	_rc=$?
+	_miss=""
+	for _w; do grep -qF -- "$_w" "$T/mode.log" || _miss="$_miss '$_w'"; done
+	if [ "$_rc" = "$_want" ] && [ -z "$_miss" ]; then ok "$_what: refused ($_want)"; else
+		not_ok "$_what: refused ($_want; got $_rc${_miss:+, missing$_miss})"
+		diag "$(tail -n 3 "$T/mode.log")"
+	fi
+}
+chmod 644 "$D/log.key"
+refused_start "a log key others can read" 77 "log.key is accessible to group or others" "chmod 600"
+chmod 600 "$D/log.key"
+chmod 750 "$D/store"
+refused_start "a store its group can enter" 78 "store is mode 750" "chmod 700"
+chmod 700 "$D/store"
+chmod 777 "$D"
+refused_start "a directory others can write to" 78 "is mode 777: others may write" "chmod 700"
+chmod 700 "$D"
+if start_server "$D/sealdropd.conf"; then ok "  with the modes back, it starts"; else not_ok "  with the modes back, it starts"; fi
+stop_server
 done_testing
