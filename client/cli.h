@@ -19,6 +19,7 @@
 #include "sealdrop/codename.h"
 #include "sealdrop/date.h"
 #include "sealdrop/directory.h"
+#include "sealdrop/consent.h"
 #include "sealdrop/envelope.h"
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
@@ -366,6 +367,12 @@ int cli_wb_status(cli_wb_t *w, json_t **answer) SD_WUR;
  * open: the case's header, verified as fetch verifies it (the case's digest, its
  * signature, d's deployment), into *h; then every chunk of the report and evidence (not
  * the identity), each checked against the manifest, at its package offset in fd. */
+/* The answer of POST /v1/cases/{case}/unseal (cmd_unseal.c; `unseal`, `export
+ * --with-identity`): the signed consent as JSON text (*doc, malloc'd), its release, and
+ * the id the server names it by (*cid, borrowed from o); CLI_ERR_PROTOCOL otherwise. */
+int cli_unseal_answer(json_t *o, char **doc, uint8_t release[SD_CONSENT_RELEASE_BYTES], const char **cid) SD_WUR;
+/* c's id as hex into out, which must be cid (the id the server named it by). */
+int cli_consent_id_check(const sd_consent_t *c, const char *cid, char out[2 * SD_CONSENT_ID_BYTES + 1]) SD_WUR;
 /* The case's header alone, verified as fetch verifies it (the case's digest, its
  * signature, d's deployment), over a connection already open (`unseal`). */
 int cli_fetch_header(struct cli_https_conn *conn, sd_directory_t *d, const char *case_number, sd_header_t **h) SD_WUR;

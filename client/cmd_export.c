@@ -260,27 +260,17 @@ static int identity_key(export_t *s)
 /* The answer's consent: checked as the agency will check it, live today, named by its id. */
 static int take_consent(export_t *s, json_t *o)
 {
-	const char *cid = json_string_value(json_object_get(o, "consent_id"));
-	const char *rel = json_string_value(json_object_get(o, "release"));
-	uint8_t id[SD_CONSENT_ID_BYTES];
+	const char *cid;
 	int r;
 
-	s->consent = json_dumps(json_object_get(o, "consent"), JSON_COMPACT);
-	if (s->consent == NULL || cid == NULL || rel == NULL ||
-	    sd_base64_decode_exact(rel, s->release, SD_CONSENT_RELEASE_BYTES) < 0)
-		return sd_error(CLI_ERR_PROTOCOL,
-		                _("the server's answer to the unseal is not a consent and a release"));
+	if ((r = cli_unseal_answer(o, &s->consent, s->release, &cid)) < 0)
+		return r;
 	if ((r = sd_bundle_check_consent((const uint8_t *)s->consent, strlen(s->consent), s->release,
 	                                 SD_CONSENT_RELEASE_BYTES, s->h, s->agency, &s->c)) < 0)
 		return cli_error_prefix(r, _("the consent the server sent"));
 	if (!sd_consent_is_live(&s->c, sd_date_today()))
 		return sd_error(SD_ERR_VERIFY, _("the consent the server sent is not valid today"));
-	if ((r = sd_consent_id(&s->c, id)) < 0)
-		return r;
-	sd_hex_encode(id, SD_CONSENT_ID_BYTES, s->consent_id);
-	if (strcmp(s->consent_id, cid) != 0)
-		return sd_error(CLI_ERR_PROTOCOL, _("the server names the consent by another id than its own"));
-	return 0;
+	return cli_consent_id_check(&s->c, cid, s->consent_id);
 }
 
 /* POST unseal {"scope": "agency:ID"}: the live consent and its release (recorded, and told

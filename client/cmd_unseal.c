@@ -259,23 +259,45 @@ static int fetch_header(unseal_t *s)
 	return sd_error(SD_ERR_WRONG_KEY, _("case %s's package is sealed to identity key %s, not this one"), cn, want);
 }
 
+int cli_unseal_answer(json_t *o, char **doc, uint8_t release[SD_CONSENT_RELEASE_BYTES], const char **cid)
+{
+	const char *rel = json_string_value(json_object_get(o, "release"));
+
+	*cid = json_string_value(json_object_get(o, "consent_id"));
+	*doc = json_dumps(json_object_get(o, "consent"), JSON_COMPACT);
+	if (*doc != NULL && *cid != NULL && rel != NULL && strlen(*cid) == HEX_DIGEST_BYTES - 1 &&
+	    sd_base64_decode_exact(rel, release, SD_CONSENT_RELEASE_BYTES) == 0)
+		return 0;
+	free(*doc);
+	*doc = NULL;
+	return sd_error(CLI_ERR_PROTOCOL, _("the server's answer to the unseal is not a consent and a release"));
+}
+
+int cli_consent_id_check(const sd_consent_t *c, const char *cid, char out[2 * SD_CONSENT_ID_BYTES + 1])
+{
+	uint8_t id[SD_CONSENT_ID_BYTES];
+	int r;
+
+	if ((r = sd_consent_id(c, id)) < 0)
+		return r;
+	sd_hex_encode(id, SD_CONSENT_ID_BYTES, out);
+	if (strcmp(out, cid) != 0)
+		return sd_error(CLI_ERR_PROTOCOL, _("the server names the consent by another id than its own"));
+	return 0;
+}
+
 /* The answer's consent: this package's, signed by the whistleblower's key in its header,
  * for the Commission, granting the directory's identity key; its release as signed. */
 static int check_consent(unseal_t *s, json_t *o)
 {
-	const char *cid = json_string_value(json_object_get(o, "consent_id"));
-	const char *rel = json_string_value(json_object_get(o, "release"));
-	uint8_t id[SD_CONSENT_ID_BYTES];
-	char *doc = json_dumps(json_object_get(o, "consent"), JSON_COMPACT);
+	const char *cid;
+	char *doc = NULL;
 	int r;
 
-	if (doc == NULL || cid == NULL || rel == NULL || strlen(cid) != HEX_DIGEST_BYTES - 1 ||
-	    (s->release = malloc(SD_CONSENT_RELEASE_BYTES)) == NULL ||
-	    sd_base64_decode_exact(rel, s->release, SD_CONSENT_RELEASE_BYTES) < 0) {
-		free(doc);
-		return sd_error(CLI_ERR_PROTOCOL,
-		                _("the server's answer to the unseal is not a consent and a release"));
-	}
+	if ((s->release = malloc(SD_CONSENT_RELEASE_BYTES)) == NULL)
+		return SD_ERR_NOMEM;
+	if ((r = cli_unseal_answer(o, &doc, s->release, &cid)) < 0)
+		return r;
 	r = sd_consent_parse((const uint8_t *)doc, strlen(doc), &s->consent);
 	free(doc);
 	if (r < 0 || (r = sd_consent_verify(&s->consent, s->h)) < 0)
@@ -284,12 +306,7 @@ static int check_consent(unseal_t *s, json_t *o)
 	    !sd_equal(s->consent.grantee_pk, s->dir->identity.pk, SD_KEY_PUBLIC_BYTES))
 		return sd_error(SD_ERR_VERIFY,
 		                _("the consent the server sent does not grant the directory's identity key"));
-	if ((r = sd_consent_id(&s->consent, id)) < 0)
-		return r;
-	sd_hex_encode(id, SD_CONSENT_ID_BYTES, s->consent_id);
-	if (strcmp(s->consent_id, cid) != 0)
-		return sd_error(CLI_ERR_PROTOCOL, _("the server names the consent by another id than its own"));
-	return 0;
+	return cli_consent_id_check(&s->consent, cid, s->consent_id);
 }
 
 /* POST unseal: the live consent and its release (recorded, and told to the whistleblower). */
