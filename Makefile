@@ -5,6 +5,10 @@
 #   make check      the same suite built with ASan+UBSan
 #   make fuzz       build every libFuzzer target and run each briefly (FUZZ_SECONDS)
 #   make bench      throughput benchmarks against raw libsodium (docs/BENCHMARKS.md)
+#   make soak       the long reliability runs: crash and power-loss consistency, slowloris,
+#                   floods (tests/soak/*.sh; minutes to hours, never part of make test)
+#   make fuzz-long  every libFuzzer target for FUZZ_LONG_SECONDS (default 600) each
+#   make tls-audit  testssl.sh, sslscan and openssl s_client against a running deployment
 #   make run        the demo deployment under ./var/demo
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make po         regenerate po/sealdrop.pot from client/*.c and merge it into po/*.po
@@ -55,6 +59,8 @@ UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
 TOOL_SRC   = $(sort $(wildcard tests/tools/*.c))
+# LD_PRELOAD shims the fault and power-loss tests run the server under (tests/preload/).
+PRELOAD_SRC = $(sort $(wildcard tests/preload/*.c))
 
 LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/wordlist.o
 CLIENT_OBJ = $(CLIENT_SRC:%.c=$(BUILD)/%.o)
@@ -65,11 +71,12 @@ SRV_LIB    = $(BUILD)/libsealdropd.a
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
 TOOL_BIN   = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+PRELOAD_BIN = $(PRELOAD_SRC:tests/preload/%.c=$(BUILD)/preload/%.so)
 # Message catalogues (gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/sealdrop.mo.
 LINGUAS    = ko
 MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
 
-.PHONY: all test check fuzz fuzz-build bench run install uninstall clean deps unit e2e format format-check lint-banned po
+.PHONY: all test check soak fuzz fuzz-long fuzz-build tls-audit bench run install uninstall clean deps unit e2e format format-check lint-banned po
 .DELETE_ON_ERROR:
 
 all: sealdrop sealdropd
@@ -166,6 +173,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(SRV_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
 
+# A shim is one self-contained file (libc and libdl only): it must not pull the server's
+# code into every process it is preloaded into.
+$(BUILD)/preload/%.so: tests/preload/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(EXTRA_CFLAGS) -fPIC -shared -o $@ $< -ldl -lpthread
+
 -include $(LIB_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SRV_OBJ:.o=.d) $(BUILD)/client/main.d $(BUILD)/server/main.d \
   $(BUILD)/server/server_testclock.d
 
@@ -176,7 +189,21 @@ test: deps lint-banned
 	$(MAKE) --no-print-directory all-tests
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-all-tests: sealdrop sealdropd $(BUILD)/sealdropd-testclock $(UNIT_BIN) $(TOOL_BIN)
+all-tests: sealdrop sealdropd $(BUILD)/sealdropd-testclock $(UNIT_BIN) $(TOOL_BIN) $(PRELOAD_BIN)
+
+# The long runs, each a script under tests/soak/ counted like the e2e tests. SOAK picks
+# some (make soak SOAK="crash powerloss"). `deps.sh --soak` adds slowhttptest.
+SOAK ?= $(patsubst tests/soak/%.sh,%,$(sort $(wildcard tests/soak/*.sh)))
+soak: deps
+	@scripts/deps.sh --soak
+	$(MAKE) --no-print-directory all-tests
+	@BUILD=$(BUILD) scripts/run-tests.sh $(SOAK:%=tests/soak/%.sh)
+
+# testssl.sh, sslscan and openssl s_client against a demo deployment it starts itself.
+tls-audit: deps
+	@scripts/deps.sh --soak
+	$(MAKE) --no-print-directory sealdrop sealdropd
+	@BUILD=$(BUILD) scripts/tls-audit.sh
 
 .PHONY: all-tests
 
@@ -227,6 +254,11 @@ fuzz: deps
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
 
 fuzz-build: $(FUZZ_BIN)
+
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long: deps
+	$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
 
 bench:
 	@scripts/deps.sh --bench

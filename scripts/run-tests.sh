@@ -33,20 +33,32 @@ run_one() { # name, command...
 	fi
 }
 
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
-done
-# Test vectors recomputed from the specification by an independent implementation
-# (Python hashlib + PyNaCl), never by calling our C code.
-for t in tests/vectors/*.py; do
-	[ -f "$t" ] || continue
-	run_one "vectors/$(basename "$t" .py)" /usr/bin/python3 "$t"
-done
-for t in tests/e2e/*.sh; do
-	[ -f "$t" ] || continue
-	run_one "e2e/$(basename "$t" .sh)" sh "$t"
-done
+run_suite() { # every unit test, test vector and end-to-end script
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
+	done
+	# Test vectors recomputed from the specification by an independent implementation
+	# (Python hashlib + PyNaCl), never by calling our C code.
+	for t in tests/vectors/*.py; do
+		[ -f "$t" ] || continue
+		run_one "vectors/$(basename "$t" .py)" /usr/bin/python3 "$t"
+	done
+	for t in tests/e2e/*.sh; do
+		[ -f "$t" ] || continue
+		run_one "e2e/$(basename "$t" .sh)" sh "$t"
+	done
+}
+
+# With arguments, only those scripts (make soak passes tests/soak/*.sh); else the suite.
+if [ "$#" -gt 0 ]; then
+	for t in "$@"; do
+		[ -f "$t" ] || { echo "run-tests: no such test script: $t" >&2; exit 66; }
+		run_one "$(basename "$(dirname "$t")")/$(basename "$t" .sh)" sh "$t"
+	done
+else
+	run_suite
+fi
 
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
