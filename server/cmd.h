@@ -7,6 +7,8 @@
  *   enroll, disable, directory install  server/cmd_control.c: through the running
  *                                       server's control socket (server/control.c)
  *   audit publish, audit check          server/cmd_audit.c
+ *   scrub                               server/cmd_scrub.c: re-verifies the stopped
+ *                                       server's store (server/scrub.c)
  *
  * Conventions (as the client's, client/cli.h): results on stdout, errors on stderr as
  * "sealdropd: <command>: <what went wrong>", a command returns its exit status.
@@ -37,6 +39,7 @@ int sdd_cmd_directory(int argc, char **argv);
 int sdd_cmd_run(int argc, char **argv);
 int sdd_cmd_check_config(int argc, char **argv);
 int sdd_cmd_audit(int argc, char **argv);
+int sdd_cmd_scrub(int argc, char **argv);
 
 /* One option of a command, for sdd_getopt(): --name takes a value stored in *value, or
  * takes none and sets *flag, or is repeatable, each value appended to list (at most max,

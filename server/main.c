@@ -21,6 +21,7 @@ static const struct {
         {"disable", sdd_cmd_disable, "refuse an account from now on and revoke its certificate (server running)"},
         {"directory", sdd_cmd_directory, "install a new signed directory (server running)"},
         {"audit", sdd_cmd_audit, "check the audit log against its signed heads; publish a head now"},
+        {"scrub", sdd_cmd_scrub, "re-verify every stored blob and record; report damage by case (server stopped)"},
 };
 
 static void usage(FILE *f)

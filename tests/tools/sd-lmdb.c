@@ -7,6 +7,8 @@
  *   sd-lmdb DIR put DB KEYHEX VALHEX
  *   sd-lmdb DIR del DB KEYHEX
  *   sd-lmdb DIR keys DB                prints every key as hex, one a line, in key order
+ *   sd-lmdb DIR flip DB KEYHEX OFFSET  inverts every bit of the value's byte at OFFSET (a
+ *                                      value too large for a hex argument: a chunk)
  *
  * Keys and values are given in hex, also the ASCII keys of meta ("log_size" is
  * 6c6f675f73697a65). The environment is opened as server/store.c opens it (the same
@@ -14,7 +16,9 @@
  * transaction commits. It takes no lock against a running server: use it only on copies.
  * Exit status 0, or 1 with a message on stderr.
  */
+#include <errno.h>
 #include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 
 static const char usage[] = "usage: sd-lmdb DIR get|del DB KEYHEX\n"
                             "       sd-lmdb DIR put DB KEYHEX VALHEX\n"
+                            "       sd-lmdb DIR flip DB KEYHEX OFFSET\n"
                             "       sd-lmdb DIR keys DB\n";
 
 /* Decodes hex text into a malloc'd buffer (at least 1 byte, so an empty value works). */
@@ -69,9 +74,35 @@ static int list_keys(MDB_txn *txn, MDB_dbi dbi)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Runs the command in txn; rc is LMDB's. */
-static int run(MDB_txn *txn, MDB_dbi dbi, const char *cmd, MDB_val *key, MDB_val *val)
+/* Inverts the byte at offset of key's value, in place (a copy put back). */
+static int flip(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, const char *offset)
 {
+	char *end;
+	unsigned long long off = strtoull(offset, &end, 10);
+	MDB_val v;
+	uint8_t *copy;
+	int rc;
+
+	if ((rc = mdb_get(txn, dbi, key, &v)) != 0)
+		return rc;
+	if (*offset == '\0' || *end != '\0' || off >= v.mv_size) {
+		fprintf(stderr, "sd-lmdb: offset %s is not within the value's %zu bytes\n", offset, v.mv_size);
+		return EINVAL;
+	}
+	if ((copy = malloc(v.mv_size)) == NULL)
+		return ENOMEM;
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[off] ^= 0xff;
+	v.mv_data = copy;
+	rc = mdb_put(txn, dbi, key, &v, 0);
+	free(copy);
+	return rc;
+}
+
+/* Runs the command in txn; rc is LMDB's. */
+static int run(MDB_txn *txn, MDB_dbi dbi, char **argv, MDB_val *key, MDB_val *val)
+{
+	const char *cmd = argv[2];
 	int rc;
 
 	if (strcmp(cmd, "keys") == 0)
@@ -80,6 +111,8 @@ static int run(MDB_txn *txn, MDB_dbi dbi, const char *cmd, MDB_val *key, MDB_val
 		return mdb_put(txn, dbi, key, val, 0);
 	if (strcmp(cmd, "del") == 0)
 		return mdb_del(txn, dbi, key, NULL);
+	if (strcmp(cmd, "flip") == 0)
+		return flip(txn, dbi, key, argv[5]);
 	if ((rc = mdb_get(txn, dbi, key, val)) == 0)
 		print_hex(val);
 	return rc;
@@ -89,16 +122,16 @@ static int run(MDB_txn *txn, MDB_dbi dbi, const char *cmd, MDB_val *key, MDB_val
 static int parse_args(int argc, char **argv, MDB_val *key, MDB_val *val)
 {
 	const char *cmd = argc >= 3 ? argv[2] : "";
-	int want = strcmp(cmd, "keys") == 0 ? 4 : strcmp(cmd, "put") == 0 ? 6 : 5;
+	int want = strcmp(cmd, "keys") == 0 ? 4 : strcmp(cmd, "put") == 0 || strcmp(cmd, "flip") == 0 ? 6 : 5;
 
 	if (argc != want || (strcmp(cmd, "get") != 0 && strcmp(cmd, "del") != 0 && strcmp(cmd, "put") != 0 &&
-	                     strcmp(cmd, "keys") != 0)) {
+	                     strcmp(cmd, "keys") != 0 && strcmp(cmd, "flip") != 0)) {
 		fputs(usage, stderr);
 		return -1;
 	}
 	if (want >= 5 && hex_arg("KEYHEX", argv[4], key) < 0)
 		return -1;
-	if (want == 6 && hex_arg("VALHEX", argv[5], val) < 0)
+	if (want == 6 && strcmp(cmd, "put") == 0 && hex_arg("VALHEX", argv[5], val) < 0)
 		return -1;
 	return 0;
 }
@@ -123,7 +156,7 @@ int main(int argc, char **argv)
 	    (step = "mdb_env_open", rc = mdb_env_open(env, argv[1], MDB_NOTLS, 0600)) != 0 ||
 	    (step = "mdb_txn_begin", rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
 	    (step = "mdb_dbi_open", rc = mdb_dbi_open(txn, argv[3], 0, &dbi)) != 0 ||
-	    (step = argv[2], rc = run(txn, dbi, argv[2], &key, &val)) != 0)
+	    (step = argv[2], rc = run(txn, dbi, argv, &key, &val)) != 0)
 		goto out;
 	step = "mdb_txn_commit";
 	rc = mdb_txn_commit(txn);
