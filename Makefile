@@ -277,6 +277,16 @@ install: sealdrop sealdropd
 	install -m 0644 docs/sealdrop.1 $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
 	install -m 0644 docs/sealdropd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/sealdropd.conf.5
 	install -m 0644 docs/sealdropd.8 $(DESTDIR)$(PREFIX)/share/man/man8/sealdropd.8
+	install -m 0644 docs/sealdrop-format.5 $(DESTDIR)$(PREFIX)/share/man/man5/sealdrop-format.5
+	install -d $(DESTDIR)$(PREFIX)/share/man/ko/man1 $(DESTDIR)$(PREFIX)/share/man/ko/man5 \
+	  $(DESTDIR)$(PREFIX)/share/man/ko/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	install -m 0644 docs/ko/sealdrop.1 $(DESTDIR)$(PREFIX)/share/man/ko/man1/sealdrop.1
+	install -m 0644 docs/ko/sealdropd.conf.5 docs/ko/sealdrop-format.5 $(DESTDIR)$(PREFIX)/share/man/ko/man5/
+	install -m 0644 docs/ko/sealdropd.8 $(DESTDIR)$(PREFIX)/share/man/ko/man8/sealdropd.8
+	install -m 0644 completions/sealdrop.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sealdrop
+	install -m 0644 completions/sealdropd.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sealdropd
+	install -m 0644 completions/_sealdrop completions/_sealdropd $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/
 	install -m 0644 README.md docs/FORMAT.md docs/CLI.md docs/THREAT_MODEL.md docs/API.md docs/OPERATIONS.md \
 	  docs/STORE.md server/sealdropd.conf.example $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
 	install -m 0644 crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/WORDLIST.md
@@ -290,6 +300,12 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sealdropd $(DESTDIR)$(PREFIX)/share/man/man5/sealdropd.conf.5 \
 	  $(DESTDIR)$(PREFIX)/share/man/man8/sealdropd.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/sealdrop
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man5/sealdrop-format.5 $(DESTDIR)$(PREFIX)/share/man/ko/man1/sealdrop.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/ko/man5/sealdropd.conf.5 $(DESTDIR)$(PREFIX)/share/man/ko/man5/sealdrop-format.5 \
+	  $(DESTDIR)$(PREFIX)/share/man/ko/man8/sealdropd.8 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sealdrop \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sealdropd \
+	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sealdrop $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sealdropd
 	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo; done
 
 format:

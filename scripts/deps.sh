@@ -3,14 +3,15 @@
 # any are missing. Idempotent; apt-get only. Run as root (make test / make run call it).
 # gettext brings msgfmt and xgettext for the client's messages (po/). No Korean locale has
 # to be generated: the client falls back to C.UTF-8 (client/i18n.c). curl drives the
-# server in the end-to-end tests; passwd brings useradd for `sealdropd init`.
+# server in the end-to-end tests; passwd brings useradd for `sealdropd init`. mandoc
+# lints the man pages; zsh and bash-completion load the shell completions in the tests.
 # `deps.sh --bench` adds what only `make bench` uses: nginx (the baseline server).
 # `deps.sh --soak` adds what only `make soak` and `make tls-audit` use: slowhttptest,
 # testssl.sh and sslscan.
 set -eu
 PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
 liblmdb-dev lmdb-utils libseccomp-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl openssl clang-format
-gettext curl passwd ca-certificates"
+gettext curl passwd ca-certificates mandoc zsh bash-completion"
 if [ "${1:-}" = --bench ]; then
 	PKGS="$PKGS nginx-light"
 elif [ "${1:-}" = --soak ]; then
