@@ -17,11 +17,18 @@
  *
  * Threads: clone is allowed only with CLONE_THREAD (a thread, never a new process); clone3,
  * whose flags sit in memory a filter cannot read, fails with ENOSYS, and glibc then falls
- * back to clone.
+ * back to clone. wait4 reaps the key process, the front end's one child.
+ *
+ * The key process (server/keyproc.c) gets its own, much shorter list, keyproc_allowed[]:
+ * it reads and writes its one socket (the descriptor is in the rule), writes its log line
+ * to stderr, manages memory and exits. Both lists are loaded by the same code (load()).
+ * sd_sandbox_become is the privilege drop both processes share.
  */
 #include <errno.h>
+#include <grp.h>
 #include <sched.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -81,13 +88,22 @@ static const char *const allowed[] = {
         "pwrite64",
         "fsync",
         "fdatasync",
+        "fstatfs", /* the store's free-space check before its map grows (fstatvfs) */
         "fcntl",
         "rename", /* directory install (sd_file_write, SD_AFILE_REPLACE) */
         "unlink",
-        "dup2", /* the log, reopened on SIGHUP */
+        "dup2",  /* the log, reopened on SIGHUP */
+        "wait4", /* the key process, reaped when it dies or at the end */
         /* time and randomness */
         "clock_gettime",
         "getrandom",
+};
+
+/* The key process: memory (glibc's malloc and jansson; sodium_free at the end), its exit
+ * and abort(). read and write are added in build_keyproc, on its descriptors only. */
+static const char *const keyproc_allowed[] = {
+        "brk",  "mmap",       "munmap",       "mremap",         "mprotect", "madvise", "munlock", "futex",
+        "exit", "exit_group", "rt_sigreturn", "rt_sigprocmask", "getpid",   "gettid",  "tgkill",  "clock_gettime",
 };
 
 unsigned sd_sandbox_allowed_count(void)
@@ -113,24 +129,58 @@ int sd_sandbox_harden(void)
 	return 0;
 }
 
-/* The filter: the list, clone for threads only, clone3 refused so glibc uses clone. */
-static int build(scmp_filter_ctx ctx)
+unsigned sd_sandbox_keyproc_allowed_count(void)
 {
-	/* Spelt out: SCMP_A0/SCMP_A1 leave datum_b out, which clang -Wextra refuses. */
-	const struct scmp_arg_cmp fionread = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = FIONREAD, .datum_b = 0};
-	const struct scmp_arg_cmp thread = {
-	        .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD};
+	/* read and write, on given descriptors, are added by hand, in build_keyproc() */
+	return (unsigned)(sizeof(keyproc_allowed) / sizeof(keyproc_allowed[0])) + 2;
+}
+
+void sd_sandbox_set_name(const char *name)
+{
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+int sd_sandbox_become(const char *dir, uid_t uid, gid_t gid)
+{
+	if (dir != NULL && (chroot(dir) < 0 || chdir("/") < 0))
+		return sd_error(SD_ERR_INTERNAL, "chroot %s: %s", dir, strerror(errno));
+	if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return sd_error(SD_ERR_INTERNAL, "cannot become uid %u: %s", (unsigned)uid, strerror(errno));
+	if (setuid(0) == 0 || geteuid() != uid)
+		return sd_error(SD_ERR_INTERNAL, "the privilege drop to uid %u did not hold", (unsigned)uid);
+	return 0;
+}
+
+/* The shared core: the filter's attributes and a list of calls allowed whatever their
+ * arguments. */
+static int allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n)
+{
 	int nr;
 
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
 	    seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0)
 		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot set the filter's attributes");
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		if ((nr = seccomp_syscall_resolve_name(allowed[i])) == __NR_SCMP_ERROR)
+	for (size_t i = 0; i < n; i++) {
+		if ((nr = seccomp_syscall_resolve_name(names[i])) == __NR_SCMP_ERROR)
 			continue;
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
-			return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow %s", allowed[i]);
+			return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow %s", names[i]);
 	}
+	return 0;
+}
+
+/* The front end's filter: the list, clone for threads only, clone3 refused so glibc uses clone. */
+static int build(scmp_filter_ctx ctx, int unused)
+{
+	/* Spelt out: SCMP_A0/SCMP_A1 leave datum_b out, which clang -Wextra refuses. */
+	const struct scmp_arg_cmp fionread = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = FIONREAD, .datum_b = 0};
+	const struct scmp_arg_cmp thread = {
+	        .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD};
+	int r;
+
+	(void)unused;
+	if ((r = allow_names(ctx, allowed, sizeof(allowed) / sizeof(allowed[0]))) < 0)
+		return r;
 	/* libevent asks how many bytes a socket holds before it reads (FIONREAD) */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, fionread) != 0)
 		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow ioctl(FIONREAD)");
@@ -140,22 +190,54 @@ static int build(scmp_filter_ctx ctx)
 	return 0;
 }
 
-int sd_sandbox_enter(void)
+/* The key process's filter: its list, then read on its socket, write on its socket or
+ * on stderr (its one log line). */
+static int build_keyproc(scmp_filter_ctx ctx, int fd)
+{
+	const struct scmp_arg_cmp on_sock = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)fd, .datum_b = 0};
+	const struct scmp_arg_cmp on_err = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = 2, .datum_b = 0};
+	int r;
+
+	if ((r = allow_names(ctx, keyproc_allowed, sizeof(keyproc_allowed) / sizeof(keyproc_allowed[0]))) < 0)
+		return r;
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1, on_sock) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_sock) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_err) != 0)
+		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow I/O on descriptor %d", fd);
+	return 0;
+}
+
+static int load(int (*fill)(scmp_filter_ctx ctx, int arg), int arg)
 {
 	scmp_filter_ctx ctx;
 	int r, rc;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot create a filter");
+	if ((r = fill(ctx, arg)) == 0 && (rc = seccomp_load(ctx)) != 0)
+		r = sd_error(SD_ERR_INTERNAL, "seccomp: the kernel refused the filter: %s", strerror(-rc));
+	seccomp_release(ctx);
+	return r;
+}
+
+int sd_sandbox_enter(void)
+{
+	int r;
 
 #ifdef SD_SANDBOX_SANITIZER
 	sd_log(SD_LOG_WARN, "sanitizer build: no system-call filter (the leak checker needs ptrace)");
 	return 0;
 #endif
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
-		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot create a filter");
-	if ((r = build(ctx)) == 0 && (rc = seccomp_load(ctx)) != 0)
-		r = sd_error(SD_ERR_INTERNAL, "seccomp: the kernel refused the filter: %s", strerror(-rc));
-	seccomp_release(ctx);
-	if (r == 0)
+	if ((r = load(build, 0)) == 0)
 		sd_log(SD_LOG_INFO, "sandboxed: %u system calls allowed, any other kills the server",
 		       sd_sandbox_allowed_count());
 	return r;
+}
+
+int sd_sandbox_enter_keyproc(int fd)
+{
+#ifdef SD_SANDBOX_SANITIZER
+	return 0; /* the front end's log already says the build has no filter */
+#endif
+	return load(build_keyproc, fd);
 }

@@ -2,12 +2,13 @@
  * server.c — sealdropd's running state and its event loop (include/sealdrop/server.h).
  *
  * sd_server_new (at the end) builds the server in the order the privilege drop needs:
- * read every file, bind the sockets, chroot and drop to the configured user, open the
- * store (server_start.c). sd_server_run then serves until SIGTERM/SIGINT and drains.
- * In between, this file keeps what connections share: the list of connections, the
- * body budget with its queue of waiters, the hand-over of store answers from the store
- * thread to the loop (store_done → hop_run), the worker thread for the loop's CPU-bound
- * jobs (sd_server_work → worker_main → hop_run), the directory, the CRL and the timers.
+ * hand the log key to the key process (keyproc.c), read every other file, bind the
+ * sockets, chroot and drop to the configured user, open the store (server_start.c).
+ * sd_server_run then serves until SIGTERM/SIGINT and drains. In between, this file keeps
+ * what connections share: the list of connections, the body budget with its queue of
+ * waiters, the hand-over of store answers from the store thread to the loop (store_done
+ * → hop_run), the worker thread for the loop's CPU-bound jobs (sd_server_work →
+ * worker_main → hop_run), the directory, the CRL and the timers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -676,12 +677,58 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		sd_log(SD_LOG_DEBUG, "connection refused: %s", sd_strerror(SD_ERR_REFUSED));
 }
 
+static void accept_resume(evutil_socket_t fd, short what, void *ctx)
+{
+	sd_server_t *s = ctx;
+
+	(void)fd;
+	(void)what;
+	if (!s->draining && s->listener != NULL)
+		evconnlistener_enable(s->listener);
+}
+
+/* accept() failed: out of descriptors (EMFILE, ENFILE) or memory. The pending
+ * connection stays in the backlog and the socket stays readable, so listening on would
+ * spin the loop: pause accepting for ACCEPT_PAUSE_MS instead (nginx does the same). */
+static void on_accept_error(struct evconnlistener *l, void *ctx)
+{
+	struct timeval tv = {.tv_sec = 0, .tv_usec = ACCEPT_PAUSE_MS * 1000};
+	sd_server_t *s = ctx;
+	int e = EVUTIL_SOCKET_ERROR();
+
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+		return;
+	sd_log(SD_LOG_WARN, "cannot accept a connection (%s): pausing for %d ms", strerror(e), ACCEPT_PAUSE_MS);
+	evconnlistener_disable(l);
+	if (event_base_once(s->base, -1, EV_TIMEOUT, accept_resume, s, &tv) < 0)
+		evconnlistener_enable(l);
+}
+
+/* Each connection is a descriptor: max_connections needs that many, and some for the
+ * store, the log and the control socket. Raise the soft limit as far as the hard one
+ * allows; short of that, say so, as accept() would fail (and pause) before the cap. */
+static void check_fd_limit(const sd_server_t *s)
+{
+	rlim_t want = (rlim_t)s->config->max_connections + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+		sd_log(SD_LOG_WARN, "max_connections %u needs %llu open files, the limit is %llu: raise it (ulimit -n)",
+		       s->config->max_connections, (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+}
+
 static int start_loop_events(sd_server_t *s)
 {
+	check_fd_limit(s);
 	s->listener = evconnlistener_new(s->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
 	                                 s->listen_fd);
 	if (s->listener == NULL)
 		return sd_error(SD_ERR_IO, "cannot listen on %s:%u", s->config->listen_addr, s->config->listen_port);
+	evconnlistener_set_error_cb(s->listener, on_accept_error);
 	s->listen_fd = -1;
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
@@ -707,13 +754,58 @@ static void test_forbidden_syscall(void)
 	rc = syscall(SYS_ptrace, 0L /* PTRACE_TRACEME */, 0L, 0L, 0L);
 	sd_log(SD_LOG_ERROR, "TEST: the forbidden system call returned %ld: the sandbox did not hold", rc);
 }
+
+/* The key process's own filter, tested the same way (tests/e2e/privsep.sh): with
+ * SEALDROPD_TEST_KEYPROC_SYSCALL=1 the key process, once ready, opens a file — a call
+ * the front end may make, its filter may not. */
+static void test_keyproc_forbidden_syscall(void)
+{
+	const char *v = getenv("SEALDROPD_TEST_KEYPROC_SYSCALL");
+	long rc;
+
+	if (v == NULL || strcmp(v, "1") != 0)
+		return;
+	sd_log(SD_LOG_WARN, "TEST: the key process makes a forbidden system call (openat); its filter must kill it");
+	rc = syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_CLOEXEC);
+	sd_log(SD_LOG_ERROR, "TEST: the key process's forbidden system call returned %ld: its filter did not hold", rc);
+}
 #endif
+
+/* --- The key process: watched from the loop ---------------------------------------------------- */
+
+/* Any thread that finds the key process gone: the loop stops, sd_server_run fails. */
+static void keyproc_lost(void *ctx)
+{
+	sd_server_t *s = ctx;
+
+	event_base_loopbreak(s->base);
+}
+
+static void on_child(evutil_socket_t sig, short what, void *ctx)
+{
+	sd_server_t *s = ctx;
+
+	(void)sig;
+	(void)what;
+	(void)sd_keyproc_check(s->keyproc);
+}
+
+/* SIGCHLD says the key process died; one look now for a death before the handler was in. */
+static int keyproc_watch(sd_server_t *s)
+{
+	sd_keyproc_on_lost(s->keyproc, keyproc_lost, s);
+	if ((s->sig_chld = evsignal_new(s->base, SIGCHLD, on_child, s)) == NULL || event_add(s->sig_chld, NULL) < 0)
+		return sd_error(SD_ERR_INTERNAL, "cannot install the SIGCHLD handler");
+	if (sd_keyproc_check(s->keyproc) || sd_keyproc_is_lost(s->keyproc))
+		return sd_error(SD_ERR_INTERNAL, "the key process died before the server started serving");
+	return 0;
+}
 
 int sd_server_run(sd_server_t *s)
 {
 	int r;
 
-	if ((r = start_loop_events(s)) < 0)
+	if ((r = start_loop_events(s)) < 0 || (r = keyproc_watch(s)) < 0)
 		return r;
 	if ((r = sd_control_start(s, s->control_fd, &s->control)) < 0)
 		return r;
@@ -730,6 +822,8 @@ int sd_server_run(sd_server_t *s)
 	       s->config->listen_addr, s->config->listen_family == AF_INET6 ? "]" : "", s->config->listen_port);
 	if (event_base_dispatch(s->base) < 0)
 		return sd_error(SD_ERR_INTERNAL, "the event loop failed");
+	if (sd_keyproc_is_lost(s->keyproc))
+		return sd_error(SD_ERR_INTERNAL, "the key process died: stopped without finishing open connections");
 	sd_log(SD_LOG_INFO, "stopped");
 	return 0;
 }
@@ -755,6 +849,7 @@ static int server_alloc(const sd_config_t *config, const char *config_path, sd_s
 
 	if ((r = test_clock_start()) < 0)
 		return r;
+	sd_keyproc_set_probe(test_keyproc_forbidden_syscall);
 #endif
 	if (evthread_use_pthreads() < 0 || (s->base = event_base_new()) == NULL ||
 	    (s->hop_event = event_new(s->base, -1, 0, hop_run, s)) == NULL)
@@ -818,6 +913,7 @@ void sd_server_free_(sd_server_t *s)
 		hop_run(-1, 0, s); /* the routes' and control's last answers, into the void */
 	sd_uploads_free(s->uploads);
 	sd_auditlog_free(s->auditlog);
+	sd_keyproc_free(s->keyproc); /* after the last answers, which may sign; it exits on the closed socket */
 	sd_wbgate_free(s->wbgate);
 	free_timers(s);
 	if (s->listener != NULL)
@@ -829,6 +925,7 @@ void sd_server_free_(sd_server_t *s)
 	event_free_if(s->sig_term);
 	event_free_if(s->sig_int);
 	event_free_if(s->sig_hup);
+	event_free_if(s->sig_chld);
 	event_free_if(s->drain_timer);
 	event_free_if(s->hop_event);
 	if (s->base != NULL)

@@ -14,6 +14,7 @@
 
 #include "sealdrop/conn.h"
 #include "sealdrop/control.h"
+#include "sealdrop/keyproc.h"
 #include "sealdrop/server.h"
 #include "sealdrop/tls.h"
 #include "sealdrop/uploads.h"
@@ -38,7 +39,8 @@ struct sd_server {
 	sd_ca_t *ca;
 	uint8_t *ca_der;
 	size_t ca_der_len;
-	sd_seckey_t *log_key;
+	sd_seckey_t *log_key;  /* only while starting: then the key process's alone (keyproc.c) */
+	sd_keyproc_t *keyproc; /* signs with the log key on request */
 	sd_pubkey_t log_pub;
 	sd_pubkey_t root_key;
 	sd_directory_t *directory;
@@ -70,7 +72,7 @@ struct sd_server {
 	struct waiter *waiters;
 	size_t n_waiters, cap_waiters;
 	/* Signals, timers, shutdown. */
-	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
+	struct event *sig_term, *sig_int, *sig_hup, *sig_chld, *drain_timer;
 	struct timer *timers;
 	bool draining;
 	uid_t started_uid;

@@ -2,8 +2,10 @@
  * server_start.c — building a running sealdropd from its configuration, in the order
  * a privilege drop requires (called by sd_server_new in server.c):
  *
- *   1. sd_server_load_files   as root: the CA, the TLS certificate and key, the log key,
- *                             the signed directory (checked to list our log key and CA);
+ *   1. sd_server_load_files   as root: the log key, handed at once to the key process
+ *                             (server/keyproc.c), which alone keeps it; then the CA, the TLS
+ *                             certificate and key, and the signed directory (checked to
+ *                             list our log key and CA);
  *   2. sd_server_bind         the TCP listener and the control socket;
  *   3. sd_server_drop_privileges  chroot into the dir and become the configured user;
  *   4. sd_server_open_store   as that user: LMDB, the pinned root key, the accounts, and
@@ -25,14 +27,14 @@
 #include "server_int.h"
 #include "sealdrop/caserec.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/keyproc.h"
 #include "sealdrop/log.h"
+#include "sealdrop/sandbox.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/servicekey.h"
 
 #define LISTEN_BACKLOG 1024
 #define INDEX_BATCH    1000 /* records one start-up request summarises */
-/* The map bounds the store file; it is address space, not disk: the file grows as used. */
-#define STORE_MAPSIZE ((size_t)64 << 30)
 
 int sd_server_path(const sd_server_t *s, const char *name, char *out, size_t cap)
 {
@@ -64,17 +66,50 @@ static int load_tls(sd_server_t *s)
 	return 0;
 }
 
+/* The user the server runs as: *drop false when it does not change users (not started
+ * as root, or a sanitizer build, whose leak checker needs /proc). */
+static int server_user(const sd_server_t *s, bool *drop, uid_t *uid, gid_t *gid)
+{
+	const char *user = s->config->user;
+	struct passwd *pw;
+
+	*drop = false;
+#if defined(__SANITIZE_ADDRESS__)
+	(void)pw;
+	(void)user;
+	(void)uid;
+	(void)gid;
+	return 0;
+#endif
+	if (geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(user)) == NULL)
+		return sd_error(SD_ERR_CONFIG, "user '%s' does not exist: sealdropd init creates it, or set 'user'",
+		                user);
+	if (pw->pw_uid == 0)
+		return sd_error(SD_ERR_CONFIG, "user '%s' is root: sealdropd does not run as root", user);
+	*drop = true;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+/* The log key goes to the key process before any other secret is read, so that process
+ * never holds one; this one keeps the public half. */
 static int load_log_key(sd_server_t *s)
 {
 	char path[SD_CONFIG_DIR_MAX + 64];
+	sd_keyproc_opts_t o = {.dir = s->root};
 	int r;
 
 	if ((r = sd_server_path(s, SD_SERVER_LOGKEY_FILE, path, sizeof(path))) < 0)
 		return r;
+	if ((r = server_user(s, &o.drop, &o.uid, &o.gid)) < 0)
+		return r;
 	if ((r = sd_servicekey_read(path, SD_KEY_LOG, &s->log_key)) < 0)
 		return sd_error(r, "cannot load the log signing key %s: %s", path, sd_error_detail());
 	sd_seckey_public(s->log_key, &s->log_pub);
-	return 0;
+	return sd_keyproc_start(&s->log_key, &o, &s->keyproc);
 }
 
 static int missing_directory(const sd_server_t *s, const char *path)
@@ -119,7 +154,7 @@ int sd_server_load_files(sd_server_t *s)
 {
 	int r;
 
-	if ((r = load_tls(s)) < 0 || (r = load_log_key(s)) < 0 || (r = load_directory(s)) < 0)
+	if ((r = load_log_key(s)) < 0 || (r = load_tls(s)) < 0 || (r = load_directory(s)) < 0)
 		return r;
 	return 0;
 }
@@ -211,38 +246,29 @@ static int check_owner(const sd_server_t *s, uid_t uid, const char *user)
 int sd_server_drop_privileges(sd_server_t *s)
 {
 	const char *user = s->config->user;
-	struct passwd *pw;
+	bool drop;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	int r;
 
+	if ((r = server_user(s, &drop, &uid, &gid)) < 0)
+		return r;
+	if (!drop) {
 #if defined(__SANITIZE_ADDRESS__)
-	/* A sanitizer build is a test build: LeakSanitizer needs /proc, which a chroot hides. */
-	sd_log(SD_LOG_WARN, "sanitizer build: no chroot and no privilege drop");
-	(void)pw;
-	(void)r;
-	(void)user;
-	return 0;
-#endif
-	if (geteuid() != 0) {
+		/* A sanitizer build is a test build: LeakSanitizer needs /proc, which a chroot hides. */
+		sd_log(SD_LOG_WARN, "sanitizer build: no chroot and no privilege drop");
+#else
 		sd_log(SD_LOG_WARN, "not started as root: running as uid %u, without chroot or user '%s'",
 		       (unsigned)geteuid(), user);
+#endif
 		return 0;
 	}
-	if ((pw = getpwnam(user)) == NULL)
-		return sd_error(SD_ERR_CONFIG, "user '%s' does not exist: sealdropd init creates it, or set 'user'",
-		                user);
-	if (pw->pw_uid == 0)
-		return sd_error(SD_ERR_CONFIG, "user '%s' is root: sealdropd does not run as root", user);
-	if ((r = check_owner(s, pw->pw_uid, user)) < 0 || (r = check_modes(s)) < 0)
+	if ((r = check_owner(s, uid, user)) < 0 || (r = check_modes(s)) < 0)
 		return r;
-	if (chroot(s->root) < 0 || chdir("/") < 0)
-		return sd_error(SD_ERR_INTERNAL, "chroot %s: %s", s->root, strerror(errno));
+	if ((r = sd_sandbox_become(s->root, uid, gid)) < 0)
+		return sd_error(r, "cannot become user %s: %s", user, sd_error_detail());
 	sd_log_chroot(s->root);
 	s->root[0] = '\0';
-	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
-		return sd_error(SD_ERR_INTERNAL, "cannot become user %s: %s", user, strerror(errno));
-	if (setuid(0) == 0 || geteuid() != pw->pw_uid)
-		return sd_error(SD_ERR_INTERNAL, "the privilege drop to %s did not hold", user);
 	sd_log(SD_LOG_INFO, "running as %s, chrooted into %s", user, s->config->dir);
 	return 0;
 }
@@ -415,7 +441,7 @@ out:
 
 int sd_server_open_store(sd_server_t *s)
 {
-	sd_store_opts_t opts = {.mapsize = STORE_MAPSIZE};
+	sd_store_opts_t opts = {.mapsize = (size_t)64 << 30};
 	int r;
 
 	if ((r = sd_store_open(s->root[0] != '\0' ? s->root : "/", &opts, &s->store)) < 0)

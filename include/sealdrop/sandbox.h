@@ -1,6 +1,7 @@
 /*
  * sandbox.h — what a running sealdropd may still do once it has started (server/sandbox.c):
- * the only module that calls prctl, setrlimit for core files, and libseccomp.
+ * the only module that calls prctl, setrlimit for core files, and libseccomp, for both
+ * of sealdropd's processes (the front end and the key process, include/sealdrop/keyproc.h).
  *
  * Two steps, in the order sd_server_new and sd_server_run take them:
  *
@@ -23,6 +24,8 @@
 #ifndef SEALDROP_SANDBOX_H
 #define SEALDROP_SANDBOX_H
 
+#include <sys/types.h>
+
 #include "sealdrop/error.h"
 
 /* No new privileges, not dumpable, no core files. SD_ERR_INTERNAL when the kernel refuses. */
@@ -32,5 +35,18 @@ int sd_sandbox_harden(void) SD_WUR;
 int sd_sandbox_enter(void) SD_WUR;
 /* The number of system calls the allow-list lets through (for the log and the tests). */
 unsigned sd_sandbox_allowed_count(void);
+
+/* The key process's own allow-list (server/keyproc.c): read and write on fd,
+ * write on stderr, memory management, exit: nothing that opens a file, makes a socket,
+ * writes to another descriptor, forks or executes. */
+int sd_sandbox_enter_keyproc(int fd) SD_WUR;
+unsigned sd_sandbox_keyproc_allowed_count(void);
+/* The process's name (PR_SET_NAME: ps, top, /proc/PID/comm), at most 15 bytes. */
+void sd_sandbox_set_name(const char *name);
+
+/* The privilege drop both processes take: chroot into dir (NULL: none) and become
+ * uid/gid for good (all three ids, supplementary groups to gid alone), checked by trying
+ * to get root back. */
+int sd_sandbox_become(const char *dir, uid_t uid, gid_t gid) SD_WUR;
 
 #endif

@@ -1,0 +1,490 @@
+/*
+ * privsep.c — the typed messages between sealdropd's processes (include/sealdrop/privsep.h):
+ * the framing (a type and a length, then the payload) and the codecs of the key process's
+ * requests and answers. Start at the table of types (limits[]), then sd_privsep_recv;
+ * each codec pair below writes and reads the same fields in the same order.
+ *
+ * Decoders are strict because the decoding side must assume the other process is
+ * compromised: every length is checked against the field it fills, nothing is left over,
+ * and what decodes is a well-formed structure the signing function then checks again.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sealdrop/bytes.h"
+#include "sealdrop/privsep.h"
+
+#define STR(n)   (2 + (n))
+#define BOX(n)   (4 + (n))
+#define DATE     4
+#define CASE_MAX (SD_CASE_NUMBER_BYTES - 1)
+#define WHAT     "privsep message"
+
+#define RECEIPT_MAX                                                                                                    \
+	(4 + STR(SD_DEPLOYMENT_MAX) + STR(CASE_MAX) + 32 + DATE + DATE + STR(SD_RECEIPT_NAME_MAX) + 1 + 8 + 1 + 32)
+#define NOTICE_MAX                                                                                                     \
+	(4 + STR(SD_DEPLOYMENT_MAX) + STR(CASE_MAX) + 4 + DATE + 4 + BOX(SD_NOTICE_BOX_MAX) + 1 +                      \
+	 BOX(SD_NOTICE_BOX_MAX) + BOX(SD_NOTICE_BOX_MAX))
+#define HEAD_MAX (4 + STR(SD_DEPLOYMENT_MAX) + 8 + SD_MERKLE_HASH_BYTES + DATE)
+#define EXPORT_MAX                                                                                                     \
+	(4 + STR(SD_DEPLOYMENT_MAX) + STR(CASE_MAX) + STR(SD_AGENCY_ID_MAX) + SD_KEY_ID_BYTES + SD_HASH_BYTES +        \
+	 SD_HASH_BYTES + DATE + 8)
+
+static const struct {
+	uint32_t type, answer;
+	long max;
+} limits[] = {
+        {SD_PRIVSEP_READY, 0, 0},
+        {SD_PRIVSEP_REFUSED, 0, 4},
+        {SD_PRIVSEP_SIGN_RECEIPT, SD_PRIVSEP_SIGNED_RECEIPT, RECEIPT_MAX},
+        {SD_PRIVSEP_SIGN_NOTICE, SD_PRIVSEP_SIGNED_NOTICE, NOTICE_MAX},
+        {SD_PRIVSEP_SIGN_HEAD, SD_PRIVSEP_SIGNED_HEAD, HEAD_MAX},
+        {SD_PRIVSEP_SIGN_EXPORT, SD_PRIVSEP_SIGNED_EXPORT, EXPORT_MAX},
+        {SD_PRIVSEP_SIGNED_RECEIPT, 0, SD_RECEIPT_MAX_BYTES},
+        {SD_PRIVSEP_SIGNED_NOTICE, 0, SD_NOTICE_MAX_BYTES},
+        {SD_PRIVSEP_SIGNED_HEAD, 0, SD_LOGHEAD_MAX_BYTES},
+        {SD_PRIVSEP_SIGNED_EXPORT, 0, SD_EXPORT_RECEIPT_MAX_BYTES},
+};
+
+long sd_privsep_max(uint32_t type)
+{
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (limits[i].type == type)
+			return limits[i].max;
+	return -1;
+}
+
+uint32_t sd_privsep_answer_type(uint32_t request)
+{
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (limits[i].type == request)
+			return limits[i].answer;
+	return 0;
+}
+
+/* --- Framing ------------------------------------------------------------------------------ */
+
+int sd_privsep_read_full(int fd, uint8_t *buf, size_t n, size_t *got)
+{
+	ssize_t k;
+
+	*got = 0;
+	while (*got < n) {
+		if ((k = read(fd, buf + *got, n - *got)) < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return sd_error(SD_ERR_IO, "reading from the other process: %s", strerror(errno));
+		if (k == 0)
+			return *got == 0 ? sd_error(SD_ERR_UNAVAILABLE, "the other process closed its socket")
+			                 : sd_error(SD_ERR_IO, "the other process closed its socket mid-message");
+		*got += (size_t)k;
+	}
+	return 0;
+}
+
+int sd_privsep_write_full(int fd, const uint8_t *buf, size_t n)
+{
+	size_t done = 0;
+	ssize_t k;
+
+	while (done < n) {
+		if ((k = write(fd, buf + done, n - done)) < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return sd_error(SD_ERR_IO, "writing to the other process: %s",
+			                k < 0 ? strerror(errno) : "nothing");
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len)
+{
+	uint8_t hdr[SD_PRIVSEP_HEADER_BYTES];
+	long max = sd_privsep_max(type);
+	int r;
+
+	if (max < 0 || len > (size_t)max)
+		return sd_error(SD_ERR_INTERNAL, "message type 0x%x with %zu bytes is not in the protocol", type, len);
+	sd_store_le32(hdr, type);
+	sd_store_le32(hdr + 4, (uint32_t)len);
+	if ((r = sd_privsep_write_full(fd, hdr, sizeof(hdr))) < 0 || len == 0)
+		return r;
+	return sd_privsep_write_full(fd, payload, len);
+}
+
+int sd_privsep_header_decode(const uint8_t hdr[SD_PRIVSEP_HEADER_BYTES], uint32_t *type, size_t *len)
+{
+	uint32_t t = sd_load_le32(hdr), n = sd_load_le32(hdr + 4);
+	long max = sd_privsep_max(t);
+
+	if (max < 0)
+		return sd_error(SD_ERR_PROTOCOL, "%s: unknown type 0x%x", WHAT, t);
+	if (n > (unsigned long)max)
+		return sd_error(SD_ERR_PROTOCOL, "%s: type 0x%x with %u bytes, over its maximum of %ld", WHAT, t, n,
+		                max);
+	*type = t;
+	*len = n;
+	return 0;
+}
+
+int sd_privsep_recv(int fd, uint32_t *type, uint8_t **payload, size_t *len)
+{
+	uint8_t hdr[SD_PRIVSEP_HEADER_BYTES], *p = NULL;
+	size_t got;
+	int r;
+
+	*payload = NULL;
+	*len = 0;
+	if ((r = sd_privsep_read_full(fd, hdr, sizeof(hdr), &got)) < 0 ||
+	    (r = sd_privsep_header_decode(hdr, type, len)) < 0)
+		return r;
+	if (*len == 0)
+		return 0;
+	if ((p = malloc(*len)) == NULL)
+		return SD_ERR_NOMEM;
+	if ((r = sd_privsep_read_full(fd, p, *len, &got)) < 0) {
+		free(p);
+		return r == SD_ERR_UNAVAILABLE ? sd_error(SD_ERR_IO, "the other process closed its socket mid-message")
+		                               : r;
+	}
+	*payload = p;
+	return 0;
+}
+
+/* --- Fields --------------------------------------------------------------------------------- */
+
+/* The string in field (cap bytes with its NUL) fits a str of at most max bytes. */
+static bool str_fits(const char *field, size_t cap, size_t max)
+{
+	size_t n = strnlen(field, cap);
+
+	return n < cap && n <= max;
+}
+
+static void wr_str(sd_wr_t *w, const char *s)
+{
+	size_t n = strlen(s);
+
+	sd_wr_u16(w, (uint16_t)n);
+	sd_wr_bytes(w, s, n);
+}
+
+/* A str of at most max bytes into out (max + 1 bytes), NUL-terminated; no NUL inside. */
+static void rd_str(sd_rd_t *r, char *out, size_t max)
+{
+	uint16_t n = sd_rd_u16(r);
+	const uint8_t *p;
+
+	out[0] = '\0';
+	if (r->failed)
+		return;
+	if (n > max || (p = sd_rd_take(r, n)) == NULL || memchr(p, '\0', n) != NULL) {
+		r->failed = true;
+		return;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static bool rd_bool(sd_rd_t *r)
+{
+	uint8_t v = sd_rd_u8(r);
+
+	if (v > 1)
+		r->failed = true;
+	return v == 1;
+}
+
+static void rd_date(sd_rd_t *r, sd_date_t *out)
+{
+	uint32_t v = sd_rd_u32(r);
+
+	*out = (sd_date_t){0, 0, 0};
+	if (!r->failed && sd_date_from_u32(v, out) < 0)
+		r->failed = true;
+}
+
+static bool date_fits(sd_date_t d)
+{
+	return sd_date_is_valid(d.y, d.m, d.d);
+}
+
+/* The end of every decoder: SD_ERR_PROTOCOL unless every field read and nothing is left. */
+static int rd_end(const sd_rd_t *r, const char *what)
+{
+	if (r->failed)
+		return sd_error(SD_ERR_PROTOCOL, "%s: %s: a field is short or out of range", WHAT, what);
+	if (r->off != r->len)
+		return sd_error(SD_ERR_PROTOCOL, "%s: %s: %zu bytes left over", WHAT, what, r->len - r->off);
+	return 0;
+}
+
+/* The end of every encoder: the payload, or SD_ERR_INTERNAL if it did not fit max. */
+static int wr_end(sd_wr_t *w, uint8_t *buf, uint8_t **out, size_t *len)
+{
+	if (w->failed) {
+		free(buf);
+		return sd_error(SD_ERR_INTERNAL, "%s: the payload does not fit its maximum", WHAT);
+	}
+	*out = buf;
+	*len = w->len;
+	return 0;
+}
+
+static int wr_begin(long max, uint8_t **buf, sd_wr_t *w)
+{
+	if ((*buf = malloc((size_t)max)) == NULL)
+		return SD_ERR_NOMEM;
+	*w = sd_wr_init(*buf, (size_t)max);
+	return 0;
+}
+
+/* --- Receipt -------------------------------------------------------------------------------- */
+
+int sd_privsep_encode_receipt(const sd_receipt_t *rc, uint8_t **out, size_t *len)
+{
+	uint8_t *buf;
+	sd_wr_t w;
+	int r;
+
+	*out = NULL;
+	if (!str_fits(rc->deployment, sizeof(rc->deployment), SD_DEPLOYMENT_MAX) ||
+	    !str_fits(rc->case_number, sizeof(rc->case_number), CASE_MAX) ||
+	    !str_fits(rc->attorney, sizeof(rc->attorney), SD_RECEIPT_NAME_MAX) || !date_fits(rc->received) ||
+	    !date_fits(rc->decision_due))
+		return sd_error(SD_ERR_INVALID, "receipt: a field does not fit the key process's message");
+	if ((r = wr_begin(RECEIPT_MAX, &buf, &w)) < 0)
+		return r;
+	sd_wr_u32(&w, rc->version);
+	wr_str(&w, rc->deployment);
+	wr_str(&w, rc->case_number);
+	sd_wr_bytes(&w, rc->header_digest, sizeof(rc->header_digest));
+	sd_wr_u32(&w, sd_date_to_u32(rc->received));
+	sd_wr_u32(&w, sd_date_to_u32(rc->decision_due));
+	wr_str(&w, rc->attorney);
+	sd_wr_u8(&w, rc->has_leaf ? 1 : 0);
+	sd_wr_u64(&w, rc->leaf_index);
+	sd_wr_u8(&w, rc->has_attorney_cert ? 1 : 0);
+	sd_wr_bytes(&w, rc->attorney_cert, sizeof(rc->attorney_cert));
+	return wr_end(&w, buf, out, len);
+}
+
+int sd_privsep_decode_receipt(const uint8_t *p, size_t len, sd_receipt_t *out)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+
+	memset(out, 0, sizeof(*out));
+	out->version = sd_rd_u32(&r);
+	rd_str(&r, out->deployment, SD_DEPLOYMENT_MAX);
+	rd_str(&r, out->case_number, CASE_MAX);
+	sd_rd_copy(&r, out->header_digest, sizeof(out->header_digest));
+	rd_date(&r, &out->received);
+	rd_date(&r, &out->decision_due);
+	rd_str(&r, out->attorney, SD_RECEIPT_NAME_MAX);
+	out->has_leaf = rd_bool(&r);
+	out->leaf_index = sd_rd_u64(&r);
+	out->has_attorney_cert = rd_bool(&r);
+	sd_rd_copy(&r, out->attorney_cert, sizeof(out->attorney_cert));
+	return rd_end(&r, "receipt");
+}
+
+/* --- Notice --------------------------------------------------------------------------------- */
+
+static bool box_fits(const uint8_t *box, size_t len)
+{
+	return box != NULL && len > 0 && len <= SD_NOTICE_BOX_MAX;
+}
+
+static void wr_box(sd_wr_t *w, const uint8_t *box, size_t len)
+{
+	sd_wr_u32(w, (uint32_t)len);
+	sd_wr_bytes(w, box, len);
+}
+
+/* A box of 1..SD_NOTICE_BOX_MAX bytes, malloc'd into *out. */
+static void rd_box(sd_rd_t *r, uint8_t **out, size_t *len)
+{
+	uint32_t n = sd_rd_u32(r);
+	const uint8_t *p;
+
+	*out = NULL;
+	*len = 0;
+	if (r->failed)
+		return;
+	if (n == 0 || n > SD_NOTICE_BOX_MAX || (p = sd_rd_take(r, n)) == NULL || (*out = malloc(n)) == NULL) {
+		r->failed = true;
+		return;
+	}
+	memcpy(*out, p, n);
+	*len = n;
+}
+
+int sd_privsep_encode_notice(const sd_notice_t *n, uint8_t **out, size_t *len)
+{
+	bool has_attorney = n->to_attorney != NULL;
+	uint8_t *buf;
+	sd_wr_t w;
+	int r;
+
+	*out = NULL;
+	if (!str_fits(n->deployment, sizeof(n->deployment), SD_DEPLOYMENT_MAX) ||
+	    !str_fits(n->case_number, sizeof(n->case_number), CASE_MAX) || !date_fits(n->date) ||
+	    !box_fits(n->to_whistleblower, n->whistleblower_len) || !box_fits(n->to_commission, n->commission_len) ||
+	    (has_attorney ? !box_fits(n->to_attorney, n->attorney_len) : n->attorney_len != 0))
+		return sd_error(SD_ERR_INVALID, "notice: a field does not fit the key process's message");
+	if ((r = wr_begin(NOTICE_MAX, &buf, &w)) < 0)
+		return r;
+	sd_wr_u32(&w, n->version);
+	wr_str(&w, n->deployment);
+	wr_str(&w, n->case_number);
+	sd_wr_u32(&w, n->seq);
+	sd_wr_u32(&w, sd_date_to_u32(n->date));
+	sd_wr_u32(&w, (uint32_t)n->kind);
+	wr_box(&w, n->to_whistleblower, n->whistleblower_len);
+	sd_wr_u8(&w, has_attorney ? 1 : 0);
+	if (has_attorney)
+		wr_box(&w, n->to_attorney, n->attorney_len);
+	wr_box(&w, n->to_commission, n->commission_len);
+	return wr_end(&w, buf, out, len);
+}
+
+int sd_privsep_decode_notice(const uint8_t *p, size_t len, sd_notice_t *out)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->version = sd_rd_u32(&r);
+	rd_str(&r, out->deployment, SD_DEPLOYMENT_MAX);
+	rd_str(&r, out->case_number, CASE_MAX);
+	out->seq = sd_rd_u32(&r);
+	rd_date(&r, &out->date);
+	out->kind = (sd_notice_kind_t)sd_rd_u32(&r);
+	rd_box(&r, &out->to_whistleblower, &out->whistleblower_len);
+	if (rd_bool(&r))
+		rd_box(&r, &out->to_attorney, &out->attorney_len);
+	rd_box(&r, &out->to_commission, &out->commission_len);
+	if ((rc = rd_end(&r, "notice")) < 0)
+		sd_notice_clear(out);
+	return rc;
+}
+
+/* --- Tree head ------------------------------------------------------------------------------ */
+
+int sd_privsep_encode_head(const sd_loghead_t *h, uint8_t **out, size_t *len)
+{
+	uint8_t *buf;
+	sd_wr_t w;
+	int r;
+
+	*out = NULL;
+	if (!str_fits(h->deployment, sizeof(h->deployment), SD_DEPLOYMENT_MAX) || !date_fits(h->date))
+		return sd_error(SD_ERR_INVALID, "tree head: a field does not fit the key process's message");
+	if ((r = wr_begin(HEAD_MAX, &buf, &w)) < 0)
+		return r;
+	sd_wr_u32(&w, h->version);
+	wr_str(&w, h->deployment);
+	sd_wr_u64(&w, h->size);
+	sd_wr_bytes(&w, h->root, sizeof(h->root));
+	sd_wr_u32(&w, sd_date_to_u32(h->date));
+	return wr_end(&w, buf, out, len);
+}
+
+int sd_privsep_decode_head(const uint8_t *p, size_t len, sd_loghead_t *out)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+
+	memset(out, 0, sizeof(*out));
+	out->version = sd_rd_u32(&r);
+	rd_str(&r, out->deployment, SD_DEPLOYMENT_MAX);
+	out->size = sd_rd_u64(&r);
+	sd_rd_copy(&r, out->root, sizeof(out->root));
+	rd_date(&r, &out->date);
+	return rd_end(&r, "tree head");
+}
+
+/* --- Export receipt ------------------------------------------------------------------------- */
+
+int sd_privsep_encode_export(const sd_export_receipt_t *er, uint8_t **out, size_t *len)
+{
+	uint8_t *buf;
+	sd_wr_t w;
+	int r;
+
+	*out = NULL;
+	if (!str_fits(er->deployment, sizeof(er->deployment), SD_DEPLOYMENT_MAX) ||
+	    !str_fits(er->case_number, sizeof(er->case_number), CASE_MAX) ||
+	    !str_fits(er->agency, sizeof(er->agency), SD_AGENCY_ID_MAX) || !date_fits(er->date))
+		return sd_error(SD_ERR_INVALID, "export receipt: a field does not fit the key process's message");
+	if ((r = wr_begin(EXPORT_MAX, &buf, &w)) < 0)
+		return r;
+	sd_wr_u32(&w, er->version);
+	wr_str(&w, er->deployment);
+	wr_str(&w, er->case_number);
+	wr_str(&w, er->agency);
+	sd_wr_bytes(&w, er->agency_key_id, sizeof(er->agency_key_id));
+	sd_wr_bytes(&w, er->header_digest, sizeof(er->header_digest));
+	sd_wr_bytes(&w, er->bundle_digest, sizeof(er->bundle_digest));
+	sd_wr_u32(&w, sd_date_to_u32(er->date));
+	sd_wr_u64(&w, er->leaf_index);
+	return wr_end(&w, buf, out, len);
+}
+
+int sd_privsep_decode_export(const uint8_t *p, size_t len, sd_export_receipt_t *out)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+
+	memset(out, 0, sizeof(*out));
+	out->version = sd_rd_u32(&r);
+	rd_str(&r, out->deployment, SD_DEPLOYMENT_MAX);
+	rd_str(&r, out->case_number, CASE_MAX);
+	rd_str(&r, out->agency, SD_AGENCY_ID_MAX);
+	sd_rd_copy(&r, out->agency_key_id, sizeof(out->agency_key_id));
+	sd_rd_copy(&r, out->header_digest, sizeof(out->header_digest));
+	sd_rd_copy(&r, out->bundle_digest, sizeof(out->bundle_digest));
+	rd_date(&r, &out->date);
+	out->leaf_index = sd_rd_u64(&r);
+	return rd_end(&r, "export receipt");
+}
+
+/* --- Answers -------------------------------------------------------------------------------- */
+
+int sd_privsep_decode_json(uint32_t type, const uint8_t *p, size_t len, char **json)
+{
+	long max = sd_privsep_max(type);
+	char *s;
+
+	*json = NULL;
+	if (max < 0 || (type & 0xff00u) != 0x8100u)
+		return sd_error(SD_ERR_PROTOCOL, "%s: type 0x%x is not a signed document", WHAT, type);
+	if (len == 0 || len > (size_t)max || memchr(p, '\0', len) != NULL)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a signed document of %zu bytes, empty, too long or with a NUL",
+		                WHAT, len);
+	if ((s = malloc(len + 1)) == NULL)
+		return SD_ERR_NOMEM;
+	memcpy(s, p, len);
+	s[len] = '\0';
+	*json = s;
+	return 0;
+}
+
+void sd_privsep_encode_refused(int code, uint8_t out[4])
+{
+	sd_store_le32(out, (uint32_t)(int32_t)(code < SD_ERR_PROTOCOL || code >= 0 ? SD_ERR_INTERNAL : code));
+}
+
+int sd_privsep_decode_refused(const uint8_t *p, size_t len, int *code)
+{
+	int32_t v;
+
+	if (len != 4)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a refusal of %zu bytes, not 4", WHAT, len);
+	v = (int32_t)sd_load_le32(p);
+	if (v < SD_ERR_PROTOCOL || v >= 0)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a refusal with code %d, not an error", WHAT, (int)v);
+	*code = v;
+	return 0;
+}
