@@ -50,10 +50,13 @@ enum {
 	S_REQUEST_TIMEOUT,
 	S_IDLE_TIMEOUT,
 	S_SLOW_BODY_TIMEOUT,
+	S_HEADER_TIMEOUT,
+	S_MIN_BODY_RATE,
 	S_UPLOAD_EXPIRY,
 	S_ANON_RATE,
 	S_POW_BITS,
 	S_RETENTION,
+	S_STORE_MAX,
 	S_HOLIDAY,
 	S_COUNT
 };
@@ -110,6 +113,14 @@ static const struct setting settings[S_COUNT] = {
             "How long a kept-alive connection may wait for its next request."),
         NUM("slow_body_timeout", K_DURATION, slow_body_timeout, 1, 3600, 20,
             "A request body that makes no progress for this long is aborted."),
+        NUM("header_timeout", K_DURATION, header_timeout, 1, 3600, 20,
+            "The longest a connection's TLS handshake, and then each request's line and\n"
+            "headers, may take, from the first byte to the blank line (never more than\n"
+            "request_timeout)."),
+        NUM("min_body_rate", K_SIZE, min_body_rate, 0, GIB, KIB,
+            "The slowest a request body may arrive, in bytes a second: slow_body_timeout\n"
+            "seconds are free, then each second needs this many more bytes, or the\n"
+            "request is aborted (408). 0 turns the check off."),
         NUM("upload_expiry_days", K_COUNT, upload_expiry_days, 1, 365, 7,
             "Days after which an unfinished upload is removed."),
         NUM("anon_rate_per_minute", K_COUNT, anon_rate_per_minute, 1, 1000000, 60,
@@ -122,6 +133,11 @@ static const struct setting settings[S_COUNT] = {
             "hashcash. Each bit doubles a client's work; 0 turns it off."),
         NUM("retention_years", K_COUNT, retention_years, 1, 100, 10,
             "Years after its closing that a case is destroyed."),
+        NUM("store_max_bytes", K_SIZE, store_max_bytes, MIB, 16384 * GIB, 64 * GIB,
+            "The most the store (DIR/store/data.mdb) may grow to. Its map grows online, a\n"
+            "step at a time, up to this and to what the file system has free beyond a\n"
+            "reserve (1% of its size, 64 MiB at least); beyond, writes are answered 507\n"
+            "store_full while reads go on. Raising it takes a restart."),
         TXT("holiday", K_HOLIDAY,
             "Public holidays, `holiday YYYY-MM-DD name`, one per line (at most 1000). A\n"
             "period that ends on a Saturday, a Sunday or a listed holiday ends on the next\n"

@@ -30,10 +30,12 @@
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
 #include "sealdrop/tls.h"
+#include "sealdrop/whistle.h"
 
 #define READ_HIGH_WATER  (256u << 10) /* input buffered per connection before TCP pushes back */
 #define CONTINUE_LINE    "HTTP/1.1 100 Continue\r\n\r\n"
 #define MAX_LINGER_BYTES (8u << 20) /* discarded after an early answer before giving up */
+#define WB_PREFIX        "/v1/wb/"  /* answers padded to a size bucket (pad_plan) */
 
 typedef enum {
 	ST_HANDSHAKE,
@@ -72,7 +74,11 @@ struct sd_request {
 struct sd_conn {
 	sd_server_t *server;
 	struct bufferevent *bev;
-	struct event *deadline; /* request_timeout of the request being read */
+	struct event *deadline; /* the handshake's, the head's or the request's whole time */
+	struct event *rate;     /* min_body_rate, checked while the body is read */
+	uint64_t opened_ms;     /* when accepted: the oldest untrusted connection goes first */
+	uint64_t started_ms;    /* the first byte of the request being read */
+	uint64_t body_ms;       /* when its body started to be read */
 	sd_http_parser_t *parser;
 	conn_state_t state;
 	bool close_after; /* close once the reply is out */
@@ -83,6 +89,7 @@ struct sd_conn {
 	uint8_t *cert_der;
 	size_t cert_len;
 	int auth_status; /* 1: not yet checked; else sd_accounts_authenticate's result */
+	bool trusted;    /* an enrolled account's certificate: never evicted, whole body budget */
 	sd_principal_t principal;
 	size_t lingered;
 	sd_request_t *req;
@@ -107,11 +114,49 @@ static void set_read_timeout(sd_conn_t *c, uint32_t seconds)
 	bufferevent_set_timeouts(c->bev, seconds > 0 ? &tv : NULL, &wtv);
 }
 
+static void timer_arm_ms(struct event *ev, uint64_t ms)
+{
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+
+	event_del(ev);
+	event_add(ev, &tv);
+}
+
+/* header_timeout, in milliseconds: for the handshake, then for each request's head. */
+static uint64_t header_ms(const sd_conn_t *c)
+{
+	const sd_config_t *cfg = sd_server_config(c->server);
+
+	return (uint64_t)(cfg->header_timeout < cfg->request_timeout ? cfg->header_timeout : cfg->request_timeout) *
+	       1000;
+}
+
+/* The whole request, from its first byte: request_timeout. */
 static void deadline_arm(sd_conn_t *c)
 {
-	struct timeval tv = {.tv_sec = sd_server_config(c->server)->request_timeout, .tv_usec = 0};
+	timer_arm_ms(c->deadline, (uint64_t)sd_server_config(c->server)->request_timeout * 1000);
+}
 
-	event_add(c->deadline, &tv);
+/* The head is in: what is left of request_timeout, counted from the request's first byte. */
+static void deadline_rearm_request(sd_conn_t *c)
+{
+	uint64_t total = (uint64_t)sd_server_config(c->server)->request_timeout * 1000;
+	uint64_t spent = sd_server_monotonic_ms() - c->started_ms;
+
+	timer_arm_ms(c->deadline, spent < total ? total - spent : 1);
+}
+
+/* min_body_rate: slow_body_timeout seconds are free, then each second needs min_body_rate
+ * more bytes (Apache's mod_reqtimeout "body=20,MinRate=500"). A trickle that keeps the
+ * idle timer happy still ends here. Returns the milliseconds left, 0 when overdue. */
+static uint64_t body_rate_left(const sd_conn_t *c)
+{
+	const sd_config_t *cfg = sd_server_config(c->server);
+	uint64_t allowed = c->body_ms + (uint64_t)cfg->slow_body_timeout * 1000, now = sd_server_monotonic_ms();
+
+	if (cfg->min_body_rate > 0 && c->req != NULL)
+		allowed += c->req->received * 1000 / cfg->min_body_rate;
+	return allowed > now ? allowed - now : 0;
 }
 
 /* --- Replies --------------------------------------------------------------------------- */
@@ -129,17 +174,77 @@ static int add_retry_after(char *head, size_t cap, size_t len, unsigned seconds)
 	return (int)(len + (size_t)n);
 }
 
+static int format_head(char *head, const sd_request_t *r, int status, const char *ctype, size_t len, bool keep)
+{
+	int n = sd_http_format_head(head, SD_HTTP_RESPONSE_HEAD_MAX, status, ctype, len, keep);
+
+	if (n >= 0 && r->retry_after > 0)
+		n = add_retry_after(head, SD_HTTP_RESPONSE_HEAD_MAX, (size_t)n, r->retry_after);
+	return n;
+}
+
+/* Every answer on the whistleblower's routes, errors included, is padded so that head
+ * and body together fill a size bucket (SD_WB_PAD_MIN, doubling): its length on the wire
+ * tells neither the case's state, nor the number of notices, nor which check failed
+ * (issue 7, "Traffic analysis"). The body's Content-Length changes the head's length, so
+ * the two are settled together. Returns the body length to send, 0 if none fits. */
+static size_t pad_plan(char *head, int *n, const sd_request_t *r, int status, const char *ctype, size_t len, bool keep)
+{
+	size_t bucket = SD_WB_PAD_MIN, body = len;
+
+	while (bucket < (size_t)*n + len)
+		bucket *= 2;
+	for (int i = 0; i < 4; i++) {
+		if (bucket < (size_t)*n + len) {
+			bucket *= 2;
+			continue;
+		}
+		body = bucket - (size_t)*n;
+		if ((*n = format_head(head, r, status, ctype, body, keep)) < 0)
+			return 0;
+		if ((size_t)*n + body == bucket)
+			return body;
+	}
+	return 0;
+}
+
+/* The padded answer in one buffer (one TLS record where it fits): JSON allows the
+ * spaces before its final newline. */
+static int write_padded(sd_conn_t *c, const char *head, size_t n, const uint8_t *body, size_t len, size_t padded)
+{
+	uint8_t *buf = malloc(n + padded);
+	size_t keep_nl = len > 0 && body[len - 1] == '\n';
+
+	if (buf == NULL)
+		return SD_ERR_NOMEM;
+	memcpy(buf, head, n);
+	if (len > 0)
+		memcpy(buf + n, body, len - keep_nl);
+	memset(buf + n + len - keep_nl, ' ', padded - (len - keep_nl));
+	if (keep_nl)
+		buf[n + padded - 1] = '\n';
+	bufferevent_write(c->bev, buf, n + padded);
+	free(buf);
+	return 0;
+}
+
+static bool is_padded(const sd_request_t *r)
+{
+	return strncmp(r->path, WB_PREFIX, sizeof(WB_PREFIX) - 1) == 0;
+}
+
 static void write_reply(sd_conn_t *c, sd_request_t *r, int status, const char *ctype, const uint8_t *body, size_t len)
 {
 	char head[SD_HTTP_RESPONSE_HEAD_MAX];
 	bool keep = r->keep_alive && r->complete && !c->close_after && !sd_server_is_draining(c->server);
+	size_t padded = 0;
 	int n;
 
 	if (!keep)
 		c->close_after = true;
-	n = sd_http_format_head(head, sizeof(head), status, ctype, len, keep);
-	if (n >= 0 && r->retry_after > 0)
-		n = add_retry_after(head, sizeof(head), (size_t)n, r->retry_after);
+	n = format_head(head, r, status, ctype, len, keep);
+	if (n >= 0 && is_padded(r) && (padded = pad_plan(head, &n, r, status, ctype, len, keep)) == 0)
+		n = -1;
 	if (n < 0) {
 		conn_close(c);
 		return;
@@ -147,7 +252,13 @@ static void write_reply(sd_conn_t *c, sd_request_t *r, int status, const char *c
 	c->state = ST_WRITE;
 	if (event_pending(c->deadline, EV_TIMEOUT, NULL) == 0)
 		deadline_arm(c);
+	event_del(c->rate);
 	bufferevent_disable(c->bev, EV_READ);
+	if (padded > 0 && !r->is_head) {
+		if (write_padded(c, head, (size_t)n, body, len, padded) < 0)
+			conn_close(c);
+		return;
+	}
 	bufferevent_write(c->bev, head, (size_t)n);
 	if (!r->is_head && len > 0)
 		bufferevent_write(c->bev, body, len);
@@ -278,6 +389,8 @@ static void conn_free(sd_conn_t *c)
 	sd_server_conn_remove(c->server, c);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
+	if (c->rate != NULL)
+		event_free(c->rate);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	sd_http_parser_free(c->parser);
@@ -362,6 +475,10 @@ static void stage_body(sd_conn_t *c)
 
 	c->state = ST_BODY;
 	set_read_timeout(c, sd_server_config(c->server)->slow_body_timeout);
+	if (r->content_length > 0 && sd_server_config(c->server)->min_body_rate > 0) {
+		c->body_ms = sd_server_monotonic_ms();
+		timer_arm_ms(c->rate, body_rate_left(c));
+	}
 	if (r->expect_continue && r->content_length > 0)
 		bufferevent_write(c->bev, CONTINUE_LINE, sizeof(CONTINUE_LINE) - 1);
 	if (r->route->on_body == NULL && r->content_length > 0 &&
@@ -426,6 +543,12 @@ static void stage_budget(sd_conn_t *c)
 
 	if (r->content_length > 0 && r->reserved == 0) {
 		if (!sd_server_budget_take(c->server, c, r->content_length)) {
+			if (!c->trusted) { /* never queued (server.c): the anonymous share is full */
+				r->retry_after = 1;
+				reply_conn_error(c, 503, "busy",
+				                 "the server is receiving too much at once; retry later");
+				return;
+			}
 			c->state = ST_BUDGET;
 			bufferevent_disable(c->bev, EV_READ);
 			set_read_timeout(c, 0);
@@ -501,6 +624,8 @@ static int on_request(void *ctx, const sd_http_request_t *hr)
 	char msg[160];
 
 	c->state = ST_HEAD;
+	deadline_rearm_request(c); /* the head is in: header_timeout no longer applies */
+	set_read_timeout(c, sd_server_config(c->server)->request_timeout);
 	if ((r = request_new(c, hr)) == NULL) {
 		reply_conn_error(c, 503, "busy", "the server is out of memory; retry later");
 		return -1;
@@ -554,6 +679,7 @@ static int on_complete(void *ctx)
 	if (r == NULL || r->replied)
 		return -1;
 	r->complete = true;
+	event_del(c->rate);
 	c->state = ST_WAIT;
 	bufferevent_disable(c->bev, EV_READ);
 	set_read_timeout(c, 0);
@@ -594,9 +720,11 @@ static void feed_once(sd_conn_t *c, struct evbuffer *in, bool *more)
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 		return;
 	if (c->state == ST_IDLE) {
+		/* The head has header_timeout in all, however it trickles (slowloris). */
 		c->state = ST_HEAD;
-		set_read_timeout(c, sd_server_config(c->server)->request_timeout);
-		deadline_arm(c);
+		c->started_ms = sd_server_monotonic_ms();
+		set_read_timeout(c, (uint32_t)(header_ms(c) / 1000));
+		timer_arm_ms(c->deadline, header_ms(c));
 	}
 	rc = sd_http_parser_feed(c->parser, v.iov_base, v.iov_len, &used);
 	evbuffer_drain(in, used);
@@ -692,6 +820,11 @@ static void handshake_done(sd_conn_t *c)
 	}
 	if (c->cert_der != NULL && sd_tls_peer_fingerprint(ssl, c->fingerprint) == 0) {
 		c->has_cert = true;
+		/* Checked now, not at the first request: only an enrolled account's connection
+		 * is safe from eviction (sd_conn_is_evictable) and may queue for the budget. */
+		c->auth_status = sd_accounts_authenticate(sd_server_accounts(c->server), sd_server_ca(c->server),
+		                                          c->cert_der, c->cert_len, (int64_t)time(NULL), &c->principal);
+		c->trusted = c->auth_status == 0;
 		if (sd_server_conns_with_cert(c->server, c->fingerprint) >
 		    sd_server_config(c->server)->max_connections_per_cert) {
 			c->state = ST_HEAD;
@@ -723,6 +856,25 @@ static void event_cb(struct bufferevent *bev, short what, void *ctx)
 	conn_close(c);
 }
 
+static void rate_cb(evutil_socket_t fd, short what, void *ctx)
+{
+	sd_conn_t *c = ctx;
+	uint64_t left;
+	char msg[128];
+
+	(void)fd;
+	(void)what;
+	if (c->state != ST_BODY || c->req == NULL || c->req->route_busy || c->req->replied)
+		return;
+	if ((left = body_rate_left(c)) > 0) {
+		timer_arm_ms(c->rate, left);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "the request body arrives slower than %llu bytes a second; send it faster",
+	         (unsigned long long)sd_server_config(c->server)->min_body_rate);
+	reply_conn_error(c, 408, "timeout", msg);
+}
+
 static void deadline_cb(evutil_socket_t fd, short what, void *ctx)
 {
 	sd_conn_t *c = ctx;
@@ -746,6 +898,17 @@ static void deadline_cb(evutil_socket_t fd, short what, void *ctx)
 		conn_close(c); /* a reply that cannot be written, or a handshake that never ends */
 }
 
+/* A connection that never got its socket. */
+static void conn_new_undo(sd_conn_t *c)
+{
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (c->rate != NULL)
+		event_free(c->rate);
+	sd_http_parser_free(c->parser);
+	free(c);
+}
+
 static sd_conn_t *conn_new(sd_server_t *s)
 {
 	sd_conn_t *c = calloc(1, sizeof(*c));
@@ -755,10 +918,11 @@ static sd_conn_t *conn_new(sd_server_t *s)
 	c->server = s;
 	c->auth_status = 1;
 	c->state = ST_HANDSHAKE;
+	c->opened_ms = sd_server_monotonic_ms();
 	if ((c->parser = sd_http_parser_new(&http_callbacks, c)) == NULL ||
-	    (c->deadline = evtimer_new(sd_server_base(s), deadline_cb, c)) == NULL) {
-		sd_http_parser_free(c->parser);
-		free(c);
+	    (c->deadline = evtimer_new(sd_server_base(s), deadline_cb, c)) == NULL ||
+	    (c->rate = evtimer_new(sd_server_base(s), rate_cb, c)) == NULL) {
+		conn_new_undo(c);
 		return NULL;
 	}
 	return c;
@@ -767,38 +931,36 @@ static sd_conn_t *conn_new(sd_server_t *s)
 int sd_conn_accept(sd_server_t *s, int fd)
 {
 	sd_conn_t *c = conn_new(s);
-	SSL *ssl = c != NULL ? sd_tls_ssl_new(sd_server_tls(s)) : NULL;
+	SSL *ssl = NULL;
 	int one = 1;
 
 	/* Answers leave in more than one TLS record: without this, the second waits for the
 	 * peer's delayed ACK (40 ms) behind Nagle's algorithm. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-	if (ssl != NULL)
+	/* Admitted (maybe in place of the oldest untrusted connection) before any TLS work;
+	 * refused, the socket is closed at once: never queued. */
+	if (c == NULL || sd_server_conn_add(s, c) < 0) {
+		close(fd);
+		if (c != NULL)
+			conn_new_undo(c);
+		return c == NULL ? SD_ERR_NOMEM : SD_ERR_REFUSED;
+	}
+	if ((ssl = sd_tls_ssl_new(sd_server_tls(s))) != NULL)
 		c->bev = bufferevent_openssl_socket_new(sd_server_base(s), fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 		                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (c == NULL || c->bev == NULL) {
+	if (c->bev == NULL) {
 		/* bufferevent_openssl_socket_new frees ssl when it fails. */
 		close(fd);
-		if (c != NULL) {
-			event_free(c->deadline);
-			sd_http_parser_free(c->parser);
-			free(c);
-		}
+		sd_server_conn_remove(s, c);
+		conn_new_undo(c);
 		return SD_ERR_NOMEM;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	if (sd_server_conn_add(s, c) < 0) {
-		event_free(c->deadline);
-		bufferevent_free(c->bev);
-		sd_http_parser_free(c->parser);
-		free(c);
-		return SD_ERR_REFUSED;
-	}
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH_WATER);
-	set_read_timeout(c, sd_server_config(s)->request_timeout);
-	deadline_arm(c);
+	/* The handshake has header_timeout in all, however slowly its bytes come. */
+	set_read_timeout(c, (uint32_t)(header_ms(c) / 1000));
+	timer_arm_ms(c->deadline, header_ms(c));
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	return 0;
 }
@@ -814,6 +976,19 @@ void sd_conn_drain(sd_conn_t *c)
 		conn_close(c);
 	else
 		c->close_after = true;
+}
+
+bool sd_conn_is_trusted(const sd_conn_t *c)
+{
+	return c->trusted;
+}
+
+/* Not an enrolled account's, and not waiting for the server (a route, the store): the
+ * client is the slow party, and may make room for a newcomer when the table is full. */
+bool sd_conn_is_evictable(const sd_conn_t *c, uint64_t *opened_ms)
+{
+	*opened_ms = c->opened_ms;
+	return !c->trusted && c->state != ST_ROUTE && c->state != ST_WAIT && !c->in_feed;
 }
 
 bool sd_conn_has_fingerprint(const sd_conn_t *c, const uint8_t fp[SD_CA_FINGERPRINT_BYTES])

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <event2/thread.h>
 
@@ -28,7 +29,9 @@
 #include "sealdrop/sandbox.h"
 #include "sealdrop/sealdrop.h"
 
-#define CRL_DAYS 30 /* a CRL's nextUpdate; it is re-issued daily and on every disable */
+#define CRL_DAYS        30  /* a CRL's nextUpdate; it is re-issued daily and on every disable */
+#define ACCEPT_PAUSE_MS 100 /* accepting rests this long when out of descriptors */
+#define FD_RESERVE      64  /* descriptors beside the connections' */
 
 /* A store answer (done) or a worker job (work, then after) on its way to the loop. */
 struct hop {
@@ -226,25 +229,29 @@ bool sd_server_is_draining(const sd_server_t *s)
 	return s->draining;
 }
 
+/* The log key is the key process's alone (server/keyproc.c): these send it the structure
+ * and wait for the signed document, from the loop or the worker alike. */
 int sd_server_sign_receipt(sd_server_t *s, sd_receipt_t *rc, char **json_out)
 {
-	return sd_receipt_sign(rc, s->log_key, json_out);
+	memcpy(rc->log_key_id, s->log_pub.id, SD_KEY_ID_BYTES);
+	return sd_keyproc_sign_receipt(s->keyproc, rc, json_out);
 }
 
 int sd_server_sign_notice(sd_server_t *s, const sd_notice_t *n, char **json_out)
 {
-	return sd_notice_sign(n, s->log_key, json_out);
+	return sd_keyproc_sign_notice(s->keyproc, n, json_out);
 }
 
 int sd_server_sign_head(sd_server_t *s, sd_loghead_t *h, char **json_out)
 {
-	return sd_loghead_sign(h, s->log_key, json_out);
+	memcpy(h->log_key_id, s->log_pub.id, SD_KEY_ID_BYTES);
+	return sd_keyproc_sign_head(s->keyproc, h, json_out);
 }
 
 int sd_server_sign_export(sd_server_t *s, sd_export_receipt_t *er, char **json_out)
 {
-	sd_key_id(SD_KEY_LOG, s->log_key->pk, er->log_key_id);
-	return sd_export_receipt_sign(er, s->log_key, json_out);
+	memcpy(er->log_key_id, s->log_pub.id, SD_KEY_ID_BYTES);
+	return sd_keyproc_sign_export(s->keyproc, er, json_out);
 }
 
 const sd_pubkey_t *sd_server_log_pub(const sd_server_t *s)
@@ -520,9 +527,29 @@ static int grow(void *pp, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
+/* The table is full: the oldest connection that is not an enrolled account's and is not
+ * waiting for the server goes (OpenSSH's MaxStartups, with age instead of chance), so
+ * sockets that trickle cannot keep an attorney out. None: the newcomer is refused. */
+static bool evict_oldest(sd_server_t *s)
+{
+	sd_conn_t *victim = NULL;
+	uint64_t oldest = UINT64_MAX, t;
+
+	for (size_t i = 0; i < s->n_conns; i++)
+		if (sd_conn_is_evictable(s->conns[i], &t) && t < oldest) {
+			oldest = t;
+			victim = s->conns[i];
+		}
+	if (victim == NULL)
+		return false;
+	sd_log(SD_LOG_DEBUG, "%u connections open: closing the oldest untrusted one", s->config->max_connections);
+	sd_conn_abort(victim);
+	return true;
+}
+
 int sd_server_conn_add(sd_server_t *s, sd_conn_t *c)
 {
-	if (s->draining || s->n_conns >= s->config->max_connections)
+	if (s->draining || (s->n_conns >= s->config->max_connections && !evict_oldest(s)))
 		return SD_ERR_REFUSED;
 	if (grow(&s->conns, &s->cap_conns, s->n_conns, sizeof(*s->conns)) < 0)
 		return SD_ERR_NOMEM;
@@ -553,6 +580,14 @@ unsigned sd_server_conns_with_cert(sd_server_t *s, const uint8_t fp[SD_CA_FINGER
 
 bool sd_server_budget_take(sd_server_t *s, sd_conn_t *c, uint64_t n)
 {
+	uint64_t half = s->config->body_budget_bytes / 2;
+
+	if (!sd_conn_is_trusted(c)) { /* the anonymous share: never queued (conn.h) */
+		if (s->n_waiters > 0 || s->budget_used > half || n > half - s->budget_used)
+			return false;
+		s->budget_used += n;
+		return true;
+	}
 	if (s->n_waiters == 0 && n <= s->config->body_budget_bytes - s->budget_used) {
 		s->budget_used += n;
 		return true;

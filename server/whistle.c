@@ -63,29 +63,16 @@ static void wb_free(void *p)
 	free(w);
 }
 
-/* A whistleblower's answer, its JSON followed by spaces up to the next size bucket
- * (SD_WB_PAD_MIN, doubling), so its length does not tell the case's state or how many
- * notices it has (issue 7, "Traffic analysis"). JSON allows the trailing white space. */
+/* A whistleblower's answer. Every answer under /v1/wb/, errors included, leaves padded
+ * to a size bucket (SD_WB_PAD_MIN, doubling; server/conn.c, pad_plan), so its length
+ * tells neither the case's state nor how many notices it has (issue 7, "Traffic
+ * analysis"). */
 static void wb_reply_padded(sd_request_t *r, json_t *doc)
 {
-	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-	size_t n = text != NULL ? strlen(text) : 0, bucket = SD_WB_PAD_MIN;
-	char *body;
-
-	json_decref(doc);
-	while (bucket < n + 1)
-		bucket *= 2;
-	if (text == NULL || (body = malloc(bucket)) == NULL) {
-		free(text);
+	if (doc == NULL)
 		upload_reply_store_error(r, SD_ERR_NOMEM);
-		return;
-	}
-	memcpy(body, text, n);
-	memset(body + n, ' ', bucket - n - 1);
-	body[bucket - 1] = '\n';
-	sd_request_reply(r, 200, "application/json", (const uint8_t *)body, bucket);
-	free(body);
-	free(text);
+	else
+		sd_request_reply_json(r, 200, doc);
 }
 
 /* --- GET /v1/wb/challenge ------------------------------------------------------------- */

@@ -63,6 +63,8 @@ typedef struct sd_config {
 	uint32_t request_timeout;          /* seconds from a request's first byte to its last */
 	uint32_t idle_timeout;             /* seconds a kept-alive connection may wait */
 	uint32_t slow_body_timeout;        /* seconds a body may go without progress */
+	uint32_t header_timeout;           /* seconds for the TLS handshake, and for each request's head */
+	uint64_t min_body_rate;            /* bytes a second a body must keep up after slow_body_timeout; 0: off */
 	uint32_t upload_expiry_days;       /* unfinished uploads are removed after this */
 	uint32_t anon_rate_per_minute;     /* requests per minute on whistleblower routes, all together */
 	uint32_t pow_bits;                 /* hashcash difficulty of whistleblower requests */
@@ -70,6 +72,7 @@ typedef struct sd_config {
 	sd_holiday_t *holidays; /* sorted by date, dates unique */
 	size_t n_holidays;
 	uint32_t retention_years; /* closed cases are destroyed after this */
+	uint64_t store_max_bytes; /* the most the store's map (its data file) may grow to */
 } sd_config_t;
 
 /* Receives each error, formatted "FILE:LINE: message", in line order. */

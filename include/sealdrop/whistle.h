@@ -8,8 +8,8 @@
 #include "sealdrop/route.h"
 #include "sealdrop/session.h"
 
-#define SD_WB_CASES_MAX 16   /* cases one codename's status lists */
-#define SD_WB_PAD_MIN   4096 /* the smallest size bucket of a status or objection answer */
+#define SD_WB_CASES_MAX 16    /* cases one codename's status lists */
+#define SD_WB_PAD_MIN   16384 /* the smallest size bucket of any answer under /v1/wb/ (server/conn.c) */
 
 /* The gate (server/wbgate.c) for an answer's session p: 0, or <0 after answering 403
  * session_refused or 503 busy (with Retry-After). */

@@ -120,6 +120,9 @@ static uint64_t num(const sd_config_t *c, const char *name)
 	        {"request_timeout", offsetof(sd_config_t, request_timeout), false},
 	        {"idle_timeout", offsetof(sd_config_t, idle_timeout), false},
 	        {"slow_body_timeout", offsetof(sd_config_t, slow_body_timeout), false},
+	        {"header_timeout", offsetof(sd_config_t, header_timeout), false},
+	        {"min_body_rate", offsetof(sd_config_t, min_body_rate), true},
+	        {"store_max_bytes", offsetof(sd_config_t, store_max_bytes), true},
 	        {"upload_expiry_days", offsetof(sd_config_t, upload_expiry_days), false},
 	        {"anon_rate_per_minute", offsetof(sd_config_t, anon_rate_per_minute), false},
 	        {"pow_bits", offsetof(sd_config_t, pow_bits), false},
@@ -217,6 +220,9 @@ static void test_numeric_bounds(void **state)
 	        {"request_timeout", 1, 3600, "1s", "1h", ""},
 	        {"idle_timeout", 1, 3600, "1s", "1h", ""},
 	        {"slow_body_timeout", 1, 3600, "1s", "1h", ""},
+	        {"header_timeout", 1, 3600, "1s", "1h", ""},
+	        {"min_body_rate", 0, 1ull << 30, "0", "1G", ""},
+	        {"store_max_bytes", 1u << 20, 16384ull << 30, "1M", "16384G", ""},
 	        {"upload_expiry_days", 1, 365, "1", "365", ""},
 	        {"anon_rate_per_minute", 1, 1000000, "1", "1000000", ""},
 	        {"pow_bits", 0, 32, "0", "32", ""},
@@ -1065,7 +1071,7 @@ static void test_example_file(void **state)
 	assert_non_null(strstr(text, "\n# From 1m to 1d; default 1h.\nhead_interval 1h\n"));
 	assert_non_null(strstr(text, "\nhostname localhost\nhostname 127.0.0.1\n"));
 	assert_non_null(strstr(text, "\nholiday 2026-09-25 \"Chuseok (추석)\"\n"));
-	assert_int_equal(sd_config_setting_name(21), NULL);
+	assert_int_equal(sd_config_setting_name(24), NULL);
 	free(committed);
 	free(again);
 	free(text);
