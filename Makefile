@@ -7,7 +7,8 @@
 #   make bench      throughput benchmarks against raw libsodium (docs/BENCHMARKS.md)
 #   make soak       the long reliability runs: crash and power-loss consistency, slowloris,
 #                   floods (tests/soak/*.sh; minutes to hours, never part of make test)
-#   make fuzz-long  every libFuzzer target for FUZZ_LONG_SECONDS (default 600) each
+#   make fuzz-long  every libFuzzer target for FUZZ_LONG_SECONDS (default 600) each, on a
+#                   corpus kept between runs (FUZZ_LONG_DIR); FUZZ_TARGETS="http" picks some
 #   make tls-audit  testssl.sh, sslscan and openssl s_client against a running deployment
 #   make run        the demo deployment under ./var/demo
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -76,7 +77,7 @@ PRELOAD_BIN = $(PRELOAD_SRC:tests/preload/%.c=$(BUILD)/preload/%.so)
 LINGUAS    = ko
 MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
 
-.PHONY: all test check soak fuzz fuzz-long fuzz-build tls-audit bench run install uninstall clean deps unit e2e format format-check lint-banned po
+.PHONY: all test check soak fuzz fuzz-long fuzz-minimize fuzz-build tls-audit bench run install uninstall clean deps unit e2e format format-check lint-banned po
 .DELETE_ON_ERROR:
 
 all: sealdrop sealdropd
@@ -164,6 +165,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(SRV_LIB) $(CLIENT_LIB) $(LIB) tests
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(CLIENT_LIB) $(LIB) $(LIBS) $(SRV_LIBS) -lcmocka
 
+# Each fuzz target once more, built like the tests (gcc, or ASan under make check) and
+# without FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION, so the real signature checks run: with
+# tests/fuzz/replay.c for a driver, scripts/run-tests.sh replays its committed corpus.
+REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
+$(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SRV_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
+
 $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(SRV_LIB) $(CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(CLIENT_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
@@ -189,14 +198,14 @@ test: deps lint-banned
 	$(MAKE) --no-print-directory all-tests
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-all-tests: sealdrop sealdropd $(BUILD)/sealdropd-testclock $(UNIT_BIN) $(TOOL_BIN) $(PRELOAD_BIN)
+all-tests: sealdrop sealdropd $(BUILD)/sealdropd-testclock $(UNIT_BIN) $(TOOL_BIN) $(PRELOAD_BIN) $(REPLAY_BIN)
 
 # The long runs, each a script under tests/soak/ counted like the e2e tests. SOAK picks
 # some (make soak SOAK="crash powerloss"). `deps.sh --soak` adds slowhttptest.
 SOAK ?= $(patsubst tests/soak/%.sh,%,$(sort $(wildcard tests/soak/*.sh)))
 soak: deps
 	@scripts/deps.sh --soak
-	$(MAKE) --no-print-directory all-tests
+	$(MAKE) --no-print-directory all-tests $(BUILD)/tests/bench_server
 	@BUILD=$(BUILD) scripts/run-tests.sh $(SOAK:%=tests/soak/%.sh)
 
 # testssl.sh, sslscan and openssl s_client against a demo deployment it starts itself.
@@ -251,14 +260,24 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
 # when a Makefile is parsed, which on a fresh machine is before deps.sh installed them.
 fuzz: deps
 	$(MAKE) --no-print-directory fuzz-build
-	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" scripts/run-fuzz.sh $(FUZZ_BIN)
 
 fuzz-build: $(FUZZ_BIN)
 
+# fuzz-long keeps each target's grown corpus in FUZZ_LONG_DIR/<name>/ and continues from
+# it next time; FUZZ_TARGETS="envelope http" picks targets (fuzz, fuzz-long, fuzz-minimize).
+# fuzz-minimize merges what grew back into tests/fuzz/corpus/ (-merge=1: only new coverage).
 FUZZ_LONG_SECONDS ?= 600
+FUZZ_LONG_DIR ?= $(FUZZ_BUILD)/long
+FUZZ_TARGETS ?=
 fuzz-long: deps
 	$(MAKE) --no-print-directory fuzz-build
-	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) FUZZ_LONG_DIR=$(FUZZ_LONG_DIR) \
+	  FUZZ_TARGETS="$(FUZZ_TARGETS)" scripts/run-fuzz.sh --long $(FUZZ_BIN)
+
+fuzz-minimize: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_LONG_DIR=$(FUZZ_LONG_DIR) FUZZ_TARGETS="$(FUZZ_TARGETS)" \
+	  scripts/run-fuzz.sh --merge $(FUZZ_BIN)
 
 bench:
 	@scripts/deps.sh --bench

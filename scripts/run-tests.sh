@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every unit test binary and every end-to-end script, reading their TAP output,
-# and ends with one line: "N passed, N failed[, N skipped]". Exits 1 on any failure.
+# Runs every unit test binary, every fuzz target's corpus replay and every end-to-end
+# script, reading their TAP output, and ends with one line: "N passed, N failed[, N
+# skipped]". Exits 1 on any failure.
 # A test binary that dies without reporting counts as a failure, never as nothing.
 set -u
 BUILD=${BUILD:-build}
@@ -37,6 +38,14 @@ run_suite() { # every unit test, test vector and end-to-end script
 	for t in "$BUILD"/tests/test_*; do
 		[ -x "$t" ] || continue
 		CMOCKA_MESSAGE_OUTPUT=TAP run_one "unit/$(basename "$t")" "$t"
+	done
+	# Every fuzz target's committed corpus (tests/fuzz/corpus/<name>/), replayed by the
+	# target built like the tests (tests/fuzz/replay.c): real signature checks and key
+	# derivation, and under make check the sanitizers.
+	for src in tests/fuzz/fuzz_*.c; do
+		[ -f "$src" ] || continue
+		n=$(basename "$src" .c)
+		run_one "fuzz/${n#fuzz_}" "$BUILD/replay/$n" "tests/fuzz/corpus/${n#fuzz_}"
 	done
 	# Test vectors recomputed from the specification by an independent implementation
 	# (Python hashlib + PyNaCl), never by calling our C code.

@@ -8,6 +8,13 @@
 # output ("ok N - text" / "not ok N - text") for scripts/run-tests.sh. A script ends
 # with done_testing, which prints the plan and exits non-zero if anything failed.
 #
+# Under sanitizers (make check sets SEALDROP_SANITIZED=1) every process the script starts,
+# the server in the background as much as a client in the foreground, writes its
+# ASan/LSan/UBSan report to a file of $T/sanitizer/ (log_path) instead of to a stderr a
+# test may not read; done_testing stops a running server with SIGTERM, so LeakSanitizer
+# runs at its exit, and ends with one more check: no report from any process, and none
+# in any server log.
+#
 # Assertions:
 #	check "description" command...           passes when the command exits 0
 #	expect_exit CODE "description" [-m WORD]... command...
@@ -51,6 +58,16 @@ ERR="$T/.stderr"
 KEPT_OUT="$T/.kept-stdout"
 KEPT_ERR="$T/.kept-stderr"
 RC=0
+_san_dir=""
+_server_logs=""
+if [ -n "${SEALDROP_SANITIZED:-}" ]; then
+	_san_dir=$T/sanitizer
+	mkdir -p "$_san_dir"
+	# The last log_path wins, so a report always lands here; pid is appended per process.
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}log_path=$_san_dir/report"
+	UBSAN_OPTIONS="${UBSAN_OPTIONS:-}${UBSAN_OPTIONS:+:}log_path=$_san_dir/report"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
 # Passphrase used for every key the tests make.
 PW="$T/pw"
 echo 'e2e test passphrase, not a secret' >"$PW"
@@ -91,7 +108,46 @@ _diag_output() {
 	return 0
 }
 
+# What a sanitizer writes when it finds something (stderr, or a log_path file).
+_SAN_PATTERN='ERROR: (Address|Leak|Memory|Thread|UndefinedBehavior)Sanitizer|AddressSanitizer:DEADLYSIGNAL|runtime error: '
+
+# Under sanitizers: stops a server still running (SIGTERM, so LeakSanitizer checks it at
+# exit; at most 30 s), then one check that no process wrote a report and no server log
+# holds one.
+_sanitizer_check() {
+	[ -n "$_san_dir" ] || return 0
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		_i=0
+		while kill -0 "$SERVER_PID" 2>/dev/null && [ $_i -lt 300 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_PID=""
+	fi
+	_bad=""
+	for _f in "$_san_dir"/report*; do
+		[ -s "$_f" ] && _bad="$_bad $_f"
+	done
+	for _f in $_server_logs; do
+		[ -f "$_f" ] && grep -Eq "$_SAN_PATTERN" "$_f" && _bad="$_bad $_f"
+	done
+	_nlogs=$(echo $_server_logs | wc -w)
+	if [ -z "$_bad" ]; then
+		ok "no sanitizer report from any process of this script ($_nlogs server logs checked too)"
+		return 0
+	fi
+	not_ok "no sanitizer report from any process of this script"
+	for _f in $_bad; do
+		diag "${_f##*/}:"
+		grep -Ev '^[[:space:]]*$' "$_f" | grep -E -A 24 "$_SAN_PATTERN" | head -n 25 | sed 's/^/#   /'
+	done
+}
+
 done_testing() {
+	_sanitizer_check
 	echo "1..$_tap_n"
 	if [ "$_tap_failed" -gt 0 ]; then
 		echo "# $_tap_failed of $_tap_n failed"
@@ -304,7 +360,10 @@ start_server() { # conf [log]
 # The test build of the server (make all-tests builds it): the same sealdropd but for a
 # clock the tests set. Never installed; the release binary has no such clock
 # (tests/e2e/testclock.sh checks it).
-SEALDROPD_TESTCLOCK=${SEALDROPD_TESTCLOCK:-$TOP/${BUILD:-build}/sealdropd-testclock}
+case ${BUILD:-build} in
+/*) SEALDROPD_TESTCLOCK=${SEALDROPD_TESTCLOCK:-$BUILD/sealdropd-testclock} ;;
+*) SEALDROPD_TESTCLOCK=${SEALDROPD_TESTCLOCK:-$TOP/${BUILD:-build}/sealdropd-testclock} ;;
+esac
 
 # start_server with the test build, whose today is the date in DATEFILE
 # (SEALDROPD_TEST_TODAY_FILE), re-read whenever the server asks for today: set_today
@@ -346,6 +405,7 @@ _start_sealdropd() { # binary datefile|"" conf [log]
 	_datefile=$2
 	_conf=$3
 	SERVER_LOG=${4:-$T/server.log}
+	case " $_server_logs " in *" $SERVER_LOG "*) ;; *) _server_logs="$_server_logs $SERVER_LOG" ;; esac
 	_dir=$(sed -n 's/^dir[ =]*//p' "$_conf" | tr -d '"')
 	_port=$(sed -n 's/^listen[ =]*.*:\([0-9]*\)$/\1/p' "$_conf")
 	if [ -n "$_datefile" ]; then
