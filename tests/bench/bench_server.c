@@ -14,6 +14,10 @@
  *   nginx-post       POST of BODY bytes (64 KiB) to nginx's `return 204`, keep-alive
  *   nginx-handshake  `handshake` against nginx (ssl_verify_client on)
  *   watch            samples the given pids' memory until SIGTERM (around `sealdrop file`)
+ *   soak             the crash soak's load (tests/soak/crash.sh): files every package and
+ *                    runs consent/transition operations on the first cases while the server
+ *                    is killed and restarted under it, retrying across its deaths, and
+ *                    appends each ACKNOWLEDGED operation to --acks, fsync'd before going on
  *
  * Each mode prints one line of key=value fields: operations per second, p50/p99 latency,
  * this process's CPU share and, given the server's pids (--pid), the server's CPU time
@@ -52,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sealdrop/bytes.h"
 #include "sealdrop/codename.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/envelope.h"
@@ -81,6 +86,10 @@ typedef struct {
 	size_t body_bytes;
 	pid_t pids[MAX_PIDS];
 	size_t n_pids;
+	bool codenames;                                /* mint: PKG.codename beside each package */
+	const char *acks, *off_cert, *off_key, *kills; /* soak */
+	const char *today, *agency;                    /* soak: the server's today, a listed agency */
+	unsigned ops, kills_total, life_ms, give_up_s;
 } opts_t;
 
 static void usage(void)
@@ -92,7 +101,11 @@ static void usage(void)
 	        "                         --packages DIR [--first I] --count N --concurrency C [--pid PID]...\n"
 	        "       bench_server handshake|nginx-handshake|nginx-post --port P --ca CA [--cert C --key K]\n"
 	        "                         [--path /] [--body-bytes 65536] --count N --concurrency C [--pid PID]...\n"
-	        "       bench_server watch --pid PID...   (peak RSS until SIGTERM)\n");
+	        "       bench_server watch --pid PID...   (peak RSS until SIGTERM)\n"
+	        "       bench_server soak --port P --ca CA --cert C --key K --packages DIR --count N --acks FILE\n"
+	        "                         [--concurrency C] [--ops M --officer-cert C --officer-key K --today D\n"
+	        "                         --agency ID] [--kills FILE --kills-total K --life-ms MS] [--give-up S]\n"
+	        "       (mint --codenames also writes each package's codename beside it, for consents)\n");
 	exit(64);
 }
 
@@ -136,25 +149,21 @@ static unsigned long num_arg(const char *s, unsigned long max)
 }
 
 static const struct option long_options[] = {
-        {"directory", required_argument, NULL, 'd'},
-        {"root", required_argument, NULL, 'r'},
-        {"report", required_argument, NULL, 'R'},
-        {"identity", required_argument, NULL, 'I'},
-        {"out", required_argument, NULL, 'o'},
-        {"evidence-bytes", required_argument, NULL, 'e'},
-        {"threads", required_argument, NULL, 't'},
-        {"ca", required_argument, NULL, 'a'},
-        {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},
-        {"packages", required_argument, NULL, 'P'},
-        {"path", required_argument, NULL, 'u'},
-        {"port", required_argument, NULL, 'p'},
-        {"first", required_argument, NULL, 'f'},
-        {"count", required_argument, NULL, 'n'},
-        {"concurrency", required_argument, NULL, 'C'},
-        {"body-bytes", required_argument, NULL, 'b'},
-        {"pid", required_argument, NULL, 'i'},
-        {NULL, 0, NULL, 0},
+        {"directory", required_argument, NULL, 'd'},   {"root", required_argument, NULL, 'r'},
+        {"report", required_argument, NULL, 'R'},      {"identity", required_argument, NULL, 'I'},
+        {"out", required_argument, NULL, 'o'},         {"evidence-bytes", required_argument, NULL, 'e'},
+        {"threads", required_argument, NULL, 't'},     {"ca", required_argument, NULL, 'a'},
+        {"cert", required_argument, NULL, 'c'},        {"key", required_argument, NULL, 'k'},
+        {"packages", required_argument, NULL, 'P'},    {"path", required_argument, NULL, 'u'},
+        {"port", required_argument, NULL, 'p'},        {"first", required_argument, NULL, 'f'},
+        {"count", required_argument, NULL, 'n'},       {"concurrency", required_argument, NULL, 'C'},
+        {"body-bytes", required_argument, NULL, 'b'},  {"pid", required_argument, NULL, 'i'},
+        {"codenames", no_argument, NULL, 'W'},         {"acks", required_argument, NULL, 'A'},
+        {"ops", required_argument, NULL, 'O'},         {"officer-cert", required_argument, NULL, 'x'},
+        {"officer-key", required_argument, NULL, 'y'}, {"kills", required_argument, NULL, 'K'},
+        {"kills-total", required_argument, NULL, 'N'}, {"life-ms", required_argument, NULL, 'L'},
+        {"give-up", required_argument, NULL, 'G'},     {"today", required_argument, NULL, 'T'},
+        {"agency", required_argument, NULL, 'g'},      {NULL, 0, NULL, 0},
 };
 
 /* The options naming a file or a path: true when c is one of them. */
@@ -170,6 +179,12 @@ static bool parse_path_opt(opts_t *o, int c, const char *arg)
 	                    : c == 'k' ? &o->key
 	                    : c == 'P' ? &o->packages
 	                    : c == 'u' ? &o->path
+	                    : c == 'A' ? &o->acks
+	                    : c == 'x' ? &o->off_cert
+	                    : c == 'y' ? &o->off_key
+	                    : c == 'K' ? &o->kills
+	                    : c == 'T' ? &o->today
+	                    : c == 'g' ? &o->agency
 	                               : NULL;
 
 	if (slot == NULL)
@@ -177,6 +192,8 @@ static bool parse_path_opt(opts_t *o, int c, const char *arg)
 	*slot = arg;
 	return true;
 }
+
+static void parse_soak_opt(opts_t *o, int c, const char *arg);
 
 static void parse_opt(opts_t *o, int c, const char *arg)
 {
@@ -209,6 +226,30 @@ static void parse_opt(opts_t *o, int c, const char *arg)
 			usage();
 		o->pids[o->n_pids++] = (pid_t)num_arg(arg, INT_MAX);
 		break;
+	case 'W':
+		o->codenames = true;
+		break;
+	default:
+		parse_soak_opt(o, c, arg);
+	}
+}
+
+/* The soak's numeric options. */
+static void parse_soak_opt(opts_t *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'O':
+		o->ops = (unsigned)num_arg(arg, 1000000);
+		break;
+	case 'N':
+		o->kills_total = (unsigned)num_arg(arg, 1000000);
+		break;
+	case 'L':
+		o->life_ms = (unsigned)num_arg(arg, 3600000);
+		break;
+	case 'G':
+		o->give_up_s = (unsigned)num_arg(arg, 86400);
+		break;
 	default:
 		usage();
 	}
@@ -218,7 +259,7 @@ static void parse_args(int argc, char **argv, opts_t *o)
 {
 	int c;
 
-	*o = (opts_t){.threads = 4, .conc = 1, .body_bytes = 64u << 10, .path = NULL};
+	*o = (opts_t){.threads = 4, .conc = 1, .body_bytes = 64u << 10, .path = NULL, .life_ms = 300, .give_up_s = 120};
 	if (argc < 2)
 		usage();
 	o->mode = argv[1];
@@ -238,6 +279,7 @@ typedef struct {
 	sd_evidence_src_t ev;
 	const char *out;
 	unsigned count;
+	bool codenames;
 	atomic_uint next;
 	atomic_int failed;
 } mint_t;
@@ -267,6 +309,11 @@ static int mint_one(mint_t *m, char *codename, unsigned i)
 	                       .created = sd_date_today()};
 	r = sd_envelope_seal(&p, path);
 	sd_codename_keys_free(keys);
+	if (r == 0 && m->codenames) {
+		/* A test's codename, on disk on purpose: the soak makes consents with it. */
+		snprintf(path, sizeof(path), "%s/pkg-%06u.codename", m->out, i);
+		r = sd_file_write(path, codename, strlen(codename), 0600, SD_AFILE_REPLACE);
+	}
 	return r;
 }
 
@@ -345,6 +392,7 @@ static int cmd_mint(const opts_t *o)
 	memset(&m, 0, sizeof(m));
 	m.dir = dir;
 	m.out = o->out;
+	m.codenames = o->codenames;
 	m.count = o->first + o->count;
 	atomic_store(&m.next, o->first);
 	mint_load_inputs(o, &m, ev_path, sizeof(ev_path));
@@ -590,9 +638,11 @@ static int http_read(conn_t *c, resp_t *r)
 /* ---- the run ---------------------------------------------------------------------- */
 
 typedef struct run run_t;
+typedef struct soak soak_t; /* the crash soak's state (cmd_soak) */
 
 typedef struct {
 	run_t *run;
+	soak_t *soak;
 	conn_t conn;
 	resp_t resp;
 	uint8_t *wbuf;
@@ -668,34 +718,43 @@ static int expect(worker_t *w, const char *what, int rc, const resp_t *r, int st
 }
 
 /* POST /v1/uploads with the header; the new upload's id into p->upload. */
+/* The upload id of an answer about an upload into p->upload; -1 when it has none. */
+static int upload_id_of(const resp_t *r, pkg_t *p)
+{
+	json_t *j = json_loadb(r->body, r->len, 0, NULL), *id = json_object_get(j, "upload");
+	int ok = json_is_string(id) && json_string_length(id) > 0 && json_string_length(id) <= UPLOAD_ID_MAX &&
+	         strspn(json_string_value(id), "0123456789abcdefABCDEF-") == json_string_length(id);
+
+	if (ok)
+		memcpy(p->upload, json_string_value(id), json_string_length(id) + 1);
+	json_decref(j);
+	return ok ? 0 : -1;
+}
+
 static int upload_create(worker_t *w, pkg_t *p, resp_t *r)
 {
-	json_t *j, *id;
 	int rc = request(w, "POST", "/v1/uploads", p->bytes, p->header_len, false, r);
 
 	if (expect(w, "POST /v1/uploads", rc, r, 201) < 0)
 		return -1;
-	j = json_loadb(r->body, r->len, 0, NULL);
-	id = json_object_get(j, "upload");
-	if (!json_is_string(id) || json_string_length(id) == 0 || json_string_length(id) > UPLOAD_ID_MAX ||
-	    strspn(json_string_value(id), "0123456789abcdefABCDEF-") != json_string_length(id)) {
-		json_decref(j);
+	if (upload_id_of(r, p) < 0)
 		return fail(w, "POST /v1/uploads: no upload id", r);
-	}
-	memcpy(p->upload, json_string_value(id), json_string_length(id) + 1);
-	json_decref(j);
 	return 0;
+}
+
+/* PUT of one chunk; request()'s status. */
+static int chunk_request(worker_t *w, const pkg_t *p, const chunk_ref_t *ch, resp_t *r)
+{
+	char path[UPLOAD_ID_MAX + 64];
+
+	snprintf(path, sizeof(path), "/v1/uploads/%s/blobs/%u/chunks/%u", p->upload, ch->blob, ch->chunk);
+	return request(w, "PUT", path, p->bytes + ch->off, ch->len, false, r);
 }
 
 static int chunk_put(worker_t *w, const pkg_t *p, const chunk_ref_t *ch, resp_t *r)
 {
-	char path[UPLOAD_ID_MAX + 64];
-	int rc;
-
-	snprintf(path, sizeof(path), "/v1/uploads/%s/blobs/%u/chunks/%u", p->upload, ch->blob, ch->chunk);
-	rc = request(w, "PUT", path, p->bytes + ch->off, ch->len, false, r);
 	/* 200 would mean the server already had it: not a store write, so not counted. */
-	return expect(w, "PUT chunk", rc, r, 201);
+	return expect(w, "PUT chunk", chunk_request(w, p, ch, r), r, 201);
 }
 
 /* A whole filing: create, every chunk, commit; 0 only for a 201 with a receipt. */
@@ -1137,6 +1196,484 @@ static int run_mode(const opts_t *o, const bench_mode_t *m)
 	return atomic_load(&run->fail) == 0 ? 0 : 2;
 }
 
+/* ---- the crash soak (tests/soak/crash.sh) ----------------------------------------- */
+
+/*
+ * The server is killed (kill -9) and restarted under this load many times. Every
+ * operation is retried until the server answers it, over new connections, with a
+ * backoff; it is written to --acks (one line, fsync'd) only once the server answered
+ * success, and only then does the worker move on:
+ *
+ *   F PKG CASE HEADER_DIGEST LEAF_INDEX SIG   a filing's receipt (pkg-PKG.sdx)
+ *   T CASE STEP ACTION                       a transition (the case's step STEP)
+ *   C CASE CONSENT_ID LEAF_INDEX             a consent relayed by the filing attorney
+ *
+ * A filing is retried from its POST /v1/uploads, which resumes the open upload or, when
+ * the commit made it to disk before the server died, answers with the case's receipt:
+ * a retry is never a second case. Transitions and consents are not idempotent: after an
+ * attempt whose answer was lost, the case is read first (GET /v1/cases/{case}: is the
+ * step there?), and a consent's replayed nonce (409) says it was stored. Those are
+ * counted as applied without an acknowledgement, never written as acks.
+ *
+ * The load is paced over the kills (--kills: the killer appends a byte per kill, so its
+ * size is the count and its mtime the last kill's time): it aims to finish just after
+ * the last kill, busy all along, so the kills land during filings. Ops on case c wait
+ * for the filing of package c. Package i's case is known only from its ack.
+ */
+#define SOAK_OPS_PER_CASE 4 /* extend, refer, consent, outcome */
+#define SOAK_TEXT_BYTES   96
+#define SOAK_LINE_MAX     512
+#define SOAK_CASE_MAX     16
+#define SOAK_SIG_MAX      128
+#define SOAK_SDC_MAX      (64u << 10)
+
+enum { SOAK_OK = 0, SOAK_RETRY = -1, SOAK_FATAL = -2, SOAK_APPLIED = -3, SOAK_VIA_COMMIT = -4 };
+
+struct soak {
+	const opts_t *o;
+	run_t *att, *off; /* the attorney's and the officer's TLS contexts */
+	int acks_fd;
+	pthread_mutex_t lock;
+	char (*cases)[SOAK_CASE_MAX]; /* package i's case, once acknowledged */
+	atomic_uchar *acked;          /* ... set after cases[i] is written and its ack durable */
+	atomic_uint next, filed, ops_done;
+	atomic_uint retries, resumed, refound, ops_acked, ops_unacked, fatal, create_500;
+	double t0, t0_real, last_ok;
+};
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* One ack line, appended and fsync'd before the caller moves on. */
+static void soak_ack(soak_t *s, const char *line)
+{
+	size_t len = strlen(line);
+
+	pthread_mutex_lock(&s->lock);
+	if (write(s->acks_fd, line, len) != (ssize_t)len || fdatasync(s->acks_fd) != 0)
+		die("cannot append to the acks file");
+	s->last_ok = now();
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* How many of total operations may have started by now: the share of the run's
+ * expected length (kills_total lives of the mean length measured so far) gone by. */
+static unsigned soak_target(const soak_t *s, unsigned total)
+{
+	const opts_t *o = s->o;
+	struct stat st;
+	double life = o->life_ms / 1000.0, frac;
+
+	if (o->kills == NULL || o->kills_total == 0 || stat(o->kills, &st) != 0)
+		return total;
+	if ((unsigned)st.st_size >= o->kills_total)
+		return total;
+	if (st.st_size >= 3)
+		life = ((double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9 - s->t0_real) / (double)st.st_size;
+	frac = (now_real() - s->t0_real) / (life * o->kills_total * 1.05);
+	return frac >= 1.0 ? total : 1u + (unsigned)(frac * total);
+}
+
+static void soak_pace(const soak_t *s, unsigned i, unsigned total)
+{
+	while (i >= soak_target(s, total))
+		sleep_ms(5);
+}
+
+/* After a failed attempt: wait a little (longer each time), or give up the whole run
+ * when nothing succeeded for --give-up seconds. */
+static void soak_backoff(soak_t *s, unsigned *tries)
+{
+	double quiet;
+
+	atomic_fetch_add(&s->retries, 1);
+	pthread_mutex_lock(&s->lock);
+	quiet = now() - s->last_ok;
+	pthread_mutex_unlock(&s->lock);
+	if (quiet > s->o->give_up_s) {
+		fprintf(stderr, "bench_server: soak: nothing succeeded for %.0f s: giving up\n", quiet);
+		exit(1);
+	}
+	sleep_ms(*tries < 6 ? 10u << *tries : 500);
+	(*tries)++;
+}
+
+/* A response's status as the soak sees it: transient (the server died, is starting,
+ * or asks for a retry) or final. */
+static int soak_status(worker_t *w, const char *what, int rc, const resp_t *r, int ok1, int ok2)
+{
+	if (rc < 0)
+		return SOAK_RETRY;
+	if (r->status == ok1 || r->status == ok2)
+		return SOAK_OK;
+	if (r->status == 503 || (r->status == 409 && (strstr(r->body, "\"conflict\"") != NULL ||
+	                                              strstr(r->body, "\"commit_in_progress\"") != NULL)))
+		return SOAK_RETRY;
+	fail(w, what, r);
+	return SOAK_FATAL;
+}
+
+/* "F PKG CASE DIGEST LEAF SIG" from a {"case", "receipt": {"receipt": {…}, "signature"}}. */
+static int soak_receipt_line(const resp_t *r, unsigned pkg, char *line, size_t cap, char *case_out)
+{
+	json_t *j = json_loadb(r->body, r->len, 0, NULL);
+	json_t *rc = json_object_get(json_object_get(j, "receipt"), "receipt");
+	const char *cn = json_string_value(json_object_get(rc, "case"));
+	const char *dg = json_string_value(json_object_get(rc, "header_digest"));
+	const char *sig =
+	        json_string_value(json_object_get(json_object_get(json_object_get(j, "receipt"), "signature"), "sig"));
+	json_t *leaf = json_object_get(rc, "leaf_index");
+	int ok = cn != NULL && dg != NULL && sig != NULL && json_is_integer(leaf) && strlen(cn) < SOAK_CASE_MAX &&
+	         strlen(sig) < SOAK_SIG_MAX && strlen(dg) == 64;
+
+	if (ok) {
+		snprintf(line, cap, "F %06u %s %s %lld %s\n", pkg, cn, dg, (long long)json_integer_value(leaf), sig);
+		snprintf(case_out, SOAK_CASE_MAX, "%s", cn);
+	}
+	json_decref(j);
+	return ok ? 0 : -1;
+}
+
+/* POST /v1/uploads: a new or resumed upload (its id into p->upload), or *committed when
+ * the package is already a case (its receipt is then in w->resp). A 500 for a package
+ * whose upload we know is counted and answered by a repeated commit (SOAK_VIA_COMMIT):
+ * what a server does when the case is on disk but its receipt is not (a kill between
+ * commit.c's two writes), which is a server bug the soak reports, not a lost filing. */
+static int soak_create(soak_t *s, worker_t *w, pkg_t *p, bool *committed)
+{
+	resp_t *r = &w->resp;
+	int rc = request(w, "POST", "/v1/uploads", p->bytes, p->header_len, false, r);
+
+	if (rc == 0 && r->status == 500) {
+		atomic_fetch_add(&s->create_500, 1);
+		if (p->upload[0] != '\0')
+			return SOAK_VIA_COMMIT;
+	}
+	if ((rc = soak_status(w, "soak: POST /v1/uploads", rc, r, 201, 200)) != SOAK_OK)
+		return rc;
+	*committed = strstr(r->body, "\"receipt\"") != NULL; /* the answer of a filed package */
+	if (!*committed && upload_id_of(r, p) < 0) {
+		fail(w, "soak: POST /v1/uploads: no upload id", r);
+		return SOAK_FATAL;
+	}
+	return SOAK_OK;
+}
+
+/* One attempt at filing package i: create or resume, every chunk (201 new, 200 had it),
+ * commit (201, or 200 for a repeated commit); the receipt's line into line. */
+static int soak_file_try(soak_t *s, worker_t *w, unsigned i, char *line, size_t cap)
+{
+	pkg_t *p = &w->run->pkgs[i];
+	resp_t *r = &w->resp;
+	char path[UPLOAD_ID_MAX + 64];
+	bool committed = false;
+	int rc;
+
+	if ((rc = soak_create(s, w, p, &committed)) == SOAK_VIA_COMMIT)
+		goto commit;
+	if (rc != SOAK_OK)
+		return rc;
+	if (committed)
+		atomic_fetch_add(&s->refound, 1);
+	for (size_t k = 0; !committed && k < p->n_chunks; k++)
+		if ((rc = soak_status(w, "soak: PUT chunk", chunk_request(w, p, &p->chunks[k], r), r, 201, 200)) !=
+		    SOAK_OK)
+			return rc;
+commit:
+	if (!committed) {
+		snprintf(path, sizeof(path), "/v1/uploads/%s/commit", p->upload);
+		rc = request(w, "POST", path, NULL, 0, false, r);
+		if ((rc = soak_status(w, "soak: POST commit", rc, r, 201, 200)) != SOAK_OK)
+			return rc;
+	}
+	if (soak_receipt_line(r, s->o->first + i, line, cap, s->cases[i]) < 0) {
+		fail(w, "soak: a filing's answer has no complete receipt", r);
+		return SOAK_FATAL;
+	}
+	return SOAK_OK;
+}
+
+static void *soak_filer(void *arg)
+{
+	worker_t *w = arg;
+	soak_t *s = w->soak;
+	char line[SOAK_LINE_MAX];
+	unsigned i;
+
+	while ((i = atomic_fetch_add(&s->next, 1)) < s->o->count) {
+		unsigned tries = 0;
+		int rc;
+		soak_pace(s, i, s->o->count);
+		while ((rc = soak_file_try(s, w, i, line, sizeof(line))) == SOAK_RETRY) {
+			conn_close(&w->conn);
+			soak_backoff(s, &tries);
+		}
+		if (tries > 0)
+			atomic_fetch_add(&s->resumed, 1);
+		if (rc != SOAK_OK) {
+			atomic_fetch_add(&s->fatal, 1);
+			continue;
+		}
+		soak_ack(s, line);
+		atomic_store(&s->acked[i], 1);
+		atomic_fetch_add(&s->filed, 1);
+	}
+	conn_close(&w->conn);
+	return NULL;
+}
+
+/* --- consent and transition operations on the first cases --- */
+
+/* The number of steps case cn has now (GET /v1/cases/{case}, officer), or a SOAK_ code. */
+static int soak_steps(worker_t *w, const char *cn)
+{
+	char path[64];
+	json_t *j, *h;
+	int rc, n;
+
+	snprintf(path, sizeof(path), "/v1/cases/%s", cn);
+	rc = request(w, "GET", path, NULL, 0, false, &w->resp);
+	if ((rc = soak_status(w, "soak: GET case", rc, &w->resp, 200, 200)) != SOAK_OK)
+		return rc;
+	j = json_loadb(w->resp.body, w->resp.len, 0, NULL);
+	h = json_object_get(j, "history");
+	n = json_is_array(h) ? (int)json_array_size(h) : SOAK_FATAL;
+	json_decref(j);
+	return n;
+}
+
+/* The body of transition `step` (0 extend, 1 refer, 2 outcome). */
+static void soak_transition_body(const soak_t *s, unsigned step, char *out, size_t cap)
+{
+	uint8_t text[SOAK_TEXT_BYTES];
+	char b64[2 * SOAK_TEXT_BYTES];
+
+	/* Stands for a reason sealed to the intake key: the server cannot tell, by design. */
+	if (getrandom(text, sizeof(text), 0) != (ssize_t)sizeof(text))
+		die("getrandom failed");
+	sd_base64_encode(text, sizeof(text), b64);
+	if (step == 0)
+		snprintf(out, cap, "{\"action\":\"extend\",\"text\":\"%s\"}", b64);
+	else if (step == 1)
+		snprintf(out, cap, "{\"action\":\"refer\",\"kind\":\"inspection\",\"agency\":\"%s\"}", s->o->agency);
+	else
+		snprintf(out, cap, "{\"action\":\"outcome\",\"concluded\":\"%s\",\"text\":\"%s\"}", s->o->today, b64);
+}
+
+/* One attempt at transition `step` of case cn; *sent says an earlier attempt may have
+ * reached the server, so the case is read first. */
+static int soak_transition_try(soak_t *s, worker_t *w, const char *cn, unsigned step, bool *sent)
+{
+	static const char *const actions[] = {"extend", "refer", "outcome"};
+	char path[64], body[512], line[SOAK_LINE_MAX];
+	int rc;
+
+	if (*sent) {
+		if ((rc = soak_steps(w, cn)) < 0)
+			return rc;
+		if ((unsigned)rc > step)
+			return SOAK_APPLIED;
+		if ((unsigned)rc < step) {
+			fprintf(stderr, "bench_server: soak: case %s has %d steps, step %u was acknowledged\n", cn, rc,
+			        step - 1);
+			return SOAK_FATAL;
+		}
+	}
+	soak_transition_body(s, step, body, sizeof(body));
+	snprintf(path, sizeof(path), "/v1/cases/%s/transition", cn);
+	*sent = true;
+	rc = request(w, "POST", path, (const uint8_t *)body, strlen(body), false, &w->resp);
+	if ((rc = soak_status(w, "soak: POST transition", rc, &w->resp, 200, 200)) != SOAK_OK)
+		return rc;
+	snprintf(line, sizeof(line), "T %s %u %s\n", cn, step, actions[step]);
+	soak_ack(s, line);
+	return SOAK_OK;
+}
+
+/* One attempt at relaying case c's consent (pkg-N.sdc beside the package). */
+static int soak_consent_try(soak_t *s, worker_t *w, const uint8_t *sdc, size_t len, const char *cn, bool *sent)
+{
+	char line[SOAK_LINE_MAX];
+	json_t *j;
+	const char *id;
+	int rc = request(w, "POST", "/v1/consents", sdc, len, false, &w->resp);
+
+	if (rc == 0 && w->resp.status == 409 && *sent && strstr(w->resp.body, "consent_replayed") != NULL)
+		return SOAK_APPLIED; /* the lost attempt stored it: its nonce is taken */
+	*sent = true;
+	if ((rc = soak_status(w, "soak: POST /v1/consents", rc, &w->resp, 201, 201)) != SOAK_OK)
+		return rc;
+	j = json_loadb(w->resp.body, w->resp.len, 0, NULL);
+	id = json_string_value(json_object_get(j, "consent_id"));
+	if (id == NULL || strlen(id) != 64 || !json_is_integer(json_object_get(j, "leaf_index"))) {
+		json_decref(j);
+		fail(w, "soak: a consent's answer has no id", &w->resp);
+		return SOAK_FATAL;
+	}
+	snprintf(line, sizeof(line), "C %s %s %lld\n", cn, id,
+	         (long long)json_integer_value(json_object_get(j, "leaf_index")));
+	json_decref(j);
+	soak_ack(s, line);
+	return SOAK_OK;
+}
+
+/* Operation k of the run, on case k / 4, until the server answered it. */
+static int soak_op(soak_t *s, worker_t *off, worker_t *att, unsigned k, const uint8_t *sdc, size_t sdc_len)
+{
+	unsigned c = k / SOAK_OPS_PER_CASE, kind = k % SOAK_OPS_PER_CASE, tries = 0;
+	bool sent = false;
+	int rc;
+
+	while (!atomic_load(&s->acked[c])) {
+		if (atomic_load(&s->fatal) > 0)
+			return SOAK_FATAL; /* its filing failed: the run fails anyway */
+		sleep_ms(5);
+	}
+	for (;;) {
+		if (kind == 2)
+			rc = soak_consent_try(s, att, sdc, sdc_len, s->cases[c], &sent);
+		else
+			rc = soak_transition_try(s, off, s->cases[c], kind == 3 ? 2 : kind, &sent);
+		if (rc != SOAK_RETRY)
+			return rc;
+		conn_close(&off->conn);
+		conn_close(&att->conn);
+		soak_backoff(s, &tries);
+	}
+}
+
+static void *soak_operator(void *arg)
+{
+	worker_t *w = arg, *att = w + 1;
+	soak_t *s = w->soak;
+	char path[PATH_MAX];
+	uint8_t *sdc = NULL;
+	size_t len = 0;
+	int r;
+
+	for (unsigned k = 0; k < s->o->ops; k++) {
+		soak_pace(s, k, s->o->ops);
+		if (k % SOAK_OPS_PER_CASE == 2) {
+			snprintf(path, sizeof(path), "%s/pkg-%06u.sdc", s->o->packages,
+			         s->o->first + k / SOAK_OPS_PER_CASE);
+			free(sdc);
+			sdc = NULL;
+			if ((r = sd_file_read(path, SOAK_SDC_MAX, &sdc, &len)) < 0)
+				die_sd(path, r);
+		}
+		r = soak_op(s, w, att, k, sdc, len);
+		if (r == SOAK_OK)
+			atomic_fetch_add(&s->ops_acked, 1);
+		else if (r == SOAK_APPLIED)
+			atomic_fetch_add(&s->ops_unacked, 1);
+		else
+			atomic_fetch_add(&s->fatal, 1);
+	}
+	free(sdc);
+	conn_close(&w->conn);
+	conn_close(&att->conn);
+	return NULL;
+}
+
+/* --- the run --- */
+
+static worker_t *soak_workers(soak_t *s, run_t *run, unsigned n, size_t wcap)
+{
+	worker_t *w = calloc(n, sizeof(*w));
+
+	if (w == NULL)
+		die("out of memory");
+	for (unsigned k = 0; k < n; k++) {
+		w[k] = (worker_t){.run = run, .soak = s, .conn.fd = -1, .wcap = wcap};
+		if ((w[k].wbuf = malloc(wcap)) == NULL)
+			die("out of memory");
+	}
+	return w;
+}
+
+static run_t *soak_run(const opts_t *o, const char *cert, const char *key)
+{
+	run_t *run = calloc(1, sizeof(*run));
+	opts_t co = *o;
+
+	if (run == NULL)
+		die("out of memory");
+	co.cert = cert;
+	co.key = key;
+	run->o = o;
+	run->ctx = tls_ctx_new(&co);
+	run->count = o->count;
+	return run;
+}
+
+static void soak_setup(soak_t *s, const opts_t *o)
+{
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+	pthread_mutex_init(&s->lock, NULL);
+	if ((s->cases = calloc(o->count, sizeof(*s->cases))) == NULL ||
+	    (s->acked = calloc(o->count, sizeof(*s->acked))) == NULL)
+		die("out of memory");
+	s->acks_fd = open(o->acks, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (s->acks_fd < 0) {
+		fprintf(stderr, "bench_server: %s: %s\n", o->acks, strerror(errno));
+		exit(1);
+	}
+	s->att = soak_run(o, o->cert, o->key);
+	s->att->pkgs = pkgs_load(o, &(size_t){0});
+	if (o->ops > 0)
+		s->off = soak_run(o, o->off_cert, o->off_key);
+	s->t0 = s->last_ok = now();
+	s->t0_real = now_real();
+}
+
+static int cmd_soak(const opts_t *o)
+{
+	soak_t s;
+	pthread_t th[MAX_CONC + 1];
+	worker_t *fw, *ow = NULL;
+	double t;
+
+	if (o->acks == NULL || (o->ops > 0 && (o->off_cert == NULL || o->off_key == NULL || o->today == NULL ||
+	                                       o->agency == NULL || o->ops > o->count * SOAK_OPS_PER_CASE)))
+		usage();
+	signal(SIGPIPE, SIG_IGN); /* a write to a killed server is an error, not our end */
+	soak_setup(&s, o);
+	fw = soak_workers(&s, s.att, o->conc, (4u << 20) + 4096);
+	for (unsigned k = 0; k < o->conc; k++)
+		if (pthread_create(&th[k], NULL, soak_filer, &fw[k]) != 0)
+			die("cannot start a worker");
+	if (o->ops > 0) {
+		ow = soak_workers(&s, s.off, 2, SOAK_SDC_MAX + 4096);
+		ow[1].run = s.att; /* consents are relayed by the filing attorney */
+		if (pthread_create(&th[o->conc], NULL, soak_operator, ow) != 0)
+			die("cannot start a worker");
+	}
+	for (unsigned k = 0; k < o->conc + (o->ops > 0); k++)
+		pthread_join(th[k], NULL);
+	t = now() - s.t0;
+	printf("SOAK filings=%u acked=%u resumed=%u refound=%u create_500=%u ops=%u ops_acked=%u "
+	       "ops_applied_unacked=%u "
+	       "retries=%u fatal=%u secs=%.1f\n",
+	       o->count, atomic_load(&s.filed), atomic_load(&s.resumed), atomic_load(&s.refound),
+	       atomic_load(&s.create_500), o->ops, atomic_load(&s.ops_acked), atomic_load(&s.ops_unacked),
+	       atomic_load(&s.retries), atomic_load(&s.fatal), t);
+	fflush(stdout);
+	return atomic_load(&s.fatal) == 0 && atomic_load(&s.filed) == o->count ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	opts_t o;
@@ -1148,6 +1685,11 @@ int main(int argc, char **argv)
 		return cmd_mint(&o);
 	if (strcmp(o.mode, "watch") == 0)
 		return cmd_watch(&o);
+	if (strcmp(o.mode, "soak") == 0) {
+		if (o.port == 0 || o.ca == NULL || o.cert == NULL || o.packages == NULL)
+			usage();
+		return cmd_soak(&o);
+	}
 	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
 		if (strcmp(o.mode, modes[k].name) != 0)
 			continue;
