@@ -1,8 +1,9 @@
 /*
  * casebody.c — the case routes' JSON bodies (include/sealdrop/casebody.h): a transition's
- * action and members, and a written notice's three sealed boxes. Pure: no server, no
- * store; server/casework.c and server/notices.c call these, tests/fuzz/fuzz_casebody.c
- * drives them. Start at sd_casebody_step().
+ * action and members, a written notice's three sealed boxes, an unseal's scope, and the
+ * whistleblower's answers. Pure: no server, no store; server/casework.c,
+ * server/notices.c, server/consents.c and server/whistle.c call these,
+ * tests/fuzz/fuzz_casebody.c drives them. Start at sd_casebody_step().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,37 @@ int sd_casebody_notice(const uint8_t *body, size_t len, sd_notice_t *n)
 	    (r = sealed_member(o, "to_commission", SD_NOTICE_BOX_MAX, &n->to_commission, &n->commission_len)) == 0 &&
 	    (n->to_whistleblower == NULL || n->to_commission == NULL))
 		r = sd_error(SD_ERR_FORMAT, "a notice needs 'to_whistleblower' and 'to_commission'");
+	json_decref(o);
+	return r;
+}
+
+/* --- unseal requests ------------------------------------------------------------------ */
+
+int sd_casebody_unseal(const uint8_t *body, size_t len, char scope[SD_CONSENT_SCOPE_MAX])
+{
+	static const char *const members[] = {"scope", NULL};
+	json_t *o = load_object(body, len), *v;
+	const char *text;
+	sd_consent_t probe;
+	int r;
+
+	scope[0] = '\0';
+	memset(&probe, 0, sizeof(probe));
+	if (o == NULL)
+		return sd_error(SD_ERR_FORMAT, "the body is a JSON object with a 'scope'");
+	if ((r = only_members(o, members, "an unseal")) < 0)
+		goto out;
+	v = json_object_get(o, "scope");
+	text = json_string_value(v);
+	/* The whole string (no NUL inside) is a scope: "commission" or "agency:" and an id. */
+	if (text == NULL || json_string_length(v) >= SD_CONSENT_SCOPE_MAX || strlen(text) != json_string_length(v) ||
+	    sd_consent_scope_set(&probe, text) < 0) {
+		r = sd_error(SD_ERR_FORMAT, "'scope' is \"commission\" or \"agency:ID\"");
+		goto out;
+	}
+	sd_consent_scope_text(&probe, scope);
+	r = 0;
+out:
 	json_decref(o);
 	return r;
 }

@@ -13,10 +13,13 @@
  * filed this package. Either all of it is on disk or none. The receipt names the filing
  * leaf's index, which the store assigns, so it is signed after that request and stored
  * by a second one; a receipt lost to a crash in between is signed again, byte for byte
- * the same (Ed25519 is deterministic), from the case's record. The notice's sealing and
- * signing (before the request) and the receipt's signing (after it) run on the server's
- * worker thread (sd_server_work), not on the loop that serves every connection; the
- * worker keeps the commits' order, so the year's counter is still written in order.
+ * the same (Ed25519 is deterministic), from the case's record and its filing leaf, by
+ * upload_receipt_get: the one reader of a case's receipt, for every route that answers
+ * with it (a repeated commit, POST /v1/uploads, GET /v1/uploads/{id}). The notice's
+ * sealing and signing (before the request) and the receipt's signing (after it) run on
+ * the server's worker thread (sd_server_work), not on the loop that serves every
+ * connection; the worker keeps the commits' order, so the year's counter is still
+ * written in order.
  *
  * A case number is assigned before that request runs; if the request then fails, the
  * number is not reused and the year's numbering has a gap (docs/DECISIONS.md). Two
@@ -100,25 +103,56 @@ static void reply_case(sd_request_t *r, int http, const char *case_number, const
 	sd_request_reply_json(r, http, json_pack("{s:s, s:o}", "case", case_number, "receipt", doc));
 }
 
+/* --- The receipt of a filed case ------------------------------------------------------------ */
+
+/* One read of a filed case's receipt (upload_receipt_get): the stored one, or the one
+ * signed again when none is stored. */
+struct receipt_get {
+	sd_request_t *r;
+	sd_server_t *s;
+	upload_receipt_fn fn;
+	void *arg;
+	char cn[SD_CASE_NUMBER_BYTES];
+	sd_receipt_t rc; /* what the receipt signed again states */
+	char *receipt;
+	int sign_status;
+	char sign_detail[256];
+};
+
+/* ctx: our copy of the receipt. Another copy stored meanwhile (a concurrent request that
+ * signed it again) must be the same bytes: Ed25519 and the receipt's encoding are
+ * deterministic, and both were made from the same durable record and leaf. */
 static void receipt_stored(sd_store_req_t *req, void *ctx)
 {
-	(void)ctx;
-	if (sd_store_req_status(req) < 0 && sd_store_req_status(req) != SD_ERR_EXISTS)
+	const char *mine = ctx;
+	const uint8_t *v;
+	size_t len;
+	int st = sd_store_req_status(req);
+
+	if (st == SD_ERR_EXISTS && sd_store_req_value(req, 0, &v, &len) == 0 &&
+	    (len != strlen(mine) || !sd_equal(v, mine, len)))
+		sd_log(SD_LOG_ERROR, "a receipt signed again differs from the one stored for the same case");
+	else if (st < 0 && st != SD_ERR_EXISTS)
 		sd_log(SD_LOG_WARN, "a receipt could not be stored (it will be signed again when asked for): %s",
 		       sd_store_req_detail(req));
+	free(ctx);
 	sd_store_req_free(req);
 }
 
-/* Stores a signed receipt; a failure only means it is signed again next time. */
+/* Stores a signed receipt, never over one already stored; a failure only means it is
+ * signed again next time. */
 static void store_receipt(sd_server_t *s, const char *case_number, const char *receipt)
 {
 	sd_store_req_t *req = sd_store_req_new();
+	char *mine = strdup(receipt);
 
-	if (req != NULL)
+	if (req != NULL && mine != NULL)
 		sd_store_req_put(req, SD_STORE_DB_RECEIPTS, (const uint8_t *)case_number, strlen(case_number),
 		                 (const uint8_t *)receipt, strlen(receipt), SD_STORE_NOOVERWRITE);
-	if (req == NULL || sd_server_store_submit(s, req, receipt_stored, NULL) < 0)
+	if (req == NULL || mine == NULL || sd_server_store_submit(s, req, receipt_stored, mine) < 0) {
 		sd_store_req_free(req);
+		free(mine);
+	}
 }
 
 /* What the receipt of case cr states (the leaf index aside). */
@@ -137,61 +171,138 @@ static void receipt_of(sd_server_t *s, const sd_case_rec_t *cr, sd_receipt_t *rc
 	memcpy(rc->attorney_cert, cr->attorney, sizeof(rc->attorney_cert));
 }
 
-/* The receipt of case cr, whose filing is leaf `leaf`: signed into c->receipt. */
-static int sign_receipt(struct commit *c, const sd_case_rec_t *cr, uint64_t leaf)
+static void receipt_get_finish(struct receipt_get *g, int status, const uint8_t *receipt, size_t len)
 {
-	sd_receipt_t rc;
-
-	receipt_of(c->s, cr, &rc);
-	rc.has_leaf = c->audit_op != SD_AUDIT_NO_OP; /* only the benchmark's baseline has none */
-	rc.leaf_index = leaf;
-	free(c->receipt);
-	c->receipt = NULL;
-	return sd_server_sign_receipt(c->s, &rc, &c->receipt);
+	g->fn(g->r, g->arg, status, receipt, len);
+	free(g->receipt);
+	free(g);
 }
 
-/* ops: 0 the stored receipt, 1 the case, 2 the case's first event (its filing). */
-static void committed_receipt_done(sd_store_req_t *req, void *ctx)
+/* Answers r with `status` (nothing to give) and ends g. */
+static void receipt_get_fail(struct receipt_get *g, int status)
 {
-	sd_request_t *r = ctx;
-	struct commit *c = sd_request_state(r);
+	upload_reply_store_error(g->r, status);
+	receipt_get_finish(g, status, NULL, 0);
+}
+
+/* On the worker: the receipt, signed again. */
+static void receipt_sign_again_work(void *ctx)
+{
+	struct receipt_get *g = ctx;
+
+	if ((g->sign_status = sd_server_sign_receipt(g->s, &g->rc, &g->receipt)) < 0)
+		snprintf(g->sign_detail, sizeof(g->sign_detail), "%s", sd_error_detail());
+}
+
+/* Back on the loop: stored (once: NOOVERWRITE) and handed over. */
+static void receipt_signed_again(void *ctx)
+{
+	struct receipt_get *g = ctx;
+
+	if (g->sign_status < 0) {
+		sd_log(SD_LOG_ERROR, "case %s has no stored receipt and it cannot be signed again: %s", g->cn,
+		       g->sign_detail);
+		sd_request_reply_error(g->r, 500, "internal", "the case is filed; ask for its receipt again");
+		receipt_get_finish(g, SD_ERR_INTERNAL, NULL, 0);
+		return;
+	}
+	sd_log(SD_LOG_INFO, "case %s had no stored receipt (lost to a crash, or not stored yet): signed again", g->cn);
+	store_receipt(g->s, g->cn, g->receipt);
+	receipt_get_finish(g, 0, (const uint8_t *)g->receipt, strlen(g->receipt));
+}
+
+/* Op 0 of req: the leaf the receipt is to name. It must be the filing the receipt states,
+ * byte for byte (as scrub checks a stored receipt), or no receipt is signed. */
+static void receipt_leaf_read(sd_store_req_t *req, void *ctx)
+{
+	struct receipt_get *g = ctx;
+	const uint8_t *v;
+	uint8_t *leaf = NULL;
+	size_t len, leaf_len = 0;
+	sd_audit_event_t ev;
+	int st = sd_store_req_status(req);
+
+	if (st == 0 && sd_store_req_value(req, 0, &v, &len) == 0 && sd_receipt_filing_event(&g->rc, &ev) == 0 &&
+	    sd_audit_leaf_encode(&ev, &leaf, &leaf_len) == 0 && leaf_len == len && sd_equal(leaf, v, len)) {
+		sd_server_work(g->s, receipt_sign_again_work, receipt_signed_again, g);
+	} else {
+		sd_log(SD_LOG_ERROR, "case %s has no stored receipt, and its first leaf is not its filing", g->cn);
+		receipt_get_fail(g, st < 0 ? st : SD_ERR_INTERNAL);
+	}
+	free(leaf);
+	sd_store_req_free(req);
+}
+
+/* Ops of req: 0 the stored receipt, 1 the case, 2 the key of the case's first leaf. */
+static void receipt_read(sd_store_req_t *req, void *ctx)
+{
+	struct receipt_get *g = ctx;
 	const uint8_t *v, *k, *ev;
 	size_t len, klen, evlen;
 	sd_case_rec_t cr;
+	sd_store_req_t *next;
+	uint8_t key[8];
 	int st = sd_store_req_status(req);
 
 	if (st == 0 && sd_store_req_value(req, 0, &v, &len) == 0) {
-		reply_case(r, 200, c->e->rec.case_number, v, len);
+		receipt_get_finish(g, 0, v, len);
 	} else if (st == 0 && sd_store_req_value(req, 1, &v, &len) == 0 &&
-	           sd_case_rec_decode(v, len, sd_server_config(c->s), &cr) == 0 &&
+	           sd_case_rec_decode(v, len, sd_server_config(g->s), &cr) == 0 &&
 	           sd_store_req_scan_count(req, 2, NULL) == 1 &&
-	           sd_store_req_scan_entry(req, 2, 0, &k, &klen, &ev, &evlen) == 0 && klen >= 8) {
-		if (sign_receipt(c, &cr, sd_load_be64(k + klen - 8)) < 0) {
-			upload_reply_store_error(r, SD_ERR_INTERNAL);
-		} else {
-			store_receipt(c->s, cr.case_number, c->receipt);
-			reply_case(r, 200, cr.case_number, (const uint8_t *)c->receipt, strlen(c->receipt));
-		}
+	           sd_store_req_scan_entry(req, 2, 0, &k, &klen, &ev, &evlen) == 0 && klen == strlen(g->cn) + 8) {
+		receipt_of(g->s, &cr, &g->rc);
+		g->rc.has_leaf = true;
+		g->rc.leaf_index = sd_load_be64(k + klen - 8);
+		sd_store_be64(key, g->rc.leaf_index);
+		if ((next = sd_store_req_new()) != NULL)
+			sd_store_req_get(next, SD_STORE_DB_LOG_LEAVES, key, sizeof(key));
+		if (!upload_submit(g->r, next, receipt_leaf_read, g))
+			receipt_get_finish(g, SD_ERR_UNAVAILABLE, NULL, 0);
 	} else {
-		sd_log(SD_LOG_ERROR, "case %s has neither a receipt nor a filing leaf", c->e->rec.case_number);
-		upload_reply_store_error(r, st < 0 ? st : SD_ERR_INTERNAL);
+		sd_log(SD_LOG_ERROR, "case %s has neither a receipt nor a filing leaf", g->cn);
+		receipt_get_fail(g, st < 0 ? st : SD_ERR_INTERNAL);
 	}
 	sd_store_req_free(req);
 }
 
+void upload_receipt_get(sd_request_t *r, const char *case_number, upload_receipt_fn fn, void *arg)
+{
+	struct receipt_get *g = calloc(1, sizeof(*g));
+	sd_store_req_t *req = sd_store_req_new();
+	size_t cn_len = strlen(case_number);
+
+	if (g == NULL || cn_len >= sizeof(g->cn)) {
+		free(g);
+		sd_store_req_free(req);
+		upload_reply_store_error(r, SD_ERR_INTERNAL);
+		fn(r, arg, SD_ERR_INTERNAL, NULL, 0);
+		return;
+	}
+	*g = (struct receipt_get){.r = r, .s = sd_request_server(r), .fn = fn, .arg = arg};
+	memcpy(g->cn, case_number, cn_len + 1);
+	if (req != NULL) {
+		sd_store_req_get(req, SD_STORE_DB_RECEIPTS, (const uint8_t *)g->cn, cn_len);
+		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)g->cn, cn_len);
+		/* The case's first leaf is its filing's: the write that creates the case appends it
+		 * first (commit_req), and every later leaf of the case has a larger index. */
+		sd_store_req_scan_keys(req, SD_STORE_DB_CASE_EVENTS, (const uint8_t *)g->cn, cn_len, NULL, 0, 1);
+	}
+	if (!upload_submit(r, req, receipt_read, g))
+		receipt_get_finish(g, SD_ERR_UNAVAILABLE, NULL, 0);
+}
+
 /* A repeated commit: the same receipt again. */
+static void committed_receipt(sd_request_t *r, void *arg, int status, const uint8_t *receipt, size_t len)
+{
+	struct commit *c = arg;
+
+	if (status == 0)
+		reply_case(r, 200, c->e->rec.case_number, receipt, len);
+}
+
 static void answer_committed(sd_request_t *r, struct commit *c)
 {
-	sd_store_req_t *req = sd_store_req_new();
-	const uint8_t *cn = (const uint8_t *)c->e->rec.case_number;
-	size_t cn_len = strlen(c->e->rec.case_number);
-
-	if (req != NULL) {
-		sd_store_req_get(req, SD_STORE_DB_RECEIPTS, cn, cn_len);
-		sd_store_req_get(req, SD_STORE_DB_CASES, cn, cn_len);
-		sd_store_req_scan_keys(req, SD_STORE_DB_CASE_EVENTS, cn, cn_len, NULL, 0, 1);
-	}
-	upload_submit(r, req, committed_receipt_done, r);
+	upload_receipt_get(r, c->e->rec.case_number, committed_receipt, c);
 }
 
 /* --- The write ------------------------------------------------------------------------------ */
@@ -358,7 +469,7 @@ static int commit_req(struct commit *c, const uint8_t *case_bytes, size_t case_l
 	sd_store_req_put(req, SD_STORE_DB_UPLOADS, c->e->id, SD_UPLOAD_ID_BYTES, c->rec_bytes, c->rec_len, 0);
 	if (c->fast) /* op COMMIT_OP_COUNT: every chunk is there, which no scan checked */
 		sd_store_req_check_count(req, SD_STORE_DB_CHUNKS, c->e->id, SD_UPLOAD_ID_BYTES, c->e->rec.chunks);
-	/* The filing's leaf first: it is the case's first event (answer_committed). */
+	/* The filing's leaf first: it is the case's first event (upload_receipt_get). */
 	c->audit_op = filing_event(c, &ev) < 0 ? SD_ERR_INTERNAL : sd_audit_add(req, &ev);
 	if (c->audit_op < 0) {
 		sd_store_req_free(req);

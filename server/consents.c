@@ -858,15 +858,11 @@ out:
 
 void sd_route_case_unseal(sd_request_t *r)
 {
-	static const char *const fields[] = {"scope", NULL};
 	const char *cn = sd_route_case_number(r);
 	struct unseal *u;
 	sd_store_req_t *req;
-	sd_consent_t probe;
 	const uint8_t *body;
 	size_t len = 0;
-	json_t *o;
-	const char *scope;
 
 	if (cn == NULL)
 		return;
@@ -877,18 +873,11 @@ void sd_route_case_unseal(sd_request_t *r)
 	sd_request_set_state(r, u, unseal_free);
 	snprintf(u->cn, sizeof(u->cn), "%s", cn);
 	body = sd_request_body(r, &len);
-	o = body != NULL ? json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	scope = json_string_value(json_object_get(o, "scope"));
-	memset(&probe, 0, sizeof(probe));
-	if (!json_is_object(o) || sd_json_only_fields(o, "unseal", "", fields) < 0 || scope == NULL ||
-	    sd_consent_scope_set(&probe, scope) < 0) {
-		json_decref(o);
+	if (sd_casebody_unseal(body, len, u->scope) < 0) {
 		sd_request_reply_error(r, 400, "bad_request",
 		                       "the body is {\"scope\": \"commission\"} or {\"scope\": \"agency:ID\"}");
 		return;
 	}
-	sd_consent_scope_text(&probe, u->scope);
-	json_decref(o);
 	if ((req = sd_store_req_new()) != NULL) {
 		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)cn, SD_CASE_NUMBER_LEN);
 		sd_store_req_scan(req, SD_STORE_DB_CONSENTS, (const uint8_t *)cn, SD_CASE_NUMBER_LEN, NULL, 0,

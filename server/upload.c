@@ -217,11 +217,17 @@ sd_uploads_t *upload_state(sd_request_t *r)
 
 /* --- Store hops -------------------------------------------------------------------------------- */
 
+/* The one place a store request's error becomes an HTTP answer, for every route that
+ * reads or writes. SD_ERR_TOOBIG is the store being full, for either cause: its map
+ * cannot grow (store_max_bytes) or the file system refused a write (ENOSPC, EDQUOT);
+ * the store keeps serving reads meanwhile (include/sealdrop/store.h, CAVEATS). */
 void upload_reply_store_error(sd_request_t *r, int status)
 {
 	switch (status) {
 	case SD_ERR_TOOBIG:
-		sd_request_reply_error(r, 507, "store_full", "the store is full; the operator must raise its map size");
+		sd_request_reply_error(r, 507, "store_full",
+		                       "the store is full: no room is left to write (store_max_bytes or the disk); "
+		                       "the operator must make room");
 		break;
 	case SD_ERR_REFUSED:
 	case SD_ERR_NOMEM:
@@ -509,27 +515,16 @@ static void status_scanned(sd_request_t *r, void *arg, int status, const sd_stor
 	status_free(arg);
 }
 
-static void status_receipt_done(sd_store_req_t *req, void *ctx)
+static void status_receipt(sd_request_t *r, void *arg, int status, const uint8_t *receipt, size_t len)
 {
-	struct status *st = ctx;
-	const uint8_t *v;
-	size_t len;
-	int status = sd_store_req_status(req);
-
-	if (status < 0)
-		upload_reply_store_error(st->r, status);
-	else if (sd_store_req_value(req, 0, &v, &len) < 0)
-		upload_reply_store_error(st->r, SD_ERR_INTERNAL); /* a committed upload without its receipt */
-	else
-		status_reply(st->r, st, v, len);
-	sd_store_req_free(req);
-	status_free(st);
+	if (status == 0)
+		status_reply(r, arg, receipt, len);
+	status_free(arg);
 }
 
 void upload_reply_status(sd_request_t *r, upload_entry_t *e, int http)
 {
 	struct status *st = calloc(1, sizeof(*st));
-	sd_store_req_t *req;
 
 	if (st == NULL || sd_upload_bitmap_init(&st->bm, e->h) < 0) {
 		free(st);
@@ -544,11 +539,7 @@ void upload_reply_status(sd_request_t *r, upload_entry_t *e, int http)
 		return;
 	}
 	sd_upload_bitmap_fill(&st->bm);
-	if ((req = sd_store_req_new()) != NULL)
-		sd_store_req_get(req, SD_STORE_DB_RECEIPTS, (const uint8_t *)e->rec.case_number,
-		                 strlen(e->rec.case_number));
-	if (!upload_submit(r, req, status_receipt_done, st))
-		status_free(st);
+	upload_receipt_get(r, e->rec.case_number, status_receipt, st);
 }
 
 static void status_found(sd_request_t *r, upload_entry_t *e, bool resumed)
@@ -560,17 +551,4 @@ static void status_found(sd_request_t *r, upload_entry_t *e, bool resumed)
 void sd_route_upload_status(sd_request_t *r)
 {
 	(void)upload_find(r, sd_request_param(r, 0), status_found);
-}
-
-void upload_reply_committed(sd_request_t *r, upload_entry_t *e, const uint8_t *receipt, size_t len)
-{
-	struct status st = {.r = r, .e = e, .http = 200};
-
-	if (sd_upload_bitmap_init(&st.bm, e->h) < 0) {
-		upload_reply_store_error(r, SD_ERR_NOMEM);
-		return;
-	}
-	sd_upload_bitmap_fill(&st.bm);
-	status_reply(r, &st, receipt, len);
-	sd_upload_bitmap_free(&st.bm);
 }

@@ -137,20 +137,20 @@ static void create_try(sd_request_t *r, struct create *c)
 		release_reservation(r, c);
 }
 
-/* The attorney filed this package before: its status, committed, with the receipt.
- * Ops of req: 0 the case, 1 its receipt, 2 the attorney's upload. */
+/* The attorney filed this package before: its status, committed, with the receipt
+ * (upload_reply_status reads it, or signs it again when a crash lost it). Op 1 of req:
+ * the attorney's upload. */
 static void create_reply_committed(sd_request_t *r, struct create *c, const sd_store_req_t *req)
 {
-	const uint8_t *rv, *uv;
-	size_t rlen, ulen;
+	const uint8_t *uv;
+	size_t ulen;
 	sd_upload_rec_t ur;
 	upload_entry_t *e;
 	uint8_t *copy;
 
-	if (sd_store_req_value(req, 1, &rv, &rlen) < 0 || sd_store_req_value(req, 2, &uv, &ulen) < 0 ||
-	    sd_upload_rec_decode(uv, ulen, &ur) < 0 || ur.state != SD_UPLOAD_COMMITTED ||
-	    (copy = malloc(ulen)) == NULL) {
-		sd_log(SD_LOG_ERROR, "a filed case lacks its receipt or upload record");
+	if (sd_store_req_value(req, 1, &uv, &ulen) < 0 || sd_upload_rec_decode(uv, ulen, &ur) < 0 ||
+	    ur.state != SD_UPLOAD_COMMITTED || (copy = malloc(ulen)) == NULL) {
+		sd_log(SD_LOG_ERROR, "a filed case lacks its committed upload record");
 		upload_reply_store_error(r, SD_ERR_INTERNAL);
 		return;
 	}
@@ -162,10 +162,11 @@ static void create_reply_committed(sd_request_t *r, struct create *c, const sd_s
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return;
 	}
-	upload_reply_committed(r, e, rv, rlen);
+	upload_reply_status(r, e, 200);
 	upload_entry_unref(e);
 }
 
+/* Ops of req: 0 the case, 1 the attorney's upload. */
 static void create_case_found(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
@@ -217,7 +218,6 @@ static void create_looked_up(sd_store_req_t *req, void *ctx)
 	if (sd_store_req_value(req, 1, &v, &len) == 0) {
 		if ((next = sd_store_req_new()) != NULL) {
 			sd_store_req_get(next, SD_STORE_DB_CASES, v, len);
-			sd_store_req_get(next, SD_STORE_DB_RECEIPTS, v, len);
 			sd_store_req_get(next, SD_STORE_DB_UPLOADS, c->found, sizeof(c->found));
 		}
 		upload_submit(r, next, create_case_found, r);

@@ -141,11 +141,18 @@ void upload_scan(sd_request_t *r, upload_entry_t *e, sd_upload_bitmap_t *bm,
 /* Answers r with e's status document (docs/API.md, GET /v1/uploads/{id}) and status
  * http: an open upload's chunks are read from the store, a committed one's receipt. */
 void upload_reply_status(sd_request_t *r, upload_entry_t *e, int http);
-/* The same, 200, for a committed upload whose receipt the caller has read. */
-void upload_reply_committed(sd_request_t *r, upload_entry_t *e, const uint8_t *receipt, size_t len);
 
 /* The stored receipt as a JSON object (a new reference), or NULL. */
 json_t *upload_receipt_json(const uint8_t *text, size_t len);
+/* The receipt of filed case `case_number` (commit.c), for every route that answers with
+ * one: the stored receipt, or, when none is stored (a crash between the commit's two
+ * writes lost it, or it is not stored yet), the same receipt signed again, byte for byte,
+ * from the case's record and its filing leaf (checked to be the event the receipt
+ * states), then stored unless one is by then. fn runs exactly once, on the loop: with
+ * status 0 and the receipt (valid for the call only), or with a negative status after r
+ * was answered (500, 503 or 507), so that it only releases arg. */
+typedef void (*upload_receipt_fn)(sd_request_t *r, void *arg, int status, const uint8_t *receipt, size_t len);
+void upload_receipt_get(sd_request_t *r, const char *case_number, upload_receipt_fn fn, void *arg);
 
 /* Expiry (upload_gc.c): the start-up pass (synchronous) and the hourly one. */
 int upload_gc_start(sd_uploads_t *u) SD_WUR;

@@ -1,8 +1,9 @@
 /*
  * casebody.h — the JSON bodies of the case routes, read without the server (pure, so each
- * is fuzzed: tests/fuzz/fuzz_casebody.c; docs/API.md, "POST /v1/cases/{case}/transition"
- * and "POST /v1/cases/{case}/notices"). Every member is checked, unknown members are
- * refused, sealed texts are canonical padded base64 within their limits. Errors are
+ * is fuzzed: tests/fuzz/fuzz_casebody.c; docs/API.md, "POST /v1/cases/{case}/transition",
+ * "POST /v1/cases/{case}/notices", "POST /v1/cases/{case}/unseal"). Every member is
+ * checked, unknown members are refused, sealed texts are canonical padded base64 within
+ * their limits. Errors are
  * SD_ERR_FORMAT with a detail naming the member, SD_ERR_NOENT for an agency the directory
  * does not list, SD_ERR_NOMEM.
  */
@@ -27,6 +28,12 @@ int sd_casebody_step(const uint8_t *body, size_t len, const sd_directory_t *d, s
 /* A written notice: to_whistleblower, to_commission and the optional to_attorney, into
  * n's boxes (n must have none; sd_notice_clear frees them, also after an error). */
 int sd_casebody_notice(const uint8_t *body, size_t len, sd_notice_t *n) SD_WUR;
+
+/* An unseal request (docs/API.md, "POST /v1/cases/{case}/unseal"): exactly {"scope":
+ * "commission"} or {"scope": "agency:ID"}, ID an agency id's syntax (whether the
+ * directory lists it is the route's to check), into scope in its text form
+ * (sd_consent_scope_text); "" after an error. */
+int sd_casebody_unseal(const uint8_t *body, size_t len, char scope[SD_CONSENT_SCOPE_MAX]) SD_WUR;
 
 /* A whistleblower's answer (docs/API.md, "The whistleblower's channel"): the "session"
  * object (challenge, client_nonce, locator, signature, pow: canonical padded base64 of
