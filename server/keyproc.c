@@ -31,7 +31,8 @@
 #include "sealdrop/sandbox.h"
 #include "sealdrop/sealdrop.h"
 
-#define CHILD_FD      3 /* the key process's socket, once it shed everything else */
+#define CHILD_FD      3    /* the key process's socket, once it shed everything else */
+#define CHILD_END_MS  5000 /* a key process that outlives its closed socket this long is killed */
 #define EXIT_SETUP    1
 #define EXIT_PROTOCOL 2
 #define PROCESS_NAME  "sealdropd-keys"
@@ -474,7 +475,7 @@ void sd_keyproc_free_(sd_keyproc_t *kp)
 	if (kp->fd >= 0)
 		close(kp->fd);
 	/* The key process ends on the closed socket; a clean end is status 0. */
-	if (kp->pid > 0 && !kp->reaped && waitpid(kp->pid, &st, 0) == kp->pid &&
+	if (kp->pid > 0 && !kp->reaped && sd_privsep_reap(kp->pid, &st, CHILD_END_MS) == 0 &&
 	    !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		describe_status(st, why, sizeof(why));
 		sd_log(SD_LOG_ERROR, "key process %s", why);

@@ -9,12 +9,17 @@
  * and what decodes is a well-formed structure the signing function then checks again.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sealdrop/bytes.h"
+#include "sealdrop/log.h"
 #include "sealdrop/privsep.h"
+#include "sealdrop/storewire.h"
 
 #define STR(n)   (2 + (n))
 #define BOX(n)   (4 + (n))
@@ -46,6 +51,9 @@ static const struct {
         {SD_PRIVSEP_SIGNED_NOTICE, 0, SD_NOTICE_MAX_BYTES},
         {SD_PRIVSEP_SIGNED_HEAD, 0, SD_LOGHEAD_MAX_BYTES},
         {SD_PRIVSEP_SIGNED_EXPORT, 0, SD_EXPORT_RECEIPT_MAX_BYTES},
+        {SD_PRIVSEP_STORE_REQUEST, SD_PRIVSEP_STORE_REPLY, (long)SD_STOREWIRE_REQ_MAX},
+        {SD_PRIVSEP_STORE_FAILED, 0, 4 + SD_PRIVSEP_FAILURE_TEXT_MAX},
+        {SD_PRIVSEP_STORE_REPLY, 0, (long)SD_STOREWIRE_REPLY_MAX},
 };
 
 long sd_privsep_max(uint32_t type)
@@ -113,6 +121,22 @@ int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len)
 	if ((r = sd_privsep_write_full(fd, hdr, sizeof(hdr))) < 0 || len == 0)
 		return r;
 	return sd_privsep_write_full(fd, payload, len);
+}
+
+int sd_privsep_reap(pid_t pid, int *status, unsigned timeout_ms)
+{
+	struct timespec tick = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+	pid_t r;
+
+	for (unsigned waited = 0; (r = waitpid(pid, status, WNOHANG)) == 0 && waited < timeout_ms; waited += 10)
+		nanosleep(&tick, NULL);
+	if (r == 0) {
+		sd_log(SD_LOG_WARN, "child process %ld has not ended %u ms after its socket closed: killing it",
+		       (long)pid, timeout_ms);
+		kill(pid, SIGKILL);
+		r = waitpid(pid, status, 0);
+	}
+	return r == pid ? 0 : sd_error(SD_ERR_INTERNAL, "waitpid %ld: %s", (long)pid, strerror(errno));
 }
 
 int sd_privsep_header_decode(const uint8_t hdr[SD_PRIVSEP_HEADER_BYTES], uint32_t *type, size_t *len)
@@ -468,6 +492,35 @@ int sd_privsep_decode_json(uint32_t type, const uint8_t *p, size_t len, char **j
 	memcpy(s, p, len);
 	s[len] = '\0';
 	*json = s;
+	return 0;
+}
+
+int sd_privsep_encode_failure(int code, const char *text, uint8_t **out, size_t *len)
+{
+	size_t n = strnlen(text, SD_PRIVSEP_FAILURE_TEXT_MAX);
+	uint8_t *p = malloc(4 + n);
+
+	*out = NULL;
+	if (p == NULL)
+		return SD_ERR_NOMEM;
+	sd_privsep_encode_refused(code, p);
+	memcpy(p + 4, text, n);
+	*out = p;
+	*len = 4 + n;
+	return 0;
+}
+
+int sd_privsep_decode_failure(const uint8_t *p, size_t len, int *code, char text[SD_PRIVSEP_FAILURE_TEXT_MAX + 1])
+{
+	int r;
+
+	text[0] = '\0';
+	if (len < 4 || len > 4 + SD_PRIVSEP_FAILURE_TEXT_MAX || memchr(p + 4, '\0', len - 4) != NULL)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a failure of %zu bytes, or with a NUL", WHAT, len);
+	if ((r = sd_privsep_decode_refused(p, 4, code)) < 0)
+		return r;
+	memcpy(text, p + 4, len - 4);
+	text[len - 4] = '\0';
 	return 0;
 }
 

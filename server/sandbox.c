@@ -3,17 +3,14 @@
  * privileges, no core dumps, and a seccomp-bpf allow-list of system calls. Start reading
  * at allowed[], the list itself, then sd_sandbox_enter.
  *
- * The list is what the server makes once it serves: the event loop (epoll, accept4, TLS
- * reads and writes on sockets it already holds, ioctl FIONREAD), the store thread and its
- * sync thread (LMDB: pread and pwrite, lseek and writev, fdatasync and fsync, mmap), the
- * worker and the control socket's threads (futex, clone for threads only), sodium_malloc
- * (mlock), a directory install (openat, rename, fsync), the log (dup2 on SIGHUP) and the
- * clock. It was found by running the whole end-to-end suite with the filter's default
- * action set to log instead of kill, reading what the kernel logged (dmesg, type=1326),
- * and dropping every call no run needed; docs/DECISIONS.md says how to repeat that.
- * Nothing on it creates a socket, binds, connects, forks, executes, changes an identity,
- * chroots, ptraces or loads a module: a compromised server cannot reach out, start a
- * shell or raise its privileges.
+ * The list is what the front end makes once it serves: the event loop (epoll, accept4, TLS
+ * reads and writes on sockets it already holds, ioctl FIONREAD), the store's reader thread
+ * (reads on the store process's socket), the worker and the control socket's threads (futex, clone for threads only),
+ * sodium_malloc (mlock), a directory install (openat, rename, fsync), the log (dup2 on SIGHUP) and the clock. It was
+ * found by running the whole end-to-end suite with the filter's default action set to log instead of kill, reading what
+ * the kernel logged (dmesg, type=1326), and dropping every call no run needed; docs/DECISIONS.md says how to repeat
+ * that. Nothing on it creates a socket, binds, connects, forks, executes, changes an identity, chroots, ptraces or
+ * loads a module: a compromised server cannot reach out, start a shell or raise its privileges.
  *
  * Threads: clone is allowed only with CLONE_THREAD (a thread, never a new process); clone3,
  * whose flags sit in memory a filter cannot read, fails with ENOSYS, and glibc then falls
@@ -21,8 +18,10 @@
  *
  * The key process (server/keyproc.c) gets its own, much shorter list, keyproc_allowed[]:
  * it reads and writes its one socket (the descriptor is in the rule), writes its log line
- * to stderr, manages memory and exits. Both lists are loaded by the same code (load()).
- * sd_sandbox_become is the privilege drop both processes share.
+ * to stderr, manages memory and exits. The store process (server/storeproc.c) gets a third,
+ * storeproc_allowed[]: the same socket rules, plus LMDB's file calls (which the front end,
+ * holding no LMDB handle, no longer has: no pwrite, fdatasync or fstatfs). All three lists
+ * are loaded by the same code (load()). sd_sandbox_become is the privilege drop they share.
  */
 #include <errno.h>
 #include <grp.h>
@@ -80,20 +79,21 @@ static const char *const allowed[] = {
         "setsockopt",
         "getsockopt",
         "close",
-        /* files: LMDB (pread, pwrite, fdatasync, fsync), spools, backups, the log */
+        "shutdown", /* the store process's socket, at the end or when it is lost */
+        /* files: a directory install, the log, the test build's clock (pread); LMDB is the
+         * store process's (storeproc_allowed) */
         "openat",
         "newfstatat", /* glibc's fstat */
         "lseek",
         "pread64",
-        "pwrite64",
         "fsync",
-        "fdatasync",
-        "fstatfs", /* the store's free-space check before its map grows (fstatvfs) */
         "fcntl",
         "rename", /* directory install (sd_file_write, SD_AFILE_REPLACE) */
         "unlink",
-        "dup2",  /* the log, reopened on SIGHUP */
-        "wait4", /* the key process, reaped when it dies or at the end */
+        "dup2",            /* the log, reopened on SIGHUP */
+        "wait4",           /* the key and store processes, reaped when they die or at the end */
+        "clock_nanosleep", /* a dead store process's status, waited for a moment */
+        "kill",            /* a child that has not ended after its socket closed */
         /* time and randomness */
         "clock_gettime",
         "getrandom",
@@ -104,6 +104,21 @@ static const char *const allowed[] = {
 static const char *const keyproc_allowed[] = {
         "brk",  "mmap",       "munmap",       "mremap",         "mprotect", "madvise", "munlock", "futex",
         "exit", "exit_group", "rt_sigreturn", "rt_sigprocmask", "getpid",   "gettid",  "tgkill",  "clock_gettime",
+};
+
+/* The store process: memory and threads (the store thread and its reply thread, started
+ * before the filter), LMDB's file calls (pread and pwrite, lseek and writev for its page
+ * flush, fdatasync and fsync, fstat and fstatfs before the map grows, mremap... when it
+ * grows, madvise for the trim, close at the end), the clock for its log line's date.
+ * read and write are added in build_storeproc, on its socket (and stderr) only. */
+static const char *const storeproc_allowed[] = {
+        "brk",           "mmap",       "munmap",         "mremap",
+        "mprotect",      "madvise",    "futex",          "set_robust_list",
+        "rseq",          "gettid",     "getpid",         "tgkill",
+        "exit",          "exit_group", "rt_sigprocmask", "rt_sigreturn",
+        "clock_gettime", "pread64",    "pwrite64",       "pwritev",
+        "writev",        "lseek",      "fsync",          "fdatasync",
+        "fstatfs",       "newfstatat", "close",
 };
 
 unsigned sd_sandbox_allowed_count(void)
@@ -207,6 +222,33 @@ static int build_keyproc(scmp_filter_ctx ctx, int fd)
 	return 0;
 }
 
+/* The store process's filter: its list, then read on its socket, write on its socket or
+ * on stderr (its log lines). */
+static int build_storeproc(scmp_filter_ctx ctx, int fd)
+{
+	const struct scmp_arg_cmp on_sock = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)fd, .datum_b = 0};
+	const struct scmp_arg_cmp on_err = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = 2, .datum_b = 0};
+	int r;
+
+	if ((r = allow_names(ctx, storeproc_allowed, sizeof(storeproc_allowed) / sizeof(storeproc_allowed[0]))) < 0)
+		return r;
+	/* glibc's malloc reads /proc/sys/vm/overcommit_memory the first time a thread's heap
+	 * shrinks, and copes when it cannot: open fails (EACCES) rather than kill the store. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0) != 0)
+		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot refuse openat");
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1, on_sock) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_sock) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_err) != 0)
+		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow I/O on descriptor %d", fd);
+	return 0;
+}
+
+unsigned sd_sandbox_storeproc_allowed_count(void)
+{
+	/* read and write, on given descriptors, are added by hand, in build_storeproc() */
+	return (unsigned)(sizeof(storeproc_allowed) / sizeof(storeproc_allowed[0])) + 2;
+}
+
 static int load(int (*fill)(scmp_filter_ctx ctx, int arg), int arg)
 {
 	scmp_filter_ctx ctx;
@@ -240,4 +282,12 @@ int sd_sandbox_enter_keyproc(int fd)
 	return 0; /* the front end's log already says the build has no filter */
 #endif
 	return load(build_keyproc, fd);
+}
+
+int sd_sandbox_enter_storeproc(int fd)
+{
+#ifdef SD_SANDBOX_SANITIZER
+	return 0; /* the front end's log already says the build has no filter */
+#endif
+	return load(build_storeproc, fd);
 }

@@ -804,6 +804,21 @@ static void test_keyproc_forbidden_syscall(void)
 	rc = syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_CLOEXEC);
 	sd_log(SD_LOG_ERROR, "TEST: the key process's forbidden system call returned %ld: its filter did not hold", rc);
 }
+
+/* And the store process's (tests/e2e/privsep.sh): with SEALDROPD_TEST_STORE_SYSCALL=1 it
+ * makes a socket once ready — the front end may reach out, its filter may not. */
+static void test_storeproc_forbidden_syscall(void)
+{
+	const char *v = getenv("SEALDROPD_TEST_STORE_SYSCALL");
+	long rc;
+
+	if (v == NULL || strcmp(v, "1") != 0)
+		return;
+	sd_log(SD_LOG_WARN, "TEST: the store process makes a forbidden system call (socket); its filter must kill it");
+	rc = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+	sd_log(SD_LOG_ERROR, "TEST: the store process's forbidden system call returned %ld: its filter did not hold",
+	       rc);
+}
 #endif
 
 /* --- The key process: watched from the loop ---------------------------------------------------- */
@@ -823,6 +838,9 @@ static void on_child(evutil_socket_t sig, short what, void *ctx)
 	(void)sig;
 	(void)what;
 	(void)sd_keyproc_check(s->keyproc);
+	/* The store process's socket closes with it: its reader finds it lost and stops the loop. */
+	if (s->storeproc != NULL && sd_storeproc_check(s->storeproc))
+		event_base_loopbreak(s->base);
 }
 
 /* SIGCHLD says the key process died; one look now for a death before the handler was in. */
@@ -833,7 +851,20 @@ static int keyproc_watch(sd_server_t *s)
 		return sd_error(SD_ERR_INTERNAL, "cannot install the SIGCHLD handler");
 	if (sd_keyproc_check(s->keyproc) || sd_keyproc_is_lost(s->keyproc))
 		return sd_error(SD_ERR_INTERNAL, "the key process died before the server started serving");
+	sd_store_on_lost(s->store, keyproc_lost, s);
+	if ((s->storeproc != NULL && sd_storeproc_check(s->storeproc)) || sd_store_is_lost(s->store))
+		return sd_error(SD_ERR_INTERNAL, "the store process died before the server started serving");
 	return 0;
+}
+
+/* A lost store process: the exit says whether a failed fsync ended it (74, as a
+ * one-process server would have exited) or anything else did. */
+static int storeproc_lost(sd_server_t *s)
+{
+	int st = s->storeproc != NULL ? sd_storeproc_wait(s->storeproc, 2000) : -1;
+
+	return sd_error(st == SD_STORE_EXIT_FATAL ? SD_ERR_IO : SD_ERR_INTERNAL,
+	                "the store process died: stopped without finishing open connections");
 }
 
 int sd_server_run(sd_server_t *s)
@@ -859,6 +890,8 @@ int sd_server_run(sd_server_t *s)
 		return sd_error(SD_ERR_INTERNAL, "the event loop failed");
 	if (sd_keyproc_is_lost(s->keyproc))
 		return sd_error(SD_ERR_INTERNAL, "the key process died: stopped without finishing open connections");
+	if (sd_store_is_lost(s->store) || (s->storeproc != NULL && sd_storeproc_check(s->storeproc)))
+		return storeproc_lost(s);
 	sd_log(SD_LOG_INFO, "stopped");
 	return 0;
 }
@@ -885,6 +918,7 @@ static int server_alloc(const sd_config_t *config, const char *config_path, sd_s
 	if ((r = test_clock_start()) < 0)
 		return r;
 	sd_keyproc_set_probe(test_keyproc_forbidden_syscall);
+	sd_storeproc_set_probe(test_storeproc_forbidden_syscall);
 #endif
 	if (evthread_use_pthreads() < 0 || (s->base = event_base_new()) == NULL ||
 	    (s->hop_event = event_new(s->base, -1, 0, hop_run, s)) == NULL)
@@ -942,8 +976,9 @@ void sd_server_free_(sd_server_t *s)
 	while (s->n_conns > 0)
 		sd_conn_abort(s->conns[s->n_conns - 1]);
 	sd_control_free(s->control);
-	worker_stop(s); /* its last jobs' hops, like the store's answers, run just below */
-	sd_store_close(s->store);
+	worker_stop(s);                  /* its last jobs' hops, like the store's answers, run just below */
+	sd_store_close(s->store);        /* the store process answers the rest, then exits */
+	sd_storeproc_free(s->storeproc); /* and is reaped */
 	if (s->hop_event != NULL)
 		hop_run(-1, 0, s); /* the routes' and control's last answers, into the void */
 	sd_uploads_free(s->uploads);

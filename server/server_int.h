@@ -16,6 +16,7 @@
 #include "sealdrop/control.h"
 #include "sealdrop/keyproc.h"
 #include "sealdrop/server.h"
+#include "sealdrop/storeproc.h"
 #include "sealdrop/tls.h"
 #include "sealdrop/uploads.h"
 #include "sealdrop/wbgate.h"
@@ -46,7 +47,8 @@ struct sd_server {
 	sd_directory_t *directory;
 	uint8_t *directory_json;
 	size_t directory_len;
-	sd_store_t *store;
+	sd_store_t *store;         /* remote: the store process's (storeproc.c) */
+	sd_storeproc_t *storeproc; /* holds LMDB, answers the store's requests */
 	sd_accounts_t *accounts;
 	sd_uploads_t *uploads;
 	sd_auditlog_t *auditlog;

@@ -3,13 +3,16 @@
  * a privilege drop requires (called by sd_server_new in server.c):
  *
  *   1. sd_server_load_files   as root: the log key, handed at once to the key process
- *                             (server/keyproc.c), which alone keeps it; then the CA, the TLS
+ *                             (server/keyproc.c), which alone keeps it; then the store
+ *                             process (server/storeproc.c), which alone opens LMDB, forked
+ *                             before any other secret is read; then the CA, the TLS
  *                             certificate and key, and the signed directory (checked to
  *                             list our log key and CA);
  *   2. sd_server_bind         the TCP listener and the control socket;
  *   3. sd_server_drop_privileges  chroot into the dir and become the configured user;
- *   4. sd_server_open_store   as that user: LMDB, the pinned root key, the accounts, and
- *                             the listing's summaries of cases filed before they existed.
+ *   4. sd_server_open_store   as that user, through the store process: the pinned root key,
+ *                             the accounts, and the listing's summaries of cases filed
+ *                             before they existed.
  *
  * Every failure is one sentence saying what is wrong and how to fix it.
  */
@@ -32,6 +35,7 @@
 #include "sealdrop/sandbox.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/servicekey.h"
+#include "sealdrop/storeproc.h"
 
 #define LISTEN_BACKLOG 1024
 #define INDEX_BATCH    1000 /* records one start-up request summarises */
@@ -150,11 +154,33 @@ static int load_directory(sd_server_t *s)
 	return 0;
 }
 
+static int check_modes(const sd_server_t *s);
+static int check_owner(const sd_server_t *s, uid_t uid, const char *user);
+
+/* The store process, after the key process (so it never held the log key) and before the
+ * TLS and CA keys are read (so it never holds them): it opens LMDB as the server's user,
+ * chrooted; this process keeps only a socket to it. */
+static int start_store(sd_server_t *s)
+{
+	sd_storeproc_opts_t o = {.dir = s->root, .store = {.max_bytes = s->config->store_max_bytes}};
+	int r;
+
+	if ((r = server_user(s, &o.drop, &o.uid, &o.gid)) < 0)
+		return r;
+	if (o.drop && ((r = check_owner(s, o.uid, s->config->user)) < 0 || (r = check_modes(s)) < 0))
+		return r;
+	if ((r = sd_storeproc_start(&o, &s->storeproc, &s->store)) < 0)
+		return sd_error(r, "cannot open the store in %s/%s: %s", s->config->dir, SD_STORE_SUBDIR,
+		                sd_error_detail());
+	return 0;
+}
+
 int sd_server_load_files(sd_server_t *s)
 {
 	int r;
 
-	if ((r = load_log_key(s)) < 0 || (r = load_tls(s)) < 0 || (r = load_directory(s)) < 0)
+	if ((r = load_log_key(s)) < 0 || (r = start_store(s)) < 0 || (r = load_tls(s)) < 0 ||
+	    (r = load_directory(s)) < 0)
 		return r;
 	return 0;
 }
@@ -263,8 +289,6 @@ int sd_server_drop_privileges(sd_server_t *s)
 #endif
 		return 0;
 	}
-	if ((r = check_owner(s, uid, user)) < 0 || (r = check_modes(s)) < 0)
-		return r;
 	if ((r = sd_sandbox_become(s->root, uid, gid)) < 0)
 		return sd_error(r, "cannot become user %s: %s", user, sd_error_detail());
 	sd_log_chroot(s->root);
@@ -441,12 +465,10 @@ out:
 
 int sd_server_open_store(sd_server_t *s)
 {
-	sd_store_opts_t opts = {.mapsize = (size_t)64 << 30};
 	int r;
 
-	if ((r = sd_store_open(s->root[0] != '\0' ? s->root : "/", &opts, &s->store)) < 0)
-		return sd_error(r, "cannot open the store in %s/%s: %s", s->config->dir, SD_STORE_SUBDIR,
-		                sd_error_detail());
+	if (s->store == NULL)
+		return sd_error(SD_ERR_INTERNAL, "the store process did not start");
 	if ((r = pin_root(s)) < 0)
 		return r;
 	if ((r = sd_accounts_load(s->store, &s->accounts)) < 0)

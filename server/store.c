@@ -7,7 +7,12 @@
  * a nested transaction so that a failing request is rolled back alone (req_run), commits
  * once (txn_run), and answers them all (replies). When a batch runs out of space —
  * the map, or LMDB's dirty-page limit — txn_run commits what came before and starts the
- * failing request afresh, so one large request cannot fail its neighbours.
+ * failing request afresh, so one large request cannot fail its neighbours. A request
+ * that finds the map full on its own makes the map grow (store_grow) and runs again.
+ * Faults (include/sealdrop/store.h, CAVEATS): a file system that is full undoes the
+ * batch and fails only its writes; a failed fsync or I/O error stops the store for good
+ * (store_fatal) and, once that batch is answered, the process (fatal_exit). Opening
+ * refuses what is not a sealdropd store (store_identify, at the end of this file).
  *
  * A request is a flat message: its operations refer by offset to one input buffer of
  * keys and values, and results land by offset in an output buffer, so nothing points
@@ -26,77 +31,27 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
 
 #include "sealdrop/audit.h"
+#include "sealdrop/log.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/store.h"
 #include "store_int.h"
 
-enum op_kind {
-	OP_GET = 1,
-	OP_PUT,
-	OP_DEL,
-	OP_CHECK_ABSENT,
-	OP_CHECK_EQUAL,
-	OP_SCAN,
-	OP_DEL_PREFIX,
-	OP_CHECK_COUNT,
-	OP_LOG_APPEND,
-};
-
-#define SCAN_KEYS_ONLY 0x100u /* op flag: a SCAN that returns keys with empty values */
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-struct op {
-	enum op_kind kind;
-	sd_store_db_t db;
-	unsigned flags;
-	size_t key_off, key_len; /* in req->in; a SCAN's prefix */
-	size_t val_off, val_len; /* in req->in; a SCAN's `after` key */
-	bool has_after;
-	size_t limit;
-	/* results */
-	bool found, has_value, more;
-	size_t out_off, out_len;       /* in req->out */
-	size_t first_entry, n_entries; /* in req->entries */
-	uint64_t log_index;            /* LOG-APPEND: the leaf's index */
-};
-
-struct entry {
-	size_t key_off, key_len, val_off, val_len; /* in req->out */
-};
-
-struct sd_store_req {
-	struct op *ops;
-	size_t n_ops, cap_ops;
-	struct buf in, out;
-	struct entry *entries;
-	size_t n_entries, cap_entries;
-	bool writes; /* has a PUT or DEL: runs in a nested transaction */
-	int build_err;
-	int status;
-	long failed_op;
-	int mdb_rc; /* LMDB's code behind status, to recognise a full map */
-	char detail[SD_STORE_DETAIL_BYTES];
-	/* while queued */
-	bool queued;
-	sd_store_req_t *next;
-	sd_store_done_fn done;
-	void *ctx;
-};
-
 struct sd_store {
+	struct store_remote *remote; /* a store process's, reached over a socket: nothing below is used */
 	MDB_env *env;
 	MDB_dbi dbi[SD_STORE_DB_COUNT];
-	size_t mapsize; /* as LMDB opened it */
+	size_t mapsize;     /* as LMDB mapped it: grows (store_grow) */
+	uint64_t max_bytes; /* the most mapsize may grow to; 0: it never grows */
+	bool full_logged;   /* the store thread's: "cannot grow" was logged since the last growth */
 	int lock_fd;
+	int data_fd; /* data.mdb, read-only: the reply thread's sync, fstat and fstatvfs */
 	size_t batch_max, batch_bytes, queue_max;
 	sd_store_req_t **batch;    /* the store thread's */
 	sd_store_stats_t counters; /* the store thread's, published into stats */
@@ -117,6 +72,7 @@ struct sd_store {
 	bool sync_wrote;
 	size_t touched_since_trim; /* the store thread's: request bytes in and out since the last trim */
 	bool scanned;              /* the store thread's: a scan ran since the last trim */
+	bool fatal;                /* guarded by mu: a sync or commit failed; nothing more is acknowledged */
 };
 
 /* After a batch that moved this many bytes, or ran a scan, the store thread unmaps LMDB's
@@ -139,7 +95,7 @@ const char *sd_store_db_name(sd_store_db_t db)
 
 /* --- Buffers ----------------------------------------------------------------------- */
 
-static int buf_append(struct buf *b, const void *p, size_t len, size_t *off)
+int store_buf_append(struct buf *b, const void *p, size_t len, size_t *off)
 {
 	if (len > SIZE_MAX - b->len)
 		return SD_ERR_NOMEM;
@@ -160,7 +116,7 @@ static int buf_append(struct buf *b, const void *p, size_t len, size_t *off)
 	return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
+int store_arr_grow(void **arr, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
 		return 0;
@@ -195,7 +151,7 @@ void sd_store_req_free_(sd_store_req_t *req)
 	free(req);
 }
 
-static void req_results_clear(sd_store_req_t *req)
+void store_req_results_clear(sd_store_req_t *req)
 {
 	req->out.len = 0;
 	req->n_entries = 0;
@@ -216,7 +172,8 @@ void sd_store_req_reset(sd_store_req_t *req)
 	req->in.len = 0;
 	req->writes = false;
 	req->build_err = 0;
-	req_results_clear(req);
+	req->refused = false;
+	store_req_results_clear(req);
 }
 
 /* Records a builder error for this thread and, if it is the request's first, in req
@@ -267,9 +224,9 @@ static int req_add(sd_store_req_t *req, enum op_kind kind, sd_store_db_t db, con
 	if (val_len > SD_STORE_REQ_BYTES_MAX || req->in.len + key_len + val_len > SD_STORE_REQ_BYTES_MAX)
 		return req_build_fail(req, SD_ERR_TOOBIG, "store request is larger than %zu bytes",
 		                      SD_STORE_REQ_BYTES_MAX);
-	if (grow((void **)&req->ops, &req->cap_ops, req->n_ops, sizeof(*req->ops)) != 0 ||
-	    buf_append(&req->in, key, key_len, &op.key_off) != 0 ||
-	    buf_append(&req->in, val, val_len, &op.val_off) != 0)
+	if (store_arr_grow((void **)&req->ops, &req->cap_ops, req->n_ops, sizeof(*req->ops)) != 0 ||
+	    store_buf_append(&req->in, key, key_len, &op.key_off) != 0 ||
+	    store_buf_append(&req->in, val, val_len, &op.val_off) != 0)
 		return req_build_fail(req, SD_ERR_NOMEM, "out of memory building a store request");
 	req->ops[req->n_ops] = op;
 	if (kind == OP_PUT || kind == OP_DEL || kind == OP_DEL_PREFIX || kind == OP_LOG_APPEND)
@@ -441,9 +398,18 @@ int sd_store_req_scan_entry(const sd_store_req_t *req, size_t op, size_t i, cons
 
 /* --- Running operations (the store thread) ------------------------------------------ */
 
+/* Out of room: the map, LMDB's dirty-page limit for one transaction, or the disk. */
 static bool mdb_is_space(int rc)
 {
-	return rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
+	return rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC || rc == EDQUOT;
+}
+
+/* A commit or sync that failed this way leaves the file's state unknown: an I/O error
+ * (from a write or an fsync: LMDB does not say which) or an environment LMDB gave up on.
+ * Errno values are positive, LMDB's own codes negative. */
+static bool mdb_is_fatal(int rc)
+{
+	return rc == MDB_PANIC || (rc > 0 && rc != ENOMEM && rc != ENOSPC && rc != EDQUOT);
 }
 
 static int mdb_to_sd(int rc)
@@ -474,8 +440,12 @@ static int req_fail(sd_store_req_t *req, long op, int err, int mdb_rc, const cha
 static int req_fail_mdb(sd_store_t *s, sd_store_req_t *req, long op, int rc, const char *what)
 {
 	if (rc == MDB_MAP_FULL)
-		return req_fail(req, op, SD_ERR_TOOBIG, rc, "store is full (map size %zu bytes): raise the map size",
+		return req_fail(req, op, SD_ERR_TOOBIG, rc,
+		                "store is full: its map of %zu bytes cannot grow (store_max_bytes, or the "
+		                "free space of its file system)",
 		                s->mapsize);
+	if (rc == ENOSPC || rc == EDQUOT)
+		return req_fail(req, op, SD_ERR_TOOBIG, rc, "store is full: %s failed: %s", what, mdb_strerror(rc));
 	return req_fail(req, op, mdb_to_sd(rc), rc, "store: %s failed: %s", what, mdb_strerror(rc));
 }
 
@@ -495,7 +465,7 @@ static int reply_copy(sd_store_req_t *req, long i, const MDB_val *v, size_t *off
 	if (v->mv_size > SD_STORE_REPLY_BYTES_MAX - req->out.len)
 		return req_fail(req, i, SD_ERR_TOOBIG, 0, "store request reads more than %zu bytes",
 		                SD_STORE_REPLY_BYTES_MAX);
-	if (buf_append(&req->out, v->mv_data, v->mv_size, off) != 0)
+	if (store_buf_append(&req->out, v->mv_data, v->mv_size, off) != 0)
 		return req_fail(req, i, SD_ERR_NOMEM, ENOMEM, "out of memory reading the store");
 	return 0;
 }
@@ -616,7 +586,7 @@ static int scan_append(sd_store_req_t *req, long i, const MDB_val *k, const MDB_
 		e.val_len = 0;
 	}
 
-	if (grow((void **)&req->entries, &req->cap_entries, req->n_entries, sizeof(*req->entries)) != 0)
+	if (store_arr_grow((void **)&req->entries, &req->cap_entries, req->n_entries, sizeof(*req->entries)) != 0)
 		return req_fail(req, i, SD_ERR_NOMEM, ENOMEM, "out of memory reading the store");
 	if ((r = reply_copy(req, i, k, &e.key_off)) != 0 || (r = reply_copy(req, i, v, &e.val_off)) != 0)
 		return r;
@@ -767,7 +737,9 @@ static int req_run(sd_store_t *s, MDB_txn *parent, sd_store_req_t *req)
 	bool appends = false;
 	int r = 0, rc;
 
-	req_results_clear(req);
+	store_req_results_clear(req);
+	if (req->refused)
+		return req_fail(req, req->refused_op, SD_ERR_REFUSED, 0, "%s", req->refusal);
 	if (req->writes && (rc = mdb_txn_begin(s->env, parent, 0, &txn)) != 0)
 		return req_fail_mdb(s, req, -1, rc, "mdb_txn_begin (nested)");
 	for (size_t i = 0; i < req->n_ops && r == 0; i++) {
@@ -799,6 +771,140 @@ static void fail_range(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t
 	}
 }
 
+/* --- Faults: a failed fsync stops the store, then the process ------------------------ */
+
+static bool store_is_fatal(sd_store_t *s)
+{
+	pthread_mutex_lock(&s->mu);
+	bool fatal = s->fatal;
+	pthread_mutex_unlock(&s->mu);
+	return fatal;
+}
+
+/* The first caller logs the one loud line; from then on nothing is acknowledged. */
+static void store_fatal(sd_store_t *s, const char *what, int rc)
+{
+	pthread_mutex_lock(&s->mu);
+	bool first = !s->fatal;
+	s->fatal = true;
+	pthread_mutex_unlock(&s->mu);
+	if (first)
+		sd_log(SD_LOG_ERROR,
+		       "%s failed: %s; stopping: no write after this can be trusted "
+		       "(exiting with status %d; check the disk, then restart)",
+		       what, mdb_strerror(rc), SD_STORE_EXIT_FATAL);
+}
+
+/* Every request of a batch that a fatal fault reached fails, whatever it did. */
+static void fail_fatal(sd_store_req_t **reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		reqs[i]->status = 0;
+		req_fail(reqs[i], -1, SD_ERR_IO, EIO, "the store stopped after a failed fsync or write");
+	}
+}
+
+/* On the reply thread, after the fatal batch was answered: the event loop gets half a
+ * second to send those answers, then the process ends. */
+static void fatal_exit(sd_store_t *s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 500000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (pthread_cond_timedwait(&s->sync_cv, &s->mu, &until) == 0) {
+	}
+	pthread_mutex_unlock(&s->mu);
+	_exit(SD_STORE_EXIT_FATAL);
+}
+
+/* --- Growing the map ----------------------------------------------------------------- */
+
+size_t sd_store_map_next(size_t current, uint64_t file_bytes, uint64_t ceiling, uint64_t disk_avail,
+                         uint64_t disk_total)
+{
+	uint64_t reserve = disk_total / 100 > SD_STORE_DISK_RESERVE_MIN ? disk_total / 100 : SD_STORE_DISK_RESERVE_MIN;
+	uint64_t step = current > SD_STORE_GROW_MIN ? current : SD_STORE_GROW_MIN;
+	uint64_t next = current > UINT64_MAX - step ? UINT64_MAX : current + step;
+	uint64_t room = disk_avail > reserve ? disk_avail - reserve : 0;
+	uint64_t disk_limit = file_bytes > UINT64_MAX - room ? UINT64_MAX : file_bytes + room;
+
+	if (next > ceiling)
+		next = ceiling;
+	if (next > disk_limit)
+		next = disk_limit;
+	if (next > SIZE_MAX)
+		next = SIZE_MAX;
+	next -= next % SD_STORE_MAPSIZE_MIN;
+	return next > current ? (size_t)next : 0;
+}
+
+/* The data file's size (at least what LMDB uses), and the file system's free and total
+ * bytes (UINT64_MAX and 0 when fstatvfs fails: the ceiling alone then limits). */
+static void store_room(sd_store_t *s, uint64_t *file_bytes, uint64_t *avail, uint64_t *total)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	struct statvfs vfs;
+
+	*file_bytes = 0;
+	*avail = UINT64_MAX;
+	*total = 0;
+	if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0)
+		*file_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if (fstat(s->data_fd, &fst) == 0 && (uint64_t)fst.st_size > *file_bytes)
+		*file_bytes = (uint64_t)fst.st_size;
+	if (fstatvfs(s->data_fd, &vfs) == 0) {
+		*avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		*total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+	}
+}
+
+/* Between transactions (none is active): grows the map one step. False when it cannot,
+ * which is logged once until it grows again. */
+static bool store_grow(sd_store_t *s)
+{
+	uint64_t file_bytes, avail, total;
+	MDB_envinfo info;
+	size_t next, old = s->mapsize;
+	int rc;
+
+	if (s->max_bytes <= old)
+		goto full;
+	store_room(s, &file_bytes, &avail, &total);
+	if ((next = sd_store_map_next(old, file_bytes, s->max_bytes, avail, total)) == 0)
+		goto full;
+	if ((rc = mdb_env_set_mapsize(s->env, next)) != 0) {
+		sd_log(SD_LOG_ERROR, "store: cannot grow the map to %zu bytes: %s", next, mdb_strerror(rc));
+		return false;
+	}
+	if (mdb_env_info(s->env, &info) == 0)
+		s->mapsize = info.me_mapsize;
+	s->counters.grown++;
+	s->full_logged = false;
+	sd_log(SD_LOG_INFO, "store: the map grew from %zu to %zu bytes (data file %llu bytes, store_max_bytes %llu)",
+	       old, s->mapsize, (unsigned long long)file_bytes, (unsigned long long)s->max_bytes);
+	return s->mapsize > old;
+full:
+	if (!s->full_logged && s->max_bytes == 0)
+		sd_log(SD_LOG_WARN, "store is full: its map of %zu bytes is fixed here; writes are refused", old);
+	else if (!s->full_logged)
+		sd_log(SD_LOG_WARN,
+		       "store is full: its map of %zu bytes cannot grow (store_max_bytes %llu; the file system "
+		       "keeps a reserve of 1%% of its size, 64 MiB at least); writes are refused with 507",
+		       old, (unsigned long long)s->max_bytes);
+	s->full_logged = true;
+	return false;
+}
+
+/* --- Running batches ------------------------------------------------------------------ */
+
 static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t n);
 
 /* After a commit failed for lack of space, each request gets a transaction of its own:
@@ -817,9 +923,7 @@ static void txn_count(sd_store_t *s, size_t n)
 		s->counters.largest_batch = n;
 }
 
-/* Runs reqs[from..n) in one write transaction and commits it durably. Stops early when a
- * request runs out of space after earlier ones wrote: it starts the next transaction.
- * Returns the index of the first request not settled here. */
+/* After a batch that moved many bytes or scanned, gives LMDB's pages back (STORE_TRIM_BYTES). */
 static void store_trim(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
 	MDB_envinfo info;
@@ -834,6 +938,31 @@ static void store_trim(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 		(void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
 }
 
+/* Commits the transaction of reqs[from..to): a full map makes it grow and the caller
+ * run them again (returns from); a full disk runs each alone; an I/O error is fatal. */
+static size_t txn_commit(sd_store_t *s, MDB_txn *txn, sd_store_req_t **reqs, size_t from, size_t to)
+{
+	int rc = mdb_txn_commit(txn);
+
+	if (rc == 0) {
+		s->counters.commits++;
+		return to;
+	}
+	if (rc == MDB_MAP_FULL && store_grow(s))
+		return from;
+	if (mdb_is_space(rc) && to - from > 1)
+		txn_split(s, reqs, from, to);
+	else if (mdb_is_fatal(rc)) {
+		store_fatal(s, "fsync or write of the store (in a commit)", rc);
+		fail_range(s, reqs, from, to, rc, "mdb_txn_commit");
+	} else
+		fail_range(s, reqs, from, to, rc, "mdb_txn_commit");
+	return to;
+}
+
+/* Runs reqs[from..n) in one write transaction and commits it durably. Stops early when a
+ * request runs out of space after earlier ones wrote: it starts the next transaction.
+ * Returns the index of the first request not settled here (from again after the map grew). */
 static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t n)
 {
 	MDB_txn *txn;
@@ -842,17 +971,22 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 
 	if (rc != 0) {
+		if (mdb_is_fatal(rc))
+			store_fatal(s, "a transaction of the store (LMDB gave up after a failed write)", rc);
 		fail_range(s, reqs, from, n, rc, "mdb_txn_begin");
 		return n;
 	}
 	for (i = from; i < n; i++) {
 		int r = req_run(s, txn, reqs[i]);
-		if (r == REQ_POISONED) {
-			/* Undo the batch; alone, the request fails (its status says why), and the
-			 * requests before it run again. */
+		bool map_full = reqs[i]->mdb_rc == MDB_MAP_FULL;
+		if (r == REQ_POISONED || (r != 0 && map_full && !wrote)) {
+			/* Undo the batch; with a larger map, all of it runs again. Otherwise, alone,
+			 * the request fails (its status says why), and those before it run again. */
 			mdb_txn_abort(txn);
 			txn_count(s, i + 1 - from);
-			if (i > from)
+			if (map_full && store_grow(s))
+				return from;
+			if (r == REQ_POISONED && i > from)
 				txn_split(s, reqs, from, i + 1);
 			return i + 1;
 		}
@@ -865,20 +999,18 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 		mdb_txn_abort(txn);
 		return i;
 	}
-	rc = mdb_txn_commit(txn);
-	if (rc == 0)
-		s->counters.commits++;
-	else if (mdb_is_space(rc) && i - from > 1)
-		txn_split(s, reqs, from, i);
-	else
-		fail_range(s, reqs, from, i, rc, "mdb_txn_commit");
-	return i;
+	return txn_commit(s, txn, reqs, from, i);
 }
 
 static void batch_run(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
-	for (size_t i = 0; i < n;)
+	for (size_t i = 0; i < n;) {
+		if (store_is_fatal(s)) {
+			fail_fatal(reqs + i, n - i);
+			break;
+		}
 		i = txn_run(s, reqs, i, n);
+	}
 	store_trim(s, reqs, n);
 }
 
@@ -924,7 +1056,10 @@ static size_t queue_take(sd_store_t *s)
  * meta page is made durable — one fdatasync — before any request of the batch is
  * answered, while the store thread already runs the next batch: its page writes and its
  * data sync overlap this sync. Batches are answered in order, so a read answered after
- * a write never saw data that was not yet on disk. */
+ * a write never saw data that was not yet on disk. The sync goes through data_fd, not
+ * LMDB's descriptor: Linux reports a failed write-back once per open file, so an error
+ * the store thread's commit consumed is still reported here. Once the store is fatal,
+ * the batch is answered with errors and the process ends (fatal_exit). */
 static void *sync_main(void *arg)
 {
 	sd_store_t *s = arg;
@@ -940,13 +1075,14 @@ static void *sync_main(void *arg)
 		size_t n = s->sync_n;
 		bool wrote = s->sync_wrote;
 		pthread_mutex_unlock(&s->mu);
-		if (wrote) {
-			int rc = mdb_env_sync(s->env, 1);
-			for (size_t i = 0; rc != 0 && i < n; i++)
-				if (s->sync_batch[i]->status == 0 && s->sync_batch[i]->writes)
-					req_fail_mdb(s, s->sync_batch[i], -1, rc, "mdb_env_sync");
-		}
+		if (wrote && fdatasync(s->data_fd) != 0)
+			store_fatal(s, "fsync of the store", errno);
+		bool fatal = store_is_fatal(s);
+		if (fatal)
+			fail_fatal(s->sync_batch, n);
 		replies(s, s->sync_batch, n);
+		if (fatal)
+			fatal_exit(s);
 		pthread_mutex_lock(&s->mu);
 		s->sync_busy = false;
 		pthread_cond_broadcast(&s->sync_cv);
@@ -963,6 +1099,7 @@ static void sync_handoff(sd_store_t *s, size_t n, bool wrote)
 	s->stats.batches = s->counters.batches;
 	s->stats.largest_batch = s->counters.largest_batch;
 	s->stats.splits = s->counters.splits;
+	s->stats.grown = s->counters.grown;
 	while (s->sync_busy)
 		pthread_cond_wait(&s->sync_cv, &s->mu);
 	memcpy(s->sync_batch, s->batch, n * sizeof(*s->batch));
@@ -1005,6 +1142,8 @@ int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn don
 		return sd_error(req->build_err, "%s", req->detail);
 	if (req->n_ops == 0)
 		return sd_error(SD_ERR_USAGE, "store request has no operations");
+	if (store->remote != NULL)
+		return store_remote_submit(store->remote, req, done, ctx);
 	pthread_mutex_lock(&store->mu);
 	if (req->queued)
 		r = sd_error(SD_ERR_USAGE, "store request is already submitted");
@@ -1052,8 +1191,9 @@ int sd_store_call(sd_store_t *store, sd_store_req_t *req)
 	struct call_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .done = false};
 	int r;
 
-	if (store != NULL && store->started &&
-	    (pthread_equal(pthread_self(), store->thread) || pthread_equal(pthread_self(), store->sync_thread)))
+	if (store != NULL && ((store->started && (pthread_equal(pthread_self(), store->thread) ||
+	                                          pthread_equal(pthread_self(), store->sync_thread))) ||
+	                      (store->remote != NULL && store_remote_is_reader(store->remote))))
 		return sd_error(SD_ERR_USAGE, "sd_store_call from the store thread would wait forever");
 	if ((r = sd_store_submit(store, req, call_done, &w)) != 0)
 		return r;
@@ -1070,6 +1210,10 @@ int sd_store_call(sd_store_t *store, sd_store_req_t *req)
 
 void sd_store_stats(sd_store_t *store, sd_store_stats_t *out)
 {
+	if (store->remote != NULL) {
+		store_remote_stats(store->remote, out);
+		return;
+	}
 	pthread_mutex_lock(&store->mu);
 	*out = store->stats;
 	pthread_mutex_unlock(&store->mu);
@@ -1082,12 +1226,18 @@ static int opts_apply(sd_store_t *s, const sd_store_opts_t *opts, size_t *mapsiz
 	sd_store_opts_t o = opts != NULL ? *opts : (sd_store_opts_t){0};
 	long page = sysconf(_SC_PAGESIZE);
 
-	*mapsize = o.mapsize ? o.mapsize : SD_STORE_MAPSIZE_DEFAULT;
+	/* Growing: start from the smallest map; LMDB raises it to what the data uses, and
+	 * sd_store_open then grows it one step. */
+	*mapsize = o.mapsize ? o.mapsize : o.max_bytes ? SD_STORE_MAPSIZE_MIN : SD_STORE_MAPSIZE_DEFAULT;
 	if (*mapsize < SD_STORE_MAPSIZE_MIN)
 		return sd_error(SD_ERR_USAGE, "store map size %zu is below the minimum of %zu bytes", *mapsize,
 		                SD_STORE_MAPSIZE_MIN);
+	if (o.max_bytes != 0 && o.max_bytes < SD_STORE_MAPSIZE_MIN)
+		return sd_error(SD_ERR_USAGE, "store_max_bytes %llu is below the minimum of %zu bytes",
+		                (unsigned long long)o.max_bytes, SD_STORE_MAPSIZE_MIN);
 	if (page > 0 && *mapsize % (size_t)page != 0)
 		*mapsize += (size_t)page - *mapsize % (size_t)page;
+	s->max_bytes = o.max_bytes;
 	s->batch_max = o.batch_max ? o.batch_max : SD_STORE_BATCH_MAX_DEFAULT;
 	s->batch_bytes = o.batch_bytes ? o.batch_bytes : SD_STORE_BATCH_BYTES_DEFAULT;
 	s->queue_max = o.queue_max ? o.queue_max : SD_STORE_QUEUE_MAX_DEFAULT;
@@ -1133,9 +1283,41 @@ static int dir_sync(const char *path)
 	return r;
 }
 
+/* LMDB's verdict on a file that is not a usable LMDB environment. */
+static bool mdb_is_damage(int rc)
+{
+	return rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
+	       rc == MDB_INCOMPATIBLE;
+}
+
 static int env_fail(const char *what, const char *path, int rc)
 {
+	if (mdb_is_damage(rc))
+		return sd_error(SD_ERR_FORMAT, "%s/data.mdb is not a readable LMDB store: %s: %s", path, what,
+		                mdb_strerror(rc));
 	return sd_error(mdb_to_sd(rc), "store %s: %s: %s", path, what, mdb_strerror(rc));
+}
+
+/* data.mdb must hold every page its meta page names: LMDB reads them through its map,
+ * and a page past the end of the file would be a SIGBUS, not an error. */
+static int env_check_size(sd_store_t *s, const char *path)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	int rc;
+
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
+		return env_fail("mdb_env_info", path, rc);
+	if (fstat(s->data_fd, &fst) != 0)
+		return sd_error(SD_ERR_IO, "cannot stat %s/data.mdb: %s", path, strerror(errno));
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	if ((uint64_t)fst.st_size < need)
+		return sd_error(SD_ERR_FORMAT,
+		                "%s/data.mdb is truncated: it has %llu bytes, and its meta page says its data "
+		                "runs to %llu",
+		                path, (unsigned long long)fst.st_size, (unsigned long long)need);
+	return 0;
 }
 
 /* Durable: no MDB_NOSYNC, MDB_MAPASYNC or MDB_WRITEMAP (the last would also rule out
@@ -1144,6 +1326,8 @@ static int env_fail(const char *what, const char *path, int rc)
  * transactions rather than threads, so a later read-only path may run elsewhere. */
 static int env_open(sd_store_t *s, const char *path, size_t mapsize)
 {
+	char data[PATH_MAX];
+	struct stat fst;
 	int maxkey, rc = mdb_env_create(&s->env);
 
 	if (rc != 0)
@@ -1152,8 +1336,21 @@ static int env_open(sd_store_t *s, const char *path, size_t mapsize)
 		return env_fail("mdb_env_set_maxdbs", path, rc);
 	if ((rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
 		return env_fail("mdb_env_set_mapsize", path, rc);
+	if ((size_t)snprintf(data, sizeof(data), "%s/data.mdb", path) >= sizeof(data))
+		return sd_error(SD_ERR_USAGE, "store path %s is too long", path);
+	/* LMDB would take an empty file for a new store: a store truncated to nothing
+	 * would come back empty, its cases and audit log gone without a word. */
+	if (stat(data, &fst) == 0 && fst.st_size == 0)
+		return sd_error(SD_ERR_FORMAT,
+		                "%s is empty (0 bytes): truncated? Restore a backup, or remove it "
+		                "to start a new store",
+		                data);
 	if ((rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0)
 		return env_fail("mdb_env_open", path, rc);
+	if ((s->data_fd = open(data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return sd_error(SD_ERR_IO, "cannot open %s: %s", data, strerror(errno));
+	if ((rc = env_check_size(s, path)) != 0)
+		return rc;
 	MDB_envinfo info;
 	if ((rc = mdb_env_info(s->env, &info)) != 0)
 		return env_fail("mdb_env_info", path, rc);
@@ -1165,23 +1362,143 @@ static int env_open(sd_store_t *s, const char *path, size_t mapsize)
 	return 0;
 }
 
-/* Creates the named databases once, in one durable transaction; their handles stay
- * valid for the environment's life. */
+/* --- Is it ours? The format marker ---------------------------------------------------- */
+
+static int db_index(const MDB_val *name)
+{
+	for (int i = 0; i < SD_STORE_DB_COUNT; i++)
+		if (name->mv_size == strlen(db_names[i]) && sd_equal(name->mv_data, db_names[i], name->mv_size))
+			return i;
+	return -1;
+}
+
+static int not_ours(const char *path, const char *why, const MDB_val *name)
+{
+	char text[64] = "", shown[64];
+
+	if (name != NULL) {
+		size_t n = name->mv_size < sizeof(text) - 1 ? name->mv_size : sizeof(text) - 1;
+		memcpy(text, name->mv_data, n);
+		text[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (text[i] == '\0')
+				text[i] = '?';
+	}
+	return sd_error(SD_ERR_CONFIG,
+	                "%s/data.mdb is not a sealdropd store (%s%s%s); move it away, or point dir at "
+	                "the right directory",
+	                path, why, name != NULL ? " " : "", name != NULL ? sd_error_printable(text, shown, 40) : "");
+}
+
+/* The main database lists the named ones: a store of ours has only names of
+ * SD_STORE_DBS, "meta" among them, or none at all (*fresh). */
+static int store_names(MDB_txn *txn, const char *path, bool *fresh)
+{
+	MDB_dbi main_db;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	bool meta = false;
+	size_t n = 0;
+	int rc, r = 0;
+
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &main_db)) != 0 || (rc = mdb_cursor_open(txn, main_db, &cur)) != 0)
+		return env_fail("mdb_dbi_open", path, rc);
+	while (r == 0 && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		int i = db_index(&k);
+		if (i < 0)
+			r = not_ours(path, "it holds a database sealdropd does not use:", &k);
+		meta = meta || i == SD_STORE_DB_META;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	if (rc != MDB_NOTFOUND)
+		return env_fail("mdb_cursor_get", path, rc);
+	if (n > 0 && !meta)
+		return not_ours(path, "it has no 'meta' database", NULL);
+	*fresh = n == 0;
+	return 0;
+}
+
+/* Checks meta "format": 0 when it is ours at SD_STORE_FORMAT_VERSION, 1 when missing. */
+static int format_check(MDB_txn *txn, MDB_dbi meta, const char *path)
+{
+	MDB_val k = {strlen(SD_STORE_FORMAT_KEY), (void *)SD_STORE_FORMAT_KEY}, v;
+	const size_t name_len = strlen(SD_STORE_FORMAT_NAME);
+	char text[32];
+	unsigned long version = 0;
+	int rc = mdb_get(txn, meta, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return env_fail("mdb_get (format)", path, rc);
+	if (v.mv_size <= name_len + 1 || v.mv_size >= sizeof(text) ||
+	    !sd_equal(v.mv_data, SD_STORE_FORMAT_NAME " ", name_len + 1))
+		return not_ours(path, "its format marker is not sealdropd's", NULL);
+	memcpy(text, v.mv_data, v.mv_size);
+	text[v.mv_size] = '\0';
+	for (const char *p = text + name_len + 1; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || version > 1000000)
+			return sd_error(SD_ERR_FORMAT, "%s/data.mdb has a damaged format marker", path);
+		version = version * 10 + (unsigned long)(*p - '0');
+	}
+	if (version > SD_STORE_FORMAT_VERSION)
+		return sd_error(SD_ERR_VERSION,
+		                "%s/data.mdb is a sealdropd store of format %lu, and this sealdropd reads "
+		                "format %d only: a newer sealdropd wrote it (run that one, or restore a backup)",
+		                path, version, SD_STORE_FORMAT_VERSION);
+	if (version < 1)
+		return sd_error(SD_ERR_FORMAT, "%s/data.mdb has a damaged format marker (format 0)", path);
+	return 0;
+}
+
+static int format_mark(MDB_txn *txn, MDB_dbi meta, const char *path)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%s %d", SD_STORE_FORMAT_NAME, SD_STORE_FORMAT_VERSION);
+	MDB_val k = {strlen(SD_STORE_FORMAT_KEY), (void *)SD_STORE_FORMAT_KEY}, v = {(size_t)n, text};
+	int rc = mdb_put(txn, meta, &k, &v, 0);
+
+	return rc != 0 ? env_fail("mdb_put (format)", path, rc) : 0;
+}
+
+/* Identifies the environment (store_names, format_check), creates the named databases
+ * it lacks and writes the format marker when it has none, in one durable transaction.
+ * The handles stay valid for the environment's life. */
 static int dbs_open(sd_store_t *s, const char *path)
 {
 	MDB_txn *txn;
-	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	bool fresh = false;
+	int r = 0, rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 
 	if (rc != 0)
 		return env_fail("mdb_txn_begin", path, rc);
+	if ((r = store_names(txn, path, &fresh)) != 0)
+		goto out;
 	for (size_t i = 0; i < SD_STORE_DB_COUNT && rc == 0; i++)
 		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return env_fail("mdb_dbi_open", path, rc);
+		r = mdb_is_damage(rc) ? not_ours(path, "a database name is not a database", NULL)
+		                      : env_fail("mdb_dbi_open", path, rc);
+		goto out;
 	}
+	if ((r = format_check(txn, s->dbi[SD_STORE_DB_META], path)) == 1) {
+		if (!fresh)
+			sd_log(SD_LOG_INFO, "store %s: writing the format marker (%s %d) into a store without one",
+			       path, SD_STORE_FORMAT_NAME, SD_STORE_FORMAT_VERSION);
+		r = format_mark(txn, s->dbi[SD_STORE_DB_META], path);
+	}
+	if (r != 0)
+		goto out;
 	rc = mdb_txn_commit(txn);
-	return rc != 0 ? env_fail("mdb_txn_commit", path, rc) : 0;
+	txn = NULL;
+	r = rc != 0 ? env_fail("mdb_txn_commit", path, rc) : 0;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return r;
 }
 
 /* The store thread blocks every signal, so signals reach the event loop's thread. */
@@ -1214,17 +1531,23 @@ int sd_store_open(const char *dir, const sd_store_opts_t *opts, sd_store_t **out
 	*out = NULL;
 	if (dir == NULL || *dir == '\0')
 		return sd_error(SD_ERR_USAGE, "store directory is required");
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, SD_STORE_SUBDIR) >= sizeof(path) - 32)
+	size_t dl = strlen(dir);
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir, dir[dl - 1] == '/' ? "" : "/", SD_STORE_SUBDIR) >=
+	    sizeof(path) - 32)
 		return sd_error(SD_ERR_USAGE, "store directory %s is too long", dir);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return sd_error(SD_ERR_NOMEM, "out of memory opening the store");
-	s->lock_fd = -1;
+	s->lock_fd = s->data_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	pthread_cond_init(&s->sync_cv, NULL);
 	if ((r = opts_apply(s, opts, &mapsize)) != 0 || (r = store_dir_lock(s, path)) != 0 ||
 	    (r = env_open(s, path, mapsize)) != 0 || (r = dbs_open(s, path)) != 0 || (r = dir_sync(path)) != 0 ||
-	    (r = dir_sync(dir)) != 0 || (r = thread_start(s)) != 0)
+	    (r = dir_sync(dir)) != 0)
+		goto out;
+	if (s->max_bytes > s->mapsize)
+		(void)store_grow(s); /* one step of room, so the first write need not wait for it */
+	if ((r = thread_start(s)) != 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -1234,10 +1557,45 @@ out:
 	return r;
 }
 
+int sd_store_open_remote(int fd, const sd_store_opts_t *opts, sd_store_t **out)
+{
+	sd_store_t *s = calloc(1, sizeof(*s));
+	int r;
+
+	*out = NULL;
+	if (s == NULL) {
+		close(fd);
+		return sd_error(SD_ERR_NOMEM, "out of memory opening the store");
+	}
+	s->lock_fd = s->data_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->sync_cv, NULL);
+	if ((r = store_remote_new(fd, opts, &s->remote)) < 0) {
+		sd_store_close_(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+void sd_store_on_lost(sd_store_t *store, void (*fn)(void *ctx), void *ctx)
+{
+	if (store->remote != NULL)
+		store_remote_on_lost(store->remote, fn, ctx);
+}
+
+bool sd_store_is_lost(sd_store_t *store)
+{
+	return store->remote != NULL && store_remote_is_lost(store->remote);
+}
+
 void sd_store_close_(sd_store_t *s)
 {
 	if (s == NULL)
 		return;
+	if (s->remote != NULL)
+		store_remote_free(s->remote);
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->cv);
@@ -1253,6 +1611,8 @@ void sd_store_close_(sd_store_t *s)
 		pthread_join(s->sync_thread, NULL);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	if (s->data_fd >= 0)
+		close(s->data_fd);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	free(s->batch);

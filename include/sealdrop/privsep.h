@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sealdrop/error.h"
 #include "sealdrop/export.h"
@@ -48,7 +49,12 @@ typedef enum {
 	SD_PRIVSEP_SIGNED_NOTICE = 0x8102,
 	SD_PRIVSEP_SIGNED_HEAD = 0x8103,
 	SD_PRIVSEP_SIGNED_EXPORT = 0x8104,
+	SD_PRIVSEP_STORE_REQUEST = 0x0201, /* payload: include/sealdrop/storewire.h, REQUEST */
+	SD_PRIVSEP_STORE_FAILED = 0x0202,  /* store process → front end, instead of READY: i32 code | text */
+	SD_PRIVSEP_STORE_REPLY = 0x8201,   /* payload: include/sealdrop/storewire.h, REPLY */
 } sd_privsep_type_t;
+
+#define SD_PRIVSEP_FAILURE_TEXT_MAX 511 /* bytes of a STORE_FAILED's text */
 
 /* The largest payload of a type; -1 for a type this build does not know. */
 long sd_privsep_max(uint32_t type);
@@ -67,6 +73,11 @@ int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len) S
  * SD_ERR_UNAVAILABLE: the peer closed between messages (a clean end); SD_ERR_IO: closed
  * or failed mid-message; SD_ERR_PROTOCOL: an unknown type or a length over its maximum. */
 int sd_privsep_recv(int fd, uint32_t *type, uint8_t **payload, size_t *len) SD_WUR;
+
+/* Waits up to timeout_ms for child pid to exit after its socket was closed, and kills it
+ * (SIGKILL) if it has not: a child that hangs must not hold the server's exit for ever.
+ * 0 with *status set (as waitpid's), or SD_ERR_INTERNAL when there is no such child. */
+int sd_privsep_reap(pid_t pid, int *status, unsigned timeout_ms) SD_WUR;
 /* The header's checks alone, on 8 bytes (for the tests and the fuzzer). */
 int sd_privsep_header_decode(const uint8_t hdr[SD_PRIVSEP_HEADER_BYTES], uint32_t *type, size_t *len) SD_WUR;
 
@@ -104,6 +115,11 @@ int sd_privsep_encode_export(const sd_export_receipt_t *er, uint8_t **out, size_
 int sd_privsep_decode_export(const uint8_t *p, size_t len, sd_export_receipt_t *out) SD_WUR;
 /* A SIGNED_* payload as a NUL-terminated string (*json malloc'd). */
 int sd_privsep_decode_json(uint32_t type, const uint8_t *p, size_t len, char **json) SD_WUR;
+/* STORE_FAILED: why the store process could not start (the code, SD_ERR_PROTOCOL..-1, and
+ * the one-line detail, no NUL, at most SD_PRIVSEP_FAILURE_TEXT_MAX bytes; longer is cut). */
+int sd_privsep_encode_failure(int code, const char *text, uint8_t **out, size_t *len) SD_WUR;
+int sd_privsep_decode_failure(const uint8_t *p, size_t len, int *code,
+                              char text[SD_PRIVSEP_FAILURE_TEXT_MAX + 1]) SD_WUR;
 void sd_privsep_encode_refused(int code, uint8_t out[4]);
 int sd_privsep_decode_refused(const uint8_t *p, size_t len, int *code) SD_WUR;
 

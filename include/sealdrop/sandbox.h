@@ -1,7 +1,8 @@
 /*
  * sandbox.h — what a running sealdropd may still do once it has started (server/sandbox.c):
  * the only module that calls prctl, setrlimit for core files, and libseccomp, for both
- * of sealdropd's processes (the front end and the key process, include/sealdrop/keyproc.h).
+ * of sealdropd's three processes (the front end, the key process, include/sealdrop/keyproc.h,
+ * and the store process, include/sealdrop/storeproc.h).
  *
  * Two steps, in the order sd_server_new and sd_server_run take them:
  *
@@ -41,6 +42,12 @@ unsigned sd_sandbox_allowed_count(void);
  * writes to another descriptor, forks or executes. */
 int sd_sandbox_enter_keyproc(int fd) SD_WUR;
 unsigned sd_sandbox_keyproc_allowed_count(void);
+/* The store process's own allow-list (server/storeproc.c): read and write on fd, write on
+ * stderr, LMDB's file calls on the descriptors it already holds, memory and threads' locks:
+ * nothing that makes a socket, forks or executes kills it; opening a file fails (EACCES:
+ * glibc's malloc tries one /proc file and copes). */
+int sd_sandbox_enter_storeproc(int fd) SD_WUR;
+unsigned sd_sandbox_storeproc_allowed_count(void);
 /* The process's name (PR_SET_NAME: ps, top, /proc/PID/comm), at most 15 bytes. */
 void sd_sandbox_set_name(const char *name);
 

@@ -17,7 +17,10 @@
  * - Durability. When a request is answered with status 0 and it wrote anything, its
  *   writes are on disk: mdb_txn_commit wrote the data pages and fdatasync'd them, then
  *   wrote the meta page (MDB_NOMETASYNC), and the reply thread fdatasync'd the file
- *   again, making the meta page durable, before the answer. That second sync overlaps
+ *   again, through a descriptor of its own, making the meta page durable, before the
+ *   answer (its own descriptor, because Linux reports a failed write-back once to each
+ *   open file: a failure the commit's sync consumed is still reported to it). That
+ *   second sync overlaps
  *   the next batch's work on the store thread; a crash between the two can only undo
  *   the unanswered batch (LMDB's NOMETASYNC guarantee), never corrupt the store. Answered
  *   writes survive kill -9 of the server and loss of power (on a file system and disk
@@ -39,19 +42,42 @@
  *
  * CAVEATS
  *
- * - The map size (sd_store_opts_t.mapsize, default 1 GiB) bounds the data file. A write
- *   that does not fit fails that request with SD_ERR_TOOBIG ("store is full") and the
- *   store keeps serving; the operator raises the map size and restarts. A store opened
- *   with a map size below what its data already uses gets a map just large enough for
- *   that data: it opens, but is full until the map size is raised.
+ * - Space. The map (the most the data file may grow to) starts at what the data uses
+ *   plus one step and grows online, on the store thread between two transactions: a
+ *   transaction that finds the map full (MDB_MAP_FULL) is undone, the map grows
+ *   (sd_store_map_next: it doubles, by 1 MiB at least, up to sd_store_opts_t.max_bytes
+ *   and to what the file system has free beyond a reserve of 1% of its size, 64 MiB at
+ *   least) and the transaction runs again. When the map cannot grow, the requests that
+ *   do not fit fail with SD_ERR_TOOBIG ("store is full", answered 507) and the store
+ *   keeps serving everything else. The same holds when the file system itself refuses
+ *   a write (ENOSPC, EDQUOT): the batch is undone, each request runs again alone, those
+ *   that write fail with SD_ERR_TOOBIG and reads are answered; once space is back,
+ *   writes succeed again. LMDB undoes a commit whose data pages could not be written,
+ *   and the environment stays usable.
+ * - A failed fsync is fatal (as in PostgreSQL since 2018: after a failed write-back the
+ *   page cache's state is unknown, and a retried fsync may succeed without the data
+ *   being on disk). When a commit's write or sync fails with an I/O error, the reply
+ *   thread's sync fails, or LMDB declares the environment unusable (MDB_PANIC), no
+ *   request of that batch or any later one is acknowledged: each gets SD_ERR_IO, the
+ *   store logs one error line ("fsync of the store failed: ...; stopping: no write after
+ *   this can be trusted"), and half a second later, time for the event loop to send those
+ *   answers, the process exits with SD_STORE_EXIT_FATAL (74, EX_IOERR). A restart opens
+ *   the last durable commit; a supervisor should restart the server and an operator
+ *   should check the disk (dmesg).
+ * - What sd_store_open refuses: a data.mdb that LMDB refuses (not an LMDB file, another
+ *   LMDB version, a damaged meta page) or one shorter than its meta page says
+ *   (truncated: reading it would fault), with SD_ERR_FORMAT; an LMDB environment that
+ *   is not a sealdropd store (a database sealdropd does not use, or none named "meta"),
+ *   with SD_ERR_CONFIG; a store whose format marker (meta "format", "sealdrop-store N")
+ *   names a newer format, with SD_ERR_VERSION. A new store gets the marker in the commit
+ *   that creates its databases; a store of ours without it (written before the marker
+ *   existed: every database in it is one of SD_STORE_DBS, "meta" among them) gets it at
+ *   its first open. LMDB keeps no checksums: damage inside a page is not found here.
  * - One process. sd_store_open takes an exclusive flock(2) on DIR/store/sealdropd.lock;
  *   a second open, in this process or another, fails with SD_ERR_REFUSED. Read-only
  *   tools (mdb_dump, mdb_stat) may still open the environment.
  * - Local file systems only: not NFS or any network file system (LMDB's lock file and
  *   memory map need a local file system).
- * - An I/O error during a commit answers every request of that batch with SD_ERR_IO and
- *   none of their writes is acknowledged. If LMDB then declares the environment
- *   unusable (MDB_PANIC), every later request fails with SD_ERR_IO until a restart.
  * - A disk with a volatile write cache that ignores flush requests can lose
  *   acknowledged writes on power loss; no software can prevent that.
  *
@@ -87,6 +113,14 @@
 #define SD_STORE_COUNT_MAX           1000000            /* keys one CHECK-COUNT counts */
 #define SD_STORE_REPLY_BYTES_MAX     ((size_t)64 << 20) /* values one request reads */
 #define SD_STORE_DETAIL_BYTES        256
+#define SD_STORE_MAX_BYTES_DEFAULT   ((uint64_t)64 << 30) /* the map's ceiling, store_max_bytes */
+#define SD_STORE_GROW_MIN            ((size_t)1 << 20)    /* the smallest step the map grows by */
+#define SD_STORE_DISK_RESERVE_MIN    ((uint64_t)64 << 20) /* free space the map never claims */
+#define SD_STORE_EXIT_FATAL          74                   /* EX_IOERR: the exit after a failed fsync */
+/* The format marker: meta "format" = "sealdrop-store 1" (docs/STORE.md). */
+#define SD_STORE_FORMAT_KEY     "format"
+#define SD_STORE_FORMAT_NAME    "sealdrop-store"
+#define SD_STORE_FORMAT_VERSION 1
 
 /* The named databases, created when the store opens. A module that needs its own adds
  * a line here: X(ENUM_SUFFIX, "name"). Names are part of the on-disk format. */
@@ -132,7 +166,11 @@ typedef void (*sd_store_done_fn)(sd_store_req_t *req, void *ctx);
 
 /* Zero fields take the defaults above; opts may be NULL for all defaults. */
 typedef struct {
-	size_t mapsize;     /* bytes, rounded up to the page size; >= SD_STORE_MAPSIZE_MIN */
+	/* The map to start with, bytes, rounded up to the page size, >= SD_STORE_MAPSIZE_MIN;
+	 * 0: SD_STORE_MAPSIZE_DEFAULT, or, with max_bytes, what the data uses plus one step. */
+	size_t mapsize;
+	/* The most the map may grow to (store_max_bytes); 0: the map never grows. */
+	uint64_t max_bytes;
 	unsigned batch_max; /* requests per transaction */
 	size_t batch_bytes; /* request bytes per transaction (a larger request runs alone) */
 	unsigned queue_max; /* requests queued and not yet taken by the store thread */
@@ -145,12 +183,56 @@ typedef struct {
 	uint64_t batches;       /* transactions run, including those with nothing to commit */
 	uint64_t largest_batch; /* most requests in one transaction */
 	uint64_t splits;        /* batches re-run in parts after the map or txn filled up */
+	uint64_t grown;         /* times the map grew */
 } sd_store_stats_t;
 
 /* Creates DIR/store (0700) if needed, opens the LMDB environment in it, creates every
  * named database and starts the store thread. SD_ERR_REFUSED while another store holds
- * the directory, SD_ERR_IO when LMDB cannot open it (the detail has LMDB's reason). */
+ * the directory; SD_ERR_FORMAT when LMDB refuses data.mdb or it is truncated,
+ * SD_ERR_CONFIG when it is not a sealdropd store, SD_ERR_VERSION when a newer format
+ * wrote it (CAVEATS); SD_ERR_IO when it cannot be read. The detail names the file and
+ * LMDB's reason. */
 int sd_store_open(const char *dir, const sd_store_opts_t *opts, sd_store_t **out) SD_WUR;
+
+/* A store in another process (server/storeproc.c, `sealdropd run`'s sealdropd-store), reached
+ * over fd, a connected stream socket this handle owns from now on (closed by sd_store_close,
+ * or here when opening fails). The handle is used exactly like one sd_store_open returned —
+ * sd_store_submit, sd_store_call, sd_store_close; the request and its results are the same —
+ * with these differences:
+ *
+ * - Each request is sent as one typed message (include/sealdrop/storewire.h), its operations
+ *   with copies of their keys and values; a reader thread takes the answers, in order, fills
+ *   each request's results and calls its done callback (on that thread: the THREADS rules
+ *   above hold for it as for the reply thread). opts->queue_max bounds the requests sent and
+ *   not yet answered (beyond: SD_ERR_REFUSED, as for a full queue); the other fields are
+ *   the store process's.
+ * - The store process checks each request against its policy (what the network-facing
+ *   process may write where: sd_storewire_policy_check); a refused request is answered
+ *   SD_ERR_REFUSED, in its place in the order, with the rule in its detail.
+ * - A store process that dies, closes the socket while requests are outstanding, answers out
+ *   of protocol, or does not take a request for SD_STORE_REMOTE_TIMEOUT seconds is lost:
+ *   one loud log line ("store process died or broke the protocol ..."), every outstanding
+ *   request is answered SD_ERR_UNAVAILABLE (never as done: nothing says it is durable),
+ *   every later submit is refused, and the lost callback runs (once, on the thread that
+ *   found it).
+ * - sd_store_close shuts the socket's write side; the store process answers everything
+ *   still queued, commits and exits; the reader takes those answers, and close returns once
+ *   the socket is closed. sd_store_stats counts requests and failures only (the batches
+ *   and commits are the store process's).
+ */
+#define SD_STORE_REMOTE_TIMEOUT 60
+int sd_store_open_remote(int fd, const sd_store_opts_t *opts, sd_store_t **out) SD_WUR;
+/* fn(ctx) once a remote store is lost (above); never for a local store. */
+void sd_store_on_lost(sd_store_t *store, void (*fn)(void *ctx), void *ctx);
+/* Whether a remote store is lost; always false for a local one. */
+bool sd_store_is_lost(sd_store_t *store);
+
+/* The growth policy (CAVEATS, "Space"), arithmetic only: the map size to grow to from
+ * `current`, for a data file of file_bytes, under `ceiling`, on a file system with
+ * disk_avail bytes free of disk_total (UINT64_MAX and 0 when unknown); 0 when the map
+ * cannot grow. A multiple of SD_STORE_MAPSIZE_MIN. */
+size_t sd_store_map_next(size_t current, uint64_t file_bytes, uint64_t ceiling, uint64_t disk_avail,
+                         uint64_t disk_total);
 
 /* Stops taking requests, answers every request already queued (each still gets its
  * callback), joins the store thread and closes the environment. NULL is fine. Must not

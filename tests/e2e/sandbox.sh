@@ -7,7 +7,10 @@
 # SEALDROPD_TEST_FORBIDDEN_SYSCALL=1; the release sealdropd holds no trace of that hook.
 . "$(dirname "$0")/lib.sh"
 
-RELEASE=$TOP/${BUILD:-build}/sealdropd
+case ${BUILD:-build} in
+/*) RELEASE=$BUILD/sealdropd ;;
+*) RELEASE=$TOP/${BUILD:-build}/sealdropd ;;
+esac
 
 bin_has() { # binary text
 	if command -v strings >/dev/null 2>&1; then

@@ -20,7 +20,7 @@ check "after SIGHUP a new log file is started" grep -q 'log reopened' "$D/server
 check "and the rotated one is left alone" test ! -s "$T/run.out"
 
 # --- a second server on the same directory ---
-expect_exit 74 "a second server on the same port and directory is refused" "$SEALDROPD" run --config "$D/sealdropd.conf"
+expect_exit 77 "a second server on the same directory is refused (its store is in use)" "$SEALDROPD" run --config "$D/sealdropd.conf"
 
 
 # --- SIGTERM with a request in flight: it finishes, then the server exits 0 ---

@@ -52,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -98,6 +99,7 @@ struct pc_shared {
 static int jfd = -1;
 static uint64_t cut_at; /* 0: never */
 static struct pc_shared *sh;
+static pid_t root_pid; /* the process the shim was loaded into (sealdropd's front end) */
 static const char *suffix = "/data.mdb";
 static uint32_t fd_file[PC_FD_MAX]; /* 0: untracked */
 static uint32_t fd_oflags[PC_FD_MAX];
@@ -199,6 +201,13 @@ static void pc_resolve(void)
 
 /* --- the journal ------------------------------------------------------------------- */
 
+/* The shared lock; one whose holder died (a cut) is taken over as it stands. */
+static void pc_lock(void)
+{
+	if (pthread_mutex_lock(&sh->mu) == EOWNERDEAD)
+		pthread_mutex_consistent(&sh->mu);
+}
+
 static void pc_die(void)
 {
 	static const char msg[] = "powercut: the journal cannot record this run\n";
@@ -211,8 +220,11 @@ static void pc_put(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
+	/* pwrite64, not write: on Linux a pwrite to an O_APPEND descriptor appends whatever
+	 * the offset, and pwrite64 is on the allow-list of sealdropd's store process (the
+	 * writer of data.mdb), which allows write only on its socket and stderr. */
 	while (len > 0) {
-		ssize_t n = real_write(jfd, p, len);
+		ssize_t n = real_pwrite64(jfd, p, len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -232,7 +244,7 @@ static uint64_t pc_append(struct pc_rec *r, const struct iovec *iov, int iovcnt)
 	r->plen = 0;
 	for (int i = 0; i < iovcnt; i++)
 		r->plen += iov[i].iov_len;
-	pthread_mutex_lock(&sh->mu);
+	pc_lock();
 	seq = r->seq = ++sh->seq;
 	pc_put(r, sizeof(*r));
 	for (int i = 0; i < iovcnt; i++)
@@ -240,6 +252,10 @@ static uint64_t pc_append(struct pc_rec *r, const struct iovec *iov, int iovcnt)
 	if (seq == cut_at) {
 		struct pc_rec cut = {.magic = PC_MAGIC, .type = PC_CUT, .seq = ++sh->seq, .ref = seq};
 		pc_put(&cut, sizeof(cut));
+		/* Power goes for the whole server: when the cut lands in sealdropd's store process,
+		 * the front end the shim was loaded into dies first (tgkill is on every allow-list). */
+		if (getpid() != root_pid)
+			syscall(SYS_tgkill, root_pid, root_pid, SIGKILL);
 		raise(SIGKILL); /* with the mutex held: no record after this one */
 	}
 	pthread_mutex_unlock(&sh->mu);
@@ -262,6 +278,7 @@ __attribute__((constructor)) static void powercut_init(void)
 	int fd;
 
 	pc_resolve();
+	root_pid = getpid();
 	if (path == NULL || path[0] == '\0')
 		return;
 	if (s != NULL && s[0] != '\0')
@@ -273,6 +290,9 @@ __attribute__((constructor)) static void powercut_init(void)
 		pc_die();
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	/* Robust: a cut kills the process that holds it (sealdropd's store process), and the
+	 * front end and key process it shares the lock with must not hang on it. */
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
 	pthread_mutex_init(&sh->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	fd = real_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -318,7 +338,7 @@ static void pc_opened(int fd, const char *path, int flags)
 		return;
 	if (fd >= PC_FD_MAX || fstat(fd, &st) != 0)
 		pc_die(); /* a write the journal would miss: better no run than a false pass */
-	pthread_mutex_lock(&sh->mu);
+	pc_lock();
 	for (uint32_t i = 1; i <= nfiles; i++)
 		if (files[i].dev == st.st_dev && files[i].ino == st.st_ino)
 			id = i;
@@ -708,7 +728,7 @@ static void *pc_mapped(void *p, size_t len, int prot, int flags, int fd)
 
 	if (p == MAP_FAILED || f == 0 || !(flags & MAP_SHARED))
 		return p;
-	pthread_mutex_lock(&sh->mu);
+	pc_lock();
 	for (int i = 0; i < PC_MAPS; i++)
 		if (maps[i].file == 0) {
 			maps[i] = (struct pc_map){(uintptr_t)p, len, f};
@@ -736,7 +756,7 @@ int munmap(void *addr, size_t len)
 {
 	RESOLVE(munmap);
 	if (pc_active()) {
-		pthread_mutex_lock(&sh->mu);
+		pc_lock();
 		for (int i = 0; i < PC_MAPS; i++)
 			if (maps[i].file != 0 && maps[i].addr == (uintptr_t)addr)
 				maps[i].file = 0;

@@ -2,7 +2,8 @@
  * test_store.c — the store (server/store.c): operations and their results, per-request
  * atomicity inside a shared batch, preconditions, limits, a full map, the drain on close,
  * durability across reopen, and group commit under 16 concurrent submitters (which must
- * need far fewer commits than requests). A "gate" — a done callback that blocks the
+ * need far fewer commits than requests), the map's growth and its policy, and what
+ * opening refuses (a foreign, damaged or newer store). A "gate" — a done callback that blocks the
  * store thread until the test opens it — lets a test queue requests that the store will
  * then take as one batch, so batch behaviour is tested deterministically.
  */
@@ -11,6 +12,8 @@
 #include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "unit.h"
 #include "sealdrop/store.h"
@@ -764,7 +767,7 @@ static void test_map_full(void **state)
 
 	(void)state;
 	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "big", big, big_len, 0), SD_ERR_TOOBIG);
-	assert_non_null(strstr(sd_error_detail(), "store is full (map size 65536 bytes)"));
+	assert_non_null(strstr(sd_error_detail(), "store is full: its map of 65536 bytes"));
 	/* The store keeps working. */
 	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "small", K("fits"), 0), 0);
 	assert_value(s, SD_STORE_DB_CHUNKS, "small", "fits");
@@ -1078,6 +1081,192 @@ static void test_rate(void **state)
 	sd_store_close(s);
 }
 
+/* --- Faults: the map grows, and what opening refuses ---------------------------------- */
+
+/* The growth policy's arithmetic (sd_store_map_next), case by case. */
+static void test_map_next(void **state)
+{
+	const uint64_t M = 1u << 20, G = (uint64_t)1 << 30, NONE = UINT64_MAX;
+	static const struct {
+		uint64_t current, file, ceiling, avail, total, want;
+	} t[] = {
+	        /* doubles, by 1 MiB at least */
+	        {64 << 10, 64 << 10, 64 * G, NONE, 0, (64 << 10) + M},
+	        {4 * M, 4 * M, 64 * G, NONE, 0, 8 * M},
+	        {3 * G, 3 * G, 64 * G, NONE, 0, 6 * G},
+	        /* up to the ceiling, then no more */
+	        {40 * G, 40 * G, 64 * G, NONE, 0, 64 * G},
+	        {64 * G, 64 * G, 64 * G, NONE, 0, 0},
+	        {8 * M, 8 * M, 8 * M + 1000, NONE, 0, 0}, /* rounded down to 64 KiB: no step */
+	        {8 * M, 8 * M, 9 * M + 1000, NONE, 0, 9 * M},
+	        /* the disk: free space beyond a reserve of 64 MiB on a small file system ... */
+	        {4 * M, 4 * M, 64 * G, 64 * M + 2 * M, G, 6 * M},
+	        {4 * M, 4 * M, 64 * G, 64 * M, G, 0},
+	        {4 * M, 4 * M, 64 * G, 10 * M, G, 0},
+	        /* ... and of 1% on a large one (1% of 1 TiB is 10.24 GiB) */
+	        {G, G, 64 * G, 11 * G, 1024 * G, G + (uint64_t)(11 * G - 1024 * G / 100) / (64 << 10) * (64 << 10)},
+	        {G, G, 64 * G, 10 * G, 1024 * G, 0},
+	        /* the room counts from the file, which may be larger than the map's data */
+	        {4 * M, 6 * M, 64 * G, 64 * M + M, G, 7 * M},
+	        /* no overflow at the top */
+	        {(size_t)1 << 62, (uint64_t)1 << 62, NONE, NONE, 0, (uint64_t)1 << 63},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t got = sd_store_map_next((size_t)t[i].current, t[i].file, t[i].ceiling, t[i].avail, t[i].total);
+		if (got != t[i].want)
+			fail_msg("case %zu: %zu, expected %llu", i, got, (unsigned long long)t[i].want);
+		assert_int_equal(got % (64 << 10), 0);
+	}
+}
+
+/* A store with a ceiling starts small and grows online: writes that need more room
+ * than the first map succeed, the data file grows, a write beyond the ceiling fails
+ * with "store is full" and the store keeps serving; with a higher ceiling it fits. */
+static void test_map_grows(void **state)
+{
+	sd_store_opts_t opts = {.max_bytes = 12u << 20};
+	sd_store_t *s = open_store(&opts);
+	size_t len = 700u << 10;
+	uint8_t *val = calloc(1, len);
+	sd_store_stats_t st;
+	char key[16], path[128];
+	struct stat fst;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		snprintf(key, sizeof(key), "v%d", i);
+		val[0] = (uint8_t)i;
+		assert_int_equal(put(s, SD_STORE_DB_CHUNKS, key, val, len, 0), 0);
+	}
+	sd_store_stats(s, &st);
+	print_message("# 6 puts of 700 KiB from a small map: it grew %llu times\n", (unsigned long long)st.grown);
+	assert_true(st.grown >= 2);
+	snprintf(path, sizeof(path), "%s/store/data.mdb", tmp);
+	assert_int_equal(stat(path, &fst), 0);
+	assert_true(fst.st_size > (off_t)(4u << 20));
+	/* Beyond the ceiling: refused, and the store still reads and writes what fits. */
+	uint8_t *big = calloc(1, 8u << 20);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "big", big, 8u << 20, 0), SD_ERR_TOOBIG);
+	assert_non_null(strstr(sd_error_detail(), "store is full"));
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "small", K("fits"), 0), 0);
+	assert_value(s, SD_STORE_DB_CHUNKS, "small", "fits");
+	sd_store_close(s);
+	opts.max_bytes = 64u << 20;
+	s = open_store(&opts);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "big", big, 8u << 20, 0), 0);
+	assert_value(s, SD_STORE_DB_CHUNKS, "small", "fits");
+	sd_store_close(s);
+	free(big);
+	free(val);
+}
+
+/* Writes a named database "name" holding key = value into a plain LMDB environment in
+ * tmp/store, as another program would. */
+static void lmdb_write(const char *name, const char *key, const char *value)
+{
+	char path[128];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v = {strlen(value), (void *)(uintptr_t)value};
+
+	snprintf(path, sizeof(path), "%s/store", tmp);
+	mkdir(path, 0700);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, name, name != NULL ? MDB_CREATE : 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void expect_open_error(int err, const char *words)
+{
+	sd_store_t *s = NULL;
+	int r = sd_store_open(tmp, NULL, &s);
+
+	if (r != err)
+		fail_msg("sd_store_open: %d (%s), expected %d", r, sd_error_detail(), err);
+	assert_null(s);
+	if (strstr(sd_error_detail(), words) == NULL)
+		fail_msg("'%s' does not say '%s'", sd_error_detail(), words);
+}
+
+/* A new store carries the marker; one of ours without it gets it; a newer one, a
+ * foreign environment, a damaged marker are refused. */
+static void test_format_marker(void **state)
+{
+	sd_store_t *s = open_store(NULL);
+
+	(void)state;
+	assert_value(s, SD_STORE_DB_META, SD_STORE_FORMAT_KEY, "sealdrop-store 1");
+	sd_store_req_t *req = sd_store_req_new();
+	assert_int_equal(sd_store_req_del(req, SD_STORE_DB_META, K(SD_STORE_FORMAT_KEY)), 0);
+	assert_int_equal(sd_store_call(s, req), 0);
+	sd_store_req_free(req);
+	assert_int_equal(put(s, SD_STORE_DB_CASES, "2026-000001", K("a case"), 0), 0);
+	sd_store_close(s);
+	s = open_store(NULL); /* ours, written before the marker: marked now */
+	assert_value(s, SD_STORE_DB_META, SD_STORE_FORMAT_KEY, "sealdrop-store 1");
+	assert_value(s, SD_STORE_DB_CASES, "2026-000001", "a case");
+	assert_int_equal(put(s, SD_STORE_DB_META, SD_STORE_FORMAT_KEY, K("sealdrop-store 2"), 0), 0);
+	sd_store_close(s);
+	expect_open_error(SD_ERR_VERSION, "format 2, and this sealdropd reads format 1");
+	lmdb_write("meta", SD_STORE_FORMAT_KEY, "sealdrop-store x");
+	expect_open_error(SD_ERR_FORMAT, "damaged format marker");
+	lmdb_write("meta", SD_STORE_FORMAT_KEY, "someone-else 1");
+	expect_open_error(SD_ERR_CONFIG, "is not a sealdropd store");
+	lmdb_write("meta", SD_STORE_FORMAT_KEY, "sealdrop-store 1");
+	s = open_store(NULL);
+	sd_store_close(s);
+	lmdb_write("ldap_entries", "k", "v"); /* and a database that is not ours */
+	expect_open_error(SD_ERR_CONFIG, "does not use: ldap_entries");
+}
+
+static void test_foreign_env(void **state)
+{
+	(void)state;
+	lmdb_write(NULL, "plain", "key in the main database");
+	expect_open_error(SD_ERR_CONFIG, "is not a sealdropd store");
+	unit_rm_tree(tmp);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	lmdb_write("users", "alice", "1");
+	expect_open_error(SD_ERR_CONFIG, "does not use: users");
+}
+
+/* data.mdb replaced: garbage, cut short, empty. Refused with SD_ERR_FORMAT, no crash. */
+static void test_damaged_file(void **state)
+{
+	char path[128];
+	sd_store_t *s = open_store(NULL);
+	uint8_t *val = calloc(1, 256u << 10);
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "c", val, 256u << 10, 0), 0);
+	sd_store_close(s);
+	snprintf(path, sizeof(path), "%s/store/data.mdb", tmp);
+	assert_int_equal(truncate(path, 64u << 10), 0);
+	expect_open_error(SD_ERR_FORMAT, "is truncated");
+	assert_int_equal(truncate(path, 5000), 0); /* both meta pages still there */
+	expect_open_error(SD_ERR_FORMAT, "is truncated");
+	assert_int_equal(truncate(path, 3000), 0); /* the second one cut off */
+	expect_open_error(SD_ERR_FORMAT, "is not a readable LMDB store");
+	assert_int_equal(truncate(path, 0), 0);
+	expect_open_error(SD_ERR_FORMAT, "is empty");
+	assert_non_null(f = fopen(path, "wb"));
+	for (size_t i = 0; i < 256u << 10; i++)
+		val[i] = (uint8_t)(i * 131 + 7);
+	assert_int_equal(fwrite(val, 1, 64u << 10, f), 64u << 10);
+	assert_int_equal(fclose(f), 0);
+	expect_open_error(SD_ERR_FORMAT, "is not a readable LMDB store");
+	free(val);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, dir_setup, dir_teardown)
 
 int main(void)
@@ -1104,6 +1293,11 @@ int main(void)
 	        T(test_reopen),
 	        T(test_group_commit),
 	        T(test_rate),
+	        cmocka_unit_test(test_map_next),
+	        T(test_map_grows),
+	        T(test_format_marker),
+	        T(test_foreign_env),
+	        T(test_damaged_file),
 	};
 	return cmocka_run_group_tests(tests, unit_setup, NULL);
 }

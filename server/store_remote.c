@@ -1,0 +1,270 @@
+/*
+ * store_remote.c — the front end's half of the store process (include/sealdrop/store.h,
+ * sd_store_open_remote): the same requests, sent as typed messages over a socket.
+ *
+ * Start at store_remote_submit: under one mutex a request gets the next number, joins the
+ * queue of outstanding requests and is written to the socket, so the order on the wire is
+ * the order of the queue. The store process answers in that order (FIFO, store.h), so the
+ * reader thread (reader_main) pairs each reply with the queue's head, decodes it into the
+ * request (server/store_wire.c, exact lengths) and calls its done callback, as the local
+ * store's reply thread does. Anything else from the store process — a short or foreign
+ * message, a reply to nothing, the socket closing while requests are outstanding — is
+ * fatal (lost): nothing outstanding is answered as done.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "sealdrop/log.h"
+#include "sealdrop/privsep.h"
+#include "sealdrop/storewire.h"
+#include "store_int.h"
+
+#define SOCKET_BUFFER (4 << 20) /* bytes: most requests leave without waiting for the store process */
+
+struct store_remote {
+	int fd;
+	pthread_mutex_t mu; /* guards everything below, and the socket's write side */
+	sd_store_req_t *head, *tail;
+	size_t outstanding, queue_max;
+	uint64_t next_seq;
+	bool stopping, lost, reader_started;
+	pthread_t reader;
+	sd_store_stats_t stats;
+	void (*on_lost)(void *ctx);
+	void *lost_ctx;
+};
+
+/* Every outstanding request fails (never as done), once, loudly; then the lost callback. */
+static void lose(struct store_remote *rs, const char *why)
+{
+	sd_store_req_t *req, *next;
+	void (*fn)(void *ctx);
+	void *ctx;
+
+	pthread_mutex_lock(&rs->mu);
+	if (rs->lost) {
+		pthread_mutex_unlock(&rs->mu);
+		return;
+	}
+	rs->lost = true;
+	req = rs->head;
+	rs->head = rs->tail = NULL;
+	rs->outstanding = 0;
+	fn = rs->on_lost;
+	ctx = rs->lost_ctx;
+	pthread_mutex_unlock(&rs->mu);
+	sd_log(SD_LOG_ERROR, "store process died or broke the protocol (%s): nothing more can be stored; shutting down",
+	       why);
+	(void)shutdown(rs->fd, SHUT_RDWR);
+	for (; req != NULL; req = next) {
+		next = req->next;
+		store_req_results_clear(req);
+		req->status = SD_ERR_UNAVAILABLE;
+		snprintf(req->detail, sizeof(req->detail), "the store process is gone: nothing was stored");
+		req->queued = false;
+		req->done(req, req->ctx);
+	}
+	if (fn != NULL)
+		fn(ctx);
+}
+
+/* The outstanding request a reply answers: the queue's head. */
+static sd_store_req_t *pop(struct store_remote *rs)
+{
+	sd_store_req_t *req;
+
+	pthread_mutex_lock(&rs->mu);
+	if ((req = rs->head) != NULL) {
+		rs->head = req->next;
+		if (rs->head == NULL)
+			rs->tail = NULL;
+		rs->outstanding--;
+		req->next = NULL;
+	}
+	pthread_mutex_unlock(&rs->mu);
+	return req;
+}
+
+/* One reply: decoded into its request, which is then answered. */
+static int take_reply(struct store_remote *rs, const uint8_t *p, size_t len)
+{
+	sd_store_req_t *req = pop(rs);
+	int r;
+
+	if (req == NULL)
+		return sd_error(SD_ERR_PROTOCOL, "a reply to no request");
+	if ((r = sd_storewire_decode_reply(p, len, req->seq, req)) < 0) {
+		char why[SD_STORE_DETAIL_BYTES];
+		snprintf(why, sizeof(why), "%s", sd_error_detail());
+		store_req_results_clear(req);
+		req->status = SD_ERR_UNAVAILABLE;
+		snprintf(req->detail, sizeof(req->detail), "the store process is gone: nothing was stored");
+		req->queued = false;
+		req->done(req, req->ctx);
+		return sd_error(r, "%s", why);
+	}
+	pthread_mutex_lock(&rs->mu);
+	rs->stats.requests++;
+	if (req->status != 0)
+		rs->stats.failed++;
+	pthread_mutex_unlock(&rs->mu);
+	req->queued = false;
+	req->done(req, req->ctx);
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct store_remote *rs = arg;
+	uint8_t *p;
+	uint32_t type;
+	size_t len;
+	int r;
+
+	for (;;) {
+		r = sd_privsep_recv(rs->fd, &type, &p, &len);
+		if (r == 0 && type != SD_PRIVSEP_STORE_REPLY)
+			r = sd_error(SD_ERR_PROTOCOL, "a message of type 0x%x, not a store reply", type);
+		if (r == 0)
+			r = take_reply(rs, p, len);
+		free(p);
+		if (r == 0)
+			continue;
+		pthread_mutex_lock(&rs->mu);
+		bool clean = r == SD_ERR_UNAVAILABLE && rs->stopping && rs->head == NULL;
+		pthread_mutex_unlock(&rs->mu);
+		if (!clean)
+			lose(rs, r == SD_ERR_UNAVAILABLE ? "it closed its socket" : sd_error_detail());
+		return NULL;
+	}
+}
+
+int store_remote_new(int fd, const sd_store_opts_t *opts, struct store_remote **out)
+{
+	struct store_remote *rs = calloc(1, sizeof(*rs));
+	struct timeval tv = {.tv_sec = SD_STORE_REMOTE_TIMEOUT, .tv_usec = 0};
+	int size = SOCKET_BUFFER, rc;
+	sigset_t all, old;
+
+	*out = NULL;
+	if (rs == NULL) {
+		close(fd);
+		return sd_error(SD_ERR_NOMEM, "out of memory opening the store");
+	}
+	rs->fd = fd;
+	rs->queue_max = opts != NULL && opts->queue_max ? opts->queue_max : SD_STORE_QUEUE_MAX_DEFAULT;
+	rs->next_seq = 1;
+	pthread_mutex_init(&rs->mu, NULL);
+	/* A store process that takes nothing for this long is as lost as a dead one. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay the event loop's */
+	rc = pthread_create(&rs->reader, NULL, reader_main, rs);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		store_remote_free(rs);
+		return sd_error(SD_ERR_NOMEM, "cannot start the store's reader thread: %s", strerror(rc));
+	}
+	rs->reader_started = true;
+	*out = rs;
+	return 0;
+}
+
+/* With rs->mu held: queue req and write it; a failed write loses the store process. */
+static int send_locked(struct store_remote *rs, sd_store_req_t *req, const uint8_t *msg, size_t len)
+{
+	req->queued = true;
+	req->next = NULL;
+	if (rs->tail != NULL)
+		rs->tail->next = req;
+	else
+		rs->head = req;
+	rs->tail = req;
+	rs->outstanding++;
+	return sd_privsep_send(rs->fd, SD_PRIVSEP_STORE_REQUEST, msg, len);
+}
+
+int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_done_fn done, void *ctx)
+{
+	uint8_t *msg = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&rs->mu);
+	if (req->queued)
+		r = sd_error(SD_ERR_USAGE, "store request is already submitted");
+	else if (rs->lost)
+		r = sd_error(SD_ERR_UNAVAILABLE, "the store process is gone");
+	else if (rs->stopping)
+		r = sd_error(SD_ERR_REFUSED, "store is closing");
+	else if (rs->outstanding >= rs->queue_max)
+		r = sd_error(SD_ERR_REFUSED, "store queue is full (%zu requests waiting)", rs->outstanding);
+	else if ((r = sd_storewire_encode_req(req, rs->next_seq, &msg, &len)) == 0) {
+		req->seq = rs->next_seq++;
+		req->done = done;
+		req->ctx = ctx;
+		store_req_results_clear(req);
+		r = send_locked(rs, req, msg, len);
+	}
+	pthread_mutex_unlock(&rs->mu);
+	free(msg);
+	if (r < 0 && req->queued) {
+		/* Queued but not (wholly) sent: the stream is out of step. The request is answered
+		 * with the others, so the submit itself succeeded. */
+		lose(rs, sd_error_detail());
+		return 0;
+	}
+	return r;
+}
+
+bool store_remote_is_reader(struct store_remote *rs)
+{
+	return rs->reader_started && pthread_equal(pthread_self(), rs->reader);
+}
+
+void store_remote_stats(struct store_remote *rs, sd_store_stats_t *out)
+{
+	pthread_mutex_lock(&rs->mu);
+	*out = rs->stats;
+	pthread_mutex_unlock(&rs->mu);
+}
+
+void store_remote_on_lost(struct store_remote *rs, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&rs->mu);
+	rs->on_lost = fn;
+	rs->lost_ctx = ctx;
+	pthread_mutex_unlock(&rs->mu);
+}
+
+bool store_remote_is_lost(struct store_remote *rs)
+{
+	pthread_mutex_lock(&rs->mu);
+	bool lost = rs->lost;
+	pthread_mutex_unlock(&rs->mu);
+	return lost;
+}
+
+void store_remote_free(struct store_remote *rs)
+{
+	if (rs == NULL)
+		return;
+	pthread_mutex_lock(&rs->mu);
+	rs->stopping = true;
+	pthread_mutex_unlock(&rs->mu);
+	/* The store process reads to the end, answers everything, closes: the reader sees EOF. */
+	(void)shutdown(rs->fd, SHUT_WR);
+	if (rs->reader_started)
+		pthread_join(rs->reader, NULL);
+	close(rs->fd);
+	pthread_mutex_destroy(&rs->mu);
+	free(rs);
+}

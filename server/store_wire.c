@@ -1,0 +1,498 @@
+/*
+ * store_wire.c — store requests and replies as bytes, and the store process's policy
+ * (include/sealdrop/storewire.h has the layouts). Start at sd_storewire_decode_req: the
+ * store process trusts nothing the front end sends, so each operation is read field by
+ * field and rebuilt with the store's own builders (store.c), which check it again; then
+ * policy[] says whether the front end may write there at all.
+ *
+ * The front end decodes replies just as strictly (sd_storewire_decode_reply): a store
+ * process that answers another shape than the request's is treated as compromised.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sealdrop/audit.h"
+#include "sealdrop/bytes.h"
+#include "sealdrop/sealdrop.h"
+#include "sealdrop/storewire.h"
+#include "store_int.h"
+
+#define WHAT           "store message"
+#define WIRE_KEYS_ONLY 0x2u /* the SCAN flag on the wire */
+#define BIT_FOUND      0x1u
+#define BIT_VALUE      0x2u
+#define BIT_MORE       0x4u
+
+/* --- Requests -------------------------------------------------------------------------------- */
+
+static size_t req_wire_len(const sd_store_req_t *req)
+{
+	size_t n = SD_STOREWIRE_REQ_HEAD;
+
+	for (size_t i = 0; i < req->n_ops; i++)
+		n += SD_STOREWIRE_OP_BYTES + req->ops[i].key_len + req->ops[i].val_len;
+	return n;
+}
+
+static uint8_t wire_flags(const struct op *op)
+{
+	if (op->kind == OP_PUT)
+		return (uint8_t)(op->flags & SD_STORE_NOOVERWRITE);
+	if (op->kind == OP_SCAN && (op->flags & SCAN_KEYS_ONLY))
+		return WIRE_KEYS_ONLY;
+	return 0;
+}
+
+int sd_storewire_encode_req(const sd_store_req_t *req, uint64_t seq, uint8_t **out, size_t *len)
+{
+	size_t n;
+	uint8_t *buf;
+	sd_wr_t w;
+
+	*out = NULL;
+	if (req->build_err != 0 || req->n_ops == 0 || req->n_ops > SD_STORE_OPS_MAX)
+		return sd_error(SD_ERR_USAGE, "%s: the request cannot be sent (empty, or a builder refused it)", WHAT);
+	if ((n = req_wire_len(req)) > SD_STOREWIRE_REQ_MAX)
+		return sd_error(SD_ERR_TOOBIG, "%s: a request of %zu bytes", WHAT, n);
+	if ((buf = malloc(n)) == NULL)
+		return SD_ERR_NOMEM;
+	w = sd_wr_init(buf, n);
+	sd_wr_u64(&w, seq);
+	sd_wr_u32(&w, (uint32_t)req->n_ops);
+	for (size_t i = 0; i < req->n_ops; i++) {
+		const struct op *op = &req->ops[i];
+		sd_wr_u8(&w, (uint8_t)op->kind);
+		sd_wr_u8(&w, (uint8_t)op->db);
+		sd_wr_u8(&w, wire_flags(op));
+		sd_wr_u8(&w, op->has_after ? 1 : 0);
+		sd_wr_u32(&w, (uint32_t)(op->kind == OP_SCAN || op->kind == OP_DEL_PREFIX || op->kind == OP_CHECK_COUNT
+		                                 ? op->limit
+		                                 : 0));
+		sd_wr_u32(&w, (uint32_t)op->key_len);
+		sd_wr_bytes(&w, req->in.p + op->key_off, op->key_len);
+		sd_wr_u32(&w, (uint32_t)op->val_len);
+		sd_wr_bytes(&w, req->in.p + op->val_off, op->val_len);
+	}
+	if (w.failed || w.len != n) {
+		free(buf);
+		return sd_error(SD_ERR_INTERNAL, "%s: the request's length was miscounted", WHAT);
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* One operation's fields, as read. */
+struct wire_op {
+	uint8_t kind, db, flags, has_after;
+	uint32_t limit;
+	const uint8_t *key, *val;
+	uint32_t key_len, val_len;
+};
+
+/* What each kind may carry besides its key: a value, flags, an `after`, a limit. */
+static bool wire_op_fits(const struct wire_op *o)
+{
+	bool val = o->kind == OP_PUT || o->kind == OP_CHECK_EQUAL || o->kind == OP_LOG_APPEND ||
+	           (o->kind == OP_SCAN && o->has_after);
+	bool limit = o->kind == OP_SCAN || o->kind == OP_DEL_PREFIX || o->kind == OP_CHECK_COUNT;
+	unsigned flags = o->kind == OP_PUT ? SD_STORE_NOOVERWRITE : o->kind == OP_SCAN ? WIRE_KEYS_ONLY : 0;
+
+	if (o->kind < OP_GET || o->kind > OP_KIND_MAX || o->db >= SD_STORE_DB_COUNT || (o->flags & ~flags) != 0 ||
+	    o->has_after > 1 || (o->has_after && o->kind != OP_SCAN))
+		return false;
+	if (o->key_len > SD_STORE_KEY_MAX || (!val && o->val_len != 0) || (!limit && o->limit != 0))
+		return false;
+	return o->kind != OP_LOG_APPEND || o->db == SD_STORE_DB_LOG_LEAVES;
+}
+
+static bool wire_op_read(sd_rd_t *r, struct wire_op *o)
+{
+	o->kind = sd_rd_u8(r);
+	o->db = sd_rd_u8(r);
+	o->flags = sd_rd_u8(r);
+	o->has_after = sd_rd_u8(r);
+	o->limit = sd_rd_u32(r);
+	o->key_len = sd_rd_u32(r);
+	o->key = r->failed || o->key_len > SD_STORE_KEY_MAX ? NULL : sd_rd_take(r, o->key_len);
+	o->val_len = sd_rd_u32(r);
+	o->val = r->failed || o->val_len > SD_STORE_REQ_BYTES_MAX ? NULL : sd_rd_take(r, o->val_len);
+	return !r->failed && o->key != NULL && o->val != NULL && wire_op_fits(o);
+}
+
+/* The operation through the store's builder, which checks it once more. */
+static int wire_op_build(sd_store_req_t *req, const struct wire_op *o)
+{
+	sd_store_db_t db = (sd_store_db_t)o->db;
+	const uint8_t *after = o->has_after ? o->val : NULL;
+
+	switch ((enum op_kind)o->kind) {
+	case OP_GET:
+		return sd_store_req_get(req, db, o->key, o->key_len);
+	case OP_PUT:
+		return sd_store_req_put(req, db, o->key, o->key_len, o->val, o->val_len, o->flags);
+	case OP_DEL:
+		return sd_store_req_del(req, db, o->key, o->key_len);
+	case OP_CHECK_ABSENT:
+		return sd_store_req_check_absent(req, db, o->key, o->key_len);
+	case OP_CHECK_EQUAL:
+		return sd_store_req_check_equal(req, db, o->key, o->key_len, o->val, o->val_len);
+	case OP_SCAN:
+		return (o->flags & WIRE_KEYS_ONLY)
+		               ? sd_store_req_scan_keys(req, db, o->key, o->key_len, after, o->val_len, o->limit)
+		               : sd_store_req_scan(req, db, o->key, o->key_len, after, o->val_len, o->limit);
+	case OP_DEL_PREFIX:
+		return sd_store_req_del_prefix(req, db, o->key, o->key_len, o->limit);
+	case OP_CHECK_COUNT:
+		return sd_store_req_check_count(req, db, o->key, o->key_len, o->limit);
+	case OP_LOG_APPEND:
+		return sd_store_req_log_append(req, o->val, o->val_len, o->key_len > 0 ? o->key : NULL, o->key_len);
+	}
+	return SD_ERR_USAGE;
+}
+
+int sd_storewire_decode_req(const uint8_t *p, size_t len, uint64_t *seq, sd_store_req_t **out)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+	sd_store_req_t *req = NULL;
+	struct wire_op o;
+	uint32_t n;
+	int rc = SD_ERR_PROTOCOL;
+
+	*out = NULL;
+	*seq = sd_rd_u64(&r);
+	n = sd_rd_u32(&r);
+	if (r.failed || n == 0 || n > SD_STORE_OPS_MAX)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a request of %u operations", WHAT, n);
+	if (len > SD_STOREWIRE_REQ_MAX)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a request of %zu bytes", WHAT, len);
+	if ((req = sd_store_req_new()) == NULL)
+		return SD_ERR_NOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!wire_op_read(&r, &o)) {
+			rc = sd_error(SD_ERR_PROTOCOL, "%s: operation %u is short or out of range", WHAT, i);
+			goto out;
+		}
+		if (wire_op_build(req, &o) < 0) {
+			rc = sd_error(SD_ERR_PROTOCOL, "%s: operation %u: %s", WHAT, i, req->detail);
+			goto out;
+		}
+	}
+	if (r.off != r.len) {
+		rc = sd_error(SD_ERR_PROTOCOL, "%s: %zu bytes left over after the request", WHAT, r.len - r.off);
+		goto out;
+	}
+	*out = req;
+	req = NULL;
+	rc = 0;
+out:
+	sd_store_req_free(req);
+	return rc;
+}
+
+/* --- Replies --------------------------------------------------------------------------------- */
+
+static size_t op_entry_bytes(const sd_store_req_t *req, const struct op *op)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; op->kind == OP_SCAN && j < op->n_entries; j++) {
+		const struct entry *e = &req->entries[op->first_entry + j];
+		n += 8 + e->key_len + e->val_len;
+	}
+	return n;
+}
+
+static size_t reply_wire_len(const sd_store_req_t *req, size_t *entries)
+{
+	size_t n = SD_STOREWIRE_REPLY_HEAD - (SD_STORE_DETAIL_BYTES - 1) + strlen(req->detail);
+
+	*entries = 0;
+	for (size_t i = 0; i < req->n_ops; i++) {
+		const struct op *op = &req->ops[i];
+		n += SD_STOREWIRE_RESULT_BYTES + (op->has_value ? op->out_len : 0) + op_entry_bytes(req, op);
+		*entries += op->kind == OP_SCAN ? op->n_entries : 0;
+	}
+	return n;
+}
+
+static void reply_write_op(sd_wr_t *w, const sd_store_req_t *req, const struct op *op, bool blank)
+{
+	bool counted = op->kind == OP_SCAN || op->kind == OP_DEL_PREFIX;
+
+	if (blank) {
+		sd_wr_u8(w, 0);
+		sd_wr_u64(w, 0);
+		sd_wr_u32(w, 0);
+		sd_wr_u32(w, 0);
+		return;
+	}
+	sd_wr_u8(w, (uint8_t)((op->found ? BIT_FOUND : 0) | (op->has_value ? BIT_VALUE : 0) |
+	                      (op->more && counted ? BIT_MORE : 0)));
+	sd_wr_u64(w, op->kind == OP_LOG_APPEND ? op->log_index : 0);
+	sd_wr_u32(w, (uint32_t)(counted ? op->n_entries : 0));
+	sd_wr_u32(w, (uint32_t)(op->has_value ? op->out_len : 0));
+	if (op->has_value)
+		sd_wr_bytes(w, req->out.p + op->out_off, op->out_len);
+	for (size_t j = 0; op->kind == OP_SCAN && j < op->n_entries; j++) {
+		const struct entry *e = &req->entries[op->first_entry + j];
+		sd_wr_u32(w, (uint32_t)e->key_len);
+		sd_wr_bytes(w, req->out.p + e->key_off, e->key_len);
+		sd_wr_u32(w, (uint32_t)e->val_len);
+		sd_wr_bytes(w, req->out.p + e->val_off, e->val_len);
+	}
+}
+
+int sd_storewire_encode_reply(const sd_store_req_t *req, uint64_t seq, uint8_t **out, size_t *len)
+{
+	static const char too_big[] = "store reply is larger than a store message may be";
+	size_t entries, n = reply_wire_len(req, &entries);
+	bool blank = n > SD_STOREWIRE_REPLY_MAX || entries > SD_STOREWIRE_ENTRIES_MAX;
+	const char *detail = blank ? too_big : req->detail;
+	uint8_t *buf;
+	sd_wr_t w;
+
+	*out = NULL;
+	if (blank)
+		n = SD_STOREWIRE_REPLY_HEAD - (SD_STORE_DETAIL_BYTES - 1) + strlen(too_big) +
+		    req->n_ops * SD_STOREWIRE_RESULT_BYTES;
+	if ((buf = malloc(n)) == NULL)
+		return SD_ERR_NOMEM;
+	w = sd_wr_init(buf, n);
+	sd_wr_u64(&w, seq);
+	sd_wr_u32(&w, (uint32_t)(blank ? SD_ERR_TOOBIG : req->status));
+	sd_wr_u32(&w, (uint32_t)(int32_t)(blank || req->status == 0 ? -1 : req->failed_op));
+	sd_wr_u16(&w, (uint16_t)strlen(detail));
+	sd_wr_bytes(&w, detail, strlen(detail));
+	sd_wr_u32(&w, (uint32_t)req->n_ops);
+	for (size_t i = 0; i < req->n_ops; i++)
+		reply_write_op(&w, req, &req->ops[i], blank);
+	if (w.failed || w.len != n) {
+		free(buf);
+		return sd_error(SD_ERR_INTERNAL, "%s: the reply's length was miscounted", WHAT);
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* n bytes from r into req->out (within SD_STORE_REPLY_BYTES_MAX): their offset, or false. */
+static bool reply_take(sd_rd_t *r, sd_store_req_t *req, uint32_t n, size_t *off)
+{
+	const uint8_t *p;
+
+	if (n > SD_STORE_REPLY_BYTES_MAX - req->out.len || (p = sd_rd_take(r, n)) == NULL ||
+	    store_buf_append(&req->out, p, n, off) != 0) {
+		r->failed = true;
+		return false;
+	}
+	return true;
+}
+
+static bool reply_read_entries(sd_rd_t *r, sd_store_req_t *req, struct op *op, uint32_t count)
+{
+	op->first_entry = req->n_entries;
+	for (uint32_t j = 0; j < count; j++) {
+		struct entry e;
+		uint32_t kl = sd_rd_u32(r), vl;
+		if (r->failed || kl == 0 || kl > SD_STORE_KEY_MAX || !reply_take(r, req, kl, &e.key_off))
+			return false;
+		vl = sd_rd_u32(r);
+		if (r->failed || ((op->flags & SCAN_KEYS_ONLY) && vl != 0) || !reply_take(r, req, vl, &e.val_off))
+			return false;
+		e.key_len = kl;
+		e.val_len = vl;
+		if (store_arr_grow((void **)&req->entries, &req->cap_entries, req->n_entries, sizeof(e)) != 0)
+			return false;
+		req->entries[req->n_entries++] = e;
+		op->n_entries++;
+	}
+	return true;
+}
+
+/* One operation's result, checked against what its kind can return. */
+static bool reply_read_op(sd_rd_t *r, sd_store_req_t *req, struct op *op)
+{
+	bool counted = op->kind == OP_SCAN || op->kind == OP_DEL_PREFIX;
+	bool may_value = op->kind == OP_GET || op->kind == OP_PUT;
+	bool may_find = op->kind != OP_SCAN && op->kind != OP_CHECK_COUNT;
+	uint8_t bits = sd_rd_u8(r);
+	uint64_t index = sd_rd_u64(r);
+	uint32_t count = sd_rd_u32(r), vlen = sd_rd_u32(r);
+
+	if (r->failed || (bits & ~(BIT_FOUND | BIT_VALUE | BIT_MORE)) != 0 || ((bits & BIT_FOUND) && !may_find) ||
+	    ((bits & BIT_VALUE) && !may_value) || ((bits & BIT_MORE) && !counted) ||
+	    (index != 0 && op->kind != OP_LOG_APPEND) || (count != 0 && !counted) || count > op->limit ||
+	    (vlen != 0 && !(bits & BIT_VALUE)) || ((bits & BIT_VALUE) && !(bits & BIT_FOUND)))
+		return false;
+	op->found = bits & BIT_FOUND;
+	op->more = bits & BIT_MORE;
+	op->log_index = index;
+	if ((bits & BIT_VALUE) && !reply_take(r, req, vlen, &op->out_off))
+		return false;
+	op->has_value = bits & BIT_VALUE;
+	op->out_len = vlen;
+	if (op->kind == OP_SCAN)
+		return reply_read_entries(r, req, op, count);
+	op->n_entries = count;
+	return true;
+}
+
+static bool reply_read_head(sd_rd_t *r, sd_store_req_t *req)
+{
+	int32_t status = (int32_t)sd_rd_u32(r), failed = (int32_t)sd_rd_u32(r);
+	uint16_t dlen = sd_rd_u16(r);
+	const uint8_t *detail = r->failed || dlen >= SD_STORE_DETAIL_BYTES ? NULL : sd_rd_take(r, dlen);
+
+	if (detail == NULL || status > 0 || status < SD_ERR_PROTOCOL || failed < -1 || failed >= (long)req->n_ops ||
+	    (status == 0 && (failed != -1 || dlen != 0)) || memchr(detail, '\0', dlen) != NULL)
+		return false;
+	req->status = status;
+	req->failed_op = failed;
+	memcpy(req->detail, detail, dlen);
+	req->detail[dlen] = '\0';
+	return sd_rd_u32(r) == req->n_ops && !r->failed;
+}
+
+int sd_storewire_decode_reply(const uint8_t *p, size_t len, uint64_t seq, sd_store_req_t *req)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+	uint64_t got = sd_rd_u64(&r);
+
+	store_req_results_clear(req);
+	if (r.failed || got != seq)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a reply to request %llu, not %llu", WHAT, (unsigned long long)got,
+		                (unsigned long long)seq);
+	if (len > SD_STOREWIRE_REPLY_MAX || !reply_read_head(&r, req))
+		return sd_error(SD_ERR_PROTOCOL, "%s: the reply's status is short or out of range", WHAT);
+	for (size_t i = 0; i < req->n_ops; i++)
+		if (!reply_read_op(&r, req, &req->ops[i]))
+			return sd_error(SD_ERR_PROTOCOL, "%s: the result of operation %zu is short or out of range",
+			                WHAT, i);
+	if (r.off != r.len)
+		return sd_error(SD_ERR_PROTOCOL, "%s: %zu bytes left over after the reply", WHAT, r.len - r.off);
+	return 0;
+}
+
+/* --- The policy: what the front end may write where ------------------------------------------ */
+
+#define W_PUT        0x1u /* PUT, overwriting or not */
+#define W_PUT_NEW    0x2u /* PUT with SD_STORE_NOOVERWRITE only: written once, never changed */
+#define W_DEL        0x4u
+#define W_DEL_PREFIX 0x8u
+
+/* Derived from every sd_store_req_put / _del / _del_prefix in server/ (every .c): nothing the server
+ * does not do. The audit log's databases (and meta "log_size") only LOG-APPEND writes;
+ * nothing is ever deleted but an unfinished upload's records and chunks (upload_gc.c) and
+ * a case's old listing index entries (caserec.c). Reads are not restricted. */
+static const struct {
+	unsigned allow;
+	const char *rule;
+} policy[SD_STORE_DB_COUNT] = {
+        [SD_STORE_DB_META] = {W_PUT, "meta is written, never deleted; log_size and format are the store's own"},
+        [SD_STORE_DB_UPLOADS] = {W_PUT | W_DEL, "an upload's record is written and deleted one by one"},
+        [SD_STORE_DB_UPLOAD_HEADERS] = {W_PUT | W_DEL, "an upload's header is written and deleted one by one"},
+        [SD_STORE_DB_UPLOAD_DIGESTS] = {W_PUT | W_DEL, "an upload's digest is written and deleted one by one"},
+        [SD_STORE_DB_CHUNKS] = {W_PUT_NEW | W_DEL_PREFIX,
+                                "a chunk is written once, and deleted only with its whole upload"},
+        [SD_STORE_DB_CASES] = {W_PUT, "a case is never deleted"},
+        [SD_STORE_DB_CASE_DIGESTS] = {W_PUT, "a case's digest is never deleted"},
+        [SD_STORE_DB_ACCOUNT_CASES] = {W_PUT, "an account's case is never deleted"},
+        [SD_STORE_DB_RECEIPTS] = {W_PUT_NEW, "a receipt is written once, never changed or deleted"},
+        [SD_STORE_DB_ACCOUNTS] = {W_PUT, "an account is never deleted"},
+        [SD_STORE_DB_ACCOUNT_NAMES] = {W_PUT_NEW, "an account name is written once, never changed or deleted"},
+        [SD_STORE_DB_REVOKED] = {W_PUT, "a revocation is never deleted"},
+        [SD_STORE_DB_LOG_LEAVES] = {0, "only LOG-APPEND writes the audit log"},
+        [SD_STORE_DB_LOG_NODES] = {0, "only LOG-APPEND writes the audit log"},
+        [SD_STORE_DB_LOG_HEADS] = {W_PUT, "a signed tree head is never deleted"},
+        [SD_STORE_DB_CASE_EVENTS] = {0, "only LOG-APPEND writes the audit log"},
+        [SD_STORE_DB_CASE_TEXTS] = {W_PUT, "a case's text is never deleted"},
+        [SD_STORE_DB_NOTICES] = {W_PUT_NEW, "a notice is written once, never changed or deleted"},
+        [SD_STORE_DB_CASE_SUMMARIES] = {W_PUT, "a case's summary is never deleted"},
+        [SD_STORE_DB_CASE_BY_STATE] = {W_PUT | W_DEL, "listing index entries are written and deleted one by one"},
+        [SD_STORE_DB_CASE_BY_DUE] = {W_PUT | W_DEL, "listing index entries are written and deleted one by one"},
+        [SD_STORE_DB_CASE_BY_LOCATOR] = {W_PUT, "a case's locator entry is never deleted"},
+        [SD_STORE_DB_CONSENTS] = {W_PUT, "a consent is never deleted"},
+        [SD_STORE_DB_CONSENT_NONCES] = {W_PUT_NEW, "a consent nonce is written once, never changed or deleted"},
+};
+
+/* meta keys with rules of their own: the store's (never the front end's) and the pin. */
+static const struct {
+	const char *key;
+	unsigned allow;
+	const char *rule;
+} meta_keys[] = {
+        {SD_STORE_LOG_SIZE_KEY, 0, "meta log_size is the audit log's: only LOG-APPEND writes it"},
+        {SD_STORE_FORMAT_KEY, 0, "meta format is the store's own marker"},
+        {"root_key", W_PUT_NEW, "the pinned root key is written once, never changed"},
+};
+
+static int refuse(sd_store_req_t *req, size_t i, const char *what, const char *rule)
+{
+	req->refused = true;
+	req->refused_op = (long)i;
+	snprintf(req->refusal, sizeof(req->refusal), "store process refused operation %zu (%s): %s", i, what, rule);
+	return sd_error(SD_ERR_REFUSED, "%s", req->refusal);
+}
+
+/* The rule for an operation's key: policy[db], or a meta key's own. */
+static void rule_of(const sd_store_req_t *req, const struct op *op, unsigned *allow, const char **rule)
+{
+	*allow = policy[op->db].allow;
+	*rule = policy[op->db].rule;
+	for (size_t k = 0; op->db == SD_STORE_DB_META && k < sizeof(meta_keys) / sizeof(meta_keys[0]); k++)
+		if (op->key_len == strlen(meta_keys[k].key) &&
+		    sd_equal(req->in.p + op->key_off, meta_keys[k].key, op->key_len)) {
+			*allow = meta_keys[k].allow;
+			*rule = meta_keys[k].rule;
+		}
+}
+
+/* A leaf must be a well-formed audit event, and its case key the event's case number. */
+static int leaf_check(sd_store_req_t *req, size_t i)
+{
+	const struct op *op = &req->ops[i];
+	sd_audit_event_t ev;
+
+	if (sd_audit_leaf_parse(req->in.p + op->val_off, op->val_len, &ev) < 0)
+		return refuse(req, i, "LOG-APPEND", "the leaf is not a well-formed audit event");
+	if (op->key_len != strlen(ev.case_number) ||
+	    (op->key_len > 0 && !sd_equal(req->in.p + op->key_off, ev.case_number, op->key_len)))
+		return refuse(req, i, "LOG-APPEND", "the case key is not the leaf's case number");
+	return 0;
+}
+
+int sd_storewire_policy_check(sd_store_req_t *req)
+{
+	unsigned allow, need;
+	const char *rule, *what;
+
+	for (size_t i = 0; i < req->n_ops; i++) {
+		const struct op *op = &req->ops[i];
+		switch (op->kind) {
+		case OP_PUT:
+			need = (op->flags & SD_STORE_NOOVERWRITE) ? W_PUT | W_PUT_NEW : W_PUT;
+			what = (op->flags & SD_STORE_NOOVERWRITE) ? "PUT, no overwrite" : "PUT";
+			break;
+		case OP_DEL:
+			need = W_DEL;
+			what = "DEL";
+			break;
+		case OP_DEL_PREFIX:
+			need = W_DEL_PREFIX;
+			what = "DEL-PREFIX";
+			break;
+		case OP_LOG_APPEND:
+			if (leaf_check(req, i) < 0)
+				return SD_ERR_REFUSED;
+			continue;
+		default:
+			continue; /* reads and preconditions */
+		}
+		rule_of(req, op, &allow, &rule);
+		if ((allow & need) == 0)
+			return refuse(req, i, what, rule);
+	}
+	return 0;
+}
