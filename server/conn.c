@@ -27,6 +27,7 @@
 #include "sealdrop/accounts.h"
 #include "sealdrop/conn.h"
 #include "sealdrop/http.h"
+#include "sealdrop/metrics.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
 #include "sealdrop/tls.h"
@@ -69,6 +70,8 @@ struct sd_request {
 	bool replied;
 	bool complete;        /* the whole body was read */
 	unsigned retry_after; /* seconds for a Retry-After header, or 0 */
+	const char *err_code; /* an error answer's word, for the metrics */
+	sd_limit_t limit;     /* the limit that refused it, when the connection knows */
 };
 
 struct sd_conn {
@@ -264,12 +267,30 @@ static void write_reply(sd_conn_t *c, sd_request_t *r, int status, const char *c
 		bufferevent_write(c->bev, body, len);
 }
 
+/* Every answer is counted here, and only here (server/metrics.c). */
+static void count_reply(const sd_request_t *r, int status)
+{
+	sd_metrics_reply_t m = {.route = r->route,
+	                        .path = r->path,
+	                        .status = status,
+	                        .code = r->err_code,
+	                        .limit = r->limit,
+	                        .retry_after = r->retry_after > 0,
+	                        .body_bytes = r->content_length};
+	sd_date_t today = {0, 0, 0};
+
+	if (sd_metrics_is_anonymous(r->route, r->path))
+		today = sd_server_today(r->server);
+	sd_metrics_count_reply(&m, today);
+}
+
 void sd_request_reply(sd_request_t *r, int status, const char *ctype, const uint8_t *body, size_t len)
 {
 	sd_conn_t *c = r->conn;
 
 	if (r->replied)
 		return;
+	count_reply(r, status);
 	r->replied = true;
 	r->route_busy = false;
 	if (c == NULL) {
@@ -308,6 +329,7 @@ void sd_request_reply_error(sd_request_t *r, int status, const char *code, const
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	o = json_pack("{s:s, s:s}", "error", code, "message", msg);
+	r->err_code = code;
 	if (o == NULL) {
 		static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}\n";
 		sd_request_reply(r, 500, "application/json", (const uint8_t *)oom, sizeof(oom) - 1);
@@ -545,6 +567,7 @@ static void stage_budget(sd_conn_t *c)
 		if (!sd_server_budget_take(c->server, c, r->content_length)) {
 			if (!c->trusted) { /* never queued (server.c): the anonymous share is full */
 				r->retry_after = 1;
+				r->limit = SD_LIMIT_BODY_BUDGET;
 				reply_conn_error(c, 503, "busy",
 				                 "the server is receiving too much at once; retry later");
 				return;
@@ -883,6 +906,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *ctx)
 	(void)what;
 	if (c->state == ST_BUDGET) {
 		sd_server_budget_cancel(c->server, c);
+		c->req->limit = SD_LIMIT_BODY_BUDGET;
 		reply_conn_error(c, 503, "busy", "the server is receiving too much at once; retry later");
 		return;
 	}
@@ -894,6 +918,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *ctx)
 		reply_conn_error(c, 408, "timeout", "the request headers took longer than the server allows");
 		return;
 	}
+	if (c->state == ST_HANDSHAKE)
+		sd_metrics_count_refusal(SD_LIMIT_HANDSHAKE);
 	if (c->state != ST_WAIT && c->state != ST_ROUTE)
 		conn_close(c); /* a reply that cannot be written, or a handshake that never ends */
 }
@@ -932,14 +958,16 @@ int sd_conn_accept(sd_server_t *s, int fd)
 {
 	sd_conn_t *c = conn_new(s);
 	SSL *ssl = NULL;
-	int one = 1;
+	int one = 1, rc = 0;
 
 	/* Answers leave in more than one TLS record: without this, the second waits for the
 	 * peer's delayed ACK (40 ms) behind Nagle's algorithm. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* Admitted (maybe in place of the oldest untrusted connection) before any TLS work;
 	 * refused, the socket is closed at once: never queued. */
-	if (c == NULL || sd_server_conn_add(s, c) < 0) {
+	if (c == NULL || (rc = sd_server_conn_add(s, c)) < 0) {
+		if (rc == SD_ERR_REFUSED && !sd_server_is_draining(s))
+			sd_metrics_count_refusal(SD_LIMIT_CONNECTIONS_FULL);
 		close(fd);
 		if (c != NULL)
 			conn_new_undo(c);

@@ -6,22 +6,32 @@
  * matches a request against this table (server/router.c), authenticates the client for
  * the roles, enforces the body limit and only then calls the handlers. The filing
  * routes live in upload.c, upload_chunk.c, commit.c and cases.c; a case's notices in
- * notices.c.
+ * notices.c; the operator's metrics in metrics.c.
  */
 #include <string.h>
 
 #include "sealdrop/auditlog.h"
 #include "sealdrop/casework.h"
+#include "sealdrop/conn.h"
 #include "sealdrop/consents.h"
 #include "sealdrop/download.h"
 #include "sealdrop/exports.h"
+#include "sealdrop/metrics.h"
 #include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/whistle.h"
 #include "upload_int.h"
 
+/* For load balancers: cheap, public, and 503 once SIGTERM began the drain, so that a
+ * balancer stops sending new work while the open requests finish. */
 void sd_route_health(sd_request_t *r)
 {
+	if (sd_server_is_draining(sd_request_server(r))) {
+		sd_request_set_retry_after(r, 1);
+		sd_request_reply_json(r, 503,
+		                      json_pack("{s:s, s:s}", "status", "draining", "version", SD_VERSION_STRING));
+		return;
+	}
 	sd_request_reply_json(r, 200, json_pack("{s:s, s:s}", "status", "ok", "version", SD_VERSION_STRING));
 }
 
@@ -53,6 +63,7 @@ const sd_route_t sd_routes[] = {
         {"GET", "/v1/health", 0, SD_BODY_NONE, NULL, NULL, sd_route_health},
         {"GET", "/v1/directory", 0, SD_BODY_NONE, NULL, NULL, sd_route_directory},
         {"GET", "/v1/crl", 0, SD_BODY_NONE, NULL, NULL, sd_route_crl},
+        {"GET", "/v1/metrics", SD_ROLE_OPERATOR, SD_BODY_NONE, NULL, NULL, sd_route_metrics},
         {"POST", "/v1/uploads", SD_ROLE_ATTORNEY, SD_BODY_HEADER, NULL, NULL, sd_route_upload_create},
         {"GET", "/v1/uploads/{id}", SD_ROLE_ATTORNEY, SD_BODY_NONE, NULL, NULL, sd_route_upload_status},
         {"PUT", "/v1/uploads/{id}/blobs/{k}/chunks/{n}", SD_ROLE_ATTORNEY, SD_BODY_CHUNK, sd_route_chunk_headers,

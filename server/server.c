@@ -26,6 +26,7 @@
 #include "sealdrop/export.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/metrics.h"
 #include "sealdrop/sandbox.h"
 #include "sealdrop/sealdrop.h"
 
@@ -543,6 +544,7 @@ static bool evict_oldest(sd_server_t *s)
 	if (victim == NULL)
 		return false;
 	sd_log(SD_LOG_DEBUG, "%u connections open: closing the oldest untrusted one", s->config->max_connections);
+	sd_metrics_count_refusal(SD_LIMIT_EVICTED);
 	sd_conn_abort(victim);
 	return true;
 }
