@@ -58,23 +58,76 @@ static int opt_store(const cli_opt_t *o)
 	return 0;
 }
 
+/* getopt_long's val for --socks5, beyond every command's OPT_* values. */
+#define OPT_SOCKS5 0x10000
+
+const char cli_socks5_help[] =
+        N_("\n"
+           "  --socks5 HOST:PORT      connect only through this SOCKS5 proxy, which resolves the\n"
+           "                          server's name (Tor: 127.0.0.1:9050; Tor Browser: 127.0.0.1:9150);\n"
+           "                          an .onion server needs it. 'socks5 HOST:PORT' in the config file\n"
+           "                          does the same for every command\n");
+
+/* After the options of a command that talks to a server: the proxy (--socks5, else the
+ * config file's), which every connection of this process then goes through; an .onion
+ * server (from the command line, else the config file) is refused without one. */
+static int net_settle(const cli_cmd_t *cmd, const char *socks5, const char *server)
+{
+	cli_config_t cfg;
+	cli_https_url_t u;
+	int r = -1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	sd_error_clear();
+	if (socks5 == NULL && (r = cli_config_load(&cfg)) < 0)
+		return cli_fail(cmd->name, r);
+	r = -1;
+	if (socks5 == NULL)
+		socks5 = cfg.value[CLI_CONFIG_SOCKS5];
+	if (server == NULL)
+		server = cfg.value[CLI_CONFIG_SERVER];
+	if (socks5 != NULL && cli_https_socks5_set(socks5) < 0)
+		r = cli_usage_error(cmd, "%s", sd_error_detail());
+	else if (socks5 == NULL && server != NULL && cli_https_url_parse(server, &u) == 0 &&
+	         cli_https_host_is_onion(u.host))
+		r = cli_usage_error(cmd, _("an onion address needs --socks5 127.0.0.1:9050 (Tor)"));
+	sd_error_clear();
+	cli_config_free(&cfg);
+	return r;
+}
+
 int cli_getopt(const cli_cmd_t *cmd, int argc, char **argv, const cli_opt_t *opts)
 {
-	struct option longopts[CLI_OPTS_MAX + 2];
+	struct option longopts[CLI_OPTS_MAX + 3];
+	const cli_opt_t *server = NULL;
+	const char *socks5 = NULL;
 	size_t n;
 	int c, r;
 
-	for (n = 0; opts[n].name != NULL && n < CLI_OPTS_MAX; n++)
+	for (n = 0; opts[n].name != NULL && n < CLI_OPTS_MAX; n++) {
 		longopts[n] = (struct option){opts[n].name, opts[n].flag != NULL ? no_argument : required_argument,
 		                              NULL, opts[n].val};
+		if (strcmp(opts[n].name, "server") == 0 && opts[n].value != NULL)
+			server = &opts[n];
+	}
+	if (server != NULL)
+		longopts[n++] = (struct option){"socks5", required_argument, NULL, OPT_SOCKS5};
 	longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		const cli_opt_t *o = opts;
 
-		if (c == 'h')
-			return cli_help(cmd);
+		if (c == 'h') {
+			cli_help(cmd);
+			if (server != NULL)
+				fputs(_(cli_socks5_help), stdout);
+			return 0;
+		}
+		if (c == OPT_SOCKS5) {
+			socks5 = optarg;
+			continue;
+		}
 		while (o->name != NULL && o->val != c)
 			o++;
 		if (o->name == NULL)
@@ -82,7 +135,7 @@ int cli_getopt(const cli_cmd_t *cmd, int argc, char **argv, const cli_opt_t *opt
 		if ((r = opt_store(o)) != 0)
 			return r;
 	}
-	return -1;
+	return server != NULL ? net_settle(cmd, socks5, *server->value) : -1;
 }
 
 static void usage_hint(const cli_cmd_t *cmd)

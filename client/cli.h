@@ -70,6 +70,7 @@ int cmd_object(int argc, char **argv);
 int cmd_unseal(int argc, char **argv);  /* unseal: cmd_unseal.c (custodians) */
 int cmd_consent(int argc, char **argv); /* consent grant|revoke|list, relay: cmd_consent.c */
 int cmd_relay(int argc, char **argv);
+int cmd_doctor(int argc, char **argv); /* doctor: cmd_doctor.c */
 
 /* Verifies and decrypts pkg with the intake key into out (absent or empty); progress unless
  * quiet (cmd_open.c; `open` and `fetch`). */
@@ -124,8 +125,15 @@ typedef struct {
 
 /* Reads argv's options by opts (ended by a NULL name; -h and --help are added) and leaves
  * optind at the first operand. -1 to go on, else the exit status: 0 after printing the
- * help, 64 after a usage error. */
+ * help, 64 after a usage error, 78 for a bad config file.
+ *
+ * A command whose table has "server" talks to a server: it also takes --socks5 HOST:PORT
+ * (else the config file's socks5 setting, which is why the file is read here, for every
+ * such command), and from then on every connection of the process goes through that
+ * proxy (cli_https_socks5_set); an .onion --server without one is a usage error. */
 int cli_getopt(const cli_cmd_t *cmd, int argc, char **argv, const cli_opt_t *opts);
+/* The --socks5 option's lines of --help (cli_getopt and cli_wb_help print it last). */
+extern const char cli_socks5_help[];
 /* --help: synopsis and help on stdout; returns 0. */
 int cli_help(const cli_cmd_t *cmd);
 /* getopt_long returned '?' or ':': names the option, prints the synopsis on stderr,
@@ -271,8 +279,17 @@ typedef struct {
 	const char *server, *ca, *cert, *key, *root, *intake;
 } cli_remote_opts_t;
 
-enum { CLI_CONFIG_SERVER, CLI_CONFIG_CA, CLI_CONFIG_CERT, CLI_CONFIG_KEY, CLI_CONFIG_ROOT, CLI_CONFIG_INTAKE };
-#define CLI_CONFIG_N         6
+enum {
+	CLI_CONFIG_SERVER,
+	CLI_CONFIG_CA,
+	CLI_CONFIG_CERT,
+	CLI_CONFIG_KEY,
+	CLI_CONFIG_ROOT,
+	CLI_CONFIG_INTAKE,
+	CLI_CONFIG_SOCKS5 /* not an option of cli_remote_opts_t: cli_getopt() applies it */
+};
+#define CLI_CONFIG_N         7
+#define CLI_CONFIG_N_REMOTE  6           /* the settings cli_config_apply() fills */
 #define CLI_CONFIG_MAX_BYTES (64 * 1024) /* the whole file */
 #define CLI_CONFIG_LINE_MAX  4096        /* bytes of one line, without its newline */
 
@@ -284,8 +301,8 @@ typedef struct {
 } cli_config_t;
 
 /* Reads $SEALDROP_CONFIG, else $XDG_CONFIG_HOME/sealdrop/config, else
- * ~/.config/sealdrop/config: `name value` lines (server, ca, cert, key, root, intake;
- * paths absolute, server https://), whole-line `#` comments, blank lines. A missing
+ * ~/.config/sealdrop/config: `name value` lines (server, ca, cert, key, root, intake,
+ * socks5; paths absolute, server https://, socks5 HOST:PORT), whole-line `#` comments, blank lines. A missing
  * default file is no settings; a SEALDROP_CONFIG that names no file, a file others may
  * write or that belongs to another user, an unknown or repeated name or a malformed line
  * is SD_ERR_CONFIG (78) naming FILE:LINE. */
@@ -293,7 +310,8 @@ int cli_config_load(cli_config_t *out) SD_WUR;
 /* The same for text already read (path names it in errors): tests and fuzzing. */
 int cli_config_parse(const char *path, const char *text, size_t len, cli_config_t *out) SD_WUR;
 void cli_config_free(cli_config_t *c);
-/* Fills each option the command line left NULL from c (which must outlive o). */
+/* Fills each option the command line left NULL from c (which must outlive o); socks5 is
+ * applied by cli_getopt() to every command that talks to a server. */
 void cli_config_apply(const cli_config_t *c, cli_remote_opts_t *o);
 
 /* After getopt: loads the config file into cfg, fills the options the command line left

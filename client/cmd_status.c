@@ -150,7 +150,7 @@ void cli_wb_free(cli_wb_t *w)
 /* --help: the command's help, the shared options, then the command's own. */
 int cli_wb_help(const cli_cmd_t *cmd, const char *tail)
 {
-	printf("%s%s%s%s", _(cmd->synopsis), _(cmd->help), _(net_options_help), _(tail));
+	printf("%s%s%s%s%s", _(cmd->synopsis), _(cmd->help), _(net_options_help), _(tail), _(cli_socks5_help));
 	return 0;
 }
 

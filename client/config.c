@@ -1,8 +1,8 @@
 /*
  * config.c — what a networked command starts from: the per-user config file that supplies
- * defaults for --server, --ca, --cert, --key, --root and --intake (cli.h, "the server"),
- * the connection to the server, and the server's directory, trusted only once the pinned
- * root key verifies it.
+ * defaults for --server, --ca, --cert, --key, --root, --intake and --socks5 (cli.h, "the
+ * server"), the connection to the server, and the server's directory, trusted only once
+ * the pinned root key verifies it.
  *
  * The config file is $SEALDROP_CONFIG, else $XDG_CONFIG_HOME/sealdrop/config, else
  * ~/.config/sealdrop/config: lines of `name value`, whole-line `#` comments and blank
@@ -11,7 +11,10 @@
  * write, every name must be known and set once, paths must be absolute, and the first
  * fault ends the command (exit 78) naming FILE:LINE. Start at cli_config_load(); the
  * commands that read it (cmd_cases.c) call cli_config_apply() after their options, so an
- * option on the command line always wins.
+ * option on the command line always wins. The socks5 setting is the exception: every
+ * command that talks to a server honours it, also those that read no other setting, so
+ * cli_getopt() (cli.c) applies it (a user who set it expects no command to go around
+ * Tor).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,11 +29,12 @@
 #include "sealdrop/sealdrop.h"
 #include "cli.h"
 #include "https.h"
+#include "socks5.h"
 
 #define BUSY_RETRIES 5 /* a busy server (503) is asked again after 1, 2, 4, 8, 16 seconds */
 #define CONFIG_NAME  "sealdrop/config"
 
-static const char *const names[CLI_CONFIG_N] = {"server", "ca", "cert", "key", "root", "intake"};
+static const char *const names[CLI_CONFIG_N] = {"server", "ca", "cert", "key", "root", "intake", "socks5"};
 
 /* --- the file ---------------------------------------------------------------------------- */
 
@@ -57,6 +61,22 @@ static int line_error(const char *path, size_t line, const char *fmt, ...)
 	return sd_error(SD_ERR_CONFIG, "%s:%zu: %s", path, line, what);
 }
 
+/* `socks5 HOST:PORT`: checked here, so the file's line is named when it is malformed. */
+static int socks5_value(const char *path, size_t line, const char *v, size_t n, cli_config_t *c)
+{
+	cli_socks5_proxy_t p;
+	char *text = strndup(v, n);
+
+	if (text == NULL)
+		return SD_ERR_NOMEM;
+	if (cli_socks5_proxy_parse(text, &p) < 0) {
+		free(text);
+		return line_error(path, line, _("'socks5' must be HOST:PORT, the proxy (Tor: 127.0.0.1:9050)"));
+	}
+	c->value[CLI_CONFIG_SOCKS5] = text;
+	return 0;
+}
+
 /* One `name value` line (trimmed, not empty, not a comment) into c. */
 static int config_line(const char *path, size_t line, const char *s, size_t n, cli_config_t *c, size_t *set_on)
 {
@@ -74,13 +94,17 @@ static int config_line(const char *path, size_t line, const char *s, size_t n, c
 	if (i == CLI_CONFIG_N) {
 		snprintf(shown, sizeof(shown), "%.*s", (int)(k < 40 ? k : 40), s);
 		return line_error(path, line,
-		                  _("unknown setting '%s' (the settings are server, ca, cert, key, root and intake)"),
+		                  _("unknown setting '%s' (the settings are server, ca, cert, key, root, intake and "
+		                    "socks5)"),
 		                  shown);
 	}
 	if (v == n)
 		return line_error(path, line, _("'%s' needs a value"), names[i]);
 	if (c->value[i] != NULL)
 		return line_error(path, line, _("'%s' is set a second time (first on line %zu)"), names[i], set_on[i]);
+	set_on[i] = line;
+	if (i == CLI_CONFIG_SOCKS5)
+		return socks5_value(path, line, s + v, n - v, c);
 	if (i == CLI_CONFIG_SERVER ? strncmp(s + v, "https://", 8) != 0 : s[v] != '/')
 		return line_error(path, line,
 		                  i == CLI_CONFIG_SERVER ? _("'%s' must be a URL https://HOST[:PORT]")
@@ -88,7 +112,6 @@ static int config_line(const char *path, size_t line, const char *s, size_t n, c
 		                  names[i]);
 	if ((c->value[i] = strndup(s + v, n - v)) == NULL)
 		return SD_ERR_NOMEM;
-	set_on[i] = line;
 	return 0;
 }
 
@@ -233,9 +256,9 @@ out:
 
 void cli_config_apply(const cli_config_t *c, cli_remote_opts_t *o)
 {
-	const char **opt[CLI_CONFIG_N] = {&o->server, &o->ca, &o->cert, &o->key, &o->root, &o->intake};
+	const char **opt[CLI_CONFIG_N_REMOTE] = {&o->server, &o->ca, &o->cert, &o->key, &o->root, &o->intake};
 
-	for (size_t i = 0; i < CLI_CONFIG_N; i++)
+	for (size_t i = 0; i < CLI_CONFIG_N_REMOTE; i++)
 		if (*opt[i] == NULL)
 			*opt[i] = c->value[i];
 }

@@ -8,6 +8,10 @@
  * answer is retried once on a new one, which is safe because every sealdrop request is
  * idempotent on the server. Trust comes from the CA file alone; the peer is checked by
  * name (SSL_set1_host) or address (X509_VERIFY_PARAM_set1_ip_asc); TLS 1.3 only.
+ *
+ * With --socks5 (cli_https_socks5_set()) every connection of the process goes through the
+ * proxy: tcp_connect() then connects to the proxy alone and asks it, by name, for the
+ * server (socks5.c); TLS runs over that stream exactly as over a direct one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,7 +36,9 @@
 #include <openssl/x509v3.h>
 
 #include "sealdrop/sealdrop.h"
+#include "cli.h"
 #include "https.h"
+#include "socks5.h"
 
 #define IO_CHUNK   (64u << 10) /* bytes of a file body read and written at a time */
 #define REQ_HEAD   2048        /* the request line and headers */
@@ -44,7 +50,19 @@ struct cli_https_ctx {
 	cli_https_url_t url;
 	int timeout_ms;
 	bool key_exposed;
+	bool via_proxy; /* the process's SOCKS5 proxy, copied when the context was made */
+	cli_socks5_proxy_t proxy;
+	cli_socks5_auth_t auth;
 };
+
+/* The SOCKS5 proxy of this process (--socks5, or the config file's socks5) and the
+ * credentials that keep its streams on circuits of their own (socks5.h). Once set it is
+ * never unset: a command that asked for the proxy cannot make a direct connection. */
+static struct {
+	bool set;
+	cli_socks5_proxy_t proxy;
+	cli_socks5_auth_t auth;
+} proxy_of_process;
 
 struct cli_https_conn {
 	cli_https_ctx_t *ctx;
@@ -120,6 +138,34 @@ int cli_https_url_parse(const char *url, cli_https_url_t *out)
 			return sd_error(SD_ERR_USAGE, "%s: not a host name", url);
 	}
 	return url_port(end, url, out);
+}
+
+bool cli_https_host_is_onion(const char *host)
+{
+	size_t n = strlen(host);
+
+	if (n > 0 && host[n - 1] == '.')
+		n--; /* a fully qualified name */
+	return n >= 6 && strncasecmp(host + n - 6, ".onion", 6) == 0;
+}
+
+int cli_https_socks5_set(const char *hostport)
+{
+	cli_socks5_proxy_t p;
+	int r;
+
+	if ((r = cli_socks5_proxy_parse(hostport, &p)) < 0)
+		return r;
+	if (!proxy_of_process.set && (r = cli_socks5_auth_fresh(&proxy_of_process.auth)) < 0)
+		return r;
+	proxy_of_process.proxy = p;
+	proxy_of_process.set = true;
+	return 0;
+}
+
+bool cli_https_socks5_is_set(void)
+{
+	return proxy_of_process.set;
 }
 
 /* --- errors -------------------------------------------------------------------------- */
@@ -202,6 +248,15 @@ static int ctx_configure(cli_https_ctx_t *ctx)
 	return 0;
 }
 
+/* An onion address can only be reached through Tor; without the proxy the look-up would
+ * leak the name to the local resolver for nothing. */
+static int onion_check(const cli_https_ctx_t *ctx)
+{
+	if (cli_https_host_is_onion(ctx->url.host) && !ctx->via_proxy)
+		return sd_error(SD_ERR_USAGE, _("an onion address needs --socks5 127.0.0.1:9050 (Tor)"));
+	return 0;
+}
+
 int cli_https_ctx_new(const cli_https_config_t *cfg, cli_https_ctx_t **out)
 {
 	cli_https_ctx_t *ctx;
@@ -217,8 +272,11 @@ int cli_https_ctx_new(const cli_https_config_t *cfg, cli_https_ctx_t **out)
 	signal(SIGPIPE, SIG_IGN);
 	ERR_clear_error();
 	ctx->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : CLI_HTTPS_TIMEOUT_MS;
-	if ((r = cli_https_url_parse(cfg->url, &ctx->url)) < 0 || (r = ctx_configure(ctx)) < 0 ||
-	    (r = load_ca(ctx, cfg->ca_file)) < 0 ||
+	ctx->via_proxy = proxy_of_process.set;
+	ctx->proxy = proxy_of_process.proxy;
+	ctx->auth = proxy_of_process.auth;
+	if ((r = cli_https_url_parse(cfg->url, &ctx->url)) < 0 || (r = onion_check(ctx)) < 0 ||
+	    (r = ctx_configure(ctx)) < 0 || (r = load_ca(ctx, cfg->ca_file)) < 0 ||
 	    (cfg->cert_file != NULL && (r = load_identity(ctx, cfg->cert_file, cfg->key_file)) < 0)) {
 		cli_https_ctx_free_(ctx);
 		return r;
@@ -341,6 +399,37 @@ static int tcp_try(const struct addrinfo *ai, int timeout_ms, int *fd_out)
 	return 0;
 }
 
+/* Through the proxy: a TCP connection to it, then its CONNECT to the server by name. */
+static int proxy_connect(cli_https_conn_t *c)
+{
+	const cli_https_ctx_t *x = c->ctx;
+	struct addrinfo hints, *res = NULL;
+	char port[8], shown[CLI_SOCKS5_HOST_MAX + 16];
+	int e, err = ENOTCONN, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", x->proxy.port);
+	cli_socks5_proxy_format(&x->proxy, shown, sizeof(shown));
+	if ((e = getaddrinfo(x->proxy.host, port, &hints, &res)) != 0)
+		return sd_error(CLI_ERR_UNAVAILABLE, _("cannot find the --socks5 proxy %s: %s"), shown,
+		                e == EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+		if ((err = tcp_try(ai, x->timeout_ms, &c->fd)) == 0)
+			break;
+	freeaddrinfo(res);
+	if (err != 0)
+		return sd_error(CLI_ERR_UNAVAILABLE, _("cannot connect to the --socks5 proxy %s: %s (is Tor running?)"),
+		                shown, err == ETIMEDOUT ? _("timed out") : strerror(err));
+	if ((r = cli_socks5_handshake(c->fd, &x->auth, x->url.host, x->url.port)) < 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return r;
+}
+
 static int tcp_connect(cli_https_conn_t *c)
 {
 	const cli_https_url_t *u = &c->ctx->url;
@@ -348,6 +437,8 @@ static int tcp_connect(cli_https_conn_t *c)
 	char port[8];
 	int e, err = ENOTCONN;
 
+	if (c->ctx->via_proxy)
+		return proxy_connect(c);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

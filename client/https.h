@@ -9,12 +9,13 @@
  * its first request and reopened once, transparently, when the server closed it while it
  * was idle. No OpenSSL type crosses this header; the client never sends a User-Agent.
  *
- * Errors: CLI_ERR_UNAVAILABLE when the server cannot be reached or the connection fails
- * or times out; CLI_ERR_PROTOCOL when the server's certificate does not verify, TLS 1.3
- * cannot be negotiated, or the answer is not HTTP; SD_ERR_TOOBIG for a response body
- * beyond CLI_HTTPS_MAX_BODY; SD_ERR_USAGE for a malformed URL; SD_ERR_NOENT / SD_ERR_FORMAT
- * for unreadable certificate and key files. An HTTP status of 400 or more is not an error
- * here: the caller reads it, and the JSON error's message, from the response.
+ * Errors: CLI_ERR_UNAVAILABLE when the server (or the SOCKS5 proxy) cannot be reached,
+ * the connection fails or times out, or the proxy refuses it; CLI_ERR_PROTOCOL when the
+ * server's certificate does not verify, TLS 1.3 cannot be negotiated, the answer is not
+ * HTTP, or the proxy does not speak SOCKS5 (socks5.h); SD_ERR_TOOBIG for a response body
+ * beyond CLI_HTTPS_MAX_BODY; SD_ERR_USAGE for a malformed URL, or an .onion one without
+ * the proxy; SD_ERR_NOENT / SD_ERR_FORMAT for unreadable certificate and key files. An HTTP status of 400 or more is
+ * not an error here: the caller reads it, and the JSON error's message, from the response.
  */
 #ifndef SEALDROP_CLIENT_HTTPS_H
 #define SEALDROP_CLIENT_HTTPS_H
@@ -46,6 +47,15 @@ typedef struct {
 } cli_https_url_t;
 
 int cli_https_url_parse(const char *url, cli_https_url_t *out) SD_WUR;
+/* True for a name under .onion (any case, a trailing dot allowed). */
+bool cli_https_host_is_onion(const char *host);
+
+/* Every context made after this call reaches its server through the SOCKS5 proxy at
+ * HOST:PORT (socks5.h), with credentials fresh for this process; there is no way back to
+ * direct connections (fail closed). A context refuses an .onion server without it
+ * (SD_ERR_USAGE). SD_ERR_USAGE for a malformed HOST:PORT. */
+int cli_https_socks5_set(const char *hostport) SD_WUR;
+bool cli_https_socks5_is_set(void);
 
 typedef struct {
 	const char *url;

@@ -40,6 +40,8 @@ static const struct {
          N_("build a case's referral bundle for an agency and record it (officer; the identity only with consent)")},
         {"unseal", cmd_unseal,
          N_("open a case's identity record with the whistleblower's live consent (custodians' identity key)")},
+        {"doctor", cmd_doctor,
+         N_("check your set-up (directory, keys, certificate, server, clock) and say what to fix")},
 };
 
 static void usage(FILE *f)
