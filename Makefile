@@ -10,6 +10,7 @@
 #   make fuzz-long  every libFuzzer target for FUZZ_LONG_SECONDS (default 600) each, on a
 #                   corpus kept between runs (FUZZ_LONG_DIR); FUZZ_TARGETS="http" picks some
 #   make tls-audit  testssl.sh, sslscan and openssl s_client against a running deployment
+#   make deb-test   build, install, exercise and purge the Debian packages (root; not in make test)
 #   make run        the demo deployment under ./var/demo
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make po         regenerate po/sealdrop.pot from client/*.c and merge it into po/*.po
@@ -24,6 +25,9 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 FUZZ_SECONDS ?= 20
 LOCALEDIR ?= $(PREFIX)/share/locale
+# The systemd unit: /lib/systemd/system for PREFIX=/usr (where Debian 12 keeps packaged
+# units), else $(PREFIX)/lib/systemd/system (systemd reads /usr/local/lib/systemd/system too).
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 MSGFMT    ?= msgfmt
 XGETTEXT  ?= xgettext
 MSGMERGE  ?= msgmerge
@@ -45,7 +49,9 @@ WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN    = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT       ?= -O2 -g
 CFLAGS    ?= $(OPT)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(SRV_CFLAGS) $(EXTRA_CFLAGS)
+# CPPFLAGS and CFLAGS come before WARN: dpkg-buildflags' trailing -Wformat must not lower
+# the project's -Wformat=2.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CPPFLAGS) $(HARDEN) $(CFLAGS) $(WARN) -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) $(SRV_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS   ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIBS      = $(PKG_LIBS) -lpthread
@@ -77,7 +83,7 @@ PRELOAD_BIN = $(PRELOAD_SRC:tests/preload/%.c=$(BUILD)/preload/%.so)
 LINGUAS    = ko
 MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
 
-.PHONY: all test check soak fuzz fuzz-long fuzz-minimize fuzz-build tls-audit bench run install uninstall clean deps unit e2e format format-check lint-banned po
+.PHONY: all test check soak fuzz fuzz-long fuzz-minimize fuzz-build tls-audit deb-test bench run install uninstall clean deps unit e2e format format-check lint-banned po
 .DELETE_ON_ERROR:
 
 all: sealdrop sealdropd
@@ -208,6 +214,12 @@ soak: deps
 	$(MAKE) --no-print-directory all-tests $(BUILD)/tests/bench_server
 	@BUILD=$(BUILD) scripts/run-tests.sh $(SOAK:%=tests/soak/%.sh)
 
+# Builds the .debs from a copy of the tree, installs them, checks them, purges them
+# (scripts/deb-test.sh). Root; never part of make test: it installs system packages.
+deb-test: deps
+	@scripts/deps.sh --deb
+	@scripts/deb-test.sh
+
 # testssl.sh, sslscan and openssl s_client against a demo deployment it starts itself.
 tls-audit: deps
 	@scripts/deps.sh --soak
@@ -309,6 +321,10 @@ install: sealdrop sealdropd
 	install -m 0644 README.md docs/FORMAT.md docs/CLI.md docs/THREAT_MODEL.md docs/API.md docs/OPERATIONS.md \
 	  docs/STORE.md server/sealdropd.conf.example $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
 	install -m 0644 crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/WORDLIST.md
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/sbin/sealdropd|$(PREFIX)/sbin/sealdropd|g' debian/sealdropd.service \
+	  >$(DESTDIR)$(SYSTEMDUNITDIR)/sealdropd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sealdropd.service
 	for l in $(LINGUAS); do \
 	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
 	  install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/sealdrop.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo \
@@ -325,6 +341,7 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sealdrop \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sealdropd \
 	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sealdrop $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sealdropd
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/sealdropd.service
 	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo; done
 
 format:

@@ -7,7 +7,10 @@
 # lints the man pages; zsh and bash-completion load the shell completions in the tests.
 # `deps.sh --bench` adds what only `make bench` uses: nginx (the baseline server).
 # `deps.sh --soak` adds what only `make soak` and `make tls-audit` use: slowhttptest,
-# testssl.sh and sslscan.
+# testssl.sh and sslscan. `deps.sh --deb` adds what only `make deb-test` uses: debhelper,
+# lintian, man-db, strace. tor (with --soak) lets tests/e2e/socks5.sh check the torrc of
+# docs/DEPLOY_TOR.md; it is not in the base list because installing Debian's tor starts a
+# Tor daemon on a machine with systemd, which `make test` has no business doing.
 set -eu
 PKGS="build-essential pkg-config libsodium-dev libssl-dev libevent-dev libhttp-parser-dev
 liblmdb-dev lmdb-utils libseccomp-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev time python3-nacl openssl clang-format
@@ -15,7 +18,9 @@ gettext curl passwd ca-certificates mandoc zsh bash-completion"
 if [ "${1:-}" = --bench ]; then
 	PKGS="$PKGS nginx-light"
 elif [ "${1:-}" = --soak ]; then
-	PKGS="$PKGS slowhttptest testssl.sh sslscan"
+	PKGS="$PKGS slowhttptest testssl.sh sslscan tor"
+elif [ "${1:-}" = --deb ]; then
+	PKGS="$PKGS debhelper lintian man-db strace"
 fi
 
 missing=""
