@@ -321,6 +321,9 @@ install: sealdrop sealdropd
 	install -m 0644 README.md docs/FORMAT.md docs/CLI.md docs/THREAT_MODEL.md docs/API.md docs/OPERATIONS.md \
 	  docs/STORE.md server/sealdropd.conf.example $(DESTDIR)$(PREFIX)/share/doc/sealdrop/
 	install -m 0644 crypto/data/README.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/WORDLIST.md
+	install -d $(DESTDIR)$(PREFIX)/share/doc/sealdrop/guides/ko
+	install -m 0644 docs/guides/*.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/guides/
+	install -m 0644 docs/guides/ko/*.md $(DESTDIR)$(PREFIX)/share/doc/sealdrop/guides/ko/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|/usr/sbin/sealdropd|$(PREFIX)/sbin/sealdropd|g' debian/sealdropd.service \
 	  >$(DESTDIR)$(SYSTEMDUNITDIR)/sealdropd.service
