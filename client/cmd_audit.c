@@ -67,6 +67,11 @@ static const cli_cmd_t cmd_verify = {
            "was. On success the new head is written to the state file exactly as the server served\n"
            "it (mode 0600); an operator can give that file to 'sealdropd audit check --expect-head'.\n"
            "\n"
+           "One shorter log is accepted, with a WARNING on stderr (exit 0): one that holds the epoch\n"
+           "statement 'restored to size N' as its leaf N, signed in the new head, N below the head\n"
+           "seen before — the operator restored a backup and the events after leaf N are lost. The\n"
+           "client cannot check that the first N leaves are the ones it saw; it says so.\n"
+           "\n"
            "The state file is by default $XDG_STATE_HOME/sealdrop/log-heads/DEPLOYMENT.json, or\n"
            "~/.local/state/sealdrop/log-heads/DEPLOYMENT.json without XDG_STATE_HOME (the\n"
            "directories are created mode 0700). Run this regularly, from more than one place.\n"
@@ -128,7 +133,10 @@ typedef struct {
 	int lock;
 	bool has_prev;
 	sd_loghead_t prev, head;
-	const uint8_t *text; /* the new head as served */
+	bool epoch;           /* the log is shorter than prev, and states why (epoch_find) */
+	uint64_t epoch_size;  /* the size it was restored to: the epoch leaf's index and number */
+	sd_date_t epoch_date; /* the day of the restore */
+	const uint8_t *text;  /* the new head as served */
 	size_t len;
 } verify_t;
 
@@ -204,7 +212,81 @@ static int state_read(verify_t *v)
 	return r;
 }
 
-/* The new head must extend the previous one (RFC 9162 consistency, as CT monitors check). */
+/* --- audit verify: the epoch statement -------------------------------------------------- */
+
+#define EPOCH_SEARCH_MAX 512 /* leaves appended since the restore that the search looks back over */
+#define EPOCH_DAYS_MAX   400 /* days between the last head seen and this one that a restore may fall on */
+
+/* Whether leaf `index` of the new head is exactly the epoch statement "restored to size
+ * index" dated one of the days from the previous head's (less a day) to this head's: the
+ * client rebuilds the leaf — it is canonical, so it knows its bytes — and checks it against
+ * the proof. 0 found (v->epoch_*), 1 not, or an error fetching the proof. */
+static int epoch_try(verify_t *v, uint64_t index)
+{
+	char path[QUERY_MAX], what[WHAT_MAX];
+	uint8_t hash[SD_MERKLE_HASH_BYTES];
+	sd_date_t d = v->head.date, first = sd_date_add_days(v->prev.date, -1);
+	cli_https_response_t resp;
+	sd_logproof_t p;
+	int r;
+
+	snprintf(path, sizeof(path), "/v1/log/proof/inclusion?index=%llu&size=%llu", (unsigned long long)index,
+	         (unsigned long long)v->head.size);
+	snprintf(what, sizeof(what), _("the inclusion proof of leaf %llu"), (unsigned long long)index);
+	if ((r = cli_log_get(v->log, path, what, &resp)) < 0)
+		goto out;
+	if ((r = sd_logproof_inclusion_parse(resp.body, resp.body_len, &p)) < 0 || p.a != index ||
+	    p.b != v->head.size) {
+		r = cli_log_answer_error(r < 0 ? r : SD_ERR_FORMAT, what);
+		goto out;
+	}
+	r = 1;
+	for (int i = 0; i < EPOCH_DAYS_MAX && (i == 0 || sd_date_cmp(d, first) >= 0) && r == 1; i++) {
+		sd_audit_event_t ev = {.type = SD_AUDIT_RESTORE, .date = d, .has_number = true, .number = index};
+		uint8_t *leaf = NULL;
+		size_t len = 0;
+
+		snprintf(ev.role, sizeof(ev.role), "%s", "operator");
+		if (sd_audit_leaf_encode(&ev, &leaf, &len) == 0) {
+			sd_merkle_leaf_hash(leaf, len, hash);
+			if (sd_merkle_verify_inclusion(index, v->head.size, hash,
+			                               (const uint8_t(*)[SD_MERKLE_HASH_BYTES])p.hashes, p.n,
+			                               v->head.root) == 0) {
+				v->epoch = true;
+				v->epoch_size = index;
+				v->epoch_date = d;
+				r = 0;
+			}
+		}
+		free(leaf);
+		d = sd_date_add_days(d, -1);
+	}
+	sd_error_clear();
+out:
+	cli_https_response_free(&resp);
+	return r;
+}
+
+/* The log is not an extension of the previous head. It may hold an epoch statement: the
+ * operator restored a backup of N leaves, N below the previous head's size, and appended
+ * "restored to size N" as leaf N. The latest such leaf is searched for, from the newest
+ * leaf back (at most EPOCH_SEARCH_MAX). 0 found, 1 not, or an error. */
+static int epoch_find(verify_t *v)
+{
+	uint64_t top = v->head.size - 1, n;
+	int r = 1;
+
+	if (v->head.size == 0)
+		return 1;
+	if (top > v->prev.size - 1)
+		top = v->prev.size - 1;
+	for (n = 0; n < EPOCH_SEARCH_MAX && n <= top && r == 1; n++)
+		r = epoch_try(v, top - n);
+	return r;
+}
+
+/* The new head must extend the previous one (RFC 9162 consistency, as CT monitors check),
+ * or the log must state, signed, that it was restored to an earlier size (epoch_find). */
 static int heads_compare(verify_t *v)
 {
 	unsigned long long old = v->prev.size, now = v->head.size;
@@ -214,26 +296,49 @@ static int heads_compare(verify_t *v)
 	if (!v->has_prev || old == 0)
 		return 0; /* the empty tree is a prefix of every tree */
 	sd_date_format(v->prev.date, date);
+	if (old < now && (r = cli_log_check_consistency(v->log, &v->prev, &v->head)) != SD_ERR_VERIFY)
+		return r;
+	if (old == now && sd_equal(v->prev.root, v->head.root, SD_MERKLE_HASH_BYTES))
+		return 0;
+	if ((r = epoch_find(v)) <= 0)
+		return r;
 	if (old > now)
 		return sd_error(SD_ERR_VERIFY,
 		                _("the server's log has %llu leaves, fewer than the %llu of a head it signed earlier "
 		                  "(%s): the log was rolled back or forked"),
 		                now, old, date);
-	if (old == now) {
-		if (sd_equal(v->prev.root, v->head.root, SD_MERKLE_HASH_BYTES))
-			return 0;
+	if (old == now)
 		return sd_error(SD_ERR_VERIFY,
 		                _("the server's log of %llu leaves has another root than the head of the same size it "
 		                  "signed earlier (%s): the log was forked or rewritten"),
 		                now, date);
-	}
-	if ((r = cli_log_check_consistency(v->log, &v->prev, &v->head)) == SD_ERR_VERIFY)
-		r = cli_error_prefix(
-		        r,
-		        _("the server's log is not an extension of the head of size %llu it signed earlier "
-		          "(%s)"),
-		        old, date);
-	return r;
+	return sd_error(SD_ERR_VERIFY,
+	                _("the server's log is not an extension of the head of size %llu it signed earlier (%s)"), old,
+	                date);
+}
+
+/* The epoch, loudly: on stderr whatever the output format. */
+static void epoch_warn(const verify_t *v)
+{
+	char date[SD_DATE_TEXT_BYTES];
+
+	sd_date_format(v->epoch_date, date);
+	cli_warn("audit",
+	         _("the audit log was RESTORED from a backup on %s: the server's log states, signed "
+	           "by the log key, that it was restored to %llu leaves; the %llu leaves after those that this "
+	           "client saw (head of %llu leaves) are lost, and their events may be missing from the server. "
+	           "This client cannot check that the first %llu leaves are the ones it saw: ask the operator why"),
+	         date, (unsigned long long)v->epoch_size, (unsigned long long)(v->prev.size - v->epoch_size),
+	         (unsigned long long)v->prev.size, (unsigned long long)v->epoch_size);
+}
+
+static json_t *epoch_json(const verify_t *v)
+{
+	char date[SD_DATE_TEXT_BYTES];
+
+	sd_date_format(v->epoch_date, date);
+	return json_pack("{s:I, s:I, s:s, s:I}", "restored_size", (json_int_t)v->epoch_size, "index",
+	                 (json_int_t)v->epoch_size, "date", date, "previous_size", (json_int_t)v->prev.size);
 }
 
 static int verify_report(const verify_args_t *a, const verify_t *v)
@@ -243,17 +348,25 @@ static int verify_report(const verify_args_t *a, const verify_t *v)
 	sd_hex_encode(v->head.root, sizeof(v->head.root), root);
 	sd_key_id_hex(v->head.log_key_id, id);
 	sd_date_format(v->head.date, date);
+	if (v->epoch)
+		epoch_warn(v);
 	if (a->json)
-		return cli_json_print(json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:b, s:b, s:s, s:b}", "deployment",
-		                                v->head.deployment, "size", (json_int_t)v->head.size, "root", root,
-		                                "date", date, "log_key_id", id, "previous",
-		                                v->has_prev ? head_json(&v->prev) : json_null(), "first", !v->has_prev,
-		                                "consistent", 1, "state_file", v->path, "verified", 1));
+		return cli_json_print(json_pack(
+		        "{s:s, s:I, s:s, s:s, s:s, s:o, s:b, s:b, s:s, s:b, s:o}", "deployment", v->head.deployment,
+		        "size", (json_int_t)v->head.size, "root", root, "date", date, "log_key_id", id, "previous",
+		        v->has_prev ? head_json(&v->prev) : json_null(), "first", !v->has_prev, "consistent", !v->epoch,
+		        "state_file", v->path, "verified", 1, "epoch", v->epoch ? epoch_json(v) : json_null()));
 	printf(_("log head verified: deployment %s, signed by log key %s\n"), v->head.deployment, id);
 	printf(_("  leaves       %llu\n"), (unsigned long long)v->head.size);
 	printf(_("  root         %s\n"), root);
 	printf(_("  published    %s\n"), date);
-	if (v->has_prev) {
+	if (v->epoch) {
+		sd_date_format(v->epoch_date, date);
+		printf(_("  history      RESTORED on %s to %llu leaves (epoch statement, leaf %llu); the head seen "
+		         "before had %llu\n"),
+		       date, (unsigned long long)v->epoch_size, (unsigned long long)v->epoch_size,
+		       (unsigned long long)v->prev.size);
+	} else if (v->has_prev) {
 		sd_date_format(v->prev.date, date);
 		printf(_("  history      consistent with the head of size %llu seen before (%s)\n"),
 		       (unsigned long long)v->prev.size, date);
@@ -285,6 +398,9 @@ int cli_log_state_advance(cli_log_t *log, const sd_directory_t *d, const char *s
 {
 	verify_t v = {.state = state, .d = d, .log = log, .lock = -1, .head = *h, .text = text, .len = len};
 	int r = state_advance(&v);
+
+	if (r == 0 && v.epoch)
+		epoch_warn(&v);
 
 	verify_free(&v);
 	return r;

@@ -40,6 +40,8 @@ int sdd_cmd_run(int argc, char **argv);
 int sdd_cmd_check_config(int argc, char **argv);
 int sdd_cmd_audit(int argc, char **argv);
 int sdd_cmd_scrub(int argc, char **argv);
+int sdd_cmd_backup(int argc, char **argv);
+int sdd_cmd_restore(int argc, char **argv);
 
 /* One option of a command, for sdd_getopt(): --name takes a value stored in *value, or
  * takes none and sets *flag, or is repeatable, each value appended to list (at most max,

@@ -38,10 +38,13 @@
 #include "sealdrop/server.h"
 #include "sealdrop/uploads.h"
 #include "control_int.h"
+#include "backup.h"
+#include "server_int.h"
 
 #define CONTROL_BACKLOG   16
 #define CONTROL_MAX_CONNS 16 /* operator commands at once; more are turned away */
 #define MESSAGE_MAX       512
+#define BACKUP_NAME_MAX   64 /* "sealdropd-backup-YYYYMMDDTHHMMSSZ.mdb" */
 /* --- binding ------------------------------------------------------------------------ */
 
 /* The uid besides root that may use the socket: the server's, when it bound the socket. */
@@ -138,7 +141,10 @@ struct sd_control {
 	struct ctl_conn *conns;
 	size_t n_conns;
 	uid_t owner;
-	struct ctl_job *checks; /* audit checks whose thread runs */
+	struct ctl_job *checks; /* audit checks and backup requests whose thread runs */
+	/* the backup the store process copies: DIR/backup/NAME.tmp, renamed NAME when done */
+	char backup_tmp[PATH_MAX], backup_file[PATH_MAX], backup_name[BACKUP_NAME_MAX];
+	bool backup_starting; /* a BACKUP-START is out to the store process */
 };
 
 /* A change waiting for the store. It outlives its connection if the operator goes
@@ -165,6 +171,10 @@ struct ctl_job {
 	sd_directory_t *directory;
 	uint8_t *directory_json;
 	size_t directory_len;
+	/* backup, backup_status: the store process's answer, on the job's thread */
+	uint8_t backup_kind;
+	int backup_fd;
+	sd_storewire_ctl_reply_t backup;
 };
 
 static void job_free(struct ctl_job *job)
@@ -178,6 +188,8 @@ static void job_free(struct ctl_job *job)
 	free(job->expect);
 	sd_directory_free(job->directory);
 	free(job->directory_json);
+	if (job->backup_fd > 0)
+		close(job->backup_fd);
 	if (job->finished != NULL)
 		event_free(job->finished);
 	free(job);
@@ -722,6 +734,171 @@ static void op_audit_check(struct ctl_conn *c)
 	c->ctl->checks = job;
 }
 
+/* --- backup (docs/STORE.md, "Backup and restore") ---------------------------------------- */
+
+/* {"op":"backup"} or {"op":"backup_status"}, and nothing else: 1 and 2; 0 for any other
+ * request, which goes to sd_control_parse_request. */
+static int backup_op_of(const uint8_t *line, size_t len)
+{
+	json_t *o = json_loadb((const char *)line, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *op = json_string_value(json_object_get(o, "op"));
+	int which = 0;
+
+	if (o != NULL && json_object_size(o) == 1 && op != NULL)
+		which = strcmp(op, "backup") == 0 ? 1 : strcmp(op, "backup_status") == 0 ? 2 : 0;
+	json_decref(o);
+	return which;
+}
+
+static void *backup_main(void *arg)
+{
+	struct ctl_job *job = arg;
+
+	job->status = sd_store_backup_ctl(sd_server_store(job->s), job->backup_kind, job->backup_fd, &job->backup);
+	if (job->status < 0)
+		snprintf(job->report.problem, sizeof(job->report.problem), "%s", sd_error_detail());
+	event_active(job->finished, EV_TIMEOUT, 1);
+	return NULL;
+}
+
+static const char *const backup_states[] = {"none", "running", "done", "failed"};
+
+/* The copy is complete and fsync'd: NAME.tmp becomes NAME, the directory synced. */
+static int backup_publish(sd_control_t *ctl)
+{
+	char dir[PATH_MAX];
+	int fd, r = 0;
+
+	if (ctl->backup_tmp[0] == '\0')
+		return 0;
+	if (rename(ctl->backup_tmp, ctl->backup_file) != 0)
+		r = sd_error(SD_ERR_IO, "backup: cannot rename the copy: %s", strerror(errno));
+	else if (sd_server_path(ctl->s, SD_CONTROL_BACKUP_DIR, dir, sizeof(dir)) == 0 &&
+	         (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	ctl->backup_tmp[0] = '\0';
+	return r;
+}
+
+static void backup_answer(struct ctl_job *job, struct ctl_conn *c)
+{
+	sd_control_t *ctl = job->ctl;
+	const sd_storewire_ctl_reply_t *b = &job->backup;
+	int r = job->status;
+
+	if (r == 0 && b->state == SD_STOREWIRE_BACKUP_DONE)
+		r = backup_publish(ctl);
+	if (r == 0 && b->state == SD_STOREWIRE_BACKUP_FAILED) {
+		if (ctl->backup_tmp[0] != '\0')
+			(void)unlink(ctl->backup_tmp);
+		ctl->backup_tmp[0] = '\0';
+		r = b->status < 0 ? b->status : SD_ERR_IO;
+		snprintf(job->report.problem, sizeof(job->report.problem), "the store process's copy failed (%s)",
+		         sd_strerror(r));
+	}
+	if (c == NULL)
+		return;
+	if (r < 0) {
+		conn_error(c, r, "%s",
+		           r == job->status || b->state == SD_STOREWIRE_BACKUP_FAILED ? job->report.problem
+		                                                                      : sd_error_detail());
+		return;
+	}
+	conn_reply(c,
+	           json_pack("{s:b, s:s, s:I, s:I, s:s}", "ok", 1, "state", backup_states[b->state], "log_size",
+	                     (json_int_t)b->log_size, "bytes", (json_int_t)b->bytes, "file",
+	                     b->state == SD_STOREWIRE_BACKUP_DONE ? ctl->backup_name : ""),
+	           NULL);
+}
+
+static void backup_finished(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_job *job = arg;
+	sd_control_t *ctl = job->ctl;
+
+	(void)fd;
+	(void)what;
+	pthread_join(job->thread, NULL);
+	check_unlist(ctl, job);
+	if (job->backup_kind == SD_STOREWIRE_CTL_BACKUP_START)
+		ctl->backup_starting = false;
+	if (job->backup_kind == SD_STOREWIRE_CTL_BACKUP_START && job->status == 0 && job->backup.status == 0) {
+		/* running: NAME.tmp is renamed NAME once a status request finds the copy done */
+		snprintf(ctl->backup_tmp, sizeof(ctl->backup_tmp), "%.*s.tmp", PATH_MAX - 8, ctl->backup_file);
+	} else if (job->backup_kind == SD_STOREWIRE_CTL_BACKUP_START) {
+		char tmp[PATH_MAX + 8];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", ctl->backup_file);
+		(void)unlink(tmp);
+		if (job->status == 0)
+			job->status = job->backup.status;
+		snprintf(job->report.problem, sizeof(job->report.problem), "%s",
+		         job->status == SD_ERR_REFUSED ? "a backup is running already" : sd_strerror(job->status));
+	}
+	backup_answer(job, job->conn);
+	job_free(job);
+}
+
+/* A new file in DIR/backup (which `sealdropd backup` made) for the store process to fill. */
+static int backup_open(sd_control_t *ctl, int *fd)
+{
+	char name[BACKUP_NAME_MAX], rel[PATH_MAX], tmp[PATH_MAX + 8];
+	time_t now = time(NULL);
+	struct tm tm;
+	int r;
+
+	gmtime_r(&now, &tm);
+	strftime(name, sizeof(name), "sealdropd-backup-%Y%m%dT%H%M%SZ.mdb", &tm);
+	snprintf(rel, sizeof(rel), "%s/%s", SD_CONTROL_BACKUP_DIR, name);
+	if ((r = sd_server_path(ctl->s, rel, ctl->backup_file, sizeof(ctl->backup_file))) < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ctl->backup_file);
+	if ((*fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return sd_error(errno == EEXIST ? SD_ERR_REFUSED : SD_ERR_IO, "backup: cannot create %s/%s.tmp: %s",
+		                SD_CONTROL_BACKUP_DIR, name, strerror(errno));
+	snprintf(ctl->backup_name, sizeof(ctl->backup_name), "%s", name);
+	return 0;
+}
+
+static void op_backup(struct ctl_conn *c, uint8_t kind)
+{
+	sd_control_t *ctl = c->ctl;
+	struct ctl_job *job = job_new(c, SD_CONTROL_STATUS);
+	int r;
+
+	if (job == NULL || (job->finished = event_new(sd_server_base(ctl->s), -1, 0, backup_finished, job)) == NULL) {
+		job_free(job);
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	job->backup_kind = kind;
+	job->backup_fd = -1;
+	if (kind == SD_STOREWIRE_CTL_BACKUP_START && (ctl->backup_starting || ctl->backup_tmp[0] != '\0')) {
+		job_free(job);
+		conn_error(c, SD_ERR_REFUSED, "a backup is running already");
+		return;
+	}
+	if (kind == SD_STOREWIRE_CTL_BACKUP_START && (r = backup_open(ctl, &job->backup_fd)) < 0) {
+		job_free(job);
+		conn_fail(c, r);
+		return;
+	}
+	ctl->backup_starting = kind == SD_STOREWIRE_CTL_BACKUP_START || ctl->backup_starting;
+	if (pthread_create(&job->thread, NULL, backup_main, job) != 0) {
+		if (kind == SD_STOREWIRE_CTL_BACKUP_START)
+			ctl->backup_starting = false;
+		job_free(job);
+		conn_error(c, SD_ERR_INTERNAL, "cannot start the backup request's thread");
+		return;
+	}
+	job->conn = c;
+	c->job = job;
+	job->ctl = ctl;
+	job->next_check = ctl->checks;
+	ctl->checks = job;
+}
+
 /* --- connections ---------------------------------------------------------------------- */
 
 /* The request is the first len bytes of the input, followed by eol bytes of line end. */
@@ -729,13 +906,18 @@ static void conn_handle(struct ctl_conn *c, size_t len, size_t eol)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	const uint8_t *line = len > 0 ? evbuffer_pullup(in, (ev_ssize_t)len) : (const uint8_t *)"";
-	int r = line != NULL ? sd_control_parse_request(line, len, &c->req) : SD_ERR_NOMEM;
+	int backup = line != NULL ? backup_op_of(line, len) : 0;
+	int r = line == NULL ? SD_ERR_NOMEM : backup != 0 ? 0 : sd_control_parse_request(line, len, &c->req);
 
 	evbuffer_drain(in, len + eol);
 	c->state = CONN_RUNNING;
 	bufferevent_disable(c->bev, EV_READ);
 	if (r < 0) {
 		conn_fail(c, r);
+		return;
+	}
+	if (backup != 0) {
+		op_backup(c, backup == 1 ? SD_STOREWIRE_CTL_BACKUP_START : SD_STOREWIRE_CTL_BACKUP_STATUS);
 		return;
 	}
 	switch (c->req.op) {

@@ -246,16 +246,6 @@ out:
 
 /* --- The front end's side ------------------------------------------------------------------ */
 
-/* "exited with status N" or "killed by signal N (NAME)". */
-static void describe_status(int st, char *out, size_t cap)
-{
-	if (WIFSIGNALED(st))
-		snprintf(out, cap, "killed by signal %d (SIG%s)%s", WTERMSIG(st), sigabbrev_np(WTERMSIG(st)),
-		         WTERMSIG(st) == SIGSYS ? ": a system call outside its allow-list" : "");
-	else
-		snprintf(out, cap, "exited with status %d", WEXITSTATUS(st));
-}
-
 /* Marks the key process lost, once, loudly; the caller holds kp->lock. */
 static void lost_locked(sd_keyproc_t *kp, const char *why)
 {
@@ -284,7 +274,7 @@ static int await_ready(sd_keyproc_t *kp)
 		return 0;
 	if (waitpid(kp->pid, &st, 0) == kp->pid) {
 		kp->reaped = true;
-		describe_status(st, why, sizeof(why));
+		sd_privsep_describe_status(st, why, sizeof(why));
 		return sd_error(SD_ERR_INTERNAL, "the key process did not start (%s); its log line says why", why);
 	}
 	return sd_error(SD_ERR_INTERNAL, "the key process did not start: %s", sd_error_detail());
@@ -437,7 +427,7 @@ bool sd_keyproc_check(sd_keyproc_t *kp)
 	if (kp->reaped || waitpid(kp->pid, &st, WNOHANG) != kp->pid)
 		return kp->reaped;
 	kp->reaped = true;
-	describe_status(st, why, sizeof(why));
+	sd_privsep_describe_status(st, why, sizeof(why));
 	/* A request in flight holds the lock only until its answer fails or times out. */
 	pthread_mutex_lock(&kp->lock);
 	lost_locked(kp, why);
@@ -477,7 +467,7 @@ void sd_keyproc_free_(sd_keyproc_t *kp)
 	/* The key process ends on the closed socket; a clean end is status 0. */
 	if (kp->pid > 0 && !kp->reaped && sd_privsep_reap(kp->pid, &st, CHILD_END_MS) == 0 &&
 	    !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		describe_status(st, why, sizeof(why));
+		sd_privsep_describe_status(st, why, sizeof(why));
 		sd_log(SD_LOG_ERROR, "key process %s", why);
 	}
 	pthread_mutex_destroy(&kp->lock);

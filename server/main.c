@@ -22,6 +22,8 @@ static const struct {
         {"directory", sdd_cmd_directory, "install a new signed directory (server running)"},
         {"audit", sdd_cmd_audit, "check the audit log against its signed heads; publish a head now"},
         {"scrub", sdd_cmd_scrub, "re-verify every stored blob and record; report damage by case (server stopped)"},
+        {"backup", sdd_cmd_backup, "write a compacted copy of the store and its metadata (server stopped)"},
+        {"restore", sdd_cmd_restore, "install a backup and append the signed epoch statement (server stopped)"},
 };
 
 static void usage(FILE *f)

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -121,6 +122,15 @@ int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len)
 	if ((r = sd_privsep_write_full(fd, hdr, sizeof(hdr))) < 0 || len == 0)
 		return r;
 	return sd_privsep_write_full(fd, payload, len);
+}
+
+void sd_privsep_describe_status(int status, char *out, size_t cap)
+{
+	if (WIFSIGNALED(status))
+		snprintf(out, cap, "killed by signal %d (SIG%s)%s", WTERMSIG(status), sigabbrev_np(WTERMSIG(status)),
+		         WTERMSIG(status) == SIGSYS ? ": a system call outside its allow-list" : "");
+	else
+		snprintf(out, cap, "exited with status %d", WEXITSTATUS(status));
 }
 
 int sd_privsep_reap(pid_t pid, int *status, unsigned timeout_ms)

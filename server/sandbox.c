@@ -24,6 +24,7 @@
  * are loaded by the same code (load()). sd_sandbox_become is the privilege drop they share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 
 #include "sealdrop/log.h"
 #include "sealdrop/sandbox.h"
+#include "sealdrop/storewire.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SD_SANDBOX_SANITIZER 1
@@ -80,6 +82,7 @@ static const char *const allowed[] = {
         "getsockopt",
         "close",
         "shutdown", /* the store process's socket, at the end or when it is lost */
+        "sendmsg",  /* a backup's file descriptor to the store process (SCM_RIGHTS) */
         /* files: a directory install, the log, the test build's clock (pread); LMDB is the
          * store process's (storeproc_allowed) */
         "openat",
@@ -222,8 +225,37 @@ static int build_keyproc(scmp_filter_ctx ctx, int fd)
 	return 0;
 }
 
+/* A backup (server/storeproc.c, backup_main): the file's descriptor comes with its message
+ * (recvmsg on the socket), is moved to SD_STOREPROC_BACKUP_FD (dup3 onto that number only),
+ * and LMDB's compacting copy writes it (write on that number only) from a thread of its own
+ * and one of LMDB's (clone for threads only, clone3 refused so glibc uses clone). */
+static int build_storeproc_backup(scmp_filter_ctx ctx, int fd)
+{
+	const struct scmp_arg_cmp on_sock = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)fd, .datum_b = 0};
+	const struct scmp_arg_cmp on_backup = {
+	        .arg = 0, .op = SCMP_CMP_EQ, .datum_a = SD_STOREPROC_BACKUP_FD, .datum_b = 0};
+	const struct scmp_arg_cmp to_backup = {
+	        .arg = 1, .op = SCMP_CMP_EQ, .datum_a = SD_STOREPROC_BACKUP_FD, .datum_b = 0};
+	const struct scmp_arg_cmp thread = {
+	        .arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = CLONE_THREAD, .datum_b = CLONE_THREAD};
+	const struct scmp_arg_cmp setlk = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = F_SETLK, .datum_b = 0};
+	const struct scmp_arg_cmp getlk = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = F_GETLK, .datum_b = 0};
+
+	/* The copy's read transaction is the process's first: LMDB marks the process live in its
+	 * lock file with a byte-range lock (mdb_reader_pid: fcntl F_SETLK, F_GETLK). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, setlk) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, getlk) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1, on_sock) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_backup) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(dup3), 1, to_backup) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, thread) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0)
+		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow a backup's calls");
+	return 0;
+}
+
 /* The store process's filter: its list, then read on its socket, write on its socket or
- * on stderr (its log lines). */
+ * on stderr (its log lines), and a backup's calls. */
 static int build_storeproc(scmp_filter_ctx ctx, int fd)
 {
 	const struct scmp_arg_cmp on_sock = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)fd, .datum_b = 0};
@@ -240,13 +272,14 @@ static int build_storeproc(scmp_filter_ctx ctx, int fd)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_sock) != 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_err) != 0)
 		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow I/O on descriptor %d", fd);
-	return 0;
+	return build_storeproc_backup(ctx, fd);
 }
 
 unsigned sd_sandbox_storeproc_allowed_count(void)
 {
-	/* read and write, on given descriptors, are added by hand, in build_storeproc() */
-	return (unsigned)(sizeof(storeproc_allowed) / sizeof(storeproc_allowed[0])) + 2;
+	/* read and write, on given descriptors, are added by hand, in build_storeproc(); recvmsg,
+	 * dup3, clone and fcntl in build_storeproc_backup() */
+	return (unsigned)(sizeof(storeproc_allowed) / sizeof(storeproc_allowed[0])) + 6;
 }
 
 static int load(int (*fill)(scmp_filter_ctx ctx, int arg), int arg)

@@ -42,6 +42,7 @@
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/store.h"
 #include "store_int.h"
+#include "backup.h"
 
 struct sd_store {
 	struct store_remote *remote; /* a store process's, reached over a socket: nothing below is used */
@@ -1248,6 +1249,24 @@ static int opts_apply(sd_store_t *s, const sd_store_opts_t *opts, size_t *mapsiz
 }
 
 /* DIR/store exists as a directory (created 0700), and no other store holds its lock. */
+/* flock, waiting up to LOCK_WAIT_MS for a holder to go: a server restarted at once after
+ * kill -9 may find the old store process still on its way out (it ends when its socket
+ * closes, or is being torn down). 0, or -1 with errno (EWOULDBLOCK: still held). */
+#define LOCK_WAIT_MS 5000
+
+static int lock_wait(int fd)
+{
+	struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+
+	for (unsigned waited = 0;; waited += 50) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS)
+			return -1;
+		nanosleep(&tick, NULL);
+	}
+}
+
 static int store_dir_lock(sd_store_t *s, const char *path)
 {
 	char lock[PATH_MAX];
@@ -1262,7 +1281,7 @@ static int store_dir_lock(sd_store_t *s, const char *path)
 	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (s->lock_fd < 0)
 		return sd_error(SD_ERR_IO, "cannot open %s: %s", lock, strerror(errno));
-	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
+	if (lock_wait(s->lock_fd) != 0)
 		return errno == EWOULDBLOCK ? sd_error(SD_ERR_REFUSED,
 		                                       "the store in %s is in use by another sealdropd "
 		                                       "(or is already open in this process)",
@@ -1621,4 +1640,25 @@ void sd_store_close_(sd_store_t *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+/* --- Backup: a compacted copy from one read transaction (server/backup.h) ------------------- */
+
+int sd_store_copy_fd(sd_store_t *store, int fd)
+{
+	int rc;
+
+	if (store == NULL || store->remote != NULL || store->env == NULL)
+		return sd_error(SD_ERR_USAGE, "store: a copy is made by the process that holds the store");
+	if ((rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT)) != 0)
+		return sd_error(rc == ENOSPC ? SD_ERR_TOOBIG : SD_ERR_IO, "store: the copy failed: %s",
+		                mdb_strerror(rc));
+	return 0;
+}
+
+int sd_store_backup_ctl(sd_store_t *store, uint8_t kind, int fd, sd_storewire_ctl_reply_t *out)
+{
+	if (store == NULL || store->remote == NULL)
+		return sd_error(SD_ERR_USAGE, "store: a hot backup needs the store process");
+	return store_remote_ctl_call(store->remote, kind, fd, out);
 }

@@ -20,10 +20,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "sealdrop/bytes.h"
 #include "sealdrop/log.h"
 #include "sealdrop/privsep.h"
 #include "sealdrop/storewire.h"
 #include "store_int.h"
+#include "backup.h"
 
 #define SOCKET_BUFFER (4 << 20) /* bytes: most requests leave without waiting for the store process */
 
@@ -91,6 +93,23 @@ static sd_store_req_t *pop(struct store_remote *rs)
 	return req;
 }
 
+/* A control request's reply (a backup's): decoded into the request's out buffer, which
+ * store_remote_ctl_call reads. One that does not decode loses the store process. */
+static int take_ctl_reply(sd_store_req_t *req, const uint8_t *p, size_t len)
+{
+	sd_storewire_ctl_reply_t c;
+	size_t off;
+	int r = sd_storewire_decode_ctl_reply(p, len, req->seq, &c);
+
+	store_req_results_clear(req);
+	if (r == 0 && store_buf_append(&req->out, &c, sizeof(c), &off) != 0)
+		r = SD_ERR_NOMEM;
+	req->status = r < 0 ? SD_ERR_UNAVAILABLE : 0;
+	req->queued = false;
+	req->done(req, req->ctx);
+	return r;
+}
+
 /* One reply: decoded into its request, which is then answered. */
 static int take_reply(struct store_remote *rs, const uint8_t *p, size_t len)
 {
@@ -99,6 +118,8 @@ static int take_reply(struct store_remote *rs, const uint8_t *p, size_t len)
 
 	if (req == NULL)
 		return sd_error(SD_ERR_PROTOCOL, "a reply to no request");
+	if (req->n_ops == 0)
+		return take_ctl_reply(req, p, len);
 	if ((r = sd_storewire_decode_reply(p, len, req->seq, req)) < 0) {
 		char why[SD_STORE_DETAIL_BYTES];
 		snprintf(why, sizeof(why), "%s", sd_error_detail());
@@ -267,4 +288,105 @@ void store_remote_free(struct store_remote *rs)
 	close(rs->fd);
 	pthread_mutex_destroy(&rs->mu);
 	free(rs);
+}
+
+/* --- Control requests: the backup (include/sealdrop/storewire.h, CONTROL) --------------------- */
+
+struct ctl_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+
+static void ctl_done(sd_store_req_t *req, void *ctx)
+{
+	struct ctl_wait *w = ctx;
+
+	(void)req;
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* The message, with fd as SCM_RIGHTS when fd >= 0, in one sendmsg. */
+static int send_ctl_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t kind, int fd)
+{
+	uint8_t msg[SD_PRIVSEP_HEADER_BYTES + SD_STOREWIRE_CTL_REQ_BYTES];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(msg)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	sd_wr_t w = sd_wr_init(msg, SD_PRIVSEP_HEADER_BYTES);
+	ssize_t n;
+
+	sd_wr_u32(&w, SD_PRIVSEP_STORE_REQUEST);
+	sd_wr_u32(&w, SD_STOREWIRE_CTL_REQ_BYTES);
+	sd_storewire_encode_ctl_req(rs->next_seq, kind, msg + SD_PRIVSEP_HEADER_BYTES);
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	req->seq = rs->next_seq++;
+	req->queued = true;
+	req->next = NULL;
+	if (rs->tail != NULL)
+		rs->tail->next = req;
+	else
+		rs->head = req;
+	rs->tail = req;
+	rs->outstanding++;
+	do
+		n = sendmsg(rs->fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(msg))
+		return sd_error(SD_ERR_IO, "store process: cannot send a control request: %s",
+		                n < 0 ? strerror(errno) : "short write");
+	return 0;
+}
+
+int store_remote_ctl_call(struct store_remote *rs, uint8_t kind, int fd, sd_storewire_ctl_reply_t *out)
+{
+	struct ctl_wait w = {.done = false};
+	sd_store_req_t *req = sd_store_req_new();
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (req == NULL)
+		return SD_ERR_NOMEM;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	req->done = ctl_done;
+	req->ctx = &w;
+	pthread_mutex_lock(&rs->mu);
+	if (rs->lost || rs->stopping)
+		r = sd_error(SD_ERR_UNAVAILABLE, "the store process is gone or closing");
+	else
+		r = send_ctl_locked(rs, req, kind, fd);
+	pthread_mutex_unlock(&rs->mu);
+	if (r < 0 && req->queued)
+		lose(rs, sd_error_detail()); /* answers req: the wait below ends */
+	if (r == 0 || req->queued) {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done)
+			pthread_cond_wait(&w.cv, &w.mu);
+		pthread_mutex_unlock(&w.mu);
+		if (r == 0 && req->status < 0)
+			r = sd_error(req->status, "%s",
+			             req->detail[0] != '\0' ? req->detail : "the store process is gone");
+		if (r == 0 && req->out.len == sizeof(*out))
+			memcpy(out, req->out.p, sizeof(*out));
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	sd_store_req_free(req);
+	return r;
 }

@@ -375,6 +375,60 @@ int sd_storewire_decode_reply(const uint8_t *p, size_t len, uint64_t seq, sd_sto
 	return 0;
 }
 
+/* --- Control requests: the backup ------------------------------------------------------------ */
+
+void sd_storewire_encode_ctl_req(uint64_t seq, uint8_t kind, uint8_t out[SD_STOREWIRE_CTL_REQ_BYTES])
+{
+	sd_wr_t w = sd_wr_init(out, SD_STOREWIRE_CTL_REQ_BYTES);
+
+	sd_wr_u64(&w, seq);
+	sd_wr_u32(&w, 0);
+	sd_wr_u8(&w, kind);
+}
+
+int sd_storewire_decode_ctl_req(const uint8_t *p, size_t len, uint64_t *seq, uint8_t *kind)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+
+	*seq = sd_rd_u64(&r);
+	if (sd_rd_u32(&r) != 0 || r.failed)
+		return 1;
+	*kind = sd_rd_u8(&r);
+	if (r.failed || r.off != r.len ||
+	    (*kind != SD_STOREWIRE_CTL_BACKUP_START && *kind != SD_STOREWIRE_CTL_BACKUP_STATUS))
+		return sd_error(SD_ERR_PROTOCOL, "%s: a control request of %zu bytes, kind %u", WHAT, len, *kind);
+	return 0;
+}
+
+void sd_storewire_encode_ctl_reply(uint64_t seq, const sd_storewire_ctl_reply_t *c,
+                                   uint8_t out[SD_STOREWIRE_CTL_REPLY_BYTES])
+{
+	sd_wr_t w = sd_wr_init(out, SD_STOREWIRE_CTL_REPLY_BYTES);
+
+	sd_wr_u64(&w, seq);
+	sd_wr_u32(&w, (uint32_t)c->status);
+	sd_wr_u8(&w, (uint8_t)c->state);
+	sd_wr_u64(&w, c->log_size);
+	sd_wr_u64(&w, c->bytes);
+}
+
+int sd_storewire_decode_ctl_reply(const uint8_t *p, size_t len, uint64_t seq, sd_storewire_ctl_reply_t *out)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+	uint64_t got = sd_rd_u64(&r);
+	int32_t status = (int32_t)sd_rd_u32(&r);
+	uint8_t state = sd_rd_u8(&r);
+
+	out->log_size = sd_rd_u64(&r);
+	out->bytes = sd_rd_u64(&r);
+	if (r.failed || r.off != r.len || got != seq || status > 0 || status < SD_ERR_PROTOCOL ||
+	    state > SD_STOREWIRE_BACKUP_FAILED)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a control reply that is short, long or out of range", WHAT);
+	out->status = status;
+	out->state = (sd_storewire_backup_state_t)state;
+	return 0;
+}
+
 /* --- The policy: what the front end may write where ------------------------------------------ */
 
 #define W_PUT        0x1u /* PUT, overwriting or not */
@@ -449,7 +503,9 @@ static void rule_of(const sd_store_req_t *req, const struct op *op, unsigned *al
 		}
 }
 
-/* A leaf must be a well-formed audit event, and its case key the event's case number. */
+/* A leaf must be a well-formed audit event, and its case key the event's case number. The
+ * epoch statement ("restored to size N") never comes from the front end: only `sealdropd
+ * restore` writes it, through a store it opened itself (server/backup.c). */
 static int leaf_check(sd_store_req_t *req, size_t i)
 {
 	const struct op *op = &req->ops[i];
@@ -457,6 +513,9 @@ static int leaf_check(sd_store_req_t *req, size_t i)
 
 	if (sd_audit_leaf_parse(req->in.p + op->val_off, op->val_len, &ev) < 0)
 		return refuse(req, i, "LOG-APPEND", "the leaf is not a well-formed audit event");
+	if (ev.type == SD_AUDIT_RESTORE)
+		return refuse(req, i, "LOG-APPEND",
+		              "an epoch statement (restore) is appended only by `sealdropd restore`, offline");
 	if (op->key_len != strlen(ev.case_number) ||
 	    (op->key_len > 0 && !sd_equal(req->in.p + op->key_off, ev.case_number, op->key_len)))
 		return refuse(req, i, "LOG-APPEND", "the case key is not the leaf's case number");

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 
 #include "sealdrop/audit.h"
+#include "sealdrop/bytes.h"
 #include "sealdrop/date.h"
 #include "sealdrop/log.h"
 #include "sealdrop/privsep.h"
@@ -34,6 +35,7 @@
 #include "sealdrop/storeproc.h"
 #include "sealdrop/storewire.h"
 #include "store_int.h"
+#include "backup.h"
 
 #define CHILD_FD      3     /* the store process's socket, once it shed everything else */
 #define CHILD_END_MS  30000 /* after the socket closes: the last batch commits, then it is killed */
@@ -57,9 +59,30 @@ void sd_storeproc_set_probe(void (*fn)(void))
 
 /* --- The store process: its loop ------------------------------------------------------------- */
 
+/* A backup: one at a time, copied on a thread of its own (backup_main) while the store
+ * thread writes on. Guarded by mu; the reply thread starts and joins the thread. */
+struct backup {
+	pthread_mutex_t mu;
+	sd_storewire_backup_state_t state;
+	int status;
+	uint64_t log_size, bytes;
+	pthread_t thread;
+	bool joinable;
+	bool closing; /* the store is closing: no backup starts */
+	sd_store_t *store;
+};
+
 struct serve {
 	int fd;
 	bool broken; /* the reply thread's: a reply could not be written */
+	struct backup backup;
+};
+
+/* A control request waiting for its turn in the store's queue (ctl_done). */
+struct ctl {
+	struct serve *sv;
+	uint8_t kind;
+	int fd; /* BACKUP-START: the file, or -1 */
 };
 
 /* On the store's reply thread: the answer, in order; then the request is done with. */
@@ -79,20 +102,185 @@ static void reply_done(sd_store_req_t *req, void *ctx)
 	sd_store_req_free(req);
 }
 
-/* The next request, decoded and numbered in order; SD_ERR_UNAVAILABLE at a clean end. */
-static int next_request(int fd, uint64_t expect, sd_store_req_t **req)
+/* --- The store process: backups ------------------------------------------------------------ */
+
+static void *backup_main(void *arg)
+{
+	struct backup *b = arg;
+	off_t end;
+	int r = sd_store_copy_fd(b->store, SD_STOREPROC_BACKUP_FD);
+
+	if (r == 0 && fsync(SD_STOREPROC_BACKUP_FD) != 0)
+		r = sd_error(SD_ERR_IO, "fsync of the backup: %s", strerror(errno));
+	end = lseek(SD_STOREPROC_BACKUP_FD, 0, SEEK_END);
+	close(SD_STOREPROC_BACKUP_FD);
+	if (r < 0)
+		sd_log(SD_LOG_ERROR, "store process: the backup failed: %s", sd_error_detail());
+	pthread_mutex_lock(&b->mu);
+	b->status = r;
+	b->bytes = end > 0 ? (uint64_t)end : 0;
+	b->state = r == 0 ? SD_STOREWIRE_BACKUP_DONE : SD_STOREWIRE_BACKUP_FAILED;
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+/* BACKUP-START on the reply thread, in the request's turn: one backup at a time. */
+static int backup_start(struct backup *b, int fd, uint64_t log_size)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (b->state == SD_STOREWIRE_BACKUP_RUNNING)
+		return sd_error(SD_ERR_REFUSED, "a backup is running");
+	if (b->closing)
+		return sd_error(SD_ERR_UNAVAILABLE, "the store is closing");
+	if (b->joinable) {
+		pthread_join(b->thread, NULL);
+		b->joinable = false;
+	}
+	if (fd < 0 || dup3(fd, SD_STOREPROC_BACKUP_FD, O_CLOEXEC) < 0)
+		return sd_error(SD_ERR_IO, "the backup's file did not arrive: %s", strerror(errno));
+	b->state = SD_STOREWIRE_BACKUP_RUNNING;
+	b->status = 0;
+	b->log_size = log_size;
+	b->bytes = 0;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&b->thread, NULL, backup_main, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		close(SD_STOREPROC_BACKUP_FD);
+		b->state = SD_STOREWIRE_BACKUP_FAILED;
+		return b->status = sd_error(SD_ERR_NOMEM, "cannot start the backup's thread");
+	}
+	b->joinable = true;
+	return 0;
+}
+
+/* The control request's turn came (its read of meta log_size is done): it runs, and is
+ * answered here, on the reply thread, in order with every other answer. */
+static void ctl_done(sd_store_req_t *req, void *ctx)
+{
+	struct ctl *c = ctx;
+	struct backup *b = &c->sv->backup;
+	sd_storewire_ctl_reply_t rep = {0};
+	uint8_t msg[SD_STOREWIRE_CTL_REPLY_BYTES];
+	const uint8_t *v = NULL;
+	size_t vlen = 0;
+	uint64_t size = 0;
+
+	if (sd_store_req_status(req) == 0 && sd_store_req_found(req, 0) && sd_store_req_value(req, 0, &v, &vlen) == 0 &&
+	    vlen == 8)
+		size = sd_load_le64(v);
+	pthread_mutex_lock(&b->mu);
+	if (c->kind == SD_STOREWIRE_CTL_BACKUP_START)
+		rep.status = backup_start(b, c->fd, size);
+	else
+		rep.status = b->state == SD_STOREWIRE_BACKUP_FAILED ? b->status : 0;
+	rep.state = b->state;
+	rep.log_size = b->log_size;
+	rep.bytes = b->bytes;
+	pthread_mutex_unlock(&b->mu);
+	if (c->fd >= 0)
+		close(c->fd);
+	sd_storewire_encode_ctl_reply(req->seq, &rep, msg);
+	if (!c->sv->broken && sd_privsep_send(c->sv->fd, SD_PRIVSEP_STORE_REPLY, msg, sizeof(msg)) < 0) {
+		c->sv->broken = true;
+		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
+	}
+	free(c);
+	sd_store_req_free(req);
+}
+
+/* A control request becomes a read of meta log_size queued like any request, so that it
+ * is answered in its turn (ctl_done). */
+static int ctl_request(struct serve *sv, uint64_t seq, uint8_t kind, int *fd, sd_store_req_t **req)
+{
+	struct ctl *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (*req = sd_store_req_new()) == NULL) {
+		free(c);
+		return SD_ERR_NOMEM;
+	}
+	*c = (struct ctl){.sv = sv, .kind = kind, .fd = kind == SD_STOREWIRE_CTL_BACKUP_START ? *fd : -1};
+	if (kind == SD_STOREWIRE_CTL_BACKUP_START)
+		*fd = -1;
+	(void)sd_store_req_get(*req, SD_STORE_DB_META, (const uint8_t *)SD_STORE_LOG_SIZE_KEY,
+	                       strlen(SD_STORE_LOG_SIZE_KEY));
+	(*req)->seq = seq;
+	(*req)->done = ctl_done;
+	(*req)->ctx = c;
+	return 0;
+}
+
+/* One message, as sd_privsep_recv reads it, and the descriptor that came with it (-1). */
+static int recv_with_fd(int fd, uint32_t *type, uint8_t **p, size_t *len, int *passed)
+{
+	uint8_t head[SD_PRIVSEP_HEADER_BYTES];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = head, .iov_len = sizeof(head)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	ssize_t n;
+	size_t got = 0;
+	long max;
+	int r;
+
+	*p = NULL;
+	*passed = -1;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return SD_ERR_UNAVAILABLE;
+	if (n < 0)
+		return sd_error(SD_ERR_IO, "store message: %s", strerror(errno));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(passed, CMSG_DATA(cm), sizeof(int));
+	if ((size_t)n < sizeof(head) && (r = sd_privsep_read_full(fd, head + n, sizeof(head) - (size_t)n, &got)) < 0)
+		return r == SD_ERR_UNAVAILABLE ? SD_ERR_IO : r;
+	*type = sd_load_le32(head);
+	*len = sd_load_le32(head + 4);
+	if ((max = sd_privsep_max(*type)) < 0 || *len > (size_t)max)
+		return sd_error(SD_ERR_PROTOCOL, "store message: type 0x%x of %zu bytes", *type, *len);
+	if (*len == 0)
+		return 0;
+	if ((*p = malloc(*len)) == NULL)
+		return SD_ERR_NOMEM;
+	if ((r = sd_privsep_read_full(fd, *p, *len, &got)) < 0)
+		return r == SD_ERR_UNAVAILABLE ? SD_ERR_IO : r;
+	return 0;
+}
+
+/* The next request, decoded and numbered in order; SD_ERR_UNAVAILABLE at a clean end. A
+ * control request (a backup's) comes back as a request too, answered by ctl_done. */
+static int next_request(struct serve *sv, uint64_t expect, sd_store_req_t **req)
 {
 	uint8_t *p = NULL;
-	uint32_t type;
-	size_t len;
+	uint32_t type = 0;
+	size_t len = 0;
 	uint64_t seq = 0;
-	int r = sd_privsep_recv(fd, &type, &p, &len);
+	uint8_t kind = 0;
+	int passed = -1, r = recv_with_fd(sv->fd, &type, &p, &len, &passed);
 
 	*req = NULL;
 	if (r == 0 && type != SD_PRIVSEP_STORE_REQUEST)
 		r = sd_error(SD_ERR_PROTOCOL, "store message: type 0x%x is not a request", type);
-	if (r == 0)
+	if (r == 0 && (r = sd_storewire_decode_ctl_req(p, len, &seq, &kind)) == 0 &&
+	    (passed >= 0) != (kind == SD_STOREWIRE_CTL_BACKUP_START))
+		r = sd_error(SD_ERR_PROTOCOL, "store message: a descriptor with the wrong request");
+	else if (r == 0)
+		r = ctl_request(sv, seq, kind, &passed, req);
+	else if (r == 1 && passed >= 0)
+		r = sd_error(SD_ERR_PROTOCOL, "store message: a descriptor with a data request");
+	else if (r == 1)
 		r = sd_storewire_decode_req(p, len, &seq, req);
+	if (passed >= 0)
+		close(passed);
 	free(p);
 	if (r == 0 && seq != expect) {
 		sd_store_req_free(*req);
@@ -106,13 +294,14 @@ static int next_request(int fd, uint64_t expect, sd_store_req_t **req)
 
 int sd_storeproc_serve(int fd, sd_store_t *store)
 {
-	struct serve sv = {.fd = fd};
+	struct serve sv = {.fd = fd, .backup = {.store = store}};
 	sd_store_req_t *req;
 	uint64_t seq = 1;
 	int r;
 
+	pthread_mutex_init(&sv.backup.mu, NULL);
 	for (;; seq++) {
-		if ((r = next_request(fd, seq, &req)) == SD_ERR_UNAVAILABLE) {
+		if ((r = next_request(&sv, seq, &req)) == SD_ERR_UNAVAILABLE) {
 			r = 0;
 			break;
 		}
@@ -120,7 +309,8 @@ int sd_storeproc_serve(int fd, sd_store_t *store)
 			break;
 		if (sd_storewire_policy_check(req) < 0)
 			sd_log(SD_LOG_WARN, "%s", req->refusal);
-		if ((r = sd_store_submit(store, req, reply_done, &sv)) < 0) {
+		if ((r = req->done == ctl_done ? sd_store_submit(store, req, ctl_done, req->ctx)
+		                               : sd_store_submit(store, req, reply_done, &sv)) < 0) {
 			/* The front end keeps no more outstanding than the queue holds. */
 			sd_store_req_free(req);
 			r = sd_error(SD_ERR_PROTOCOL, "a request the store cannot queue: %s", sd_error_detail());
@@ -129,7 +319,13 @@ int sd_storeproc_serve(int fd, sd_store_t *store)
 	}
 	if (r < 0)
 		sd_log(SD_LOG_ERROR, "store process: %s; stopping", sd_error_detail());
+	pthread_mutex_lock(&sv.backup.mu);
+	sv.backup.closing = true;
+	pthread_mutex_unlock(&sv.backup.mu);
+	if (sv.backup.joinable) /* a copy still running ends before the environment closes */
+		pthread_join(sv.backup.thread, NULL);
 	sd_store_close(store); /* answers everything queued */
+	pthread_mutex_destroy(&sv.backup.mu);
 	return r;
 }
 
@@ -217,16 +413,6 @@ static void __attribute__((noreturn)) child_main(int fd, const sd_storeproc_opts
 
 /* --- The front end's side -------------------------------------------------------------------- */
 
-/* "exited with status N" or "killed by signal N (NAME)". */
-static void describe_status(int st, char *out, size_t cap)
-{
-	if (WIFSIGNALED(st))
-		snprintf(out, cap, "killed by signal %d (SIG%s)%s", WTERMSIG(st), sigabbrev_np(WTERMSIG(st)),
-		         WTERMSIG(st) == SIGSYS ? ": a system call outside its allow-list" : "");
-	else
-		snprintf(out, cap, "exited with status %d", WEXITSTATUS(st));
-}
-
 /* With sp->mu held: records a reaped status; the loud line unless it was a clean 0. */
 static void reaped_locked(sd_storeproc_t *sp, int st)
 {
@@ -236,7 +422,7 @@ static void reaped_locked(sd_storeproc_t *sp, int st)
 	sp->status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 	if (sp->status == 0)
 		return;
-	describe_status(st, why, sizeof(why));
+	sd_privsep_describe_status(st, why, sizeof(why));
 	sd_log(SD_LOG_ERROR, "store process died (%s)", why);
 }
 

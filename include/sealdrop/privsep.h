@@ -74,6 +74,10 @@ int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len) S
  * or failed mid-message; SD_ERR_PROTOCOL: an unknown type or a length over its maximum. */
 int sd_privsep_recv(int fd, uint32_t *type, uint8_t **payload, size_t *len) SD_WUR;
 
+/* A child's waitpid status in words: "exited with status N" or "killed by signal N
+ * (SIGNAME)", saying so when SIGSYS means a system call outside its allow-list. */
+void sd_privsep_describe_status(int status, char *out, size_t cap);
+
 /* Waits up to timeout_ms for child pid to exit after its socket was closed, and kills it
  * (SIGKILL) if it has not: a child that hangs must not hold the server's exit for ever.
  * 0 with *status set (as waitpid's), or SD_ERR_INTERNAL when there is no such child. */

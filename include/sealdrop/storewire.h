@@ -24,6 +24,14 @@
  *            u8 bits (1 found, 2 has a value: GET, PUT; 4 more: SCAN, DEL-PREFIX) |
  *            u64 log_index (LOG-APPEND) | u32 count (SCAN: entries; DEL-PREFIX: deleted) |
  *            u32 value_len | value | SCAN only: count times u32 key_len | key | u32 val_len | val
+ *
+ * CONTROL  u64 seq | u32 0 (no operations: not a data request) | u8 kind (1 BACKUP-START:
+ *          its message carries the backup file's descriptor (SCM_RIGHTS), the store process
+ *          copies the store into it on a thread of its own; 2 BACKUP-STATUS). Numbered and
+ *          answered in order with the data requests.
+ * CTL-REPLY u64 seq | i32 status (SD_ERR_PROTOCOL..0: BACKUP-START refused, e.g. SD_ERR_BUSY
+ *          while one runs; the copy's error once it failed) | u8 state (0 none, 1 running,
+ *          2 done, 3 failed) | u64 log_size (the leaves when the copy began) | u64 bytes
  */
 #ifndef SEALDROP_STOREWIRE_H
 #define SEALDROP_STOREWIRE_H
@@ -57,6 +65,33 @@ int sd_storewire_encode_reply(const sd_store_req_t *req, uint64_t seq, uint8_t *
 /* Fills req's results from the reply to it (numbered seq): SD_ERR_PROTOCOL for anything
  * that is not an answer to this request's operations. */
 int sd_storewire_decode_reply(const uint8_t *p, size_t len, uint64_t seq, sd_store_req_t *req) SD_WUR;
+
+#define SD_STOREPROC_BACKUP_FD         64 /* where the store process keeps a backup's file */
+#define SD_STOREWIRE_CTL_BACKUP_START  1
+#define SD_STOREWIRE_CTL_BACKUP_STATUS 2
+#define SD_STOREWIRE_CTL_REQ_BYTES     13
+#define SD_STOREWIRE_CTL_REPLY_BYTES   29
+
+typedef enum {
+	SD_STOREWIRE_BACKUP_NONE = 0,
+	SD_STOREWIRE_BACKUP_RUNNING,
+	SD_STOREWIRE_BACKUP_DONE,
+	SD_STOREWIRE_BACKUP_FAILED,
+} sd_storewire_backup_state_t;
+
+typedef struct {
+	int status;
+	sd_storewire_backup_state_t state;
+	uint64_t log_size, bytes;
+} sd_storewire_ctl_reply_t;
+
+void sd_storewire_encode_ctl_req(uint64_t seq, uint8_t kind, uint8_t out[SD_STOREWIRE_CTL_REQ_BYTES]);
+/* 1 when p is a data request (n_ops is not 0); 0 for a control request of a known kind;
+ * SD_ERR_PROTOCOL otherwise. */
+int sd_storewire_decode_ctl_req(const uint8_t *p, size_t len, uint64_t *seq, uint8_t *kind) SD_WUR;
+void sd_storewire_encode_ctl_reply(uint64_t seq, const sd_storewire_ctl_reply_t *r,
+                                   uint8_t out[SD_STOREWIRE_CTL_REPLY_BYTES]);
+int sd_storewire_decode_ctl_reply(const uint8_t *p, size_t len, uint64_t seq, sd_storewire_ctl_reply_t *out) SD_WUR;
 
 /* The store process's policy (server/store_wire.c, policy[]): 0 when every operation is one
  * the front end is allowed; otherwise SD_ERR_REFUSED, the detail naming the operation and
