@@ -31,6 +31,8 @@ run_one() { # name, command...
 		sed 's/^/    /' "$out" | tail -n 60
 	else
 		echo "ok   $name ($p passed${s:+, $s skipped})" | sed 's/, 0 skipped//'
+		# A named script (make soak) ends with its figures: show them.
+		[ -z "$show_figures" ] || grep -E '^# ' "$out" | tail -n 6 | sed 's/^/    /'
 	fi
 }
 
@@ -60,7 +62,9 @@ run_suite() { # every unit test, test vector and end-to-end script
 }
 
 # With arguments, only those scripts (make soak passes tests/soak/*.sh); else the suite.
+show_figures=""
 if [ "$#" -gt 0 ]; then
+	show_figures=1
 	for t in "$@"; do
 		[ -f "$t" ] || { echo "run-tests: no such test script: $t" >&2; exit 66; }
 		run_one "$(basename "$(dirname "$t")")/$(basename "$t" .sh)" sh "$t"
