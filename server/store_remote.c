@@ -199,8 +199,8 @@ int store_remote_new(int fd, const sd_store_opts_t *opts, struct store_remote **
 	return 0;
 }
 
-/* With rs->mu held: queue req and write it; a failed write loses the store process. */
-static int send_locked(struct store_remote *rs, sd_store_req_t *req, const uint8_t *msg, size_t len)
+/* With rs->mu held: req joins the end of the queue of requests awaiting their reply. */
+static void enqueue_locked(struct store_remote *rs, sd_store_req_t *req)
 {
 	req->queued = true;
 	req->next = NULL;
@@ -210,6 +210,12 @@ static int send_locked(struct store_remote *rs, sd_store_req_t *req, const uint8
 		rs->head = req;
 	rs->tail = req;
 	rs->outstanding++;
+}
+
+/* With rs->mu held: queue req and write it; a failed write loses the store process. */
+static int send_locked(struct store_remote *rs, sd_store_req_t *req, const uint8_t *msg, size_t len)
+{
+	enqueue_locked(rs, req);
 	return sd_privsep_send(rs->fd, SD_PRIVSEP_STORE_REQUEST, msg, len);
 }
 
@@ -336,14 +342,7 @@ static int send_ctl_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
 	req->seq = rs->next_seq++;
-	req->queued = true;
-	req->next = NULL;
-	if (rs->tail != NULL)
-		rs->tail->next = req;
-	else
-		rs->head = req;
-	rs->tail = req;
-	rs->outstanding++;
+	enqueue_locked(rs, req);
 	do
 		n = sendmsg(rs->fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);

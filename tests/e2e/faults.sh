@@ -31,10 +31,14 @@ DATA=$D/store/data.mdb
 # The triggers live in a directory the server's user may search (it drops root).
 FAULTS=$T/faults
 mkdir -p "$FAULTS" && chmod 755 "$FAULTS"
-# The server under the shim: a wrapper that start_server runs instead of sealdropd.
+# The server under the shim: a wrapper that start_server runs instead of sealdropd. An
+# ASan build wants its runtime first among the preloaded libraries (make check).
+PRELOAD=$SHIM
+ASAN_RT=$(ldd "$REAL_SEALDROPD" 2>/dev/null | awk '/libasan/ { print $3 }')
+[ -z "$ASAN_RT" ] || PRELOAD="$ASAN_RT $SHIM"
 cat >"$T/sealdropd-faulty" <<EOF
 #!/bin/sh
-LD_PRELOAD=$SHIM SD_FAULT_ENOSPC_FILE=$FAULTS/enospc SD_FAULT_FSYNC_FILE=$FAULTS/eio exec $REAL_SEALDROPD "\$@"
+LD_PRELOAD="$PRELOAD" SD_FAULT_ENOSPC_FILE=$FAULTS/enospc SD_FAULT_FSYNC_FILE=$FAULTS/eio exec $REAL_SEALDROPD "\$@"
 EOF
 chmod 755 "$T/sealdropd-faulty"
 

@@ -357,6 +357,26 @@ start_server() { # conf [log]
 	_start_sealdropd "$SEALDROPD" "" "$@"
 }
 
+# The release sealdropd of this build (sandbox.sh, privsep.sh: what it must not contain).
+case ${BUILD:-build} in
+/*) RELEASE=$BUILD/sealdropd ;;
+*) RELEASE=$TOP/${BUILD:-build}/sealdropd ;;
+esac
+
+# Whether a binary holds a string (strings(1) when there, else grep -a).
+bin_has() { # binary text
+	if command -v strings >/dev/null 2>&1; then
+		strings -a "$1" | grep -qF -- "$2"
+	else
+		grep -qaF -- "$2" "$1"
+	fi
+}
+
+# A field of /proc/PID/status, e.g. "Seccomp" → 2.
+proc_status() { # pid field
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
+}
+
 # The test build of the server (make all-tests builds it): the same sealdropd but for a
 # clock the tests set. Never installed; the release binary has no such clock
 # (tests/e2e/testclock.sh checks it).

@@ -14,23 +14,6 @@
 # store; SIGTERM stops all three with status 0.
 . "$(dirname "$0")/lib.sh"
 
-case ${BUILD:-build} in
-/*) RELEASE=$BUILD/sealdropd ;;
-*) RELEASE=$TOP/${BUILD:-build}/sealdropd ;;
-esac
-
-bin_has() { # binary text
-	if command -v strings >/dev/null 2>&1; then
-		strings -a "$1" | grep -qF -- "$2"
-	else
-		grep -qaF -- "$2" "$1"
-	fi
-}
-
-proc_status() { # pid field
-	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
-}
-
 # The front end's children, and the one named NAME.
 children() { # pid
 	ps -o pid= --ppid "$1" | tr -d ' '

@@ -7,24 +7,6 @@
 # SEALDROPD_TEST_FORBIDDEN_SYSCALL=1; the release sealdropd holds no trace of that hook.
 . "$(dirname "$0")/lib.sh"
 
-case ${BUILD:-build} in
-/*) RELEASE=$BUILD/sealdropd ;;
-*) RELEASE=$TOP/${BUILD:-build}/sealdropd ;;
-esac
-
-bin_has() { # binary text
-	if command -v strings >/dev/null 2>&1; then
-		strings -a "$1" | grep -qF -- "$2"
-	else
-		grep -qaF -- "$2" "$1"
-	fi
-}
-
-# A field of /proc/PID/status, e.g. "Seccomp" → 2.
-proc_status() { # pid field
-	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
-}
-
 if [ ! -x "$RELEASE" ] || [ ! -x "$SEALDROPD_TESTCLOCK" ]; then
 	not_ok "$RELEASE and $SEALDROPD_TESTCLOCK are built (make all-tests)"
 	done_testing

@@ -6,17 +6,6 @@
 # loudly in its log that its clock is a test clock.
 . "$(dirname "$0")/lib.sh"
 
-RELEASE=$TOP/${BUILD:-build}/sealdropd
-
-# Printable strings of a binary: strings(1) when binutils is there, else grep's.
-bin_has() { # binary text
-	if command -v strings >/dev/null 2>&1; then
-		strings -a "$1" | grep -qF -- "$2"
-	else
-		grep -qaF -- "$2" "$1"
-	fi
-}
-
 # Today's date in Korea Standard Time, or N days later.
 kst_date() { # [days]
 	"$PY" -c 'import datetime as t, sys
