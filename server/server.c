@@ -998,6 +998,11 @@ void sd_server_free_(sd_server_t *s)
 	event_free_if(s->sig_int);
 	event_free_if(s->sig_hup);
 	event_free_if(s->sig_chld);
+	/* Freeing the events gave the signals their default action back: a second SIGTERM
+	 * (an impatient operator, a supervisor) must not cut short what is left of the exit. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	event_free_if(s->drain_timer);
 	event_free_if(s->hop_event);
 	if (s->base != NULL)
