@@ -403,9 +403,9 @@ set_today() { # datefile YYYY-MM-DD
 	printf '%s\n' "$2" | dd of="$1" conv=notrunc status=none && truncate -s "$(printf '%s\n' "$2" | wc -c)" "$1"
 }
 
-# The date a running server in DIR counts its deadlines from: its control socket's
-# status op, field "today" (docs/API.md, "Control socket").
-server_today() { # dir
+# A field of a running server's status, from the control socket of DIR (docs/API.md,
+# "Control socket"): e.g. "today", the date it counts deadlines from, or "connections".
+server_status() { # dir field
 	"$PY" -c 'import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(20)
@@ -417,7 +417,12 @@ while not b.endswith(b"\n"):
     if not c:
         break
     b += c
-print(json.loads(b)["today"])' "$1"
+print(json.loads(b)[sys.argv[2]])' "$1" "$2"
+}
+
+# The date a running server in DIR counts its deadlines from.
+server_today() { # dir
+	server_status "$1" today
 }
 
 _start_sealdropd() { # binary datefile|"" conf [log]

@@ -52,18 +52,7 @@ trap _slow_cleanup EXIT
 
 # The server's open connections, from its control socket's status op.
 connections() {
-	"$PY" -c 'import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1] + "/control.sock")
-s.sendall(b"{\"op\": \"status\"}\n")
-b = b""
-while not b.endswith(b"\n"):
-    c = s.recv(65536)
-    if not c:
-        break
-    b += c
-print(json.loads(b)["connections"])' "$D" 2>/dev/null || echo "?"
+	server_status "$D" connections 2>/dev/null || echo "?"
 }
 
 # slowhttptest's last status (its log is coloured for a terminal).
