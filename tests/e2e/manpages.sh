@@ -177,12 +177,13 @@ bcomp() {
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _sealdrop || exit 1
 		printf "%s\n" "${COMPREPLY[@]}"' bcomp "$@" 2>"$T/bcomp.err"
 }
-# offers DESCRIPTION WANTED UNWANTED WORD...: the completion includes every word of
-# WANTED and none of UNWANTED.
-offers() {
-	_d=$1 _want=$2 _unwanted=$3
-	shift 3
-	_got=$(bcomp "$@" | tr '\n' ' ')
+# completes SHELL FUNCTION DESCRIPTION WANTED UNWANTED WORD...: FUNCTION's completion
+# (bcomp or zcomp, whose errors go to $T/FUNCTION.err) includes every word of WANTED and
+# none of UNWANTED.
+completes() {
+	_sh=$1 _fn=$2 _d=$3 _want=$4 _unwanted=$5
+	shift 5
+	_got=$("$_fn" "$@" | tr '\n' ' ')
 	_bad=""
 	for _w in $_want; do
 		case " $_got " in *" $_w "*) ;; *) _bad="$_bad missing $_w;" ;; esac
@@ -190,13 +191,14 @@ offers() {
 	for _w in $_unwanted; do
 		case " $_got " in *" $_w "*) _bad="$_bad offers $_w;" ;; esac
 	done
-	if [ -z "$_bad" ] && [ ! -s "$T/bcomp.err" ]; then
-		ok "bash: $_d"
+	if [ -z "$_bad" ] && [ ! -s "$T/$_fn.err" ]; then
+		ok "$_sh: $_d"
 	else
-		not_ok "bash: $_d:$_bad"
-		diag "offered: $_got" "$(head -n 3 "$T/bcomp.err")"
+		not_ok "$_sh: $_d:$_bad"
+		diag "offered: $_got" "$(head -n 3 "$T/$_fn.err")"
 	fi
 }
+offers() { completes bash bcomp "$@"; }
 
 if bash -n completions/sealdrop.bash && bash -n completions/sealdropd.bash; then
 	ok "bash: the completion files parse"
@@ -261,24 +263,7 @@ zcomp() {
 		if [[ ${words[1]:t} == sealdropd ]]; then _sealdropd; else _sealdrop; fi' zcomp "$_pre" "$@" 2>"$T/zcomp.err" |
 		sed 's/\\:/\x01/g; s/:.*//; s/\x01/:/g'
 }
-zoffers() {
-	_d=$1 _want=$2 _unwanted=$3
-	shift 3
-	_got=$(zcomp "$@" | tr '\n' ' ')
-	_bad=""
-	for _w in $_want; do
-		case " $_got " in *" $_w "*) ;; *) _bad="$_bad missing $_w;" ;; esac
-	done
-	for _w in $_unwanted; do
-		case " $_got " in *" $_w "*) _bad="$_bad offers $_w;" ;; esac
-	done
-	if [ -z "$_bad" ] && [ ! -s "$T/zcomp.err" ]; then
-		ok "zsh: $_d"
-	else
-		not_ok "zsh: $_d:$_bad"
-		diag "offered: $_got" "$(head -n 3 "$T/zcomp.err")"
-	fi
-}
+zoffers() { completes zsh zcomp "$@"; }
 
 if command -v zsh >/dev/null 2>&1; then
 	if zsh -f -c 'fpath=(completions $fpath); autoload -Uz compinit; compinit -u -d "$1/zcompdump"
