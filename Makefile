@@ -158,12 +158,14 @@ $(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo: po/%.po
 	@mkdir -p $(@D)
 	$(MSGFMT) --check -o $@ $<
 
-# After changing a message in client/*.c: `make po`, translate what msgfmt --statistics
-# reports as untranslated or fuzzy in po/ko.po, and commit both files.
+# After changing a message in client/*.c or crypto/*.c (sd_error formats): `make po`,
+# translate what msgfmt --statistics reports as untranslated or fuzzy in po/ko.po, and
+# commit both files.
 po:
-	$(XGETTEXT) --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --add-location=file \
+	$(XGETTEXT) --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=SD_N_ \
+	  --keyword=sd_error:2 --flag=sd_error:2:c-format --add-location=file \
 	  --package-name=sealdrop --package-version=$$(sed -n 's/.*SD_VERSION_STRING "\(.*\)".*/\1/p' \
-	  include/sealdrop/sealdrop.h) --msgid-bugs-address= -o po/sealdrop.pot $(sort $(wildcard client/*.c))
+	  include/sealdrop/sealdrop.h) --msgid-bugs-address= -o po/sealdrop.pot $(sort $(wildcard client/*.c crypto/*.c))
 	for l in $(LINGUAS); do $(MSGMERGE) --quiet --update --backup=none po/$$l.po po/sealdrop.pot || exit 1; \
 	  $(MSGFMT) --check --statistics -o /dev/null po/$$l.po || exit 1; done
 

@@ -542,6 +542,130 @@ out:
 	return r;
 }
 
+/* --- several key files of one kind ------------------------------------------------ */
+
+int cli_keys_take(const char *arg, void *dst)
+{
+	cli_keys_t *k = dst;
+
+	if (k->n == CLI_KEYS_MAX)
+		return cli_usage_error(k->cmd, _("at most %d %s files"), CLI_KEYS_MAX, k->opt);
+	k->path[k->n++] = arg;
+	return 0;
+}
+
+void cli_keys_default(cli_keys_t *k, const char *path)
+{
+	if (k->n == 0 && path != NULL)
+		k->path[k->n++] = path;
+}
+
+/* The key id of keys->path[i] from the public key file beside it (FILE.pub, as keygen
+ * writes it), without its passphrase: 1 when known (its kind checked), 0 when there is
+ * no FILE.pub, or the error. */
+static int keys_peek_id(const cli_keys_t *keys, size_t i, sd_key_kind_t want, uint8_t id[SD_KEY_ID_BYTES])
+{
+	char pub_path[PATH_MAX];
+	sd_pubkey_t pub;
+	int r;
+
+	if ((size_t)snprintf(pub_path, sizeof(pub_path), "%s.pub", keys->path[i]) >= sizeof(pub_path))
+		return sd_error(SD_ERR_USAGE, _("%s: the file name %s is too long"), keys->opt, keys->path[i]);
+	if (access(pub_path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	if ((r = cli_pubkey_load(keys->opt, pub_path, want, &pub)) < 0)
+		return r;
+	memcpy(id, pub.id, SD_KEY_ID_BYTES);
+	return 1;
+}
+
+/* keys->path[i], unlocked; it must be key id (when its FILE.pub said so, a mismatch is the
+ * pair's fault, not the package's). */
+static int keys_unlock(const cli_keys_t *keys, size_t i, sd_key_kind_t want, const char *passfile,
+                       const uint8_t id[SD_KEY_ID_BYTES], sd_seckey_t **out)
+{
+	int r = cli_seckey_load(keys->opt, keys->path[i], want, passfile, out);
+
+	if (r < 0 || sd_equal((*out)->id, id, SD_KEY_ID_BYTES))
+		return r;
+	sd_seckey_free(*out);
+	*out = NULL;
+	return sd_error(SD_ERR_WRONG_KEY, _("%s: %s.pub is not the public key of %s"), keys->opt, keys->path[i],
+	                keys->path[i]);
+}
+
+/* "what is sealed to intake key W; --intake A is key X, --intake B is key Y". */
+static int keys_none_match(const cli_keys_t *keys, sd_key_kind_t want, const uint8_t id[SD_KEY_ID_BYTES],
+                           const char *what, uint8_t (*ids)[SD_KEY_ID_BYTES])
+{
+	char list[768], wanted[SD_KEY_ID_HEX_BYTES], have[SD_KEY_ID_HEX_BYTES];
+	size_t used = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < keys->n && used < sizeof(list); i++) {
+		sd_key_id_hex(ids[i], have);
+		int w = snprintf(list + used, sizeof(list) - used, _("%s%s %s is key %s"), i > 0 ? ", " : "", keys->opt,
+		                 keys->path[i], have);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	sd_key_id_hex(id, wanted);
+	return sd_error(SD_ERR_WRONG_KEY, _("%s is sealed to %s key %s; %s"), what, sd_key_kind_name(want), wanted,
+	                list);
+}
+
+int cli_seckey_load_matching(const cli_keys_t *keys, sd_key_kind_t want, const uint8_t id[SD_KEY_ID_BYTES],
+                             const char *what, const char *passfile, sd_seckey_t **out)
+{
+	uint8_t ids[CLI_KEYS_MAX][SD_KEY_ID_BYTES];
+	bool known[CLI_KEYS_MAX] = {false};
+	int r;
+
+	*out = NULL;
+	/* First the files whose FILE.pub tells their id: no passphrase for the others. */
+	for (size_t i = 0; keys->n > 1 && i < keys->n; i++) {
+		if ((r = keys_peek_id(keys, i, want, ids[i])) < 0)
+			return r;
+		known[i] = r == 1;
+		if (known[i] && sd_equal(ids[i], id, SD_KEY_ID_BYTES))
+			return keys_unlock(keys, i, want, passfile, id, out);
+	}
+	/* Then, in order, those without one: each must be unlocked to learn its id. */
+	for (size_t i = 0; i < keys->n; i++) {
+		if (known[i])
+			continue;
+		if ((r = cli_seckey_load(keys->opt, keys->path[i], want, passfile, out)) < 0)
+			return r;
+		if (sd_equal((*out)->id, id, SD_KEY_ID_BYTES))
+			return 0;
+		memcpy(ids[i], (*out)->id, SD_KEY_ID_BYTES);
+		sd_seckey_free(*out);
+		*out = NULL;
+	}
+	return keys_none_match(keys, want, id, what, ids);
+}
+
+int cli_seckey_load_all(const cli_keys_t *keys, sd_key_kind_t want, const char *passfile,
+                        sd_seckey_t *out[CLI_KEYS_MAX])
+{
+	int r = 0;
+
+	for (size_t i = 0; i < CLI_KEYS_MAX; i++)
+		out[i] = NULL;
+	for (size_t i = 0; r == 0 && i < keys->n; i++)
+		r = cli_seckey_load(keys->opt, keys->path[i], want, passfile, &out[i]);
+	if (r < 0)
+		cli_seckeys_free(out);
+	return r;
+}
+
+void cli_seckeys_free(sd_seckey_t *keys[CLI_KEYS_MAX])
+{
+	for (size_t i = 0; i < CLI_KEYS_MAX; i++) {
+		sd_seckey_free(keys[i]);
+		keys[i] = NULL;
+	}
+}
+
 int cli_check_absent(const char *path)
 {
 	struct stat st;

@@ -84,12 +84,14 @@ int cli_open_print(const char *out, bool json, json_t *extra) SD_WUR;
 int cli_open_bundle(const char *path, const char *agency_key, const char *passfile, const char *root, const char *out,
                     bool json) SD_WUR;
 
-/* The custodians' identity key (cmd_unseal.c; `unseal`, `export --with-identity`): the key
- * file at key_path (passphrase from passfile or the terminal), else the n_shares
- * "FILE[:PASSFILE]" share arguments, whose clear headers must make one complete set
- * before any passphrase is asked; rebuilt only in secret memory. */
-int cli_identity_key_load(const char *key_path, const char *passfile, const char *const *shares, size_t n_shares,
-                          sd_seckey_t **key) SD_WUR;
+/* The custodians' identity key id (cmd_unseal.c; `unseal`, `export --with-identity`): of
+ * the key files in keys, the one that is id (cli_seckey_load_matching; passphrase from
+ * passfile or the terminal), else the n_shares "FILE[:PASSFILE]" share arguments, whose
+ * clear headers must make one complete set before any passphrase is asked, rebuilt only
+ * in secret memory and then checked to be id. what names what needs it in errors. */
+typedef struct cli_keys cli_keys_t;
+int cli_identity_key_load(const cli_keys_t *keys, const uint8_t id[SD_KEY_ID_BYTES], const char *what,
+                          const char *passfile, const char *const *shares, size_t n_shares, sd_seckey_t **key) SD_WUR;
 
 /* --text FILE of cmd: 1..max bytes of UTF-8 without control characters other than newline
  * and tab (a notice's or an objection's text), read before anything is sent into *text
@@ -188,6 +190,35 @@ int cli_pubkey_load(const char *opt, const char *path, sd_key_kind_t want, sd_pu
  * (passfile or the prompt "Passphrase for PATH: ") and decrypts it. */
 int cli_seckey_load(const char *opt, const char *path, sd_key_kind_t want, const char *passfile,
                     sd_seckey_t **out) SD_WUR;
+
+/* Several secret key files of one kind (--intake, --identity-key: officers keep the old
+ * keys for the cases sealed to them), for cli_getopt: {"intake", OPT_INTAKE, .take =
+ * cli_keys_take, .dst = &keys}, with keys.cmd and keys.opt set first. */
+#define CLI_KEYS_MAX 16
+struct cli_keys {
+	const cli_cmd_t *cmd; /* for the usage error */
+	const char *opt;      /* "--intake", in messages */
+	const char *path[CLI_KEYS_MAX];
+	size_t n;
+};
+
+/* A cli_opt_t take function: appends arg to the cli_keys_t dst (at most CLI_KEYS_MAX). */
+int cli_keys_take(const char *arg, void *dst);
+/* path (the config file's setting) when the command line gave none. */
+void cli_keys_default(cli_keys_t *k, const char *path);
+/* The one file of keys that is key id (of kind want), unlocked; the others are never
+ * asked a passphrase. With several files, each one's id is read from FILE.pub beside it
+ * (`sealdrop keygen` writes it) and checked again once unlocked; a file without one is
+ * unlocked to learn its id, in order, only when no FILE.pub names the id. The passphrase
+ * comes from passfile (the same for every file), else the terminal. None is id:
+ * SD_ERR_WRONG_KEY "<what> is sealed to <kind> key <id>; --intake A is key X, ...". */
+int cli_seckey_load_matching(const cli_keys_t *keys, sd_key_kind_t want, const uint8_t id[SD_KEY_ID_BYTES],
+                             const char *what, const char *passfile, sd_seckey_t **out) SD_WUR;
+/* Every file of keys unlocked, into out[0..keys->n) (the rest NULL): for what names no key
+ * id (a notice's box). Free with cli_seckeys_free. */
+int cli_seckey_load_all(const cli_keys_t *keys, sd_key_kind_t want, const char *passfile,
+                        sd_seckey_t *out[CLI_KEYS_MAX]) SD_WUR;
+void cli_seckeys_free(sd_seckey_t *keys[CLI_KEYS_MAX]);
 /* Refuses an existing output path before any work is done (it is checked again, atomically,
  * when the output is committed). */
 int cli_check_absent(const char *path) SD_WUR;

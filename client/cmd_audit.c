@@ -189,6 +189,23 @@ static int state_lock(const char *path, int *fd)
 }
 
 /* The last head this client verified, if there is one: it must still verify. */
+/* The kept head: signed by the directory's log key or, after a rotation, by one it lists
+ * as retired. It is this client's own record, verified when it was new; the consistency
+ * proof to the fresh head, which only the current key may sign, links the two. */
+static int prev_verify(verify_t *v, const uint8_t *text, size_t len)
+{
+	const sd_pubkey_t *k = sd_directory_doc_log_key(v->d, text, len);
+	sd_loghead_t *h = &v->prev;
+	int r;
+
+	if (k == NULL || k == &v->d->log)
+		return sd_loghead_verify_with_directory(text, len, v->d, h);
+	if ((r = sd_loghead_parse(text, len, k, h)) == 0 && strcmp(h->deployment, v->d->deployment) != 0)
+		r = sd_error(SD_ERR_DEPLOYMENT, _("the head is for deployment '%s', not '%s'"), h->deployment,
+		             v->d->deployment);
+	return r;
+}
+
 static int state_read(verify_t *v)
 {
 	uint8_t *text = NULL;
@@ -201,7 +218,7 @@ static int state_read(verify_t *v)
 	}
 	if (r < 0)
 		return cli_error_prefix(r, "%s", v->path);
-	if ((r = sd_loghead_verify_with_directory(text, len, v->d, &v->prev)) < 0)
+	if ((r = prev_verify(v, text, len)) < 0)
 		r = cli_error_prefix(r == SD_ERR_TOOBIG ? SD_ERR_FORMAT : r,
 		                     _("the state file %s, the last head this client verified, is damaged or was "
 		                       "altered"),

@@ -31,7 +31,7 @@ static const cli_cmd_t cmd_top = {
 static const cli_cmd_t cmd_create = {
         "directory create",
         N_("usage: sealdrop directory create --deployment ID --intake PUB --identity PUB [--log PUB]\n"
-           "           [--tls-ca PEMFILE] [--agency ID:NAME:PUBFILE]... [--version N]\n"
+           "           [--log-retired PUB]... [--tls-ca PEMFILE] [--agency ID:NAME:PUBFILE]... [--version N]\n"
            "           [--not-after YYYY-MM-DD] [--test] --root KEY [--passphrase-file F] --out FILE [--json]\n"),
         N_("\n"
            "Signs a key directory with the root secret key and writes it to FILE (never overwritten).\n"
@@ -40,6 +40,9 @@ static const cli_cmd_t cmd_create = {
            "  --intake PUB            public key file of kind intake (opens reports and evidence)\n"
            "  --identity PUB          public key file of kind identity (the Commission's identity share)\n"
            "  --log PUB               public key file of kind log (the server's signing key)\n"
+           "  --log-retired PUB       a log key the server signed with before (its receipts and\n"
+           "                          notices keep verifying); repeat for each, at most 16, and\n"
+           "                          keep listing every one in later versions\n"
            "  --tls-ca PEMFILE        the CA certificate clients pin for the server\n"
            "  --agency ID:NAME:PUB    an inspection or investigative agency: its id (before the first\n"
            "                          ':'), its name, and its public key file of kind agency (after the\n"
@@ -75,6 +78,7 @@ enum {
 	OPT_INTAKE,
 	OPT_IDENTITY,
 	OPT_LOG,
+	OPT_LOG_RETIRED,
 	OPT_TLS_CA,
 	OPT_AGENCY,
 	OPT_VERSION,
@@ -92,6 +96,8 @@ typedef struct {
 	bool test, json;
 	const char **agencies; /* pointers into argv */
 	size_t n_agencies;
+	const char **log_retired; /* pointers into argv */
+	size_t n_log_retired;
 } create_args_t;
 
 /* --- shared: showing a directory ------------------------------------------------------ */
@@ -102,6 +108,18 @@ static json_t *key_json(const uint8_t id[SD_KEY_ID_BYTES])
 
 	sd_key_id_hex(id, hex);
 	return json_string(hex);
+}
+
+static json_t *retired_json(const sd_directory_t *d)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < d->n_log_retired; i++)
+		if (json_array_append_new(arr, key_json(d->log_retired[i].id)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
 }
 
 static json_t *directory_json(const sd_directory_t *d, const char *path)
@@ -115,14 +133,14 @@ static json_t *directory_json(const sd_directory_t *d, const char *path)
 			json_decref(agencies);
 			return NULL;
 		}
-	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:b, s:o, s:o, s:o, s:o?, s:b, s:{s:I, s:I}, s:o, s:b}", "file",
-	                 path, "deployment", d->deployment, "version", (json_int_t)d->version, "issued",
+	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:b, s:o, s:o, s:o, s:o?, s:o, s:b, s:{s:I, s:I}, s:o, s:b}",
+	                 "file", path, "deployment", d->deployment, "version", (json_int_t)d->version, "issued",
 	                 cli_json_date(d->issued), "not_after", cli_json_date(d->not_after), "test", d->test,
 	                 "root_key_id", key_json(d->root_id), "intake_key_id", key_json(d->intake.id),
 	                 "identity_key_id", key_json(d->identity.id), "log_key_id",
-	                 d->has_log ? key_json(d->log.id) : NULL, "tls_ca", d->tls_ca_pem != NULL, "codename_kdf",
-	                 "opslimit", (json_int_t)d->codename_kdf.opslimit, "memlimit",
-	                 (json_int_t)d->codename_kdf.memlimit, "agencies", agencies, "verified", 1);
+	                 d->has_log ? key_json(d->log.id) : NULL, "log_retired_key_ids", retired_json(d), "tls_ca",
+	                 d->tls_ca_pem != NULL, "codename_kdf", "opslimit", (json_int_t)d->codename_kdf.opslimit,
+	                 "memlimit", (json_int_t)d->codename_kdf.memlimit, "agencies", agencies, "verified", 1);
 }
 
 static void directory_print(const sd_directory_t *d, const char *heading)
@@ -145,6 +163,10 @@ static void directory_print(const sd_directory_t *d, const char *heading)
 	if (d->has_log)
 		sd_key_id_hex(d->log.id, id);
 	printf(_("  log key       %s\n"), d->has_log ? id : _("none"));
+	for (size_t i = 0; i < d->n_log_retired; i++) {
+		sd_key_id_hex(d->log_retired[i].id, id);
+		printf(_("  retired log   %s\n"), id);
+	}
 	printf(_("  TLS CA        %s\n"), d->tls_ca_pem != NULL ? _("present") : _("none"));
 	cli_format_size(d->codename_kdf.memlimit, mem);
 	printf(_("  codename KDF  Argon2id, opslimit %llu, memlimit %s\n"),
@@ -209,6 +231,24 @@ static int parse_version(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* --log-retired, each a log key file; the rules (none twice, not the current key, only with
+ * --log) are sd_directory_sign's, whose messages name the position. */
+static int create_fill_retired(const create_args_t *a, sd_directory_t *d)
+{
+	int r;
+
+	if (a->n_log_retired > SD_DIRECTORY_MAX_LOG_RETIRED)
+		return sd_error(SD_ERR_USAGE, _("at most %d --log-retired keys"), SD_DIRECTORY_MAX_LOG_RETIRED);
+	if (a->n_log_retired > 0 && a->log == NULL)
+		return sd_error(SD_ERR_USAGE, _("--log-retired needs --log, the current log key"));
+	for (size_t i = 0; i < a->n_log_retired; i++) {
+		if ((r = cli_pubkey_load("--log-retired", a->log_retired[i], SD_KEY_LOG, &d->log_retired[i])) < 0)
+			return r;
+		d->n_log_retired = i + 1;
+	}
+	return 0;
+}
+
 /* Fills d from the options: every key file checked for its kind, dates and version. */
 static int create_fill(const create_args_t *a, sd_directory_t *d)
 {
@@ -239,6 +279,8 @@ static int create_fill(const create_args_t *a, sd_directory_t *d)
 			return r;
 		d->has_log = true;
 	}
+	if ((r = create_fill_retired(a, d)) < 0)
+		return r;
 	if (a->tls_ca != NULL) {
 		if ((r = sd_file_read(a->tls_ca, TLS_CA_MAX, &pem, &pemlen)) < 0)
 			return cli_error_prefix(r, "--tls-ca");
@@ -304,6 +346,7 @@ static int create_parse(int argc, char **argv, create_args_t *a, bool *done)
 	        {"intake", OPT_INTAKE, .value = &a->intake},
 	        {"identity", OPT_IDENTITY, .value = &a->identity},
 	        {"log", OPT_LOG, .value = &a->log},
+	        {"log-retired", OPT_LOG_RETIRED, .list = a->log_retired, .n = &a->n_log_retired},
 	        {"tls-ca", OPT_TLS_CA, .value = &a->tls_ca},
 	        {"agency", OPT_AGENCY, .list = a->agencies, .n = &a->n_agencies},
 	        {"version", OPT_VERSION, .value = &a->version},
@@ -341,8 +384,11 @@ static int directory_create(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	/* Every --agency fits: there are fewer of them than arguments. */
-	if ((a.agencies = calloc((size_t)argc + 1, sizeof(*a.agencies))) == NULL)
+	if ((a.agencies = calloc((size_t)argc + 1, sizeof(*a.agencies))) == NULL ||
+	    (a.log_retired = calloc((size_t)argc + 1, sizeof(*a.log_retired))) == NULL) {
+		free(a.agencies);
 		return cli_fail(cmd_create.name, SD_ERR_NOMEM);
+	}
 	r = create_parse(argc, argv, &a, &done);
 	if (!done) {
 		sd_error_clear();
@@ -350,6 +396,7 @@ static int directory_create(int argc, char **argv)
 		r = r < 0 ? cli_fail(cmd_create.name, r) : 0;
 	}
 	free(a.agencies);
+	free(a.log_retired);
 	return r;
 }
 

@@ -536,9 +536,9 @@ static void check_cert(doctor_t *d)
 	}
 	d->cert_usable = true; /* an expired one is still presented: the server's answer says more */
 	snprintf(renew, sizeof(renew),
-	         _("ask your operator to renew it: sealdropd enroll --dir DIR --role %s --name NAME --out OUTDIR "
-	           "(a new certificate for your account)"),
-	         d->cert.role[0] != '\0' ? d->cert.role : "ROLE");
+	         _("ask your operator to renew it: sealdropd renew --dir DIR --name \"%s\" --out OUTDIR "
+	           "(a new certificate for the same account; the old one works until it is revoked)"),
+	         d->cert.cn[0] != '\0' ? d->cert.cn : "NAME");
 	if (cert_dates(d, "cert", d->o.cert, &d->cert, renew) != DOC_OK)
 		return;
 	date_text(kst_date(d->cert.not_after), until);

@@ -50,8 +50,8 @@
 
 static const cli_cmd_t cmd = {
         "export",
-        N_("usage: sealdrop export CASE --agency ID --intake KEY [--passphrase-file F] --out FILE.sdr [--json]\n"
-           "                       [--with-identity (--identity-key KEY [--identity-passphrase-file F] |\n"
+        N_("usage: sealdrop export CASE --agency ID --intake KEY... [--passphrase-file F] --out FILE.sdr [--json]\n"
+           "                       [--with-identity (--identity-key KEY... [--identity-passphrase-file F] |\n"
            "                                         --share FILE[:PASSFILE]...)]\n"
            "                       [--server URL --ca CA.pem --cert CERT.pem --key KEY.pem --root ROOTPUB]\n"),
         N_("\n"
@@ -77,12 +77,15 @@ static const cli_cmd_t cmd = {
            "the directory's key for the agency (exit 65 otherwise).\n"
            "\n"
            "  --agency ID             the agency, by its id in the directory\n"
-           "  --intake KEY            the intake secret key file\n"
+           "  --intake KEY            the intake secret key file; repeat it for each key kept (the\n"
+           "                          one the package is sealed to is chosen by the KEY.pub beside\n"
+           "                          each, and only it is asked its passphrase)\n"
            "  --passphrase-file F     its passphrase from F instead of the terminal\n"
            "                          (RISK: a passphrase in a file can be copied or seized)\n"
            "  --out FILE.sdr          the bundle to write (must not exist)\n"
            "  --with-identity         carry the identity under the whistleblower's agency consent\n"
-           "  --identity-key KEY      the identity secret key file (with --with-identity)\n"
+           "  --identity-key KEY      the identity secret key file (with --with-identity); repeatable,\n"
+           "                          as --intake\n"
            "  --identity-passphrase-file F  its passphrase from F instead of the terminal\n"
            "  --share FILE[:PASSFILE] an identity key share and its passphrase file, K times\n"
            "  --server URL            the server, https://HOST[:PORT]\n"
@@ -120,7 +123,8 @@ typedef struct {
 	cli_config_t cfg;
 	const char *case_number, *agency, *passfile, *out;
 	bool json, with_identity;
-	const char *identity_key, *identity_passfile;
+	cli_keys_t intake, identity_key;
+	const char *identity_passfile;
 	const char **shares;
 	size_t n_shares;
 } export_args_t;
@@ -241,20 +245,25 @@ static int temp_package(export_t *s)
 
 /* --- the identity (--with-identity) ---------------------------------------------------- */
 
-/* The identity key, before anything is asked of the server: the directory's. */
-static int identity_key(export_t *s)
+/* The keys the package is sealed to, of those given, before anything is downloaded: the
+ * intake key, and with --with-identity the identity key (checked again by export_identity,
+ * for a key rebuilt from shares). The header is fetched once more with the content. */
+static int load_keys(export_t *s)
 {
-	char want[SD_KEY_ID_HEX_BYTES], have[SD_KEY_ID_HEX_BYTES];
+	const export_args_t *a = s->a;
+	sd_header_t *h = NULL;
+	char what[64];
 	int r;
 
-	if ((r = cli_identity_key_load(s->a->identity_key, s->a->identity_passfile, s->a->shares, s->a->n_shares,
-	                               &s->id_key)) < 0)
+	if ((r = cli_fetch_header(s->conn, s->dir, a->case_number, &h)) < 0)
 		return r;
-	if (sd_equal(s->id_key->pk, s->dir->identity.pk, SD_KEY_PUBLIC_BYTES))
-		return 0;
-	sd_key_id_hex(s->dir->identity.id, want);
-	sd_key_id_hex(s->id_key->id, have);
-	return sd_error(SD_ERR_WRONG_KEY, _("the directory's identity key is %s; the key given is %s"), want, have);
+	snprintf(what, sizeof(what), _("case %s's package"), a->case_number);
+	if ((r = cli_seckey_load_matching(&a->intake, SD_KEY_INTAKE, h->intake_id, what, a->passfile, &s->key)) == 0 &&
+	    a->with_identity)
+		r = cli_identity_key_load(&a->identity_key, h->identity_id, what, a->identity_passfile, a->shares,
+		                          a->n_shares, &s->id_key);
+	sd_header_free(h);
+	return r;
 }
 
 /* The answer's consent: checked as the agency will check it, live today, named by its id. */
@@ -479,8 +488,7 @@ static int export_run(const export_args_t *a)
 	s.pkg_fd = -1;
 	if ((r = cli_check_absent(a->out)) < 0 || (r = connect_server(&s)) < 0)
 		goto out;
-	if ((r = cli_seckey_load("--intake", a->o.intake, SD_KEY_INTAKE, a->passfile, &s.key)) < 0 ||
-	    (a->with_identity && (r = identity_key(&s)) < 0) || (r = temp_package(&s)) < 0 ||
+	if ((r = load_keys(&s)) < 0 || (r = temp_package(&s)) < 0 ||
 	    (r = cli_fetch_content(s.ctx, s.conn, s.dir, a->o.server, a->case_number, a->json, s.pkg_fd, &s.h)) < 0 ||
 	    (a->with_identity && (r = export_identity(&s)) < 0))
 		goto out;
@@ -500,16 +508,16 @@ out:
 /* --with-identity and its key: exactly one of --identity-key and --share (K times). */
 static int parse_identity(const export_args_t *a)
 {
-	bool any = a->identity_key != NULL || a->identity_passfile != NULL || a->n_shares > 0;
+	bool any = a->identity_key.n > 0 || a->identity_passfile != NULL || a->n_shares > 0;
 
 	if (!a->with_identity)
 		return any ? cli_usage_error(&cmd, _("--identity-key, --identity-passphrase-file and --share go with "
 		                                     "--with-identity"))
 		           : -1;
-	if ((a->identity_key == NULL) == (a->n_shares == 0))
+	if ((a->identity_key.n == 0) == (a->n_shares == 0))
 		return cli_usage_error(&cmd, _("--with-identity needs either --identity-key or --share (K times), not "
 		                               "both"));
-	if (a->identity_passfile != NULL && a->identity_key == NULL)
+	if (a->identity_passfile != NULL && a->identity_key.n == 0)
 		return cli_usage_error(&cmd,
 		                       _("--identity-passphrase-file goes with --identity-key; give each share as "
 		                         "--share FILE:PASSFILE"));
@@ -526,13 +534,13 @@ static int parse(int argc, char **argv, export_args_t *a)
 	        {"cert", OPT_CERT, .value = &a->o.cert},
 	        {"key", OPT_KEY, .value = &a->o.key},
 	        {"root", OPT_ROOT, .value = &a->o.root},
-	        {"intake", OPT_INTAKE, .value = &a->o.intake},
+	        {"intake", OPT_INTAKE, .take = cli_keys_take, .dst = &a->intake},
 	        {"passphrase-file", OPT_PASSFILE, .value = &a->passfile},
 	        {"out", OPT_OUT, .value = &a->out},
 	        {"agency", OPT_AGENCY, .value = &a->agency},
 	        {"json", OPT_JSON, .flag = &a->json},
 	        {"with-identity", OPT_WITH_ID, .flag = &a->with_identity},
-	        {"identity-key", OPT_IDKEY, .value = &a->identity_key},
+	        {"identity-key", OPT_IDKEY, .take = cli_keys_take, .dst = &a->identity_key},
 	        {"identity-passphrase-file", OPT_IDPASS, .value = &a->identity_passfile},
 	        {"share", OPT_SHARE, .list = a->shares, .n = &a->n_shares},
 	        {0},
@@ -551,12 +559,17 @@ static int parse(int argc, char **argv, export_args_t *a)
 		return cli_usage_error(&cmd, _("missing %s"), a->agency == NULL ? "--agency" : "--out");
 	if (!sd_deployment_is_valid(a->agency))
 		return cli_usage_error(&cmd, _("--agency '%s' is not an agency id (a-z, 0-9 and '-')"), a->agency);
-	return cli_remote_complete(&cmd, &a->cfg, &a->o, CLI_NEED_ROOT | CLI_NEED_INTAKE);
+	a->o.intake = a->intake.n > 0 ? a->intake.path[0] : NULL;
+	if ((r = cli_remote_complete(&cmd, &a->cfg, &a->o, CLI_NEED_ROOT | CLI_NEED_INTAKE)) >= 0)
+		return r;
+	cli_keys_default(&a->intake, a->o.intake);
+	return -1;
 }
 
 int cmd_export(int argc, char **argv)
 {
-	export_args_t a = {0};
+	export_args_t a = {.intake = {.cmd = &cmd, .opt = "--intake"},
+	                   .identity_key = {.cmd = &cmd, .opt = "--identity-key"}};
 	int r;
 
 	if ((a.shares = calloc((size_t)argc + 1, sizeof(*a.shares))) == NULL)

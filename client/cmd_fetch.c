@@ -50,7 +50,7 @@
 
 static const cli_cmd_t cmd = {
         "fetch",
-        N_("usage: sealdrop fetch CASE --intake KEY [--passphrase-file F] --out DIR [--parallel N] [--json]\n"
+        N_("usage: sealdrop fetch CASE --intake KEY... [--passphrase-file F] --out DIR [--parallel N] [--json]\n"
            "                      [--server URL --ca CA.pem --cert CERT.pem --key KEY.pem --root ROOTPUB]\n"),
         N_("\n"
            "Downloads case CASE's package (officer or custodian certificate) and opens it with the\n"
@@ -65,7 +65,9 @@ static const cli_cmd_t cmd = {
            "interrupted download resumes when the same command is run again (the chunks already\n"
            "here are listed in DIR/CASE.sdx.fetch.json until the package is opened).\n"
            "\n"
-           "  --intake KEY            the intake secret key file\n"
+           "  --intake KEY            the intake secret key file; repeat it for each key kept (the\n"
+           "                          one the package is sealed to is chosen by the KEY.pub beside\n"
+           "                          each, and only it is asked its passphrase)\n"
            "  --passphrase-file F     its passphrase from F instead of the terminal\n"
            "                          (RISK: a passphrase in a file can be copied or seized)\n"
            "  --out DIR               where to put the package, the report and the evidence (a new or\n"
@@ -98,8 +100,9 @@ enum {
 };
 
 typedef struct {
-	cli_remote_opts_t o; /* server, ca, cert, key, root, intake */
+	cli_remote_opts_t o; /* server, ca, cert, key, root, intake (the config file's) */
 	cli_config_t cfg;
+	cli_keys_t intake;
 	const char *case_number, *passfile, *out;
 	unsigned parallel;
 	bool json;
@@ -250,20 +253,13 @@ out:
 	return r;
 }
 
-/* The intake key, unlocked, and the one the package's content key is sealed to. */
+/* The intake key the package's content key is sealed to, of those given, unlocked. */
 static int load_key(fetch_t *s)
 {
-	char want[SD_KEY_ID_HEX_BYTES], have[SD_KEY_ID_HEX_BYTES];
-	int r;
+	char what[64];
 
-	if ((r = cli_seckey_load("--intake", s->a->o.intake, SD_KEY_INTAKE, s->a->passfile, &s->key)) < 0)
-		return r;
-	if (sd_equal(s->key->id, s->h->intake_id, SD_KEY_ID_BYTES))
-		return 0;
-	sd_key_id_hex(s->h->intake_id, want);
-	sd_key_id_hex(s->key->id, have);
-	return sd_error(SD_ERR_WRONG_KEY, _("case %s's package is sealed to intake key %s; --intake %s is key %s"),
-	                s->a->case_number, want, s->a->o.intake, have);
+	snprintf(what, sizeof(what), _("case %s's package"), s->a->case_number);
+	return cli_seckey_load_matching(&s->a->intake, SD_KEY_INTAKE, s->h->intake_id, what, s->a->passfile, &s->key);
 }
 
 /* --- the output directory ------------------------------------------------------------- */
@@ -908,7 +904,7 @@ static int parse(int argc, char **argv, fetch_args_t *a)
 	        {"cert", OPT_CERT, .value = &a->o.cert},
 	        {"key", OPT_KEY, .value = &a->o.key},
 	        {"root", OPT_ROOT, .value = &a->o.root},
-	        {"intake", OPT_INTAKE, .value = &a->o.intake},
+	        {"intake", OPT_INTAKE, .take = cli_keys_take, .dst = &a->intake},
 	        {"passphrase-file", OPT_PASSFILE, .value = &a->passfile},
 	        {"out", OPT_OUT, .value = &a->out},
 	        {"parallel", OPT_PARALLEL, .take = parse_parallel, .dst = &a->parallel},
@@ -917,6 +913,8 @@ static int parse(int argc, char **argv, fetch_args_t *a)
 	};
 	int r;
 
+	a->intake.cmd = &cmd;
+	a->intake.opt = "--intake";
 	if ((r = cli_getopt(&cmd, argc, argv, opts)) >= 0)
 		return r;
 	if ((r = cli_one_argument(&cmd, argc, argv, _("missing the case number CASE"), &a->case_number)) != 0)
@@ -925,7 +923,11 @@ static int parse(int argc, char **argv, fetch_args_t *a)
 		return cli_usage_error(&cmd, _("'%s' is not a case number (YYYY-NNNNNN)"), a->case_number);
 	if (a->out == NULL)
 		return cli_usage_error(&cmd, _("missing %s"), "--out");
-	return cli_remote_complete(&cmd, &a->cfg, &a->o, CLI_NEED_ROOT | CLI_NEED_INTAKE);
+	a->o.intake = a->intake.n > 0 ? a->intake.path[0] : NULL;
+	if ((r = cli_remote_complete(&cmd, &a->cfg, &a->o, CLI_NEED_ROOT | CLI_NEED_INTAKE)) >= 0)
+		return r;
+	cli_keys_default(&a->intake, a->o.intake);
+	return -1;
 }
 
 int cmd_fetch(int argc, char **argv)

@@ -59,7 +59,7 @@ static const cli_cmd_t cmd_post = {
 
 static const cli_cmd_t cmd_list = {
         "notices",
-        N_("usage: sealdrop notices CASE [--box-key KEY | --intake KEY] [--passphrase-file F] [--json]\n"
+        N_("usage: sealdrop notices CASE [--box-key KEY | --intake KEY...] [--passphrase-file F] [--json]\n"
            "                        [--server URL --ca CA.pem --cert CERT.pem --key KEY.pem --root ROOTPUB]\n"),
         N_("\n"
            "Lists the notices of case CASE in order: number, date and kind (an officer or custodian\n"
@@ -70,7 +70,9 @@ static const cli_cmd_t cmd_list = {
            "\n"
            "  --box-key KEY           an attorney's box secret key (sealdrop keygen --kind attorney):\n"
            "                          opens the box sealed to the attorney\n"
-           "  --intake KEY            the intake secret key: opens the box sealed to the Commission\n"
+           "  --intake KEY            the intake secret key: opens the box sealed to the Commission;\n"
+           "                          repeat it for each key kept (a notice does not name its key,\n"
+           "                          so each is unlocked and tried)\n"
            "  --passphrase-file F     the key's passphrase from F instead of the terminal\n"
            "                          (RISK: a passphrase in a file can be copied or seized)\n"
            "  --server URL            the server, https://HOST[:PORT]\n"
@@ -391,10 +393,11 @@ out:
 
 typedef struct {
 	net_t n;
-	const char *box_key, *intake, *passfile;
-	sd_seckey_t *key; /* NULL: no text */
-	json_t *list;     /* the server's answer */
-	json_t *all;      /* --json: the entries shown */
+	const char *box_key, *passfile;
+	cli_keys_t intake;
+	sd_seckey_t *key[CLI_KEYS_MAX]; /* key[0] NULL: no text */
+	json_t *list;                   /* the server's answer */
+	json_t *all;                    /* --json: the entries shown */
 	size_t bad, unopened;
 } list_t;
 
@@ -414,10 +417,11 @@ static void shown_clear(shown_t *s)
 	s->text = NULL;
 }
 
-/* Opens the box sealed to the key given: the attorney's or the Commission's. */
+/* Opens the box sealed to the key given: the attorney's or the Commission's (with
+ * several intake keys, each in turn: the box does not name the key it is sealed to). */
 static void entry_open(list_t *l, shown_t *s)
 {
-	bool attorney = l->key->kind == SD_KEY_ATTORNEY;
+	bool attorney = l->key[0]->kind == SD_KEY_ATTORNEY;
 	const uint8_t *box = attorney ? s->nt.to_attorney : s->nt.to_commission;
 	size_t len = attorney ? s->nt.attorney_len : s->nt.commission_len;
 
@@ -426,12 +430,14 @@ static void entry_open(list_t *l, shown_t *s)
 		snprintf(s->problem, sizeof(s->problem), "%s", _("no box is sealed to the attorney"));
 		return;
 	}
-	sd_error_clear();
-	if (sd_notice_open(box, len, l->key->pk, l->key->sk, &s->text, &s->text_len) < 0) {
+	for (size_t i = 0; i < CLI_KEYS_MAX && l->key[i] != NULL; i++) {
+		sd_error_clear();
+		if (sd_notice_open(box, len, l->key[i]->pk, l->key[i]->sk, &s->text, &s->text_len) == 0) {
+			l->unopened--;
+			return;
+		}
 		snprintf(s->problem, sizeof(s->problem), "%s", sd_error_detail());
-		return;
 	}
-	l->unopened--;
 }
 
 /* Verifies entry i (its notice must be number i) and opens it when there is a key. */
@@ -453,7 +459,7 @@ static int entry_check(list_t *l, size_t i, json_t *e, shown_t *s)
 		return 0;
 	}
 	s->verified = true;
-	if (l->key != NULL)
+	if (l->key[0] != NULL)
 		entry_open(l, s);
 	return 0;
 }
@@ -544,7 +550,7 @@ static int list_summary(list_t *l, size_t count)
 		                l->bad, count, l->n.case_number);
 	if (l->unopened > 0)
 		return sd_error(SD_ERR_WRONG_KEY, _("%zu of %zu notices of case %s do not open with %s"), l->unopened,
-		                count, l->n.case_number, l->box_key != NULL ? l->box_key : l->intake);
+		                count, l->n.case_number, l->box_key != NULL ? l->box_key : l->intake.path[0]);
 	return 0;
 }
 
@@ -555,9 +561,9 @@ static int notices_run(list_t *l)
 	int r;
 
 	if (l->box_key != NULL)
-		r = cli_seckey_load("--box-key", l->box_key, SD_KEY_ATTORNEY, l->passfile, &l->key);
-	else if (l->intake != NULL)
-		r = cli_seckey_load("--intake", l->intake, SD_KEY_INTAKE, l->passfile, &l->key);
+		r = cli_seckey_load("--box-key", l->box_key, SD_KEY_ATTORNEY, l->passfile, &l->key[0]);
+	else if (l->intake.n > 0)
+		r = cli_seckey_load_all(&l->intake, SD_KEY_INTAKE, l->passfile, l->key);
 	else
 		r = 0;
 	if (r < 0 || (r = net_open(&l->n, cmd_list.name)) < 0)
@@ -580,10 +586,10 @@ static int notices_run(list_t *l)
 
 int cmd_notices(int argc, char **argv)
 {
-	list_t l = {0};
+	list_t l = {.intake = {.cmd = &cmd_list, .opt = "--intake"}};
 	const cli_opt_t opts[] = {
 	        {"box-key", OPT_BOX_KEY, .value = &l.box_key},
-	        {"intake", OPT_INTAKE, .value = &l.intake},
+	        {"intake", OPT_INTAKE, .take = cli_keys_take, .dst = &l.intake},
 	        {"passphrase-file", OPT_PASSFILE, .value = &l.passfile},
 	        {"server", OPT_SERVER, .value = &l.n.o.server},
 	        {"ca", OPT_CA, .value = &l.n.o.ca},
@@ -599,16 +605,16 @@ int cmd_notices(int argc, char **argv)
 		return r;
 	if ((r = case_operand(&cmd_list, argc, argv, &l.n)) != 0)
 		return r;
-	if (l.box_key != NULL && l.intake != NULL)
+	if (l.box_key != NULL && l.intake.n > 0)
 		return cli_usage_error(&cmd_list, _("--box-key and --intake do not go together: give one key"));
-	if (l.passfile != NULL && l.box_key == NULL && l.intake == NULL)
+	if (l.passfile != NULL && l.box_key == NULL && l.intake.n == 0)
 		return cli_usage_error(&cmd_list, _("--passphrase-file goes with --box-key or --intake"));
 	if ((r = net_complete(&cmd_list, &l.n)) >= 0)
 		goto out;
 	if ((r = notices_run(&l)) < 0)
 		r = cli_fail(cmd_list.name, r);
 out:
-	sd_seckey_free(l.key);
+	cli_seckeys_free(l.key);
 	json_decref(l.list);
 	json_decref(l.all);
 	net_free(&l.n);

@@ -39,7 +39,7 @@ static const cli_cmd_t cmd_inspect_def = {
 
 static const cli_cmd_t cmd_open_def = {
         "open",
-        N_("usage: sealdrop open PKG.sdx --intake KEY [--passphrase-file F] --out DIR\n"
+        N_("usage: sealdrop open PKG.sdx --intake KEY... [--passphrase-file F] --out DIR\n"
            "                     [--directory D --root ROOTPUB] [--json]\n"
            "       sealdrop open FILE.sdr --agency KEY [--passphrase-file F] --out DIR [--root ROOTPUB] [--json]\n"),
         N_("\n"
@@ -48,7 +48,9 @@ static const cli_cmd_t cmd_open_def = {
            "the whole package verifies. The whistleblower's identity stays sealed: it can be opened\n"
            "only with their consent.\n"
            "\n"
-           "  --intake KEY            the intake secret key file\n"
+           "  --intake KEY            the intake secret key file; repeat it for each key kept (the\n"
+           "                          one the package is sealed to is chosen by the KEY.pub beside\n"
+           "                          each, and only it is asked its passphrase)\n"
            "  --passphrase-file F     its passphrase from F instead of the terminal\n"
            "                          (RISK: a passphrase in a file can be copied or seized)\n"
            "  --out DIR               where to put the report and evidence\n"
@@ -382,7 +384,8 @@ int cli_open_print(const char *out, bool json, json_t *extra)
 }
 
 typedef struct {
-	const char *intake, *passfile, *out, *directory, *root, *agency;
+	const char *passfile, *out, *directory, *root, *agency;
+	cli_keys_t intake;
 	bool json;
 } open_args_t;
 
@@ -418,6 +421,26 @@ static int bundle_run(const char *path, const open_args_t *a)
 	return r;
 }
 
+/* The intake key pkg's header names, of those given, unlocked. */
+static int open_key(const char *pkg, const open_args_t *a, sd_seckey_t **key)
+{
+	sd_header_t *h = NULL;
+	char what[PATH_MAX + SD_DEPLOYMENT_MAX + 32];
+	int fd, r;
+
+	if ((fd = open(pkg, O_RDONLY | O_CLOEXEC)) < 0)
+		return sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", pkg, strerror(errno));
+	r = sd_header_read(fd, &h);
+	close(fd);
+	if (r < 0)
+		return cli_error_prefix(r, "%s", pkg);
+	/* A package of another deployment is the likely reason no key fits: say which. */
+	snprintf(what, sizeof(what), _("%s (deployment '%s')"), pkg, h->deployment);
+	r = cli_seckey_load_matching(&a->intake, SD_KEY_INTAKE, h->intake_id, what, a->passfile, key);
+	sd_header_free(h);
+	return r;
+}
+
 static int open_run(const char *pkg, const open_args_t *a)
 {
 	sd_seckey_t *key = NULL;
@@ -428,7 +451,7 @@ static int open_run(const char *pkg, const open_args_t *a)
 		return sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "%s: %s", pkg, strerror(errno));
 	if ((r = check_out_dir(a->out)) < 0 || (r = check_deployment(pkg, a->directory, a->root)) < 0)
 		return r;
-	if ((r = cli_seckey_load("--intake", a->intake, SD_KEY_INTAKE, a->passfile, &key)) < 0)
+	if ((r = open_key(pkg, a, &key)) < 0)
 		return r;
 	if ((r = cli_open_package(pkg, key, a->out, a->json)) == 0)
 		r = cli_open_print(a->out, a->json, NULL);
@@ -438,10 +461,10 @@ static int open_run(const char *pkg, const open_args_t *a)
 
 int cmd_open(int argc, char **argv)
 {
-	open_args_t a = {0};
+	open_args_t a = {.intake = {.cmd = &cmd_open_def, .opt = "--intake"}};
 	const char *pkg = NULL;
 	const cli_opt_t opts[] = {
-	        {"intake", OPT_INTAKE, .value = &a.intake},
+	        {"intake", OPT_INTAKE, .take = cli_keys_take, .dst = &a.intake},
 	        {"passphrase-file", OPT_PASSFILE, .value = &a.passfile},
 	        {"out", OPT_OUT, .value = &a.out},
 	        {"json", OPT_JSON, .flag = &a.json},
@@ -459,9 +482,9 @@ int cmd_open(int argc, char **argv)
 	if (is_bundle(pkg)) {
 		if (a.agency == NULL || a.out == NULL)
 			return cli_usage_error(&cmd_open_def, _("missing %s"), a.agency == NULL ? "--agency" : "--out");
-		if (a.intake != NULL || a.directory != NULL)
+		if (a.intake.n > 0 || a.directory != NULL)
 			return cli_usage_error(&cmd_open_def, _("a referral bundle opens with --agency, not %s"),
-			                       a.intake != NULL ? "--intake" : "--directory");
+			                       a.intake.n > 0 ? "--intake" : "--directory");
 		sd_error_clear();
 		if ((r = bundle_run(pkg, &a)) < 0)
 			return cli_fail(cmd_open_def.name, r);
@@ -470,8 +493,8 @@ int cmd_open(int argc, char **argv)
 	if (a.agency != NULL)
 		return cli_usage_error(&cmd_open_def, _("--agency opens a referral bundle (FILE.sdr); %s is not one"),
 		                       pkg);
-	if (a.intake == NULL || a.out == NULL)
-		return cli_usage_error(&cmd_open_def, _("missing %s"), a.intake == NULL ? "--intake" : "--out");
+	if (a.intake.n == 0 || a.out == NULL)
+		return cli_usage_error(&cmd_open_def, _("missing %s"), a.intake.n == 0 ? "--intake" : "--out");
 	if ((a.directory == NULL) != (a.root == NULL))
 		return cli_usage_error(&cmd_open_def, _("--directory and --root go together"));
 	sd_error_clear();

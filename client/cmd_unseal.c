@@ -40,7 +40,7 @@
 
 static const cli_cmd_t cmd = {
         "unseal",
-        N_("usage: sealdrop unseal CASE (--identity-key KEY [--passphrase-file F] | --share FILE[:PASSFILE]...)\n"
+        N_("usage: sealdrop unseal CASE (--identity-key KEY... [--passphrase-file F] | --share FILE[:PASSFILE]...)\n"
            "                       [--out FILE] [--json]\n"
            "                       [--server URL --ca CA.pem --cert CERT.pem --key KEY.pem --root ROOTPUB]\n"),
         N_("\n"
@@ -60,7 +60,10 @@ static const cli_cmd_t cmd = {
            "header and grant the directory's identity key; the identity blob must match the\n"
            "header's manifest.\n"
            "\n"
-           "  --identity-key KEY      the identity secret key file\n"
+           "  --identity-key KEY      the identity secret key file; repeat it for each key kept: the\n"
+           "                          one the package is sealed to is chosen by the KEY.pub beside\n"
+           "                          each (after a rotation, the consent may grant the directory's\n"
+           "                          newer key: that one is needed too)\n"
            "  --passphrase-file F     its passphrase from F instead of the terminal\n"
            "                          (RISK: a passphrase in a file can be copied or seized)\n"
            "  --share FILE[:PASSFILE] a share file, and the file its passphrase is in (without one,\n"
@@ -85,7 +88,8 @@ enum { OPT_SERVER = 256, OPT_CA, OPT_CERT, OPT_KEY, OPT_ROOT, OPT_IDKEY, OPT_PAS
 typedef struct {
 	cli_remote_opts_t o;
 	cli_config_t cfg;
-	const char *case_number, *identity_key, *passfile, *out;
+	const char *case_number, *passfile, *out;
+	cli_keys_t identity_key;
 	const char **shares;
 	size_t n_shares;
 	bool json;
@@ -97,7 +101,8 @@ typedef struct {
 	cli_remote_t *rm;
 	sd_directory_t *dir;
 	sd_header_t *h;
-	sd_seckey_t *key;
+	sd_seckey_t *key;   /* the header's identity key: opens the Commission's share */
+	sd_seckey_t *grant; /* the directory's, which the consent grants (NULL: key) */
 	sd_consent_t consent;
 	char consent_id[HEX_DIGEST_BYTES];
 	json_t *leaf_index;
@@ -113,6 +118,7 @@ static void unseal_free(unseal_t *s)
 	sd_directory_free(s->dir);
 	sd_header_free(s->h);
 	sd_seckey_free(s->key);
+	sd_seckey_free(s->grant);
 	json_decref(s->leaf_index);
 	free(s->release);
 	free(s->blob);
@@ -184,6 +190,7 @@ static int shares_combine(char **files, const char **passes, size_t n, sd_seckey
 	return r;
 }
 
+/* The shares' clear headers checked, then (key not NULL) the key rebuilt from them. */
 static int load_shares(const char *const *args, size_t n, sd_seckey_t **key)
 {
 	char **files = calloc(n, sizeof(*files));
@@ -192,7 +199,7 @@ static int load_shares(const char *const *args, size_t n, sd_seckey_t **key)
 
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = share_arg(args[i], &files[i], &passes[i]);
-	if (r == 0 && (r = shares_check(files, n)) == 0)
+	if (r == 0 && (r = shares_check(files, n)) == 0 && key != NULL)
 		r = shares_combine(files, passes, n, key);
 	for (size_t i = 0; files != NULL && i < n; i++)
 		free(files[i]);
@@ -201,19 +208,40 @@ static int load_shares(const char *const *args, size_t n, sd_seckey_t **key)
 	return r;
 }
 
-int cli_identity_key_load(const char *key_path, const char *passfile, const char *const *shares, size_t n_shares,
-                          sd_seckey_t **key)
+int cli_identity_key_load(const cli_keys_t *keys, const uint8_t id[SD_KEY_ID_BYTES], const char *what,
+                          const char *passfile, const char *const *shares, size_t n_shares, sd_seckey_t **key)
 {
-	if (key_path != NULL)
-		return cli_seckey_load("--identity-key", key_path, SD_KEY_IDENTITY, passfile, key);
-	return load_shares(shares, n_shares, key);
+	char want[SD_KEY_ID_HEX_BYTES], have[SD_KEY_ID_HEX_BYTES];
+	int r;
+
+	if (keys->n > 0)
+		return cli_seckey_load_matching(keys, SD_KEY_IDENTITY, id, what, passfile, key);
+	if ((r = load_shares(shares, n_shares, key)) < 0 || sd_equal((*key)->id, id, SD_KEY_ID_BYTES))
+		return r;
+	sd_key_id_hex(id, want);
+	sd_key_id_hex((*key)->id, have);
+	sd_seckey_free(*key);
+	*key = NULL;
+	return sd_error(SD_ERR_WRONG_KEY, _("%s is sealed to identity key %s; the shares make key %s"), what, want,
+	                have);
 }
 
+/* The header's identity key, then the directory's when it differs (a rotation since the
+ * filing): the consent grants the directory's key, so its release is sealed to it. */
 static int load_key(unseal_t *s)
 {
 	const unseal_args_t *a = s->a;
+	char what[64];
+	int r;
 
-	return cli_identity_key_load(a->identity_key, a->passfile, a->shares, a->n_shares, &s->key);
+	snprintf(what, sizeof(what), _("case %s's package"), a->case_number);
+	r = cli_identity_key_load(&a->identity_key, s->h->identity_id, what, a->passfile, a->shares, a->n_shares,
+	                          &s->key);
+	if (r < 0 || sd_equal(s->key->pk, s->dir->identity.pk, SD_KEY_PUBLIC_BYTES))
+		return r;
+	snprintf(what, sizeof(what), "%s", _("the consent's release (to the directory's key)"));
+	return cli_identity_key_load(&a->identity_key, s->dir->identity.id, what, a->passfile, a->shares, a->n_shares,
+	                             &s->grant);
 }
 
 /* --- the server ----------------------------------------------------------------------- */
@@ -228,35 +256,16 @@ static int get(unseal_t *s, const char *path, const char *what, cli_https_respon
 	return resp->status == 200 ? 0 : cli_http_fail(resp, what);
 }
 
-/* The directory, and the key must be its identity key: the only grantee we accept. */
+/* The directory (its identity key is the only grantee we accept), then the case's header:
+ * parsed (signature checked), hashing to the digest the case names, of the directory's
+ * deployment. */
 static int connect_server(unseal_t *s)
 {
-	char want[SD_KEY_ID_HEX_BYTES], have[SD_KEY_ID_HEX_BYTES];
 	int r;
 
 	if ((r = cli_remote_open(&s->a->o, cmd.name, &s->rm)) < 0 || (r = cli_remote_directory(s->rm, &s->dir)) < 0)
 		return r;
-	if (sd_equal(s->key->pk, s->dir->identity.pk, SD_KEY_PUBLIC_BYTES))
-		return 0;
-	sd_key_id_hex(s->dir->identity.id, want);
-	sd_key_id_hex(s->key->id, have);
-	return sd_error(SD_ERR_WRONG_KEY, _("the directory's identity key is %s; the key given is %s"), want, have);
-}
-
-/* The case's header: parsed (signature checked), hashing to the digest the case names, of
- * the directory's deployment, sealed to this identity key. */
-static int fetch_header(unseal_t *s)
-{
-	const char *cn = s->a->case_number;
-	char want[SD_KEY_ID_HEX_BYTES];
-	int r;
-
-	if ((r = cli_fetch_header(cli_remote_conn(s->rm), s->dir, cn, &s->h)) < 0)
-		return r;
-	if (sd_equal(s->h->identity_id, s->key->id, SD_KEY_ID_BYTES))
-		return 0;
-	sd_key_id_hex(s->h->identity_id, want);
-	return sd_error(SD_ERR_WRONG_KEY, _("case %s's package is sealed to identity key %s, not this one"), cn, want);
+	return cli_fetch_header(cli_remote_conn(s->rm), s->dir, s->a->case_number, &s->h);
 }
 
 int cli_unseal_answer(json_t *o, char **doc, uint8_t release[SD_CONSENT_RELEASE_BYTES], const char **cid)
@@ -344,7 +353,8 @@ static int open_identity(unseal_t *s)
 		goto out;
 	snprintf(path, sizeof(path), "/v1/cases/%s/blobs/1/chunks/0", s->a->case_number);
 	if ((r = get(s, path, _("the identity blob"), &resp)) < 0 ||
-	    (r = sd_consent_release_open(&s->consent, s->release, SD_CONSENT_RELEASE_BYTES, s->key, s_w)) < 0 ||
+	    (r = sd_consent_release_open(&s->consent, s->release, SD_CONSENT_RELEASE_BYTES,
+	                                 s->grant != NULL ? s->grant : s->key, s_w)) < 0 ||
 	    (r = sd_identity_open_share(s->h, s->key, s_c)) < 0)
 		goto out;
 	r = sd_identity_open(s->h, resp.body, resp.body_len, s_c, s_w, &s->identity, &s->identity_len);
@@ -412,8 +422,10 @@ static int unseal_run(const unseal_args_t *a)
 
 	memset(&s, 0, sizeof(s));
 	s.a = a;
-	if ((a->out == NULL || (r = cli_check_absent(a->out)) == 0) && (r = load_key(&s)) == 0 &&
-	    (r = connect_server(&s)) == 0 && (r = fetch_header(&s)) == 0 && (r = request_release(&s)) == 0 &&
+	/* The shares must make a set before anything goes over the network. */
+	if ((a->out == NULL || (r = cli_check_absent(a->out)) == 0) &&
+	    (a->n_shares == 0 || (r = load_shares(a->shares, a->n_shares, NULL)) == 0) &&
+	    (r = connect_server(&s)) == 0 && (r = load_key(&s)) == 0 && (r = request_release(&s)) == 0 &&
 	    (r = open_identity(&s)) == 0)
 		r = output(&s);
 	unseal_free(&s);
@@ -429,7 +441,7 @@ static int parse(int argc, char **argv, unseal_args_t *a)
 	        {"cert", OPT_CERT, .value = &a->o.cert},
 	        {"key", OPT_KEY, .value = &a->o.key},
 	        {"root", OPT_ROOT, .value = &a->o.root},
-	        {"identity-key", OPT_IDKEY, .value = &a->identity_key},
+	        {"identity-key", OPT_IDKEY, .take = cli_keys_take, .dst = &a->identity_key},
 	        {"passphrase-file", OPT_PASSFILE, .value = &a->passfile},
 	        {"share", OPT_SHARE, .list = a->shares, .n = &a->n_shares},
 	        {"out", OPT_OUT, .value = &a->out},
@@ -444,9 +456,9 @@ static int parse(int argc, char **argv, unseal_args_t *a)
 		return r;
 	if (!sd_case_number_is_valid(a->case_number))
 		return cli_usage_error(&cmd, _("'%s' is not a case number (YYYY-NNNNNN)"), a->case_number);
-	if ((a->identity_key == NULL) == (a->n_shares == 0))
+	if ((a->identity_key.n == 0) == (a->n_shares == 0))
 		return cli_usage_error(&cmd, _("give either --identity-key or --share (K times), not both"));
-	if (a->passfile != NULL && a->identity_key == NULL)
+	if (a->passfile != NULL && a->identity_key.n == 0)
 		return cli_usage_error(&cmd, _("--passphrase-file goes with --identity-key; give each share as "
 		                               "--share FILE:PASSFILE"));
 	if (a->n_shares > SHARES_MAX)
@@ -460,6 +472,8 @@ int cmd_unseal(int argc, char **argv)
 	int r;
 
 	memset(&a, 0, sizeof(a));
+	a.identity_key.cmd = &cmd;
+	a.identity_key.opt = "--identity-key";
 	if ((a.shares = calloc((size_t)argc + 1, sizeof(*a.shares))) == NULL)
 		return cli_fail(cmd.name, SD_ERR_NOMEM);
 	if ((r = parse(argc, argv, &a)) < 0) {

@@ -108,6 +108,7 @@ void cli_i18n_init(void)
 	locale_select();
 	bindtextdomain(CLI_TEXT_DOMAIN, locale_dir());
 	textdomain(CLI_TEXT_DOMAIN);
+	sd_error_set_translator(cli_gettext); /* the library's error details too */
 }
 
 const char *cli_gettext(const char *msgid)

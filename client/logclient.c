@@ -90,6 +90,32 @@ int cli_log_answer_error(int r, const char *what)
 	return cli_error_prefix(r, "%s", what);
 }
 
+/* A head that does not verify. Signed by a key the directory does not name as the log key,
+ * it most likely means the log key was rotated and this client still has the directory
+ * from before: say so, and how to get the new one. */
+static int head_error(int r, const uint8_t *text, size_t len, const sd_directory_t *d)
+{
+	char got[SD_KEY_ID_HEX_BYTES], want[SD_KEY_ID_HEX_BYTES];
+	uint8_t id[SD_KEY_ID_BYTES];
+
+	if (r != SD_ERR_VERIFY || d == NULL || !d->has_log || sd_directory_doc_key_id(text, len, id) < 0 ||
+	    sd_equal(id, d->log.id, SD_KEY_ID_BYTES))
+		return cli_log_answer_error(r, _("the server's log head"));
+	sd_key_id_hex(id, got);
+	sd_key_id_hex(d->log.id, want);
+	if (sd_directory_log_key(d, id) != NULL)
+		return sd_error(SD_ERR_VERIFY,
+		                _("the server's log head is signed by key %s, which directory version %u lists as "
+		                  "RETIRED (its log key is %s): a head from a retired key is not accepted"),
+		                got, d->version, want);
+	return sd_error(SD_ERR_VERIFY,
+	                _("the server's log head is signed by key %s, which directory version %u does not list "
+	                  "(its log key is %s): the server's log key was probably rotated. Get the deployment's "
+	                  "new directory (the server serves it at /v1/directory; check it with 'sealdrop "
+	                  "directory verify'), give it with --directory and run again"),
+	                got, d->version, want);
+}
+
 int cli_log_head(cli_log_t *l, const sd_directory_t *d, sd_loghead_t *out, uint8_t **text, size_t *len)
 {
 	cli_https_response_t resp;
@@ -106,7 +132,7 @@ int cli_log_head(cli_log_t *l, const sd_directory_t *d, sd_loghead_t *out, uint8
 		goto out;
 	}
 	if ((r = sd_loghead_verify_with_directory(resp.body, resp.body_len, d, out)) < 0) {
-		r = cli_log_answer_error(r, _("the server's log head"));
+		r = head_error(r, resp.body, resp.body_len, d);
 		goto out;
 	}
 	if (text != NULL) {

@@ -94,19 +94,19 @@ static bool case_is_valid(const char *s, size_t cap)
 static int check_event(const sd_audit_event_t *ev, int err)
 {
 	if (sd_audit_type_name(ev->type) == NULL)
-		return sd_error(err, WHAT ": event type %d is not an event", (int)ev->type);
+		return sd_error(err, "%s: event type %d is not an event", WHAT, (int)ev->type);
 	if (!sd_date_is_valid(ev->date.y, ev->date.m, ev->date.d))
-		return sd_error(err, WHAT ": date must be a calendar date YYYY-MM-DD");
+		return sd_error(err, "%s: date must be a calendar date YYYY-MM-DD", WHAT);
 	if (ev->case_number[0] != '\0' && !case_is_valid(ev->case_number, sizeof(ev->case_number)))
-		return sd_error(err, WHAT ": case must be " CASE_RULE);
+		return sd_error(err, "%s: case must be %s", WHAT, CASE_RULE);
 	if (ev->role[0] != '\0' && !role_is_valid(ev->role, sizeof(ev->role)))
-		return sd_error(err, WHAT ": role must be " ROLE_RULE);
+		return sd_error(err, "%s: role must be %s", WHAT, ROLE_RULE);
 	if (ev->subject_role[0] != '\0' && !role_is_valid(ev->subject_role, sizeof(ev->subject_role)))
-		return sd_error(err, WHAT ": subject_role must be " ROLE_RULE);
+		return sd_error(err, "%s: subject_role must be %s", WHAT, ROLE_RULE);
 	if (ev->detail[0] != '\0' && !detail_is_valid(ev->detail, sizeof(ev->detail)))
-		return sd_error(err, WHAT ": detail must be " DETAIL_RULE);
+		return sd_error(err, "%s: detail must be %s", WHAT, DETAIL_RULE);
 	if (ev->has_number && ev->number > (uint64_t)AU_NUMBER_MAX)
-		return sd_error(err, WHAT ": number must be between 0 and %lld", (long long)AU_NUMBER_MAX);
+		return sd_error(err, "%s: number must be between 0 and %lld", WHAT, (long long)AU_NUMBER_MAX);
 	return 0;
 }
 
@@ -178,7 +178,7 @@ static int encode_checked(const sd_audit_event_t *ev, uint8_t **out, size_t *len
 	n = strlen(text);
 	if (n > SD_AUDIT_LEAF_MAX) { /* every member is bounded far below: a bug */
 		free(text);
-		return sd_error(SD_ERR_INTERNAL, WHAT ": %zu bytes, more than %d", n, SD_AUDIT_LEAF_MAX);
+		return sd_error(SD_ERR_INTERNAL, "%s: %zu bytes, more than %d", WHAT, n, SD_AUDIT_LEAF_MAX);
 	}
 	*out = (uint8_t *)text;
 	*len = n;
@@ -192,7 +192,7 @@ int sd_audit_leaf_encode(const sd_audit_event_t *ev, uint8_t **out, size_t *len)
 	*out = NULL;
 	*len = 0;
 	if (ev == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": no event");
+		return sd_error(SD_ERR_USAGE, "%s: no event", WHAT);
 	if ((r = check_event(ev, SD_ERR_USAGE)) < 0)
 		return r;
 	return encode_checked(ev, out, len);
@@ -210,7 +210,7 @@ static int parse_word(json_t *o, const char *name, char *out, size_t cap, bool (
 	if ((r = sd_json_member(o, WHAT, "", name, SD_JSON_STRING, false, &v)) < 0 || v == NULL)
 		return r;
 	if (json_string_length(v) >= cap || !valid(json_string_value(v), cap))
-		return sd_error(SD_ERR_FORMAT, WHAT ": %s must be %s", name, rule);
+		return sd_error(SD_ERR_FORMAT, "%s: %s must be %s", WHAT, name, rule);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return 0;
 }
@@ -239,7 +239,7 @@ static int parse_head(json_t *o, sd_audit_event_t *ev)
 		return r;
 	if (strlen(json_string_value(v)) != json_string_length(v) ||
 	    !sd_audit_type_from_name(json_string_value(v), &ev->type))
-		return sd_error(SD_ERR_FORMAT, WHAT ": unknown event '%s' (a newer log? update sealdrop)",
+		return sd_error(SD_ERR_FORMAT, "%s: unknown event '%s' (a newer log? update sealdrop)", WHAT,
 		                sd_error_printable(json_string_value(v), shown, sizeof(shown)));
 	return sd_json_member_date(o, WHAT, "", "date", &ev->date);
 }
@@ -263,7 +263,7 @@ static int parse_fields(json_t *o, sd_audit_event_t *ev)
 	int r;
 
 	if (!json_is_object(o))
-		return sd_error(SD_ERR_FORMAT, WHAT ": a leaf must be a JSON object");
+		return sd_error(SD_ERR_FORMAT, "%s: a leaf must be a JSON object", WHAT);
 	if ((r = sd_json_only_fields(o, WHAT, "", leaf_fields)) < 0 || (r = parse_head(o, ev)) < 0 ||
 	    (r = parse_word(o, "case", ev->case_number, sizeof(ev->case_number), case_is_valid, CASE_RULE)) < 0 ||
 	    (r = parse_word(o, "role", ev->role, sizeof(ev->role), role_is_valid, ROLE_RULE)) < 0 ||
@@ -289,15 +289,15 @@ int sd_audit_leaf_parse(const uint8_t *leaf, size_t len, sd_audit_event_t *out)
 	memset(out, 0, sizeof(*out));
 	memset(&ev, 0, sizeof(ev));
 	if (leaf == NULL && len > 0)
-		return sd_error(SD_ERR_USAGE, WHAT ": no leaf");
+		return sd_error(SD_ERR_USAGE, "%s: no leaf", WHAT);
 	if (len > SD_AUDIT_LEAF_MAX)
-		return sd_error(SD_ERR_TOOBIG, WHAT ": larger than %d bytes", SD_AUDIT_LEAF_MAX);
+		return sd_error(SD_ERR_TOOBIG, "%s: larger than %d bytes", WHAT, SD_AUDIT_LEAF_MAX);
 	if ((o = json_loadb((const char *)leaf, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		return sd_error(SD_ERR_FORMAT, WHAT ": invalid JSON at column %d: %s", jerr.column, jerr.text);
+		return sd_error(SD_ERR_FORMAT, "%s: invalid JSON at column %d: %s", WHAT, jerr.column, jerr.text);
 	if ((r = parse_fields(o, &ev)) < 0 || (r = encode_checked(&ev, &again, &again_len)) < 0)
 		goto out;
 	if (again_len != len || !sd_equal(again, leaf, len)) {
-		r = sd_error(SD_ERR_FORMAT, WHAT ": not in canonical form");
+		r = sd_error(SD_ERR_FORMAT, "%s: not in canonical form", WHAT);
 		goto out;
 	}
 	*out = ev;

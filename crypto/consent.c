@@ -836,7 +836,7 @@ int sd_consent_file_encode(const sd_consent_t *c, const uint8_t release[SD_CONSE
 
 	*out = NULL;
 	if (c == NULL || release == NULL)
-		return sd_error(SD_ERR_USAGE, CS_FILE_WHAT ": needs a signed consent and its release");
+		return sd_error(SD_ERR_USAGE, "%s: needs a signed consent and its release", CS_FILE_WHAT);
 	if ((r = sdc_check_consent(c, SD_ERR_INVALID)) < 0 ||
 	    (r = check_release(c, release, SD_CONSENT_RELEASE_BYTES)) < 0)
 		return r;
@@ -850,7 +850,7 @@ int sd_revocation_file_encode(const sd_revocation_t *rv, char **out)
 
 	*out = NULL;
 	if (rv == NULL)
-		return sd_error(SD_ERR_USAGE, CS_FILE_WHAT ": needs a signed revocation");
+		return sd_error(SD_ERR_USAGE, "%s: needs a signed revocation", CS_FILE_WHAT);
 	if ((r = sdc_check_revocation(rv, SD_ERR_INVALID)) < 0)
 		return r;
 	return file_render(CS_FILE_REVOCATION, "revocation", signed_doc(DOC_REVOCATION, revocation_body(rv), rv->sig),
@@ -863,7 +863,7 @@ static int file_type(json_t *doc, sd_consent_file_kind_t *kind)
 	int r;
 
 	if (!json_is_object(doc))
-		return sd_error(SD_ERR_FORMAT, CS_FILE_WHAT ": the file must be a JSON object");
+		return sd_error(SD_ERR_FORMAT, "%s: the file must be a JSON object", CS_FILE_WHAT);
 	if ((r = sd_json_member(doc, CS_FILE_WHAT, "", "type", SD_JSON_STRING, true, &v)) < 0)
 		return r;
 	if (strcmp(json_string_value(v), CS_FILE_CONSENT) == 0)
@@ -909,7 +909,7 @@ int sd_consent_file_parse(const uint8_t *buf, size_t len, sd_consent_file_t *out
 
 	memset(out, 0, sizeof(*out));
 	if (buf == NULL && len > 0)
-		return sd_error(SD_ERR_USAGE, CS_FILE_WHAT ": no file");
+		return sd_error(SD_ERR_USAGE, "%s: no file", CS_FILE_WHAT);
 	if ((r = sd_json_signed_load(&load, buf, len, &doc)) < 0)
 		return r;
 	if ((r = file_fields(doc, out)) < 0)

@@ -41,7 +41,7 @@ static const char *const signature_fields[] = {"key_id", "sig", "key", NULL};
 static const char *const signed_fields[] = {"type", "format",       "deployment", "version", "issued",   "not_after",
                                             "test", "codename_kdf", "keys",       "tls_ca",  "agencies", NULL};
 static const char *const kdf_fields[] = {"alg", "opslimit", "memlimit", NULL};
-static const char *const keys_fields[] = {"intake", "identity", "log", NULL};
+static const char *const keys_fields[] = {"intake", "identity", "log", "log_retired", NULL};
 static const char *const key_fields[] = {"id", "public", NULL};
 static const char *const agency_fields[] = {"id", "name", "key", NULL};
 
@@ -141,6 +141,35 @@ static int check_agencies(const sd_directory_t *d, int err)
 	return 0;
 }
 
+/* keys.log_retired: only beside a log key, at most 16, each a log key, none twice, and
+ * never the current one (a key is either signing now or retired). */
+static int check_log_retired(const sd_directory_t *d, int err)
+{
+	char p[SD_JSON_PATH_MAX];
+	int r;
+
+	if (d->n_log_retired == 0)
+		return 0;
+	if (!d->has_log)
+		return sd_error(err, "directory: signed.keys.log_retired needs signed.keys.log");
+	if (d->n_log_retired > SD_DIRECTORY_MAX_LOG_RETIRED)
+		return sd_error(err, "directory: signed.keys.log_retired lists more than %d keys",
+		                SD_DIRECTORY_MAX_LOG_RETIRED);
+	for (size_t i = 0; i < d->n_log_retired; i++) {
+		const sd_pubkey_t *k = &d->log_retired[i];
+
+		snprintf(p, sizeof(p), "signed.keys.log_retired[%zu]", i);
+		if ((r = check_key(k, SD_KEY_LOG, p, err)) < 0)
+			return r;
+		if (sd_equal(k->pk, d->log.pk, SD_KEY_PUBLIC_BYTES))
+			return sd_error(err, "directory: %s is the current log key (signed.keys.log)", p);
+		for (size_t j = 0; j < i; j++)
+			if (sd_equal(d->log_retired[j].pk, k->pk, SD_KEY_PUBLIC_BYTES))
+				return sd_error(err, "directory: %s is listed twice", p);
+	}
+	return 0;
+}
+
 static int check_struct(const sd_directory_t *d, int err)
 {
 	char a[SD_DATE_TEXT_BYTES], b[SD_DATE_TEXT_BYTES];
@@ -163,7 +192,8 @@ static int check_struct(const sd_directory_t *d, int err)
 		return r;
 	if ((r = check_key(&d->intake, SD_KEY_INTAKE, "signed.keys.intake", err)) < 0 ||
 	    (r = check_key(&d->identity, SD_KEY_IDENTITY, "signed.keys.identity", err)) < 0 ||
-	    (d->has_log && (r = check_key(&d->log, SD_KEY_LOG, "signed.keys.log", err)) < 0))
+	    (d->has_log && (r = check_key(&d->log, SD_KEY_LOG, "signed.keys.log", err)) < 0) ||
+	    (r = check_log_retired(d, err)) < 0)
 		return r;
 	if (d->tls_ca_pem != NULL &&
 	    (d->tls_ca_pem[0] == '\0' || !sd_utf8_is_valid(d->tls_ca_pem, strlen(d->tls_ca_pem))))
@@ -271,6 +301,33 @@ static int parse_kdf(json_t *s, sd_directory_t *d)
 	return 0;
 }
 
+static int parse_log_retired(json_t *keys, sd_directory_t *d)
+{
+	static const char path[] = "signed.keys.log_retired";
+	char p[SD_JSON_PATH_MAX];
+	json_t *arr, *k;
+	size_t n;
+	int r;
+
+	if ((r = member(keys, "signed.keys", "log_retired", SD_JSON_ARRAY, false, &arr)) < 0 || arr == NULL)
+		return r;
+	if (!d->has_log)
+		return sd_error(SD_ERR_FORMAT, "directory: %s needs signed.keys.log", path);
+	n = json_array_size(arr);
+	if (n > SD_DIRECTORY_MAX_LOG_RETIRED)
+		return sd_error(SD_ERR_FORMAT, "directory: %s lists more than %d keys", path,
+		                SD_DIRECTORY_MAX_LOG_RETIRED);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (!json_is_object(k = json_array_get(arr, i)))
+			return sd_error(SD_ERR_FORMAT, "directory: %s must be an object", p);
+		if ((r = parse_key(k, p, SD_KEY_LOG, &d->log_retired[i])) < 0)
+			return r;
+		d->n_log_retired = i + 1;
+	}
+	return 0;
+}
+
 static int parse_keys(json_t *s, sd_directory_t *d)
 {
 	static const char path[] = "signed.keys";
@@ -281,7 +338,8 @@ static int parse_keys(json_t *s, sd_directory_t *d)
 	    (r = only_fields(k, path, keys_fields)) < 0 ||
 	    (r = parse_key_member(k, path, "intake", SD_KEY_INTAKE, true, &d->intake, NULL)) < 0 ||
 	    (r = parse_key_member(k, path, "identity", SD_KEY_IDENTITY, true, &d->identity, NULL)) < 0 ||
-	    (r = parse_key_member(k, path, "log", SD_KEY_LOG, false, &d->log, &d->has_log)) < 0)
+	    (r = parse_key_member(k, path, "log", SD_KEY_LOG, false, &d->log, &d->has_log)) < 0 ||
+	    (r = parse_log_retired(k, d)) < 0)
 		return r;
 	if ((r = member(s, "signed", "tls_ca", SD_JSON_STRING, false, &v)) < 0)
 		return r;
@@ -455,6 +513,20 @@ static json_t *key_to_json(const sd_pubkey_t *k)
 	return json_pack("{s:s, s:s}", "id", id, "public", pub);
 }
 
+static json_t *log_retired_to_json(const sd_directory_t *d)
+{
+	json_t *arr = json_array();
+	int fail = arr == NULL;
+
+	for (size_t i = 0; !fail && i < d->n_log_retired; i++)
+		fail |= json_array_append_new(arr, key_to_json(&d->log_retired[i]));
+	if (fail) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 static json_t *agencies_to_json(const sd_directory_t *d)
 {
 	json_t *arr = json_array(), *a;
@@ -488,6 +560,8 @@ static json_t *signed_to_json(const sd_directory_t *d)
 	fail |= json_object_set_new(keys, "identity", key_to_json(&d->identity));
 	if (d->has_log)
 		fail |= json_object_set_new(keys, "log", key_to_json(&d->log));
+	if (d->n_log_retired > 0)
+		fail |= json_object_set_new(keys, "log_retired", log_retired_to_json(d));
 	fail |= json_object_set_new(s, "type", json_string(DIR_TYPE));
 	fail |= json_object_set_new(s, "format", json_integer(DIR_FORMAT));
 	fail |= json_object_set_new(s, "deployment", json_string(d->deployment));
@@ -606,6 +680,48 @@ out:
 	free(dir);
 	free(base);
 	return r;
+}
+
+/* --- the log keys a directory trusts -------------------------------------------------- */
+
+const sd_pubkey_t *sd_directory_log_key(const sd_directory_t *d, const uint8_t id[SD_KEY_ID_BYTES])
+{
+	if (d == NULL || !d->has_log || id == NULL)
+		return NULL;
+	if (sd_equal(d->log.id, id, SD_KEY_ID_BYTES))
+		return &d->log;
+	for (size_t i = 0; i < d->n_log_retired && i < SD_DIRECTORY_MAX_LOG_RETIRED; i++)
+		if (sd_equal(d->log_retired[i].id, id, SD_KEY_ID_BYTES))
+			return &d->log_retired[i];
+	return NULL;
+}
+
+int sd_directory_doc_key_id(const uint8_t *json, size_t len, uint8_t id[SD_KEY_ID_BYTES])
+{
+	json_t *doc, *v;
+	int r = SD_ERR_FORMAT;
+
+	if (json == NULL || len > SD_DIRECTORY_MAX_BYTES ||
+	    (doc = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return sd_error(SD_ERR_FORMAT, "the document is not JSON");
+	v = json_object_get(json_object_get(doc, "signature"), "key_id");
+	if (json_is_string(v) && sd_json_is_lower_hex(json_string_value(v), 2 * SD_KEY_ID_BYTES) &&
+	    sd_hex_decode(json_string_value(v), id, SD_KEY_ID_BYTES) == 0)
+		r = 0;
+	json_decref(doc);
+	return r == 0 ? 0 : sd_error(r, "the document names no signing key (signature.key_id)");
+}
+
+const sd_pubkey_t *sd_directory_doc_log_key(const sd_directory_t *d, const uint8_t *json, size_t len)
+{
+	uint8_t id[SD_KEY_ID_BYTES];
+	const sd_pubkey_t *k = NULL;
+
+	if (d == NULL || !d->has_log)
+		return NULL;
+	if (sd_directory_doc_key_id(json, len, id) == 0)
+		k = sd_directory_log_key(d, id);
+	return k != NULL ? k : &d->log;
 }
 
 const sd_agency_t *sd_directory_find_agency(const sd_directory_t *d, const char *id)

@@ -67,18 +67,19 @@ static int check_receipt(const sd_export_receipt_t *er, int err)
 {
 	if (er->version != SD_EXPORT_RECEIPT_VERSION)
 		return sd_error(err == SD_ERR_FORMAT ? SD_ERR_VERSION : err,
-		                WHAT ": version %u is not supported (this build reads version %d)", er->version,
+		                "%s: version %u is not supported (this build reads version %d)", WHAT, er->version,
 		                SD_EXPORT_RECEIPT_VERSION);
 	if (!sd_deployment_is_valid(er->deployment))
-		return sd_error(err, WHAT ": export.deployment must be 1 to %d of a-z, 0-9 and '-'", SD_DEPLOYMENT_MAX);
+		return sd_error(err, "%s: export.deployment must be 1 to %d of a-z, 0-9 and '-'", WHAT,
+		                SD_DEPLOYMENT_MAX);
 	if (!sd_case_number_is_valid(er->case_number))
-		return sd_error(err, WHAT ": export.case must be a case number YYYY-NNNNNN");
+		return sd_error(err, "%s: export.case must be a case number YYYY-NNNNNN", WHAT);
 	if (!sd_deployment_is_valid(er->agency))
-		return sd_error(err, WHAT ": export.agency must be 1 to %d of a-z, 0-9 and '-'", SD_AGENCY_ID_MAX);
+		return sd_error(err, "%s: export.agency must be 1 to %d of a-z, 0-9 and '-'", WHAT, SD_AGENCY_ID_MAX);
 	if (!sd_date_is_valid(er->date.y, er->date.m, er->date.d))
-		return sd_error(err, WHAT ": export.date must be a calendar date");
+		return sd_error(err, "%s: export.date must be a calendar date", WHAT);
 	if (er->leaf_index > (uint64_t)ER_LEAF_MAX)
-		return sd_error(err, WHAT ": export.leaf_index must be between 0 and %lld", (long long)ER_LEAF_MAX);
+		return sd_error(err, "%s: export.leaf_index must be between 0 and %lld", WHAT, (long long)ER_LEAF_MAX);
 	return 0;
 }
 
@@ -142,19 +143,19 @@ int sd_export_receipt_verify_with_directory(const uint8_t *json, size_t len, con
 
 	memset(out, 0, sizeof(*out));
 	if (d == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": a verified directory is needed");
+		return sd_error(SD_ERR_USAGE, "%s: a verified directory is needed", WHAT);
 	if (!d->has_log)
-		return sd_error(SD_ERR_INVALID, WHAT ": the directory for deployment %s lists no log key",
+		return sd_error(SD_ERR_INVALID, "%s: the directory for deployment %s lists no log key", WHAT,
 		                d->deployment);
-	if ((r = sd_export_receipt_parse(json, len, &d->log, out)) < 0)
+	if ((r = sd_export_receipt_parse(json, len, sd_directory_doc_log_key(d, json, len), out)) < 0)
 		return r;
 	if (strcmp(out->deployment, d->deployment) != 0)
-		r = sd_error(SD_ERR_DEPLOYMENT, WHAT ": issued for deployment '%s', not '%s'", out->deployment,
+		r = sd_error(SD_ERR_DEPLOYMENT, "%s: issued for deployment '%s', not '%s'", WHAT, out->deployment,
 		             d->deployment);
 	else if ((a = sd_directory_find_agency(d, out->agency)) == NULL)
-		r = sd_error(SD_ERR_VERIFY, WHAT ": agency '%s' is not in the directory", out->agency);
+		r = sd_error(SD_ERR_VERIFY, "%s: agency '%s' is not in the directory", WHAT, out->agency);
 	else if (!sd_equal(a->key.id, out->agency_key_id, SD_KEY_ID_BYTES))
-		r = sd_error(SD_ERR_VERIFY, WHAT ": names another key for agency '%s' than the directory lists",
+		r = sd_error(SD_ERR_VERIFY, "%s: names another key for agency '%s' than the directory lists", WHAT,
 		             out->agency);
 	if (r < 0)
 		memset(out, 0, sizeof(*out));
@@ -199,7 +200,7 @@ int sd_export_receipt_sign(const sd_export_receipt_t *er, const sd_seckey_t *log
 
 	*json_out = NULL;
 	if (er == NULL || log == NULL || log->kind != SD_KEY_LOG || log->sk == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": signing needs the log secret key");
+		return sd_error(SD_ERR_USAGE, "%s: signing needs the log secret key", WHAT);
 	if ((r = check_receipt(er, SD_ERR_INVALID)) < 0)
 		return r;
 	return sd_json_signed_sign_body(&er_signed, log, receipt_to_json(er), json_out);

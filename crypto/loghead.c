@@ -52,17 +52,16 @@ static int check_head(const sd_loghead_t *h, int err)
 {
 	if (h->version != SD_LOGHEAD_VERSION)
 		return sd_error(err == SD_ERR_FORMAT ? SD_ERR_VERSION : err,
-		                WHAT ": version %u is not supported (this build reads version %d)", h->version,
+		                "%s: version %u is not supported (this build reads version %d)", WHAT, h->version,
 		                SD_LOGHEAD_VERSION);
 	if (!sd_deployment_is_valid(h->deployment))
-		return sd_error(err,
-		                WHAT ": head.deployment must be 1 to %d of a-z, 0-9 and '-', not starting or ending "
-		                     "with '-'",
-		                SD_DEPLOYMENT_MAX);
+		return sd_error(
+		        err, "%s: head.deployment must be 1 to %d of a-z, 0-9 and '-', not starting or ending with '-'",
+		        WHAT, SD_DEPLOYMENT_MAX);
 	if (h->size > (uint64_t)LH_SIZE_MAX)
-		return sd_error(err, WHAT ": head.size must be between 0 and %lld", (long long)LH_SIZE_MAX);
+		return sd_error(err, "%s: head.size must be between 0 and %lld", WHAT, (long long)LH_SIZE_MAX);
 	if (!sd_date_is_valid(h->date.y, h->date.m, h->date.d))
-		return sd_error(err, WHAT ": head.date must be a calendar date YYYY-MM-DD");
+		return sd_error(err, "%s: head.date must be a calendar date YYYY-MM-DD", WHAT);
 	return 0;
 }
 
@@ -116,14 +115,14 @@ int sd_loghead_verify_with_directory(const uint8_t *json, size_t len, const sd_d
 
 	memset(out, 0, sizeof(*out));
 	if (d == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": a verified directory is needed");
+		return sd_error(SD_ERR_USAGE, "%s: a verified directory is needed", WHAT);
 	if (!d->has_log)
-		return sd_error(SD_ERR_INVALID, WHAT ": the directory for deployment %s lists no log key",
+		return sd_error(SD_ERR_INVALID, "%s: the directory for deployment %s lists no log key", WHAT,
 		                d->deployment);
 	if ((r = sd_loghead_parse(json, len, &d->log, out)) < 0)
 		return r;
 	if (strcmp(out->deployment, d->deployment) != 0) {
-		r = sd_error(SD_ERR_DEPLOYMENT, WHAT ": signed for deployment '%s', not '%s'", out->deployment,
+		r = sd_error(SD_ERR_DEPLOYMENT, "%s: signed for deployment '%s', not '%s'", WHAT, out->deployment,
 		             d->deployment);
 		memset(out, 0, sizeof(*out));
 		return r;
@@ -164,7 +163,7 @@ int sd_loghead_sign(const sd_loghead_t *h, const sd_seckey_t *log, char **json_o
 
 	*json_out = NULL;
 	if (h == NULL || log == NULL || log->kind != SD_KEY_LOG || log->sk == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": signing needs the log secret key");
+		return sd_error(SD_ERR_USAGE, "%s: signing needs the log secret key", WHAT);
 	if ((r = check_head(h, SD_ERR_INVALID)) < 0)
 		return r;
 	return sd_json_signed_sign_body(&head_signed, log, head_to_json(h), json_out);
@@ -323,18 +322,18 @@ static int decode_leaf(const json_t *v, const char *item, uint8_t leaf[SD_AUDIT_
 	size_t n = json_string_length(v), pad = 0;
 
 	if (n > LH_LEAF_B64)
-		return sd_error(SD_ERR_TOOBIG, WHAT_ENTRIES ": %s.leaf is longer than %d bytes", item,
+		return sd_error(SD_ERR_TOOBIG, "%s: %s.leaf is longer than %d bytes", WHAT_ENTRIES, item,
 		                SD_AUDIT_LEAF_MAX);
 	if (n % 4 != 0 || strlen(s) != n)
-		return sd_error(SD_ERR_FORMAT, WHAT_ENTRIES ": %s.leaf must be padded standard base64", item);
+		return sd_error(SD_ERR_FORMAT, "%s: %s.leaf must be padded standard base64", WHAT_ENTRIES, item);
 	while (pad < 2 && pad < n && s[n - 1 - pad] == '=')
 		pad++;
 	*len = n / 4 * 3 - pad;
 	if (*len > SD_AUDIT_LEAF_MAX)
-		return sd_error(SD_ERR_TOOBIG, WHAT_ENTRIES ": %s.leaf is longer than %d bytes", item,
+		return sd_error(SD_ERR_TOOBIG, "%s: %s.leaf is longer than %d bytes", WHAT_ENTRIES, item,
 		                SD_AUDIT_LEAF_MAX);
 	if (sd_base64_decode_exact(s, leaf, *len) < 0)
-		return sd_error(SD_ERR_FORMAT, WHAT_ENTRIES ": %s.leaf must be padded standard base64", item);
+		return sd_error(SD_ERR_FORMAT, "%s: %s.leaf must be padded standard base64", WHAT_ENTRIES, item);
 	return 0;
 }
 
@@ -349,7 +348,7 @@ static int parse_entry(json_t *v, size_t i, sd_logentry_t *e)
 
 	snprintf(item, sizeof(item), "entries[%zu]", i);
 	if (!json_is_object(v))
-		return sd_error(SD_ERR_FORMAT, WHAT_ENTRIES ": %s must be an object", item);
+		return sd_error(SD_ERR_FORMAT, "%s: %s must be an object", WHAT_ENTRIES, item);
 	if ((r = sd_json_only_fields(v, WHAT_ENTRIES, item, entry_fields)) < 0 ||
 	    (r = sd_json_member_int(v, WHAT_ENTRIES, item, "index", 0, LH_SIZE_MAX, &index)) < 0 ||
 	    (r = sd_json_member(v, WHAT_ENTRIES, item, "leaf", SD_JSON_STRING, true, &s)) < 0 ||
@@ -358,7 +357,7 @@ static int parse_entry(json_t *v, size_t i, sd_logentry_t *e)
 	e->index = (uint64_t)index;
 	if ((r = sd_audit_leaf_parse(leaf, e->leaf_len, &e->event)) < 0) {
 		snprintf(detail, sizeof(detail), "%s", sd_error_detail());
-		return sd_error(r, WHAT_ENTRIES ": %s.leaf: %s", item, detail);
+		return sd_error(r, "%s: %s.leaf: %s", WHAT_ENTRIES, item, detail);
 	}
 	if ((e->leaf = malloc(e->leaf_len + 1)) == NULL)
 		return SD_ERR_NOMEM;
@@ -378,9 +377,8 @@ static int parse_entries(json_t *a, sd_logentry_t *e, size_t *n)
 		}
 		if (*n > 0 && e[*n].index <= e[*n - 1].index) {
 			free(e[*n].leaf);
-			return sd_error(SD_ERR_FORMAT,
-			                WHAT_ENTRIES ": entries[%zu].index must be above entries[%zu].index", *n,
-			                *n - 1);
+			return sd_error(SD_ERR_FORMAT, "%s: entries[%zu].index must be above entries[%zu].index",
+			                WHAT_ENTRIES, *n, *n - 1);
 		}
 	}
 	return 0;
@@ -401,7 +399,7 @@ int sd_logentries_parse(const uint8_t *json, size_t len, sd_logentry_t **out, si
 	    (r = sd_json_member(doc, WHAT_ENTRIES, "", "entries", SD_JSON_ARRAY, true, &a)) < 0)
 		goto out;
 	if (json_array_size(a) > SD_LOGENTRIES_MAX) {
-		r = sd_error(SD_ERR_TOOBIG, WHAT_ENTRIES ": %zu entries, more than %d", json_array_size(a),
+		r = sd_error(SD_ERR_TOOBIG, "%s: %zu entries, more than %d", WHAT_ENTRIES, json_array_size(a),
 		             SD_LOGENTRIES_MAX);
 		goto out;
 	}

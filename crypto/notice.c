@@ -99,14 +99,14 @@ static int check_text(const char *s, size_t n, int err)
 	size_t bad = 0;
 
 	if (n == 0)
-		return sd_error(err, WHAT ": the text is empty");
+		return sd_error(err, "%s: the text is empty", WHAT);
 	if (n > SD_NOTICE_TEXT_MAX)
-		return sd_error(SD_ERR_TOOBIG, WHAT ": the text is %zu bytes, more than %u", n, SD_NOTICE_TEXT_MAX);
+		return sd_error(SD_ERR_TOOBIG, "%s: the text is %zu bytes, more than %u", WHAT, n, SD_NOTICE_TEXT_MAX);
 	if (!text_is_clean(s, n, true, &bad))
 		return sd_error(err,
-		                WHAT ": the text is not UTF-8 without control characters (only newline and tab "
-		                     "are allowed): byte %zu",
-		                bad);
+		                "%s: the text is not UTF-8 without control characters (only newline and tab are "
+		                "allowed): byte %zu",
+		                WHAT, bad);
 	return 0;
 }
 
@@ -117,7 +117,7 @@ static bool box_len_is_valid(size_t len)
 
 static int box_error(int err, const char *name)
 {
-	return sd_error(err, WHAT ": notice.%s must be base64 of a sealed box (%d to %u bytes)", name, NT_BOX_MIN,
+	return sd_error(err, "%s: notice.%s must be base64 of a sealed box (%d to %u bytes)", WHAT, name, NT_BOX_MIN,
 	                SD_NOTICE_BOX_MAX);
 }
 
@@ -136,22 +136,23 @@ static int check_struct(const sd_notice_t *n, int err)
 {
 	if (n->version != SD_NOTICE_VERSION)
 		return sd_error(err == SD_ERR_FORMAT ? SD_ERR_VERSION : err,
-		                WHAT ": version %u is not supported (this build reads version %d)", n->version,
+		                "%s: version %u is not supported (this build reads version %d)", WHAT, n->version,
 		                SD_NOTICE_VERSION);
 	if (!sd_deployment_is_valid(n->deployment))
-		return sd_error(err,
-		                WHAT ": notice.deployment must be 1 to %d of a-z, 0-9 and '-', not starting or "
-		                     "ending with '-'",
-		                SD_DEPLOYMENT_MAX);
+		return sd_error(
+		        err,
+		        "%s: notice.deployment must be 1 to %d of a-z, 0-9 and '-', not starting or ending with '-'",
+		        WHAT, SD_DEPLOYMENT_MAX);
 	if (!sd_case_number_is_valid(n->case_number))
-		return sd_error(err, WHAT ": notice.case must be YYYY-NNNNNN (a year 2000-9999 and six digits, not all "
-		                          "zero)");
+		return sd_error(err,
+		                "%s: notice.case must be YYYY-NNNNNN (a year 2000-9999 and six digits, not all zero)",
+		                WHAT);
 	if ((json_int_t)n->seq > NT_SEQ_MAX)
-		return sd_error(err, WHAT ": notice.seq must be between 0 and %lld", (long long)NT_SEQ_MAX);
+		return sd_error(err, "%s: notice.seq must be between 0 and %lld", WHAT, (long long)NT_SEQ_MAX);
 	if (!sd_date_is_valid(n->date.y, n->date.m, n->date.d))
-		return sd_error(err, WHAT ": notice.date must be a calendar date YYYY-MM-DD");
+		return sd_error(err, "%s: notice.date must be a calendar date YYYY-MM-DD", WHAT);
 	if (!kind_is_valid(n->kind))
-		return sd_error(err, WHAT ": notice.kind must be one of " KIND_LIST);
+		return sd_error(err, "%s: notice.kind must be one of %s", WHAT, KIND_LIST);
 	return check_boxes(n, err);
 }
 
@@ -180,7 +181,7 @@ static int parse_kind(json_t *o, sd_notice_t *n)
 	if ((r = sd_json_member(o, WHAT, "notice", "kind", SD_JSON_STRING, true, &v)) < 0)
 		return r;
 	if (!sd_notice_kind_from_name(json_string_value(v), &n->kind))
-		return sd_error(SD_ERR_FORMAT, WHAT ": notice.kind must be one of " KIND_LIST);
+		return sd_error(SD_ERR_FORMAT, "%s: notice.kind must be one of %s", WHAT, KIND_LIST);
 	return 0;
 }
 
@@ -267,14 +268,14 @@ int sd_notice_verify_with_directory(const uint8_t *json, size_t len, const sd_di
 
 	memset(out, 0, sizeof(*out));
 	if (d == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": a verified directory is needed");
+		return sd_error(SD_ERR_USAGE, "%s: a verified directory is needed", WHAT);
 	if (!d->has_log)
-		return sd_error(SD_ERR_INVALID, WHAT ": the directory for deployment %s lists no log key",
+		return sd_error(SD_ERR_INVALID, "%s: the directory for deployment %s lists no log key", WHAT,
 		                d->deployment);
-	if ((r = sd_notice_parse(json, len, &d->log, out)) < 0)
+	if ((r = sd_notice_parse(json, len, sd_directory_doc_log_key(d, json, len), out)) < 0)
 		return r;
 	if (strcmp(out->deployment, d->deployment) != 0) {
-		r = sd_error(SD_ERR_DEPLOYMENT, WHAT ": issued for deployment '%s', not '%s'", out->deployment,
+		r = sd_error(SD_ERR_DEPLOYMENT, "%s: issued for deployment '%s', not '%s'", WHAT, out->deployment,
 		             d->deployment);
 		sd_notice_clear(out);
 		return r;
@@ -318,7 +319,7 @@ int sd_notice_sign(const sd_notice_t *n, const sd_seckey_t *log, char **json_out
 
 	*json_out = NULL;
 	if (n == NULL || log == NULL || log->kind != SD_KEY_LOG || log->sk == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": signing needs the log secret key");
+		return sd_error(SD_ERR_USAGE, "%s: signing needs the log secret key", WHAT);
 	if ((r = check_struct(n, SD_ERR_INVALID)) < 0)
 		return r;
 	return sd_json_signed_sign_body(&nt_signed, log, notice_to_json(n), json_out);
@@ -332,7 +333,7 @@ int sd_notice_digest(const sd_notice_t *n, uint8_t out[SD_NOTICE_DIGEST_BYTES])
 
 	memset(out, 0, SD_NOTICE_DIGEST_BYTES);
 	if (n == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": no notice to digest");
+		return sd_error(SD_ERR_USAGE, "%s: no notice to digest", WHAT);
 	if ((r = check_struct(n, SD_ERR_INVALID)) < 0)
 		return r;
 	if ((body = notice_to_json(n)) == NULL)
@@ -358,7 +359,7 @@ int sd_notice_seal(sd_notice_t *n, const char *text, const uint8_t notice_pk[32]
 	int r;
 
 	if (n == NULL || text == NULL || notice_pk == NULL || intake == NULL || intake->kind != SD_KEY_INTAKE)
-		return sd_error(SD_ERR_USAGE, WHAT ": sealing needs a text, the notice key and the intake key");
+		return sd_error(SD_ERR_USAGE, "%s: sealing needs a text, the notice key and the intake key", WHAT);
 	len = strnlen(text, SD_NOTICE_TEXT_MAX + 1);
 	if ((r = check_text(text, len, SD_ERR_INVALID)) < 0)
 		return r;
@@ -395,16 +396,17 @@ int sd_notice_open(const uint8_t *box, size_t len, const uint8_t pk[32], const u
 	*text = NULL;
 	*text_len = 0;
 	if (box == NULL || pk == NULL || sk == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": opening needs a box and an X25519 key pair");
+		return sd_error(SD_ERR_USAGE, "%s: opening needs a box and an X25519 key pair", WHAT);
 	if (len > SD_NOTICE_BOX_MAX)
-		return sd_error(SD_ERR_TOOBIG, WHAT ": a box of %zu bytes is larger than any notice (%u)", len,
+		return sd_error(SD_ERR_TOOBIG, "%s: a box of %zu bytes is larger than any notice (%u)", WHAT, len,
 		                SD_NOTICE_BOX_MAX);
 	if (len < NT_BOX_MIN)
-		return sd_error(SD_ERR_TRUNCATED, WHAT ": a box of %zu bytes is too short to hold any text", len);
+		return sd_error(SD_ERR_TRUNCATED, "%s: a box of %zu bytes is too short to hold any text", WHAT, len);
 	if ((r = sd_sealbox_open_raw(pk, sk, box, len, &plain, &plain_len)) < 0) {
 		if (r == SD_ERR_VERIFY)
-			r = sd_error(SD_ERR_VERIFY, WHAT ": the box does not open with this key (sealed to another "
-			                                 "key, or altered)");
+			r = sd_error(SD_ERR_VERIFY,
+			             "%s: the box does not open with this key (sealed to another key, or altered)",
+			             WHAT);
 		return r;
 	}
 	if ((r = check_text((const char *)plain, plain_len, SD_ERR_FORMAT)) < 0) {
@@ -482,13 +484,12 @@ static int need_detail(sd_notice_kind_t kind, const char *detail, const char *wh
 	size_t n, bad = 0;
 
 	if (detail == NULL)
-		return sd_error(SD_ERR_USAGE, WHAT ": the standard %s notice needs %s", sd_notice_kind_name(kind),
+		return sd_error(SD_ERR_USAGE, "%s: the standard %s notice needs %s", WHAT, sd_notice_kind_name(kind),
 		                what);
 	n = strnlen(detail, NT_DETAIL_MAX + 1);
 	if (n == 0 || n > NT_DETAIL_MAX || !text_is_clean(detail, n, false, &bad))
-		return sd_error(SD_ERR_USAGE,
-		                WHAT ": the standard %s notice needs %s: 1 to %d bytes of UTF-8 on one line",
-		                sd_notice_kind_name(kind), what, NT_DETAIL_MAX);
+		return sd_error(SD_ERR_USAGE, "%s: the standard %s notice needs %s: 1 to %d bytes of UTF-8 on one line",
+		                WHAT, sd_notice_kind_name(kind), what, NT_DETAIL_MAX);
 	return 0;
 }
 
@@ -502,7 +503,7 @@ static int word_referral(const char *detail, char ko[NT_BODY_MAX], char en[NT_BO
 	else if (strncmp(detail, "investigation: ", 15) == 0)
 		name = detail + 15, ko_kind = "수사기관인 ", ko_work = "수사", en_kind = ", for investigation";
 	if (name[0] == '\0')
-		return sd_error(SD_ERR_USAGE, WHAT ": the standard referral notice needs the agency's name");
+		return sd_error(SD_ERR_USAGE, "%s: the standard referral notice needs the agency's name", WHAT);
 	snprintf(ko, NT_BODY_MAX,
 	         "위원회는 귀하의 신고를 %s%s에 이첩하였습니다(시행령 제9조제1항). 기관이 %s를 마치면 그 결과를 "
 	         "알려 드립니다.\n귀하가 동의하지 않는 한 귀하의 신원은 기관에 전달되지 않습니다.",
@@ -535,8 +536,9 @@ static int word_termination(const char *detail, char ko[NT_BODY_MAX], char en[NT
 		i++;
 	if (i == n)
 		return sd_error(SD_ERR_USAGE,
-		                WHAT ": the standard termination notice needs the reason unrelated, no-evidence or "
-		                     "not-inspectable");
+		                "%s: the standard termination notice needs the reason unrelated, no-evidence or "
+		                "not-inspectable",
+		                WHAT);
 	snprintf(ko, NT_BODY_MAX,
 	         "위원회는 귀하의 신고를 조사기관이나 수사기관에 이첩하지 않고 종결하였습니다(시행령 제12조). "
 	         "%s\n궁금한 점이 있으시면 변호사를 통해 위원회에 문의하실 수 있습니다.",
@@ -571,7 +573,8 @@ static int word_result(const char *detail, char ko[NT_BODY_MAX], char en[NT_BODY
 	sd_date_t d;
 
 	if (sd_date_parse(detail, &d) < 0)
-		return sd_error(SD_ERR_USAGE, WHAT ": the standard result notice needs the conclusion date YYYY-MM-DD");
+		return sd_error(SD_ERR_USAGE, "%s: the standard result notice needs the conclusion date YYYY-MM-DD",
+		                WHAT);
 	snprintf(ko, NT_BODY_MAX,
 	         "기관이 %d년 %d월 %d일에 조사(또는 수사)를 마치고 그 결과를 위원회에 통보하였습니다(시행령 제11조). "
 	         "결과에 "
@@ -634,16 +637,16 @@ int sd_notice_standard_text(sd_notice_kind_t kind, const char *case_number, cons
 
 	*out = NULL;
 	if (!kind_is_valid(kind) || kind == SD_NOTICE_WRITTEN)
-		return sd_error(SD_ERR_USAGE, WHAT ": only the standard kinds have a standard text");
+		return sd_error(SD_ERR_USAGE, "%s: only the standard kinds have a standard text", WHAT);
 	if (!sd_case_number_is_valid(case_number))
-		return sd_error(SD_ERR_USAGE, WHAT ": a standard text needs a valid case number");
+		return sd_error(SD_ERR_USAGE, "%s: a standard text needs a valid case number", WHAT);
 	if (kind == SD_NOTICE_REFERRAL || kind == SD_NOTICE_FORWARDING || kind == SD_NOTICE_TERMINATION ||
 	    kind == SD_NOTICE_RESULT || kind == SD_NOTICE_IDENTITY_ACCESS) {
 		if ((r = word_detail(kind, detail, ko, en)) < 0)
 			return r;
 		w = (nt_wording_t){detail_titles[kind][0], ko, detail_titles[kind][1], en};
 	} else if (detail != NULL) {
-		return sd_error(SD_ERR_USAGE, WHAT ": the standard %s notice takes no detail",
+		return sd_error(SD_ERR_USAGE, "%s: the standard %s notice takes no detail", WHAT,
 		                sd_notice_kind_name(kind));
 	} else {
 		w = plain_wording[kind];

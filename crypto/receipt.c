@@ -242,7 +242,7 @@ int sd_receipt_verify_with_directory(const uint8_t *json, size_t len, const sd_d
 	if (!d->has_log)
 		return sd_error(SD_ERR_INVALID, "receipt: the directory for deployment %s lists no log key",
 		                d->deployment);
-	if ((r = sd_receipt_parse(json, len, &d->log, out)) < 0)
+	if ((r = sd_receipt_parse(json, len, sd_directory_doc_log_key(d, json, len), out)) < 0)
 		return r;
 	if (strcmp(out->deployment, d->deployment) != 0) {
 		r = sd_error(SD_ERR_DEPLOYMENT, "receipt: issued for deployment '%s', not '%s'", out->deployment,

@@ -9,6 +9,12 @@
  * operations to a store request, and sd_accounts_added / sd_accounts_disabled apply
  * the change once the store answered 0.
  *
+ * An account may hold several certificates (a renewal adds one): the first one's record is
+ * the account's and is the only one in the by-name index; each later one is a record of
+ * its own that names the first fingerprint, and a request made with it acts as the
+ * account, by the first fingerprint, so everything keyed by that (cases, uploads, the
+ * audit log's actor) carries on across renewals.
+ *
  * Start at sd_accounts_authenticate(), what every connection with a certificate calls;
  * sd_account_decode() is the strict parser of stored records (fuzzed).
  */
@@ -26,9 +32,9 @@
 #define SERIAL_HEX_BYTES       (2 * SD_CA_SERIAL_BYTES + 1)
 
 struct sd_accounts {
-	sd_account_t **by_fp;   /* sorted by fingerprint; owns the accounts */
-	sd_account_t **by_name; /* the same accounts, sorted by name (strcmp) */
-	size_t n, cap;
+	sd_account_t **by_fp;   /* every certificate's record, sorted by fingerprint; owns them */
+	sd_account_t **by_name; /* the accounts' first records alone, sorted by name (strcmp) */
+	size_t n, n_names, cap;
 	sd_ca_revoked_t *revoked;
 	size_t n_revoked, cap_revoked;
 	size_t names_seen; /* while loading: entries of account_names checked */
@@ -97,7 +103,7 @@ static size_t pos_fp(const sd_accounts_t *a, const uint8_t *fp, bool *found)
 
 static size_t pos_name(const sd_accounts_t *a, const char *name, bool *found)
 {
-	return pos_in(a->by_name, a->n, cmp_name, name, found);
+	return pos_in(a->by_name, a->n_names, cmp_name, name, found);
 }
 
 static int grow(sd_accounts_t *a)
@@ -117,7 +123,8 @@ static int grow(sd_accounts_t *a)
 	return 0;
 }
 
-/* Puts a copy of acc into both indexes. SD_ERR_EXISTS if its fingerprint or name is there. */
+/* Puts a copy of acc into the fingerprint index, and an account's first record into the
+ * name index. SD_ERR_EXISTS if its fingerprint, or a first record's name, is there. */
 static int table_insert(sd_accounts_t *a, const sd_account_t *acc)
 {
 	bool fp_found, name_found;
@@ -127,7 +134,7 @@ static int table_insert(sd_accounts_t *a, const sd_account_t *acc)
 
 	if (fp_found)
 		return sd_error(SD_ERR_EXISTS, "a certificate with this fingerprint is already enrolled");
-	if (name_found)
+	if (name_found && !acc->is_renewal)
 		return sd_error(SD_ERR_EXISTS, "an account named '%s' already exists", acc->name);
 	if (a->n == SD_ACCOUNTS_MAX)
 		return sd_error(SD_ERR_TOOBIG, "already %d accounts, the most this server holds", SD_ACCOUNTS_MAX);
@@ -138,9 +145,12 @@ static int table_insert(sd_accounts_t *a, const sd_account_t *acc)
 	*copy = *acc;
 	memmove(a->by_fp + i + 1, a->by_fp + i, (a->n - i) * sizeof(*a->by_fp));
 	a->by_fp[i] = copy;
-	memmove(a->by_name + j + 1, a->by_name + j, (a->n - j) * sizeof(*a->by_name));
-	a->by_name[j] = copy;
 	a->n++;
+	if (acc->is_renewal)
+		return 0;
+	memmove(a->by_name + j + 1, a->by_name + j, (a->n_names - j) * sizeof(*a->by_name));
+	a->by_name[j] = copy;
+	a->n_names++;
 	return 0;
 }
 
@@ -193,7 +203,44 @@ const sd_account_t *sd_accounts_find_name(const sd_accounts_t *a, const char *na
 	return found ? a->by_name[i] : NULL;
 }
 
+const sd_account_t *sd_accounts_owner(const sd_accounts_t *a, const sd_account_t *acc)
+{
+	const sd_account_t *owner;
+
+	if (acc == NULL || !acc->is_renewal)
+		return acc;
+	owner = sd_accounts_find(a, acc->account);
+	return owner != NULL && !owner->is_renewal ? owner : NULL;
+}
+
+/* Whether acc is a certificate of the account whose first record is owner. */
+static bool is_of(const sd_account_t *acc, const sd_account_t *owner)
+{
+	return fp_cmp(acc->fingerprint, owner->fingerprint) == 0 ||
+	       (acc->is_renewal && fp_cmp(acc->account, owner->fingerprint) == 0);
+}
+
+size_t sd_accounts_live_count(const sd_accounts_t *a, const sd_account_t *owner)
+{
+	size_t n = 0;
+
+	/* A walk over every record: renewals are rare and this runs only for the operator. */
+	for (size_t i = 0; a != NULL && owner != NULL && i < a->n; i++)
+		n += is_of(a->by_fp[i], owner) && a->by_fp[i]->enabled;
+	return n;
+}
+
+bool sd_accounts_is_live(const sd_accounts_t *a, const sd_account_t *owner)
+{
+	return sd_accounts_live_count(a, owner) > 0;
+}
+
 size_t sd_accounts_count(const sd_accounts_t *a)
+{
+	return a != NULL ? a->n_names : 0;
+}
+
+size_t sd_accounts_cert_count(const sd_accounts_t *a)
 {
 	return a != NULL ? a->n : 0;
 }
@@ -248,6 +295,15 @@ int sd_account_encode(const sd_account_t *acc, uint8_t **out, size_t *len)
 	              "role", role, "enabled", acc->enabled, "serial", serial, "enrolled", enrolled, "disabled",
 	              json_date_or_null(!acc->enabled, acc->disabled), "not_after", (json_int_t)acc->cert_not_after,
 	              "box_pk", acc->has_box_key ? json_string(box) : json_null());
+	/* Only a renewal has "account": a first record keeps the layout it always had. */
+	if (o != NULL && acc->is_renewal) {
+		char account[2 * SD_CA_FINGERPRINT_BYTES + 1];
+		sd_hex_encode(acc->account, SD_CA_FINGERPRINT_BYTES, account);
+		if (json_object_set_new(o, "account", json_string(account)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
 	if (o == NULL)
 		return sd_error(SD_ERR_NOMEM, "out of memory encoding an account");
 	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
@@ -273,7 +329,8 @@ static bool is_lower_hex(const char *s, size_t n)
 static int decode_check_members(json_t *o)
 {
 	static const char *const known[] = {"v",        "name",     "role",      "enabled", "serial",
-	                                    "enrolled", "disabled", "not_after", "box_pk"};
+	                                    "enrolled", "disabled", "not_after", "box_pk",  "account"};
+	size_t want = ACCOUNT_RECORD_FIELDS + (json_object_get(o, "account") != NULL);
 	const char *key;
 	json_t *v;
 
@@ -288,8 +345,24 @@ static int decode_check_members(json_t *o)
 			                sd_error_printable(key, shown, sizeof(shown)));
 		}
 	}
-	if (json_object_size(o) != ACCOUNT_RECORD_FIELDS)
-		return sd_error(SD_ERR_INVALID, "account record must have exactly %d fields", ACCOUNT_RECORD_FIELDS);
+	if (json_object_size(o) != want)
+		return sd_error(SD_ERR_INVALID, "account record must have exactly %d fields (%d with 'account')",
+		                ACCOUNT_RECORD_FIELDS, ACCOUNT_RECORD_FIELDS + 1);
+	return 0;
+}
+
+/* "account": a renewal's first fingerprint, 64 lower-case hex; absent on a first record. */
+static int decode_account(json_t *o, sd_account_t *acc)
+{
+	json_t *v = json_object_get(o, "account");
+
+	acc->is_renewal = v != NULL;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || !is_lower_hex(json_string_value(v), 2 * SD_CA_FINGERPRINT_BYTES) ||
+	    sd_hex_decode(json_string_value(v), acc->account, SD_CA_FINGERPRINT_BYTES) < 0)
+		return sd_error(SD_ERR_INVALID, "account record's 'account' is not %d lower-case hex digits",
+		                2 * SD_CA_FINGERPRINT_BYTES);
 	return 0;
 }
 
@@ -357,7 +430,8 @@ int sd_account_decode(const uint8_t *buf, size_t len, sd_account_t *out)
 		r = sd_error(SD_ERR_VERSION, "account record version is not %d", ACCOUNT_RECORD_VERSION);
 		goto out;
 	}
-	if ((r = decode_check_members(o)) < 0 || (r = decode_identity(o, &acc)) < 0 || (r = decode_state(o, &acc)) < 0)
+	if ((r = decode_check_members(o)) < 0 || (r = decode_identity(o, &acc)) < 0 ||
+	    (r = decode_state(o, &acc)) < 0 || (r = decode_account(o, &acc)) < 0)
 		goto out;
 	*out = acc;
 	r = 0;
@@ -442,6 +516,20 @@ static int load_check_name(sd_accounts_t *a, const uint8_t *key, size_t klen, co
 	return 0;
 }
 
+/* Every renewal names an account's first record, of its own name and role. */
+static int load_check_renewals(const sd_accounts_t *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const sd_account_t *acc = a->by_fp[i], *owner = sd_accounts_owner(a, acc);
+
+		if (owner == NULL || strcmp(owner->name, acc->name) != 0 || owner->role != acc->role)
+			return sd_error(SD_ERR_INVALID,
+			                "the store holds a renewed certificate of '%s' that names no such account",
+			                acc->name);
+	}
+	return 0;
+}
+
 int sd_accounts_load(sd_store_t *store, sd_accounts_t **out)
 {
 	sd_accounts_t *a;
@@ -456,10 +544,13 @@ int sd_accounts_load(sd_store_t *store, sd_accounts_t **out)
 		goto fail;
 	/* Names are unique keys and each matched its own account: as many as accounts means
 	 * every account has its name entry. */
-	if (a->names_seen != a->n) {
-		r = sd_error(SD_ERR_INVALID, "the store has %zu accounts but %zu account names", a->n, a->names_seen);
+	if (a->names_seen != a->n_names) {
+		r = sd_error(SD_ERR_INVALID, "the store has %zu accounts but %zu account names", a->n_names,
+		             a->names_seen);
 		goto fail;
 	}
+	if ((r = load_check_renewals(a)) < 0)
+		goto fail;
 	*out = a;
 	return 0;
 fail:
@@ -548,11 +639,80 @@ int sd_accounts_disabled(sd_accounts_t *a, const uint8_t fp[SD_CA_FINGERPRINT_BY
 	return revoked_add(a, acc->serial, now);
 }
 
+int sd_accounts_req_disable_account(sd_store_req_t *req, const sd_accounts_t *a, const sd_account_t *owner,
+                                    sd_date_t today, int64_t now)
+{
+	size_t n = 0;
+	int r = 0;
+
+	if (a == NULL || owner == NULL)
+		return sd_error(SD_ERR_USAGE, "no accounts or account to disable");
+	for (size_t i = 0; r == 0 && i < a->n; i++) {
+		if (!is_of(a->by_fp[i], owner) || !a->by_fp[i]->enabled)
+			continue;
+		r = sd_accounts_req_disable(req, a->by_fp[i], today, now);
+		n++;
+	}
+	if (r == 0 && n == 0)
+		return sd_error(SD_ERR_USAGE, "account '%s' is already disabled", owner->name);
+	return r;
+}
+
+int sd_accounts_disabled_account(sd_accounts_t *a, const uint8_t owner_fp[SD_CA_FINGERPRINT_BYTES], sd_date_t today,
+                                 int64_t now)
+{
+	const sd_account_t *owner = sd_accounts_find(a, owner_fp);
+	int r = 0;
+
+	if (owner == NULL)
+		return sd_error(SD_ERR_NOENT, "no account has this certificate");
+	for (size_t i = 0; r == 0 && i < a->n; i++)
+		if (is_of(a->by_fp[i], owner) && a->by_fp[i]->enabled)
+			r = sd_accounts_disabled(a, a->by_fp[i]->fingerprint, today, now);
+	return r;
+}
+
+int sd_accounts_req_renew(sd_store_req_t *req, const sd_account_t *owner, sd_account_t *cert)
+{
+	uint8_t *old = NULL, *rec = NULL;
+	size_t old_len = 0, len = 0;
+	int r;
+
+	if (req == NULL || owner == NULL || cert == NULL || owner->is_renewal)
+		return sd_error(SD_ERR_USAGE, "no request, account or certificate to renew");
+	memcpy(cert->name, owner->name, sizeof(cert->name));
+	cert->role = owner->role;
+	cert->has_box_key = owner->has_box_key;
+	memcpy(cert->box_pk, owner->box_pk, sizeof(cert->box_pk));
+	cert->enabled = true;
+	cert->is_renewal = true;
+	memcpy(cert->account, owner->fingerprint, SD_CA_FINGERPRINT_BYTES);
+	if ((r = sd_account_encode(owner, &old, &old_len)) < 0 || (r = sd_account_encode(cert, &rec, &len)) < 0)
+		goto out;
+	/* The account's first record must be as this copy saw it (not disabled meanwhile). */
+	r = sd_store_req_check_equal(req, SD_STORE_DB_ACCOUNTS, owner->fingerprint, SD_CA_FINGERPRINT_BYTES, old,
+	                             old_len);
+	if (r >= 0)
+		r = sd_store_req_put(req, SD_STORE_DB_ACCOUNTS, cert->fingerprint, SD_CA_FINGERPRINT_BYTES, rec, len,
+		                     SD_STORE_NOOVERWRITE);
+out:
+	free(old);
+	free(rec);
+	return r < 0 ? r : 0;
+}
+
+int sd_accounts_renewed(sd_accounts_t *a, const sd_account_t *cert)
+{
+	if (a == NULL || cert == NULL || !cert->is_renewal)
+		return sd_error(SD_ERR_USAGE, "no accounts or renewed certificate");
+	return table_insert(a, cert);
+}
+
 int sd_accounts_authenticate(const sd_accounts_t *a, const sd_ca_t *ca, const uint8_t *der, size_t len, int64_t now,
                              sd_principal_t *out)
 {
 	sd_ca_cert_info_t info;
-	const sd_account_t *acc;
+	const sd_account_t *acc, *owner;
 	sd_role_t role;
 	int r;
 
@@ -565,10 +725,13 @@ int sd_accounts_authenticate(const sd_accounts_t *a, const sd_ca_t *ca, const ui
 		return sd_error(SD_ERR_NOENT, "this certificate is not enrolled");
 	if (!acc->enabled)
 		return sd_error(SD_ERR_REFUSED, "this account is disabled");
-	if (!sd_role_from_name(info.role, &role) || role != acc->role)
+	if ((owner = sd_accounts_owner(a, acc)) == NULL)
+		return sd_error(SD_ERR_INVALID, "this certificate names no account");
+	if (!sd_role_from_name(info.role, &role) || role != owner->role)
 		return sd_error(SD_ERR_REFUSED, "the certificate's role does not match its account's");
-	memcpy(out->fingerprint, acc->fingerprint, SD_CA_FINGERPRINT_BYTES);
-	memcpy(out->name, acc->name, sizeof(out->name));
-	out->role = acc->role;
+	/* A renewed certificate acts as its account: by the account's first fingerprint. */
+	memcpy(out->fingerprint, owner->fingerprint, SD_CA_FINGERPRINT_BYTES);
+	memcpy(out->name, owner->name, sizeof(out->name));
+	out->role = owner->role;
 	return 0;
 }

@@ -6,7 +6,12 @@
  * streaming root (O(log n) memory), which is sampled when it reaches the size of each
  * head to compare. Then the root as the stored nodes give it is read the way proofs read
  * it, and must be the same.
+ *
+ * Heads are checked with the log key and, after a rotation, with the keys the directory
+ * lists as retired (sd_audit_check_keys): a head the operator kept from before the
+ * rotation was signed by a key that no longer signs.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +20,10 @@
 #include "sealdrop/auditcheck.h"
 #include "sealdrop/auditlog.h"
 #include "sealdrop/bytes.h"
+#include "sealdrop/directory.h"
+#include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
+#include "sealdrop/server.h"
 
 struct walk {
 	sd_merkle_stream_t st;
@@ -102,9 +110,56 @@ static int nodes_root(sd_store_t *store, const sd_audit_report_t *rep, uint8_t o
 	return r;
 }
 
+/* --- the keys heads are checked with ---------------------------------------------------------- */
+
+size_t sd_audit_keys(const sd_pubkey_t *log, const sd_directory_t *d, sd_pubkey_t keys[SD_AUDIT_KEYS_MAX])
+{
+	size_t n = 0;
+
+	keys[n++] = *log;
+	for (size_t i = 0; d != NULL && i < d->n_log_retired && n < SD_AUDIT_KEYS_MAX; i++)
+		keys[n++] = d->log_retired[i];
+	return n;
+}
+
+size_t sd_audit_keys_load(const char *dir, const sd_pubkey_t *log, sd_pubkey_t keys[SD_AUDIT_KEYS_MAX])
+{
+	char path[PATH_MAX];
+	sd_directory_t *d = NULL;
+	uint8_t *json = NULL;
+	size_t len = 0, n;
+	sd_pubkey_t root;
+	int k = snprintf(path, sizeof(path), "%s/%s", dir, SD_SERVER_DIRECTORY);
+
+	if (k > 0 && (size_t)k < sizeof(path) && sd_file_read(path, SD_DIRECTORY_MAX_BYTES, &json, &len) == 0 &&
+	    sd_directory_signer(json, len, &root) == 0 &&
+	    sd_directory_parse(json, len, &root, sd_date_today(), &d) == 0)
+		n = sd_audit_keys(log, d, keys);
+	else
+		n = sd_audit_keys(log, NULL, keys);
+	sd_error_clear();
+	sd_directory_free(d);
+	free(json);
+	return n;
+}
+
+/* The head parsed and verified with the key among keys whose id it names (keys[0], the
+ * log key, when it names none of them, so that the message says which key signed it). */
+static int head_parse(const sd_pubkey_t *keys, size_t n_keys, const uint8_t *json, size_t len, sd_loghead_t *out)
+{
+	uint8_t id[SD_KEY_ID_BYTES];
+	const sd_pubkey_t *k = &keys[0];
+
+	if (sd_directory_doc_key_id(json, len, id) == 0)
+		for (size_t i = 1; i < n_keys; i++)
+			if (sd_equal(keys[i].id, id, SD_KEY_ID_BYTES))
+				k = &keys[i];
+	return sd_loghead_parse(json, len, k, out);
+}
+
 /* The store's own head and the kept one, parsed and verified. */
-static int load_heads(sd_store_t *store, const sd_pubkey_t *log, const uint8_t *expect, size_t expect_len,
-                      sd_audit_report_t *rep)
+static int load_heads(sd_store_t *store, const sd_pubkey_t *keys, size_t n_keys, const uint8_t *expect,
+                      size_t expect_len, sd_audit_report_t *rep)
 {
 	char *json = NULL;
 	int r;
@@ -112,7 +167,7 @@ static int load_heads(sd_store_t *store, const sd_pubkey_t *log, const uint8_t *
 	if ((r = sd_auditlog_read_state(store, &rep->stored_size, &json)) < 0)
 		return r;
 	if (json != NULL) {
-		r = sd_loghead_parse((const uint8_t *)json, strlen(json), log, &rep->head);
+		r = head_parse(keys, n_keys, (const uint8_t *)json, strlen(json), &rep->head);
 		free(json);
 		if (r < 0)
 			return problem(rep, "the store's latest head does not verify with the log key: %s",
@@ -120,7 +175,7 @@ static int load_heads(sd_store_t *store, const sd_pubkey_t *log, const uint8_t *
 		rep->has_head = true;
 	}
 	if (expect != NULL) {
-		if ((r = sd_loghead_parse(expect, expect_len, log, &rep->expect)) < 0)
+		if ((r = head_parse(keys, n_keys, expect, expect_len, &rep->expect)) < 0)
 			return sd_error(r == SD_ERR_NOMEM ? r : SD_ERR_FORMAT, "the kept head: %s", sd_error_detail());
 		rep->has_expect = true;
 	}
@@ -172,13 +227,21 @@ static int check_all(sd_store_t *store, struct walk *w, sd_audit_report_t *rep)
 int sd_audit_check(sd_store_t *store, const sd_pubkey_t *log, const uint8_t *expect_json, size_t expect_len,
                    sd_audit_report_t *rep)
 {
+	return sd_audit_check_keys(store, log, 1, expect_json, expect_len, rep);
+}
+
+int sd_audit_check_keys(sd_store_t *store, const sd_pubkey_t *keys, size_t n_keys, const uint8_t *expect_json,
+                        size_t expect_len, sd_audit_report_t *rep)
+{
 	struct walk w;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&w, 0, sizeof(w));
 	sd_merkle_stream_init(&w.st);
-	if ((r = load_heads(store, log, expect_json, expect_len, rep)) < 0)
+	if (keys == NULL || n_keys == 0)
+		return sd_error(SD_ERR_USAGE, "audit check: no log key");
+	if ((r = load_heads(store, keys, n_keys, expect_json, expect_len, rep)) < 0)
 		return r;
 	w.want[0] = rep->has_head ? rep->head.size : UINT64_MAX;
 	w.want[1] = rep->has_expect ? rep->expect.size : UINT64_MAX;

@@ -24,6 +24,7 @@
 #include "sealdrop/casework.h"
 #include "sealdrop/log.h"
 #include "sealdrop/notices.h"
+#include "sealdrop/retention.h"
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
@@ -421,6 +422,29 @@ void sd_route_case_list(sd_request_t *r)
 
 /* --- One case ----------------------------------------------------------------------------- */
 
+/* No record: 410 for an officer when op 1 found the case's tombstone (destroyed under the
+ * retention period: server/retention.c), else 404 (an attorney learns nothing of cases
+ * that are not theirs, or no longer anyone's). */
+static void case_missing(sd_request_t *r, const sd_store_req_t *req)
+{
+	const char *cn = sd_request_param(r, 0);
+	char on[SD_DATE_TEXT_BYTES];
+	sd_retention_tomb_t tomb;
+	const uint8_t *v;
+	size_t len;
+
+	if (!sd_principal_is_officer(sd_request_principal(r)) || sd_store_req_value(req, 1, &v, &len) < 0 ||
+	    sd_retention_tomb_decode(v, len, &tomb) < 0) {
+		sd_request_reply_error(r, 404, "not_found", "there is no case %s", cn);
+		return;
+	}
+	sd_date_format(tomb.destroyed, on);
+	sd_request_reply_json(r, 410,
+	                      json_pack("{s:s, s:s+++, s:s}", "error", "case_destroyed", "message", "case ", cn,
+	                                " was closed and destroyed under the retention period on ", on, "destroyed",
+	                                on));
+}
+
 static void case_read(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
@@ -434,7 +458,7 @@ static void case_read(sd_store_req_t *req, void *ctx)
 	if (st < 0) {
 		upload_reply_store_error(r, st);
 	} else if (sd_store_req_value(req, 0, &v, &len) < 0) {
-		sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
+		case_missing(r, req);
 	} else if ((rec = decode_case(r, v, len)) != NULL) {
 		if (!sd_principal_is_officer(p) && !sd_equal(rec->attorney, p->fingerprint, SD_CA_FINGERPRINT_BYTES))
 			sd_request_reply_error(r, 404, "not_found", "there is no case %s", sd_request_param(r, 0));
@@ -461,12 +485,16 @@ const char *sd_route_case_number(sd_request_t *r)
 void sd_route_case_get(sd_request_t *r)
 {
 	const char *cn = sd_route_case_number(r);
+	uint8_t tkey[SD_RETENTION_TOMB_KEY_BYTES];
 	sd_store_req_t *req;
 
 	if (cn == NULL)
 		return;
-	if ((req = sd_store_req_new()) != NULL)
+	sd_retention_tomb_key(cn, tkey);
+	if ((req = sd_store_req_new()) != NULL) {
 		sd_store_req_get(req, SD_STORE_DB_CASES, (const uint8_t *)cn, strlen(cn));
+		sd_store_req_get(req, SD_STORE_DB_META, tkey, sizeof(tkey)); /* op 1: its tombstone */
+	}
 	(void)upload_submit(r, req, case_read, r);
 }
 

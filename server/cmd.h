@@ -4,11 +4,13 @@
  *
  *   init          server/init.c         creates a server's files, offline
  *   run, check-config                   server/cmd_run.c
- *   enroll, disable, directory install  server/cmd_control.c: through the running
- *                                       server's control socket (server/control.c)
+ *   enroll, renew, disable, revoke,     server/cmd_control.c: through the running
+ *   directory install                   server's control socket (server/control.c)
  *   audit publish, audit check          server/cmd_audit.c
  *   scrub                               server/cmd_scrub.c: re-verifies the stopped
  *                                       server's store (server/scrub.c)
+ *   log-key new, log-key rotate         server/cmd_logkey.c: the log key's rotation
+ *                                       (server/logkey.c; rotate offline)
  *
  * Conventions (as the client's, client/cli.h): results on stdout, errors on stderr as
  * "sealdropd: <command>: <what went wrong>", a command returns its exit status.
@@ -35,6 +37,8 @@ typedef struct {
 int sdd_cmd_init(int argc, char **argv);
 int sdd_cmd_enroll(int argc, char **argv);
 int sdd_cmd_disable(int argc, char **argv);
+int sdd_cmd_renew(int argc, char **argv);
+int sdd_cmd_revoke(int argc, char **argv);
 int sdd_cmd_directory(int argc, char **argv);
 int sdd_cmd_run(int argc, char **argv);
 int sdd_cmd_check_config(int argc, char **argv);
@@ -42,6 +46,8 @@ int sdd_cmd_audit(int argc, char **argv);
 int sdd_cmd_scrub(int argc, char **argv);
 int sdd_cmd_backup(int argc, char **argv);
 int sdd_cmd_restore(int argc, char **argv);
+int sdd_cmd_logkey(int argc, char **argv);
+int sdd_cmd_retention(int argc, char **argv);
 
 /* One option of a command, for sdd_getopt(): --name takes a value stored in *value, or
  * takes none and sets *flag, or is repeatable, each value appended to list (at most max,

@@ -103,8 +103,9 @@ static int check_offline(const char *dir, sd_store_t *store, const uint8_t *expe
 {
 	char path[PATH_MAX];
 	sd_seckey_t *key = NULL;
-	sd_pubkey_t pub;
+	sd_pubkey_t pub, keys[SD_AUDIT_KEYS_MAX];
 	sd_audit_report_t rep;
+	size_t n_keys;
 	int r;
 
 	if ((r = sdd_path_join(path, dir, SD_SERVER_LOGKEY_FILE)) < 0 ||
@@ -112,7 +113,8 @@ static int check_offline(const char *dir, sd_store_t *store, const uint8_t *expe
 		return sdd_fail(check_cmd.name, r);
 	sd_seckey_public(key, &pub);
 	sd_seckey_free(key);
-	r = sd_audit_check(store, &pub, expect, len, &rep);
+	n_keys = sd_audit_keys_load(dir, &pub, keys); /* and the keys the directory retired */
+	r = sd_audit_check_keys(store, keys, n_keys, expect, len, &rep);
 	if (r < 0 && r != SD_ERR_VERIFY)
 		return sdd_fail(check_cmd.name, r);
 	return report_out(sd_audit_report_json(&rep), json);

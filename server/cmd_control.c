@@ -1,6 +1,6 @@
 /*
- * cmd_control.c — `sealdropd enroll`, `disable` and `directory install`: the operator
- * commands that change a running server. Each builds one control request, sends it over
+ * cmd_control.c — `sealdropd enroll`, `renew`, `disable`, `revoke` and `directory
+ * install`: the operator commands that change a running server. Each builds one control request, sends it over
  * DIR/control.sock (sd_control_call, server/control.c) and reports the answer; none
  * touches the server's files, so every change goes through the store the server owns.
  *
@@ -321,6 +321,180 @@ int sdd_cmd_disable(int argc, char **argv)
 		       already ? "already disabled" : "disabled", name, fp != NULL ? fp : "?");
 	json_decref(reply);
 	return r < 0 ? sdd_fail(disable_cmd.name, r) : 0;
+}
+
+/* --- renew ------------------------------------------------------------------------------ */
+
+static const sdd_cmd_t renew_cmd = {
+        "renew",
+        "usage: sealdropd renew --dir DIR --name NAME (--out OUTDIR | --csr FILE --cert-out FILE) [--json]\n",
+        "\nIssues a new client certificate (valid 398 days) for an enabled account: the same name,\n"
+        "role and box key. The account keeps its cases, uploads and notices; its other\n"
+        "certificates keep working until they expire or `sealdropd revoke` retires them, so the\n"
+        "user switches without a gap. The audit log records a certificate-renewed leaf.\n"
+        "\n"
+        "  --dir DIR          the server's directory (its control socket is DIR/control.sock)\n"
+        "  --name NAME        the account's name, as enrolled\n"
+        "  --out OUTDIR       the CA makes a new key: OUTDIR/key.pem (0600) and OUTDIR/cert.pem\n"
+        "  --csr FILE         the user's new certificate signing request (PEM or DER)\n"
+        "  --cert-out FILE    where the certificate goes, with --csr\n"
+        "  --json             print the result as JSON\n"
+        "\nPrints the new certificate's fingerprint. Nothing is overwritten.\n",
+};
+
+static int renew_parse(int argc, char **argv, enroll_opts_t *o)
+{
+	const sdd_opt_t opts[] = {
+	        {"dir", 'd', .value = &o->dir},
+	        {"name", 'n', .value = &o->name},
+	        {"out", 'o', .value = &o->out},
+	        {"csr", 'c', .value = &o->csr},
+	        {"cert-out", 'C', .value = &o->cert_out},
+	        {"json", 'j', .flag = &o->json},
+	        {0},
+	};
+	int status;
+
+	if ((status = sdd_getopt(&renew_cmd, argc, argv, opts)) != 0)
+		return status;
+	if (optind < argc)
+		return sdd_usage_error(&renew_cmd, "unexpected argument '%s'", argv[optind]);
+	if (o->dir == NULL || o->name == NULL)
+		return sdd_usage_error(&renew_cmd, "--dir and --name are required");
+	if ((o->out != NULL) == (o->csr != NULL) || (o->csr != NULL) != (o->cert_out != NULL))
+		return sdd_usage_error(&renew_cmd, "give either --out OUTDIR, or --csr FILE with --cert-out FILE");
+	return 0;
+}
+
+static int renew_request(const enroll_opts_t *o, json_t **out)
+{
+	json_t *req = json_pack("{s:s, s:s}", "op", "renew", "name", o->name);
+	char *csr = NULL;
+	int r = 0;
+
+	*out = NULL;
+	if (req == NULL)
+		return sd_error(SD_ERR_USAGE, "--name must be UTF-8 text");
+	if (o->csr != NULL && (r = enroll_read_csr(o->csr, &csr)) == 0 &&
+	    json_object_set_new(req, "csr", json_string(csr)) != 0)
+		r = sd_error(SD_ERR_NOMEM, "out of memory for the request");
+	free(csr);
+	if (r < 0) {
+		json_decref(req);
+		return r;
+	}
+	*out = req;
+	return 0;
+}
+
+static int renew_report(const enroll_opts_t *o, const json_t *reply, const char *key_path, const char *cert_path)
+{
+	const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
+	const char *account = json_string_value(json_object_get(reply, "account"));
+	const char *role = json_string_value(json_object_get(reply, "role"));
+
+	if (o->json)
+		return sdd_json_print(json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?}", "name", o->name, "role", role,
+		                                "fingerprint", fp, "account", account, "cert", cert_path, "key",
+		                                key_path));
+	printf("renewed %s '%s'\n", role != NULL ? role : "?", o->name);
+	printf("fingerprint %s (new)\n", fp != NULL ? fp : "?");
+	printf("account     %s (its first certificate's; the earlier ones work until revoked)\n",
+	       account != NULL ? account : "?");
+	if (key_path != NULL)
+		printf("key         %s (keep it private)\n", key_path);
+	printf("certificate %s\n", cert_path);
+	return 0;
+}
+
+int sdd_cmd_renew(int argc, char **argv)
+{
+	enroll_opts_t o = {0};
+	char key[PATH_MAX], cert[PATH_MAX];
+	json_t *req = NULL, *reply = NULL;
+	bool created = false;
+	int r, status;
+
+	if ((status = renew_parse(argc, argv, &o)) != 0)
+		return status < 0 ? sdd_help(&renew_cmd) : status;
+	if (o.out != NULL) {
+		r = enroll_prepare_outdir(o.out, key, cert, &created);
+	} else if (strlen(o.cert_out) >= sizeof(cert)) {
+		r = sd_error(SD_ERR_USAGE, "--cert-out: the path is too long");
+	} else {
+		snprintf(cert, sizeof(cert), "%s", o.cert_out);
+		r = absent(cert);
+	}
+	if (r < 0)
+		return sdd_fail(renew_cmd.name, r);
+	if ((r = renew_request(&o, &req)) < 0 || (r = sd_control_call(o.dir, req, &reply)) < 0) {
+		status = sdd_fail_call(renew_cmd.name, r);
+		goto out;
+	}
+	if ((r = enroll_write(reply, o.out != NULL ? key : NULL, cert)) < 0) {
+		const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
+		fprintf(stderr, "sealdropd: renew: the certificate is recorded (fingerprint %s), but: %s\n",
+		        fp != NULL ? fp : "?", sd_error_detail());
+		status = sd_exit_code(r);
+		goto out;
+	}
+	created = false;
+	status = (r = renew_report(&o, reply, o.out != NULL ? key : NULL, cert)) < 0 ? sdd_fail(renew_cmd.name, r) : 0;
+out:
+	if (created)
+		rmdir(o.out);
+	json_decref(req);
+	json_decref(reply);
+	return status;
+}
+
+/* --- revoke ----------------------------------------------------------------------------- */
+
+static const sdd_cmd_t revoke_cmd = {
+        "revoke",
+        "usage: sealdropd revoke --dir DIR --fingerprint HEX [--json]\n",
+        "\nRetires one certificate of an account that has another (the old one, once its user\n"
+        "works with the renewed one): it is refused from the next request on and its serial is\n"
+        "on the CRL at /v1/crl at once. The account and its other certificates are untouched;\n"
+        "to refuse the account itself, use `sealdropd disable`, which is also what retiring\n"
+        "its last usable certificate takes. Revoking a revoked certificate is not an error.\n"
+        "\n"
+        "  --dir DIR            the server's directory (its control socket is DIR/control.sock)\n"
+        "  --fingerprint HEX    the certificate's SHA-256 fingerprint, as enroll or renew printed it\n"
+        "  --json               print the result as JSON\n",
+};
+
+int sdd_cmd_revoke(int argc, char **argv)
+{
+	const char *dir = NULL, *fp_arg = NULL;
+	bool json = false, already;
+	const sdd_opt_t opts[] = {
+	        {"dir", 'd', .value = &dir},
+	        {"fingerprint", 'f', .value = &fp_arg},
+	        {"json", 'j', .flag = &json},
+	        {0},
+	};
+	json_t *req, *reply = NULL;
+	int r = 0, status;
+
+	if ((status = sdd_getopt(&revoke_cmd, argc, argv, opts)) != 0)
+		return status < 0 ? sdd_help(&revoke_cmd) : status;
+	if (optind < argc)
+		return sdd_usage_error(&revoke_cmd, "unexpected argument '%s'", argv[optind]);
+	if (dir == NULL || fp_arg == NULL)
+		return sdd_usage_error(&revoke_cmd, "--dir and --fingerprint are required");
+	if ((req = json_pack("{s:s, s:s}", "op", "revoke", "fingerprint", fp_arg)) == NULL)
+		return sdd_usage_error(&revoke_cmd, "--fingerprint must be 64 hexadecimal digits");
+	if ((status = sdd_control_call(&revoke_cmd, dir, req, &reply)) != 0)
+		return status;
+	already = json_is_true(json_object_get(reply, "already_disabled"));
+	if (json)
+		r = sdd_json_print(json_pack("{s:s, s:b}", "fingerprint", fp_arg, "already_revoked", already));
+	else
+		printf("%s certificate %s; its serial is on the CRL\n", already ? "already revoked" : "revoked",
+		       fp_arg);
+	json_decref(reply);
+	return r < 0 ? sdd_fail(revoke_cmd.name, r) : 0;
 }
 
 /* --- directory install ----------------------------------------------------------------- */

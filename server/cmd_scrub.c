@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sealdrop/auditcheck.h"
 #include "sealdrop/scrub.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
@@ -113,7 +114,8 @@ static int scrub(const sd_config_t *c, const char *copy, bool json)
 {
 	sd_scrub_report_t rep = {0};
 	sd_store_t *store = NULL;
-	sd_pubkey_t pub;
+	sd_pubkey_t pub, keys[SD_AUDIT_KEYS_MAX];
+	size_t n_keys = 0;
 	int r, status;
 
 	if ((r = log_public(c->dir, &pub)) < 0 || (r = open_store(copy != NULL ? copy : c->dir, &store)) < 0 ||
@@ -121,7 +123,8 @@ static int scrub(const sd_config_t *c, const char *copy, bool json)
 		status = sdd_fail(scrub_cmd.name, r);
 		goto out;
 	}
-	if ((r = sd_scrub_run(store, &pub, c, &rep)) < 0) {
+	n_keys = sd_audit_keys_load(c->dir, &pub, keys); /* and the log keys the directory retired */
+	if ((r = sd_scrub_run_keys(store, keys, n_keys, c, &rep)) < 0) {
 		fflush(stdout);
 		status = sdd_fail(scrub_cmd.name, r);
 		goto out;

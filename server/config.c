@@ -55,7 +55,7 @@ enum {
 	S_UPLOAD_EXPIRY,
 	S_ANON_RATE,
 	S_POW_BITS,
-	S_RETENTION,
+	S_RETENTION_DAYS,
 	S_STORE_MAX,
 	S_HOLIDAY,
 	S_COUNT
@@ -131,8 +131,10 @@ static const struct setting settings[S_COUNT] = {
         NUM("pow_bits", K_COUNT, pow_bits, 0, 32, 20,
             "Proof of work asked of whistleblower requests: leading zero bits of a BLAKE2b\n"
             "hashcash. Each bit doubles a client's work; 0 turns it off."),
-        NUM("retention_years", K_COUNT, retention_years, 1, 100, 10,
-            "Years after its closing that a case is destroyed."),
+        NUM("retention_days", K_COUNT, retention_days, 0, 36500, 0,
+            "Days after a case is closed (or terminated) that `sealdropd retention`\n"
+            "destroys it: its records, notices, consents and package are deleted and the\n"
+            "deletion is logged. 0 keeps every case forever."),
         NUM("store_max_bytes", K_SIZE, store_max_bytes, MIB, 16384 * GIB, 64 * GIB,
             "The most the store (DIR/store/data.mdb) may grow to. Its map grows online, a\n"
             "step at a time, up to this and to what the file system has free beyond a\n"

@@ -34,6 +34,7 @@
 #include "sealdrop/auditlog.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/hash.h"
+#include "sealdrop/retention.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
 #include "sealdrop/uploads.h"
@@ -164,6 +165,8 @@ struct ctl_job {
 	uint8_t *expect;
 	size_t expect_len;
 	sd_audit_report_t report;
+	sd_pubkey_t keys[SD_AUDIT_KEYS_MAX]; /* audit_check: the log key, then the retired ones */
+	size_t n_keys;
 	int status;
 	struct ctl_job *next_check; /* in sd_control's list of running checks */
 	sd_control_t *ctl;
@@ -371,6 +374,12 @@ static int audit_account(sd_store_req_t *req, sd_audit_type_t type, const struct
 	ev.has_subject = true;
 	memcpy(ev.subject, job->acc.fingerprint, sizeof(ev.subject));
 	snprintf(ev.subject_role, sizeof(ev.subject_role), "%s", sd_role_name(job->acc.role));
+	/* A renewal names the account it joins by its first fingerprint; a revoke says that
+	 * only this certificate went. */
+	ev.has_digest = job->op == SD_CONTROL_RENEW;
+	memcpy(ev.digest, job->acc.account, sizeof(ev.digest));
+	if (job->op == SD_CONTROL_REVOKE)
+		snprintf(ev.detail, sizeof(ev.detail), "certificate");
 	return sd_audit_add(req, &ev);
 }
 
@@ -389,7 +398,7 @@ static void op_enroll(struct ctl_conn *c)
 		conn_error(c, SD_ERR_EXISTS, "an account named '%s' already exists", q->name);
 		return;
 	}
-	if (sd_accounts_count(a) >= SD_ACCOUNTS_MAX) {
+	if (sd_accounts_cert_count(a) >= SD_ACCOUNTS_MAX) {
 		conn_error(c, SD_ERR_REFUSED, "this server already holds %d accounts, its most", SD_ACCOUNTS_MAX);
 		return;
 	}
@@ -468,7 +477,7 @@ static void op_disable(struct ctl_conn *c)
 		return;
 	}
 	sd_hex_encode(acc->fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
-	if (!acc->enabled) { /* idempotent: the operator's wish is already true */
+	if (!sd_accounts_is_live(a, acc)) { /* idempotent: the operator's wish is already true */
 		conn_reply(c, json_pack("{s:b, s:s, s:b}", "ok", 1, "fingerprint", fp, "already_disabled", 1), NULL);
 		return;
 	}
@@ -478,7 +487,7 @@ static void op_disable(struct ctl_conn *c)
 	}
 	job->acc = *acc;
 	req = sd_store_req_new();
-	r = req != NULL ? sd_accounts_req_disable(req, &job->acc, job->today, job->now) : 0;
+	r = req != NULL ? sd_accounts_req_disable_account(req, a, &job->acc, job->today, job->now) : 0;
 	if (r >= 0 && req != NULL)
 		r = audit_account(req, SD_AUDIT_ACCOUNT_DISABLED, job);
 	job_submit(c, job, req, r);
@@ -493,7 +502,8 @@ static void disable_done(struct ctl_job *job, sd_store_req_t *req, int status)
 
 	sd_hex_encode(job->acc.fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
 	if (status == 0) {
-		if (sd_accounts_disabled(a, job->acc.fingerprint, job->today, job->now) < 0)
+		if ((job->op == SD_CONTROL_DISABLE ? sd_accounts_disabled_account : sd_accounts_disabled)(
+		            a, job->acc.fingerprint, job->today, job->now) < 0)
 			sd_log(SD_LOG_ERROR, "control: account %.16s is disabled in the store, not in memory (%s)", fp,
 			       sd_error_detail());
 		sd_log(SD_LOG_INFO, "control: disabled the account with certificate %.16s", fp);
@@ -519,6 +529,127 @@ static void disable_done(struct ctl_job *job, sd_store_req_t *req, int status)
 		conn_error(c, SD_ERR_INTERNAL, "the store could not disable the account: %s", sd_store_req_detail(req));
 }
 
+/* A new certificate for a live account (its name, role and box key): the account's other
+ * certificates keep working until they expire or are revoked (op_revoke). */
+static void op_renew(struct ctl_conn *c)
+{
+	sd_server_t *s = c->ctl->s;
+	sd_accounts_t *a = sd_server_accounts(s);
+	const sd_control_req_t *q = &c->req;
+	const sd_account_t *owner = sd_accounts_find_name(a, q->name);
+	char url[SD_CA_URL_MAX];
+	sd_ca_cert_info_t info;
+	struct ctl_job *job;
+	sd_store_req_t *req;
+	int r;
+
+	if (owner == NULL) {
+		conn_error(c, SD_ERR_NOENT, "no account is named '%s'", q->name);
+		return;
+	}
+	if (!sd_accounts_is_live(a, owner)) {
+		conn_error(c, SD_ERR_REFUSED, "account '%s' is disabled; a disabled account is not renewed", q->name);
+		return;
+	}
+	if (sd_accounts_cert_count(a) >= SD_ACCOUNTS_MAX) {
+		conn_error(c, SD_ERR_REFUSED, "this server already holds %d certificates, its most", SD_ACCOUNTS_MAX);
+		return;
+	}
+	if ((r = sd_control_crl_url(sd_server_config(s), url)) < 0 || (job = job_new(c, SD_CONTROL_RENEW)) == NULL) {
+		conn_fail(c, r < 0 ? r : sd_error(SD_ERR_NOMEM, "out of memory"));
+		return;
+	}
+	r = sd_ca_issue_client(sd_server_ca(s), sd_role_name(owner->role), owner->name, q->csr, q->csr_len,
+	                       SD_CA_LEAF_MAX_DAYS, url, &job->cert_pem, q->csr != NULL ? NULL : &job->key_pem, &info);
+	if (r < 0) {
+		job_free(job);
+		conn_fail(c, r);
+		return;
+	}
+	memcpy(job->acc.fingerprint, info.fingerprint, sizeof(job->acc.fingerprint));
+	memcpy(job->acc.serial, info.serial, sizeof(job->acc.serial));
+	job->acc.enrolled = job->today;
+	job->acc.cert_not_after = info.not_after;
+	req = sd_store_req_new();
+	r = req != NULL ? sd_accounts_req_renew(req, owner, &job->acc) : 0;
+	if (r >= 0 && req != NULL)
+		r = audit_account(req, SD_AUDIT_CERTIFICATE_RENEWED, job);
+	job_submit(c, job, req, r);
+}
+
+static void renew_done(struct ctl_job *job, sd_store_req_t *req, int status)
+{
+	struct ctl_conn *c = job->conn;
+	char fp[2 * SD_CA_FINGERPRINT_BYTES + 1], account[2 * SD_CA_FINGERPRINT_BYTES + 1];
+
+	sd_hex_encode(job->acc.fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
+	sd_hex_encode(job->acc.account, SD_CA_FINGERPRINT_BYTES, account);
+	if (status == 0) {
+		if (sd_accounts_renewed(sd_server_accounts(job->s), &job->acc) < 0)
+			sd_log(SD_LOG_ERROR,
+			       "control: certificate %.16s is stored but not in memory (%s); restart sealdropd", fp,
+			       sd_error_detail());
+		sd_log(SD_LOG_INFO, "control: renewed the %s account %.16s with certificate %.16s",
+		       sd_role_name(job->acc.role), account, fp);
+		if (c != NULL)
+			conn_reply(c,
+			           json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "ok", 1, "fingerprint", fp, "account",
+			                     account, "name", job->acc.name, "role", sd_role_name(job->acc.role),
+			                     "cert", job->cert_pem),
+			           job->key_pem);
+		return;
+	}
+	if (c == NULL)
+		return;
+	if (status == SD_ERR_REFUSED)
+		conn_error(c, SD_ERR_REFUSED,
+		           "account '%s' changed while its certificate was issued; nothing was recorded",
+		           job->acc.name);
+	else if (status == SD_ERR_EXISTS)
+		conn_error(c, SD_ERR_EXISTS, "this certificate is already enrolled");
+	else
+		conn_error(c, SD_ERR_INTERNAL, "the store could not record the certificate: %s",
+		           sd_store_req_detail(req));
+}
+
+/* One certificate of an account that keeps another: the old one, once its user switched
+ * to the renewed one. Its serial goes on the CRL; disable_done answers. */
+static void op_revoke(struct ctl_conn *c)
+{
+	sd_accounts_t *a = sd_server_accounts(c->ctl->s);
+	const sd_account_t *acc = sd_accounts_find(a, c->req.fingerprint), *owner = sd_accounts_owner(a, acc);
+	char fp[2 * SD_CA_FINGERPRINT_BYTES + 1];
+	struct ctl_job *job;
+	sd_store_req_t *req;
+	int r;
+
+	sd_hex_encode(c->req.fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
+	if (acc == NULL || owner == NULL) {
+		conn_error(c, SD_ERR_NOENT, "no account has the certificate %s", fp);
+		return;
+	}
+	if (!acc->enabled) { /* idempotent, as disable */
+		conn_reply(c, json_pack("{s:b, s:s, s:b}", "ok", 1, "fingerprint", fp, "already_disabled", 1), NULL);
+		return;
+	}
+	if (sd_accounts_live_count(a, owner) < 2) {
+		conn_error(c, SD_ERR_REFUSED,
+		           "this is the last certificate account '%s' can use: disable the account instead",
+		           owner->name);
+		return;
+	}
+	if ((job = job_new(c, SD_CONTROL_REVOKE)) == NULL) {
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	job->acc = *acc;
+	req = sd_store_req_new();
+	r = req != NULL ? sd_accounts_req_disable(req, &job->acc, job->today, job->now) : 0;
+	if (r >= 0 && req != NULL)
+		r = audit_account(req, SD_AUDIT_ACCOUNT_DISABLED, job);
+	job_submit(c, job, req, r);
+}
+
 static void directory_done(struct ctl_job *job, sd_store_req_t *req, int status);
 
 static void job_done(sd_store_req_t *req, void *ctx)
@@ -528,6 +659,8 @@ static void job_done(sd_store_req_t *req, void *ctx)
 
 	if (job->op == SD_CONTROL_ENROLL)
 		enroll_done(job, req, status);
+	else if (job->op == SD_CONTROL_RENEW)
+		renew_done(job, req, status);
 	else if (job->op == SD_CONTROL_DIRECTORY_INSTALL)
 		directory_done(job, req, status);
 	else
@@ -670,8 +803,8 @@ static void *check_main(void *arg)
 {
 	struct ctl_job *job = arg;
 
-	job->status = sd_audit_check(sd_server_store(job->s), sd_server_log_pub(job->s), job->expect, job->expect_len,
-	                             &job->report);
+	job->status = sd_audit_check_keys(sd_server_store(job->s), job->keys, job->n_keys, job->expect, job->expect_len,
+	                                  &job->report);
 	if (job->status < 0 && job->status != SD_ERR_VERIFY)
 		snprintf(job->report.problem, sizeof(job->report.problem), "%s", sd_error_detail());
 	event_active(job->finished, EV_TIMEOUT, 1); /* thread-safe: evthread_use_pthreads ran */
@@ -722,6 +855,8 @@ static void op_audit_check(struct ctl_conn *c)
 		memcpy(job->expect, c->req.expect_head, c->req.expect_head_len);
 		job->expect_len = c->req.expect_head_len;
 	}
+	/* copied here, on the loop: a directory install may replace the directory meanwhile */
+	job->n_keys = sd_audit_keys(sd_server_log_pub(c->ctl->s), sd_server_directory(c->ctl->s), job->keys);
 	if (pthread_create(&job->thread, NULL, check_main, job) != 0) {
 		job_free(job);
 		conn_error(c, SD_ERR_INTERNAL, "cannot start the check's thread");
@@ -732,6 +867,38 @@ static void op_audit_check(struct ctl_conn *c)
 	job->ctl = c->ctl;
 	job->next_check = c->ctl->checks;
 	c->ctl->checks = job;
+}
+
+/* --- retention (server/retention.c) ------------------------------------------------------ */
+
+static void retention_done(void *ctx, int status, json_t *result)
+{
+	struct ctl_job *job = ctx;
+
+	if (job->conn != NULL && status == 0)
+		conn_reply(job->conn, json_pack("{s:b, s:o}", "ok", 1, "retention", result), NULL);
+	else if (job->conn != NULL)
+		conn_fail(job->conn, status);
+	if (status != 0)
+		json_decref(result);
+	job_free(job);
+}
+
+static void op_retention(struct ctl_conn *c)
+{
+	struct ctl_job *job = job_new(c, SD_CONTROL_RETENTION);
+	int r;
+
+	if (job == NULL) {
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	job->conn = c;
+	c->job = job;
+	if ((r = sd_retention_run(job->s, c->req.dry_run, retention_done, job)) < 0) {
+		job_free(job);
+		conn_fail(c, r);
+	}
 }
 
 /* --- backup (docs/STORE.md, "Backup and restore") ---------------------------------------- */
@@ -927,6 +1094,12 @@ static void conn_handle(struct ctl_conn *c, size_t len, size_t eol)
 	case SD_CONTROL_DISABLE:
 		op_disable(c);
 		return;
+	case SD_CONTROL_RENEW:
+		op_renew(c);
+		return;
+	case SD_CONTROL_REVOKE:
+		op_revoke(c);
+		return;
 	case SD_CONTROL_DIRECTORY_INSTALL:
 		op_directory_install(c);
 		return;
@@ -938,6 +1111,9 @@ static void conn_handle(struct ctl_conn *c, size_t len, size_t eol)
 		return;
 	case SD_CONTROL_AUDIT_CHECK:
 		op_audit_check(c);
+		return;
+	case SD_CONTROL_RETENTION:
+		op_retention(c);
 		return;
 	}
 	conn_error(c, SD_ERR_INTERNAL, "unhandled operation");

@@ -28,6 +28,9 @@ typedef enum {
 	SD_CONTROL_STATUS,
 	SD_CONTROL_PUBLISH,
 	SD_CONTROL_AUDIT_CHECK,
+	SD_CONTROL_RETENTION,
+	SD_CONTROL_RENEW,  /* a new certificate for an account (name, csr) */
+	SD_CONTROL_REVOKE, /* one certificate of an account (fingerprint) */
 } sd_control_op_t;
 
 /* One request, checked: only the fields its op defines, each well-formed. */
@@ -43,6 +46,9 @@ typedef struct {
 	size_t directory_len;
 	const uint8_t *expect_head; /* audit_check, optional: a signed head the operator kept */
 	size_t expect_head_len;
+	bool has_fingerprint; /* revoke: the certificate's SHA-256 fingerprint (64 hex) */
+	uint8_t fingerprint[SD_CA_FINGERPRINT_BYTES];
+	bool dry_run; /* retention, optional: list the due cases, destroy none */
 	json_t *json; /* the parsed request: owns the text csr and directory point into */
 } sd_control_req_t;
 

@@ -29,6 +29,9 @@ static const struct {
         {"status", SD_CONTROL_STATUS, {NULL}, 0},
         {"publish", SD_CONTROL_PUBLISH, {NULL}, 0},
         {"audit_check", SD_CONTROL_AUDIT_CHECK, {"expect_head"}, 0},
+        {"retention", SD_CONTROL_RETENTION, {"dry_run"}, 0},
+        {"renew", SD_CONTROL_RENEW, {"name", "csr"}, 1},
+        {"revoke", SD_CONTROL_REVOKE, {"fingerprint"}, 1},
 };
 
 /* The CA's rule for a CN, on a counted string that must hold no NUL. */
@@ -118,6 +121,28 @@ static int parse_fields(json_t *o, sd_control_req_t *req)
 	if ((r = parse_text(o, "expect_head", SD_LOGHEAD_MAX_BYTES, &text, &req->expect_head_len)) < 0)
 		return r;
 	req->expect_head = (const uint8_t *)text;
+	if (json_object_get(o, "dry_run") != NULL && !json_is_boolean(json_object_get(o, "dry_run")))
+		return sd_error(SD_ERR_INVALID, "field 'dry_run' must be true or false");
+	req->dry_run = json_is_true(json_object_get(o, "dry_run"));
+	return 0;
+}
+
+/* "fingerprint" (revoke): 64 lower-case hex digits. */
+static int parse_fingerprint(json_t *o, sd_control_req_t *req)
+{
+	const char *text;
+	size_t len;
+	int r;
+
+	if ((r = parse_text(o, "fingerprint", 2 * SD_CA_FINGERPRINT_BYTES, &text, &len)) < 0 || text == NULL)
+		return r;
+	for (size_t i = 0; i < len; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			len = 0;
+	if (len != 2 * SD_CA_FINGERPRINT_BYTES || sd_hex_decode(text, req->fingerprint, SD_CA_FINGERPRINT_BYTES) < 0)
+		return sd_error(SD_ERR_INVALID, "'fingerprint' must be %d lower-case hex digits",
+		                2 * SD_CA_FINGERPRINT_BYTES);
+	req->has_fingerprint = true;
 	return 0;
 }
 
@@ -143,10 +168,11 @@ int sd_control_parse_request(const uint8_t *line, size_t len, sd_control_req_t *
 	if (i == sizeof(ops) / sizeof(ops[0])) {
 		json_decref(o);
 		return sd_error(SD_ERR_INVALID,
-		                "'op' must be enroll, disable, directory_install, status, publish or audit_check");
+		                "'op' must be enroll, disable, directory_install, status, publish, audit_check, "
+		                "retention, renew or revoke");
 	}
 	req->op = ops[i].op;
-	if ((r = parse_members(o, i)) < 0 || (r = parse_fields(o, req)) < 0) {
+	if ((r = parse_members(o, i)) < 0 || (r = parse_fields(o, req)) < 0 || (r = parse_fingerprint(o, req)) < 0) {
 		json_decref(o);
 		memset(req, 0, sizeof(*req));
 		return r;

@@ -813,6 +813,7 @@ const char *sd_http_status_text(int status)
 	        {405, "Method Not Allowed"},
 	        {408, "Request Timeout"},
 	        {409, "Conflict"},
+	        {410, "Gone"},
 	        {411, "Length Required"},
 	        {413, "Content Too Large"},
 	        {414, "URI Too Long"},

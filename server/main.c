@@ -19,11 +19,16 @@ static const struct {
         {"check-config", sdd_cmd_check_config, "check a configuration file and the files it implies"},
         {"enroll", sdd_cmd_enroll, "issue a client certificate and record its account (server running)"},
         {"disable", sdd_cmd_disable, "refuse an account from now on and revoke its certificate (server running)"},
+        {"renew", sdd_cmd_renew,
+         "issue an account a new certificate; the old one works until revoked (server running)"},
+        {"revoke", sdd_cmd_revoke, "retire one certificate of an account that has another (server running)"},
         {"directory", sdd_cmd_directory, "install a new signed directory (server running)"},
         {"audit", sdd_cmd_audit, "check the audit log against its signed heads; publish a head now"},
         {"scrub", sdd_cmd_scrub, "re-verify every stored blob and record; report damage by case (server stopped)"},
-        {"backup", sdd_cmd_backup, "write a compacted copy of the store and its metadata (server stopped)"},
+        {"backup", sdd_cmd_backup, "write a compacted hot copy of the store and its metadata (server running)"},
         {"restore", sdd_cmd_restore, "install a backup and append the signed epoch statement (server stopped)"},
+        {"log-key", sdd_cmd_logkey, "make the next log key; rotate to it, logged (rotate: server stopped)"},
+        {"retention", sdd_cmd_retention, "destroy the cases whose retention period has passed (server running)"},
 };
 
 static void usage(FILE *f)

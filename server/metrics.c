@@ -6,7 +6,9 @@
  * writes (server/conn.c, sd_request_reply), so a route never counts for itself. It sorts
  * the answer into the live counters (a route that needs a certificate, /v1/health, no
  * route at all) or into today's anonymous counts (day_roll publishes the days that are
- * over). sd_metrics_render writes the exposition; sd_route_metrics gathers the gauges.
+ * over). sd_metrics_render writes the exposition; sd_route_metrics gathers the gauges,
+ * and asks the store for its commit histograms on the server's worker thread (a round
+ * trip to the store process: server/store_stats.h), then answers on the loop.
  * Every count lives in one struct owned by the event loop thread: no locks, no atomics.
  */
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include "server_int.h"
 #include "sealdrop/metrics.h"
 #include "sealdrop/store.h"
+#include "store_stats.h"
 
 #define WB_PREFIX       "/v1/wb/"
 #define HEALTH_PATTERN  "/v1/health"
@@ -290,7 +293,7 @@ static void put_counters(struct text *t)
 	family(t, "sealdrop_anonymous_requests_total", "counter",
 	       "Requests on the anonymous routes (the whistleblower's, and the public log, directory and CRL routes), "
 	       "counted per day "
-	       "(UTC) and added only once the day is over: it steps once a day, never when a request is made.");
+	       "(KST) and added only once the day is over: it steps once a day, never when a request is made.");
 	put(t, "sealdrop_anonymous_requests_total %llu\n", (unsigned long long)m.published.requests);
 	family(t, "sealdrop_anonymous_rejected_total", "counter",
 	       "Of those, the ones a limit refused, by reason; per day, added once the day is over.");
@@ -323,6 +326,46 @@ static void put_gauges(struct text *t, const sd_metrics_gauges_t *g)
 	put(t, "sealdrop_store_failed_total %llu\n", (unsigned long long)m.store_failed);
 }
 
+/* One histogram: cumulative buckets, +Inf, _sum and _count (seconds when ns: the values
+ * are nanoseconds). */
+static void put_hist(struct text *t, const char *name, const sd_hist_t *h, const uint64_t *bounds, size_t n_bounds,
+                     bool ns)
+{
+	for (size_t i = 0; i < n_bounds; i++) {
+		if (ns)
+			put(t, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds[i] / 1e9,
+			    (unsigned long long)sd_hist_cumulative(h, i));
+		else
+			put(t, "%s_bucket{le=\"%llu\"} %llu\n", name, (unsigned long long)bounds[i],
+			    (unsigned long long)sd_hist_cumulative(h, i));
+	}
+	put(t, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)sd_hist_cumulative(h, n_bounds));
+	if (ns)
+		put(t, "%s_sum %llu.%09llu\n", name, (unsigned long long)(h->sum / 1000000000u),
+		    (unsigned long long)(h->sum % 1000000000u));
+	else
+		put(t, "%s_sum %llu\n", name, (unsigned long long)h->sum);
+	put(t, "%s_count %llu\n", name, (unsigned long long)sd_hist_cumulative(h, n_bounds));
+}
+
+static void put_commit_hist(struct text *t, const sd_metrics_gauges_t *g)
+{
+	if (!g->has_commit_hist)
+		return;
+	family(t, "sealdrop_store_commit_batch_size", "histogram",
+	       "Requests per durable commit of the store. Counted per day (KST) by the store and added only once "
+	       "the day is over: it covers every day before today, never today, so it never steps when a "
+	       "whistleblower acts.");
+	put_hist(t, "sealdrop_store_commit_batch_size", &g->commit_hist.batch, sd_hist_batch_bounds,
+	         SD_HIST_BATCH_BOUNDS, false);
+	family(t, "sealdrop_store_commit_seconds", "histogram",
+	       "Seconds from the store taking a batch's first request to its commit being durable (fsync done), "
+	       "one observation per commit. Per day (KST), added once the day is over, like "
+	       "sealdrop_store_commit_batch_size.");
+	put_hist(t, "sealdrop_store_commit_seconds", &g->commit_hist.latency, sd_hist_latency_bounds_ns,
+	         SD_HIST_LATENCY_BOUNDS, true);
+}
+
 /* The store's values, once a day: what anonymous writes move must not step with them. */
 static void store_latch(const sd_metrics_gauges_t *g)
 {
@@ -349,6 +392,7 @@ int sd_metrics_render(const sd_metrics_gauges_t *g, char **out, size_t *len)
 	put_requests(&t);
 	put_counters(&t);
 	put_gauges(&t, g);
+	put_commit_hist(&t, g);
 	if (t.failed) {
 		free(t.buf);
 		return SD_ERR_NOMEM;
@@ -382,17 +426,59 @@ static void gather(sd_server_t *s, sd_metrics_gauges_t *g)
 	g->store_bytes = (uint64_t)sb.st_size;
 }
 
-void sd_route_metrics(sd_request_t *r)
+static void answer(sd_request_t *r, const sd_metrics_gauges_t *g)
 {
-	sd_metrics_gauges_t g;
 	char *text = NULL;
 	size_t len = 0;
 
-	gather(sd_request_server(r), &g);
-	if (sd_metrics_render(&g, &text, &len) < 0) {
+	if (sd_metrics_render(g, &text, &len) < 0) {
 		sd_request_reply_error(r, 500, "internal", "out of memory");
 		return;
 	}
 	sd_request_reply(r, 200, SD_METRICS_CONTENT_TYPE, (const uint8_t *)text, len);
 	free(text);
+}
+
+/* A scrape waiting for the store's histograms: asked on the worker, answered on the loop. */
+struct scrape {
+	sd_request_t *r;
+	sd_store_t *store;
+	sd_metrics_gauges_t g;
+	sd_store_stats_t st;
+	int fetched;
+};
+
+static void scrape_work(void *ctx)
+{
+	struct scrape *sc = ctx;
+
+	sc->fetched = sd_store_stats_fetch(sc->store, sc->g.today, &sc->st);
+}
+
+static void scrape_done(void *ctx)
+{
+	struct scrape *sc = ctx;
+
+	if (sc->fetched == 0 && sc->st.has_hist) {
+		sc->g.has_commit_hist = true;
+		sc->g.commit_hist = sc->st.hist;
+	}
+	answer(sc->r, &sc->g);
+	free(sc);
+}
+
+void sd_route_metrics(sd_request_t *r)
+{
+	sd_server_t *s = sd_request_server(r);
+	struct scrape *sc;
+	sd_metrics_gauges_t g;
+
+	gather(s, &g);
+	/* Draining, the worker may be gone and the job would wait on the loop: no histograms. */
+	if (!g.has_store || g.draining || (sc = calloc(1, sizeof(*sc))) == NULL) {
+		answer(r, &g);
+		return;
+	}
+	*sc = (struct scrape){.r = r, .store = sd_server_store(s), .g = g};
+	sd_server_work(s, scrape_work, scrape_done, sc);
 }

@@ -318,7 +318,8 @@ static int take_one(sd_server_t *s, sd_notice_list_t *l, const uint8_t *k, size_
 	sd_notice_t nt;
 	int r;
 
-	if ((r = sd_notice_parse(v, vlen, sd_server_log_pub(s), &nt)) < 0) {
+	/* the server's log key, or one its directory retired (a notice from before a rotation) */
+	if ((r = sd_notice_verify_with_directory(v, vlen, sd_server_directory(s), &nt)) < 0) {
 		sd_log(SD_LOG_ERROR, "a stored notice does not verify: %s", sd_error_detail());
 		if (strict)
 			return SD_ERR_INTERNAL;

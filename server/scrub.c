@@ -17,6 +17,7 @@
 
 #include "sealdrop/bytes.h"
 #include "sealdrop/consents.h"
+#include "sealdrop/directory.h"
 #include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/uploads.h"
@@ -195,6 +196,19 @@ static int case_records(scrub_t *s, struct kase *k, const sd_store_req_t *req)
 	return 0;
 }
 
+/* The log key a stored document names: the current one or one the directory retired
+ * (the current one when it names neither, so that the damage says which key signed it). */
+static const sd_pubkey_t *doc_key(const scrub_t *s, const uint8_t *json, size_t len)
+{
+	uint8_t id[SD_KEY_ID_BYTES];
+
+	if (sd_directory_doc_key_id(json, len, id) == 0)
+		for (size_t i = 1; i < s->n_keys; i++)
+			if (sd_equal(s->keys[i].id, id, SD_KEY_ID_BYTES))
+				return &s->keys[i];
+	return s->log;
+}
+
 /* The receipt verifies, states the record's filing and names the filing's leaf. */
 static void case_receipt(scrub_t *s, const struct kase *k)
 {
@@ -206,7 +220,7 @@ static void case_receipt(scrub_t *s, const struct kase *k)
 	if (k->receipt == NULL)
 		return;
 	s->rep->records++;
-	if (sd_receipt_parse(k->receipt, k->receipt_len, s->log, &rc) < 0) {
+	if (sd_receipt_parse(k->receipt, k->receipt_len, doc_key(s, k->receipt, k->receipt_len), &rc) < 0) {
 		damage(s, k, "receipt", "it does not verify with the log key: %s", sd_error_detail());
 		return;
 	}
@@ -293,7 +307,7 @@ static int notice_one(scrub_t *s, void *ctx, const uint8_t *key, size_t klen, co
 	if (seq != ns->next)
 		damage(s, ns->k, what, "notices %u to %u are missing", ns->next, seq - 1);
 	ns->next = seq + 1;
-	if (sd_notice_parse(v, vlen, s->log, &n) < 0) {
+	if (sd_notice_parse(v, vlen, doc_key(s, v, vlen), &n) < 0) {
 		damage(s, ns->k, what, "it does not verify with the log key: %s", sd_error_detail());
 		return 0;
 	}
@@ -425,7 +439,13 @@ static int scrub_cases(scrub_t *s)
 
 int sd_scrub_run(sd_store_t *store, const sd_pubkey_t *log, const sd_config_t *cal, sd_scrub_report_t *rep)
 {
-	scrub_t s = {.store = store, .log = log, .cal = cal, .rep = rep};
+	return sd_scrub_run_keys(store, log, 1, cal, rep);
+}
+
+int sd_scrub_run_keys(sd_store_t *store, const sd_pubkey_t *keys, size_t n_keys, const sd_config_t *cal,
+                      sd_scrub_report_t *rep)
+{
+	scrub_t s = {.store = store, .log = &keys[0], .keys = keys, .n_keys = n_keys, .cal = cal, .rep = rep};
 	int r;
 
 	if ((r = scrub_log_leaves(&s)) == 0 && (r = scrub_log_tree(&s)) == 0 && (r = scrub_cases(&s)) == 0 &&

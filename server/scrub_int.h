@@ -25,7 +25,9 @@ typedef struct {
 
 typedef struct {
 	sd_store_t *store;
-	const sd_pubkey_t *log;
+	const sd_pubkey_t *log;  /* keys[0] */
+	const sd_pubkey_t *keys; /* the log key, then the keys the directory retired */
+	size_t n_keys;
 	const sd_config_t *cal;
 	sd_scrub_report_t *rep;
 	scrub_bad_leaf_t *bad; /* in index order, at most SD_SCRUB_BAD_LEAVES */

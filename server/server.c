@@ -320,6 +320,14 @@ int sd_server_check_directory(const sd_server_t *s, const sd_directory_t *d, con
 		return sd_error(SD_ERR_ROLLBACK,
 		                "the directory has the served version %u but different contents: raise its version",
 		                d->version);
+	/* a retired log key stays listed: the receipts it signed must keep verifying */
+	for (size_t i = 0; i < cur->n_log_retired; i++)
+		if (sd_directory_log_key(d, cur->log_retired[i].id) == NULL) {
+			char id[SD_KEY_ID_HEX_BYTES];
+			sd_key_id_hex(cur->log_retired[i].id, id);
+			return sd_error(SD_ERR_CONFIG,
+			                "the directory drops the retired log key %s the served one lists", id);
+		}
 	return 0;
 }
 

@@ -32,6 +32,7 @@
 #include "sealdrop/fileio.h"
 #include "sealdrop/keyproc.h"
 #include "sealdrop/log.h"
+#include "sealdrop/retention.h"
 #include "sealdrop/sandbox.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/servicekey.h"
@@ -169,6 +170,7 @@ static int start_store(sd_server_t *s)
 		return r;
 	if (o.drop && ((r = check_owner(s, o.uid, s->config->user)) < 0 || (r = check_modes(s)) < 0))
 		return r;
+	sd_retention_set_days(s->config->retention_days); /* inherited by the store process */
 	if ((r = sd_storeproc_start(&o, &s->storeproc, &s->store)) < 0)
 		return sd_error(r, "cannot open the store in %s/%s: %s", s->config->dir, SD_STORE_SUBDIR,
 		                sd_error_detail());

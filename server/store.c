@@ -13,6 +13,9 @@
  * batch and fails only its writes; a failed fsync or I/O error stops the store for good
  * (store_fatal) and, once that batch is answered, the process (fatal_exit). Opening
  * refuses what is not a sealdropd store (store_identify, at the end of this file).
+ * Each durable commit is counted into the commit histograms (hist_count: requests per
+ * commit, and the time from taking the batch to its fsync), which sd_store_stats and
+ * sd_store_stats_fetch publish a day at a time (include/sealdrop/histogram.h).
  *
  * A request is a flat message: its operations refer by offset to one input buffer of
  * keys and values, and results land by offset in an output buffer, so nothing points
@@ -43,6 +46,7 @@
 #include "sealdrop/store.h"
 #include "store_int.h"
 #include "backup.h"
+#include "store_stats.h"
 
 struct sd_store {
 	struct store_remote *remote; /* a store process's, reached over a socket: nothing below is used */
@@ -74,6 +78,14 @@ struct sd_store {
 	size_t touched_since_trim; /* the store thread's: request bytes in and out since the last trim */
 	bool scanned;              /* the store thread's: a scan ran since the last trim */
 	bool fatal;                /* guarded by mu: a sync or commit failed; nothing more is acknowledged */
+	/* The commit histograms: the store thread notes when it took the batch (store_main)
+	 * and each commit's request count (txn_commit); the reply thread counts them once the
+	 * batch is durable (hist_count), into today's histograms, published a day at a time. */
+	struct timespec batch_t0;      /* the store thread's */
+	size_t *commit_sizes, n_sizes; /* the store thread's: batch_max at most */
+	struct timespec sync_t0;       /* guarded by mu, handed to the reply thread */
+	size_t *sync_sizes, sync_n_sizes;
+	sd_commit_daily_t hist; /* guarded by mu */
 };
 
 /* After a batch that moved this many bytes, or ran a scan, the store thread unmaps LMDB's
@@ -947,6 +959,8 @@ static size_t txn_commit(sd_store_t *s, MDB_txn *txn, sd_store_req_t **reqs, siz
 
 	if (rc == 0) {
 		s->counters.commits++;
+		if (s->n_sizes < s->batch_max)
+			s->commit_sizes[s->n_sizes++] = to - from;
 		return to;
 	}
 	if (rc == MDB_MAP_FULL && store_grow(s))
@@ -1051,6 +1065,26 @@ static size_t queue_take(sd_store_t *s)
 	return n;
 }
 
+/* On the reply thread, once a batch is durable: each of its commits, with the time from
+ * the store thread taking the batch (sync_t0) to now, into today's histograms. */
+static void hist_count(sd_store_t *s, size_t n_sizes)
+{
+	struct timespec now;
+	uint64_t ns = 0;
+	sd_date_t today = sd_date_today();
+
+	if (n_sizes == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > s->sync_t0.tv_sec || (now.tv_sec == s->sync_t0.tv_sec && now.tv_nsec >= s->sync_t0.tv_nsec))
+		ns = (uint64_t)(now.tv_sec - s->sync_t0.tv_sec) * 1000000000u + (uint64_t)now.tv_nsec -
+		     (uint64_t)s->sync_t0.tv_nsec;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < n_sizes; i++)
+		sd_commit_daily_observe(&s->hist, today, s->sync_sizes[i], ns);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* The reply thread. The environment runs with MDB_NOMETASYNC: a commit writes and
  * fdatasyncs the data pages, then writes the meta page without syncing it (LMDB's
  * guarantee then: a crash may undo that last commit, never corrupt the database). Here the
@@ -1073,7 +1107,7 @@ static void *sync_main(void *arg)
 			pthread_mutex_unlock(&s->mu);
 			return NULL;
 		}
-		size_t n = s->sync_n;
+		size_t n = s->sync_n, n_sizes = s->sync_n_sizes;
 		bool wrote = s->sync_wrote;
 		pthread_mutex_unlock(&s->mu);
 		if (wrote && fdatasync(s->data_fd) != 0)
@@ -1081,6 +1115,8 @@ static void *sync_main(void *arg)
 		bool fatal = store_is_fatal(s);
 		if (fatal)
 			fail_fatal(s->sync_batch, n);
+		else
+			hist_count(s, n_sizes);
 		replies(s, s->sync_batch, n);
 		if (fatal)
 			fatal_exit(s);
@@ -1104,6 +1140,10 @@ static void sync_handoff(sd_store_t *s, size_t n, bool wrote)
 	while (s->sync_busy)
 		pthread_cond_wait(&s->sync_cv, &s->mu);
 	memcpy(s->sync_batch, s->batch, n * sizeof(*s->batch));
+	memcpy(s->sync_sizes, s->commit_sizes, s->n_sizes * sizeof(*s->commit_sizes));
+	s->sync_n_sizes = s->n_sizes;
+	s->sync_t0 = s->batch_t0;
+	s->n_sizes = 0;
 	s->sync_n = n;
 	s->sync_wrote = wrote;
 	s->sync_busy = true;
@@ -1125,6 +1165,7 @@ static void *store_main(void *arg)
 		}
 		size_t n = queue_take(s);
 		pthread_mutex_unlock(&s->mu);
+		clock_gettime(CLOCK_MONOTONIC, &s->batch_t0);
 		uint64_t commits = s->counters.commits;
 		batch_run(s, s->batch, n);
 		sync_handoff(s, n, s->counters.commits != commits);
@@ -1209,6 +1250,19 @@ int sd_store_call(sd_store_t *store, sd_store_req_t *req)
 	return 0;
 }
 
+/* With store->mu held: the counters, and the histograms of the days before `today` (or
+ * the store's own today, when that is later: a clock never publishes a day early). */
+static void stats_locked(sd_store_t *store, sd_date_t today, sd_store_stats_t *out)
+{
+	sd_date_t own = sd_date_today();
+
+	(void)sd_commit_daily_roll(&store->hist, sd_date_cmp(today, own) > 0 ? today : own);
+	*out = store->stats;
+	out->has_hist = true;
+	out->hist_day = store->hist.day;
+	out->hist = store->hist.published;
+}
+
 void sd_store_stats(sd_store_t *store, sd_store_stats_t *out)
 {
 	if (store->remote != NULL) {
@@ -1216,8 +1270,20 @@ void sd_store_stats(sd_store_t *store, sd_store_stats_t *out)
 		return;
 	}
 	pthread_mutex_lock(&store->mu);
-	*out = store->stats;
+	stats_locked(store, sd_date_today(), out);
 	pthread_mutex_unlock(&store->mu);
+}
+
+int sd_store_stats_fetch(sd_store_t *store, sd_date_t today, sd_store_stats_t *out)
+{
+	if (store == NULL)
+		return sd_error(SD_ERR_USAGE, "sd_store_stats_fetch: no store");
+	if (store->remote != NULL)
+		return store_remote_stats_call(store->remote, today, out);
+	pthread_mutex_lock(&store->mu);
+	stats_locked(store, today, out);
+	pthread_mutex_unlock(&store->mu);
+	return 0;
 }
 
 /* --- Opening and closing ------------------------------------------------------------ */
@@ -1244,8 +1310,11 @@ static int opts_apply(sd_store_t *s, const sd_store_opts_t *opts, size_t *mapsiz
 	s->queue_max = o.queue_max ? o.queue_max : SD_STORE_QUEUE_MAX_DEFAULT;
 	s->batch = calloc(s->batch_max, sizeof(*s->batch));
 	s->sync_batch = calloc(s->batch_max, sizeof(*s->sync_batch));
-	return s->batch == NULL || s->sync_batch == NULL ? sd_error(SD_ERR_NOMEM, "out of memory opening the store")
-	                                                 : 0;
+	s->commit_sizes = calloc(s->batch_max, sizeof(*s->commit_sizes));
+	s->sync_sizes = calloc(s->batch_max, sizeof(*s->sync_sizes));
+	return s->batch == NULL || s->sync_batch == NULL || s->commit_sizes == NULL || s->sync_sizes == NULL
+	               ? sd_error(SD_ERR_NOMEM, "out of memory opening the store")
+	               : 0;
 }
 
 /* DIR/store exists as a directory (created 0700), and no other store holds its lock. */
@@ -1636,6 +1705,8 @@ void sd_store_close_(sd_store_t *s)
 		close(s->lock_fd);
 	free(s->batch);
 	free(s->sync_batch);
+	free(s->commit_sizes);
+	free(s->sync_sizes);
 	pthread_cond_destroy(&s->sync_cv);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);

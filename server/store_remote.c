@@ -9,7 +9,9 @@
  * request (server/store_wire.c, exact lengths) and calls its done callback, as the local
  * store's reply thread does. Anything else from the store process — a short or foreign
  * message, a reply to nothing, the socket closing while requests are outstanding — is
- * fatal (lost): nothing outstanding is answered as done.
+ * fatal (lost): nothing outstanding is answered as done. Control requests (a backup's,
+ * the statistics': store_remote_ctl_call, store_remote_stats_call) join the same queue
+ * and wait for their answer.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,6 +28,7 @@
 #include "sealdrop/storewire.h"
 #include "store_int.h"
 #include "backup.h"
+#include "store_stats.h"
 
 #define SOCKET_BUFFER (4 << 20) /* bytes: most requests leave without waiting for the store process */
 
@@ -93,16 +96,27 @@ static sd_store_req_t *pop(struct store_remote *rs)
 	return req;
 }
 
-/* A control request's reply (a backup's): decoded into the request's out buffer, which
- * store_remote_ctl_call reads. One that does not decode loses the store process. */
+/* A control request's waiter (store_remote_ctl_call, store_remote_stats_call): its ctx. */
+struct ctl_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	sd_store_stats_t *stats; /* a STATS request's: where its reply is decoded; else NULL */
+};
+
+/* A control request's reply: a backup's decoded into the request's out buffer, which
+ * store_remote_ctl_call reads; the statistics into the waiter's. One that does not decode
+ * loses the store process. */
 static int take_ctl_reply(sd_store_req_t *req, const uint8_t *p, size_t len)
 {
+	struct ctl_wait *w = req->ctx;
 	sd_storewire_ctl_reply_t c;
 	size_t off;
-	int r = sd_storewire_decode_ctl_reply(p, len, req->seq, &c);
+	int r = w->stats != NULL ? sd_storewire_decode_stats_reply(p, len, req->seq, w->stats)
+	                         : sd_storewire_decode_ctl_reply(p, len, req->seq, &c);
 
 	store_req_results_clear(req);
-	if (r == 0 && store_buf_append(&req->out, &c, sizeof(c), &off) != 0)
+	if (r == 0 && w->stats == NULL && store_buf_append(&req->out, &c, sizeof(c), &off) != 0)
 		r = SD_ERR_NOMEM;
 	req->status = r < 0 ? SD_ERR_UNAVAILABLE : 0;
 	req->queued = false;
@@ -298,12 +312,6 @@ void store_remote_free(struct store_remote *rs)
 
 /* --- Control requests: the backup (include/sealdrop/storewire.h, CONTROL) --------------------- */
 
-struct ctl_wait {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-};
-
 static void ctl_done(sd_store_req_t *req, void *ctx)
 {
 	struct ctl_wait *w = ctx;
@@ -352,6 +360,24 @@ static int send_ctl_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t
 	return 0;
 }
 
+/* After the send (r: its result): waits for the answer, which a lost store process also
+ * gives; returns r, or the answer's failure. */
+static int ctl_wait_answer(struct store_remote *rs, sd_store_req_t *req, struct ctl_wait *w, int r)
+{
+	if (r < 0 && req->queued)
+		lose(rs, sd_error_detail()); /* answers req: the wait below ends */
+	if (r == 0 || req->queued) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->done)
+			pthread_cond_wait(&w->cv, &w->mu);
+		pthread_mutex_unlock(&w->mu);
+		if (r == 0 && req->status < 0)
+			r = sd_error(req->status, "%s",
+			             req->detail[0] != '\0' ? req->detail : "the store process is gone");
+	}
+	return r;
+}
+
 int store_remote_ctl_call(struct store_remote *rs, uint8_t kind, int fd, sd_storewire_ctl_reply_t *out)
 {
 	struct ctl_wait w = {.done = false};
@@ -371,19 +397,45 @@ int store_remote_ctl_call(struct store_remote *rs, uint8_t kind, int fd, sd_stor
 	else
 		r = send_ctl_locked(rs, req, kind, fd);
 	pthread_mutex_unlock(&rs->mu);
-	if (r < 0 && req->queued)
-		lose(rs, sd_error_detail()); /* answers req: the wait below ends */
-	if (r == 0 || req->queued) {
-		pthread_mutex_lock(&w.mu);
-		while (!w.done)
-			pthread_cond_wait(&w.cv, &w.mu);
-		pthread_mutex_unlock(&w.mu);
-		if (r == 0 && req->status < 0)
-			r = sd_error(req->status, "%s",
-			             req->detail[0] != '\0' ? req->detail : "the store process is gone");
-		if (r == 0 && req->out.len == sizeof(*out))
-			memcpy(out, req->out.p, sizeof(*out));
+	if ((r = ctl_wait_answer(rs, req, &w, r)) == 0 && req->out.len == sizeof(*out))
+		memcpy(out, req->out.p, sizeof(*out));
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	sd_store_req_free(req);
+	return r;
+}
+
+/* --- Control requests: the statistics (include/sealdrop/storewire.h, STATS) ------------------- */
+
+int store_remote_stats_call(struct store_remote *rs, sd_date_t today, sd_store_stats_t *out)
+{
+	uint8_t msg[SD_STOREWIRE_STATS_REQ_BYTES];
+	sd_store_stats_t st;
+	struct ctl_wait w = {.done = false, .stats = &st};
+	sd_store_req_t *req = sd_store_req_new();
+	int r = 0;
+
+	store_remote_stats(rs, &st); /* the front end's request counts */
+	*out = st;
+	if (req == NULL)
+		return SD_ERR_NOMEM;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	req->done = ctl_done;
+	req->ctx = &w;
+	pthread_mutex_lock(&rs->mu);
+	if (rs->lost || rs->stopping) {
+		r = sd_error(SD_ERR_UNAVAILABLE, "the store process is gone or closing");
+	} else if (rs->outstanding >= rs->queue_max) {
+		r = sd_error(SD_ERR_REFUSED, "store queue is full (%zu requests waiting)", rs->outstanding);
+	} else {
+		sd_storewire_encode_stats_req(rs->next_seq, today, msg);
+		req->seq = rs->next_seq++;
+		r = send_locked(rs, req, msg, sizeof(msg));
 	}
+	pthread_mutex_unlock(&rs->mu);
+	if ((r = ctl_wait_answer(rs, req, &w, r)) == 0)
+		*out = st;
 	pthread_cond_destroy(&w.cv);
 	pthread_mutex_destroy(&w.mu);
 	sd_store_req_free(req);

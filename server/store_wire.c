@@ -14,8 +14,10 @@
 
 #include "sealdrop/audit.h"
 #include "sealdrop/bytes.h"
+#include "sealdrop/retention.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/storewire.h"
+#include "sealdrop/uploads.h"
 #include "store_int.h"
 
 #define WHAT           "store message"
@@ -394,8 +396,14 @@ int sd_storewire_decode_ctl_req(const uint8_t *p, size_t len, uint64_t *seq, uin
 	if (sd_rd_u32(&r) != 0 || r.failed)
 		return 1;
 	*kind = sd_rd_u8(&r);
+	if (*kind == SD_STOREWIRE_CTL_STATS) { /* its date: sd_storewire_decode_stats_req */
+		sd_date_t today;
+		if (sd_date_from_u32(sd_rd_u32(&r), &today) < 0)
+			r.failed = true;
+	}
 	if (r.failed || r.off != r.len ||
-	    (*kind != SD_STOREWIRE_CTL_BACKUP_START && *kind != SD_STOREWIRE_CTL_BACKUP_STATUS))
+	    (*kind != SD_STOREWIRE_CTL_BACKUP_START && *kind != SD_STOREWIRE_CTL_BACKUP_STATUS &&
+	     *kind != SD_STOREWIRE_CTL_STATS))
 		return sd_error(SD_ERR_PROTOCOL, "%s: a control request of %zu bytes, kind %u", WHAT, len, *kind);
 	return 0;
 }
@@ -429,27 +437,133 @@ int sd_storewire_decode_ctl_reply(const uint8_t *p, size_t len, uint64_t seq, sd
 	return 0;
 }
 
+/* --- Control requests: the store's statistics ------------------------------------------------ */
+
+void sd_storewire_encode_stats_req(uint64_t seq, sd_date_t today, uint8_t out[SD_STOREWIRE_STATS_REQ_BYTES])
+{
+	sd_wr_t w = sd_wr_init(out, SD_STOREWIRE_STATS_REQ_BYTES);
+
+	sd_wr_u64(&w, seq);
+	sd_wr_u32(&w, 0);
+	sd_wr_u8(&w, SD_STOREWIRE_CTL_STATS);
+	sd_wr_u32(&w, sd_date_to_u32(today));
+}
+
+int sd_storewire_decode_stats_req(const uint8_t *p, size_t len, uint64_t *seq, sd_date_t *today)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+	uint32_t none, day;
+	uint8_t kind;
+
+	*seq = sd_rd_u64(&r);
+	none = sd_rd_u32(&r);
+	kind = sd_rd_u8(&r);
+	day = sd_rd_u32(&r);
+	if (r.failed || r.off != r.len || none != 0 || kind != SD_STOREWIRE_CTL_STATS ||
+	    sd_date_from_u32(day, today) < 0)
+		return sd_error(SD_ERR_PROTOCOL, "%s: a statistics request of %zu bytes that does not decode", WHAT,
+		                len);
+	return 0;
+}
+
+static void stats_write_hist(sd_wr_t *w, const sd_hist_t *h, size_t n_buckets)
+{
+	sd_wr_u8(w, (uint8_t)n_buckets);
+	for (size_t i = 0; i < n_buckets; i++)
+		sd_wr_u64(w, h->bucket[i]);
+	sd_wr_u64(w, h->sum);
+}
+
+void sd_storewire_encode_stats_reply(uint64_t seq, const sd_store_stats_t *st,
+                                     uint8_t out[SD_STOREWIRE_STATS_REPLY_BYTES])
+{
+	sd_wr_t w = sd_wr_init(out, SD_STOREWIRE_STATS_REPLY_BYTES);
+
+	sd_wr_u64(&w, seq);
+	sd_wr_u32(&w, sd_date_to_u32(st->hist_day));
+	sd_wr_u64(&w, st->commits);
+	sd_wr_u64(&w, st->batches);
+	sd_wr_u64(&w, st->largest_batch);
+	sd_wr_u64(&w, st->splits);
+	sd_wr_u64(&w, st->grown);
+	stats_write_hist(&w, &st->hist.batch, SD_HIST_BATCH_BUCKETS);
+	stats_write_hist(&w, &st->hist.latency, SD_HIST_LATENCY_BUCKETS);
+}
+
+/* A histogram of n_buckets buckets whose count (their sum) fits in a u64. */
+static bool stats_read_hist(sd_rd_t *r, sd_hist_t *h, size_t n_buckets)
+{
+	uint64_t count = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (sd_rd_u8(r) != n_buckets || n_buckets > SD_HIST_BUCKETS_MAX)
+		return false;
+	for (size_t i = 0; i < n_buckets; i++) {
+		h->bucket[i] = sd_rd_u64(r);
+		if (h->bucket[i] > UINT64_MAX - count)
+			return false;
+		count += h->bucket[i];
+	}
+	h->sum = sd_rd_u64(r);
+	return !r->failed;
+}
+
+int sd_storewire_decode_stats_reply(const uint8_t *p, size_t len, uint64_t seq, sd_store_stats_t *out)
+{
+	sd_rd_t r = sd_rd_init(p, len);
+	sd_store_stats_t st = *out;
+	uint64_t got = sd_rd_u64(&r);
+	bool ok = sd_date_from_u32(sd_rd_u32(&r), &st.hist_day) == 0;
+
+	st.commits = sd_rd_u64(&r);
+	st.batches = sd_rd_u64(&r);
+	st.largest_batch = sd_rd_u64(&r);
+	st.splits = sd_rd_u64(&r);
+	st.grown = sd_rd_u64(&r);
+	ok = ok && stats_read_hist(&r, &st.hist.batch, SD_HIST_BATCH_BUCKETS) &&
+	     stats_read_hist(&r, &st.hist.latency, SD_HIST_LATENCY_BUCKETS);
+	if (!ok || r.failed || r.off != r.len || got != seq ||
+	    st.hist.batch.sum < sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS))
+		return sd_error(SD_ERR_PROTOCOL, "%s: a statistics reply that is short, long or impossible", WHAT);
+	st.has_hist = true;
+	*out = st;
+	return 0;
+}
+
 /* --- The policy: what the front end may write where ------------------------------------------ */
 
 #define W_PUT        0x1u /* PUT, overwriting or not */
 #define W_PUT_NEW    0x2u /* PUT with SD_STORE_NOOVERWRITE only: written once, never changed */
 #define W_DEL        0x4u
 #define W_DEL_PREFIX 0x8u
+/* DEL or DEL-PREFIX of an upload's key, in a request that also checks (CHECK-EQUAL) that
+ * upload's record to be one that expired: a committed upload's header and chunks are its
+ * case's package, and no request of the front end may delete them (upload_gc.c). */
+#define W_DEL_EXPIRED 0x10u
+/* An overwriting PUT of an upload's record, in a request that also checks its stored
+ * record to be open: a commit (open → committed) or an expiry (open → expired), never a
+ * committed upload turned back into one that may be deleted. */
+#define W_PUT_OPEN 0x20u
 
 /* Derived from every sd_store_req_put / _del / _del_prefix in server/ (every .c): nothing the server
  * does not do. The audit log's databases (and meta "log_size") only LOG-APPEND writes;
- * nothing is ever deleted but an unfinished upload's records and chunks (upload_gc.c) and
- * a case's old listing index entries (caserec.c). Reads are not restricted. */
+ * nothing is ever deleted but an unfinished upload's records and chunks (upload_gc.c), a
+ * case's old listing index entries (caserec.c), and a whole case once its retention period
+ * has passed, in the one write that logs it (server/retention_policy.c decides; the "never
+ * deleted" rules below hold for every other request). Reads are not restricted. */
 static const struct {
 	unsigned allow;
 	const char *rule;
 } policy[SD_STORE_DB_COUNT] = {
         [SD_STORE_DB_META] = {W_PUT, "meta is written, never deleted; log_size and format are the store's own"},
-        [SD_STORE_DB_UPLOADS] = {W_PUT | W_DEL, "an upload's record is written and deleted one by one"},
-        [SD_STORE_DB_UPLOAD_HEADERS] = {W_PUT | W_DEL, "an upload's header is written and deleted one by one"},
+        [SD_STORE_DB_UPLOADS] = {W_PUT_NEW | W_PUT_OPEN | W_DEL_EXPIRED,
+                                 "an upload's record is created once, rewritten only while it is open, and "
+                                 "deleted only once it expired"},
+        [SD_STORE_DB_UPLOAD_HEADERS] = {W_PUT_NEW | W_DEL_EXPIRED,
+                                        "an upload's header is written once, and deleted only once it expired"},
         [SD_STORE_DB_UPLOAD_DIGESTS] = {W_PUT | W_DEL, "an upload's digest is written and deleted one by one"},
-        [SD_STORE_DB_CHUNKS] = {W_PUT_NEW | W_DEL_PREFIX,
-                                "a chunk is written once, and deleted only with its whole upload"},
+        [SD_STORE_DB_CHUNKS] = {W_PUT_NEW | W_DEL_EXPIRED,
+                                "a chunk is written once, and deleted only with its whole upload, once it expired"},
         [SD_STORE_DB_CASES] = {W_PUT, "a case is never deleted"},
         [SD_STORE_DB_CASE_DIGESTS] = {W_PUT, "a case's digest is never deleted"},
         [SD_STORE_DB_ACCOUNT_CASES] = {W_PUT, "an account's case is never deleted"},
@@ -505,7 +619,8 @@ static void rule_of(const sd_store_req_t *req, const struct op *op, unsigned *al
 
 /* A leaf must be a well-formed audit event, and its case key the event's case number. The
  * epoch statement ("restored to size N") never comes from the front end: only `sealdropd
- * restore` writes it, through a store it opened itself (server/backup.c). */
+ * restore` writes it, through a store it opened itself (server/backup.c); the same holds
+ * for a log key rotation (`sealdropd log-key rotate`, server/logkey.c). */
 static int leaf_check(sd_store_req_t *req, size_t i)
 {
 	const struct op *op = &req->ops[i];
@@ -516,17 +631,54 @@ static int leaf_check(sd_store_req_t *req, size_t i)
 	if (ev.type == SD_AUDIT_RESTORE)
 		return refuse(req, i, "LOG-APPEND",
 		              "an epoch statement (restore) is appended only by `sealdropd restore`, offline");
+	if (ev.type == SD_AUDIT_LOG_KEY_ROTATED)
+		return refuse(req, i, "LOG-APPEND",
+		              "a log key rotation is appended only by `sealdropd log-key rotate`, offline");
 	if (op->key_len != strlen(ev.case_number) ||
 	    (op->key_len > 0 && !sd_equal(req->in.p + op->key_off, ev.case_number, op->key_len)))
 		return refuse(req, i, "LOG-APPEND", "the case key is not the leaf's case number");
 	return 0;
 }
 
+/* Whether req checks (CHECK-EQUAL) the record of the upload whose id begins op's key to be
+ * one in state. The store runs the check, so the stored record is that one. */
+static bool upload_checked(const sd_store_req_t *req, const struct op *op, sd_upload_state_t state)
+{
+	sd_upload_rec_t rec;
+
+	if (op->key_len < SD_UPLOAD_ID_BYTES)
+		return false;
+	for (size_t i = 0; i < req->n_ops; i++) {
+		const struct op *c = &req->ops[i];
+		if (c->kind == OP_CHECK_EQUAL && c->db == SD_STORE_DB_UPLOADS && c->key_len == SD_UPLOAD_ID_BYTES &&
+		    sd_equal(req->in.p + c->key_off, req->in.p + op->key_off, SD_UPLOAD_ID_BYTES) &&
+		    sd_upload_rec_decode(req->in.p + c->val_off, c->val_len, &rec) == 0 && rec.state == state)
+			return true;
+	}
+	return false;
+}
+
+/* need (a W_ bit) allowed by allow for op, the uploads' state rules included. */
+static bool allowed(const sd_store_req_t *req, const struct op *op, unsigned allow, unsigned need)
+{
+	if ((allow & need) != 0)
+		return true;
+	if ((allow & W_DEL_EXPIRED) != 0 && (need & (W_DEL | W_DEL_PREFIX)) != 0)
+		return upload_checked(req, op, SD_UPLOAD_EXPIRED);
+	if ((allow & W_PUT_OPEN) != 0 && need == W_PUT)
+		return op->key_len == SD_UPLOAD_ID_BYTES && upload_checked(req, op, SD_UPLOAD_OPEN);
+	return false;
+}
+
 int sd_storewire_policy_check(sd_store_req_t *req)
 {
 	unsigned allow, need;
 	const char *rule, *what;
+	bool destroy; /* a case's destruction, as server/retention_policy.c allows it */
+	size_t bad;
 
+	if ((rule = sd_retention_policy_rule(req, &destroy, &bad)) != NULL)
+		return refuse(req, bad, "case destruction", rule);
 	for (size_t i = 0; i < req->n_ops; i++) {
 		const struct op *op = &req->ops[i];
 		switch (op->kind) {
@@ -550,7 +702,8 @@ int sd_storewire_policy_check(sd_store_req_t *req)
 			continue; /* reads and preconditions */
 		}
 		rule_of(req, op, &allow, &rule);
-		if ((allow & need) == 0)
+		if (!allowed(req, op, allow, need) &&
+		    !(destroy && (need & (W_DEL | W_DEL_PREFIX)) != 0 && sd_retention_db_is_case_data(op->db)))
 			return refuse(req, i, what, rule);
 	}
 	return 0;

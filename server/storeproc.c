@@ -36,6 +36,7 @@
 #include "sealdrop/storewire.h"
 #include "store_int.h"
 #include "backup.h"
+#include "store_stats.h"
 
 #define CHILD_FD      3     /* the store process's socket, once it shed everything else */
 #define CHILD_END_MS  30000 /* after the socket closes: the last batch commits, then it is killed */
@@ -82,7 +83,8 @@ struct serve {
 struct ctl {
 	struct serve *sv;
 	uint8_t kind;
-	int fd; /* BACKUP-START: the file, or -1 */
+	int fd;          /* BACKUP-START: the file, or -1 */
+	sd_date_t today; /* STATS: the front end's date */
 };
 
 /* On the store's reply thread: the answer, in order; then the request is done with. */
@@ -157,6 +159,22 @@ static int backup_start(struct backup *b, int fd, uint64_t log_size)
 	return 0;
 }
 
+/* STATS, in its turn on the reply thread: the counters and the published commit
+ * histograms (server/store_stats.h), rolled to the front end's date when it is later. */
+static void stats_answer(struct ctl *c, uint64_t seq)
+{
+	sd_store_stats_t st;
+	uint8_t msg[SD_STOREWIRE_STATS_REPLY_BYTES];
+
+	if (sd_store_stats_fetch(c->sv->backup.store, c->today, &st) < 0)
+		memset(&st, 0, sizeof(st)); /* a local store always answers */
+	sd_storewire_encode_stats_reply(seq, &st, msg);
+	if (!c->sv->broken && sd_privsep_send(c->sv->fd, SD_PRIVSEP_STORE_REPLY, msg, sizeof(msg)) < 0) {
+		c->sv->broken = true;
+		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
+	}
+}
+
 /* The control request's turn came (its read of meta log_size is done): it runs, and is
  * answered here, on the reply thread, in order with every other answer. */
 static void ctl_done(sd_store_req_t *req, void *ctx)
@@ -169,6 +187,12 @@ static void ctl_done(sd_store_req_t *req, void *ctx)
 	size_t vlen = 0;
 	uint64_t size = 0;
 
+	if (c->kind == SD_STOREWIRE_CTL_STATS) {
+		stats_answer(c, req->seq);
+		free(c);
+		sd_store_req_free(req);
+		return;
+	}
 	if (sd_store_req_status(req) == 0 && sd_store_req_found(req, 0) && sd_store_req_value(req, 0, &v, &vlen) == 0 &&
 	    vlen == 8)
 		size = sd_load_le64(v);
@@ -194,7 +218,7 @@ static void ctl_done(sd_store_req_t *req, void *ctx)
 
 /* A control request becomes a read of meta log_size queued like any request, so that it
  * is answered in its turn (ctl_done). */
-static int ctl_request(struct serve *sv, uint64_t seq, uint8_t kind, int *fd, sd_store_req_t **req)
+static int ctl_request(struct serve *sv, uint64_t seq, uint8_t kind, int *fd, sd_date_t today, sd_store_req_t **req)
 {
 	struct ctl *c = calloc(1, sizeof(*c));
 
@@ -202,7 +226,8 @@ static int ctl_request(struct serve *sv, uint64_t seq, uint8_t kind, int *fd, sd
 		free(c);
 		return SD_ERR_NOMEM;
 	}
-	*c = (struct ctl){.sv = sv, .kind = kind, .fd = kind == SD_STOREWIRE_CTL_BACKUP_START ? *fd : -1};
+	*c = (struct ctl){
+	        .sv = sv, .kind = kind, .fd = kind == SD_STOREWIRE_CTL_BACKUP_START ? *fd : -1, .today = today};
 	if (kind == SD_STOREWIRE_CTL_BACKUP_START)
 		*fd = -1;
 	(void)sd_store_req_get(*req, SD_STORE_DB_META, (const uint8_t *)SD_STORE_LOG_SIZE_KEY,
@@ -256,6 +281,14 @@ static int recv_with_fd(int fd, uint32_t *type, uint8_t **p, size_t *len, int *p
 	return 0;
 }
 
+/* A STATS request's date (the front end's today); nothing for the other control requests. */
+static int ctl_date(const uint8_t *p, size_t len, uint8_t kind, sd_date_t *today)
+{
+	uint64_t seq;
+
+	return kind == SD_STOREWIRE_CTL_STATS ? sd_storewire_decode_stats_req(p, len, &seq, today) : 0;
+}
+
 /* The next request, decoded and numbered in order; SD_ERR_UNAVAILABLE at a clean end. A
  * control request (a backup's) comes back as a request too, answered by ctl_done. */
 static int next_request(struct serve *sv, uint64_t expect, sd_store_req_t **req)
@@ -265,6 +298,7 @@ static int next_request(struct serve *sv, uint64_t expect, sd_store_req_t **req)
 	size_t len = 0;
 	uint64_t seq = 0;
 	uint8_t kind = 0;
+	sd_date_t today = {0, 0, 0};
 	int passed = -1, r = recv_with_fd(sv->fd, &type, &p, &len, &passed);
 
 	*req = NULL;
@@ -273,8 +307,8 @@ static int next_request(struct serve *sv, uint64_t expect, sd_store_req_t **req)
 	if (r == 0 && (r = sd_storewire_decode_ctl_req(p, len, &seq, &kind)) == 0 &&
 	    (passed >= 0) != (kind == SD_STOREWIRE_CTL_BACKUP_START))
 		r = sd_error(SD_ERR_PROTOCOL, "store message: a descriptor with the wrong request");
-	else if (r == 0)
-		r = ctl_request(sv, seq, kind, &passed, req);
+	else if (r == 0 && (r = ctl_date(p, len, kind, &today)) == 0)
+		r = ctl_request(sv, seq, kind, &passed, today, req);
 	else if (r == 1 && passed >= 0)
 		r = sd_error(SD_ERR_PROTOCOL, "store message: a descriptor with a data request");
 	else if (r == 1)

@@ -106,7 +106,8 @@ static sd_store_req_t *create_req(struct create *c)
 	sd_store_req_check_absent(req, SD_STORE_DB_CASE_DIGESTS, c->rec.digest, SD_HASH_BYTES);
 	sd_store_req_put(req, SD_STORE_DB_UPLOADS, c->id, sizeof(c->id), c->rec_bytes, c->rec_len,
 	                 SD_STORE_NOOVERWRITE);
-	sd_store_req_put(req, SD_STORE_DB_UPLOAD_HEADERS, c->id, sizeof(c->id), c->h->raw, c->h->raw_len, 0);
+	sd_store_req_put(req, SD_STORE_DB_UPLOAD_HEADERS, c->id, sizeof(c->id), c->h->raw, c->h->raw_len,
+	                 SD_STORE_NOOVERWRITE);
 	sd_store_req_put(req, SD_STORE_DB_UPLOAD_DIGESTS, c->dkey, sizeof(c->dkey), c->id, sizeof(c->id), 0);
 	return req;
 }

@@ -12,6 +12,10 @@
  *   CHUNKS  its chunks deleted, UPLOAD_GC_CHUNK_BATCH at a time, until none remain;
  *   FINAL   the record and the header deleted.
  *
+ * CHUNKS and FINAL each check the "expired" record (CHECK-EQUAL) in the same request: the
+ * store process deletes an upload's chunks, header and record only then, so the front end
+ * cannot delete a committed upload — a case's package (server/store_wire.c).
+ *
  * A crash anywhere leaves a record that the next collection finds (open and past its
  * date, or "expired") and finishes. The same state machine (gc_next builds a request,
  * gc_answer reads its answer) runs under sd_store_call at start-up — where the walk also
@@ -130,6 +134,8 @@ static sd_store_req_t *gc_next(struct upload_gc *g)
 		break;
 	case GC_CHUNKS:
 		sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, it->id, sizeof(it->id), UPLOAD_GC_CHUNK_BATCH);
+		/* The store process deletes chunks only of an upload checked to have expired. */
+		sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, it->id, sizeof(it->id), it->rec_bytes, it->rec_len);
 		return req;
 	case GC_FINAL:
 		final_req(req, it);

@@ -24,12 +24,13 @@
 #include "sealdrop/consents.h"
 #include "sealdrop/json.h"
 #include "sealdrop/notices.h"
+#include "sealdrop/retention.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/wbgate.h"
 #include "sealdrop/whistle.h"
 #include "upload_int.h"
 
-#define OPS_PER_CASE 4 /* the status's read: the record, its notices, its leaves' keys, its consents */
+#define OPS_PER_CASE 5 /* the status's read: the record, its notices, its leaves' keys, its consents, its tombstone */
 
 struct wb {
 	sd_wb_body_t body;
@@ -43,6 +44,8 @@ struct wb {
 	json_t *events[SD_WB_CASES_MAX];    /* each case's leaves below the published head */
 	json_t *headers[SD_WB_CASES_MAX];   /* each case's package header, base64 */
 	size_t first_leaf[SD_WB_CASES_MAX]; /* each list's first op in the leaves' request */
+	bool is_destroyed[SD_WB_CASES_MAX]; /* destroyed under retention: only its tombstone is left */
+	sd_date_t destroyed[SD_WB_CASES_MAX];
 };
 
 static void wb_free(void *p)
@@ -97,9 +100,30 @@ static void session_refused(sd_request_t *r, const char *why)
 	sd_request_reply_error(r, 403, "session_refused", "%s", why);
 }
 
+/* Case i has no record: its tombstone (op op), when it was destroyed under retention
+ * (server/retention.c), stands in for it with what the session needs. */
+static bool tomb_take(struct wb *w, size_t i, const sd_store_req_t *req, size_t op)
+{
+	sd_case_rec_t *rec = &w->recs[i];
+	sd_retention_tomb_t t;
+	const uint8_t *v;
+	size_t len;
+
+	if (sd_store_req_value(req, op, &v, &len) < 0 || sd_retention_tomb_decode(v, len, &t) < 0 || !t.has_consent_key)
+		return false;
+	snprintf(rec->case_number, sizeof(rec->case_number), "%s", w->cases[i]);
+	rec->has_session = true;
+	memcpy(rec->locator_hash, w->locator_hash, sizeof(rec->locator_hash));
+	memcpy(rec->consent_key, t.consent_key, sizeof(rec->consent_key));
+	w->is_destroyed[i] = true;
+	w->destroyed[i] = t.destroyed;
+	return true;
+}
+
 /* The records of the cases found: ops 0, OPS_PER_CASE, ... (status) or 0, 1, ... (an
- * objection). NULL after answering. */
-static bool decode_records(sd_request_t *r, struct wb *w, const sd_store_req_t *req, size_t stride)
+ * objection); their tombstones ops tomb, tomb + tomb_stride, ... NULL after answering. */
+static bool decode_records(sd_request_t *r, struct wb *w, const sd_store_req_t *req, size_t stride, size_t tomb,
+                           size_t tomb_stride)
 {
 	const sd_config_t *cal = sd_server_config(sd_request_server(r));
 	const uint8_t *v;
@@ -110,8 +134,9 @@ static bool decode_records(sd_request_t *r, struct wb *w, const sd_store_req_t *
 		return false;
 	}
 	for (size_t i = 0; i < w->n; i++)
-		if (sd_store_req_value(req, i * stride, &v, &len) < 0 ||
-		    sd_case_rec_decode(v, len, cal, &w->recs[i]) < 0 || !w->recs[i].has_session) {
+		if (sd_store_req_value(req, i * stride, &v, &len) < 0
+		            ? !tomb_take(w, i, req, tomb + i * tomb_stride)
+		            : sd_case_rec_decode(v, len, cal, &w->recs[i]) < 0 || !w->recs[i].has_session) {
 			sd_log(SD_LOG_ERROR, "a case found by its locator cannot be read");
 			sd_request_reply_error(r, 500, "internal", "a case could not be read");
 			return false;
@@ -141,6 +166,18 @@ static bool session_holds(sd_request_t *r, struct wb *w)
 
 /* --- POST /v1/wb/status ------------------------------------------------------------------ */
 
+/* A case destroyed under the retention period: its number, the state "destroyed" and the
+ * date; the rest of its listing (notices, consents, its leaves) follows as for any case. */
+static json_t *destroyed_json(const char *cn, sd_date_t on)
+{
+	char date[SD_DATE_TEXT_BYTES];
+
+	sd_date_format(on, date);
+	return json_pack("{s:s, s:s, s:s, s:s+}", "case", cn, "state", "destroyed", "destroyed", date, "message",
+	                 "the case was closed and its records were destroyed at the end of the retention period, on ",
+	                 date);
+}
+
 static void status_reply(sd_request_t *r, struct wb *w)
 {
 	sd_server_t *s = sd_request_server(r);
@@ -149,7 +186,9 @@ static void status_reply(sd_request_t *r, struct wb *w)
 	json_t *cases = json_array(), *doc;
 
 	for (size_t i = 0; cases != NULL && i < w->n; i++) {
-		json_t *c = sd_case_whistleblower_json(&w->recs[i], sd_server_today(s), sd_server_config(s));
+		json_t *c = w->is_destroyed[i]
+		                    ? destroyed_json(w->cases[i], w->destroyed[i])
+		                    : sd_case_whistleblower_json(&w->recs[i], sd_server_today(s), sd_server_config(s));
 
 		if (c == NULL || json_object_set(c, "notices", w->lists[i].list) < 0 ||
 		    json_object_set_new(c, "consents",
@@ -238,7 +277,7 @@ static void status_read(sd_store_req_t *req, void *ctx)
 		upload_reply_store_error(r, st);
 		goto out;
 	}
-	if (!decode_records(r, w, req, OPS_PER_CASE) || !session_holds(r, w))
+	if (!decode_records(r, w, req, OPS_PER_CASE, 4, OPS_PER_CASE) || !session_holds(r, w))
 		goto out;
 	if ((next = sd_store_req_new()) == NULL)
 		st = SD_ERR_NOMEM;
@@ -266,6 +305,7 @@ out:
 static sd_store_req_t *status_req(const struct wb *w)
 {
 	sd_store_req_t *req = sd_store_req_new();
+	uint8_t tkey[SD_RETENTION_TOMB_KEY_BYTES];
 
 	for (size_t i = 0; req != NULL && i < w->n; i++) {
 		const uint8_t *cn = (const uint8_t *)w->cases[i];
@@ -274,6 +314,8 @@ static sd_store_req_t *status_req(const struct wb *w)
 		sd_store_req_scan(req, SD_STORE_DB_NOTICES, cn, SD_CASE_NUMBER_LEN, NULL, 0, SD_CASE_NOTICES_MAX);
 		sd_store_req_scan_keys(req, SD_STORE_DB_CASE_EVENTS, cn, SD_CASE_NUMBER_LEN, NULL, 0, SD_STORE_OPS_MAX);
 		sd_store_req_scan(req, SD_STORE_DB_CONSENTS, cn, SD_CASE_NUMBER_LEN, NULL, 0, SD_CONSENTS_PER_CASE);
+		sd_retention_tomb_key(w->cases[i], tkey);
+		sd_store_req_get(req, SD_STORE_DB_META, tkey, sizeof(tkey));
 	}
 	return req;
 }
@@ -307,6 +349,24 @@ static const char *objection_case(sd_request_t *r, const struct wb *w)
 	return NULL;
 }
 
+/* An objection to a destroyed case: 410, as the officer's GET answers. */
+static bool objection_destroyed(sd_request_t *r, const struct wb *w, const char *which)
+{
+	char date[SD_DATE_TEXT_BYTES];
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->is_destroyed[i] && strcmp(w->cases[i], which) == 0) {
+			sd_date_format(w->destroyed[i], date);
+			sd_request_reply_error(
+			        r, 410, "case_destroyed",
+			        "case %s was closed and its records destroyed under the retention period "
+			        "on %s",
+			        which, date);
+			return true;
+		}
+	return false;
+}
+
 static void objection_read(sd_store_req_t *req, void *ctx)
 {
 	sd_request_t *r = ctx;
@@ -320,7 +380,8 @@ static void objection_read(sd_store_req_t *req, void *ctx)
 
 	if (st < 0)
 		upload_reply_store_error(r, st);
-	if (st < 0 || !decode_records(r, w, req, 1) || !session_holds(r, w) || (which = objection_case(r, w)) == NULL) {
+	if (st < 0 || !decode_records(r, w, req, 1, w->n, 1) || !session_holds(r, w) ||
+	    (which = objection_case(r, w)) == NULL || objection_destroyed(r, w, which)) {
 		sd_store_req_free(req);
 		return;
 	}
@@ -368,6 +429,11 @@ static void cases_found(sd_store_req_t *req, void *ctx)
 			for (size_t i = 0; i < w->n; i++)
 				sd_store_req_get(next, SD_STORE_DB_CASES, (const uint8_t *)w->cases[i],
 				                 SD_CASE_NUMBER_LEN);
+		for (size_t i = 0; next != NULL && i < w->n; i++) { /* ops n ..: their tombstones */
+			uint8_t tkey[SD_RETENTION_TOMB_KEY_BYTES];
+			sd_retention_tomb_key(w->cases[i], tkey);
+			sd_store_req_get(next, SD_STORE_DB_META, tkey, sizeof(tkey));
+		}
 		(void)upload_submit(r, next, objection_read, r);
 	} else {
 		(void)upload_submit(r, status_req(w), status_read, r);

@@ -44,7 +44,10 @@
 	X(CONSENT_REVOKED, "consent-revoked")                                                                          \
 	X(UNSEAL, "unseal")                                                                                            \
 	X(EXPORT, "export")                                                                                            \
-	X(RESTORE, "restore") /* the epoch statement: the store was restored to `number` leaves */
+	X(RESTORE, "restore")                 /* the epoch statement: the store was restored to `number` leaves */     \
+	X(LOG_KEY_ROTATED, "log-key-rotated") /* the log key changed (detail: old and new key ids) */                  \
+	X(CASE_DESTROYED, "case-destroyed")   /* retention: a closed case's data was deleted */                        \
+	X(CERTIFICATE_RENEWED, "certificate-renewed") /* an account got a new certificate (subject: the new one) */
 
 #define SD_AUDIT_ENUM_(name, text) SD_AUDIT_##name,
 typedef enum { SD_AUDIT_NONE = 0, SD_AUDIT_EVENTS(SD_AUDIT_ENUM_) SD_AUDIT_EVENT_COUNT } sd_audit_type_t;

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "sealdrop/directory.h"
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
 #include "sealdrop/loghead.h"
@@ -47,6 +48,18 @@ typedef struct {
  * expect_json that is not a head the log key signed; the store's errors otherwise. */
 int sd_audit_check(sd_store_t *store, const sd_pubkey_t *log, const uint8_t *expect_json, size_t expect_len,
                    sd_audit_report_t *report) SD_WUR;
+
+/* The same with the log key (keys[0]) and, for heads signed before a log key rotation, the
+ * log keys the directory retired (keys[1..n_keys-1]): each head is verified with the key
+ * among them whose id it names. */
+#define SD_AUDIT_KEYS_MAX (1 + SD_DIRECTORY_MAX_LOG_RETIRED)
+int sd_audit_check_keys(sd_store_t *store, const sd_pubkey_t *keys, size_t n_keys, const uint8_t *expect_json,
+                        size_t expect_len, sd_audit_report_t *report) SD_WUR;
+/* keys for sd_audit_check_keys: log, then d's keys.log_retired (d may be NULL). */
+size_t sd_audit_keys(const sd_pubkey_t *log, const sd_directory_t *d, sd_pubkey_t keys[SD_AUDIT_KEYS_MAX]);
+/* The same with the directory DIR/directory.json (verified against its own signer, the
+ * pinned root); log alone when it cannot be read. */
+size_t sd_audit_keys_load(const char *dir, const sd_pubkey_t *log, sd_pubkey_t keys[SD_AUDIT_KEYS_MAX]);
 
 /* The report as JSON: {"ok", "leaves", "size", "root", "head": {...}|null, "expect": ...,
  * "problem"}. NULL on no memory. */

@@ -71,7 +71,7 @@ typedef struct sd_config {
 	sd_log_level_t log_level;
 	sd_holiday_t *holidays; /* sorted by date, dates unique */
 	size_t n_holidays;
-	uint32_t retention_years; /* closed cases are destroyed after this */
+	uint32_t retention_days;  /* sealdropd retention: closed cases older than this go; 0 keeps them */
 	uint64_t store_max_bytes; /* the most the store's map (its data file) may grow to */
 } sd_config_t;
 

@@ -18,11 +18,12 @@
 #include "sealdrop/error.h"
 #include "sealdrop/keys.h"
 
-#define SD_DEPLOYMENT_MAX         64 /* [a-z0-9-], 1..64 characters */
-#define SD_AGENCY_ID_MAX          64 /* [a-z0-9-], 1..64 */
-#define SD_AGENCY_NAME_MAX        256
-#define SD_DIRECTORY_MAX_AGENCIES 256
-#define SD_DIRECTORY_MAX_BYTES    (1 << 20)
+#define SD_DEPLOYMENT_MAX            64 /* [a-z0-9-], 1..64 characters */
+#define SD_AGENCY_ID_MAX             64 /* [a-z0-9-], 1..64 */
+#define SD_AGENCY_NAME_MAX           256
+#define SD_DIRECTORY_MAX_AGENCIES    256
+#define SD_DIRECTORY_MAX_BYTES       (1 << 20)
+#define SD_DIRECTORY_MAX_LOG_RETIRED 16 /* log keys that signed documents in the past */
 
 typedef struct {
 	char id[SD_AGENCY_ID_MAX + 1];
@@ -40,7 +41,12 @@ typedef struct {
 	sd_pubkey_t intake;
 	sd_pubkey_t identity;
 	bool has_log;
-	sd_pubkey_t log;  /* optional until the server exists */
+	sd_pubkey_t log; /* optional until the server exists */
+	/* keys.log_retired: earlier log keys, still trusted for the receipts, notices and export
+	 * receipts they signed (never for a tree head); only with a log key, none twice, never
+	 * the current one (docs/FORMAT.md, "Directory"). */
+	size_t n_log_retired;
+	sd_pubkey_t log_retired[SD_DIRECTORY_MAX_LOG_RETIRED];
 	char *tls_ca_pem; /* optional, malloc'd */
 	size_t n_agencies;
 	sd_agency_t *agencies;            /* malloc'd */
@@ -68,6 +74,18 @@ int sd_directory_load(const char *path, const sd_pubkey_t *root, sd_date_t today
  * deployment) under state_dir (NULL: $XDG_STATE_HOME/sealdrop, else ~/.local/state/sealdrop)
  * and records a higher one. SD_ERR_ROLLBACK if lower. */
 int sd_directory_check_version(const sd_directory_t *d, const char *state_dir) SD_WUR;
+
+/* The log key d trusts for a document (a receipt, a notice, an export receipt) signed by
+ * the key with this id: the current log key or one of keys.log_retired; NULL for any other
+ * id, or without a log key. A tree head is trusted only from d->log. */
+const sd_pubkey_t *sd_directory_log_key(const sd_directory_t *d, const uint8_t id[SD_KEY_ID_BYTES]);
+/* The same for the key a signed document's signature.key_id names (read, not verified):
+ * d->log when it names no key d trusts or cannot be read, so that the verification which
+ * follows says which key signed it. NULL without a log key. */
+const sd_pubkey_t *sd_directory_doc_log_key(const sd_directory_t *d, const uint8_t *json, size_t len);
+/* signature.key_id of a signed document, without verifying anything. SD_ERR_FORMAT when
+ * the document has none. */
+int sd_directory_doc_key_id(const uint8_t *json, size_t len, uint8_t id[SD_KEY_ID_BYTES]) SD_WUR;
 
 const sd_agency_t *sd_directory_find_agency(const sd_directory_t *d, const char *id);
 void sd_directory_free_(sd_directory_t *d);

@@ -40,7 +40,20 @@ enum sd_err {
 	SD_ERR_PROTOCOL = -23,    /* a peer broke the protocol, or its TLS identity does not verify */
 };
 
+/* The text of err, translated when a translator is set. */
 const char *sd_strerror(int err);
+
+/* Marks a message for the translators' catalogue (xgettext --keyword=SD_N_) without
+ * translating it where it stands. */
+#define SD_N_(s) (s)
+
+/* A translator maps an English message (a format or an error's text) to the reader's
+ * language, or returns it unchanged. The client sets gettext here once, at start and
+ * before any thread exists, so the library's error details reach a Korean reader in
+ * Korean; the server sets none, and its logs stay in the English the docs quote. A
+ * translation keeps its format's conversions (msgfmt --check verifies it). */
+typedef const char *(*sd_translate_fn)(const char *msgid);
+void sd_error_set_translator(sd_translate_fn fn);
 
 /* The sysexits(3) status for err: 64 usage, 65 data, 66 no input, 70 internal,
  * 71 out of memory, 73 cannot create, 74 I/O, 77 refused/permission, 78 config,

@@ -9,15 +9,18 @@
  * The anonymous routes (public routes other than /v1/health: the whistleblower's
  * /v1/wb/..., and the log, directory and CRL routes a whistleblower's client calls) are
  * never counted per request as they happen: their requests and refusals are counted
- * per day of the server's calendar (sd_server_today, UTC) and published only once that
+ * per day of the server's calendar (sd_server_today, KST) and published only once that
  * day is over, so no series steps when a whistleblower acts (DESIGN.md, "Security
  * posture"; docs/DECISIONS.md). The values the store's writes move (its size, its
  * request counts) are read at the first scrape of a day and then held for the day, for
- * the same reason.
+ * the same reason. The store's commit histograms (batch sizes and latencies) are kept
+ * by the store itself a day at a time and published when the day is over
+ * (include/sealdrop/histogram.h): the scrape shows every day before today.
  *
  * THREADS: every function here runs on the event loop thread only (the connection
  * module and the routes do), so the counters are plain integers owned by that thread;
- * the store's own counters are read with sd_store_stats, which any thread may call.
+ * the store's own counters are read with sd_store_stats, which any thread may call, and
+ * its histograms on the server's worker thread (a round trip to the store process).
  * One set of counters per process (a process runs one server).
  */
 #ifndef SEALDROP_METRICS_H
@@ -27,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sealdrop/date.h"
+#include "sealdrop/histogram.h"
 #include "sealdrop/route.h"
 
 #define SD_METRICS_CONTENT_TYPE "text/plain; version=0.0.4"
@@ -82,6 +86,8 @@ typedef struct {
 	bool draining;
 	bool has_store; /* store_requests, store_failed and store_bytes are known */
 	uint64_t store_requests, store_failed, store_bytes;
+	bool has_commit_hist; /* commit_hist is known: the store's published histograms */
+	sd_commit_hist_t commit_hist;
 } sd_metrics_gauges_t;
 
 /* The exposition, NUL-terminated, in *out (free it): 0, or SD_ERR_NOMEM. Takes today

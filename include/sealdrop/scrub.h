@@ -95,5 +95,10 @@ json_t *sd_scrub_report_json(const sd_scrub_report_t *rep);
  * finished, whatever it found (rep says); the store's error when a read failed (the
  * walk stops there). */
 int sd_scrub_run(sd_store_t *store, const sd_pubkey_t *log, const sd_config_t *cal, sd_scrub_report_t *rep) SD_WUR;
+/* The same with the log key (keys[0]) and the keys the directory retired (keys[1..]): a
+ * receipt or notice signed before a log key rotation verifies with the key it names
+ * (include/sealdrop/auditcheck.h, sd_audit_keys_load). */
+int sd_scrub_run_keys(sd_store_t *store, const sd_pubkey_t *keys, size_t n_keys, const sd_config_t *cal,
+                      sd_scrub_report_t *rep) SD_WUR;
 
 #endif

@@ -98,6 +98,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sealdrop/error.h"
+#include "sealdrop/histogram.h"
 
 #define SD_STORE_SUBDIR              "store"           /* DIR/store: the LMDB environment, 0700 */
 #define SD_STORE_LOCK_FILE           "sealdropd.lock"  /* in DIR/store: the one-process flock */
@@ -184,6 +185,12 @@ typedef struct {
 	uint64_t largest_batch; /* most requests in one transaction */
 	uint64_t splits;        /* batches re-run in parts after the map or txn filled up */
 	uint64_t grown;         /* times the map grew */
+	/* The commits' histograms (include/sealdrop/histogram.h), published a day at a time:
+	 * every day before hist_day, never hist_day itself. has_hist is false where they are
+	 * not known (a remote store's sd_store_stats; see server/store_stats.h). */
+	bool has_hist;
+	sd_date_t hist_day;
+	sd_commit_hist_t hist;
 } sd_store_stats_t;
 
 /* Creates DIR/store (0700) if needed, opens the LMDB environment in it, creates every
@@ -218,7 +225,8 @@ int sd_store_open(const char *dir, const sd_store_opts_t *opts, sd_store_t **out
  * - sd_store_close shuts the socket's write side; the store process answers everything
  *   still queued, commits and exits; the reader takes those answers, and close returns once
  *   the socket is closed. sd_store_stats counts requests and failures only (the batches
- *   and commits are the store process's).
+ *   and commits are the store process's; server/store_stats.h, sd_store_stats_fetch,
+ *   asks the store process for them and for the commit histograms).
  */
 #define SD_STORE_REMOTE_TIMEOUT 60
 int sd_store_open_remote(int fd, const sd_store_opts_t *opts, sd_store_t **out) SD_WUR;

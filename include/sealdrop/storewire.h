@@ -32,6 +32,15 @@
  * CTL-REPLY u64 seq | i32 status (SD_ERR_PROTOCOL..0: BACKUP-START refused, e.g. SD_ERR_BUSY
  *          while one runs; the copy's error once it failed) | u8 state (0 none, 1 running,
  *          2 done, 3 failed) | u64 log_size (the leaves when the copy began) | u64 bytes
+ * STATS    u64 seq | u32 0 | u8 3 | u32 today (YYYYMMDD, the front end's date: a later date
+ *          than the store process's own publishes the day before, for the test clock).
+ *          Answered in order like the others, with:
+ * STATS-REPLY u64 seq | u32 hist_day (YYYYMMDD: the histograms cover every day before it) |
+ *          u64 commits | u64 batches | u64 largest_batch | u64 splits | u64 grown |
+ *          u8 9 | 9 times u64 (requests per commit, per bucket: le 1 2 4 .. 128 +Inf) |
+ *          u64 sum (requests) | u8 12 | 12 times u64 (latency per bucket: le 0.0005 .. 1 s
+ *          +Inf) | u64 sum (nanoseconds). Every bucket's sum fits in a u64, and the
+ *          requests' sum is at least their count (a commit carries one request or more).
  */
 #ifndef SEALDROP_STOREWIRE_H
 #define SEALDROP_STOREWIRE_H
@@ -92,6 +101,19 @@ int sd_storewire_decode_ctl_req(const uint8_t *p, size_t len, uint64_t *seq, uin
 void sd_storewire_encode_ctl_reply(uint64_t seq, const sd_storewire_ctl_reply_t *r,
                                    uint8_t out[SD_STOREWIRE_CTL_REPLY_BYTES]);
 int sd_storewire_decode_ctl_reply(const uint8_t *p, size_t len, uint64_t seq, sd_storewire_ctl_reply_t *out) SD_WUR;
+
+#define SD_STOREWIRE_CTL_STATS         3
+#define SD_STOREWIRE_STATS_REQ_BYTES   17
+#define SD_STOREWIRE_STATS_REPLY_BYTES 238
+void sd_storewire_encode_stats_req(uint64_t seq, sd_date_t today, uint8_t out[SD_STOREWIRE_STATS_REQ_BYTES]);
+/* SD_ERR_PROTOCOL for anything but a STATS request with a real date. */
+int sd_storewire_decode_stats_req(const uint8_t *p, size_t len, uint64_t *seq, sd_date_t *today) SD_WUR;
+/* st's commits, batches, largest_batch, splits, grown, hist_day and hist. */
+void sd_storewire_encode_stats_reply(uint64_t seq, const sd_store_stats_t *st,
+                                     uint8_t out[SD_STOREWIRE_STATS_REPLY_BYTES]);
+/* Fills those fields of *out (and has_hist), nothing else; SD_ERR_PROTOCOL for a reply
+ * that is short, long, to another number, or impossible (above). */
+int sd_storewire_decode_stats_reply(const uint8_t *p, size_t len, uint64_t seq, sd_store_stats_t *out) SD_WUR;
 
 /* The store process's policy (server/store_wire.c, policy[]): 0 when every operation is one
  * the front end is allowed; otherwise SD_ERR_REFUSED, the detail naming the operation and

@@ -160,7 +160,7 @@ if dated expired "$(date -u -d '-40 days' +%Y%m%d%H%M%SZ)" "$(date -u -d '-2 day
 	# shellcheck disable=SC2086
 	expect_exit 65 "an expired certificate: FAIL 65" sd doctor $WB --cert "$T/expired/cert.pem" --key "$T/expired/key.pem"
 	assert "  says when it expired" FAIL cert "expired on $(date -u -d '+9 hours -2 days' +%F)"
-	assert "  says how to renew" FAIL cert "sealdropd enroll"
+	assert "  says how to renew" FAIL cert "sealdropd renew"
 	assert "  the server does not accept it either" FAIL account "not accepted"
 	# shellcheck disable=SC2086
 	expect_exit 78 "a certificate not valid yet: FAIL 78" sd doctor $WB --cert "$T/future/cert.pem" --key "$T/future/key.pem"

@@ -44,8 +44,9 @@ if command -v msgfmt >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1; the
 		not_ok "po/ko.po: formats check, nothing untranslated or fuzzy"
 		_diag_output
 	fi
-	run xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ -o "$T/now.pot" client/*.c
-	check "po/ko.po translates every message in client/*.c now (else: make po)" \
+	run xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=SD_N_ \
+		--keyword=sd_error:2 --flag=sd_error:2:c-format -o "$T/now.pot" client/*.c crypto/*.c
+	check "po/ko.po translates every message in client/*.c and crypto/*.c now (else: make po)" \
 		msgcmp po/ko.po "$T/now.pot"
 else
 	skip "msgfmt/xgettext not installed (scripts/deps.sh installs gettext)"
@@ -126,6 +127,12 @@ expect_exit 65 "Korean: the same, with the same exit status" \
 	loc $KO -- directory verify "$D/directory.json" --root "$D/intake.key.pub"
 keep_output
 check "... and the message is valid UTF-8" is_utf8 "$KEPT_ERR"
+# A detail the library writes (crypto/envelope.c), translated through the client's catalogue.
+expect_exit 65 "English: a file that is not a package (65)" -m "not a sealdrop package (bad magic)" \
+	sd open "$D/directory.json" --intake "$D/intake.key" --out "$T/opened"
+expect_exit 65 "Korean: the library's detail in Korean, same exit status" \
+	-m "sealdrop 패키지가 아닙니다(매직 값이 잘못됨)" \
+	loc $KO -- open "$D/directory.json" --intake "$D/intake.key" --out "$T/opened"
 
 expect_exit 0 "Korean: directory verify prints a Korean listing" \
 	loc $KO -- directory verify "$D/directory.json" --root "$D/root.key.pub"

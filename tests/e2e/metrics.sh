@@ -8,6 +8,10 @@
 #	- a whistleblower's `sealdrop status` moves no series at all (only the scrape's own
 #	  counter); the anonymous count appears the next day, as one daily total;
 #	- the exposition holds no case number, upload id, fingerprint or account name;
+#	- the store's commit histograms (batch sizes, latencies) are published a day at a
+#	  time: N filings today leave them as they were; the next day they count those
+#	  commits (buckets cumulative, _count = +Inf, latency count = batch count); a
+#	  whistleblower's action that day moves neither until the day after;
 #	- /v1/health is 200 {"status":"ok"} while serving and 503 "draining" after SIGTERM.
 . "$(dirname "$0")/lib.sh"
 
@@ -34,7 +38,7 @@ sample = re.compile(r'^(' + name + r')(\{(?:' + label + r')(?:,' + label + r')*\
 text = open(sys.argv[1], encoding="utf-8").read()
 if not text.endswith("\n"):
     sys.exit("the exposition does not end with a newline")
-helped, typed, seen = set(), set(), set()
+helped, typed, seen, hists = set(), set(), set(), set()
 for n, line in enumerate(text.split("\n")[:-1], 1):
     m = re.match(r'^# (HELP|TYPE) (' + name + r') (.+)$', line)
     if m:
@@ -47,11 +51,18 @@ for n, line in enumerate(text.split("\n")[:-1], 1):
             if fam in typed or fam not in helped or rest not in ("counter", "gauge", "histogram", "summary", "untyped"):
                 sys.exit("line %d: bad TYPE line %r" % (n, line))
             typed.add(fam)
+            if rest == "histogram":
+                hists.add(fam)
         continue
     m = sample.match(line)
     if not m:
         sys.exit("line %d is neither a comment nor a sample: %r" % (n, line))
     fam = m.group(1)
+    h = re.match(r'^(.*)_(bucket|sum|count)$', fam)
+    if h and h.group(1) in hists:
+        fam = h.group(1)
+        if (h.group(2) == "bucket") != bool(m.group(2) and 'le="' in m.group(2)):
+            sys.exit("line %d: a histogram's bucket without le, or le elsewhere: %r" % (n, line))
     if fam not in typed:
         sys.exit("line %d: %s has no TYPE before it" % (n, fam))
     seen.add(fam)
@@ -163,6 +174,88 @@ for who in att op; do
 done
 grep -Eq '127\.0\.0\.1|curl|python' "$T/m4" && leaks="$leaks address-or-agent"
 if [ -z "$leaks" ]; then ok "the exposition names no case, upload, account, fingerprint, address or agent"; else not_ok "the exposition leaks:$leaks"; fi
+
+# --- the store's commit histograms, a day at a time ---------------------------------------
+# The store process publishes a day when its own calendar or the front end's passes it:
+# the test clock is set to the real date (KST) here, so both agree, then moves ahead.
+kst_date() { # [days]
+	"$PY" -c 'import datetime as t, sys
+print((t.datetime.now(t.timezone(t.timedelta(hours=9))).date() + t.timedelta(days=int(sys.argv[1]))).isoformat())' "${1:-0}"
+}
+# One scrape's two histograms checked (9 and 12 buckets, cumulative, +Inf = _count):
+# prints "count sum latency_count", or why not and fails.
+cat >"$T/hist.py" <<'EOF'
+import re, sys
+v = {}
+for l in open(sys.argv[1]):
+    k, x = l.rstrip("\n").split("\t")
+    v[k] = float(x)
+def hist(name):
+    b = sorted((float(m.group(1)), x) for k, x in v.items()
+               for m in [re.match(name + r'_bucket\{le="([^"]+)"\}$', k)] if m)
+    if not b or name + "_count" not in v or name + "_sum" not in v:
+        sys.exit("%s: missing" % name)
+    order = [x for _, x in b]
+    if any(a > c for a, c in zip(order, order[1:])):
+        sys.exit("%s: buckets not cumulative: %r" % (name, order))
+    if b[-1][0] != float("inf") or order[-1] != v[name + "_count"]:
+        sys.exit("%s: +Inf bucket %r is not _count %r" % (name, order[-1], v[name + "_count"]))
+    return len(b), v[name + "_count"], v[name + "_sum"]
+nb, n, s = hist("sealdrop_store_commit_batch_size")
+nl, ln, ls = hist("sealdrop_store_commit_seconds")
+if nb != 9 or nl != 12:
+    sys.exit("bucket counts %d and %d, not 9 and 12" % (nb, nl))
+print("%d %d %d" % (n, s, ln))
+EOF
+hist_check() { # file
+	"$PY" "$T/hist.py" "$1.samples"
+}
+N=3
+set_today "$TODAYFILE" "$(kst_date 0)"
+scrape "$T/h0"
+if h0=$(hist_check "$T/h0" 2>&1); then ok "the commit histograms: 9 and 12 buckets, cumulative, +Inf = _count ($h0)"; else not_ok "the commit histograms are well formed: $h0"; fi
+i=1
+while [ $i -le $N ]; do
+	run sd seal --directory "$D/directory.json" --root "$P/root.key.pub" --report docs/examples/report.json \
+		--identity docs/examples/identity.json --out "$T/h$i.sdx" --codename-out "$T/h$i.codename" --quiet
+	[ "$RC" -eq 0 ] || { not_ok "set-up: seal $i"; _diag_output; }
+	run sd file "$T/h$i.sdx" --server "$URL" --ca "$D/ca.pem" --cert "$D/att/cert.pem" --key "$D/att/key.pem" \
+		--root "$P/root.key.pub" --json
+	[ "$RC" -eq 0 ] || { not_ok "set-up: file $i"; _diag_output; }
+	i=$((i + 1))
+done
+scrape "$T/h1"
+h1=$(hist_check "$T/h1" 2>&1)
+if hist_check "$T/h0" >/dev/null 2>&1 && [ "$h1" = "$h0" ]; then ok "  $N filings today: the histograms are as they were ($h1)"; else not_ok "  $N filings today left the histograms as they were: $h0 -> $h1"; fi
+set_today "$TODAYFILE" "$(kst_date 1)"
+scrape "$T/h2"
+if h2=$(hist_check "$T/h2" 2>&1); then
+	set -- $h0
+	c0=$1 s0=$2
+	set -- $h2
+	if [ "$1" -ge $((c0 + N)) ] && [ "$2" -ge $((s0 + N)) ] && [ "$3" = "$1" ]; then
+		ok "  the next day they count the day's commits: $h0 -> $h2 (at least $N more, latency count = batch count)"
+	else
+		not_ok "  the next day they count the day's commits: $h0 -> $h2"
+	fi
+else
+	not_ok "  the next day's histograms are well formed: $h2"
+fi
+# shellcheck disable=SC2086
+expect_exit 0 "the whistleblower checks the case's status that day" sd status $WB --codename-file "$T/h1.codename"
+scrape "$T/h3"
+moved=$("$PY" -c 'import sys
+a = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[1]))
+b = dict(l.rstrip("\n").split("\t") for l in open(sys.argv[2]))
+print(" ".join(sorted(k for k in set(a) | set(b) if k.startswith("sealdrop_store_commit") and a.get(k) != b.get(k))))' "$T/h2.samples" "$T/h3.samples")
+if [ -z "$moved" ]; then ok "  and no number of the histograms moves that day"; else not_ok "  no number of the histograms moves that day: $moved"; fi
+set_today "$TODAYFILE" "$(kst_date 2)"
+scrape "$T/h4"
+h4=$(hist_check "$T/h4" 2>&1)
+set -- $h2
+c2=$1
+set -- $h4
+if [ "$1" -ge "$c2" ] && [ "$3" = "$1" ]; then ok "  the day after, that day is published ($h2 -> $h4)"; else not_ok "  the day after, that day is published: $h2 -> $h4"; fi
 
 # --- draining: health says 503 so a balancer stops sending ------------------------------------
 # A request whose head is half sent when SIGTERM comes is still answered (the drain

@@ -238,7 +238,7 @@ scenario split "$P/cust.pub" "--share $P/cust.share3:$PW --share $P/cust.share1:
 start_server "$D/sealdropd.conf" || not_ok "split: the server restarts"
 # shellcheck disable=SC2086
 expect_exit 65 "split: another identity key than the directory's: refused before the unseal" \
-	-m "directory's identity key" sd unseal "$A" --identity-key "$P/identity.key" --passphrase-file "$PW" $CUST
+	-m "sealed to identity key" sd unseal "$A" --identity-key "$P/identity.key" --passphrase-file "$PW" $CUST
 stop_server
 
 done_testing

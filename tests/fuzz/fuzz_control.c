@@ -4,6 +4,7 @@
  * must hold exactly the fields its op needs, each within its limit, and its error
  * codes must be the documented ones.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,12 @@
 #include "fuzz.h"
 #include "sealdrop/directory.h"
 #include "../../server/control_int.h"
+
+/* No name, CSR, directory, box key or fingerprint: the ops that name no account. */
+static bool carries_nothing(const sd_control_req_t *q, size_t name_len)
+{
+	return name_len == 0 && q->csr == NULL && q->directory == NULL && !q->has_box_key && !q->has_fingerprint;
+}
 
 static void check(const sd_control_req_t *q)
 {
@@ -35,7 +42,27 @@ static void check(const sd_control_req_t *q)
 			abort();
 		break;
 	case SD_CONTROL_STATUS:
-		if (name_len != 0 || q->csr != NULL || q->directory != NULL || q->has_box_key)
+	case SD_CONTROL_PUBLISH:
+		if (!carries_nothing(q, name_len) || q->expect_head != NULL || q->dry_run)
+			abort();
+		break;
+	case SD_CONTROL_AUDIT_CHECK:
+		if (!carries_nothing(q, name_len) || q->dry_run)
+			abort();
+		break;
+	case SD_CONTROL_RETENTION:
+		if (!carries_nothing(q, name_len) || q->expect_head != NULL)
+			abort();
+		break;
+	case SD_CONTROL_RENEW:
+		if (name_len == 0 || q->directory != NULL || q->has_box_key || q->has_fingerprint || q->dry_run)
+			abort();
+		if (q->csr != NULL && (q->csr_len == 0 || q->csr_len > SD_CA_CSR_MAX_BYTES))
+			abort();
+		break;
+	case SD_CONTROL_REVOKE:
+		if (!q->has_fingerprint || name_len != 0 || q->csr != NULL || q->directory != NULL || q->has_box_key ||
+		    q->expect_head != NULL || q->dry_run)
 			abort();
 		break;
 	default:

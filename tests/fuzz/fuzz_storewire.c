@@ -5,8 +5,11 @@
  *
  * The first byte picks the decoder: 0 a request (which, when it decodes, must encode back
  * to exactly the same bytes, and which the policy must then allow or refuse, nothing
- * else); 1 a reply to the fixed request of fixed_request() below, numbered by the input's
- * own first 8 bytes (which, when it decodes, must encode back to exactly the same bytes).
+ * else); 2 a STATS request (which, when it decodes, must encode back, and which the
+ * control decoder must take as STATS); 3 a STATS-REPLY numbered by its own first 8 bytes
+ * (which, when it decodes, must encode back, with counts that fit); any other a reply to
+ * the fixed request of fixed_request() below, numbered by the input's own first 8 bytes
+ * (which, when it decodes, must encode back to exactly the same bytes).
  * The layouts have one encoding per value, so a decoder that took two spellings of one
  * message, or read past a field, shows up.
  */
@@ -97,12 +100,55 @@ static void reply(const uint8_t *data, size_t size)
 	same_bytes(r, enc, len, data, size);
 }
 
+static void stats_request(const uint8_t *data, size_t size)
+{
+	uint8_t enc[SD_STOREWIRE_STATS_REQ_BYTES];
+	uint64_t seq, seq2;
+	uint8_t kind;
+	sd_date_t today;
+	int r = sd_storewire_decode_stats_req(data, size, &seq, &today);
+
+	if (r != 0) {
+		if (r != SD_ERR_PROTOCOL)
+			abort();
+		return;
+	}
+	if (sd_storewire_decode_ctl_req(data, size, &seq2, &kind) != 0 || kind != SD_STOREWIRE_CTL_STATS || seq2 != seq)
+		abort();
+	sd_storewire_encode_stats_req(seq, today, enc);
+	if (size != sizeof(enc) || !sd_equal(enc, data, size))
+		abort();
+}
+
+static void stats_reply(const uint8_t *data, size_t size)
+{
+	uint8_t enc[SD_STOREWIRE_STATS_REPLY_BYTES];
+	uint64_t seq = size >= 8 ? sd_load_le64(data) : 0;
+	sd_store_stats_t st = {0};
+	int r = sd_storewire_decode_stats_reply(data, size, seq, &st);
+
+	if (r != 0) {
+		if (r != SD_ERR_PROTOCOL || st.has_hist)
+			abort();
+		return;
+	}
+	if (!st.has_hist || st.hist.batch.sum < sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS))
+		abort();
+	sd_storewire_encode_stats_reply(seq, &st, enc);
+	if (size != sizeof(enc) || !sd_equal(enc, data, size))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	if (data[0] == 0)
 		request(data + 1, size - 1);
+	else if (data[0] == 2)
+		stats_request(data + 1, size - 1);
+	else if (data[0] == 3)
+		stats_reply(data + 1, size - 1);
 	else
 		reply(data + 1, size - 1);
 	return 0;

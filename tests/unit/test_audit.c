@@ -79,9 +79,10 @@ static int parse_text(const char *text, sd_audit_event_t *out)
 
 static void test_type_names(void **state)
 {
-	static const char *const names[] = {"filing",          "enrollment", "account-disabled", "directory-installed",
-	                                    "transition",      "notice",     "consent-accepted", "consent-refused",
-	                                    "consent-revoked", "unseal",     "export",           "restore"};
+	static const char *const names[] = {
+	        "filing", "enrollment",       "account-disabled", "directory-installed", "transition",
+	        "notice", "consent-accepted", "consent-refused",  "consent-revoked",     "unseal",
+	        "export", "restore",          "log-key-rotated",  "case-destroyed",      "certificate-renewed"};
 	sd_audit_type_t t;
 
 	(void)state;

@@ -126,7 +126,7 @@ static uint64_t num(const sd_config_t *c, const char *name)
 	        {"upload_expiry_days", offsetof(sd_config_t, upload_expiry_days), false},
 	        {"anon_rate_per_minute", offsetof(sd_config_t, anon_rate_per_minute), false},
 	        {"pow_bits", offsetof(sd_config_t, pow_bits), false},
-	        {"retention_years", offsetof(sd_config_t, retention_years), false},
+	        {"retention_days", offsetof(sd_config_t, retention_days), false},
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (strcmp(f[i].name, name) == 0) {
@@ -168,7 +168,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.upload_expiry_days, 7);
 	assert_int_equal(c.anon_rate_per_minute, 60);
 	assert_int_equal(c.pow_bits, 20);
-	assert_int_equal(c.retention_years, 10);
+	assert_int_equal(c.retention_days, 0); /* keep every case: a period is chosen, not defaulted */
 	assert_int_equal(c.n_holidays, 40);
 	assert_true(sd_config_has_holidays_in(&c, 2026));
 	assert_true(sd_config_has_holidays_in(&c, 2027));
@@ -226,7 +226,7 @@ static void test_numeric_bounds(void **state)
 	        {"upload_expiry_days", 1, 365, "1", "365", ""},
 	        {"anon_rate_per_minute", 1, 1000000, "1", "1000000", ""},
 	        {"pow_bits", 0, 32, "0", "32", ""},
-	        {"retention_years", 1, 100, "1", "100", ""},
+	        {"retention_days", 0, 36500, "0", "36500", ""},
 	};
 	char text[512], want[512];
 
@@ -307,7 +307,7 @@ static void test_units(void **state)
 	         "t.conf:2: 'max_package_bytes' must be from 1M to 1024G, not 17179869184G"},
 	        {"pow_bits 20K", "t.conf:2: 'pow_bits' takes a plain number, not '20K'"},
 	        {"upload_expiry_days 7d", "t.conf:2: 'upload_expiry_days' takes a plain number, not '7d'"},
-	        {"retention_years 10y", "t.conf:2: 'retention_years' takes a plain number, not '10y'"},
+	        {"retention_days 10y", "t.conf:2: 'retention_days' takes a plain number, not '10y'"},
 	        {"idle_timeout 2h", "t.conf:2: 'idle_timeout' must be from 1s to 1h, not 2h"},
 	        {"idle_timeout 0", "t.conf:2: 'idle_timeout' must be from 1s to 1h, not 0"},
 	        {"max_connections", "t.conf:2: 'max_connections' needs a value"},
@@ -1123,7 +1123,7 @@ static void test_round_trip_non_default(void **state)
 	                           "upload_expiry_days 365\n"
 	                           "anon_rate_per_minute 1000000\n"
 	                           "pow_bits 0\n"
-	                           "retention_years 100\n"
+	                           "retention_days 3650\n"
 	                           "holiday 2030-01-01 \"quote \\\" and backslash \\\\ # hash\"\n"
 	                           "holiday 2029-12-31 =starts with equals\n"
 	                           "holiday 2029-12-30 \"\tTab\"\n";

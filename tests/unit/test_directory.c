@@ -17,6 +17,8 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/loghead.h"
+#include "sealdrop/receipt.h"
 #include "sealdrop/sign.h"
 
 /* The vector: root seed 00..1f, intake secret 20..3f, identity secret 40..5f. Recomputed
@@ -1058,6 +1060,232 @@ static void test_load(void **state)
 	free(base);
 }
 
+/* --- keys.log_retired and the log keys a directory trusts ------------------------------- */
+
+static sd_seckey_t *retired_key(uint8_t b)
+{
+	return unit_key_from_byte(SD_KEY_LOG, b);
+}
+
+static void test_log_retired_roundtrip(void **state)
+{
+	sd_seckey_t *r1 = retired_key(0x61), *r2 = retired_key(0x62);
+	sd_directory_t d, *got = NULL;
+	sd_agency_t ag[2];
+	char *text;
+
+	(void)state;
+	full_dir(&d, ag);
+	d.log_retired[0] = pub(r1);
+	d.log_retired[1] = pub(r2);
+	d.n_log_retired = 2;
+	text = sign_ok(&d);
+	/* written after keys.log, in the order given */
+	assert_non_null(strstr(text, "\"log_retired\": ["));
+	assert_true(strstr(text, "\"log\": {") < strstr(text, "\"log_retired\""));
+	assert_int_equal(parse_text(text, k_root, TODAY, &got), 0);
+	assert_int_equal(got->n_log_retired, 2);
+	assert_int_equal(got->log_retired[0].kind, SD_KEY_LOG);
+	assert_memory_equal(got->log_retired[0].pk, r1->pk, 32);
+	assert_memory_equal(got->log_retired[1].pk, r2->pk, 32);
+	assert_ptr_equal(sd_directory_log_key(got, k_log->id), &got->log);
+	assert_ptr_equal(sd_directory_log_key(got, r2->id), &got->log_retired[1]);
+	assert_null(sd_directory_log_key(got, k_intake->id));
+	sd_directory_free(got);
+	free(text);
+	/* none: the member is not written at all */
+	full_dir(&d, ag);
+	text = sign_ok(&d);
+	assert_null(strstr(text, "log_retired"));
+	assert_int_equal(parse_text(text, k_root, TODAY, &got), 0);
+	assert_int_equal(got->n_log_retired, 0);
+	assert_null(sd_directory_log_key(got, r1->id));
+	sd_directory_free(got);
+	free(text);
+	sd_seckey_free(r1);
+	sd_seckey_free(r2);
+}
+
+static void test_log_retired_sign_checks(void **state)
+{
+	sd_seckey_t *r1 = retired_key(0x61);
+	sd_directory_t d;
+	sd_agency_t ag[2];
+	char *text = NULL;
+
+	(void)state;
+	full_dir(&d, ag);
+	d.log_retired[0] = pub(r1);
+	d.log_retired[1] = pub(r1);
+	d.n_log_retired = 2;
+	assert_int_equal(sd_directory_sign(&d, k_root, &text), SD_ERR_INVALID);
+	assert_string_equal(sd_error_detail(), "directory: signed.keys.log_retired[1] is listed twice");
+	d.log_retired[1] = pub(k_log);
+	assert_int_equal(sd_directory_sign(&d, k_root, &text), SD_ERR_INVALID);
+	assert_string_equal(sd_error_detail(),
+	                    "directory: signed.keys.log_retired[1] is the current log key (signed.keys.log)");
+	d.log_retired[1] = pub(k_intake);
+	assert_int_equal(sd_directory_sign(&d, k_root, &text), SD_ERR_INVALID);
+	assert_string_equal(sd_error_detail(), "directory: signed.keys.log_retired[1] must be a key of kind log");
+	d.n_log_retired = 1;
+	d.has_log = false;
+	assert_int_equal(sd_directory_sign(&d, k_root, &text), SD_ERR_INVALID);
+	assert_string_equal(sd_error_detail(), "directory: signed.keys.log_retired needs signed.keys.log");
+	full_dir(&d, ag);
+	for (size_t i = 0; i < SD_DIRECTORY_MAX_LOG_RETIRED; i++) {
+		sd_seckey_t *k = retired_key((uint8_t)(0xc0 + i));
+		d.log_retired[i] = pub(k);
+		sd_seckey_free(k);
+	}
+	d.n_log_retired = SD_DIRECTORY_MAX_LOG_RETIRED;
+	text = sign_ok(&d); /* 16 is the most */
+	free(text);
+	text = NULL;
+	d.n_log_retired = SD_DIRECTORY_MAX_LOG_RETIRED + 1;
+	assert_int_equal(sd_directory_sign(&d, k_root, &text), SD_ERR_INVALID);
+	assert_null(text);
+	sd_seckey_free(r1);
+}
+
+/* Each case sets signed.keys.log_retired (or removes keys.log) in a re-signed document. */
+static void test_log_retired_parse_cases(void **state)
+{
+	sd_seckey_t *r1 = retired_key(0x61);
+	char id[SD_KEY_ID_HEX_BYTES], cur[SD_KEY_ID_HEX_BYTES], b64[64], b64c[64], one[256], two[512], same[512],
+	        wrong_id[256], many[17 * 120 + 8];
+	struct {
+		const char *value;
+		bool drop_log;
+		int err;
+		const char *detail;
+	} cases[] = {
+	        {one, false, 0, NULL},
+	        {"[]", false, 0, NULL},
+	        {two, false, SD_ERR_FORMAT, "signed.keys.log_retired[1] is listed twice"},
+	        {same, false, SD_ERR_FORMAT, "signed.keys.log_retired[1] is the current log key"},
+	        {wrong_id, false, SD_ERR_FORMAT, "signed.keys.log_retired[0].id does not match its key"},
+	        {"{}", false, SD_ERR_FORMAT, "signed.keys.log_retired must be an array"},
+	        {"[1]", false, SD_ERR_FORMAT, "signed.keys.log_retired[0] must be an object"},
+	        {"[{\"id\": \"00\"}]", false, SD_ERR_FORMAT, "signed.keys.log_retired[0]"},
+	        {many, false, SD_ERR_FORMAT, "signed.keys.log_retired lists more than 16 keys"},
+	        {one, true, SD_ERR_FORMAT, "signed.keys.log_retired needs signed.keys.log"},
+	};
+	size_t n;
+
+	(void)state;
+	sd_key_id_hex(r1->id, id);
+	sd_key_id_hex(k_log->id, cur);
+	sd_base64_encode(r1->pk, 32, b64);
+	sd_base64_encode(k_log->pk, 32, b64c);
+	snprintf(one, sizeof(one), "[{\"id\": \"%s\", \"public\": \"%s\"}]", id, b64);
+	snprintf(two, sizeof(two), "[{\"id\": \"%s\", \"public\": \"%s\"}, {\"id\": \"%s\", \"public\": \"%s\"}]", id,
+	         b64, id, b64);
+	snprintf(same, sizeof(same), "[{\"id\": \"%s\", \"public\": \"%s\"}, {\"id\": \"%s\", \"public\": \"%s\"}]", id,
+	         b64, cur, b64c);
+	snprintf(wrong_id, sizeof(wrong_id), "[{\"id\": \"%s\", \"public\": \"%s\"}]", cur, b64);
+	n = (size_t)snprintf(many, sizeof(many), "[");
+	for (int i = 0; i < 17; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s{\"id\": \"%s\", \"public\": \"%s\"}",
+		                      i ? ", " : "", id, b64);
+	snprintf(many + n, sizeof(many) - n, "]");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *s = base_signed();
+		sd_directory_t *got = NULL;
+		char *text;
+		int r;
+
+		mutate(s, "keys.log_retired", cases[i].value);
+		if (cases[i].drop_log)
+			mutate(s, "keys.log", NULL);
+		text = resign(s, k_root, SD_PURPOSE_DIRECTORY);
+		r = parse_text(text, k_root, TODAY, &got);
+		if (r != cases[i].err ||
+		    (cases[i].detail != NULL && strstr(sd_error_detail(), cases[i].detail) == NULL))
+			fail_msg("case %zu: got %d '%s', expected %d '%s'", i, r, sd_error_detail(), cases[i].err,
+			         cases[i].detail ? cases[i].detail : "");
+		sd_directory_free(got);
+		free(text);
+		json_decref(s);
+	}
+	sd_seckey_free(r1);
+}
+
+/* A receipt, notice or export receipt signed by a retired log key verifies against a
+ * directory that lists it; one signed by any other log key does not. */
+static void test_log_retired_receipts(void **state)
+{
+	sd_seckey_t *r1 = retired_key(0x61), *stranger = retired_key(0x63);
+	sd_directory_t d;
+	sd_agency_t ag[2];
+	sd_receipt_t rc, got;
+	char *old = NULL, *cur = NULL, *bad = NULL;
+	uint8_t id[SD_KEY_ID_BYTES];
+
+	(void)state;
+	full_dir(&d, ag);
+	snprintf(d.deployment, sizeof(d.deployment), "demo");
+	d.log_retired[0] = pub(r1);
+	d.n_log_retired = 1;
+	memset(&rc, 0, sizeof(rc));
+	rc.version = SD_RECEIPT_VERSION;
+	snprintf(rc.deployment, sizeof(rc.deployment), "demo");
+	snprintf(rc.case_number, sizeof(rc.case_number), "2026-000001");
+	rc.received = (sd_date_t){2026, 11, 23};
+	rc.decision_due = (sd_date_t){2027, 1, 22};
+	snprintf(rc.attorney, sizeof(rc.attorney), "Attorney Kim");
+	assert_int_equal(sd_receipt_sign(&rc, r1, &old), 0);
+	assert_int_equal(sd_receipt_sign(&rc, k_log, &cur), 0);
+	assert_int_equal(sd_receipt_sign(&rc, stranger, &bad), 0);
+	assert_int_equal(sd_directory_doc_key_id((const uint8_t *)old, strlen(old), id), 0);
+	assert_memory_equal(id, r1->id, SD_KEY_ID_BYTES);
+	assert_int_equal(sd_directory_doc_key_id((const uint8_t *)"{}", 2, id), SD_ERR_FORMAT);
+	assert_int_equal(sd_receipt_verify_with_directory((const uint8_t *)old, strlen(old), &d, &got), 0);
+	assert_memory_equal(got.log_key_id, r1->id, SD_KEY_ID_BYTES);
+	assert_int_equal(sd_receipt_verify_with_directory((const uint8_t *)cur, strlen(cur), &d, &got), 0);
+	assert_memory_equal(got.log_key_id, k_log->id, SD_KEY_ID_BYTES);
+	/* neither current nor retired: refused, naming the key that signed it */
+	assert_int_equal(sd_receipt_verify_with_directory((const uint8_t *)bad, strlen(bad), &d, &got), SD_ERR_VERIFY);
+	assert_non_null(strstr(sd_error_detail(), "was signed by key"));
+	/* the retired key's signature counts only while the directory lists it */
+	d.n_log_retired = 0;
+	assert_int_equal(sd_receipt_verify_with_directory((const uint8_t *)old, strlen(old), &d, &got), SD_ERR_VERIFY);
+	/* an entry whose id is not its key's own does not make another key trusted */
+	d.n_log_retired = 1;
+	d.log_retired[0] = pub(stranger);
+	memcpy(d.log_retired[0].id, r1->id, SD_KEY_ID_BYTES);
+	assert_int_equal(sd_receipt_verify_with_directory((const uint8_t *)old, strlen(old), &d, &got), SD_ERR_VERIFY);
+	free(old);
+	free(cur);
+	free(bad);
+	sd_seckey_free(r1);
+	sd_seckey_free(stranger);
+}
+
+/* A tree head is trusted only from the current log key, never a retired one. */
+static void test_log_retired_heads(void **state)
+{
+	sd_seckey_t *r1 = retired_key(0x61);
+	sd_directory_t d;
+	sd_agency_t ag[2];
+	sd_loghead_t h = {.version = SD_LOGHEAD_VERSION, .size = 3, .date = {2026, 11, 23}}, got;
+	char *text = NULL;
+
+	(void)state;
+	full_dir(&d, ag);
+	snprintf(d.deployment, sizeof(d.deployment), "demo");
+	snprintf(h.deployment, sizeof(h.deployment), "demo");
+	d.log_retired[0] = pub(r1);
+	d.n_log_retired = 1;
+	assert_int_equal(sd_loghead_sign(&h, r1, &text), 0);
+	assert_int_equal(sd_loghead_verify_with_directory((const uint8_t *)text, strlen(text), &d, &got),
+	                 SD_ERR_VERIFY);
+	free(text);
+	assert_int_equal(sd_loghead_sign(&h, k_log, &text), 0);
+	assert_int_equal(sd_loghead_verify_with_directory((const uint8_t *)text, strlen(text), &d, &got), 0);
+	free(text);
+	sd_seckey_free(r1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1079,6 +1307,11 @@ int main(void)
 	        cmocka_unit_test(test_rollback_corrupt_state),
 	        cmocka_unit_test(test_rollback_default_dir),
 	        cmocka_unit_test(test_load),
+	        cmocka_unit_test(test_log_retired_roundtrip),
+	        cmocka_unit_test(test_log_retired_sign_checks),
+	        cmocka_unit_test(test_log_retired_parse_cases),
+	        cmocka_unit_test(test_log_retired_receipts),
+	        cmocka_unit_test(test_log_retired_heads),
 	};
 	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
 }

@@ -107,6 +107,17 @@ static void test_epoch_policy(void **state)
 	assert_non_null(strstr(sd_error_detail(), "sealdropd restore"));
 	sd_store_req_free(req);
 	free(leaf);
+	/* nor a log key rotation: only `sealdropd log-key rotate`, offline, appends it */
+	ev = (sd_audit_event_t){.type = SD_AUDIT_LOG_KEY_ROTATED, .date = {2026, 11, 22}};
+	snprintf(ev.role, sizeof(ev.role), "%s", "operator");
+	snprintf(ev.detail, sizeof(ev.detail), "%s", "0011223344556677:8899aabbccddeeff");
+	req = sd_store_req_new();
+	assert_int_equal(sd_audit_leaf_encode(&ev, &leaf, &len), 0);
+	assert_int_equal(sd_store_req_log_append(req, leaf, len, NULL, 0), 0);
+	assert_int_equal(sd_storewire_policy_check(req), SD_ERR_REFUSED);
+	assert_non_null(strstr(sd_error_detail(), "sealdropd log-key rotate"));
+	sd_store_req_free(req);
+	free(leaf);
 	/* the same request with another event passes */
 	ev.type = SD_AUDIT_DIRECTORY_INSTALLED;
 	req = sd_store_req_new();

@@ -15,7 +15,10 @@
  * FIFO replies, a refused request answered in its turn with the process still serving, a
  * message that does not decode ends it (status 2) after it answered what it had, a close
  * ends it cleanly (status 0), and a killed one is lost: outstanding requests fail, never
- * succeed. Last, the cost: small and 64 KiB PUTs through the local store and the store
+ * succeed. The statistics: a STATS request and its reply round-trip, every truncation,
+ * extra byte, wrong number, date, bucket count, overflowing count or impossible sum is
+ * refused; a real store process shows no commit of its own day and, asked with the front
+ * end's later date, every commit it made. Last, the cost: small and 64 KiB PUTs through the local store and the store
  * process, printed (no assertion on time).
  */
 #include <pthread.h>
@@ -29,8 +32,10 @@
 #include "sealdrop/audit.h"
 #include "sealdrop/bytes.h"
 #include "sealdrop/privsep.h"
+#include "sealdrop/uploads.h"
 #include "sealdrop/storeproc.h"
 #include "sealdrop/storewire.h"
+#include "../../server/store_stats.h"
 
 #define K(s) (const uint8_t *)(s), strlen(s)
 
@@ -403,14 +408,16 @@ static void test_reply_refused(void **state)
 enum { PUT, PUT_NEW, DEL, DEL_PREFIX, WRITES };
 
 /* What the server's code does (every sd_store_req_put/del/del_prefix in server/), written
- * out again here: 1 allowed, 0 refused. */
+ * out again here: 1 allowed, 0 refused. An upload's record, header and chunks are deleted
+ * only with a check that it expired, and its record rewritten only with a check that it is
+ * open (test_policy_upload_states), never on their own. */
 static const struct {
 	sd_store_db_t db;
 	bool may[WRITES];
 } expected[] = {
-        {SD_STORE_DB_META, {1, 1, 0, 0}},           {SD_STORE_DB_UPLOADS, {1, 1, 1, 0}},
-        {SD_STORE_DB_UPLOAD_HEADERS, {1, 1, 1, 0}}, {SD_STORE_DB_UPLOAD_DIGESTS, {1, 1, 1, 0}},
-        {SD_STORE_DB_CHUNKS, {0, 1, 0, 1}},         {SD_STORE_DB_CASES, {1, 1, 0, 0}},
+        {SD_STORE_DB_META, {1, 1, 0, 0}},           {SD_STORE_DB_UPLOADS, {0, 1, 0, 0}},
+        {SD_STORE_DB_UPLOAD_HEADERS, {0, 1, 0, 0}}, {SD_STORE_DB_UPLOAD_DIGESTS, {1, 1, 1, 0}},
+        {SD_STORE_DB_CHUNKS, {0, 1, 0, 0}},         {SD_STORE_DB_CASES, {1, 1, 0, 0}},
         {SD_STORE_DB_CASE_DIGESTS, {1, 1, 0, 0}},   {SD_STORE_DB_ACCOUNT_CASES, {1, 1, 0, 0}},
         {SD_STORE_DB_RECEIPTS, {0, 1, 0, 0}},       {SD_STORE_DB_ACCOUNTS, {1, 1, 0, 0}},
         {SD_STORE_DB_ACCOUNT_NAMES, {0, 1, 0, 0}},  {SD_STORE_DB_REVOKED, {1, 1, 0, 0}},
@@ -441,6 +448,75 @@ static int policy_of(sd_store_db_t db, int w, const char *key)
 	}
 	sd_store_req_free(req);
 	return r;
+}
+
+/* A request deleting upload id's record, header and (DEL-PREFIX) chunks, checking its
+ * record (CHECK-EQUAL) to be one in state; with check_other, the check is of another id. */
+static int upload_delete_policy(sd_upload_state_t state, bool check_other)
+{
+	uint8_t id[SD_UPLOAD_ID_BYTES], other[SD_UPLOAD_ID_BYTES], *rec_bytes = NULL;
+	sd_upload_rec_t rec = {.created = {2026, 11, 1}, .expires = {2026, 11, 8}, .state = state, .chunks = 2};
+	sd_store_req_t *req = sd_store_req_new();
+	size_t rec_len;
+	int r;
+
+	memset(id, 0xa1, sizeof(id));
+	memset(other, 0xb2, sizeof(other));
+	if (state == SD_UPLOAD_COMMITTED)
+		memcpy(rec.case_number, "2026-000001", sizeof("2026-000001"));
+	assert_int_equal(sd_upload_rec_encode(&rec, &rec_bytes, &rec_len), 0);
+	sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, check_other ? other : id, sizeof(id), rec_bytes, rec_len);
+	sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, id, sizeof(id), 10);
+	sd_store_req_del(req, SD_STORE_DB_UPLOADS, id, sizeof(id));
+	sd_store_req_del(req, SD_STORE_DB_UPLOAD_HEADERS, id, sizeof(id));
+	r = sd_storewire_policy_check(req);
+	sd_store_req_free(req);
+	free(rec_bytes);
+	return r;
+}
+
+/* A request rewriting upload id's record (to expired, as upload_gc.c's MARK does) after
+ * checking the stored one to be in state. */
+static int upload_rewrite_policy(sd_upload_state_t state)
+{
+	uint8_t id[SD_UPLOAD_ID_BYTES], *was = NULL, *now = NULL;
+	sd_upload_rec_t rec = {.created = {2026, 11, 1}, .expires = {2026, 11, 8}, .state = state, .chunks = 2};
+	sd_store_req_t *req = sd_store_req_new();
+	size_t was_len, now_len;
+	int r;
+
+	memset(id, 0xa1, sizeof(id));
+	if (state == SD_UPLOAD_COMMITTED)
+		memcpy(rec.case_number, "2026-000001", sizeof("2026-000001"));
+	assert_int_equal(sd_upload_rec_encode(&rec, &was, &was_len), 0);
+	rec.state = SD_UPLOAD_EXPIRED;
+	rec.case_number[0] = '\0';
+	assert_int_equal(sd_upload_rec_encode(&rec, &now, &now_len), 0);
+	sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, id, sizeof(id), was, was_len);
+	sd_store_req_put(req, SD_STORE_DB_UPLOADS, id, sizeof(id), now, now_len, 0);
+	r = sd_storewire_policy_check(req);
+	sd_store_req_free(req);
+	free(was);
+	free(now);
+	return r;
+}
+
+/* A committed upload's header and chunks are its case's package: only an expired upload's
+ * go (upload_gc.c), and only an open upload's record is rewritten (a commit, an expiry), so
+ * a front end can neither delete a filed package by calling it garbage nor first turn its
+ * record back into an expired one. */
+static void test_policy_upload_states(void **state)
+{
+	(void)state;
+	assert_int_equal(upload_rewrite_policy(SD_UPLOAD_OPEN), 0);
+	assert_int_equal(upload_rewrite_policy(SD_UPLOAD_COMMITTED), SD_ERR_REFUSED);
+	assert_non_null(strstr(sd_error_detail(), "rewritten only while it is open"));
+	assert_int_equal(upload_rewrite_policy(SD_UPLOAD_EXPIRED), SD_ERR_REFUSED);
+	assert_int_equal(upload_delete_policy(SD_UPLOAD_EXPIRED, false), 0);
+	assert_int_equal(upload_delete_policy(SD_UPLOAD_COMMITTED, false), SD_ERR_REFUSED);
+	assert_non_null(strstr(sd_error_detail(), "once it expired"));
+	assert_int_equal(upload_delete_policy(SD_UPLOAD_OPEN, false), SD_ERR_REFUSED);
+	assert_int_equal(upload_delete_policy(SD_UPLOAD_EXPIRED, true), SD_ERR_REFUSED);
 }
 
 static void test_policy(void **state)
@@ -772,7 +848,7 @@ static double run_puts(sd_store_t *s, size_t n, size_t size, const char *tag)
 		sd_store_req_t *req = sd_store_req_new();
 		char key[48];
 		snprintf(key, sizeof(key), "%s-%08zu", tag, i);
-		sd_store_req_put(req, SD_STORE_DB_UPLOADS, K(key), val, size, 0);
+		sd_store_req_put(req, SD_STORE_DB_UPLOAD_DIGESTS, K(key), val, size, 0);
 		pthread_mutex_lock(&w.mu);
 		while (w.out >= 256)
 			pthread_cond_wait(&w.cv, &w.mu);
@@ -810,6 +886,136 @@ static void test_cost(void **state)
 	              tl_big, 1000 / 16.0 / tl_big, tr_big, 1000 / 16.0 / tr_big);
 }
 
+/* --- The statistics (STATS, STATS-REPLY) ------------------------------------------------------ */
+
+static sd_store_stats_t some_stats(void)
+{
+	sd_store_stats_t st = {.commits = 9, .batches = 11, .largest_batch = 4, .splits = 1, .grown = 2};
+
+	st.hist_day = (sd_date_t){2026, 3, 13};
+	sd_commit_hist_observe(&st.hist, 1, 400000);
+	sd_commit_hist_observe(&st.hist, 4, 3000000);
+	sd_commit_hist_observe(&st.hist, 300, 2000000000);
+	return st;
+}
+
+static void test_stats_round_trip(void **state)
+{
+	uint8_t req[SD_STOREWIRE_STATS_REQ_BYTES], rep[SD_STOREWIRE_STATS_REPLY_BYTES],
+	        big[SD_STOREWIRE_STATS_REPLY_BYTES + 1];
+	sd_store_stats_t st = some_stats(), got = {.requests = 77, .failed = 3};
+	sd_date_t day = {2026, 3, 14}, d;
+	uint64_t seq = 0;
+	uint8_t kind = 0;
+
+	(void)state;
+	sd_storewire_encode_stats_req(42, day, req);
+	assert_int_equal(sd_storewire_decode_ctl_req(req, sizeof(req), &seq, &kind), 0);
+	assert_int_equal(kind, SD_STOREWIRE_CTL_STATS);
+	assert_int_equal(sd_storewire_decode_stats_req(req, sizeof(req), &seq, &d), 0);
+	assert_int_equal(seq, 42);
+	assert_int_equal(sd_date_cmp(d, day), 0);
+	for (size_t n = 0; n < sizeof(req); n++) {
+		assert_int_equal(sd_storewire_decode_stats_req(req, n, &seq, &d), SD_ERR_PROTOCOL);
+		assert_int_equal(sd_storewire_decode_ctl_req(req, n, &seq, &kind) == 0, false);
+	}
+	sd_storewire_encode_stats_reply(7, &st, rep);
+	assert_int_equal(sd_storewire_decode_stats_reply(rep, sizeof(rep), 7, &got), 0);
+	assert_true(got.has_hist);
+	assert_int_equal(got.requests, 77); /* the front end's own, untouched */
+	assert_int_equal(got.failed, 3);
+	assert_int_equal(got.commits, 9);
+	assert_int_equal(got.batches, 11);
+	assert_int_equal(got.largest_batch, 4);
+	assert_int_equal(got.splits, 1);
+	assert_int_equal(got.grown, 2);
+	assert_int_equal(sd_date_cmp(got.hist_day, st.hist_day), 0);
+	assert_memory_equal(&got.hist, &st.hist, sizeof(st.hist));
+	assert_int_equal(sd_storewire_decode_stats_reply(rep, sizeof(rep), 8, &got), SD_ERR_PROTOCOL);
+	for (size_t n = 0; n < sizeof(rep); n++)
+		assert_int_equal(sd_storewire_decode_stats_reply(rep, n, 7, &got), SD_ERR_PROTOCOL);
+	memcpy(big, rep, sizeof(rep));
+	big[sizeof(rep)] = 0;
+	assert_int_equal(sd_storewire_decode_stats_reply(big, sizeof(big), 7, &got), SD_ERR_PROTOCOL);
+}
+
+static void test_stats_refused(void **state)
+{
+	uint8_t req[SD_STOREWIRE_STATS_REQ_BYTES], rep[SD_STOREWIRE_STATS_REPLY_BYTES],
+	        bad[SD_STOREWIRE_STATS_REPLY_BYTES];
+	sd_store_stats_t st = some_stats(), got = {0};
+	const size_t batch_n = 8 + 4 + 40, lat_n = batch_n + 1 + 9 * 8 + 8;
+	sd_date_t d;
+	uint64_t seq;
+	uint8_t kind;
+
+	(void)state;
+	/* A request: a date that is no date, or another kind with a date. */
+	sd_storewire_encode_stats_req(1, (sd_date_t){2026, 3, 14}, req);
+	sd_store_le32(req + 13, 20260230);
+	assert_int_equal(sd_storewire_decode_stats_req(req, sizeof(req), &seq, &d), SD_ERR_PROTOCOL);
+	assert_int_equal(sd_storewire_decode_ctl_req(req, sizeof(req), &seq, &kind), SD_ERR_PROTOCOL);
+	sd_storewire_encode_stats_req(1, (sd_date_t){2026, 3, 14}, req);
+	req[12] = SD_STOREWIRE_CTL_BACKUP_STATUS;
+	assert_int_equal(sd_storewire_decode_stats_req(req, sizeof(req), &seq, &d), SD_ERR_PROTOCOL);
+	assert_int_equal(sd_storewire_decode_ctl_req(req, sizeof(req), &seq, &kind), SD_ERR_PROTOCOL);
+	/* A reply: each impossible field alone. */
+	sd_storewire_encode_stats_reply(7, &st, rep);
+	memcpy(bad, rep, sizeof(bad));
+	sd_store_le32(bad + 8, 0); /* no day */
+	assert_int_equal(sd_storewire_decode_stats_reply(bad, sizeof(bad), 7, &got), SD_ERR_PROTOCOL);
+	memcpy(bad, rep, sizeof(bad));
+	bad[batch_n] = 10; /* another bucket count */
+	assert_int_equal(sd_storewire_decode_stats_reply(bad, sizeof(bad), 7, &got), SD_ERR_PROTOCOL);
+	memcpy(bad, rep, sizeof(bad));
+	bad[lat_n] = 11;
+	assert_int_equal(sd_storewire_decode_stats_reply(bad, sizeof(bad), 7, &got), SD_ERR_PROTOCOL);
+	memcpy(bad, rep, sizeof(bad));
+	sd_store_le64(bad + batch_n + 1, UINT64_MAX); /* a count that does not fit */
+	assert_int_equal(sd_storewire_decode_stats_reply(bad, sizeof(bad), 7, &got), SD_ERR_PROTOCOL);
+	memcpy(bad, rep, sizeof(bad));
+	sd_store_le64(bad + batch_n + 1 + 9 * 8, 2); /* fewer requests than commits */
+	assert_int_equal(sd_storewire_decode_stats_reply(bad, sizeof(bad), 7, &got), SD_ERR_PROTOCOL);
+	assert_false(got.has_hist); /* nothing written on failure */
+	assert_int_equal(got.commits, 0);
+}
+
+static void test_process_stats(void **state)
+{
+	sd_store_t *remote = NULL;
+	sd_storeproc_t *sp = start(&remote);
+	sd_store_stats_t st;
+	sd_date_t today = sd_date_today(), next = sd_date_add_days(today, 1);
+	char key[16];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(call_put(remote, SD_STORE_DB_META, key, "v", 0), 0);
+	}
+	assert_int_equal(sd_store_stats_fetch(remote, today, &st), 0);
+	assert_true(st.has_hist);
+	assert_true(st.commits >= 4);
+	assert_int_equal(st.requests, 4); /* the front end's count */
+	assert_int_equal(sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS), 0);
+	sd_store_stats(remote, &st);
+	assert_false(st.has_hist); /* never waits: knows only the front end's counts */
+	/* The front end's later date publishes the store process's day. */
+	assert_int_equal(sd_store_stats_fetch(remote, next, &st), 0);
+	assert_int_equal(sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS), st.commits);
+	assert_int_equal(sd_hist_count(&st.hist.latency, SD_HIST_LATENCY_BUCKETS), st.commits);
+	assert_true(st.hist.batch.sum >= 4);
+	assert_int_equal(call_put(remote, SD_STORE_DB_META, "later", "v", 0), 0);
+	uint64_t shown = sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS);
+	assert_int_equal(sd_store_stats_fetch(remote, next, &st), 0);
+	assert_int_equal(sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS), shown);
+	assert_int_equal(sd_store_stats_fetch(remote, sd_date_add_days(today, 2), &st), 0);
+	assert_int_equal(sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS), shown + 1);
+	sd_store_close(remote);
+	assert_int_equal(sd_storeproc_wait(sp, 5000), 0);
+	sd_storeproc_free(sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -819,11 +1025,15 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_reply_round_trip, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_reply_refused, dir_setup, dir_teardown),
 	        cmocka_unit_test(test_policy),
+	        cmocka_unit_test(test_policy_upload_states),
 	        cmocka_unit_test(test_policy_leaves),
 	        cmocka_unit_test_setup_teardown(test_process_serves_in_order, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_violation_and_eof, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_killed_is_lost, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_start_failure, dir_setup, dir_teardown),
+	        cmocka_unit_test(test_stats_round_trip),
+	        cmocka_unit_test(test_stats_refused),
+	        cmocka_unit_test_setup_teardown(test_process_stats, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_cost, dir_setup, dir_teardown),
 	};
 
