@@ -218,46 +218,63 @@ static int enroll_report(const enroll_opts_t *o, const json_t *reply, const char
 	return 0;
 }
 
-int sdd_cmd_enroll(int argc, char **argv)
+/* What enroll and renew share: the key's and certificate's paths, the control call, the
+ * files written, the report. */
+struct issue {
+	const sdd_cmd_t *cmd;
+	int (*request)(const enroll_opts_t *o, json_t **req);
+	int (*report)(const enroll_opts_t *o, const json_t *reply, const char *key_path, const char *cert_path);
+	const char *recorded; /* "the account is enrolled": what stands when a file fails */
+};
+
+static int issue_run(const struct issue *is, enroll_opts_t *o)
 {
-	enroll_opts_t o = {0};
 	char key[PATH_MAX], cert[PATH_MAX];
 	json_t *req = NULL, *reply = NULL;
 	bool created = false;
 	int r, status;
 
-	if ((status = enroll_parse(argc, argv, &o)) != 0)
-		return status < 0 ? sdd_help(&enroll_cmd) : status;
-	if (o.out != NULL) {
-		r = enroll_prepare_outdir(o.out, key, cert, &created);
-	} else if (strlen(o.cert_out) >= sizeof(cert)) {
+	if (o->out != NULL) {
+		r = enroll_prepare_outdir(o->out, key, cert, &created);
+	} else if (strlen(o->cert_out) >= sizeof(cert)) {
 		r = sd_error(SD_ERR_USAGE, "--cert-out: the path is too long");
 	} else {
-		snprintf(cert, sizeof(cert), "%s", o.cert_out);
+		snprintf(cert, sizeof(cert), "%s", o->cert_out);
 		r = absent(cert);
 	}
 	if (r < 0)
-		return sdd_fail(enroll_cmd.name, r);
-	if ((r = enroll_request(&o, &req)) < 0 || (r = sd_control_call(o.dir, req, &reply)) < 0) {
-		status = sdd_fail_call(enroll_cmd.name, r);
+		return sdd_fail(is->cmd->name, r);
+	if ((r = is->request(o, &req)) < 0 || (r = sd_control_call(o->dir, req, &reply)) < 0) {
+		status = sdd_fail_call(is->cmd->name, r);
 		goto out;
 	}
-	if ((r = enroll_write(reply, o.out != NULL ? key : NULL, cert)) < 0) {
+	if ((r = enroll_write(reply, o->out != NULL ? key : NULL, cert)) < 0) {
 		const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
-		fprintf(stderr, "sealdropd: enroll: the account is enrolled (fingerprint %s), but: %s\n",
+		fprintf(stderr, "sealdropd: %s: %s (fingerprint %s), but: %s\n", is->cmd->name, is->recorded,
 		        fp != NULL ? fp : "?", sd_error_detail());
 		status = sd_exit_code(r);
 		goto out;
 	}
 	created = false;
-	status =
-	        (r = enroll_report(&o, reply, o.out != NULL ? key : NULL, cert)) < 0 ? sdd_fail(enroll_cmd.name, r) : 0;
+	r = is->report(o, reply, o->out != NULL ? key : NULL, cert);
+	status = r < 0 ? sdd_fail(is->cmd->name, r) : 0;
 out:
 	if (created)
-		rmdir(o.out);
+		rmdir(o->out);
 	json_decref(req);
 	json_decref(reply);
 	return status;
+}
+
+int sdd_cmd_enroll(int argc, char **argv)
+{
+	static const struct issue is = {&enroll_cmd, enroll_request, enroll_report, "the account is enrolled"};
+	enroll_opts_t o = {0};
+	int status;
+
+	if ((status = enroll_parse(argc, argv, &o)) != 0)
+		return status < 0 ? sdd_help(&enroll_cmd) : status;
+	return issue_run(&is, &o);
 }
 
 /* --- disable ------------------------------------------------------------------------- */
@@ -409,43 +426,13 @@ static int renew_report(const enroll_opts_t *o, const json_t *reply, const char 
 
 int sdd_cmd_renew(int argc, char **argv)
 {
+	static const struct issue is = {&renew_cmd, renew_request, renew_report, "the certificate is recorded"};
 	enroll_opts_t o = {0};
-	char key[PATH_MAX], cert[PATH_MAX];
-	json_t *req = NULL, *reply = NULL;
-	bool created = false;
-	int r, status;
+	int status;
 
 	if ((status = renew_parse(argc, argv, &o)) != 0)
 		return status < 0 ? sdd_help(&renew_cmd) : status;
-	if (o.out != NULL) {
-		r = enroll_prepare_outdir(o.out, key, cert, &created);
-	} else if (strlen(o.cert_out) >= sizeof(cert)) {
-		r = sd_error(SD_ERR_USAGE, "--cert-out: the path is too long");
-	} else {
-		snprintf(cert, sizeof(cert), "%s", o.cert_out);
-		r = absent(cert);
-	}
-	if (r < 0)
-		return sdd_fail(renew_cmd.name, r);
-	if ((r = renew_request(&o, &req)) < 0 || (r = sd_control_call(o.dir, req, &reply)) < 0) {
-		status = sdd_fail_call(renew_cmd.name, r);
-		goto out;
-	}
-	if ((r = enroll_write(reply, o.out != NULL ? key : NULL, cert)) < 0) {
-		const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
-		fprintf(stderr, "sealdropd: renew: the certificate is recorded (fingerprint %s), but: %s\n",
-		        fp != NULL ? fp : "?", sd_error_detail());
-		status = sd_exit_code(r);
-		goto out;
-	}
-	created = false;
-	status = (r = renew_report(&o, reply, o.out != NULL ? key : NULL, cert)) < 0 ? sdd_fail(renew_cmd.name, r) : 0;
-out:
-	if (created)
-		rmdir(o.out);
-	json_decref(req);
-	json_decref(reply);
-	return status;
+	return issue_run(&is, &o);
 }
 
 /* --- revoke ----------------------------------------------------------------------------- */

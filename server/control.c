@@ -782,17 +782,27 @@ static void publish_done(void *ctx, int status)
 	job_free(job);
 }
 
-static void op_publish(struct ctl_conn *c)
+/* A job for op, c's from now on; NULL, with c answered, when there is no memory. */
+static struct ctl_job *job_attached(struct ctl_conn *c, sd_control_op_t op)
 {
-	struct ctl_job *job = job_new(c, SD_CONTROL_PUBLISH);
-	int r;
+	struct ctl_job *job = job_new(c, op);
 
 	if (job == NULL) {
 		conn_error(c, SD_ERR_NOMEM, "out of memory");
-		return;
+		return NULL;
 	}
 	job->conn = c;
 	c->job = job;
+	return job;
+}
+
+static void op_publish(struct ctl_conn *c)
+{
+	struct ctl_job *job = job_attached(c, SD_CONTROL_PUBLISH);
+	int r;
+
+	if (job == NULL)
+		return;
 	if ((r = sd_auditlog_publish(sd_server_auditlog(job->s), publish_done, job)) < 0) {
 		job_free(job);
 		conn_fail(c, r);
@@ -886,15 +896,11 @@ static void retention_done(void *ctx, int status, json_t *result)
 
 static void op_retention(struct ctl_conn *c)
 {
-	struct ctl_job *job = job_new(c, SD_CONTROL_RETENTION);
+	struct ctl_job *job = job_attached(c, SD_CONTROL_RETENTION);
 	int r;
 
-	if (job == NULL) {
-		conn_error(c, SD_ERR_NOMEM, "out of memory");
+	if (job == NULL)
 		return;
-	}
-	job->conn = c;
-	c->job = job;
 	if ((r = sd_retention_run(job->s, c->req.dry_run, retention_done, job)) < 0) {
 		job_free(job);
 		conn_fail(c, r);
