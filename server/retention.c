@@ -73,7 +73,10 @@ int sd_retention_tomb_decode(const uint8_t *p, size_t len, sd_retention_tomb_t *
 	return 0;
 }
 
-/* The upload's part: its record compared, then its records and chunks deleted. */
+/* The upload's part: its records and chunks deleted (its record was compared first, in
+ * sd_retention_destroy_req). A case whose upload record is missing (damage: scrub reports
+ * it) keeps whatever chunks are left: the store process deletes chunks only of an upload
+ * it checked to be this case's. */
 static int destroy_upload(sd_store_req_t *req, const sd_retention_case_t *c)
 {
 	const sd_case_rec_t *rec = c->rec;
@@ -81,16 +84,8 @@ static int destroy_upload(sd_store_req_t *req, const sd_retention_case_t *c)
 	uint64_t ops = c->chunks / SD_STORE_SCAN_MAX + 1;
 	int r;
 
-	if (c->upload_bytes == NULL) { /* gone already: only chunks could be left */
-		r = sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, rec->upload, sizeof(rec->upload),
-		                            SD_STORE_SCAN_MAX);
-		return r < 0 ? r : 0;
-	}
-	if (ops > SD_RETENTION_CHUNK_OPS)
-		return sd_error(SD_ERR_TOOBIG, "case %s: an upload of %llu chunks", rec->case_number,
-		                (unsigned long long)c->chunks);
-	sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, rec->upload, sizeof(rec->upload), c->upload_bytes,
-	                         c->upload_len);
+	if (c->upload_bytes == NULL)
+		return 0;
 	sd_store_req_del(req, SD_STORE_DB_UPLOADS, rec->upload, sizeof(rec->upload));
 	sd_store_req_del(req, SD_STORE_DB_UPLOAD_HEADERS, rec->upload, sizeof(rec->upload));
 	sd_upload_digest_key(rec->digest, rec->attorney, dkey);
@@ -102,8 +97,9 @@ static int destroy_upload(sd_store_req_t *req, const sd_retention_case_t *c)
 	return r < 0 ? r : 0;
 }
 
-/* The case's own entries, deleted. */
-static void destroy_case(sd_store_req_t *req, const sd_case_rec_t *rec)
+/* The case's own entries, deleted (its digest's only with its upload record: the store
+ * process ties the digest to the upload it checked). */
+static void destroy_case(sd_store_req_t *req, const sd_case_rec_t *rec, bool has_upload)
 {
 	const uint8_t *cn = (const uint8_t *)rec->case_number;
 	uint8_t key[SD_CA_FINGERPRINT_BYTES + SD_CASE_NUMBER_LEN];
@@ -112,7 +108,8 @@ static void destroy_case(sd_store_req_t *req, const sd_case_rec_t *rec)
 	sd_store_req_del(req, SD_STORE_DB_CASES, cn, SD_CASE_NUMBER_LEN);
 	sd_store_req_del(req, SD_STORE_DB_CASE_SUMMARIES, cn, SD_CASE_NUMBER_LEN);
 	sd_store_req_del(req, SD_STORE_DB_RECEIPTS, cn, SD_CASE_NUMBER_LEN);
-	sd_store_req_del(req, SD_STORE_DB_CASE_DIGESTS, rec->digest, sizeof(rec->digest));
+	if (has_upload)
+		sd_store_req_del(req, SD_STORE_DB_CASE_DIGESTS, rec->digest, sizeof(rec->digest));
 	memcpy(key, rec->attorney, sizeof(rec->attorney));
 	memcpy(key + sizeof(rec->attorney), cn, SD_CASE_NUMBER_LEN);
 	sd_store_req_del(req, SD_STORE_DB_ACCOUNT_CASES, key, sizeof(key));
@@ -135,9 +132,16 @@ int sd_retention_destroy_req(sd_store_req_t *req, const sd_retention_case_t *c, 
 
 	if (rec->has_session)
 		memcpy(tomb.consent_key, rec->consent_key, sizeof(tomb.consent_key));
+	if (c->upload_bytes != NULL && c->chunks / SD_STORE_SCAN_MAX + 1 > SD_RETENTION_CHUNK_OPS)
+		return sd_error(SD_ERR_TOOBIG, "case %s: an upload of %llu chunks", rec->case_number,
+		                (unsigned long long)c->chunks);
+	/* The preconditions before every write: the store process judges the stored values. */
 	sd_store_req_check_equal(req, SD_STORE_DB_CASES, (const uint8_t *)rec->case_number, SD_CASE_NUMBER_LEN,
 	                         c->rec_bytes, c->rec_len);
-	destroy_case(req, rec);
+	if (c->upload_bytes != NULL)
+		sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, rec->upload, sizeof(rec->upload), c->upload_bytes,
+		                         c->upload_len);
+	destroy_case(req, rec, c->upload_bytes != NULL);
 	if ((r = destroy_upload(req, c)) < 0)
 		return r;
 	sd_retention_tomb_key(rec->case_number, tkey);

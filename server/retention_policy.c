@@ -30,6 +30,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/retention.h"
 #include "sealdrop/sealdrop.h"
+#include "sealdrop/uploads.h"
 #include "store_int.h"
 
 static uint32_t store_days; /* inherited by the store process from the front end's fork */
@@ -85,6 +86,7 @@ struct claim {
 	bool any;            /* it claims a destruction: a case-destroyed leaf or a tombstone */
 	long leaf, check;    /* the LOG-APPEND, the CHECK-EQUAL of cases (-1: none) */
 	long first_case_del; /* the first DEL in cases */
+	long other_put;      /* the first PUT that is not the tombstone */
 	size_t n_leaves;     /* LOG-APPENDs */
 	sd_audit_event_t ev; /* the leaf, parsed */
 	sd_case_rec_t *rec;  /* the compared record, decoded */
@@ -106,6 +108,8 @@ static const char *gather(const sd_store_req_t *req, struct claim *c, size_t *ba
 			c->check = (long)i;
 		} else if (is_tomb_put(req, op)) {
 			c->any = true;
+		} else if (op->kind == OP_PUT && c->other_put < 0) {
+			c->other_put = (long)i;
 		} else if (op->kind == OP_DEL && op->db == SD_STORE_DB_CASES && c->first_case_del < 0) {
 			c->first_case_del = (long)i;
 		}
@@ -119,8 +123,12 @@ static const char *gather(const sd_store_req_t *req, struct claim *c, size_t *ba
 		return "a case-destroyed leaf is the operator's, names its case and no actor";
 	if (sd_date_cmp(c->ev.date, sd_date_today()) > 0)
 		return "a case-destroyed leaf is not dated after the store's today";
-	if (c->check < 0 || c->first_case_del < 0 || c->check > c->first_case_del)
-		return "a destruction compares the case's record, then deletes it";
+	if (c->check < 0 || c->first_case_del < 0 || (size_t)c->check > store_req_first_write(req))
+		return "a destruction compares the case's record before any write, then deletes it";
+	if (c->other_put >= 0) {
+		*bad = (size_t)c->other_put;
+		return "a destruction writes nothing but its tombstone";
+	}
 	return NULL;
 }
 
@@ -154,6 +162,17 @@ static bool key_is(const sd_store_req_t *req, const struct op *op, const void *a
 	return op->key_len == na + nb && sd_equal(k, a, na) && (nb == 0 || sd_equal(k + na, b, nb));
 }
 
+/* Whether the request checks, before its writes, that r's upload is committed as r's case
+ * with r's digest: the case record is the front end's to write, the committed upload record
+ * is not (server/store_wire.c), so only this ties the package and digest deleted to C. */
+static bool own_upload(const sd_store_req_t *req, const sd_case_rec_t *r)
+{
+	sd_upload_rec_t up;
+
+	return store_req_checked_upload(req, r->upload, &up) && up.state == SD_UPLOAD_COMMITTED &&
+	       strcmp(up.case_number, r->case_number) == 0 && sd_equal(up.digest, r->digest, sizeof(up.digest));
+}
+
 /* Every delete in the case's databases, and the tombstone, are C's. */
 static const char *keys_rule(const sd_store_req_t *req, const struct claim *c, size_t *bad)
 {
@@ -171,11 +190,14 @@ static const char *keys_rule(const sd_store_req_t *req, const struct claim *c, s
 		} else if (!is_case_delete(op)) {
 			continue;
 		} else if (op->db == SD_STORE_DB_CASE_DIGESTS) {
-			ok = op->kind == OP_DEL && key_is(req, op, r->digest, sizeof(r->digest), NULL, 0);
+			ok = op->kind == OP_DEL && key_is(req, op, r->digest, sizeof(r->digest), NULL, 0) &&
+			     own_upload(req, r);
 		} else if (op->db == SD_STORE_DB_UPLOADS || op->db == SD_STORE_DB_UPLOAD_HEADERS) {
-			ok = op->kind == OP_DEL && key_is(req, op, r->upload, sizeof(r->upload), NULL, 0);
+			ok = op->kind == OP_DEL && key_is(req, op, r->upload, sizeof(r->upload), NULL, 0) &&
+			     own_upload(req, r);
 		} else if (op->db == SD_STORE_DB_CHUNKS) { /* every chunk of C's package */
-			ok = op->kind == OP_DEL_PREFIX && key_is(req, op, r->upload, sizeof(r->upload), NULL, 0);
+			ok = op->kind == OP_DEL_PREFIX && key_is(req, op, r->upload, sizeof(r->upload), NULL, 0) &&
+			     own_upload(req, r);
 		} else if (op->db == SD_STORE_DB_ACCOUNT_CASES) {
 			ok = op->kind == OP_DEL && key_is(req, op, r->attorney, sizeof(r->attorney), cn, n);
 		} else if (op->kind == OP_DEL_PREFIX) { /* case_texts, notices, consents: under C */
@@ -196,7 +218,7 @@ static const char *keys_rule(const sd_store_req_t *req, const struct claim *c, s
 
 const char *sd_retention_policy_rule(const sd_store_req_t *req, bool *destroy, size_t *op)
 {
-	struct claim c = {.leaf = -1, .check = -1, .first_case_del = -1};
+	struct claim c = {.leaf = -1, .check = -1, .first_case_del = -1, .other_put = -1};
 	const char *rule;
 
 	*destroy = false;

@@ -83,6 +83,15 @@ int store_buf_append(struct buf *b, const void *p, size_t len, size_t *off);
 int store_arr_grow(void **arr, size_t *cap, size_t n, size_t size);
 void store_req_results_clear(sd_store_req_t *req);
 
+/* The store process's policy (server/store_wire.c): a request's operations run in order,
+ * so a precondition speaks of the stored value only when no write of the request comes
+ * before it. The index of the first write (PUT, DEL, DEL-PREFIX, LOG-APPEND), n_ops if
+ * none; and whether a CHECK-EQUAL of uploads[id] comes before it, with the record it
+ * compares decoded into *rec. */
+size_t store_req_first_write(const sd_store_req_t *req);
+struct sd_upload_rec;
+bool store_req_checked_upload(const sd_store_req_t *req, const uint8_t *id, struct sd_upload_rec *rec);
+
 /* --- The audit log (store_log.c) --------------------------------------------------------- */
 
 /* The databases the audit log lives in (include/sealdrop/store.h, "The audit log"). */

@@ -640,22 +640,38 @@ static int leaf_check(sd_store_req_t *req, size_t i)
 	return 0;
 }
 
-/* Whether req checks (CHECK-EQUAL) the record of the upload whose id begins op's key to be
- * one in state. The store runs the check, so the stored record is that one. */
+size_t store_req_first_write(const sd_store_req_t *req)
+{
+	for (size_t i = 0; i < req->n_ops; i++) {
+		enum op_kind k = req->ops[i].kind;
+		if (k == OP_PUT || k == OP_DEL || k == OP_DEL_PREFIX || k == OP_LOG_APPEND)
+			return i;
+	}
+	return req->n_ops;
+}
+
+bool store_req_checked_upload(const sd_store_req_t *req, const uint8_t *id, sd_upload_rec_t *rec)
+{
+	size_t before = store_req_first_write(req);
+
+	for (size_t i = 0; i < before; i++) {
+		const struct op *c = &req->ops[i];
+		if (c->kind == OP_CHECK_EQUAL && c->db == SD_STORE_DB_UPLOADS && c->key_len == SD_UPLOAD_ID_BYTES &&
+		    sd_equal(req->in.p + c->key_off, id, SD_UPLOAD_ID_BYTES) &&
+		    sd_upload_rec_decode(req->in.p + c->val_off, c->val_len, rec) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether req checks, before any of its writes, the record of the upload whose id begins
+ * op's key to be one in state. A check after a write would see that write, not the store. */
 static bool upload_checked(const sd_store_req_t *req, const struct op *op, sd_upload_state_t state)
 {
 	sd_upload_rec_t rec;
 
-	if (op->key_len < SD_UPLOAD_ID_BYTES)
-		return false;
-	for (size_t i = 0; i < req->n_ops; i++) {
-		const struct op *c = &req->ops[i];
-		if (c->kind == OP_CHECK_EQUAL && c->db == SD_STORE_DB_UPLOADS && c->key_len == SD_UPLOAD_ID_BYTES &&
-		    sd_equal(req->in.p + c->key_off, req->in.p + op->key_off, SD_UPLOAD_ID_BYTES) &&
-		    sd_upload_rec_decode(req->in.p + c->val_off, c->val_len, &rec) == 0 && rec.state == state)
-			return true;
-	}
-	return false;
+	return op->key_len >= SD_UPLOAD_ID_BYTES && store_req_checked_upload(req, req->in.p + op->key_off, &rec) &&
+	       rec.state == state;
 }
 
 /* need (a W_ bit) allowed by allow for op, the uploads' state rules included. */

@@ -133,9 +133,9 @@ static sd_store_req_t *gc_next(struct upload_gc *g)
 			return req;
 		break;
 	case GC_CHUNKS:
-		sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, it->id, sizeof(it->id), UPLOAD_GC_CHUNK_BATCH);
-		/* The store process deletes chunks only of an upload checked to have expired. */
+		/* The store process deletes chunks only of an upload checked, first, to have expired. */
 		sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, it->id, sizeof(it->id), it->rec_bytes, it->rec_len);
+		sd_store_req_del_prefix(req, SD_STORE_DB_CHUNKS, it->id, sizeof(it->id), UPLOAD_GC_CHUNK_BATCH);
 		return req;
 	case GC_FINAL:
 		final_req(req, it);
@@ -249,7 +249,7 @@ static void gc_answer(struct upload_gc *g, const sd_store_req_t *req, int st)
 		g->phase = GC_CHUNKS;
 		break;
 	case GC_CHUNKS:
-		if (sd_store_req_scan_count(req, 0, &more) > 0 && more)
+		if (sd_store_req_scan_count(req, 1, &more) > 0 && more)
 			break; /* another batch */
 		g->phase = GC_FINAL;
 		break;

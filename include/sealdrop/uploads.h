@@ -61,7 +61,7 @@ typedef enum { SD_UPLOAD_OPEN = 1, SD_UPLOAD_COMMITTED = 2, SD_UPLOAD_EXPIRED = 
 
 /* An upload record ("uploads"). An expired one is being removed: its chunks go first,
  * the record last, so a removal interrupted by a crash resumes at the next collection. */
-typedef struct {
+typedef struct sd_upload_rec {
 	uint8_t attorney[SD_CA_FINGERPRINT_BYTES];
 	uint8_t digest[SD_HASH_BYTES];
 	sd_date_t created;

@@ -13,6 +13,7 @@
 #include "sealdrop/config.h"
 #include "sealdrop/retention.h"
 #include "sealdrop/storewire.h"
+#include "sealdrop/uploads.h"
 #include "../../server/control_int.h"
 
 static sd_config_t cal;
@@ -74,26 +75,47 @@ static sd_case_rec_t *rec_of(const char *cn, enum how how)
 	return c;
 }
 
-/* The front end's destruction request for rec, as server/retention.c builds it. */
-static sd_store_req_t *destroy_req(const sd_case_rec_t *rec)
+/* rec's upload record as committed: to case, with digest (rec's own, unless a test says). */
+static uint8_t *upload_of(const sd_case_rec_t *rec, const char *case_number, size_t *len)
 {
-	static const uint8_t upload[] = "{\"v\":1}"; /* the policy does not read it */
-	sd_store_req_t *req = sd_store_req_new();
+	sd_upload_rec_t up = {
+	        .created = rec->received, .expires = rec->received, .state = SD_UPLOAD_COMMITTED, .chunks = 3};
 	uint8_t *bytes = NULL;
-	size_t len = 0;
+
+	memcpy(up.attorney, rec->attorney, sizeof(up.attorney));
+	memcpy(up.digest, rec->digest, sizeof(up.digest));
+	snprintf(up.case_number, sizeof(up.case_number), "%s", case_number);
+	assert_int_equal(sd_upload_rec_encode(&up, &bytes, len), 0);
+	return bytes;
+}
+
+/* The front end's destruction request for rec, as server/retention.c builds it, with its
+ * upload record committed to upload_case. */
+static sd_store_req_t *destroy_req_for(const sd_case_rec_t *rec, const char *upload_case)
+{
+	sd_store_req_t *req = sd_store_req_new();
+	uint8_t *bytes = NULL, *upload;
+	size_t len = 0, upload_len = 0;
 	sd_retention_case_t c;
 
 	assert_non_null(req);
 	assert_int_equal(sd_case_rec_encode(rec, &bytes, &len), 0);
+	upload = upload_of(rec, upload_case, &upload_len);
 	c = (sd_retention_case_t){.rec = rec,
 	                          .rec_bytes = bytes,
 	                          .rec_len = len,
 	                          .upload_bytes = upload,
-	                          .upload_len = sizeof(upload) - 1,
+	                          .upload_len = upload_len,
 	                          .chunks = 3};
 	assert_int_equal(sd_retention_destroy_req(req, &c, today), 0);
 	free(bytes);
+	free(upload);
 	return req;
+}
+
+static sd_store_req_t *destroy_req(const sd_case_rec_t *rec)
+{
+	return destroy_req_for(rec, rec->case_number);
 }
 
 static int policy(sd_store_req_t *req)
@@ -222,7 +244,7 @@ static void test_policy_shape(void **state)
 	req = sd_store_req_new(); /* a leaf that deletes nothing: a lie in the log */
 	sd_store_req_check_equal(req, SD_STORE_DB_CASES, CN("2026-000001"), bytes, len);
 	leaf(req, "2026-000001", today);
-	expect_refused(req, "compares the case's record, then deletes it");
+	expect_refused(req, "compares the case's record before any write");
 	req = sd_store_req_new(); /* a tombstone alone: a live case shown destroyed */
 	sd_retention_tomb_key("2026-000001", tkey);
 	sd_store_req_put(req, SD_STORE_DB_META, tkey, sizeof(tkey), tval, sizeof(tval), SD_STORE_NOOVERWRITE);
@@ -234,7 +256,7 @@ static void test_policy_shape(void **state)
 	sd_store_req_del(req, SD_STORE_DB_CASES, CN("2026-000001"));
 	sd_store_req_check_equal(req, SD_STORE_DB_CASES, CN("2026-000001"), bytes, len);
 	leaf(req, "2026-000001", today);
-	expect_refused(req, "compares the case's record, then deletes it");
+	expect_refused(req, "compares the case's record before any write");
 	req = sd_store_req_new(); /* a leaf dated after the store's today */
 	sd_store_req_check_equal(req, SD_STORE_DB_CASES, CN("2026-000001"), bytes, len);
 	sd_store_req_del(req, SD_STORE_DB_CASES, CN("2026-000001"));
@@ -245,6 +267,37 @@ static void test_policy_shape(void **state)
 }
 
 /* A due case's destruction that reaches into another case, or out of the case data. */
+/* What a compromised front end would try: destroy a case with another case's package, or
+ * write the record it is judged by within the request itself. */
+static void test_policy_forged(void **state)
+{
+	sd_case_rec_t *closed = rec_of("2026-000001", CLOSED), *open = rec_of("2026-000003", OPEN);
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	sd_retention_case_t c;
+	sd_store_req_t *req;
+
+	(void)state;
+	sd_retention_set_days(100);
+	/* The package deleted is committed to another case: refused. */
+	expect_refused(destroy_req_for(closed, "2026-000009"), "only its own case's entries");
+	/* The open case's record rewritten as closed long ago in the same request, before the
+	 * compare: the compare would see the write, so it must come first. */
+	req = sd_store_req_new();
+	assert_int_equal(sd_case_rec_encode(closed, &bytes, &len), 0);
+	sd_store_req_put(req, SD_STORE_DB_CASES, CN("2026-000003"), bytes, len, 0);
+	c = (sd_retention_case_t){.rec = closed, .rec_bytes = bytes, .rec_len = len};
+	assert_int_equal(sd_retention_destroy_req(req, &c, today), 0);
+	expect_refused(req, "before any write");
+	/* ... or after the deletes, recreating the case under its tombstone. */
+	req = destroy_req(closed);
+	sd_store_req_put(req, SD_STORE_DB_CASES, CN("2026-000001"), bytes, len, 0);
+	expect_refused(req, "nothing but its tombstone");
+	free(bytes);
+	free(closed);
+	free(open);
+}
+
 static void test_policy_scope(void **state)
 {
 	sd_case_rec_t *closed = rec_of("2026-000001", CLOSED), *other = rec_of("2026-000002", CLOSED);
@@ -345,10 +398,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_due),          cmocka_unit_test(test_tomb),
-	        cmocka_unit_test(test_policy_due),   cmocka_unit_test(test_policy_open),
-	        cmocka_unit_test(test_policy_shape), cmocka_unit_test(test_policy_scope),
-	        cmocka_unit_test(test_policy_plain), cmocka_unit_test(test_control_op),
+	        cmocka_unit_test(test_due),           cmocka_unit_test(test_tomb),
+	        cmocka_unit_test(test_policy_due),    cmocka_unit_test(test_policy_open),
+	        cmocka_unit_test(test_policy_shape),  cmocka_unit_test(test_policy_scope),
+	        cmocka_unit_test(test_policy_forged), cmocka_unit_test(test_policy_plain),
+	        cmocka_unit_test(test_control_op),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

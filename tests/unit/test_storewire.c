@@ -512,6 +512,22 @@ static void test_policy_upload_states(void **state)
 	assert_int_equal(upload_rewrite_policy(SD_UPLOAD_COMMITTED), SD_ERR_REFUSED);
 	assert_non_null(strstr(sd_error_detail(), "rewritten only while it is open"));
 	assert_int_equal(upload_rewrite_policy(SD_UPLOAD_EXPIRED), SD_ERR_REFUSED);
+	/* A check that follows the write sees the write, not the store: it does not count. */
+	{
+		uint8_t id[SD_UPLOAD_ID_BYTES], *open = NULL;
+		sd_upload_rec_t rec = {
+		        .created = {2026, 11, 1}, .expires = {2026, 11, 8}, .state = SD_UPLOAD_OPEN, .chunks = 2};
+		sd_store_req_t *req = sd_store_req_new();
+		size_t len;
+
+		memset(id, 0xa1, sizeof(id));
+		assert_int_equal(sd_upload_rec_encode(&rec, &open, &len), 0);
+		sd_store_req_put(req, SD_STORE_DB_UPLOADS, id, sizeof(id), open, len, 0);
+		sd_store_req_check_equal(req, SD_STORE_DB_UPLOADS, id, sizeof(id), open, len);
+		assert_int_equal(sd_storewire_policy_check(req), SD_ERR_REFUSED);
+		sd_store_req_free(req);
+		free(open);
+	}
 	assert_int_equal(upload_delete_policy(SD_UPLOAD_EXPIRED, false), 0);
 	assert_int_equal(upload_delete_policy(SD_UPLOAD_COMMITTED, false), SD_ERR_REFUSED);
 	assert_non_null(strstr(sd_error_detail(), "once it expired"));
