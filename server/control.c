@@ -154,6 +154,7 @@ struct ctl_job {
 	sd_server_t *s;
 	struct ctl_conn *conn; /* NULL once the connection is gone */
 	sd_control_op_t op;
+	bool submitted; /* handed to the store: counted in account_changes until freed */
 	sd_account_t acc;
 	char *cert_pem; /* enroll: malloc'd */
 	char *key_pem;  /* enroll without a CSR: secret memory */
@@ -180,10 +181,23 @@ struct ctl_job {
 	sd_storewire_ctl_reply_t backup;
 };
 
+/* Changes to an existing account's certificates (disable, renew, revoke) waiting for the
+ * store. Each reads the account's certificates from memory, which changes only once the
+ * store answered: two at once could each miss the other's (a renewal left enabled by a
+ * disable, two revokes leaving no certificate), so one runs at a time. The loop's alone. */
+static unsigned account_changes;
+
+static bool is_account_change(sd_control_op_t op)
+{
+	return op == SD_CONTROL_DISABLE || op == SD_CONTROL_RENEW || op == SD_CONTROL_REVOKE;
+}
+
 static void job_free(struct ctl_job *job)
 {
 	if (job == NULL)
 		return;
+	if (job->submitted && is_account_change(job->op))
+		account_changes--;
 	if (job->conn != NULL)
 		job->conn->job = NULL;
 	free(job->cert_pem);
@@ -331,6 +345,15 @@ static void conn_fail(struct ctl_conn *c, int r)
 	conn_error(c, r, "%s", detail[0] != '\0' ? detail : sd_strerror(r));
 }
 
+/* True, with c answered, when another account change is under way. */
+static bool account_change_busy(struct ctl_conn *c)
+{
+	if (account_changes == 0)
+		return false;
+	conn_error(c, SD_ERR_REFUSED, "another change to an account is under way; try again in a moment");
+	return true;
+}
+
 /* --- operations ---------------------------------------------------------------------- */
 
 static void job_done(sd_store_req_t *req, void *ctx);
@@ -361,6 +384,8 @@ static void job_submit(struct ctl_conn *c, struct ctl_job *job, sd_store_req_t *
 		conn_fail(c, r);
 		return;
 	}
+	job->submitted = true;
+	account_changes += is_account_change(job->op);
 	job->conn = c;
 	c->job = job;
 }
@@ -476,6 +501,8 @@ static void op_disable(struct ctl_conn *c)
 		conn_error(c, SD_ERR_NOENT, "no account is named '%s'", c->req.name);
 		return;
 	}
+	if (account_change_busy(c))
+		return;
 	sd_hex_encode(acc->fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
 	if (!sd_accounts_is_live(a, acc)) { /* idempotent: the operator's wish is already true */
 		conn_reply(c, json_pack("{s:b, s:s, s:b}", "ok", 1, "fingerprint", fp, "already_disabled", 1), NULL);
@@ -547,6 +574,8 @@ static void op_renew(struct ctl_conn *c)
 		conn_error(c, SD_ERR_NOENT, "no account is named '%s'", q->name);
 		return;
 	}
+	if (account_change_busy(c))
+		return;
 	if (!sd_accounts_is_live(a, owner)) {
 		conn_error(c, SD_ERR_REFUSED, "account '%s' is disabled; a disabled account is not renewed", q->name);
 		return;
@@ -628,6 +657,8 @@ static void op_revoke(struct ctl_conn *c)
 		conn_error(c, SD_ERR_NOENT, "no account has the certificate %s", fp);
 		return;
 	}
+	if (account_change_busy(c))
+		return;
 	if (!acc->enabled) { /* idempotent, as disable */
 		conn_reply(c, json_pack("{s:b, s:s, s:b}", "ok", 1, "fingerprint", fp, "already_disabled", 1), NULL);
 		return;
