@@ -52,6 +52,15 @@ typedef struct {
 	bool json;
 } enroll_opts_t;
 
+/* Where the key comes from, for enroll and renew: the CA makes it (--out), or the user
+ * did (--csr, and the certificate goes to --cert-out). */
+static int out_or_csr(const sdd_cmd_t *cmd, const enroll_opts_t *o)
+{
+	if ((o->out != NULL) == (o->csr != NULL) || (o->csr != NULL) != (o->cert_out != NULL))
+		return sdd_usage_error(cmd, "give either --out OUTDIR, or --csr FILE with --cert-out FILE");
+	return 0;
+}
+
 static int enroll_parse(int argc, char **argv, enroll_opts_t *o)
 {
 	const sdd_opt_t opts[] = {
@@ -75,9 +84,7 @@ static int enroll_parse(int argc, char **argv, enroll_opts_t *o)
 		return sdd_usage_error(&enroll_cmd, "--dir, --role and --name are required");
 	if (!sd_ca_role_is_valid(o->role))
 		return sdd_usage_error(&enroll_cmd, "--role must be attorney, officer, custodian or operator");
-	if ((o->out != NULL) == (o->csr != NULL) || (o->csr != NULL) != (o->cert_out != NULL))
-		return sdd_usage_error(&enroll_cmd, "give either --out OUTDIR, or --csr FILE with --cert-out FILE");
-	return 0;
+	return out_or_csr(&enroll_cmd, o);
 }
 
 static int absent(const char *path)
@@ -378,9 +385,7 @@ static int renew_parse(int argc, char **argv, enroll_opts_t *o)
 		return sdd_usage_error(&renew_cmd, "unexpected argument '%s'", argv[optind]);
 	if (o->dir == NULL || o->name == NULL)
 		return sdd_usage_error(&renew_cmd, "--dir and --name are required");
-	if ((o->out != NULL) == (o->csr != NULL) || (o->csr != NULL) != (o->cert_out != NULL))
-		return sdd_usage_error(&renew_cmd, "give either --out OUTDIR, or --csr FILE with --cert-out FILE");
-	return 0;
+	return out_or_csr(&renew_cmd, o);
 }
 
 static int renew_request(const enroll_opts_t *o, json_t **out)

@@ -488,14 +488,34 @@ static void enroll_done(struct ctl_job *job, sd_store_req_t *req, int status)
 		conn_error(c, SD_ERR_INTERNAL, "the store could not record the account: %s", sd_store_req_detail(req));
 }
 
+/* The store request that disables acc — the whole account (disable) or this certificate
+ * of it (revoke) — with its account-disabled leaf; disable_done answers. */
+static void submit_disable(struct ctl_conn *c, sd_control_op_t op, const sd_account_t *acc)
+{
+	sd_accounts_t *a = sd_server_accounts(c->ctl->s);
+	struct ctl_job *job = job_new(c, op);
+	sd_store_req_t *req;
+	int r = 0;
+
+	if (job == NULL) {
+		conn_error(c, SD_ERR_NOMEM, "out of memory");
+		return;
+	}
+	job->acc = *acc;
+	if ((req = sd_store_req_new()) != NULL) {
+		r = op == SD_CONTROL_DISABLE ? sd_accounts_req_disable_account(req, a, &job->acc, job->today, job->now)
+		                             : sd_accounts_req_disable(req, &job->acc, job->today, job->now);
+		if (r >= 0)
+			r = audit_account(req, SD_AUDIT_ACCOUNT_DISABLED, job);
+	}
+	job_submit(c, job, req, r);
+}
+
 static void op_disable(struct ctl_conn *c)
 {
 	sd_accounts_t *a = sd_server_accounts(c->ctl->s);
 	const sd_account_t *acc = sd_accounts_find_name(a, c->req.name);
 	char fp[2 * SD_CA_FINGERPRINT_BYTES + 1];
-	struct ctl_job *job;
-	sd_store_req_t *req;
-	int r;
 
 	if (acc == NULL) {
 		conn_error(c, SD_ERR_NOENT, "no account is named '%s'", c->req.name);
@@ -508,16 +528,7 @@ static void op_disable(struct ctl_conn *c)
 		conn_reply(c, json_pack("{s:b, s:s, s:b}", "ok", 1, "fingerprint", fp, "already_disabled", 1), NULL);
 		return;
 	}
-	if ((job = job_new(c, SD_CONTROL_DISABLE)) == NULL) {
-		conn_error(c, SD_ERR_NOMEM, "out of memory");
-		return;
-	}
-	job->acc = *acc;
-	req = sd_store_req_new();
-	r = req != NULL ? sd_accounts_req_disable_account(req, a, &job->acc, job->today, job->now) : 0;
-	if (r >= 0 && req != NULL)
-		r = audit_account(req, SD_AUDIT_ACCOUNT_DISABLED, job);
-	job_submit(c, job, req, r);
+	submit_disable(c, SD_CONTROL_DISABLE, acc);
 }
 
 static void disable_done(struct ctl_job *job, sd_store_req_t *req, int status)
@@ -648,9 +659,6 @@ static void op_revoke(struct ctl_conn *c)
 	sd_accounts_t *a = sd_server_accounts(c->ctl->s);
 	const sd_account_t *acc = sd_accounts_find(a, c->req.fingerprint), *owner = sd_accounts_owner(a, acc);
 	char fp[2 * SD_CA_FINGERPRINT_BYTES + 1];
-	struct ctl_job *job;
-	sd_store_req_t *req;
-	int r;
 
 	sd_hex_encode(c->req.fingerprint, SD_CA_FINGERPRINT_BYTES, fp);
 	if (acc == NULL || owner == NULL) {
@@ -669,16 +677,7 @@ static void op_revoke(struct ctl_conn *c)
 		           owner->name);
 		return;
 	}
-	if ((job = job_new(c, SD_CONTROL_REVOKE)) == NULL) {
-		conn_error(c, SD_ERR_NOMEM, "out of memory");
-		return;
-	}
-	job->acc = *acc;
-	req = sd_store_req_new();
-	r = req != NULL ? sd_accounts_req_disable(req, &job->acc, job->today, job->now) : 0;
-	if (r >= 0 && req != NULL)
-		r = audit_account(req, SD_AUDIT_ACCOUNT_DISABLED, job);
-	job_submit(c, job, req, r);
+	submit_disable(c, SD_CONTROL_REVOKE, acc);
 }
 
 static void directory_done(struct ctl_job *job, sd_store_req_t *req, int status);

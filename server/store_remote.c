@@ -362,6 +362,27 @@ static int send_ctl_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t
 
 /* After the send (r: its result): waits for the answer, which a lost store process also
  * gives; returns r, or the answer's failure. */
+/* A control request waited for on w: its answer comes to ctl_done; NULL without memory. */
+static sd_store_req_t *ctl_wait_begin(struct ctl_wait *w)
+{
+	sd_store_req_t *req = sd_store_req_new();
+
+	if (req == NULL)
+		return NULL;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	req->done = ctl_done;
+	req->ctx = w;
+	return req;
+}
+
+static void ctl_wait_end(struct ctl_wait *w, sd_store_req_t *req)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	sd_store_req_free(req);
+}
+
 static int ctl_wait_answer(struct store_remote *rs, sd_store_req_t *req, struct ctl_wait *w, int r)
 {
 	if (r < 0 && req->queued)
@@ -381,16 +402,12 @@ static int ctl_wait_answer(struct store_remote *rs, sd_store_req_t *req, struct 
 int store_remote_ctl_call(struct store_remote *rs, uint8_t kind, int fd, sd_storewire_ctl_reply_t *out)
 {
 	struct ctl_wait w = {.done = false};
-	sd_store_req_t *req = sd_store_req_new();
+	sd_store_req_t *req = ctl_wait_begin(&w);
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (req == NULL)
 		return SD_ERR_NOMEM;
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	req->done = ctl_done;
-	req->ctx = &w;
 	pthread_mutex_lock(&rs->mu);
 	if (rs->lost || rs->stopping)
 		r = sd_error(SD_ERR_UNAVAILABLE, "the store process is gone or closing");
@@ -399,9 +416,7 @@ int store_remote_ctl_call(struct store_remote *rs, uint8_t kind, int fd, sd_stor
 	pthread_mutex_unlock(&rs->mu);
 	if ((r = ctl_wait_answer(rs, req, &w, r)) == 0 && req->out.len == sizeof(*out))
 		memcpy(out, req->out.p, sizeof(*out));
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mu);
-	sd_store_req_free(req);
+	ctl_wait_end(&w, req);
 	return r;
 }
 
@@ -412,17 +427,13 @@ int store_remote_stats_call(struct store_remote *rs, sd_date_t today, sd_store_s
 	uint8_t msg[SD_STOREWIRE_STATS_REQ_BYTES];
 	sd_store_stats_t st;
 	struct ctl_wait w = {.done = false, .stats = &st};
-	sd_store_req_t *req = sd_store_req_new();
+	sd_store_req_t *req = ctl_wait_begin(&w);
 	int r = 0;
 
 	store_remote_stats(rs, &st); /* the front end's request counts */
 	*out = st;
 	if (req == NULL)
 		return SD_ERR_NOMEM;
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	req->done = ctl_done;
-	req->ctx = &w;
 	pthread_mutex_lock(&rs->mu);
 	if (rs->lost || rs->stopping) {
 		r = sd_error(SD_ERR_UNAVAILABLE, "the store process is gone or closing");
@@ -436,8 +447,6 @@ int store_remote_stats_call(struct store_remote *rs, sd_date_t today, sd_store_s
 	pthread_mutex_unlock(&rs->mu);
 	if ((r = ctl_wait_answer(rs, req, &w, r)) == 0)
 		*out = st;
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mu);
-	sd_store_req_free(req);
+	ctl_wait_end(&w, req);
 	return r;
 }
