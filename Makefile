@@ -13,7 +13,8 @@
 #   make deb-test   build, install, exercise and purge the Debian packages (root; not in make test)
 #   make run        the demo deployment under ./var/demo
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make po         regenerate po/sealdrop.pot from client/*.c and merge it into po/*.po
+#   make po         regenerate the message templates (po/sealdrop.pot, po/sealdropd/sealdropd.pot)
+#                   and merge them into the translations (po/*.po, po/sealdropd/*.po)
 #
 # Sources are found by directory: crypto/*.c is libsealdrop, client/*.c is sealdrop,
 # tests/unit/test_*.c each a cmocka binary, tests/fuzz/fuzz_*.c each a libFuzzer target.
@@ -31,6 +32,7 @@ SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/li
 MSGFMT    ?= msgfmt
 XGETTEXT  ?= xgettext
 MSGMERGE  ?= msgmerge
+MSGCMP    ?= msgcmp
 
 PKGS      = libsodium jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -79,11 +81,14 @@ UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/%)
 TOOL_BIN   = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 PRELOAD_BIN = $(PRELOAD_SRC:tests/preload/%.c=$(BUILD)/preload/%.so)
-# Message catalogues (gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/sealdrop.mo.
+# Message catalogues (gettext), one text domain per program: po/LANG.po (the client's,
+# from client/*.c and crypto/*.c) becomes $(BUILD)/locale/LANG/LC_MESSAGES/sealdrop.mo,
+# po/sealdropd/LANG.po (the server's commands, from server/*.c and crypto/*.c) sealdropd.mo.
 LINGUAS    = ko
 MO         = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo)
+SRV_MO     = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sealdropd.mo)
 
-.PHONY: all test check soak fuzz fuzz-long fuzz-minimize fuzz-build tls-audit deb-test bench run install uninstall clean deps unit e2e format format-check lint-banned po
+.PHONY: all test check soak fuzz fuzz-long fuzz-minimize fuzz-build tls-audit deb-test bench run install uninstall clean deps unit e2e format format-check lint-banned po pot po-check
 .DELETE_ON_ERROR:
 
 all: sealdrop sealdropd
@@ -97,7 +102,7 @@ sealdrop: $(BUILD)/sealdrop $(MO)
 $(BUILD)/sealdrop: $(BUILD)/client/main.o $(CLIENT_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/client/main.o $(CLIENT_LIB) $(LIB) $(LIBS) $(CLI_LIBS)
 
-sealdropd: $(BUILD)/sealdropd
+sealdropd: $(BUILD)/sealdropd $(SRV_MO)
 	ln -sf $(BUILD)/sealdropd $@
 
 $(BUILD)/sealdropd: $(BUILD)/server/main.o $(SRV_LIB) $(LIB)
@@ -141,33 +146,66 @@ $(BUILD)/%.o: %.c
 
 # --- messages (gettext) ----------------------------------------------------------------
 
-# Where the client looks for its catalogues (client/i18n.c): the installed directory, and
-# the build tree's when the binary that runs is this build tree's. i18n.o is rebuilt when
-# either path changes (`make install PREFIX=/usr` after a plain `make`): the paths are
-# recorded in a file rewritten, while the Makefile is read, only when they differ.
+# Where each program looks for its catalogue (crypto/i18n.c): the installed directory, and
+# the build tree's when the binary that runs is this build tree's. The two objects that
+# name these paths (client/i18n.o, server/main.o) are rebuilt when either changes (`make
+# install PREFIX=/usr` after a plain `make`): the paths are recorded in a file rewritten,
+# while the Makefile is read, only when they differ.
 I18N_PATHS = $(LOCALEDIR) $(abspath $(BUILD))
 ifneq ($(shell cat $(BUILD)/gen/i18n-paths 2>/dev/null),$(I18N_PATHS))
 $(shell mkdir -p $(BUILD)/gen && echo '$(I18N_PATHS)' >$(BUILD)/gen/i18n-paths)
 endif
-$(BUILD)/client/i18n.o: ALL_CFLAGS += -DSD_LOCALEDIR='"$(LOCALEDIR)"' \
-  -DSD_BUILD_LOCALEDIR='"$(abspath $(BUILD))/locale"' -DSD_BUILD_EXE='"$(abspath $(BUILD))/sealdrop"'
-$(BUILD)/client/i18n.o: $(BUILD)/gen/i18n-paths
+$(BUILD)/client/i18n.o $(BUILD)/server/main.o: ALL_CFLAGS += -DSD_LOCALEDIR='"$(LOCALEDIR)"' \
+  -DSD_BUILD_DIR='"$(abspath $(BUILD))"'
+$(BUILD)/client/i18n.o $(BUILD)/server/main.o: $(BUILD)/gen/i18n-paths
 
 # --check: a translation whose printf conversions differ from the original fails the build.
 $(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo: po/%.po
 	@mkdir -p $(@D)
 	$(MSGFMT) --check -o $@ $<
 
-# After changing a message in client/*.c or crypto/*.c (sd_error formats): `make po`,
-# translate what msgfmt --statistics reports as untranslated or fuzzy in po/ko.po, and
-# commit both files.
-po:
-	$(XGETTEXT) --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=SD_N_ \
-	  --keyword=sd_error:2 --flag=sd_error:2:c-format --add-location=file \
-	  --package-name=sealdrop --package-version=$$(sed -n 's/.*SD_VERSION_STRING "\(.*\)".*/\1/p' \
-	  include/sealdrop/sealdrop.h) --msgid-bugs-address= -o po/sealdrop.pot $(sort $(wildcard client/*.c crypto/*.c))
+$(BUILD)/locale/%/LC_MESSAGES/sealdropd.mo: po/sealdropd/%.po
+	@mkdir -p $(@D)
+	$(MSGFMT) --check -o $@ $<
+
+# After changing a message in client/*.c, server/*.c or crypto/*.c (the sd_error formats
+# too): `make po`, translate what msgfmt --statistics reports as untranslated or fuzzy in
+# po/ko.po and po/sealdropd/ko.po, and commit them with the templates. A new server
+# catalogue starts from the client's translations of the library's messages.
+XGETTEXT_C = $(XGETTEXT) --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=SD_N_ \
+  --keyword=sd_error:2 --flag=sd_error:2:c-format --keyword=sdd_usage_error:2 \
+  --flag=sdd_usage_error:2:c-format --keyword=sdd_warn:2 --flag=sdd_warn:2:c-format \
+  --keyword=conn_error:3 --flag=conn_error:3:c-format --keyword=perr:3 --flag=perr:3:c-format \
+  --keyword=problem:2 --flag=problem:2:c-format --keyword=check_error:2 --flag=check_error:2:c-format \
+  --keyword=sd_scrub_damage:5 --flag=sd_scrub_damage:5:c-format --keyword=case_damage:4 \
+  --flag=case_damage:4:c-format \
+  --add-location=file --msgid-bugs-address= \
+  --package-version=$$(sed -n 's/.*SD_VERSION_STRING "\(.*\)".*/\1/p' include/sealdrop/sealdrop.h)
+POT_DIR ?= po
+CLIENT_MSG_SRC = $(sort $(wildcard client/*.c crypto/*.c))
+SERVER_MSG_SRC = $(sort $(wildcard server/*.c crypto/*.c))
+pot:
+	@mkdir -p $(POT_DIR)/sealdropd
+	$(XGETTEXT_C) --package-name=sealdrop -o $(POT_DIR)/sealdrop.pot $(CLIENT_MSG_SRC)
+	$(XGETTEXT_C) --package-name=sealdropd -o $(POT_DIR)/sealdropd/sealdropd.pot $(SERVER_MSG_SRC)
+
+po: pot
 	for l in $(LINGUAS); do $(MSGMERGE) --quiet --update --backup=none po/$$l.po po/sealdrop.pot || exit 1; \
-	  $(MSGFMT) --check --statistics -o /dev/null po/$$l.po || exit 1; done
+	  $(MSGFMT) --check --statistics -o /dev/null po/$$l.po || exit 1; \
+	  test -f po/sealdropd/$$l.po || $(MSGMERGE) --quiet --no-fuzzy-matching --compendium po/$$l.po -o po/sealdropd/$$l.po \
+	    /dev/null po/sealdropd/sealdropd.pot || exit 1; \
+	  $(MSGMERGE) --quiet --update --backup=none po/sealdropd/$$l.po po/sealdropd/sealdropd.pot || exit 1; \
+	  $(MSGFMT) --check --statistics -o /dev/null po/sealdropd/$$l.po || exit 1; done
+
+# Whether every catalogue translates every message the sources have now, all of them
+# checked and none fuzzy (tests/e2e/i18n.sh runs it): the templates go to POT_DIR, the
+# committed files are not touched.
+po-check: pot
+	for l in $(LINGUAS); do for p in po/$$l.po:sealdrop.pot po/sealdropd/$$l.po:sealdropd/sealdropd.pot; do \
+	  $(MSGCMP) $${p%%:*} $(POT_DIR)/$${p#*:} 2>$(POT_DIR)/msgcmp.err || \
+	    { sed 5q $(POT_DIR)/msgcmp.err; echo "$${p%%:*}: does not translate every message of the sources: make po, then translate"; exit 1; }; \
+	  st=$$($(MSGFMT) --check --statistics -o /dev/null $${p%%:*} 2>&1) || { echo "$$st"; exit 1; }; \
+	  echo "$${p%%:*}: $$st"; case $$st in *untranslated*|*fuzzy*) exit 1;; esac; done; done
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(SRV_LIB) $(CLIENT_LIB) $(LIB) tests/unit/unit.h tests/unit/unit_json.h
 	@mkdir -p $(@D)
@@ -332,8 +370,8 @@ install: sealdrop sealdropd
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sealdropd.service
 	for l in $(LINGUAS); do \
 	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
-	  install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/sealdrop.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo \
-	  || exit 1; done
+	  install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/sealdrop.mo $(BUILD)/locale/$$l/LC_MESSAGES/sealdropd.mo \
+	    $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/ || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sealdrop $(DESTDIR)$(PREFIX)/share/man/man1/sealdrop.1
@@ -347,7 +385,8 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sealdropd \
 	  $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sealdrop $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_sealdropd
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/sealdropd.service
-	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo; done
+	for l in $(LINGUAS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdrop.mo \
+	  $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sealdropd.mo; done
 
 format:
 	clang-format -i $(C_SOURCES)

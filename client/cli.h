@@ -22,19 +22,18 @@
 #include "sealdrop/consent.h"
 #include "sealdrop/envelope.h"
 #include "sealdrop/error.h"
+#include "sealdrop/i18n.h"
 #include "sealdrop/keys.h"
 #include "sealdrop/loghead.h"
 
 /* Every user-facing string goes through _(): gettext, domain "sealdrop", Korean or English
  * following LANG (po/ko.po; see i18n.c). */
-#define _(s) cli_gettext(s)
+#define _(s) sd_gettext(s)
 /* Marks a string for translation where it is defined; _() translates it where used. */
 #define N_(s) (s)
 
 /* Selects the locale and binds the message catalogue; first thing in main(). */
 void cli_i18n_init(void);
-/* gettext(msgid), except that "" stays "" (gettext("") is the catalogue's header). */
-const char *cli_gettext(const char *msgid) __attribute__((format_arg(1)));
 
 #define CLI_EX_USAGE           64 /* sysexits EX_USAGE */
 #define CLI_PASSPHRASE_MAX     1024

@@ -198,18 +198,6 @@ static void check_config(doctor_t *d)
 		result(d, "config", DOC_OK, 0, _("%s read"), d->cfg.path);
 }
 
-static const char *locale_wanted(void)
-{
-	static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = getenv(vars[i]);
-		if (v != NULL && v[0] != '\0')
-			return v;
-	}
-	return NULL;
-}
-
 static bool locale_is_utf8(const char *name)
 {
 	const char *dot = strchr(name, '.');
@@ -231,7 +219,7 @@ static const char *locale_language(const char *name)
 
 static void check_locale(doctor_t *d)
 {
-	const char *want = locale_wanted(), *now = setlocale(LC_MESSAGES, NULL), *lang;
+	const char *want = sd_locale_requested(), *now = setlocale(LC_MESSAGES, NULL), *lang;
 	const char *fix_lang =
 	        _("export LANG=ko_KR.UTF-8 (Korean) or LANG=en_US.UTF-8 (English) in your shell's profile");
 	doc_result_t *r;

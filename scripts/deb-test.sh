@@ -7,7 +7,8 @@
 #     (systemd-analyze verify, enabled by the package, its exposure score);
 #   - every man page found by man(1), in English and (LANG=ko) Korean, and rendering;
 #   - the bash and zsh completions loading for the installed commands;
-#   - `LANG=ko_KR.UTF-8 sealdrop --help` in Korean, from the installed catalogue;
+#   - `LANG=ko_KR.UTF-8 sealdrop --help` and `sealdropd --help` in Korean, each from its
+#     package's catalogue;
 #   - the whole demo flow (scripts/demo.sh) with the installed binaries;
 #   - the installed server running with no more than the unit's CapabilityBoundingSet and
 #     NoNewPrivileges (setpriv), and, when strace is installed, making no system call
@@ -228,6 +229,16 @@ if grep -q '^사용법: sealdrop' "$T/ko" && ! grep -q '^usage:' "$T/ko"; then
 else
 	not_ok "LANG=ko_KR.UTF-8 sealdrop --help prints Korean"
 	diag "$(head -n 3 "$T/ko")"
+fi
+check "the server's Korean catalogue is /usr/share/locale/ko/LC_MESSAGES/sealdropd.mo" \
+	test -f /usr/share/locale/ko/LC_MESSAGES/sealdropd.mo
+check "... shipped by the sealdropd package" sh -c 'dpkg -S /usr/share/locale/ko/LC_MESSAGES/sealdropd.mo | grep -q "^sealdropd:"'
+env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=ko_KR.UTF-8 /usr/sbin/sealdropd --help >"$T/kod" 2>&1
+if grep -q '^사용법: sealdropd' "$T/kod" && ! grep -q '^usage:' "$T/kod"; then
+	ok "LANG=ko_KR.UTF-8 sealdropd --help prints Korean"
+else
+	not_ok "LANG=ko_KR.UTF-8 sealdropd --help prints Korean"
+	diag "$(head -n 3 "$T/kod")"
 fi
 
 # --- the demo flow with the installed binaries -----------------------------------------

@@ -569,7 +569,7 @@ int sd_accounts_req_add(sd_store_req_t *req, const sd_account_t *acc)
 	if (req == NULL || acc == NULL)
 		return sd_error(SD_ERR_USAGE, "no request or account to add");
 	if (!acc->enabled)
-		return sd_error(SD_ERR_USAGE, "a new account is enabled");
+		return sd_error(SD_ERR_USAGE, "a new account must be enabled");
 	if ((r = sd_account_encode(acc, &rec, &len)) < 0)
 		return r;
 	r = sd_store_req_put(req, SD_STORE_DB_ACCOUNTS, acc->fingerprint, SD_CA_FINGERPRINT_BYTES, rec, len,

@@ -22,6 +22,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/directory.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/i18n.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
 
@@ -32,17 +33,25 @@ struct walk {
 	uint8_t sample[2][SD_MERKLE_HASH_BYTES];
 };
 
+/* The first problem found: in English in the report (its JSON is for scripts, and the
+ * running server logs it), and in the reader's language (gettext, domain "sealdropd") in
+ * the detail, which `sealdropd audit check` prints when the check ran in its own process.
+ * The running server binds no catalogue, so its detail is English too. */
 static int problem(sd_audit_report_t *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int problem(sd_audit_report_t *rep, const char *fmt, ...)
 {
+	char text[SD_AUDIT_PROBLEM_MAX];
 	va_list ap;
 
-	if (rep->problem[0] == '\0') {
-		va_start(ap, fmt);
-		vsnprintf(rep->problem, sizeof(rep->problem), fmt, ap);
-		va_end(ap);
-	}
-	return sd_error(SD_ERR_VERIFY, "%s", rep->problem);
+	if (rep->problem[0] != '\0')
+		return sd_error(SD_ERR_VERIFY, "%s", rep->problem);
+	va_start(ap, fmt);
+	vsnprintf(rep->problem, sizeof(rep->problem), fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), sd_gettext(fmt), ap);
+	va_end(ap);
+	return sd_error(SD_ERR_VERIFY, "%s", text);
 }
 
 static void walk_sample(struct walk *w)
@@ -182,18 +191,30 @@ static int load_heads(sd_store_t *store, const sd_pubkey_t *keys, size_t n_keys,
 	return 0;
 }
 
-static int compare(const struct walk *w, sd_audit_report_t *rep, size_t i, const sd_loghead_t *h, const char *which)
+/* i: 0 the store's latest signed head, 1 the head the operator kept (each message whole,
+ * for the translators). */
+static int compare(const struct walk *w, sd_audit_report_t *rep, size_t i, const sd_loghead_t *h)
 {
+	unsigned long long size = h->size, leaves = rep->leaves;
+
 	if (h->size > rep->leaves)
-		return problem(rep,
-		               "%s covers %llu leaves but the store holds %llu: leaves were dropped, or the store "
-		               "was reverted to an older copy",
-		               which, (unsigned long long)h->size, (unsigned long long)rep->leaves);
+		return i == 0 ? problem(rep,
+		                        "the store's latest signed head covers %llu leaves but the store holds %llu: "
+		                        "leaves were dropped, or the store was reverted to an older copy",
+		                        size, leaves)
+		              : problem(rep,
+		                        "the head you kept covers %llu leaves but the store holds %llu: leaves were "
+		                        "dropped, or the store was reverted to an older copy",
+		                        size, leaves);
 	if (!w->sampled[i] || !sd_equal(h->root, w->sample[i], SD_MERKLE_HASH_BYTES))
-		return problem(rep,
-		               "the tree recomputed from the stored leaves differs from %s at size %llu: a leaf "
-		               "was rewritten, or the log was forked",
-		               which, (unsigned long long)h->size);
+		return i == 0 ? problem(rep,
+		                        "the tree recomputed from the stored leaves differs from the store's latest "
+		                        "signed head at size %llu: a leaf was rewritten, or the log was forked",
+		                        size)
+		              : problem(rep,
+		                        "the tree recomputed from the stored leaves differs from the head you kept at "
+		                        "size %llu: a leaf was rewritten, or the log was forked",
+		                        size);
 	return 0;
 }
 
@@ -211,9 +232,9 @@ static int check_all(sd_store_t *store, struct walk *w, sd_audit_report_t *rep)
 	if (rep->stored_size != rep->leaves)
 		return problem(rep, "the log's size record says %llu leaves, %llu are stored",
 		               (unsigned long long)rep->stored_size, (unsigned long long)rep->leaves);
-	if (rep->has_head && (r = compare(w, rep, 0, &rep->head, "the store's latest signed head")) < 0)
+	if (rep->has_head && (r = compare(w, rep, 0, &rep->head)) < 0)
 		return r;
-	if (rep->has_expect && (r = compare(w, rep, 1, &rep->expect, "the head you kept")) < 0)
+	if (rep->has_expect && (r = compare(w, rep, 1, &rep->expect)) < 0)
 		return r;
 	if ((r = nodes_root(store, rep, from_nodes)) == SD_ERR_INTERNAL)
 		return problem(rep, "%s", sd_error_detail()); /* a node is missing */

@@ -27,6 +27,7 @@
 #include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
 #include "backup.h"
+#include "cmd.h"
 
 #define COPY_CHUNK (1u << 20)
 
@@ -219,7 +220,7 @@ static void put_back(const char *dir, const char *aside)
 	if (aside[0] == '\0' || store_path(data, dir, "data.mdb") < 0 || store_path(old, dir, aside) < 0)
 		return;
 	if (rename(old, data) != 0)
-		fprintf(stderr, "sealdropd: restore: cannot put %s back as %s: %s\n", old, data, strerror(errno));
+		fprintf(stderr, _("sealdropd: restore: cannot put %s back as %s: %s\n"), old, data, strerror(errno));
 }
 
 int sd_backup_restore(const char *dir, const char *from, uint64_t *size, char aside[SD_BACKUP_ASIDE_MAX])

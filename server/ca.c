@@ -138,12 +138,27 @@ static bool url_is_valid(const char *url)
 	return true;
 }
 
-static int check_days(int days, int max, const char *what)
+/* The kinds of certificate whose validity check_days() checks: whole sentences for each,
+ * so that each translates as one. */
+enum cert_kind { CERT_CA, CERT_SERVER, CERT_CLIENT };
+
+static int check_days(int days, int max, enum cert_kind kind)
 {
+	static const char *const too_short[] = {
+	        [CERT_CA] = SD_N_("the CA's validity must be at least 1 day, not %d"),
+	        [CERT_SERVER] = SD_N_("a server certificate's validity must be at least 1 day, not %d"),
+	        [CERT_CLIENT] = SD_N_("a client certificate's validity must be at least 1 day, not %d"),
+	};
+	static const char *const too_long[] = {
+	        [CERT_CA] = SD_N_("the CA's validity of %d days is beyond the limit of %d"),
+	        [CERT_SERVER] = SD_N_("a server certificate's validity of %d days is beyond the limit of %d"),
+	        [CERT_CLIENT] = SD_N_("a client certificate's validity of %d days is beyond the limit of %d"),
+	};
+
 	if (days < 1)
-		return sd_error(SD_ERR_USAGE, "%s validity must be at least 1 day, not %d", what, days);
+		return sd_error(SD_ERR_USAGE, too_short[kind], days);
 	if (days > max)
-		return sd_error(SD_ERR_REFUSED, "%s validity of %d days is beyond the limit of %d", what, days, max);
+		return sd_error(SD_ERR_REFUSED, too_long[kind], days, max);
 	return 0;
 }
 
@@ -653,7 +668,7 @@ int sd_ca_create(const char *dir, const char *name, int days)
 	if (dir == NULL || !sd_ca_name_is_valid(name))
 		return sd_error(SD_ERR_USAGE, "a CA needs a directory and a name of 1 to %d bytes of UTF-8 text",
 		                SD_CA_NAME_MAX);
-	if ((r = check_days(days, SD_CA_ROOT_MAX_DAYS, "the CA's")) < 0 ||
+	if ((r = check_days(days, SD_CA_ROOT_MAX_DAYS, CERT_CA)) < 0 ||
 	    (r = dir_path(dir, SD_CA_CERT_FILE, cert_path)) < 0 || (r = dir_path(dir, SD_CA_KEY_FILE, key_path)) < 0)
 		return r;
 	if (access(key_path, F_OK) == 0)
@@ -788,7 +803,7 @@ int sd_ca_issue_server(sd_ca_t *ca, const char *const *hostnames, size_t n, int 
 
 	if (ca == NULL || cert_path == NULL || key_path == NULL)
 		return sd_error(SD_ERR_USAGE, "sd_ca_issue_server: missing CA or output path");
-	if ((r = check_days(days, SD_CA_LEAF_MAX_DAYS, "a server certificate's")) < 0)
+	if ((r = check_days(days, SD_CA_LEAF_MAX_DAYS, CERT_SERVER)) < 0)
 		return r;
 	if (!url_is_valid(crl_url))
 		return sd_error(SD_ERR_USAGE, "the CRL URL must be an http:// or https:// URL without spaces");
@@ -963,7 +978,7 @@ static int client_args_check(const sd_ca_t *ca, const char *role, const char *na
 		                SD_CA_NAME_MAX);
 	if (!url_is_valid(crl_url))
 		return sd_error(SD_ERR_USAGE, "the CRL URL must be an http:// or https:// URL without spaces");
-	return check_days(days, SD_CA_LEAF_MAX_DAYS, "a client certificate's");
+	return check_days(days, SD_CA_LEAF_MAX_DAYS, CERT_CLIENT);
 }
 
 static int client_key(const uint8_t *csr, size_t csr_len, EVP_PKEY **key, char **key_pem)

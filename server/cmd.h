@@ -23,6 +23,13 @@
 #include <stddef.h>
 #include <jansson.h>
 #include "sealdrop/config.h"
+#include "sealdrop/i18n.h"
+
+/* Every message a command prints goes through _(): gettext, domain "sealdropd", Korean or
+ * English following LANG (po/sealdropd/; `run` stays English: server/main.c). N_() marks a
+ * string for the catalogue where it is defined; _() translates it where used. */
+#define _(s)  sd_gettext(s)
+#define N_(s) (s)
 
 #define SDD_EX_USAGE       64 /* sysexits EX_USAGE */
 #define SDD_EX_UNAVAILABLE 69 /* EX_UNAVAILABLE: the server is not running */
@@ -83,6 +90,10 @@ int sdd_fail(const char *cmd, int r);
 int sdd_fail_call(const char *cmd, int r);
 /* "sealdropd: <cmd>: warning: ..." on stderr. */
 void sdd_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* With --json, a command whose JSON quotes the library's error details (audit check,
+ * scrub) calls this first: the details stay English, as JSON reads the same in every
+ * language. */
+void sdd_json_in_english(bool json);
 /* Prints one JSON object on stdout (indented) and releases it; NULL: SD_ERR_NOMEM. */
 int sdd_json_print(json_t *obj);
 /* Sends req (taken) to the server at DIR/control.sock: 0 with *reply, or the exit status

@@ -30,38 +30,38 @@
 
 static const sdd_cmd_t backup_cmd = {
         "backup",
-        "usage: sealdropd backup --config FILE --out FILE [--json]\n",
-        "\nWrites a compacted copy of the server's store (LMDB's data.mdb, from one read\n"
-        "transaction) to FILE, and FILE.json beside it: the server's directory, the date and\n"
-        "the number of audit log leaves the copy holds. Both are 0600, fsync'd and renamed\n"
-        "into place. While the server runs, the copy is made by its store process through the\n"
-        "control socket, from one read transaction, as filings go on (in DIR/backup, then moved\n"
-        "to FILE); with the server stopped, by this command. One backup runs at a time.\n"
-        "Restore with `sealdropd restore --from FILE --dir DIR`.\n"
-        "Exit status: 0 written, 66 no store, 74 I/O error, 77 a backup is running already,\n"
-        "78 configuration.\n"
-        "\n"
-        "  --config FILE  the server's configuration (its directory)\n"
-        "  --out FILE     the backup file to write (replaced if it exists)\n"
-        "  --json         print the result as JSON\n",
+        N_("usage: sealdropd backup --config FILE --out FILE [--json]\n"),
+        N_("\nWrites a compacted copy of the server's store (LMDB's data.mdb, from one read\n"
+           "transaction) to FILE, and FILE.json beside it: the server's directory, the date and\n"
+           "the number of audit log leaves the copy holds. Both are 0600, fsync'd and renamed\n"
+           "into place. While the server runs, the copy is made by its store process through the\n"
+           "control socket, from one read transaction, as filings go on (in DIR/backup, then moved\n"
+           "to FILE); with the server stopped, by this command. One backup runs at a time.\n"
+           "Restore with `sealdropd restore --from FILE --dir DIR`.\n"
+           "Exit status: 0 written, 66 no store, 74 I/O error, 77 a backup is running already,\n"
+           "78 configuration.\n"
+           "\n"
+           "  --config FILE  the server's configuration (its directory)\n"
+           "  --out FILE     the backup file to write (replaced if it exists)\n"
+           "  --json         print the result as JSON\n"),
 };
 
 static const sdd_cmd_t restore_cmd = {
         "restore",
-        "usage: sealdropd restore --from FILE --dir DIR [--json]\n",
-        "\nInstalls a backup written by `sealdropd backup` as DIR/store/data.mdb. The store\n"
-        "it replaces is kept as DIR/store/data.mdb.before-restore-DATE (never deleted). Then\n"
-        "it appends a signed epoch statement to the audit log: a `restore` leaf, \"restored to\n"
-        "size N\", N being the number of leaves the backup holds. Events after N are lost;\n"
-        "clients that saw a longer log report the epoch with a warning instead of a rollback.\n"
-        "The head that signs it is published when the server next starts. The server must be\n"
-        "stopped: restore refuses while one holds the store.\n"
-        "Exit status: 0 restored, 65 the file is not a store, 66 no such file, 74 I/O error,\n"
-        "77 a server is running.\n"
-        "\n"
-        "  --from FILE  the backup (a data.mdb written by `sealdropd backup`)\n"
-        "  --dir DIR    the server's directory\n"
-        "  --json       print the result as JSON\n",
+        N_("usage: sealdropd restore --from FILE --dir DIR [--json]\n"),
+        N_("\nInstalls a backup written by `sealdropd backup` as DIR/store/data.mdb. The store\n"
+           "it replaces is kept as DIR/store/data.mdb.before-restore-DATE (never deleted). Then\n"
+           "it appends a signed epoch statement to the audit log: a `restore` leaf, \"restored to\n"
+           "size N\", N being the number of leaves the backup holds. Events after N are lost;\n"
+           "clients that saw a longer log report the epoch with a warning instead of a rollback.\n"
+           "The head that signs it is published when the server next starts. The server must be\n"
+           "stopped: restore refuses while one holds the store.\n"
+           "Exit status: 0 restored, 65 the file is not a store, 66 no such file, 74 I/O error,\n"
+           "77 a server is running.\n"
+           "\n"
+           "  --from FILE  the backup (a data.mdb written by `sealdropd backup`)\n"
+           "  --dir DIR    the server's directory\n"
+           "  --json       print the result as JSON\n"),
 };
 
 #define POLL_MS 100 /* between two backup_status requests */
@@ -176,7 +176,7 @@ static int backup_run(const sd_config_t *c, const char *out, bool json)
 		return sdd_fail(backup_cmd.name, r);
 	if (json)
 		return sdd_json_print(json_pack("{s:b, s:s, s:I}", "ok", 1, "out", out, "log_size", (json_int_t)size));
-	printf("backup written: %s (%llu audit log leaves), %s%s\n", out, (unsigned long long)size, out,
+	printf(_("backup written: %s (%llu audit log leaves), %s%s\n"), out, (unsigned long long)size, out,
 	       SD_BACKUP_META_SUFFIX);
 	return 0;
 }
@@ -224,10 +224,10 @@ int sdd_cmd_restore(int argc, char **argv)
 	if (json)
 		return sdd_json_print(
 		        json_pack("{s:b, s:I, s:s}", "ok", 1, "restored_size", (json_int_t)size, "kept_aside", aside));
-	printf("restored %s into %s/store: the audit log holds %llu leaves and the epoch statement "
-	       "\"restored to size %llu\" (leaf %llu)\n",
+	printf(_("restored %s into %s/store: the audit log holds %llu leaves and the epoch statement "
+	         "\"restored to size %llu\" (leaf %llu)\n"),
 	       from, dir, (unsigned long long)size, (unsigned long long)size, (unsigned long long)size);
 	if (aside[0] != '\0')
-		printf("the replaced store is kept as %s/store/%s\n", dir, aside);
+		printf(_("the replaced store is kept as %s/store/%s\n"), dir, aside);
 	return 0;
 }

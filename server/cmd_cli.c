@@ -3,6 +3,7 @@
  * one-line error messages mapped to sysexits(3) codes, JSON output. See cmd.h.
  */
 #include <getopt.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,15 +76,15 @@ int sdd_path_join(char out[PATH_MAX], const char *dir, const char *name)
 
 int sdd_help(const sdd_cmd_t *cmd)
 {
-	fputs(cmd->synopsis, stdout);
-	fputs(cmd->help, stdout);
+	fputs(_(cmd->synopsis), stdout);
+	fputs(_(cmd->help), stdout);
 	return 0;
 }
 
 static void usage_hint(const sdd_cmd_t *cmd)
 {
-	fputs(cmd->synopsis, stderr);
-	fprintf(stderr, "Run 'sealdropd %s --help' for details.\n", cmd->name);
+	fputs(_(cmd->synopsis), stderr);
+	fprintf(stderr, _("Run 'sealdropd %s --help' for details.\n"), cmd->name);
 }
 
 int sdd_opt_error(const sdd_cmd_t *cmd, char **argv, int c)
@@ -91,11 +92,11 @@ int sdd_opt_error(const sdd_cmd_t *cmd, char **argv, int c)
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";
 
 	if (c == ':')
-		fprintf(stderr, "sealdropd: %s: option '%s' needs a value\n", cmd->name, arg);
+		fprintf(stderr, _("sealdropd: %s: option '%s' needs a value\n"), cmd->name, arg);
 	else if (optopt != 0)
-		fprintf(stderr, "sealdropd: %s: unknown option '-%c'\n", cmd->name, optopt);
+		fprintf(stderr, _("sealdropd: %s: unknown option '-%c'\n"), cmd->name, optopt);
 	else
-		fprintf(stderr, "sealdropd: %s: unknown option '%s'\n", cmd->name, arg);
+		fprintf(stderr, _("sealdropd: %s: unknown option '%s'\n"), cmd->name, arg);
 	usage_hint(cmd);
 	return SDD_EX_USAGE;
 }
@@ -106,7 +107,7 @@ int sdd_usage_error(const sdd_cmd_t *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "sealdropd: %s: ", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	usage_hint(cmd);
@@ -132,11 +133,17 @@ void sdd_warn(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "sealdropd: %s: warning: ", cmd);
+	fprintf(stderr, _("sealdropd: %s: warning: "), cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void sdd_json_in_english(bool json)
+{
+	if (json)
+		sd_error_set_translator(NULL);
 }
 
 int sdd_json_print(json_t *obj)
@@ -178,6 +185,7 @@ int sdd_config_load(const char *cmd, const char *path, sd_config_t *c)
 
 	if (r == 0)
 		return 0;
-	fprintf(stderr, "sealdropd: %s: %zu error%s in %s\n", cmd, errors, errors == 1 ? "" : "s", path);
+	fprintf(stderr, ngettext("sealdropd: %s: %zu error in %s\n", "sealdropd: %s: %zu errors in %s\n", errors), cmd,
+	        errors, path);
 	return r == SD_ERR_CONFIG ? sd_exit_code(SD_ERR_CONFIG) : sd_exit_code(r);
 }

@@ -29,22 +29,22 @@
 
 static const sdd_cmd_t enroll_cmd = {
         "enroll",
-        "usage: sealdropd enroll --dir DIR --role ROLE --name NAME (--out OUTDIR | --csr FILE --cert-out FILE)\n"
-        "                        [--box-pubkey FILE] [--json]\n",
-        "\nIssues a client certificate (valid 398 days) and records its account in the running\n"
-        "server: role (attorney, officer, custodian or operator), a unique name, enabled.\n"
-        "\n"
-        "  --dir DIR          the server's directory (its control socket is DIR/control.sock)\n"
-        "  --role ROLE        attorney, officer, custodian or operator\n"
-        "  --name NAME        the account's name, also the certificate's CN (unique)\n"
-        "  --out OUTDIR       the CA makes a new key: OUTDIR/key.pem (0600) and OUTDIR/cert.pem\n"
-        "  --csr FILE         the user's certificate signing request (PEM or DER; P-256 or\n"
-        "                     Ed25519): the private key never leaves the user's machine\n"
-        "  --cert-out FILE    where the certificate goes, with --csr\n"
-        "  --box-pubkey FILE  an attorney's X25519 public key file (sealdrop keygen --kind\n"
-        "                     attorney) for notices\n"
-        "  --json             print the result as JSON\n"
-        "\nPrints the certificate's fingerprint (SHA-256 of its DER form). Nothing is overwritten.\n",
+        N_("usage: sealdropd enroll --dir DIR --role ROLE --name NAME (--out OUTDIR | --csr FILE --cert-out FILE)\n"
+           "                        [--box-pubkey FILE] [--json]\n"),
+        N_("\nIssues a client certificate (valid 398 days) and records its account in the running\n"
+           "server: role (attorney, officer, custodian or operator), a unique name, enabled.\n"
+           "\n"
+           "  --dir DIR          the server's directory (its control socket is DIR/control.sock)\n"
+           "  --role ROLE        attorney, officer, custodian or operator\n"
+           "  --name NAME        the account's name, also the certificate's CN (unique)\n"
+           "  --out OUTDIR       the CA makes a new key: OUTDIR/key.pem (0600) and OUTDIR/cert.pem\n"
+           "  --csr FILE         the user's certificate signing request (PEM or DER; P-256 or\n"
+           "                     Ed25519): the private key never leaves the user's machine\n"
+           "  --cert-out FILE    where the certificate goes, with --csr\n"
+           "  --box-pubkey FILE  an attorney's X25519 public key file (sealdrop keygen --kind\n"
+           "                     attorney) for notices\n"
+           "  --json             print the result as JSON\n"
+           "\nPrints the certificate's fingerprint (SHA-256 of its DER form). Nothing is overwritten.\n"),
 };
 
 typedef struct {
@@ -217,11 +217,11 @@ static int enroll_report(const enroll_opts_t *o, const json_t *reply, const char
 	if (o->json)
 		return sdd_json_print(json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", o->name, "role", o->role,
 		                                "fingerprint", fp, "cert", cert_path, "key", key_path));
-	printf("enrolled %s '%s'\n", o->role, o->name);
-	printf("fingerprint %s\n", fp);
+	printf(_("enrolled %s '%s'\n"), o->role, o->name);
+	printf(_("fingerprint %s\n"), fp);
 	if (key_path != NULL)
-		printf("key         %s (keep it private)\n", key_path);
-	printf("certificate %s\n", cert_path);
+		printf(_("key         %s (keep it private)\n"), key_path);
+	printf(_("certificate %s\n"), cert_path);
 	return 0;
 }
 
@@ -231,7 +231,7 @@ struct issue {
 	const sdd_cmd_t *cmd;
 	int (*request)(const enroll_opts_t *o, json_t **req);
 	int (*report)(const enroll_opts_t *o, const json_t *reply, const char *key_path, const char *cert_path);
-	const char *recorded; /* "the account is enrolled": what stands when a file fails */
+	const char *recorded; /* "the account is enrolled" (N_): what stands when a file fails */
 };
 
 static int issue_run(const struct issue *is, enroll_opts_t *o)
@@ -257,7 +257,7 @@ static int issue_run(const struct issue *is, enroll_opts_t *o)
 	}
 	if ((r = enroll_write(reply, o->out != NULL ? key : NULL, cert)) < 0) {
 		const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
-		fprintf(stderr, "sealdropd: %s: %s (fingerprint %s), but: %s\n", is->cmd->name, is->recorded,
+		fprintf(stderr, _("sealdropd: %s: %s (fingerprint %s), but: %s\n"), is->cmd->name, _(is->recorded),
 		        fp != NULL ? fp : "?", sd_error_detail());
 		status = sd_exit_code(r);
 		goto out;
@@ -275,7 +275,7 @@ out:
 
 int sdd_cmd_enroll(int argc, char **argv)
 {
-	static const struct issue is = {&enroll_cmd, enroll_request, enroll_report, "the account is enrolled"};
+	static const struct issue is = {&enroll_cmd, enroll_request, enroll_report, N_("the account is enrolled")};
 	enroll_opts_t o = {0};
 	int status;
 
@@ -290,13 +290,13 @@ int sdd_cmd_enroll(int argc, char **argv)
  * saying why there is none. */
 static const sdd_cmd_t disable_cmd = {
         "disable",
-        "usage: sealdropd disable --dir DIR --name NAME [--json]\n",
-        "\nRefuses the account from now on, at once, and puts its certificate on the CRL the\n"
-        "server publishes at /v1/crl. Disabling a disabled account is not an error.\n"
-        "\n"
-        "  --dir DIR    the server's directory (its control socket is DIR/control.sock)\n"
-        "  --name NAME  the account's name, as enrolled\n"
-        "  --json       print the result as JSON\n",
+        N_("usage: sealdropd disable --dir DIR --name NAME [--json]\n"),
+        N_("\nRefuses the account from now on, at once, and puts its certificate on the CRL the\n"
+           "server publishes at /v1/crl. Disabling a disabled account is not an error.\n"
+           "\n"
+           "  --dir DIR    the server's directory (its control socket is DIR/control.sock)\n"
+           "  --name NAME  the account's name, as enrolled\n"
+           "  --json       print the result as JSON\n"),
 };
 
 /* Options shared by disable and directory install: --dir, --name (refused when name is
@@ -341,8 +341,9 @@ int sdd_cmd_disable(int argc, char **argv)
 		r = sdd_json_print(json_pack("{s:s, s:s, s:b}", "name", name, "fingerprint", fp != NULL ? fp : "",
 		                             "already_disabled", already));
 	else
-		printf("%s '%s' (fingerprint %s); its certificate is on the CRL\n",
-		       already ? "already disabled" : "disabled", name, fp != NULL ? fp : "?");
+		printf(already ? _("already disabled '%s' (fingerprint %s); its certificate is on the CRL\n")
+		               : _("disabled '%s' (fingerprint %s); its certificate is on the CRL\n"),
+		       name, fp != NULL ? fp : "?");
 	json_decref(reply);
 	return r < 0 ? sdd_fail(disable_cmd.name, r) : 0;
 }
@@ -351,19 +352,19 @@ int sdd_cmd_disable(int argc, char **argv)
 
 static const sdd_cmd_t renew_cmd = {
         "renew",
-        "usage: sealdropd renew --dir DIR --name NAME (--out OUTDIR | --csr FILE --cert-out FILE) [--json]\n",
-        "\nIssues a new client certificate (valid 398 days) for an enabled account: the same name,\n"
-        "role and box key. The account keeps its cases, uploads and notices; its other\n"
-        "certificates keep working until they expire or `sealdropd revoke` retires them, so the\n"
-        "user switches without a gap. The audit log records a certificate-renewed leaf.\n"
-        "\n"
-        "  --dir DIR          the server's directory (its control socket is DIR/control.sock)\n"
-        "  --name NAME        the account's name, as enrolled\n"
-        "  --out OUTDIR       the CA makes a new key: OUTDIR/key.pem (0600) and OUTDIR/cert.pem\n"
-        "  --csr FILE         the user's new certificate signing request (PEM or DER)\n"
-        "  --cert-out FILE    where the certificate goes, with --csr\n"
-        "  --json             print the result as JSON\n"
-        "\nPrints the new certificate's fingerprint. Nothing is overwritten.\n",
+        N_("usage: sealdropd renew --dir DIR --name NAME (--out OUTDIR | --csr FILE --cert-out FILE) [--json]\n"),
+        N_("\nIssues a new client certificate (valid 398 days) for an enabled account: the same name,\n"
+           "role and box key. The account keeps its cases, uploads and notices; its other\n"
+           "certificates keep working until they expire or `sealdropd revoke` retires them, so the\n"
+           "user switches without a gap. The audit log records a certificate-renewed leaf.\n"
+           "\n"
+           "  --dir DIR          the server's directory (its control socket is DIR/control.sock)\n"
+           "  --name NAME        the account's name, as enrolled\n"
+           "  --out OUTDIR       the CA makes a new key: OUTDIR/key.pem (0600) and OUTDIR/cert.pem\n"
+           "  --csr FILE         the user's new certificate signing request (PEM or DER)\n"
+           "  --cert-out FILE    where the certificate goes, with --csr\n"
+           "  --json             print the result as JSON\n"
+           "\nPrints the new certificate's fingerprint. Nothing is overwritten.\n"),
 };
 
 static int renew_parse(int argc, char **argv, enroll_opts_t *o)
@@ -419,19 +420,19 @@ static int renew_report(const enroll_opts_t *o, const json_t *reply, const char 
 		return sdd_json_print(json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?}", "name", o->name, "role", role,
 		                                "fingerprint", fp, "account", account, "cert", cert_path, "key",
 		                                key_path));
-	printf("renewed %s '%s'\n", role != NULL ? role : "?", o->name);
-	printf("fingerprint %s (new)\n", fp != NULL ? fp : "?");
-	printf("account     %s (its first certificate's; the earlier ones work until revoked)\n",
+	printf(_("renewed %s '%s'\n"), role != NULL ? role : "?", o->name);
+	printf(_("fingerprint %s (new)\n"), fp != NULL ? fp : "?");
+	printf(_("account     %s (its first certificate's; the earlier ones work until revoked)\n"),
 	       account != NULL ? account : "?");
 	if (key_path != NULL)
-		printf("key         %s (keep it private)\n", key_path);
-	printf("certificate %s\n", cert_path);
+		printf(_("key         %s (keep it private)\n"), key_path);
+	printf(_("certificate %s\n"), cert_path);
 	return 0;
 }
 
 int sdd_cmd_renew(int argc, char **argv)
 {
-	static const struct issue is = {&renew_cmd, renew_request, renew_report, "the certificate is recorded"};
+	static const struct issue is = {&renew_cmd, renew_request, renew_report, N_("the certificate is recorded")};
 	enroll_opts_t o = {0};
 	int status;
 
@@ -444,16 +445,16 @@ int sdd_cmd_renew(int argc, char **argv)
 
 static const sdd_cmd_t revoke_cmd = {
         "revoke",
-        "usage: sealdropd revoke --dir DIR --fingerprint HEX [--json]\n",
-        "\nRetires one certificate of an account that has another (the old one, once its user\n"
-        "works with the renewed one): it is refused from the next request on and its serial is\n"
-        "on the CRL at /v1/crl at once. The account and its other certificates are untouched;\n"
-        "to refuse the account itself, use `sealdropd disable`, which is also what retiring\n"
-        "its last usable certificate takes. Revoking a revoked certificate is not an error.\n"
-        "\n"
-        "  --dir DIR            the server's directory (its control socket is DIR/control.sock)\n"
-        "  --fingerprint HEX    the certificate's SHA-256 fingerprint, as enroll or renew printed it\n"
-        "  --json               print the result as JSON\n",
+        N_("usage: sealdropd revoke --dir DIR --fingerprint HEX [--json]\n"),
+        N_("\nRetires one certificate of an account that has another (the old one, once its user\n"
+           "works with the renewed one): it is refused from the next request on and its serial is\n"
+           "on the CRL at /v1/crl at once. The account and its other certificates are untouched;\n"
+           "to refuse the account itself, use `sealdropd disable`, which is also what retiring\n"
+           "its last usable certificate takes. Revoking a revoked certificate is not an error.\n"
+           "\n"
+           "  --dir DIR            the server's directory (its control socket is DIR/control.sock)\n"
+           "  --fingerprint HEX    the certificate's SHA-256 fingerprint, as enroll or renew printed it\n"
+           "  --json               print the result as JSON\n"),
 };
 
 int sdd_cmd_revoke(int argc, char **argv)
@@ -483,7 +484,8 @@ int sdd_cmd_revoke(int argc, char **argv)
 	if (json)
 		r = sdd_json_print(json_pack("{s:s, s:b}", "fingerprint", fp_arg, "already_revoked", already));
 	else
-		printf("%s certificate %s; its serial is on the CRL\n", already ? "already revoked" : "revoked",
+		printf(already ? _("already revoked certificate %s; its serial is on the CRL\n")
+		               : _("revoked certificate %s; its serial is on the CRL\n"),
 		       fp_arg);
 	json_decref(reply);
 	return r < 0 ? sdd_fail(revoke_cmd.name, r) : 0;
@@ -493,15 +495,15 @@ int sdd_cmd_revoke(int argc, char **argv)
 
 static const sdd_cmd_t directory_cmd = {
         "directory install",
-        "usage: sealdropd directory install --dir DIR FILE [--json]\n",
-        "\nReplaces the directory the running server serves at /v1/directory with FILE, at once,\n"
-        "and writes it to DIR/directory.json. The server refuses a directory that is not signed\n"
-        "by the root key it pinned, that has expired, whose version is lower than the one it\n"
-        "serves, that is for another deployment, or that no longer lists the server's own log\n"
-        "key and CA certificate.\n"
-        "\n"
-        "  --dir DIR  the server's directory (its control socket is DIR/control.sock)\n"
-        "  --json     print the result as JSON\n",
+        N_("usage: sealdropd directory install --dir DIR FILE [--json]\n"),
+        N_("\nReplaces the directory the running server serves at /v1/directory with FILE, at once,\n"
+           "and writes it to DIR/directory.json. The server refuses a directory that is not signed\n"
+           "by the root key it pinned, that has expired, whose version is lower than the one it\n"
+           "serves, that is for another deployment, or that no longer lists the server's own log\n"
+           "key and CA certificate.\n"
+           "\n"
+           "  --dir DIR  the server's directory (its control socket is DIR/control.sock)\n"
+           "  --json     print the result as JSON\n"),
 };
 
 static int directory_install(int argc, char **argv)
@@ -533,8 +535,9 @@ static int directory_install(int argc, char **argv)
 		r = sdd_json_print(json_pack("{s:O?, s:s?}", "version", json_object_get(reply, "version"), "deployment",
 		                             deployment));
 	else
-		printf("installed directory version %" JSON_INTEGER_FORMAT " of deployment %s\n",
-		       json_integer_value(json_object_get(reply, "version")), deployment != NULL ? deployment : "?");
+		printf(_("installed directory version %lld of deployment %s\n"),
+		       (long long)json_integer_value(json_object_get(reply, "version")),
+		       deployment != NULL ? deployment : "?");
 	json_decref(reply);
 	return r < 0 ? sdd_fail(directory_cmd.name, r) : 0;
 }
@@ -545,8 +548,8 @@ int sdd_cmd_directory(int argc, char **argv)
 		return directory_install(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 		return sdd_help(&directory_cmd);
-	fprintf(stderr, "sealdropd: directory: expected 'install' (the client's `sealdrop directory create`\n"
-	                "signs a directory)\n");
-	fputs(directory_cmd.synopsis, stderr);
+	fprintf(stderr, _("sealdropd: directory: expected 'install' (the client's `sealdrop directory create`\n"
+	                  "signs a directory)\n"));
+	fputs(_(directory_cmd.synopsis), stderr);
 	return SDD_EX_USAGE;
 }

@@ -20,44 +20,44 @@
 
 static const sdd_cmd_t logkey_cmd = {
         "log-key",
-        "usage: sealdropd log-key new --dir DIR [--out FILE.pub] [--json]\n"
-        "       sealdropd log-key rotate --dir DIR --directory FILE [--json]\n",
-        "\n"
-        "  new     generate the next log key as DIR/log.key.next (server may run)\n"
-        "  rotate  log the rotation, install FILE and make DIR/log.key.next the log key\n"
-        "          (server stopped)\n",
+        N_("usage: sealdropd log-key new --dir DIR [--out FILE.pub] [--json]\n"
+           "       sealdropd log-key rotate --dir DIR --directory FILE [--json]\n"),
+        N_("\n"
+           "  new     generate the next log key as DIR/log.key.next (server may run)\n"
+           "  rotate  log the rotation, install FILE and make DIR/log.key.next the log key\n"
+           "          (server stopped)\n"),
 };
 
 static const sdd_cmd_t new_cmd = {
         "log-key new",
-        "usage: sealdropd log-key new --dir DIR [--out FILE.pub] [--json]\n",
-        "\n"
-        "Generates the next log signing key as DIR/log.key.next (mode 0600) and writes its public\n"
-        "half to FILE.pub (default DIR/log.key.next.pub), for the root key holder to sign a\n"
-        "directory with it as --log and the current DIR/log.key.pub as --log-retired. The\n"
-        "server may be running; it keeps signing with DIR/log.key until 'log-key rotate'.\n"
-        "Exit 73 when DIR/log.key.next exists already.\n"
-        "\n"
-        "  --dir DIR       the server's directory\n"
-        "  --out FILE.pub  where to write the public key\n"
-        "  --json          print the result as JSON\n",
+        N_("usage: sealdropd log-key new --dir DIR [--out FILE.pub] [--json]\n"),
+        N_("\n"
+           "Generates the next log signing key as DIR/log.key.next (mode 0600) and writes its public\n"
+           "half to FILE.pub (default DIR/log.key.next.pub), for the root key holder to sign a\n"
+           "directory with it as --log and the current DIR/log.key.pub as --log-retired. The\n"
+           "server may be running; it keeps signing with DIR/log.key until 'log-key rotate'.\n"
+           "Exit 73 when DIR/log.key.next exists already.\n"
+           "\n"
+           "  --dir DIR       the server's directory\n"
+           "  --out FILE.pub  where to write the public key\n"
+           "  --json          print the result as JSON\n"),
 };
 
 static const sdd_cmd_t rotate_cmd = {
         "log-key rotate",
-        "usage: sealdropd log-key rotate --dir DIR --directory FILE [--json]\n",
-        "\n"
-        "With the server stopped: checks FILE against the pinned root (the signer of\n"
-        "DIR/directory.json), requires a higher version, DIR/log.key.next's public key as its\n"
-        "log key and the current log key (and every key retired before) under log_retired;\n"
-        "then appends the audit leaves log-key-rotated (OLDID:NEWID) and directory-installed,\n"
-        "signs the handover head with the old key, installs FILE as DIR/directory.json, makes\n"
-        "DIR/log.key.next the log key and overwrites the old one. Interrupted, it can be run\n"
-        "again with the same FILE and finishes the job. Exit 77 while the server runs.\n"
-        "\n"
-        "  --dir DIR         the server's directory\n"
-        "  --directory FILE  the new root-signed directory\n"
-        "  --json            print the result as JSON\n",
+        N_("usage: sealdropd log-key rotate --dir DIR --directory FILE [--json]\n"),
+        N_("\n"
+           "With the server stopped: checks FILE against the pinned root (the signer of\n"
+           "DIR/directory.json), requires a higher version, DIR/log.key.next's public key as its\n"
+           "log key and the current log key (and every key retired before) under log_retired;\n"
+           "then appends the audit leaves log-key-rotated (OLDID:NEWID) and directory-installed,\n"
+           "signs the handover head with the old key, installs FILE as DIR/directory.json, makes\n"
+           "DIR/log.key.next the log key and overwrites the old one. Interrupted, it can be run\n"
+           "again with the same FILE and finishes the job. Exit 77 while the server runs.\n"
+           "\n"
+           "  --dir DIR         the server's directory\n"
+           "  --directory FILE  the new root-signed directory\n"
+           "  --json            print the result as JSON\n"),
 };
 
 static int logkey_new(int argc, char **argv)
@@ -85,9 +85,9 @@ static int logkey_new(int argc, char **argv)
 		snprintf(pubpath, sizeof(pubpath), "%s/%s", dir, SD_LOGKEY_NEXT_PUB_FILE);
 	if (json)
 		return sdd_json_print(json_pack("{s:b, s:s, s:s}", "ok", 1, "next_key_id", id, "public", pubpath));
-	printf("next log key %s written to %s/%s, its public key to %s\n"
-	       "next: have the root key holder sign a directory with --log %s --log-retired %s/log.key.pub,\n"
-	       "then stop the server and run: sealdropd log-key rotate --dir %s --directory FILE\n",
+	printf(_("next log key %s written to %s/%s, its public key to %s\n"
+	         "next: have the root key holder sign a directory with --log %s --log-retired %s/log.key.pub,\n"
+	         "then stop the server and run: sealdropd log-key rotate --dir %s --directory FILE\n"),
 	       id, dir, SD_LOGKEY_NEXT_FILE, pubpath, pubpath, dir, dir);
 	return 0;
 }
@@ -117,10 +117,13 @@ static int logkey_rotate(int argc, char **argv)
 		                                "new_key_id", new_id, "directory_version", (int)rot.version, "leaf",
 		                                (json_int_t)rot.leaf, "log_size", (json_int_t)rot.size, "resumed",
 		                                rot.resumed));
-	printf("log key rotated: %s retired, %s signs from now on (audit leaf %llu: log-key-rotated %s:%s);\n"
-	       "directory version %u installed%s. Start the server.\n",
-	       old_id, new_id, (unsigned long long)rot.leaf, old_id, new_id, rot.version,
-	       rot.resumed ? " (finishing an interrupted rotation)" : "");
+	printf(rot.resumed ? _("log key rotated: %s retired, %s signs from now on (audit leaf %llu: log-key-rotated "
+	                       "%s:%s);\ndirectory version %u installed (finishing an interrupted rotation). Start "
+	                       "the server.\n")
+	                   : _("log key rotated: %s retired, %s signs from now on (audit leaf %llu: log-key-rotated "
+	                       "%s:%s);\ndirectory version %u installed. Start the server.\n"),
+	       old_id, new_id, (unsigned long long)rot.leaf, old_id, new_id, rot.version);
+
 	return 0;
 }
 

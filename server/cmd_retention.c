@@ -5,26 +5,27 @@
  * Prints each case, the date it was closed or terminated and the bytes its package held,
  * then a total. Meant for a daily timer; run it with --dry-run first (sealdropd(8)).
  */
+#include <getopt.h>
+#include <libintl.h>
 #include <stdio.h>
 #include <string.h>
-#include <getopt.h>
 
 #include "sealdrop/sealdrop.h"
 #include "cmd.h"
 
 static const sdd_cmd_t retention_cmd = {
         "retention",
-        "usage: sealdropd retention --dir DIR [--dry-run] [--json]\n",
-        "\nDestroys the cases closed or terminated more than retention_days ago (sealdropd.conf):\n"
-        "their records, notices, consents, receipt and package are deleted, a tombstone is\n"
-        "kept, and each destruction is a case-destroyed leaf of the audit log. The audit log\n"
-        "and the year's case numbers stay. The store file shrinks at the next backup\n"
-        "(sealdropd backup writes a compacted copy). retention_days 0, the default, keeps\n"
-        "every case: nothing is due.\n"
-        "\n"
-        "  --dir DIR    the server's directory (its control socket is DIR/control.sock)\n"
-        "  --dry-run    list the cases that would be destroyed, destroy nothing\n"
-        "  --json       print the result as JSON\n",
+        N_("usage: sealdropd retention --dir DIR [--dry-run] [--json]\n"),
+        N_("\nDestroys the cases closed or terminated more than retention_days ago (sealdropd.conf):\n"
+           "their records, notices, consents, receipt and package are deleted, a tombstone is\n"
+           "kept, and each destruction is a case-destroyed leaf of the audit log. The audit log\n"
+           "and the year's case numbers stay. The store file shrinks at the next backup\n"
+           "(sealdropd backup writes a compacted copy). retention_days 0, the default, keeps\n"
+           "every case: nothing is due.\n"
+           "\n"
+           "  --dir DIR    the server's directory (its control socket is DIR/control.sock)\n"
+           "  --dry-run    list the cases that would be destroyed, destroy nothing\n"
+           "  --json       print the result as JSON\n"),
 };
 
 static void print_cases(const json_t *res, bool dry_run)
@@ -34,10 +35,10 @@ static void print_cases(const json_t *res, bool dry_run)
 
 	json_array_foreach(cases, i, c)
 	{
-		printf("%s  %s %s  %lld bytes%s\n", json_string_value(json_object_get(c, "case")),
-		       json_string_value(json_object_get(c, "state")),
+		printf(dry_run ? _("%s  %s %s  %lld bytes\n") : _("%s  %s %s  %lld bytes  destroyed\n"),
+		       json_string_value(json_object_get(c, "case")), json_string_value(json_object_get(c, "state")),
 		       json_string_value(json_object_get(c, "finished")),
-		       (long long)json_integer_value(json_object_get(c, "bytes")), dry_run ? "" : "  destroyed");
+		       (long long)json_integer_value(json_object_get(c, "bytes")));
 	}
 }
 
@@ -48,14 +49,22 @@ static void print_result(const json_t *res, bool dry_run)
 	long long total = (long long)json_integer_value(json_object_get(res, "total_bytes"));
 
 	if (days == 0) {
-		printf("retention_days is 0 (keep every case): no case is due\n");
+		printf(_("retention_days is 0 (keep every case): no case is due\n"));
 		return;
 	}
-	printf("retention: cases closed or terminated more than %lld days before %s%s\n", days,
-	       json_string_value(json_object_get(res, "today")), dry_run ? " (dry run: nothing is destroyed)" : "");
+	printf(dry_run ? _("retention: cases closed or terminated more than %lld days before %s (dry run: nothing is "
+	                   "destroyed)\n")
+	               : _("retention: cases closed or terminated more than %lld days before %s\n"),
+	       days, json_string_value(json_object_get(res, "today")));
 	print_cases(res, dry_run);
-	printf("total: %zu %s, %lld bytes %s\n", n, n == 1 ? "case" : "cases", total,
-	       dry_run ? "would be destroyed" : "destroyed");
+	if (dry_run)
+		printf(ngettext("total: %zu case, %lld bytes would be destroyed\n",
+		                "total: %zu cases, %lld bytes would be destroyed\n", n),
+		       n, total);
+	else
+		printf(ngettext("total: %zu case, %lld bytes destroyed\n", "total: %zu cases, %lld bytes destroyed\n",
+		                n),
+		       n, total);
 }
 
 int sdd_cmd_retention(int argc, char **argv)

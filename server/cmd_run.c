@@ -4,6 +4,7 @@
  * files it implies, in one run; sealdropd.conf(5)).
  */
 #include <errno.h>
+#include <libintl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -23,29 +24,29 @@
 
 static const sdd_cmd_t run_cmd = {
         "run",
-        "usage: sealdropd run --config FILE [--log FILE]\n",
-        "\nRuns the server in the foreground, logging to standard error, or with --log to FILE\n"
-        "(appended; for SIGHUP to reopen it after the chroot, FILE must be inside the\n"
-        "configured dir). Started as root, it\n"
-        "binds its sockets, chroots into the configured dir and drops to the configured user.\n"
-        "It runs as three processes: the server, its child sealdropd-keys, which alone holds\n"
-        "the log signing key (DIR/log.key) and signs receipts, notices and tree heads on\n"
-        "request, and its child sealdropd-store, which alone opens the store (DIR/store) and\n"
-        "runs the server's requests on it. If either child dies, the server stops (exit 70; 74\n"
-        "after a failed fsync of the store) rather than run on without it.\n"
-        "It refuses to start while DIR/directory.json is missing, not signed, or does not list\n"
-        "the server's own log key and CA.\n"
-        "\n"
-        "SIGTERM or SIGINT: stop accepting, let requests in flight finish, exit 0.\n"
-        "SIGHUP: reopen the log.\n",
+        N_("usage: sealdropd run --config FILE [--log FILE]\n"),
+        N_("\nRuns the server in the foreground, logging to standard error, or with --log to FILE\n"
+           "(appended; for SIGHUP to reopen it after the chroot, FILE must be inside the\n"
+           "configured dir). Started as root, it\n"
+           "binds its sockets, chroots into the configured dir and drops to the configured user.\n"
+           "It runs as three processes: the server, its child sealdropd-keys, which alone holds\n"
+           "the log signing key (DIR/log.key) and signs receipts, notices and tree heads on\n"
+           "request, and its child sealdropd-store, which alone opens the store (DIR/store) and\n"
+           "runs the server's requests on it. If either child dies, the server stops (exit 70; 74\n"
+           "after a failed fsync of the store) rather than run on without it.\n"
+           "It refuses to start while DIR/directory.json is missing, not signed, or does not list\n"
+           "the server's own log key and CA.\n"
+           "\n"
+           "SIGTERM or SIGINT: stop accepting, let requests in flight finish, exit 0.\n"
+           "SIGHUP: reopen the log.\n"),
 };
 
 static const sdd_cmd_t check_cmd = {
         "check-config",
-        "usage: sealdropd check-config --config FILE\n",
-        "\nChecks a configuration file and explains every error, each as FILE:LINE: message;\n"
-        "then checks the files the configuration implies (the CA, the server certificate, the\n"
-        "log key, the directory). Prints \"configuration ok\" and exits 0, or exits 78.\n",
+        N_("usage: sealdropd check-config --config FILE\n"),
+        N_("\nChecks a configuration file and explains every error, each as FILE:LINE: message;\n"
+           "then checks the files the configuration implies (the CA, the server certificate, the\n"
+           "log key, the directory). Prints \"configuration ok\" and exits 0, or exits 78.\n"),
 };
 
 /* --config FILE, and --log FILE where log is not NULL (refused otherwise). */
@@ -104,7 +105,7 @@ static void check_error(check_t *k, const char *fmt, ...)
 
 	fprintf(stderr, "sealdropd: check-config: %s: ", k->config);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	k->errors++;
@@ -169,7 +170,8 @@ static void check_files(check_t *k, const sd_config_t *c)
 		return;
 	}
 	if ((st.st_mode & 077) != 0) {
-		fprintf(stderr, "sealdropd: check-config: warning: %s is accessible to group or others (mode %04o)\n",
+		fprintf(stderr,
+		        _("sealdropd: check-config: warning: %s is accessible to group or others (mode %04o)\n"),
 		        c->dir, (unsigned)(st.st_mode & 07777));
 		k->warnings++;
 	}
@@ -179,11 +181,11 @@ static void check_files(check_t *k, const sd_config_t *c)
 	snprintf(p, sizeof(p), "%s/%s", c->dir, SD_SERVER_DIRECTORY);
 	if (stat(p, &st) != 0) {
 		fprintf(stderr,
-		        "sealdropd: check-config: warning: %s is missing, and the server will not start without it;\n"
-		        "  the root key holder creates it with\n"
-		        "    sealdrop directory create --deployment NAME --intake intake.key.pub --identity "
-		        "identity.key.pub \\\n"
-		        "        --log %s/%s --tls-ca %s/%s --root root.key --out %s\n",
+		        _("sealdropd: check-config: warning: %s is missing, and the server will not start without it;\n"
+		          "  the root key holder creates it with\n"
+		          "    sealdrop directory create --deployment NAME --intake intake.key.pub --identity "
+		          "identity.key.pub \\\n"
+		          "        --log %s/%s --tls-ca %s/%s --root root.key --out %s\n"),
 		        p, c->dir, SD_SERVER_LOGPUB_FILE, c->dir, SD_CA_CERT_FILE, p);
 		k->warnings++;
 	}
@@ -206,9 +208,12 @@ int sdd_cmd_check_config(int argc, char **argv)
 	check_files(&k, &c);
 	sd_config_free(&c);
 	if (k.errors > 0) {
-		fprintf(stderr, "sealdropd: check-config: %zu error%s\n", k.errors, k.errors == 1 ? "" : "s");
+		fprintf(stderr,
+		        ngettext("sealdropd: check-config: %zu error\n", "sealdropd: check-config: %zu errors\n",
+		                 k.errors),
+		        k.errors);
 		return sd_exit_code(SD_ERR_CONFIG);
 	}
-	printf("configuration ok%s\n", k.warnings > 0 ? " (with warnings above)" : "");
+	fputs(k.warnings > 0 ? _("configuration ok (with warnings above)\n") : _("configuration ok\n"), stdout);
 	return 0;
 }

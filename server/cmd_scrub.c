@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libintl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,20 +28,20 @@
 
 static const sdd_cmd_t scrub_cmd = {
         "scrub",
-        "usage: sealdropd scrub --config FILE [--copy DIR] [--json]\n",
-        "\nRe-verifies every stored blob and record against its hash, MAC or signature (LMDB\n"
-        "keeps no checksums of its own): each chunk of each case against the signed manifest,\n"
-        "each header, record, receipt, notice, consent and index entry, the audit log's\n"
-        "leaves and tree, and the chunks of uploads in progress. Prints one line per damaged\n"
-        "item (\"2026-000012: blob 1 chunk 7: hash mismatch\") and a summary. Read-only.\n"
-        "Runs on the stopped server's store; while the server runs, stop it, or copy the\n"
-        "store with `mkdir -p COPY/store && mdb_copy DIR/store COPY/store` and give --copy COPY.\n"
-        "Exit status: 0 nothing is damaged, 65 damage was found, 66 no store, 74 I/O error,\n"
-        "77 the server is running, 78 configuration.\n"
-        "\n"
-        "  --config FILE  the server's configuration (its directory and log key)\n"
-        "  --copy DIR     scrub the store in DIR/store (a copy) instead of the server's\n"
-        "  --json         print the report as JSON\n",
+        N_("usage: sealdropd scrub --config FILE [--copy DIR] [--json]\n"),
+        N_("\nRe-verifies every stored blob and record against its hash, MAC or signature (LMDB\n"
+           "keeps no checksums of its own): each chunk of each case against the signed manifest,\n"
+           "each header, record, receipt, notice, consent and index entry, the audit log's\n"
+           "leaves and tree, and the chunks of uploads in progress. Prints one line per damaged\n"
+           "item (\"2026-000012: blob 1 chunk 7: hash mismatch\") and a summary. Read-only.\n"
+           "Runs on the stopped server's store; while the server runs, stop it, or copy the\n"
+           "store with `mkdir -p COPY/store && mdb_copy DIR/store COPY/store` and give --copy COPY.\n"
+           "Exit status: 0 nothing is damaged, 65 damage was found, 66 no store, 74 I/O error,\n"
+           "77 the server is running, 78 configuration.\n"
+           "\n"
+           "  --config FILE  the server's configuration (its directory and log key)\n"
+           "  --copy DIR     scrub the store in DIR/store (a copy) instead of the server's\n"
+           "  --json         print the report as JSON\n"),
 };
 
 /* The log key's public half, from the server's key file (as audit check reads it). */
@@ -88,25 +89,51 @@ static int open_store(const char *dir, sd_store_t **store)
 	return r;
 }
 
+/* sd_scrub_summary's line (which --json keeps in English), in the operator's language. */
+static void print_summary(const sd_scrub_report_t *rep)
+{
+	char cases[64], chunks[64], records[64], damaged_cases[64], uploads[64];
+
+	snprintf(cases, sizeof(cases), ngettext("%llu case", "%llu cases", (unsigned long)rep->cases),
+	         (unsigned long long)rep->cases);
+	snprintf(chunks, sizeof(chunks), ngettext("%llu chunk", "%llu chunks", (unsigned long)rep->chunks),
+	         (unsigned long long)rep->chunks);
+	snprintf(records, sizeof(records), ngettext("%llu record", "%llu records", (unsigned long)rep->records),
+	         (unsigned long long)rep->records);
+	snprintf(damaged_cases, sizeof(damaged_cases),
+	         ngettext("%llu case", "%llu cases", (unsigned long)rep->damaged_cases),
+	         (unsigned long long)rep->damaged_cases);
+	printf(_("scrub: %s, %s (%llu bytes), %s checked: %llu damaged in %s"), cases, chunks,
+	       (unsigned long long)rep->bytes, records, (unsigned long long)rep->damaged, damaged_cases);
+	if (rep->uploads > 0) {
+		snprintf(uploads, sizeof(uploads), ngettext("%llu upload", "%llu uploads", (unsigned long)rep->uploads),
+		         (unsigned long long)rep->uploads);
+		printf(_(" (and %s in progress checked)"), uploads);
+	}
+	putchar('\n');
+}
+
 /* Prints the report and returns the exit status. */
 static int report_out(const sd_scrub_report_t *rep, bool json)
 {
-	char summary[256];
+	char items[64], cases[64];
 	int status = rep->damaged == 0 ? 0 : sd_exit_code(SD_ERR_VERIFY);
 
-	sd_scrub_summary(rep, summary, sizeof(summary));
 	if (json) {
 		if (sdd_json_print(sd_scrub_report_json(rep)) < 0)
 			return sdd_fail(scrub_cmd.name, SD_ERR_NOMEM);
 	} else {
-		printf("%s\n", summary);
+		print_summary(rep);
 	}
-	if (rep->damaged > 0)
-		fprintf(stderr,
-		        "sealdropd: scrub: %llu damaged item%s in %llu case%s: restore them from a backup "
-		        "(sealdropd(8), SCRUB)\n",
-		        (unsigned long long)rep->damaged, rep->damaged == 1 ? "" : "s",
-		        (unsigned long long)rep->damaged_cases, rep->damaged_cases == 1 ? "" : "s");
+	if (rep->damaged > 0) {
+		snprintf(items, sizeof(items),
+		         ngettext("%llu damaged item", "%llu damaged items", (unsigned long)rep->damaged),
+		         (unsigned long long)rep->damaged);
+		snprintf(cases, sizeof(cases), ngettext("%llu case", "%llu cases", (unsigned long)rep->damaged_cases),
+		         (unsigned long long)rep->damaged_cases);
+		fprintf(stderr, _("sealdropd: scrub: %s in %s: restore them from a backup (sealdropd(8), SCRUB)\n"),
+		        items, cases);
+	}
 	return status;
 }
 
@@ -151,6 +178,7 @@ int sdd_cmd_scrub(int argc, char **argv)
 		return sdd_usage_error(&scrub_cmd, "unexpected argument '%s'", argv[optind]);
 	if (config == NULL)
 		return sdd_usage_error(&scrub_cmd, "--config is required");
+	sdd_json_in_english(json);
 	if ((status = sdd_config_load(scrub_cmd.name, config, &c)) != 0)
 		return status;
 	status = scrub(&c, copy, json);

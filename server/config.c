@@ -21,6 +21,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/config.h"
 #include "sealdrop/fileio.h"
+#include "sealdrop/i18n.h"
 
 #define KIB        ((uint64_t)1 << 10)
 #define MIB        ((uint64_t)1 << 20)
@@ -254,6 +255,8 @@ struct words {
 	size_t n;
 };
 
+/* One error, in the reader's language (gettext, domain "sealdropd": `sealdropd
+ * check-config` and `init` print them; the running server binds no catalogue). */
 static void perr(struct parser *p, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void perr(struct parser *p, size_t line, const char *fmt, ...)
@@ -262,7 +265,7 @@ static void perr(struct parser *p, size_t line, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), sd_gettext(fmt), ap);
 	va_end(ap);
 	if (line > 0)
 		snprintf(full, sizeof(full), "%s:%zu: %s", p->file, line, msg);
@@ -809,8 +812,10 @@ static void apply(struct parser *p, const struct setting *s, const struct words 
 		return;
 	}
 	if (w->n != 1) {
-		perr(p, p->line, w->n == 0 ? "'%s' needs a value" : "'%s' takes one value (quote it to keep spaces)",
-		     s->name);
+		if (w->n == 0)
+			perr(p, p->line, "'%s' needs a value", s->name);
+		else
+			perr(p, p->line, "'%s' takes one value (quote it to keep spaces)", s->name);
 		return;
 	}
 	switch (s->kind) {

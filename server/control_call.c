@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sealdrop/i18n.h"
 #include "sealdrop/sealdrop.h"
 #include "control_int.h"
 
@@ -185,9 +186,12 @@ static int call_parse(const char *text, size_t len, json_t **reply)
 	*reply = o;
 	if (json_is_true(ok))
 		return 0;
+	/* The running server writes its messages in English (server/main.c); one without
+	 * values (most refusals) is also this command's catalogue's, and reads translated. */
 	msg = json_object_get(o, "message");
-	return sd_error(sd_control_error_code(json_string_value(json_object_get(o, "error"))), "%s",
-	                json_is_string(msg) ? json_string_value(msg) : "sealdropd refused the request");
+	return sd_error(
+	        sd_control_error_code(json_string_value(json_object_get(o, "error"))), "%s",
+	        sd_gettext(json_is_string(msg) ? json_string_value(msg) : SD_N_("sealdropd refused the request")));
 }
 
 int sd_control_call(const char *dir, json_t *request, json_t **reply)

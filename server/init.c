@@ -35,23 +35,23 @@
 
 static const sdd_cmd_t init_cmd = {
         "init",
-        "usage: sealdropd init --dir DIR [--hostname H]... [--listen ADDR:PORT] [--head-interval SECONDS]\n"
-        "                      [--user NAME]\n",
-        "\nCreates a sealdrop server in DIR (made 0700 if it does not exist): the TLS certificate\n"
-        "authority (ca.pem, ca.key), the server certificate (server.pem, server.key) for the\n"
-        "hostnames, the log signing key (log.key, log.key.pub), the LMDB store (store/) and\n"
-        "sealdropd.conf. Run as root, it also creates the system user the server runs as and\n"
-        "gives it DIR. Nothing that exists is ever overwritten.\n"
-        "\n"
-        "  --dir DIR              the state directory (an absolute path of at most 94 bytes\n"
-        "                         once resolved)\n"
-        "  --hostname H           a name in the server certificate, DNS name or IP address;\n"
-        "                         repeatable (default: localhost and 127.0.0.1). The first one\n"
-        "                         is where certificates say the CRL is served.\n"
-        "  --listen ADDR:PORT     the address to listen on (default 127.0.0.1:8443; IPv6 as\n"
-        "                         [::1]:8443); added to the certificate's names if missing\n"
-        "  --head-interval SECONDS  how often the audit log's signed head is published\n"
-        "  --user NAME            the unprivileged user the server runs as (default sealdrop)\n",
+        N_("usage: sealdropd init --dir DIR [--hostname H]... [--listen ADDR:PORT] [--head-interval SECONDS]\n"
+           "                      [--user NAME]\n"),
+        N_("\nCreates a sealdrop server in DIR (made 0700 if it does not exist): the TLS certificate\n"
+           "authority (ca.pem, ca.key), the server certificate (server.pem, server.key) for the\n"
+           "hostnames, the log signing key (log.key, log.key.pub), the LMDB store (store/) and\n"
+           "sealdropd.conf. Run as root, it also creates the system user the server runs as and\n"
+           "gives it DIR. Nothing that exists is ever overwritten.\n"
+           "\n"
+           "  --dir DIR              the state directory (an absolute path of at most 94 bytes\n"
+           "                         once resolved)\n"
+           "  --hostname H           a name in the server certificate, DNS name or IP address;\n"
+           "                         repeatable (default: localhost and 127.0.0.1). The first one\n"
+           "                         is where certificates say the CRL is served.\n"
+           "  --listen ADDR:PORT     the address to listen on (default 127.0.0.1:8443; IPv6 as\n"
+           "                         [::1]:8443); added to the certificate's names if missing\n"
+           "  --head-interval SECONDS  how often the audit log's signed head is published\n"
+           "  --user NAME            the unprivileged user the server runs as (default sealdrop)\n"),
 };
 
 typedef struct {
@@ -358,7 +358,7 @@ static int create_user(const char *user)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return sd_error(SD_ERR_IO, "useradd could not create the system user '%s' (status %d)", user,
 		                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	printf("created the system user '%s'\n", user);
+	printf(_("created the system user '%s'\n"), user);
 	return 0;
 }
 
@@ -412,26 +412,26 @@ static int set_modes(const char *dir)
 
 static void print_summary(const sd_config_t *c, const char *ca_name, const char *log_id)
 {
-	printf("sealdropd: created a server in %s\n", c->dir);
-	printf("  ca.pem, ca.key           the TLS certificate authority '%s' (ECDSA P-256, %d days)\n", ca_name,
+	printf(_("sealdropd: created a server in %s\n"), c->dir);
+	printf(_("  ca.pem, ca.key           the TLS certificate authority '%s' (ECDSA P-256, %d days)\n"), ca_name,
 	       SD_CA_ROOT_MAX_DAYS);
-	printf("  server.pem, server.key   the server certificate (%d days) for", SD_CA_LEAF_MAX_DAYS);
+	printf(_("  server.pem, server.key   the server certificate (%d days) for"), SD_CA_LEAF_MAX_DAYS);
 	for (size_t i = 0; i < c->n_hostnames; i++)
 		printf("%s %s", i > 0 ? "," : "", c->hostnames[i]);
-	printf("\n  log.key, log.key.pub     the log signing key (Ed25519), key id %s\n", log_id);
-	printf("  store/                   the LMDB store\n");
-	printf("  sealdropd.conf           the configuration: listen %s%s%s:%u, user %s\n",
+	printf(_("\n  log.key, log.key.pub     the log signing key (Ed25519), key id %s\n"), log_id);
+	fputs(_("  store/                   the LMDB store\n"), stdout);
+	printf(_("  sealdropd.conf           the configuration: listen %s%s%s:%u, user %s\n"),
 	       c->listen_family == AF_INET6 ? "[" : "", c->listen_addr, c->listen_family == AF_INET6 ? "]" : "",
 	       (unsigned)c->listen_port, c->user);
-	printf("\nNext steps:\n"
-	       "  1. The root key holder signs a directory that lists this server's log key and CA:\n"
-	       "       sealdrop directory create --deployment NAME --intake intake.key.pub \\\n"
-	       "           --identity identity.key.pub --log %s/%s --tls-ca %s/%s \\\n"
-	       "           --root root.key --out %s/%s\n"
-	       "  2. Start the server (as root: it binds, chroots into %s and runs as %s):\n"
-	       "       sealdropd run --config %s/%s\n"
-	       "  3. While it runs, enroll the people who use it:\n"
-	       "       sealdropd enroll --dir %s --role attorney --name \"NAME\" --out DIR\n",
+	printf(_("\nNext steps:\n"
+	         "  1. The root key holder signs a directory that lists this server's log key and CA:\n"
+	         "       sealdrop directory create --deployment NAME --intake intake.key.pub \\\n"
+	         "           --identity identity.key.pub --log %s/%s --tls-ca %s/%s \\\n"
+	         "           --root root.key --out %s/%s\n"
+	         "  2. Start the server (as root: it binds, chroots into %s and runs as %s):\n"
+	         "       sealdropd run --config %s/%s\n"
+	         "  3. While it runs, enroll the people who use it:\n"
+	         "       sealdropd enroll --dir %s --role attorney --name \"NAME\" --out DIR\n"),
 	       c->dir, SD_SERVER_LOGPUB_FILE, c->dir, SD_CA_CERT_FILE, c->dir, SD_SERVER_DIRECTORY, c->dir, c->user,
 	       c->dir, SD_SERVER_CONFIG_FILE, c->dir);
 }

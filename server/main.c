@@ -6,46 +6,54 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sealdrop/i18n.h"
 #include "sealdrop/sealdrop.h"
 #include "cmd.h"
+
+#ifndef SD_LOCALEDIR
+#define SD_LOCALEDIR "/usr/local/share/locale"
+#endif
+#ifndef SD_BUILD_DIR
+#define SD_BUILD_DIR ""
+#endif
 
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-        {"init", sdd_cmd_init, "create a server: CA, server certificate, log key, store and configuration"},
-        {"run", sdd_cmd_run, "run the server in the foreground"},
-        {"check-config", sdd_cmd_check_config, "check a configuration file and the files it implies"},
-        {"enroll", sdd_cmd_enroll, "issue a client certificate and record its account (server running)"},
-        {"disable", sdd_cmd_disable, "refuse an account from now on and revoke its certificate (server running)"},
+        {"init", sdd_cmd_init, N_("create a server: CA, server certificate, log key, store and configuration")},
+        {"run", sdd_cmd_run, N_("run the server in the foreground")},
+        {"check-config", sdd_cmd_check_config, N_("check a configuration file and the files it implies")},
+        {"enroll", sdd_cmd_enroll, N_("issue a client certificate and record its account (server running)")},
+        {"disable", sdd_cmd_disable, N_("refuse an account from now on and revoke its certificate (server running)")},
         {"renew", sdd_cmd_renew,
-         "issue an account a new certificate; the old one works until revoked (server running)"},
-        {"revoke", sdd_cmd_revoke, "retire one certificate of an account that has another (server running)"},
-        {"directory", sdd_cmd_directory, "install a new signed directory (server running)"},
-        {"audit", sdd_cmd_audit, "check the audit log against its signed heads; publish a head now"},
-        {"scrub", sdd_cmd_scrub, "re-verify every stored blob and record; report damage by case (server stopped)"},
-        {"backup", sdd_cmd_backup, "write a compacted hot copy of the store and its metadata (server running)"},
-        {"restore", sdd_cmd_restore, "install a backup and append the signed epoch statement (server stopped)"},
-        {"log-key", sdd_cmd_logkey, "make the next log key; rotate to it, logged (rotate: server stopped)"},
-        {"retention", sdd_cmd_retention, "destroy the cases whose retention period has passed (server running)"},
+         N_("issue an account a new certificate; the old one works until revoked (server running)")},
+        {"revoke", sdd_cmd_revoke, N_("retire one certificate of an account that has another (server running)")},
+        {"directory", sdd_cmd_directory, N_("install a new signed directory (server running)")},
+        {"audit", sdd_cmd_audit, N_("check the audit log against its signed heads; publish a head now")},
+        {"scrub", sdd_cmd_scrub, N_("re-verify every stored blob and record; report damage by case (server stopped)")},
+        {"backup", sdd_cmd_backup, N_("write a compacted hot copy of the store and its metadata (server running)")},
+        {"restore", sdd_cmd_restore, N_("install a backup and append the signed epoch statement (server stopped)")},
+        {"log-key", sdd_cmd_logkey, N_("make the next log key; rotate to it, logged (rotate: server stopped)")},
+        {"retention", sdd_cmd_retention, N_("destroy the cases whose retention period has passed (server running)")},
 };
 
 static void usage(FILE *f)
 {
-	fputs("usage: sealdropd [--help] [--version] COMMAND [ARGS...]\n\ncommands:\n", f);
+	fputs(_("usage: sealdropd [--help] [--version] COMMAND [ARGS...]\n\ncommands:\n"), f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nEvery command takes --help. Exit status: 0 success, 64 usage, 65 bad data, 66 missing\n"
-	      "input or account, 69 server not running, 73 output exists, 74 I/O error, 77 refused,\n"
-	      "78 configuration. See sealdropd(8).\n",
+		fprintf(f, "  %-13s %s\n", commands[i].name, _(commands[i].summary));
+	fputs(_("\nEvery command takes --help. Exit status: 0 success, 64 usage, 65 bad data, 66 missing\n"
+	        "input or account, 69 server not running, 73 output exists, 74 I/O error, 77 refused,\n"
+	        "78 configuration. See sealdropd(8).\n"),
 	      f);
 }
 
 static int finish(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fputs("sealdropd: error writing to standard output\n", stderr);
+		fputs(_("sealdropd: error writing to standard output\n"), stderr);
 		return status == 0 ? 74 : status;
 	}
 	return status;
@@ -56,15 +64,42 @@ static int dispatch(const char *name, int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (strcmp(name, commands[c].name) == 0)
 			return finish(commands[c].run(argc, argv));
-	fprintf(stderr, "sealdropd: unknown command '%s'\n", name);
+	fprintf(stderr, _("sealdropd: unknown command '%s'\n"), name);
 	usage(stderr);
 	return SDD_EX_USAGE;
+}
+
+/* The operator's commands speak the language LANG asks for (po/sealdropd/). The running
+ * server does not select a locale: its log lines, its answers to clients and to the
+ * control socket, and the numbers in /v1/metrics are written the same everywhere, in the
+ * English the docs quote (docs/DECISIONS.md). Its --help is translated. */
+static void i18n_init(int argc, char **argv)
+{
+	static const sd_i18n_t server = {
+	        .domain = "sealdropd",
+	        .installed_localedir = SD_LOCALEDIR,
+	        .build_dir = SD_BUILD_DIR,
+	        .build_localedir = SD_BUILD_DIR "/locale",
+	};
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++)
+		;
+	if (i < argc && strcmp(argv[i], "run") == 0) {
+		while (++i < argc)
+			if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+				break;
+		if (i == argc)
+			return;
+	}
+	sd_i18n_init(&server);
 }
 
 int main(int argc, char **argv)
 {
 	int i;
 
+	i18n_init(argc, argv);
 	if (sd_init() < 0) {
 		fprintf(stderr, "sealdropd: %s\n", sd_error_detail());
 		return 70;
@@ -78,12 +113,12 @@ int main(int argc, char **argv)
 			printf("sealdropd %s\n", SD_VERSION_STRING);
 			return finish(0);
 		}
-		fprintf(stderr, "sealdropd: unknown option '%s'\n", argv[i]);
+		fprintf(stderr, _("sealdropd: unknown option '%s'\n"), argv[i]);
 		usage(stderr);
 		return SDD_EX_USAGE;
 	}
 	if (i == argc) {
-		fputs("sealdropd: no command given\n", stderr);
+		fputs(_("sealdropd: no command given\n"), stderr);
 		usage(stderr);
 		return SDD_EX_USAGE;
 	}

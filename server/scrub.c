@@ -10,7 +10,6 @@
  * time, one case's chunks SD_SCRUB_CHUNK_PAGE at a time, and nothing of a case is kept
  * once the next one starts.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "sealdrop/notices.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/uploads.h"
+#include "cmd.h"
 #include "scrub_int.h"
 
 #define NOTICE_PAGE  32 /* notices one request reads (each at most 96 KiB) */
@@ -40,18 +40,9 @@ struct kase {
 /* The GETs a case record implies, in this order (see case_gets). */
 enum { G_HEADER, G_UPLOAD, G_DIGEST, G_SUMMARY, G_STATE, G_ACCOUNT, G_RECEIPT, G_DUE, G_LOCATOR, G_COUNT };
 
-static void damage(scrub_t *s, const struct kase *k, const char *what, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static void damage(scrub_t *s, const struct kase *k, const char *what, const char *fmt, ...)
-{
-	char problem[SD_SCRUB_PROBLEM_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(problem, sizeof(problem), fmt, ap);
-	va_end(ap);
-	sd_scrub_damage(s->rep, SD_SCRUB_CASE, k->cn, what, "%s", problem);
-}
+/* One damaged item of case k (sd_scrub_damage: the line it prints is translated, the
+ * JSON item is not). */
+#define case_damage(s, k, what, ...) sd_scrub_damage((s)->rep, SD_SCRUB_CASE, (k)->cn, what, __VA_ARGS__)
 
 /* Adds the GETs for the record's header, upload, indexes and receipt; op i is G_i. */
 static void case_gets(sd_store_req_t *req, const struct kase *k)
@@ -86,16 +77,16 @@ static void case_header(scrub_t *s, struct kase *k, const sd_store_req_t *req)
 	size_t len;
 
 	if (sd_store_req_value(req, G_HEADER, &v, &len) < 0) {
-		damage(s, k, "header", "missing: the case's blobs cannot be checked");
+		case_damage(s, k, N_("header"), "missing: the case's blobs cannot be checked");
 		return;
 	}
 	s->rep->records++;
 	if (sd_header_parse(v, len, &k->h) < 0) {
-		damage(s, k, "header", "it does not verify: %s", sd_error_detail());
+		case_damage(s, k, N_("header"), "it does not verify: %s", sd_error_detail());
 		return;
 	}
 	if (!sd_equal(k->h->digest, k->rec.digest, SD_HASH_BYTES)) {
-		damage(s, k, "header", "its digest is not the record's");
+		case_damage(s, k, N_("header"), "its digest is not the record's");
 		sd_header_free(k->h);
 	}
 }
@@ -117,20 +108,20 @@ static void case_upload(scrub_t *s, const struct kase *k, const sd_store_req_t *
 	size_t len;
 
 	if (sd_store_req_value(req, G_UPLOAD, &v, &len) < 0) {
-		damage(s, k, "upload record", "missing");
+		case_damage(s, k, N_("upload record"), "missing");
 		return;
 	}
 	s->rep->records++;
 	if (sd_upload_rec_decode(v, len, &up) < 0)
-		damage(s, k, "upload record", "it does not parse: %s", sd_error_detail());
+		case_damage(s, k, N_("upload record"), "it does not parse: %s", sd_error_detail());
 	else if (up.state != SD_UPLOAD_COMMITTED || strcmp(up.case_number, k->cn) != 0)
-		damage(s, k, "upload record", "it is not committed as this case");
+		case_damage(s, k, N_("upload record"), "it is not committed as this case");
 	else if (!sd_equal(up.digest, k->rec.digest, SD_HASH_BYTES) ||
 	         !sd_equal(up.attorney, k->rec.attorney, SD_CA_FINGERPRINT_BYTES))
-		damage(s, k, "upload record", "its digest or attorney is not the case record's");
+		case_damage(s, k, N_("upload record"), "its digest or attorney is not the case record's");
 	else if (k->h != NULL && up.chunks != manifest_chunks(k->h))
-		damage(s, k, "upload record", "it counts %llu chunks, the manifest %llu", (unsigned long long)up.chunks,
-		       (unsigned long long)manifest_chunks(k->h));
+		case_damage(s, k, N_("upload record"), "it counts %llu chunks, the manifest %llu",
+		            (unsigned long long)up.chunks, (unsigned long long)manifest_chunks(k->h));
 }
 
 /* An index entry: present (and, with want, holding exactly those bytes). */
@@ -141,12 +132,12 @@ static void case_index(scrub_t *s, const struct kase *k, const sd_store_req_t *r
 	size_t len;
 
 	if (sd_store_req_value(req, op, &v, &len) < 0) {
-		damage(s, k, name, "the entry is missing");
+		case_damage(s, k, name, "the entry is missing");
 		return;
 	}
 	s->rep->records++;
 	if (want != NULL && (len != want_len || !sd_equal(v, want, len)))
-		damage(s, k, name, "the entry does not name this case");
+		case_damage(s, k, name, "the entry does not name this case");
 }
 
 static void case_summary(scrub_t *s, const struct kase *k, const sd_store_req_t *req)
@@ -157,16 +148,16 @@ static void case_summary(scrub_t *s, const struct kase *k, const sd_store_req_t 
 	size_t len, want_len;
 
 	if (sd_store_req_value(req, G_SUMMARY, &v, &len) < 0) {
-		damage(s, k, "summary", "missing");
+		case_damage(s, k, N_("summary"), "missing");
 		return;
 	}
 	s->rep->records++;
 	sd_case_sum_of(&k->rec, &sum);
 	if (sd_case_sum_decode(v, len, &sum) < 0)
-		damage(s, k, "summary", "it does not parse: %s", sd_error_detail());
+		case_damage(s, k, N_("summary"), "it does not parse: %s", sd_error_detail());
 	else if (sd_case_sum_of(&k->rec, &sum),
 	         sd_case_sum_encode(&sum, want, &want_len) < 0 || want_len != len || !sd_equal(want, v, len))
-		damage(s, k, "summary", "it disagrees with the case record");
+		case_damage(s, k, N_("summary"), "it disagrees with the case record");
 }
 
 static int case_records(scrub_t *s, struct kase *k, const sd_store_req_t *req)
@@ -221,25 +212,25 @@ static void case_receipt(scrub_t *s, const struct kase *k)
 		return;
 	s->rep->records++;
 	if (sd_receipt_parse(k->receipt, k->receipt_len, doc_key(s, k->receipt, k->receipt_len), &rc) < 0) {
-		damage(s, k, "receipt", "it does not verify with the log key: %s", sd_error_detail());
+		case_damage(s, k, N_("receipt"), "it does not verify with the log key: %s", sd_error_detail());
 		return;
 	}
 	if (strcmp(rc.case_number, k->cn) != 0 || !k->rec_ok ||
 	    !sd_equal(rc.header_digest, k->rec.digest, SD_HASH_BYTES) ||
 	    sd_date_cmp(rc.received, k->rec.received) != 0 || sd_date_cmp(rc.decision_due, k->rec.decision_due) != 0) {
-		damage(s, k, "receipt", "it states another filing than the case record");
+		case_damage(s, k, N_("receipt"), "it states another filing than the case record");
 		return;
 	}
 	if (!rc.has_leaf || !k->leaves.has_filing)
 		return; /* a receipt from before the audit log; a missing filing leaf is reported */
 	if (rc.leaf_index != k->leaves.filing_index) {
-		damage(s, k, "receipt", "it names leaf %llu, the case's filing is leaf %llu",
-		       (unsigned long long)rc.leaf_index, (unsigned long long)k->leaves.filing_index);
+		case_damage(s, k, N_("receipt"), "it names leaf %llu, the case's filing is leaf %llu",
+		            (unsigned long long)rc.leaf_index, (unsigned long long)k->leaves.filing_index);
 		return;
 	}
 	if (sd_receipt_filing_event(&rc, &ev) == 0 && sd_audit_leaf_encode(&ev, &leaf, &len) == 0 &&
 	    (len != k->leaves.filing_len || !sd_equal(leaf, k->leaves.filing_leaf, len)))
-		damage(s, k, "receipt", "the filing leaf is not the event the receipt states");
+		case_damage(s, k, N_("receipt"), "the filing leaf is not the event the receipt states");
 	free(leaf);
 }
 
@@ -299,22 +290,22 @@ static int notice_one(scrub_t *s, void *ctx, const uint8_t *key, size_t klen, co
 
 	s->rep->records++;
 	if (klen != SD_NOTICES_KEY_BYTES) {
-		damage(s, ns->k, "notices", "a key of %zu bytes", klen);
+		case_damage(s, ns->k, "notices", "a key of %zu bytes", klen);
 		return 0;
 	}
 	seq = (uint32_t)key[11] << 24 | (uint32_t)key[12] << 16 | (uint32_t)key[13] << 8 | key[14];
 	snprintf(what, sizeof(what), "notice %u", seq);
 	if (seq != ns->next)
-		damage(s, ns->k, what, "notices %u to %u are missing", ns->next, seq - 1);
+		case_damage(s, ns->k, what, "notices %u to %u are missing", ns->next, seq - 1);
 	ns->next = seq + 1;
 	if (sd_notice_parse(v, vlen, doc_key(s, v, vlen), &n) < 0) {
-		damage(s, ns->k, what, "it does not verify with the log key: %s", sd_error_detail());
+		case_damage(s, ns->k, what, "it does not verify with the log key: %s", sd_error_detail());
 		return 0;
 	}
 	if (strcmp(n.case_number, ns->k->cn) != 0 || n.seq != seq)
-		damage(s, ns->k, what, "it is notice %u of case '%s'", n.seq, n.case_number);
+		case_damage(s, ns->k, what, "it is notice %u of case '%s'", n.seq, n.case_number);
 	else if (ns->check_leaves && sd_notice_digest(&n, digest) == 0 && !notice_has_leaf(&ns->k->leaves, digest))
-		damage(s, ns->k, what, "no leaf of the case's audit log records it");
+		case_damage(s, ns->k, what, "no leaf of the case's audit log records it");
 	sd_notice_clear(&n);
 	return 0;
 }
@@ -326,8 +317,8 @@ static int case_notices(scrub_t *s, struct kase *k, bool leaves_ok)
 	                   &ns);
 
 	if (r == 0 && k->rec_ok && k->rec.has_notice_key && ns.next != k->rec.notices)
-		damage(s, k, "notices", "the record counts %u, notices 0 to %u are stored", k->rec.notices,
-		       ns.next == 0 ? 0 : ns.next - 1);
+		case_damage(s, k, "notices", "the record counts %u, notices 0 to %u are stored", k->rec.notices,
+		            ns.next == 0 ? 0 : ns.next - 1);
 	return r;
 }
 
@@ -339,19 +330,19 @@ static int consent_one(scrub_t *s, void *ctx, const uint8_t *key, size_t klen, c
 
 	s->rep->records++;
 	if (klen != SD_CONSENTS_KEY_BYTES) {
-		damage(s, k, "consents", "a key of %zu bytes", klen);
+		case_damage(s, k, "consents", "a key of %zu bytes", klen);
 		return 0;
 	}
 	sd_hex_encode(key + SD_CASE_NUMBER_LEN, 8, hex);
 	snprintf(what, sizeof(what), "consent %s", hex);
 	if (sd_consent_row_decode(v, vlen, &row) < 0)
-		damage(s, k, what, "it does not parse: %s", sd_error_detail());
+		case_damage(s, k, what, "it does not parse: %s", sd_error_detail());
 	else if (!sd_equal(row.id, key + SD_CASE_NUMBER_LEN, SD_CONSENT_ID_BYTES))
-		damage(s, k, what, "it is filed under another consent's id");
+		case_damage(s, k, what, "it is filed under another consent's id");
 	else if (k->rec_ok && !sd_equal(row.c.header_digest, k->rec.digest, SD_HASH_BYTES))
-		damage(s, k, what, "it consents to another package");
+		case_damage(s, k, what, "it consents to another package");
 	else if (k->h != NULL && sd_consent_verify(&row.c, k->h) < 0)
-		damage(s, k, what, "it does not verify with the package's consent key: %s", sd_error_detail());
+		case_damage(s, k, what, "it does not verify with the package's consent key: %s", sd_error_detail());
 	sd_wipe(&row, sizeof(row));
 	return 0;
 }
@@ -381,11 +372,11 @@ static void case_decode(scrub_t *s, struct kase *k, const uint8_t *v, size_t vle
 {
 	s->rep->records++;
 	if (sd_case_rec_decode(v, vlen, s->cal, &k->rec) < 0) {
-		damage(s, k, "record", "it does not parse: %s", sd_error_detail());
+		case_damage(s, k, N_("record"), "it does not parse: %s", sd_error_detail());
 		return;
 	}
 	if (strcmp(k->rec.case_number, k->cn) != 0) {
-		damage(s, k, "record", "it is filed under another case's number");
+		case_damage(s, k, N_("record"), "it is filed under another case's number");
 		return;
 	}
 	k->rec_ok = true;
@@ -406,7 +397,7 @@ static int case_one(scrub_t *s, void *ctx, const uint8_t *key, size_t klen, cons
 		char hex[2 * 16 + 1];
 
 		sd_hex_encode(key, klen < 16 ? klen : 16, hex);
-		sd_scrub_damage(s->rep, SD_SCRUB_CASE, hex, "record", "its key is not a case number");
+		sd_scrub_damage(s->rep, SD_SCRUB_CASE, hex, N_("record"), "its key is not a case number");
 		return 0;
 	}
 	case_decode(s, k, v, vlen);

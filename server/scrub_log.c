@@ -16,9 +16,31 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/merkle.h"
 #include "sealdrop/sealdrop.h"
+#include "cmd.h"
 #include "scrub_int.h"
 
-#define LOG_SUBJECT "audit log"
+#define LOG_SUBJECT N_("audit log")
+/* What a damaged leaf held in s->bad says (English, as the JSON report keeps it; the
+ * printed line translates it: report_leaf). */
+#define LEAF_NO_HASH N_("its hash (tree node 0) is missing")
+#define LEAF_CHANGED N_("it does not match its hash in the tree (the leaf or its node was changed)")
+#define LEAF_PARSE   "it does not parse: "
+
+/* Reports a damaged leaf's held problem: matched back to its message, so that
+ * sd_scrub_damage can translate the line it prints. */
+static void report_leaf(scrub_t *s, sd_scrub_kind_t kind, const char *subject, const char *what, const char *problem)
+{
+	size_t n = strlen(LEAF_PARSE);
+
+	if (strcmp(problem, LEAF_NO_HASH) == 0)
+		sd_scrub_damage(s->rep, kind, subject, what, LEAF_NO_HASH);
+	else if (strcmp(problem, LEAF_CHANGED) == 0)
+		sd_scrub_damage(s->rep, kind, subject, what, LEAF_CHANGED);
+	else if (strncmp(problem, LEAF_PARSE, n) == 0)
+		sd_scrub_damage(s->rep, kind, subject, what, "it does not parse: %s", problem + n);
+	else
+		sd_scrub_damage(s->rep, kind, subject, what, "%s", problem);
+}
 
 static void bad_leaf(scrub_t *s, uint64_t index, const char *problem)
 {
@@ -27,7 +49,7 @@ static void bad_leaf(scrub_t *s, uint64_t index, const char *problem)
 
 	if (s->n_bad >= SD_SCRUB_BAD_LEAVES) { /* too many to hold: reported without its case */
 		snprintf(what, sizeof(what), "leaf %llu", (unsigned long long)index);
-		sd_scrub_damage(s->rep, SD_SCRUB_LOG, LOG_SUBJECT, what, "%s", problem);
+		report_leaf(s, SD_SCRUB_LOG, LOG_SUBJECT, what, problem);
 		return;
 	}
 	b = &s->bad[s->n_bad++];
@@ -65,16 +87,16 @@ static void check_leaf(scrub_t *s, uint64_t index, const uint8_t *leaf, size_t l
 
 	s->rep->records++;
 	if (sd_store_req_value(nodes, op, &node, &node_len) < 0) {
-		bad_leaf(s, index, "its hash (tree node 0) is missing");
+		bad_leaf(s, index, LEAF_NO_HASH);
 		return;
 	}
 	sd_merkle_leaf_hash(leaf, len, hash);
 	if (node_len != sizeof(hash) || !sd_equal(hash, node, sizeof(hash))) {
-		bad_leaf(s, index, "it does not match its hash in the tree (the leaf or its node was changed)");
+		bad_leaf(s, index, LEAF_CHANGED);
 		return;
 	}
 	if (sd_audit_leaf_parse(leaf, len, &ev) < 0) {
-		snprintf(problem, sizeof(problem), "it does not parse: %s", sd_error_detail());
+		snprintf(problem, sizeof(problem), LEAF_PARSE "%s", sd_error_detail());
 		bad_leaf(s, index, problem);
 	}
 }
@@ -140,7 +162,7 @@ int scrub_log_tree(scrub_t *s)
 	int r = sd_audit_check(s->store, s->log, NULL, 0, &arep);
 
 	if (r == SD_ERR_VERIFY) {
-		sd_scrub_damage(s->rep, SD_SCRUB_LOG, LOG_SUBJECT, "tree", "%s", arep.problem);
+		sd_scrub_damage(s->rep, SD_SCRUB_LOG, LOG_SUBJECT, N_("tree"), "%s", arep.problem);
 		return 0;
 	}
 	return r;
@@ -154,7 +176,7 @@ void scrub_log_unclaimed(scrub_t *s)
 		if (s->bad[i].attributed)
 			continue;
 		snprintf(what, sizeof(what), "leaf %llu", (unsigned long long)s->bad[i].index);
-		sd_scrub_damage(s->rep, SD_SCRUB_LOG, LOG_SUBJECT, what, "%s", s->bad[i].problem);
+		report_leaf(s, SD_SCRUB_LOG, LOG_SUBJECT, what, s->bad[i].problem);
 	}
 }
 
@@ -227,7 +249,7 @@ static int case_leaf_page(scrub_t *s, const char *cn, const sd_case_rec_t *rec, 
 		snprintf(what, sizeof(what), "leaf %llu", (unsigned long long)index);
 		if ((b = find_bad(s, index)) != NULL) {
 			b->attributed = true;
-			sd_scrub_damage(s->rep, SD_SCRUB_CASE, cn, what, "%s", b->problem);
+			report_leaf(s, SD_SCRUB_CASE, cn, what, b->problem);
 		} else if (sd_store_req_value(req, i, &v, &vlen) < 0) {
 			sd_scrub_damage(s->rep, SD_SCRUB_CASE, cn, what, "case_events lists it, but it is not stored");
 		} else {

@@ -2,12 +2,15 @@
  * scrub_report.c — what `sealdropd scrub` found: counters, one line per damaged item as
  * it is found, and a bounded list for --json (include/sealdrop/scrub.h). Pure: no store,
  * no server, so tests/unit/test_scrub.c checks it directly. Start at sd_scrub_damage().
+ * The printed lines are translated (the formats and the labels marked N_() by the
+ * callers); the JSON items and sd_scrub_summary() stay English, for scripts.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sealdrop/scrub.h"
+#include "cmd.h"
 
 int sd_scrub_report_init(sd_scrub_report_t *rep, FILE *lines)
 {
@@ -42,12 +45,16 @@ static void cut_quote(char *problem)
 void sd_scrub_damage(sd_scrub_report_t *rep, sd_scrub_kind_t kind, const char *subject, const char *what,
                      const char *fmt, ...)
 {
-	char problem[SD_SCRUB_PROBLEM_MAX];
+	char problem[SD_SCRUB_PROBLEM_MAX], line[SD_SCRUB_PROBLEM_MAX];
 	json_t *item;
-	va_list ap;
+	va_list ap, aq;
 
 	va_start(ap, fmt);
+	va_copy(aq, ap);
 	vsnprintf(problem, sizeof(problem), fmt, ap);
+	if (rep->lines != NULL) /* the operator's language; the JSON item stays English */
+		vsnprintf(line, sizeof(line), _(fmt), aq);
+	va_end(aq);
 	va_end(ap);
 	cut_quote(problem);
 	rep->damaged++;
@@ -55,8 +62,10 @@ void sd_scrub_damage(sd_scrub_report_t *rep, sd_scrub_kind_t kind, const char *s
 		rep->damaged_cases++;
 		snprintf(rep->last_case, sizeof(rep->last_case), "%s", subject);
 	}
-	if (rep->lines != NULL)
-		fprintf(rep->lines, "%s: %s: %s\n", subject, what, problem);
+	if (rep->lines != NULL) {
+		cut_quote(line);
+		fprintf(rep->lines, "%s: %s: %s\n", kind == SD_SCRUB_LOG ? _(subject) : subject, _(what), line);
+	}
 	if (json_array_size(rep->items) >= SD_SCRUB_ITEMS_MAX) {
 		rep->left_off++;
 		return;

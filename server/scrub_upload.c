@@ -17,6 +17,7 @@
 #include "sealdrop/bytes.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/uploads.h"
+#include "cmd.h"
 #include "scrub_int.h"
 
 struct cursor {
@@ -125,18 +126,20 @@ static int upload_open(scrub_t *s, const uint8_t *id, const char *hex, const sd_
 		goto out;
 	r = 0;
 	if (sd_store_req_value(req, 0, &v, &len) < 0) {
-		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, "header", "missing: its chunks cannot be checked");
+		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, N_("header"), "missing: its chunks cannot be checked");
 		goto out;
 	}
 	s->rep->records++;
 	if (sd_header_parse(v, len, &h) < 0) {
-		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, "header", "it does not verify: %s", sd_error_detail());
+		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, N_("header"), "it does not verify: %s",
+		                sd_error_detail());
 		goto out;
 	}
 	for (uint32_t b = 0; b < h->n_blobs; b++)
 		n += h->blobs[b].n_chunks;
 	if (!sd_equal(h->digest, rec->digest, SD_HASH_BYTES) || n != rec->chunks)
-		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, "header", "it is not the header the upload record names");
+		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, N_("header"),
+		                "it is not the header the upload record names");
 	else
 		r = scrub_chunks(s, SD_SCRUB_UPLOAD, hex, id, h, false);
 out:
@@ -154,11 +157,11 @@ static int upload_one(scrub_t *s, void *ctx, const uint8_t *key, size_t klen, co
 	sd_hex_encode(key, klen < SD_UPLOAD_ID_BYTES ? klen : SD_UPLOAD_ID_BYTES, hex);
 	s->rep->records++;
 	if (klen != SD_UPLOAD_ID_BYTES) {
-		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, "record", "a key of %zu bytes", klen);
+		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, N_("record"), "a key of %zu bytes", klen);
 		return 0;
 	}
 	if (sd_upload_rec_decode(v, vlen, &rec) < 0) {
-		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, "record", "it does not parse: %s", sd_error_detail());
+		sd_scrub_damage(s->rep, SD_SCRUB_UPLOAD, hex, N_("record"), "it does not parse: %s", sd_error_detail());
 		return 0;
 	}
 	/* A committed upload is its case's (checked with it); an expired one is being removed. */
