@@ -9,21 +9,7 @@
 #include "sealdrop/i18n.h"
 #include "cli.h"
 
-#ifndef SD_LOCALEDIR
-#define SD_LOCALEDIR "/usr/local/share/locale"
-#endif
-#ifndef SD_BUILD_DIR
-#define SD_BUILD_DIR ""
-#endif
-
 void cli_i18n_init(void)
 {
-	static const sd_i18n_t client = {
-	        .domain = "sealdrop",
-	        .installed_localedir = SD_LOCALEDIR,
-	        .build_dir = SD_BUILD_DIR,
-	        .build_localedir = SD_BUILD_DIR "/locale",
-	};
-
-	sd_i18n_init(&client);
+	sd_i18n_init(&SD_I18N_BUILT("sealdrop"));
 }

@@ -221,25 +221,20 @@ else
 	skip "zsh: compinit finds the completions" "zsh is not installed"
 fi
 
-check "the Korean catalogue is /usr/share/locale/ko/LC_MESSAGES/sealdrop.mo" \
-	test -f /usr/share/locale/ko/LC_MESSAGES/sealdrop.mo
-env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=ko_KR.UTF-8 /usr/bin/sealdrop --help >"$T/ko" 2>&1
-if grep -q '^사용법: sealdrop' "$T/ko" && ! grep -q '^usage:' "$T/ko"; then
-	ok "LANG=ko_KR.UTF-8 sealdrop --help prints Korean"
-else
-	not_ok "LANG=ko_KR.UTF-8 sealdrop --help prints Korean"
-	diag "$(head -n 3 "$T/ko")"
-fi
-check "the server's Korean catalogue is /usr/share/locale/ko/LC_MESSAGES/sealdropd.mo" \
-	test -f /usr/share/locale/ko/LC_MESSAGES/sealdropd.mo
-check "... shipped by the sealdropd package" sh -c 'dpkg -S /usr/share/locale/ko/LC_MESSAGES/sealdropd.mo | grep -q "^sealdropd:"'
-env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=ko_KR.UTF-8 /usr/sbin/sealdropd --help >"$T/kod" 2>&1
-if grep -q '^사용법: sealdropd' "$T/kod" && ! grep -q '^usage:' "$T/kod"; then
-	ok "LANG=ko_KR.UTF-8 sealdropd --help prints Korean"
-else
-	not_ok "LANG=ko_KR.UTF-8 sealdropd --help prints Korean"
-	diag "$(head -n 3 "$T/kod")"
-fi
+# Each package's catalogue, and its program's --help in Korean from it.
+korean_help() { # package binary
+	mo=/usr/share/locale/ko/LC_MESSAGES/$1.mo
+	check "the Korean catalogue $mo is the $1 package's" sh -c "dpkg -S '$mo' | grep -q '^$1:'"
+	env -u LC_ALL -u LC_MESSAGES -u LANGUAGE LANG=ko_KR.UTF-8 "$2" --help >"$T/ko" 2>&1
+	if grep -q "^사용법: $1" "$T/ko" && ! grep -q '^usage:' "$T/ko"; then
+		ok "LANG=ko_KR.UTF-8 $1 --help prints Korean"
+	else
+		not_ok "LANG=ko_KR.UTF-8 $1 --help prints Korean"
+		diag "$(head -n 3 "$T/ko")"
+	fi
+}
+korean_help sealdrop /usr/bin/sealdrop
+korean_help sealdropd /usr/sbin/sealdropd
 
 # --- the demo flow with the installed binaries -----------------------------------------
 

@@ -10,13 +10,6 @@
 #include "sealdrop/sealdrop.h"
 #include "cmd.h"
 
-#ifndef SD_LOCALEDIR
-#define SD_LOCALEDIR "/usr/local/share/locale"
-#endif
-#ifndef SD_BUILD_DIR
-#define SD_BUILD_DIR ""
-#endif
-
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -75,12 +68,6 @@ static int dispatch(const char *name, int argc, char **argv)
  * English the docs quote (docs/DECISIONS.md). Its --help is translated. */
 static void i18n_init(int argc, char **argv)
 {
-	static const sd_i18n_t server = {
-	        .domain = "sealdropd",
-	        .installed_localedir = SD_LOCALEDIR,
-	        .build_dir = SD_BUILD_DIR,
-	        .build_localedir = SD_BUILD_DIR "/locale",
-	};
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++)
@@ -92,7 +79,7 @@ static void i18n_init(int argc, char **argv)
 		if (i == argc)
 			return;
 	}
-	sd_i18n_init(&server);
+	sd_i18n_init(&SD_I18N_BUILT("sealdropd"));
 }
 
 int main(int argc, char **argv)

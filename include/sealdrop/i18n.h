@@ -17,6 +17,21 @@ typedef struct {
 	const char *build_localedir;     /* its catalogues */
 } sd_i18n_t;
 
+/* The places the Makefile compiles into the objects that call sd_i18n_init (client/i18n.o,
+ * server/main.o): -DSD_LOCALEDIR, the installed catalogues, and -DSD_BUILD_DIR, the build
+ * tree. SD_I18N_BUILT("domain") is the sd_i18n_t for them. */
+#ifndef SD_LOCALEDIR
+#define SD_LOCALEDIR "/usr/local/share/locale"
+#endif
+#ifndef SD_BUILD_DIR
+#define SD_BUILD_DIR ""
+#endif
+#define SD_I18N_BUILT(d)                                                                                               \
+	((const sd_i18n_t){.domain = (d),                                                                              \
+	                   .installed_localedir = SD_LOCALEDIR,                                                        \
+	                   .build_dir = SD_BUILD_DIR,                                                                  \
+	                   .build_localedir = SD_BUILD_DIR "/locale"})
+
 /* Selects the locale LANG asks for (C.UTF-8 with LANGUAGE when that locale is not
  * installed: see i18n.c), binds the domain's catalogue and makes it the default, and
  * sets sd_gettext as the library's error translator. */

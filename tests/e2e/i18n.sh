@@ -9,19 +9,6 @@
 
 BUILD=${BUILD:-build}
 
-# Runs sealdrop with exactly the locale variables given (lib.sh exports LC_ALL=C):
-#	loc LANG=ko_KR.UTF-8 -- seal --help
-loc() (
-	unset LC_ALL LC_MESSAGES LANG LANGUAGE
-	while [ "$1" != -- ]; do
-		# shellcheck disable=SC2163 # "$1" is NAME=value
-		export "$1"
-		shift
-	done
-	shift
-	sd "$@"
-)
-
 # Whether FILE has a line matching the fixed string at its start.
 starts_line() { # file text
 	grep -q "^$2" "$1"
@@ -54,7 +41,7 @@ else
 fi
 
 # --- Korean ------------------------------------------------------------------------------
-expect_exit 0 "LANG=ko_KR.UTF-8 sealdrop --help" loc $KO -- --help
+expect_exit 0 "LANG=ko_KR.UTF-8 sealdrop --help" in_locale $KO -- sd --help
 keep_output
 check "--help in Korean: usage line" starts_line "$KEPT_OUT" "사용법: sealdrop \[--help\]"
 check "--help in Korean: the seal summary" grep -qF "신고서, 인적사항, 증거 자료를 패키지로 봉인하고 코드네임을 발급합니다" "$KEPT_OUT"
@@ -67,7 +54,7 @@ else
 fi
 check "--help in Korean is valid UTF-8" is_utf8 "$KEPT_OUT"
 
-expect_exit 0 "LANG=ko_KR.UTF-8 sealdrop seal --help" loc $KO -- seal --help
+expect_exit 0 "LANG=ko_KR.UTF-8 sealdrop seal --help" in_locale $KO -- sd seal --help
 keep_output
 check "seal --help in Korean: usage line" starts_line "$KEPT_OUT" "사용법: sealdrop seal --directory D"
 check "seal --help in Korean: the resident registration number check" \
@@ -82,7 +69,7 @@ for c in keygen directory "directory create" "directory verify" inspect open; do
 	*) phrase="이 도움말을 표시합니다" ;;
 	esac
 	# shellcheck disable=SC2086
-	run loc $KO -- $c --help
+	run in_locale $KO -- sd $c --help
 	if [ "$RC" -eq 0 ] && starts_line "$OUT" "사용법: sealdrop $c" && grep -qF "$phrase" "$OUT"; then
 		ok "$c --help in Korean"
 	else
@@ -93,24 +80,24 @@ for c in keygen directory "directory create" "directory verify" inspect open; do
 done
 
 expect_exit 64 "Korean usage error: seal without options exits 64" \
-	-m "sealdrop: seal: --directory 옵션을 지정해야 합니다" loc $KO -- seal
+	-m "sealdrop: seal: --directory 옵션을 지정해야 합니다" in_locale $KO -- sd seal
 keep_output
 check "... and shows the Korean synopsis" starts_line "$KEPT_ERR" "사용법: sealdrop seal --directory D"
 check "... and the Korean hint" grep -qF "자세한 내용은 'sealdrop seal --help'를 실행하십시오." "$KEPT_ERR"
 expect_exit 64 "Korean usage error: unknown global option exits 64" \
-	-m "sealdrop: 알 수 없는 옵션입니다: '--frobnicate'" loc $KO -- --frobnicate
+	-m "sealdrop: 알 수 없는 옵션입니다: '--frobnicate'" in_locale $KO -- sd --frobnicate
 expect_exit 64 "Korean usage error: unknown command exits 64" \
-	-m "알 수 없는 명령입니다: 'frobnicate'" loc $KO -- frobnicate
+	-m "알 수 없는 명령입니다: 'frobnicate'" in_locale $KO -- sd frobnicate
 expect_exit 64 "Korean usage error: an option without its value exits 64" \
-	-m "'--out' 옵션에는 값이 필요합니다" loc $KO -- keygen --kind intake --out
+	-m "'--out' 옵션에는 값이 필요합니다" in_locale $KO -- sd keygen --kind intake --out
 expect_exit 64 "LC_ALL=ko_KR.UTF-8 gives Korean too" \
-	-m "--directory 옵션을 지정해야 합니다" loc LC_ALL=ko_KR.UTF-8 -- seal
+	-m "--directory 옵션을 지정해야 합니다" in_locale LC_ALL=ko_KR.UTF-8 -- sd seal
 expect_exit 64 "LC_MESSAGES=ko_KR.UTF-8 gives Korean too" \
-	-m "--directory 옵션을 지정해야 합니다" loc LC_MESSAGES=ko_KR.UTF-8 -- seal
+	-m "--directory 옵션을 지정해야 합니다" in_locale LC_MESSAGES=ko_KR.UTF-8 -- sd seal
 expect_exit 64 "LANG=ko (no territory) gives Korean too" \
-	-m "--directory 옵션을 지정해야 합니다" loc LANG=ko -- seal
+	-m "--directory 옵션을 지정해야 합니다" in_locale LANG=ko -- sd seal
 expect_exit 64 "LANG=C.UTF-8 LANGUAGE=ko gives Korean (gettext's LANGUAGE)" \
-	-m "--directory 옵션을 지정해야 합니다" loc LANG=C.UTF-8 LANGUAGE=ko -- seal
+	-m "--directory 옵션을 지정해야 합니다" in_locale LANG=C.UTF-8 LANGUAGE=ko -- sd seal
 
 # Errors past the option parser, and the positional format that drops English articles.
 D="$T/demo"
@@ -119,12 +106,12 @@ expect_exit 73 "English: an existing key file is refused (73)" -m "already exist
 	sd keygen --kind intake --out "$D/intake.key" --passphrase-file "$PW" --kdf interactive
 expect_exit 73 "Korean: the same, with the same exit status" \
 	-m "이미 있으므로 아무것도 덮어쓰지 않았습니다" \
-	loc $KO -- keygen --kind intake --out "$D/intake.key" --passphrase-file "$PW" --kdf interactive
+	in_locale $KO -- sd keygen --kind intake --out "$D/intake.key" --passphrase-file "$PW" --kdf interactive
 expect_exit 65 "English: a root key of the wrong kind (65)" -m "is an intake key, not a root key" \
 	sd directory verify "$D/directory.json" --root "$D/intake.key.pub"
 expect_exit 65 "Korean: the same, with the same exit status" \
 	-m "intake.key.pub 파일은 root 키가 아니라 intake 키입니다" \
-	loc $KO -- directory verify "$D/directory.json" --root "$D/intake.key.pub"
+	in_locale $KO -- sd directory verify "$D/directory.json" --root "$D/intake.key.pub"
 keep_output
 check "... and the message is valid UTF-8" is_utf8 "$KEPT_ERR"
 # A detail the library writes (crypto/envelope.c), translated through the client's catalogue.
@@ -132,10 +119,10 @@ expect_exit 65 "English: a file that is not a package (65)" -m "not a sealdrop p
 	sd open "$D/directory.json" --intake "$D/intake.key" --out "$T/opened"
 expect_exit 65 "Korean: the library's detail in Korean, same exit status" \
 	-m "sealdrop 패키지가 아닙니다(매직 값이 잘못됨)" \
-	loc $KO -- open "$D/directory.json" --intake "$D/intake.key" --out "$T/opened"
+	in_locale $KO -- sd open "$D/directory.json" --intake "$D/intake.key" --out "$T/opened"
 
 expect_exit 0 "Korean: directory verify prints a Korean listing" \
-	loc $KO -- directory verify "$D/directory.json" --root "$D/root.key.pub"
+	in_locale $KO -- sd directory verify "$D/directory.json" --root "$D/root.key.pub"
 keep_output
 # shellcheck disable=SC2016 # $1 is the inner shell's
 check "... with its Korean heading and labels" \
@@ -146,11 +133,11 @@ seal_example "$D" "$T/pkg.sdx"
 [ "$RC" -eq 0 ] || { not_ok "set-up: seal a package"; _diag_output; }
 for args in "directory verify $D/directory.json --root $D/root.key.pub --json" "inspect $T/pkg.sdx --json"; do
 	# shellcheck disable=SC2086
-	run loc LANG=C -- $args
+	run in_locale LANG=C -- sd $args
 	en_rc=$RC
 	cp "$OUT" "$T/en.json"
 	# shellcheck disable=SC2086
-	run loc $KO -- $args
+	run in_locale $KO -- sd $args
 	if [ "$en_rc" -eq 0 ] && [ "$RC" -eq 0 ] && json_is_valid "$OUT" && cmp -s "$T/en.json" "$OUT"; then
 		ok "Korean --json output is valid and identical to English: ${args%% /*}"
 	else
@@ -160,7 +147,7 @@ for args in "directory verify $D/directory.json --root $D/root.key.pub --json" "
 	fi
 done
 expect_exit 0 "Korean keygen --json" \
-	loc $KO -- keygen --kind agency --out "$T/ag.key" --passphrase-file "$PW" --kdf interactive --json
+	in_locale $KO -- sd keygen --kind agency --out "$T/ag.key" --passphrase-file "$PW" --kdf interactive --json
 if json_is_valid "$OUT" && [ "$(json_get "$OUT" 'sorted(d)')" = '["kdf", "key_id", "kind", "public_key", "secret_key"]' ] &&
 	[ "$(json_get "$OUT" 'd["kind"]')" = agency ] && [ "$(json_get "$OUT" 'd["kdf"]')" = interactive ]; then
 	ok "... is parseable JSON with English keys and values"
@@ -173,7 +160,7 @@ fi
 for env in "LANG=C" "LANG=POSIX" "" "LANG=en_US.UTF-8" "LANG=C.UTF-8" "LANG=C LANGUAGE=ko" \
 	"LANG=ko_KR.UTF-8 LC_ALL=C" "LANG=ko_KR.UTF-8 LC_MESSAGES=C" "LANG=ko_KR.UTF-8 LANGUAGE=en"; do
 	# shellcheck disable=SC2086
-	run loc $env -- --help
+	run in_locale $env -- sd --help
 	if [ "$RC" -eq 0 ] && starts_line "$OUT" "usage: sealdrop \[--help\]" && grep -q "Every command takes --help" "$OUT"; then
 		ok "English --help with ${env:-no locale variables}"
 	else
@@ -181,18 +168,18 @@ for env in "LANG=C" "LANG=POSIX" "" "LANG=en_US.UTF-8" "LANG=C.UTF-8" "LANG=C LA
 		_diag_output out
 	fi
 done
-run loc LANG=C -- seal --help
+run in_locale LANG=C -- sd seal --help
 keep_output
 check "English seal --help with LANG=C" starts_line "$KEPT_OUT" "usage: sealdrop seal --directory D"
 expect_exit 64 "English usage error with LANG=C, exit 64" \
-	-m "sealdrop: seal: missing --directory" loc LANG=C -- seal
+	-m "sealdrop: seal: missing --directory" in_locale LANG=C -- sd seal
 expect_exit 64 "English usage error with LANG=en_US.UTF-8, exit 64" \
-	-m "sealdrop: seal: missing --directory" loc LANG=en_US.UTF-8 -- seal
+	-m "sealdrop: seal: missing --directory" in_locale LANG=en_US.UTF-8 -- sd seal
 
 # --- where the catalogue is found --------------------------------------------------------------
 mkdir -p "$T/empty-locale"
 expect_exit 64 "SEALDROP_LOCALEDIR without a catalogue: English, exit 64" \
-	-m "missing --directory" loc $KO SEALDROP_LOCALEDIR="$T/empty-locale" -- seal
+	-m "missing --directory" in_locale $KO SEALDROP_LOCALEDIR="$T/empty-locale" -- sd seal
 
 # `make install` into a staging directory (skipped if it would have to build anything: the
 # build under test is not changed by its own tests).

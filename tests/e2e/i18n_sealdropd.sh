@@ -9,19 +9,6 @@
 
 BUILD=${BUILD:-build}
 
-# Runs sealdropd with exactly the locale variables given (lib.sh exports LC_ALL=C):
-#	loc LANG=ko_KR.UTF-8 -- backup --help
-loc() (
-	unset LC_ALL LC_MESSAGES LANG LANGUAGE
-	while [ "$1" != -- ]; do
-		# shellcheck disable=SC2163 # "$1" is NAME=value
-		export "$1"
-		shift
-	done
-	shift
-	sdd "$@"
-)
-
 has_hangul() { # file
 	"$PY" -c 'import re, sys; sys.exit(0 if re.search("[\uac00-\ud7a3]", open(sys.argv[1], encoding="utf-8").read()) else 1)' \
 		"$1" 2>/dev/null
@@ -33,7 +20,7 @@ check "the server's Korean catalogue is built ($BUILD/locale/ko/LC_MESSAGES/seal
 	test -s "$BUILD/locale/ko/LC_MESSAGES/sealdropd.mo"
 
 # --- help ------------------------------------------------------------------------------
-expect_exit 0 "LANG=ko_KR.UTF-8 sealdropd --help" loc $KO -- --help
+expect_exit 0 "LANG=ko_KR.UTF-8 sealdropd --help" in_locale $KO -- sdd --help
 keep_output
 check "--help in Korean: the usage line" grep -q "^사용법: sealdropd \[--help\]" "$KEPT_OUT"
 check "--help in Korean: the restore summary" grep -q "^  restore  *백업을 복원하고" "$KEPT_OUT"
@@ -48,10 +35,10 @@ fi
 for c in init run check-config enroll disable renew revoke "directory install" "audit check" "audit publish" \
 	scrub backup restore "log-key new" "log-key rotate" retention; do
 	# shellcheck disable=SC2086 # $c is a command and its subcommand
-	run loc $KO -- $c --help
+	run in_locale $KO -- sdd $c --help
 	keep_output
 	# shellcheck disable=SC2086
-	run loc LANG=C -- $c --help
+	run in_locale LANG=C -- sdd $c --help
 	if [ "$RC" -eq 0 ] && grep -q "^사용법: sealdropd $c" "$KEPT_OUT" && has_hangul "$KEPT_OUT" &&
 		grep -q "^usage: sealdropd $c" "$OUT" && ! has_hangul "$OUT"; then
 		ok "$c --help in Korean, and in English with LANG=C"
@@ -63,23 +50,23 @@ for c in init run check-config enroll disable renew revoke "directory install" "
 done
 
 # --- errors ------------------------------------------------------------------------------
-expect_exit 64 "a usage error in Korean, exit 64" loc $KO -- backup --out "$T/b"
+expect_exit 64 "a usage error in Korean, exit 64" in_locale $KO -- sdd backup --out "$T/b"
 keep_output
 check "... names what is missing in Korean" has_hangul "$KEPT_ERR"
 check "... and points to the command's Korean help" grep -qF "자세한 내용은 'sealdropd backup --help'" "$KEPT_ERR"
 check "... with the Korean synopsis" grep -q "^사용법: sealdropd backup" "$KEPT_ERR"
 expect_exit 64 "the same usage error in English with LANG=C, exit 64" \
-	-m "Run 'sealdropd backup --help' for details." loc LANG=C -- backup --out "$T/b"
+	-m "Run 'sealdropd backup --help' for details." in_locale LANG=C -- sdd backup --out "$T/b"
 
-expect_exit 64 "an unknown command in Korean, exit 64" loc $KO -- frobnicate
+expect_exit 64 "an unknown command in Korean, exit 64" in_locale $KO -- sdd frobnicate
 keep_output
 check "... says so in Korean" has_hangul "$KEPT_ERR"
 
 # A library error detail (the configuration file is missing), translated by sd_error.
-run loc LANG=C -- check-config --config "$T/none.conf"
+run in_locale LANG=C -- sdd check-config --config "$T/none.conf"
 c_rc=$RC
 keep_output
-run loc $KO -- check-config --config "$T/none.conf"
+run in_locale $KO -- sdd check-config --config "$T/none.conf"
 if [ "$RC" -eq "$c_rc" ] && [ "$RC" -ne 0 ] && has_hangul "$ERR" && ! has_hangul "$KEPT_ERR" &&
 	grep -qF "$T/none.conf" "$ERR"; then
 	ok "check-config of a missing file: Korean detail, the same exit status ($RC)"
@@ -90,10 +77,10 @@ else
 fi
 
 # `run` binds no catalogue: its messages stay English (its --help alone is translated).
-run loc LANG=C -- run --config "$T/none.conf"
+run in_locale LANG=C -- sdd run --config "$T/none.conf"
 c_rc=$RC
 keep_output
-run loc $KO -- run --config "$T/none.conf"
+run in_locale $KO -- sdd run --config "$T/none.conf"
 if [ "$RC" -eq "$c_rc" ] && [ "$RC" -ne 0 ] && ! has_hangul "$ERR" && cmp -s "$ERR" "$KEPT_ERR"; then
 	ok "LANG=ko_KR.UTF-8 sealdropd run with a missing configuration: English, as with LANG=C (exit $RC)"
 else
@@ -101,16 +88,16 @@ else
 	diag "C: $c_rc $(cat "$KEPT_ERR")"
 	_diag_output
 fi
-expect_exit 0 "LANG=ko_KR.UTF-8 sealdropd run --help" loc $KO -- run --help
+expect_exit 0 "LANG=ko_KR.UTF-8 sealdropd run --help" in_locale $KO -- sdd run --help
 keep_output
 check "... is Korean" grep -q "^사용법: sealdropd run" "$KEPT_OUT"
 
 # --- the control socket ------------------------------------------------------------------
 mkdir -p "$T/nodir"
-run loc LANG=C -- disable --dir "$T/nodir" --name "Nobody"
+run in_locale LANG=C -- sdd disable --dir "$T/nodir" --name "Nobody"
 c_rc=$RC
 expect_exit 69 "disable with no server running, in Korean: exit 69 as in English ($c_rc)" \
-	loc $KO -- disable --dir "$T/nodir" --name "Nobody"
+	in_locale $KO -- sdd disable --dir "$T/nodir" --name "Nobody"
 keep_output
 check "... and the Korean message names the socket" grep -qF "$T/nodir/control.sock의 sealdropd에 연결할 수 없습니다" "$KEPT_ERR"
 
@@ -134,10 +121,10 @@ PYEOF
 ctl_pid=$!
 i=0
 while [ ! -S "$T/ctl/control.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-run loc LANG=C -- disable --dir "$T/ctl" --name "Nobody"
+run in_locale LANG=C -- sdd disable --dir "$T/ctl" --name "Nobody"
 c_rc=$RC
 keep_output
-run loc $KO -- disable --dir "$T/ctl" --name "Nobody"
+run in_locale $KO -- sdd disable --dir "$T/ctl" --name "Nobody"
 wait $ctl_pid 2>/dev/null
 if [ "$RC" -eq "$c_rc" ] && [ "$RC" -eq 77 ] && grep -q "another change to an account is under way" "$KEPT_ERR" &&
 	has_hangul "$ERR" && ! grep -q "another change" "$ERR"; then
@@ -151,9 +138,9 @@ fi
 mkserver || done_testing
 
 # --- JSON and the server's own output never change with the language --------------------
-run loc LANG=C -- audit check --config "$D/sealdropd.conf" --json
+run in_locale LANG=C -- sdd audit check --config "$D/sealdropd.conf" --json
 keep_output
-run loc $KO -- audit check --config "$D/sealdropd.conf" --json
+run in_locale $KO -- sdd audit check --config "$D/sealdropd.conf" --json
 if [ "$RC" -eq 0 ] && json_is_valid "$OUT" && cmp -s "$OUT" "$KEPT_OUT"; then
 	ok "audit check --json is the same in Korean and English"
 else
@@ -165,7 +152,7 @@ if has_hangul "$SERVER_LOG"; then not_ok "the server's log has no Korean"; else 
 # --- English stays the default -------------------------------------------------------------
 for env in "LANG=C" "" "LANG=en_US.UTF-8" "LANG=C.UTF-8" "LANG=ko_KR.UTF-8 LC_ALL=C" "LANG=ko_KR.UTF-8 LANGUAGE=en"; do
 	# shellcheck disable=SC2086
-	run loc $env -- --help
+	run in_locale $env -- sdd --help
 	if [ "$RC" -eq 0 ] && grep -q "^usage: sealdropd \[--help\]" "$OUT" && grep -q "Every command takes --help" "$OUT"; then
 		ok "English --help with ${env:-no locale variables}"
 	else
@@ -176,7 +163,7 @@ done
 
 # --- where the catalogue is found --------------------------------------------------------------
 mkdir -p "$T/empty-locale"
-run loc $KO SEALDROP_LOCALEDIR="$T/empty-locale" -- --help
+run in_locale $KO SEALDROP_LOCALEDIR="$T/empty-locale" -- sdd --help
 keep_output
 check "SEALDROP_LOCALEDIR without a catalogue: English" grep -q "^usage: sealdropd" "$KEPT_OUT"
 

@@ -350,6 +350,20 @@ sdd() {
 	$_timeout "$SEALDROPD" "$@"
 }
 
+# Runs a command with exactly the locale variables given (LC_ALL=C, exported above, and
+# the others unset first), for the language tests:
+#	in_locale LANG=ko_KR.UTF-8 -- sd seal --help
+in_locale() (
+	unset LC_ALL LC_MESSAGES LANG LANGUAGE
+	while [ "$1" != -- ]; do
+		# shellcheck disable=SC2163 # "$1" is NAME=value
+		export "$1"
+		shift
+	done
+	shift
+	"$@"
+)
+
 # Starts `sealdropd run --config CONF` in the background (its log in $T/server.log, or
 # LOG) and waits until it answers /v1/health over TLS. Fails if it exits or stays silent
 # for 20 s.
