@@ -1,0 +1,122 @@
+# upload_miss.sh — a chunk PUT whose upload is not in the header cache (issue 3): the
+# server reads the upload's record and header back from the store and parses the header,
+# its signature verified, on its worker thread (server/upload.c, find_parse_work) before
+# the chunk is taken. After a restart (the cache starts empty) chunks are stored, also
+# several at once for the same upload; a header altered in the store (a COPY of the
+# stopped server's LMDB files, edited with build/tools/sd-lmdb) is refused with 500 and
+# a log line naming the cause, for a broken signature and for another package's header
+# alike, and no chunk lands.
+. "$(dirname "$0")/lib.sh"
+
+SD_LMDB=${SD_LMDB:-$TOP/${BUILD:-build}/tools/sd-lmdb}
+for b in "$SEALDROPD" "$SD_LMDB"; do
+	if [ ! -x "$b" ]; then
+		not_ok "$b is built (run make all-tests)"
+		done_testing
+	fi
+done
+
+mkserver || done_testing
+
+# A package of one small evidence file: report, identity and evidence chunks, each a
+# file PKG.chunks/K_N (docs/FORMAT.md: the evidence's 553-byte first chunk, then the rest).
+seal_split() { # out
+	run sd seal --directory "$D/directory.json" --root "$P/root.key.pub" --report docs/examples/report.json \
+		--identity docs/examples/identity.json --evidence "$T/ev" --out "$1" --codename-out "$1.codename" --quiet
+	[ "$RC" -eq 0 ] || { not_ok "set-up: seal $1"; _diag_output; return 1; }
+	"$PY" - "$1" <<'PYEOF'
+import json, os, struct, subprocess, sys
+p = sys.argv[1]
+data = open(p, "rb").read()
+open(p + ".hdr", "wb").write(data[:struct.unpack("<I", data[12:16])[0]])
+info = json.loads(subprocess.run(["./sealdrop", "inspect", p, "--json"], capture_output=True, check=True).stdout)
+os.makedirs(p + ".chunks", exist_ok=True)
+for k, b in enumerate(info["blobs"]):
+    blob = data[b["offset"]:b["offset"] + b["size"]]
+    sizes = [len(blob)] if b["kind"] != "evidence" else [553, len(blob) - 553]
+    assert b["chunks"] == len(sizes)
+    off = 0
+    for n, s in enumerate(sizes):
+        open("%s.chunks/%d_%d" % (p, k, n), "wb").write(blob[off:off + s])
+        off += s
+PYEOF
+}
+put_chunk() { # id package k n
+	curl_status att PUT "/v1/uploads/$1/blobs/$3/chunks/$4" --data-binary @"$2.chunks/$3_$4" \
+		-H 'Content-Type: application/octet-stream'
+}
+present_of() { # status file: "k:n k:n ..."
+	"$PY" -c 'import base64, json, sys
+d = json.load(open(sys.argv[1]))
+out = []
+for k, b in enumerate(d["blobs"]):
+    bits = base64.b64decode(b["present"])
+    out += ["%d:%d" % (k, n) for n in range(b["chunks"]) if bits[n // 8] >> (n % 8) & 1]
+print(" ".join(out))' "$1"
+}
+restart() { # conf description
+	stop_server
+	start_server "$1" || { not_ok "$2"; diag "$(tail -n 5 "$SERVER_LOG")"; done_testing; }
+}
+
+head -c 200000 /dev/urandom >"$T/ev"
+seal_split "$T/a.sdx" || done_testing
+seal_split "$T/b.sdx" || done_testing
+code=$(curl_status att POST /v1/uploads --data-binary @"$T/a.sdx.hdr")
+id=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
+c2=$(put_chunk "$id" "$T/a.sdx" 0 0)
+if [ "$code$c2" = 201201 ] && [ ${#id} = 32 ]; then ok "an upload and its first chunk (201, 201)"; else not_ok "an upload and its first chunk ($code $c2)"; fi
+
+# --- a miss: the header is read back and verified, then the chunk is stored ---
+restart "$D/sealdropd.conf" "the server restarts (its header cache empty)"
+code=$(put_chunk "$id" "$T/a.sdx" 1 0)
+if [ "$code" = 201 ]; then ok "after a restart, a chunk of the upload is stored (201)"; else not_ok "after a restart, a chunk of the upload is stored ($code)"; diag "$(head -c 300 "$OUT")"; fi
+restart "$D/sealdropd.conf" "the server restarts again"
+# Both remaining chunks at once, each missing the cache: two reads of one upload in flight.
+put_chunk "$id" "$T/a.sdx" 2 0 >"$T/c20" &
+p1=$!
+OUT=$T/out2 put_chunk "$id" "$T/a.sdx" 2 1 >"$T/c21" &
+p2=$!
+wait $p1 $p2
+if [ "$(cat "$T/c20")$(cat "$T/c21")" = 201201 ]; then ok "two chunks of the same uncached upload at once: both stored (201)"; else not_ok "two chunks of the same uncached upload at once ($(cat "$T/c20") $(cat "$T/c21"))"; fi
+curl_status att GET "/v1/uploads/$id" >/dev/null
+if [ "$(present_of "$OUT")" = "0:0 1:0 2:0 2:1" ]; then ok "  the status shows all four chunks"; else not_ok "  the status shows all four chunks ($(present_of "$OUT"))"; fi
+code=$(curl_status att POST /v1/uploads --data-binary @"$T/b.sdx.hdr")
+idb=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
+if [ "$code" = 201 ] && [ ${#idb} = 32 ]; then ok "a second upload (201)"; else not_ok "a second upload ($code)"; fi
+
+# --- headers altered in a copy of the store ---
+# In $T/tampered: upload b's header with one byte of its signature (the last 64 bytes)
+# flipped; upload a's header replaced by b's, whose signature verifies but which is not
+# the header a's record names.
+stop_server
+rm -rf "$T/tampered" && cp -a "$D" "$T/tampered" && rm -f "$T/tampered/control.sock"
+sed "s|^dir .*|dir $T/tampered|" "$D/sealdropd.conf" >"$T/tampered/sealdropd.conf" && chmod 640 "$T/tampered/sealdropd.conf"
+hb=$("$SD_LMDB" "$T/tampered/store" get upload_headers "$idb")
+bad=$("$PY" -c 'import sys; b = bytearray.fromhex(sys.argv[1]); b[-10] ^= 1; print(b.hex())' "$hb")
+check "flip one byte of upload b's header signature in the copy's store" \
+	"$SD_LMDB" "$T/tampered/store" put upload_headers "$idb" "$bad"
+check "put upload b's header in place of upload a's in the copy's store" \
+	"$SD_LMDB" "$T/tampered/store" put upload_headers "$id" "$hb"
+start_server "$T/tampered/sealdropd.conf" || { not_ok "a server starts on the altered copy"; done_testing; }
+code=$(put_chunk "$idb" "$T/b.sdx" 0 0)
+err=$(json_get "$OUT" 'd["error"]' 2>/dev/null)
+if [ "$code" = 500 ] && [ "$err" = internal ] && grep -q 'damaged' "$OUT"; then
+	ok "a chunk for the upload whose header signature is broken: 500, the stored data is damaged"
+else
+	not_ok "a chunk for the upload whose header signature is broken: 500 ($code $err)"
+fi
+if grep -q 'does not read back: .*signature' "$SERVER_LOG"; then ok "  the log names the signature"; else not_ok "  the log names the signature"; diag "$(tail -n 5 "$SERVER_LOG")"; fi
+code=$(curl_status att GET "/v1/uploads/$id")
+if [ "$code" = 500 ] && grep -q 'damaged' "$OUT"; then ok "the upload whose header is another package's: 500 on its status"; else not_ok "the upload whose header is another package's: 500 on its status ($code)"; fi
+if grep -q 'does not read back: its header is not the one its record names' "$SERVER_LOG"; then ok "  the log says the header is not the record's"; else not_ok "  the log says the header is not the record's"; diag "$(tail -n 5 "$SERVER_LOG")"; fi
+code=$(curl_status att GET /v1/health)
+if [ "$code" = 200 ]; then ok "the server keeps serving"; else not_ok "the server keeps serving ($code)"; fi
+stop_server
+if [ -z "$("$SD_LMDB" "$T/tampered/store" get chunks "${idb}0000000000000000" 2>/dev/null)" ]; then
+	ok "  no chunk of upload b was stored"
+else
+	not_ok "  no chunk of upload b was stored"
+fi
+
+done_testing
