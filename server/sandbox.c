@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,6 +146,21 @@ int sd_sandbox_harden(void)
 		return sd_error(SD_ERR_INTERNAL, "prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 #endif
 	return 0;
+}
+
+/* glibc's defaults trim the heap whenever 128 KiB are free at its top: with 64 KiB chunks
+ * that is every other request, and each fresh buffer page-faults again. These are the
+ * values glibc's own dynamic threshold settles on once a 4 MiB chunk has been freed (the
+ * mmap threshold the largest chunk with its request around it, trimming at twice that), so
+ * a server of large chunks keeps the memory it kept before and one of small chunks stops
+ * giving its buffers back. mallopt makes no system call; malloc then makes the same calls
+ * (brk, mmap, munmap), fewer of them. */
+#define MALLOC_MMAP_THRESHOLD ((4 << 20) + (512 << 10))
+
+void sd_sandbox_tune_malloc(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
+	(void)mallopt(M_TRIM_THRESHOLD, 2 * MALLOC_MMAP_THRESHOLD);
 }
 
 unsigned sd_sandbox_keyproc_allowed_count(void)

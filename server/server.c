@@ -944,6 +944,7 @@ int sd_server_new(const sd_config_t *config, const char *config_path, sd_server_
 	*out = NULL;
 	signal(SIGPIPE, SIG_IGN);
 	sd_log_set_level(config->log_level);
+	sd_sandbox_tune_malloc(); /* before the store process forks: it inherits the settings */
 	if ((r = server_alloc(config, config_path, &s)) < 0 || (r = sd_server_load_files(s)) < 0 ||
 	    (r = sd_server_bind(s)) < 0 || (r = sd_server_drop_privileges(s)) < 0 || (r = sd_sandbox_harden()) < 0 ||
 	    (r = sd_server_open_store(s)) < 0 || (r = sd_server_refresh_crl(s)) < 0 ||

@@ -403,6 +403,7 @@ static int child_setup(int fd, const sd_storeproc_opts_t *o, sd_store_t **store,
 	int r;
 
 	sd_sandbox_set_name(SD_STOREPROC_NAME);
+	sd_sandbox_tune_malloc();
 	/* Like the key process: the group's ^C and SIGTERM are the front end's to act on; this
 	 * process ends when the front end closes the socket. */
 	signal(SIGINT, SIG_IGN);

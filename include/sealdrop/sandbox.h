@@ -31,6 +31,9 @@
 
 /* No new privileges, not dumpable, no core files. SD_ERR_INTERNAL when the kernel refuses. */
 int sd_sandbox_harden(void) SD_WUR;
+/* malloc keeps freed memory up to a few MiB instead of trimming its heap after each
+ * request (the front end and the store process, before their first request). */
+void sd_sandbox_tune_malloc(void);
 /* The system-call allow-list on every thread of the process. SD_ERR_INTERNAL when a call
  * cannot be named or the kernel refuses the filter; the server must not run on. */
 int sd_sandbox_enter(void) SD_WUR;
