@@ -9,12 +9,7 @@
 #     truncated data.mdb with 65, a store of a newer format with 65 naming both formats.
 . "$(dirname "$0")/lib.sh"
 
-case ${BUILD:-build} in
-/*) _build=$BUILD ;;
-*) _build=$TOP/${BUILD:-build} ;;
-esac
-SHIM=${SD_FAULTFS:-$_build/preload/faultfs.so}
-SD_LMDB=${SD_LMDB:-$_build/tools/sd-lmdb}
+SHIM=${SD_FAULTFS:-$BUILD_DIR/preload/faultfs.so}
 REAL_SEALDROPD=$SEALDROPD
 for f in "$SHIM" "$SD_LMDB"; do
 	[ -e "$f" ] || { not_ok "$f is built (make all-tests)"; done_testing; }

@@ -7,7 +7,7 @@
 # i18n_sealdropd.sh tests sealdropd in Korean).
 . "$(dirname "$0")/lib.sh"
 
-BUILD=${BUILD:-build}
+BUILD=${BUILD:-build} # as make knows it: make po-check, make install below
 
 # Whether FILE has a line matching the fixed string at its start.
 starts_line() { # file text
@@ -21,8 +21,8 @@ is_utf8() { # file
 KO="LANG=ko_KR.UTF-8"
 
 # --- the catalogue -------------------------------------------------------------------
-check "the Korean catalogue is built ($BUILD/locale/ko/LC_MESSAGES/sealdrop.mo)" \
-	test -s "$BUILD/locale/ko/LC_MESSAGES/sealdrop.mo"
+check "the Korean catalogue is built ($BUILD_DIR/locale/ko/LC_MESSAGES/sealdrop.mo)" \
+	test -s "$BUILD_DIR/locale/ko/LC_MESSAGES/sealdrop.mo"
 
 # Both catalogues (the client's po/ko.po, the server's po/sealdropd/ko.po) against the
 # messages the sources have now: `make po-check` extracts them with the same xgettext

@@ -7,8 +7,6 @@
 # answers are written the same whatever the operator's shell asks for.
 . "$(dirname "$0")/lib.sh"
 
-BUILD=${BUILD:-build}
-
 has_hangul() { # file
 	"$PY" -c 'import re, sys; sys.exit(0 if re.search("[\uac00-\ud7a3]", open(sys.argv[1], encoding="utf-8").read()) else 1)' \
 		"$1" 2>/dev/null
@@ -16,8 +14,8 @@ has_hangul() { # file
 
 KO="LANG=ko_KR.UTF-8"
 
-check "the server's Korean catalogue is built ($BUILD/locale/ko/LC_MESSAGES/sealdropd.mo)" \
-	test -s "$BUILD/locale/ko/LC_MESSAGES/sealdropd.mo"
+check "the server's Korean catalogue is built ($BUILD_DIR/locale/ko/LC_MESSAGES/sealdropd.mo)" \
+	test -s "$BUILD_DIR/locale/ko/LC_MESSAGES/sealdropd.mo"
 
 # --- help ------------------------------------------------------------------------------
 expect_exit 0 "LANG=ko_KR.UTF-8 sealdropd --help" in_locale $KO -- sdd --help

@@ -31,6 +31,13 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 TOP=$(pwd)
 SEALDROP=${SEALDROP:-$TOP/sealdrop}
+# The build under test, as an absolute path ($BUILD may be either), and the tool the
+# tests edit a stopped server's store with (tests/tools/sd-lmdb.c).
+case ${BUILD:-build} in
+/*) BUILD_DIR=$BUILD ;;
+*) BUILD_DIR=$TOP/${BUILD:-build} ;;
+esac
+SD_LMDB=${SD_LMDB:-$BUILD_DIR/tools/sd-lmdb}
 export LC_ALL=C # the messages the tests look for are the untranslated ones
 
 _tap_n=0
@@ -372,10 +379,7 @@ start_server() { # conf [log]
 }
 
 # The release sealdropd of this build (sandbox.sh, privsep.sh: what it must not contain).
-case ${BUILD:-build} in
-/*) RELEASE=$BUILD/sealdropd ;;
-*) RELEASE=$TOP/${BUILD:-build}/sealdropd ;;
-esac
+RELEASE=$BUILD_DIR/sealdropd
 
 # Whether a binary holds a string (strings(1) when there, else grep -a).
 bin_has() { # binary text
@@ -394,10 +398,7 @@ proc_status() { # pid field
 # The test build of the server (make all-tests builds it): the same sealdropd but for a
 # clock the tests set. Never installed; the release binary has no such clock
 # (tests/e2e/testclock.sh checks it).
-case ${BUILD:-build} in
-/*) SEALDROPD_TESTCLOCK=${SEALDROPD_TESTCLOCK:-$BUILD/sealdropd-testclock} ;;
-*) SEALDROPD_TESTCLOCK=${SEALDROPD_TESTCLOCK:-$TOP/${BUILD:-build}/sealdropd-testclock} ;;
-esac
+SEALDROPD_TESTCLOCK=${SEALDROPD_TESTCLOCK:-$BUILD_DIR/sealdropd-testclock}
 
 # start_server with the test build, whose today is the date in DATEFILE
 # (SEALDROPD_TEST_TODAY_FILE), re-read whenever the server asks for today: set_today

@@ -9,7 +9,6 @@
 # whose first leaf is not its filing gets no receipt signed (500), never a wrong one.
 . "$(dirname "$0")/lib.sh"
 
-SD_LMDB=${SD_LMDB:-$TOP/${BUILD:-build}/tools/sd-lmdb}
 for b in "$SEALDROPD" "$SD_LMDB"; do
 	if [ ! -x "$b" ]; then
 		not_ok "$b is built (run make all-tests)"

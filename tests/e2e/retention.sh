@@ -19,9 +19,8 @@ if [ ! -x "$SEALDROPD_TESTCLOCK" ] || [ ! -x "$SEALDROPD" ]; then
 	not_ok "$SEALDROPD and $SEALDROPD_TESTCLOCK are built (make sealdropd build/sealdropd-testclock)"
 	done_testing
 fi
-SDLMDB=${SDLMDB:-$BUILD/tools/sd-lmdb}
-if [ ! -x "$SDLMDB" ] || ! command -v mdb_stat >/dev/null 2>&1; then
-	not_ok "$SDLMDB (make $BUILD/tools/sd-lmdb) and mdb_stat (lmdb-utils) are there"
+if [ ! -x "$SD_LMDB" ] || ! command -v mdb_stat >/dev/null 2>&1; then
+	not_ok "$SD_LMDB (make $BUILD_DIR/tools/sd-lmdb) and mdb_stat (lmdb-utils) are there"
 	done_testing
 fi
 
@@ -57,7 +56,7 @@ dbs_of() { # name
 # Every key of backup NAME as "DB HEX", one a line.
 keys_of() { # name
 	for _db in $(dbs_of "$1"); do
-		"$SDLMDB" "$T/$1" keys "$_db" | sed "s/^/$_db /"
+		"$SD_LMDB" "$T/$1" keys "$_db" | sed "s/^/$_db /"
 	done
 }
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
@@ -153,7 +152,7 @@ backup b2 || done_testing
 
 # Every key that names A: its case number, its upload id, its header digest.
 A_HEX=$(hex "$A")
-"$SDLMDB" "$T/b1" get cases "$A_HEX" | unhex >"$T/a.record.json"
+"$SD_LMDB" "$T/b1" get cases "$A_HEX" | unhex >"$T/a.record.json"
 A_DIGEST=$(json_get "$T/a.record.json" 'd["digest"]')
 keys_of b1 >"$T/all1"
 keys_of b2 >"$T/all2"
@@ -198,8 +197,8 @@ if [ "$RC" -ne 0 ] && grep -q "destroyed under the retention period" "$ERR"; the
 run sd status $WB --codename-file "$T/b.codename" --json
 jtrue "  $B's whistleblower still sees it closed" "$OUT" '[c["state"] for c in d["cases"]] == ["closed"]'
 check "publish a head" sdd audit publish --config "$D/sealdropd.conf"
-last=$("$SDLMDB" "$T/b2" keys log_leaves | tail -n 1)
-leaf=$("$SDLMDB" "$T/b2" get log_leaves "$last" | unhex)
+last=$("$SD_LMDB" "$T/b2" keys log_leaves | tail -n 1)
+leaf=$("$SD_LMDB" "$T/b2" get log_leaves "$last" | unhex)
 if printf '%s' "$leaf" | grep -q '"case":"'"$A"'"' && printf '%s' "$leaf" | grep -q '"event":"case-destroyed"' &&
 	printf '%s' "$leaf" | grep -q '"role":"operator"' && ! printf '%s' "$leaf" | grep -q '"actor"'; then
 	ok "the audit log's last leaf: case-destroyed, $A, the operator, no actor"

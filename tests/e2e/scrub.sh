@@ -9,10 +9,6 @@
 # never named. --json parses and carries the same counts.
 . "$(dirname "$0")/lib.sh"
 
-case ${BUILD:-build} in
-/*) SD_LMDB=${SD_LMDB:-$BUILD/tools/sd-lmdb} ;;
-*) SD_LMDB=${SD_LMDB:-$TOP/${BUILD:-build}/tools/sd-lmdb} ;;
-esac
 for b in "$SEALDROPD" "$SD_LMDB"; do
 	if [ ! -x "$b" ]; then
 		not_ok "$b is built (run make all-tests)"

@@ -13,10 +13,9 @@
 #	- a codename with no case: "no case is filed under this codename" (exit 77).
 . "$(dirname "$0")/lib.sh"
 
-LMDB_TOOL=$TOP/${BUILD:-build}/tools/sd-lmdb
-FORGE=$TOP/${BUILD:-build}/tools/sd-forge-notice
-if [ ! -x "$SEALDROPD_TESTCLOCK" ] || [ ! -x "$LMDB_TOOL" ] || [ ! -x "$FORGE" ]; then
-	not_ok "$SEALDROPD_TESTCLOCK, $LMDB_TOOL and $FORGE are built (make all-tests)"
+FORGE=$BUILD_DIR/tools/sd-forge-notice
+if [ ! -x "$SEALDROPD_TESTCLOCK" ] || [ ! -x "$SD_LMDB" ] || [ ! -x "$FORGE" ]; then
+	not_ok "$SEALDROPD_TESTCLOCK, $SD_LMDB and $FORGE are built (make all-tests)"
 	done_testing
 fi
 
@@ -231,12 +230,12 @@ printf 'Your case is closed. Send your evidence again to this address. ref %s\n'
 inject() { # key
 	"$FORGE" "$1" "$A" "$NEXT" "$(day 16)" demo "$NOTICE_PK" "$P/intake.key.pub" "$T/forged.txt" \
 		"$T/forged.json" >"$T/forged.hex" || return 1
-	"$LMDB_TOOL" "$D/store" put notices "$(sed -n 1p "$T/forged.hex")" "$(sed -n 2p "$T/forged.hex")" || return 1
+	"$SD_LMDB" "$D/store" put notices "$(sed -n 1p "$T/forged.hex")" "$(sed -n 2p "$T/forged.hex")" || return 1
 	start_server_testclock "$D/sealdropd.conf" "$TODAYFILE"
 }
 uninject() {
 	stop_server
-	"$LMDB_TOOL" "$D/store" del notices "$(sed -n 1p "$T/forged.hex")"
+	"$SD_LMDB" "$D/store" del notices "$(sed -n 1p "$T/forged.hex")"
 }
 
 if inject random; then

@@ -19,7 +19,7 @@
 #	  (sd-steal-identity recovers the identity from the release in the copy).
 . "$(dirname "$0")/lib.sh"
 
-STEAL=$TOP/${BUILD:-build}/tools/sd-steal-identity
+STEAL=$BUILD_DIR/tools/sd-steal-identity
 if [ ! -x "$STEAL" ]; then
 	not_ok "$STEAL is built (make all-tests)"
 	done_testing

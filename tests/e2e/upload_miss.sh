@@ -8,7 +8,6 @@
 # alike, and no chunk lands.
 . "$(dirname "$0")/lib.sh"
 
-SD_LMDB=${SD_LMDB:-$TOP/${BUILD:-build}/tools/sd-lmdb}
 for b in "$SEALDROPD" "$SD_LMDB"; do
 	if [ ! -x "$b" ]; then
 		not_ok "$b is built (run make all-tests)"
