@@ -148,16 +148,16 @@ $(BUILD)/%.o: %.c
 
 # Where each program looks for its catalogue (crypto/i18n.c): the installed directory, and
 # the build tree's when the binary that runs is this build tree's. The two objects that
-# name these paths (client/i18n.o, server/main.o) are rebuilt when either changes (`make
+# name these paths (client/i18n.o, server/cmd_cli.o) are rebuilt when either changes (`make
 # install PREFIX=/usr` after a plain `make`): the paths are recorded in a file rewritten,
 # while the Makefile is read, only when they differ.
 I18N_PATHS = $(LOCALEDIR) $(abspath $(BUILD))
 ifneq ($(shell cat $(BUILD)/gen/i18n-paths 2>/dev/null),$(I18N_PATHS))
 $(shell mkdir -p $(BUILD)/gen && echo '$(I18N_PATHS)' >$(BUILD)/gen/i18n-paths)
 endif
-$(BUILD)/client/i18n.o $(BUILD)/server/main.o: ALL_CFLAGS += -DSD_LOCALEDIR='"$(LOCALEDIR)"' \
+$(BUILD)/client/i18n.o $(BUILD)/server/cmd_cli.o: ALL_CFLAGS += -DSD_LOCALEDIR='"$(LOCALEDIR)"' \
   -DSD_BUILD_DIR='"$(abspath $(BUILD))"'
-$(BUILD)/client/i18n.o $(BUILD)/server/main.o: $(BUILD)/gen/i18n-paths
+$(BUILD)/client/i18n.o $(BUILD)/server/cmd_cli.o: $(BUILD)/gen/i18n-paths
 
 # --check: a translation whose printf conversions differ from the original fails the build.
 $(BUILD)/locale/%/LC_MESSAGES/sealdrop.mo: po/%.po
@@ -198,8 +198,9 @@ po: pot
 	  $(MSGFMT) --check --statistics -o /dev/null po/sealdropd/$$l.po || exit 1; done
 
 # Whether every catalogue translates every message the sources have now, all of them
-# checked and none fuzzy (tests/e2e/i18n.sh runs it): the templates go to POT_DIR, the
-# committed files are not touched.
+# checked and none fuzzy (tests/e2e/i18n.sh runs it): the templates go to $(BUILD)/pot
+# (or POT_DIR), the committed files are not touched.
+po-check: POT_DIR = $(BUILD)/pot
 po-check: pot
 	for l in $(LINGUAS); do for p in po/$$l.po:sealdrop.pot po/sealdropd/$$l.po:sealdropd/sealdropd.pot; do \
 	  $(MSGCMP) $${p%%:*} $(POT_DIR)/$${p#*:} 2>$(POT_DIR)/msgcmp.err || \

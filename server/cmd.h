@@ -31,6 +31,13 @@
 #define _(s)  sd_gettext(s)
 #define N_(s) (s)
 
+/* Selects the locale LANG asks for and binds the "sealdropd" catalogue (crypto/i18n.c),
+ * before anything is printed: main() for every command but `run`, and `run` only for its
+ * --help. The running server selects no locale: its log, its answers to clients and to
+ * the control socket and /v1/metrics read the same everywhere, in the English the docs
+ * quote (docs/DECISIONS.md, 95). */
+void sdd_i18n_init(void);
+
 #define SDD_EX_USAGE       64 /* sysexits EX_USAGE */
 #define SDD_EX_UNAVAILABLE 69 /* EX_UNAVAILABLE: the server is not running */
 

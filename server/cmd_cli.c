@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <libintl.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,11 @@
 #include "sealdrop/error.h"
 #include "cmd.h"
 #include "control_int.h"
+
+void sdd_i18n_init(void)
+{
+	sd_i18n_init(&SD_I18N_BUILT("sealdropd"));
+}
 
 void sdd_getopt_reset(void)
 {
@@ -142,8 +148,10 @@ void sdd_warn(const char *cmd, const char *fmt, ...)
 
 void sdd_json_in_english(bool json)
 {
-	if (json)
-		sd_error_set_translator(NULL);
+	if (!json)
+		return;
+	sd_error_set_translator(NULL);
+	setlocale(LC_MESSAGES, "C"); /* strerror's text too */
 }
 
 int sdd_json_print(json_t *obj)

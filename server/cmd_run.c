@@ -75,8 +75,12 @@ int sdd_cmd_run(int argc, char **argv)
 	sd_server_t *s = NULL;
 	int r, status;
 
-	if ((status = config_option(&run_cmd, argc, argv, &path, &log)) != 0)
-		return status < 0 ? sdd_help(&run_cmd) : status;
+	if ((status = config_option(&run_cmd, argc, argv, &path, &log)) != 0) {
+		if (status > 0)
+			return status;
+		sdd_i18n_init(); /* run's --help alone is translated (cmd.h) */
+		return sdd_help(&run_cmd);
+	}
 	if ((status = sdd_config_load(run_cmd.name, path, &c)) != 0)
 		return status;
 	if ((r = sd_log_open(log)) < 0) {

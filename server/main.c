@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sealdrop/i18n.h"
 #include "sealdrop/sealdrop.h"
 #include "cmd.h"
 
@@ -62,31 +61,14 @@ static int dispatch(const char *name, int argc, char **argv)
 	return SDD_EX_USAGE;
 }
 
-/* The operator's commands speak the language LANG asks for (po/sealdropd/). The running
- * server does not select a locale: its log lines, its answers to clients and to the
- * control socket, and the numbers in /v1/metrics are written the same everywhere, in the
- * English the docs quote (docs/DECISIONS.md). Its --help is translated. */
-static void i18n_init(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc && argv[i][0] == '-'; i++)
-		;
-	if (i < argc && strcmp(argv[i], "run") == 0) {
-		while (++i < argc)
-			if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-				break;
-		if (i == argc)
-			return;
-	}
-	sd_i18n_init(&SD_I18N_BUILT("sealdropd"));
-}
-
 int main(int argc, char **argv)
 {
 	int i;
 
-	i18n_init(argc, argv);
+	/* The operator's commands speak the language LANG asks for; `run` alone does not
+	 * (sdd_i18n_init, in cmd_cli.c). */
+	if (argc < 2 || strcmp(argv[1], "run") != 0)
+		sdd_i18n_init();
 	if (sd_init() < 0) {
 		fprintf(stderr, "sealdropd: %s\n", sd_error_detail());
 		return 70;

@@ -138,6 +138,7 @@ void upload_cache_evict(sd_uploads_t *u, const uint8_t id[SD_UPLOAD_ID_BYTES])
 {
 	upload_slot_t *s = upload_map_find(&u->cache, id);
 
+	u->evictions++;
 	if (s != NULL)
 		cache_drop(u, s->ptr);
 }
@@ -275,6 +276,7 @@ struct find {
 	upload_entry_t *e;   /* the worker's: the answer as a new entry, or NULL */
 	bool missing;        /* the worker's: the store has no such upload */
 	char why[256];       /* the worker's: why the answer does not read back */
+	uint64_t evictions;  /* the cache's eviction count when the store answered */
 };
 
 static bool entry_is_usable(sd_request_t *r, const upload_entry_t *e)
@@ -306,8 +308,10 @@ static void find_parse_work(void *ctx)
 		f->missing = true;
 		return;
 	}
+	sd_error_clear(); /* this thread's detail may be an earlier job's */
 	if (sd_upload_rec_decode(rv, rlen, &rec) < 0 || sd_header_parse(hv, hlen, &h) < 0) {
-		snprintf(f->why, sizeof(f->why), "%s", sd_error_detail());
+		snprintf(f->why, sizeof(f->why), "%s",
+		         sd_error_detail()[0] != '\0' ? sd_error_detail() : "its record or header does not decode");
 	} else if (!sd_equal(h->digest, rec.digest, SD_HASH_BYTES)) {
 		snprintf(f->why, sizeof(f->why), "%s", "its header is not the one its record names");
 	} else if ((copy = malloc(rlen)) != NULL) {
@@ -335,8 +339,12 @@ static void find_parsed(void *ctx)
 		upload_entry_unref(e);
 		upload_reply_store_error(r, e == NULL ? SD_ERR_NOMEM : SD_ERR_REFUSED);
 	} else {
-		/* A newer copy cached meanwhile (by a commit, say) wins: insert returns it. */
-		e = upload_entry_ref(upload_cache_insert(u, e));
+		/* A newer copy cached meanwhile (by a commit, say) wins: insert returns it. But
+		 * after an eviction while the header was checked (a conflict, a collection) this
+		 * answer may be older than what was evicted: it serves this request alone, and
+		 * the next one reads the store again. */
+		if (u->evictions == f->evictions)
+			e = upload_entry_ref(upload_cache_insert(u, e));
 		if (entry_is_usable(r, e))
 			f->fn(r, e, true);
 		upload_entry_unref(e);
@@ -359,6 +367,7 @@ static void find_done(sd_store_req_t *req, void *ctx)
 		return;
 	}
 	f->req = req;
+	f->evictions = u->evictions;
 	sd_server_work(sd_request_server(r), find_parse_work, find_parsed, f);
 }
 

@@ -82,6 +82,8 @@ struct sd_uploads {
 	upload_map_t cache; /* upload id -> upload_entry_t */
 	upload_entry_t *lru_head, *lru_tail;
 	size_t cache_bytes;
+	uint64_t evictions;    /* upload_cache_evict calls: a load that began before one does not
+	                        * cache its answer (upload.c, find_parsed) */
 	upload_map_t accounts; /* attorney fingerprint -> count of open uploads */
 	size_t open_total;
 	int seq_year;            /* the year seq counts in, 0 before the first load */

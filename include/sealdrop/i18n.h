@@ -18,7 +18,7 @@ typedef struct {
 } sd_i18n_t;
 
 /* The places the Makefile compiles into the objects that call sd_i18n_init (client/i18n.o,
- * server/main.o): -DSD_LOCALEDIR, the installed catalogues, and -DSD_BUILD_DIR, the build
+ * server/cmd_cli.o): -DSD_LOCALEDIR, the installed catalogues, and -DSD_BUILD_DIR, the build
  * tree. SD_I18N_BUILT("domain") is the sd_i18n_t for them. */
 #ifndef SD_LOCALEDIR
 #define SD_LOCALEDIR "/usr/local/share/locale"
