@@ -14,12 +14,7 @@
 # "publish H2"), and a line per leaf to EXPECTED_EVENTS below.
 . "$(dirname "$0")/lib.sh"
 
-for b in "$SEALDROPD" "$SD_LMDB"; do
-	if [ ! -x "$b" ]; then
-		not_ok "$b is built (run make all-tests)"
-		done_testing
-	fi
-done
+require_built "$SEALDROPD" "$SD_LMDB"
 lmdb() { "$SD_LMDB" "$@"; }
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 LOG_SIZE_KEY=$(hex log_size)

@@ -7,12 +7,7 @@
 # kept: exit 65, nothing left behind.
 . "$(dirname "$0")/lib.sh"
 
-for b in "$SEALDROPD" "$SD_LMDB"; do
-	if [ ! -x "$b" ]; then
-		not_ok "$b is built (run make all-tests)"
-		done_testing
-	fi
-done
+require_built "$SEALDROPD" "$SD_LMDB"
 if ! "$SEALDROP" fetch --help >/dev/null 2>&1; then
 	not_ok "sealdrop fetch exists (sealdrop fetch --help)"
 	done_testing

@@ -371,6 +371,42 @@ in_locale() (
 	"$@"
 )
 
+# Ends the script, with one failed check, unless every binary given is built.
+require_built() { # binary...
+	for _rb in "$@"; do
+		if [ ! -x "$_rb" ]; then
+			not_ok "$_rb is built (run make all-tests)"
+			done_testing
+		fi
+	done
+}
+
+# The header into PKG.hdr, each chunk into PKG.chunks/K_N (sizes as docs/FORMAT.md lays
+# them out: one chunk for the report and the identity; for evidence a 553-byte first
+# chunk, then whole chunks of 1 MiB + 17, then the rest).
+split_pkg() { # package
+	"$PY" - "$1" <<'PYEOF'
+import json, os, struct, subprocess, sys
+p = sys.argv[1]
+data = open(p, "rb").read()
+open(p + ".hdr", "wb").write(data[:struct.unpack("<I", data[12:16])[0]])
+info = json.loads(subprocess.run(["./sealdrop", "inspect", p, "--json"], capture_output=True, check=True).stdout)
+os.makedirs(p + ".chunks", exist_ok=True)
+for k, b in enumerate(info["blobs"]):
+    blob = data[b["offset"]:b["offset"] + b["size"]]
+    if b["kind"] != "evidence":
+        sizes = [len(blob)]
+    else:
+        full = b["chunks"] - 2
+        sizes = [553] + [(1 << 20) + 17] * full + [len(blob) - 553 - full * ((1 << 20) + 17)]
+    off = 0
+    for n, s in enumerate(sizes):
+        open("%s.chunks/%d_%d" % (p, k, n), "wb").write(blob[off:off + s])
+        off += s
+    assert off == len(blob)
+PYEOF
+}
+
 # Starts `sealdropd run --config CONF` in the background (its log in $T/server.log, or
 # LOG) and waits until it answers /v1/health over TLS. Fails if it exits or stays silent
 # for 20 s.

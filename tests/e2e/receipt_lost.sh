@@ -9,12 +9,7 @@
 # whose first leaf is not its filing gets no receipt signed (500), never a wrong one.
 . "$(dirname "$0")/lib.sh"
 
-for b in "$SEALDROPD" "$SD_LMDB"; do
-	if [ ! -x "$b" ]; then
-		not_ok "$b is built (run make all-tests)"
-		done_testing
-	fi
-done
+require_built "$SEALDROPD" "$SD_LMDB"
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 
 MK_DIRECTORY_OPTS=--test mkserver || done_testing

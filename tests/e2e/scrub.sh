@@ -9,12 +9,7 @@
 # never named. --json parses and carries the same counts.
 . "$(dirname "$0")/lib.sh"
 
-for b in "$SEALDROPD" "$SD_LMDB"; do
-	if [ ! -x "$b" ]; then
-		not_ok "$b is built (run make all-tests)"
-		done_testing
-	fi
-done
+require_built "$SEALDROPD" "$SD_LMDB"
 lmdb() { "$SD_LMDB" "$@"; }
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 unhex() { "$PY" -c 'import sys; sys.stdout.write(bytes.fromhex(sys.argv[1]).decode())' "$1"; }

@@ -8,37 +8,17 @@
 # alike, and no chunk lands.
 . "$(dirname "$0")/lib.sh"
 
-for b in "$SEALDROPD" "$SD_LMDB"; do
-	if [ ! -x "$b" ]; then
-		not_ok "$b is built (run make all-tests)"
-		done_testing
-	fi
-done
+require_built "$SEALDROPD" "$SD_LMDB"
 
 mkserver || done_testing
 
-# A package of one small evidence file: report, identity and evidence chunks, each a
-# file PKG.chunks/K_N (docs/FORMAT.md: the evidence's 553-byte first chunk, then the rest).
+# A package of one small evidence file, split (split_pkg): report, identity and evidence
+# chunks (the evidence's 553-byte first chunk, then the rest).
 seal_split() { # out
 	run sd seal --directory "$D/directory.json" --root "$P/root.key.pub" --report docs/examples/report.json \
 		--identity docs/examples/identity.json --evidence "$T/ev" --out "$1" --codename-out "$1.codename" --quiet
 	[ "$RC" -eq 0 ] || { not_ok "set-up: seal $1"; _diag_output; return 1; }
-	"$PY" - "$1" <<'PYEOF'
-import json, os, struct, subprocess, sys
-p = sys.argv[1]
-data = open(p, "rb").read()
-open(p + ".hdr", "wb").write(data[:struct.unpack("<I", data[12:16])[0]])
-info = json.loads(subprocess.run(["./sealdrop", "inspect", p, "--json"], capture_output=True, check=True).stdout)
-os.makedirs(p + ".chunks", exist_ok=True)
-for k, b in enumerate(info["blobs"]):
-    blob = data[b["offset"]:b["offset"] + b["size"]]
-    sizes = [len(blob)] if b["kind"] != "evidence" else [553, len(blob) - 553]
-    assert b["chunks"] == len(sizes)
-    off = 0
-    for n, s in enumerate(sizes):
-        open("%s.chunks/%d_%d" % (p, k, n), "wb").write(blob[off:off + s])
-        off += s
-PYEOF
+	split_pkg "$1"
 }
 put_chunk() { # id package k n
 	curl_status att PUT "/v1/uploads/$1/blobs/$3/chunks/$4" --data-binary @"$2.chunks/$3_$4" \
