@@ -39,14 +39,6 @@
 #include "sealdrop/sandbox.h"
 #include "sealdrop/storewire.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SD_SANDBOX_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SD_SANDBOX_SANITIZER 1
-#endif
-#endif
-
 /* Names, not numbers: libseccomp resolves them for the architecture, and a name this
  * architecture lacks (an old call a newer one replaced) is skipped. */
 static const char *const allowed[] = {

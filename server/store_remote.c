@@ -360,8 +360,6 @@ static int send_ctl_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t
 	return 0;
 }
 
-/* After the send (r: its result): waits for the answer, which a lost store process also
- * gives; returns r, or the answer's failure. */
 /* A control request waited for on w: its answer comes to ctl_done; NULL without memory. */
 static sd_store_req_t *ctl_wait_begin(struct ctl_wait *w)
 {
@@ -383,6 +381,8 @@ static void ctl_wait_end(struct ctl_wait *w, sd_store_req_t *req)
 	sd_store_req_free(req);
 }
 
+/* After the send (r: its result): waits for the answer, which a lost store process also
+ * gives; returns r, or the answer's failure. */
 static int ctl_wait_answer(struct store_remote *rs, sd_store_req_t *req, struct ctl_wait *w, int r)
 {
 	if (r < 0 && req->queued)

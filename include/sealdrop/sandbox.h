@@ -29,6 +29,17 @@
 
 #include "sealdrop/error.h"
 
+/* Defined in a sanitizer build (gcc's __SANITIZE_ADDRESS__, clang's address_sanitizer),
+ * whose allocator and leak checker the sandbox and the malloc settings must make room for
+ * or leave alone. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SD_SANDBOX_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SD_SANDBOX_SANITIZER 1
+#endif
+#endif
+
 /* No new privileges, not dumpable, no core files. SD_ERR_INTERNAL when the kernel refuses. */
 int sd_sandbox_harden(void) SD_WUR;
 /* malloc keeps freed memory up to a few MiB instead of trimming its heap after each

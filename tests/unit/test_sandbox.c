@@ -14,14 +14,9 @@
 #define N_BUFS   32
 #define BUF_SIZE (64 << 10)
 
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef SD_SANDBOX_SANITIZER
 #define SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZER 1
-#endif
-#endif
-#ifndef SANITIZER
+#else
 #define SANITIZER 0
 #endif
 
