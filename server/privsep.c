@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,17 +110,24 @@ int sd_privsep_write_full(int fd, const uint8_t *buf, size_t n)
 	return 0;
 }
 
-int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len)
+/* A message's header; a type or length this side may not send is an internal error. */
+static int header_make(uint8_t hdr[SD_PRIVSEP_HEADER_BYTES], uint32_t type, size_t len)
 {
-	uint8_t hdr[SD_PRIVSEP_HEADER_BYTES];
 	long max = sd_privsep_max(type);
-	int r;
 
 	if (max < 0 || len > (size_t)max)
 		return sd_error(SD_ERR_INTERNAL, "message type 0x%x with %zu bytes is not in the protocol", type, len);
 	sd_store_le32(hdr, type);
 	sd_store_le32(hdr + 4, (uint32_t)len);
-	if ((r = sd_privsep_write_full(fd, hdr, sizeof(hdr))) < 0 || len == 0)
+	return 0;
+}
+
+int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len)
+{
+	uint8_t hdr[SD_PRIVSEP_HEADER_BYTES];
+	int r;
+
+	if ((r = header_make(hdr, type, len)) < 0 || (r = sd_privsep_write_full(fd, hdr, sizeof(hdr))) < 0 || len == 0)
 		return r;
 	return sd_privsep_write_full(fd, payload, len);
 }
@@ -186,6 +194,147 @@ int sd_privsep_recv(int fd, uint32_t *type, uint8_t **payload, size_t *len)
 	}
 	*payload = p;
 	return 0;
+}
+
+/* --- Buffered reading and batched writing ---------------------------------------------------- */
+
+int sd_privsep_reader_init(sd_privsep_reader_t *rd, int fd, size_t cap)
+{
+	*rd = (sd_privsep_reader_t){.fd = fd, .cap = cap};
+	if (cap < SD_PRIVSEP_HEADER_BYTES || (rd->buf = malloc(cap)) == NULL)
+		return sd_error(SD_ERR_NOMEM, "out of memory for a message buffer");
+	return 0;
+}
+
+void sd_privsep_reader_free(sd_privsep_reader_t *rd)
+{
+	free(rd->buf);
+	free(rd->big);
+	*rd = (sd_privsep_reader_t){.fd = -1};
+}
+
+/* Reads until at least want bytes are buffered (want ≤ cap), moving what is left to the
+ * front first when it would not fit; one read takes whatever the peer has sent. */
+static int reader_fill(sd_privsep_reader_t *rd, size_t want)
+{
+	ssize_t k;
+
+	if (rd->start + want > rd->cap) {
+		memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
+		rd->end -= rd->start;
+		rd->start = 0;
+	}
+	while (rd->end - rd->start < want) {
+		if ((k = read(rd->fd, rd->buf + rd->end, rd->cap - rd->end)) < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return sd_error(SD_ERR_IO, "reading from the other process: %s", strerror(errno));
+		if (k == 0)
+			return rd->end == rd->start ? sd_error(SD_ERR_UNAVAILABLE, "the other process closed its socket")
+			                            : sd_error(SD_ERR_IO, "the other process closed its socket mid-message");
+		rd->end += (size_t)k;
+	}
+	return 0;
+}
+
+/* A payload larger than the buffer: what is buffered of it, then the rest read straight in. */
+static int reader_big(sd_privsep_reader_t *rd, size_t len, const uint8_t **payload)
+{
+	size_t have = rd->end - rd->start, got;
+	int r;
+
+	if ((rd->big = malloc(len)) == NULL)
+		return SD_ERR_NOMEM;
+	memcpy(rd->big, rd->buf + rd->start, have);
+	rd->start = rd->end = 0;
+	if ((r = sd_privsep_read_full(rd->fd, rd->big + have, len - have, &got)) < 0)
+		return r == SD_ERR_UNAVAILABLE ? sd_error(SD_ERR_IO, "the other process closed its socket mid-message")
+		                               : r;
+	*payload = rd->big;
+	return 0;
+}
+
+int sd_privsep_reader_next(sd_privsep_reader_t *rd, uint32_t *type, const uint8_t **payload, size_t *len)
+{
+	int r;
+
+	free(rd->big);
+	rd->big = NULL;
+	*payload = NULL;
+	*len = 0;
+	if ((r = reader_fill(rd, SD_PRIVSEP_HEADER_BYTES)) < 0 ||
+	    (r = sd_privsep_header_decode(rd->buf + rd->start, type, len)) < 0)
+		return r;
+	rd->start += SD_PRIVSEP_HEADER_BYTES;
+	if (*len > rd->cap)
+		return reader_big(rd, *len, payload);
+	if ((r = reader_fill(rd, *len)) < 0)
+		return r == SD_ERR_UNAVAILABLE ? sd_error(SD_ERR_IO, "the other process closed its socket mid-message")
+		                               : r;
+	*payload = *len > 0 ? rd->buf + rd->start : NULL;
+	rd->start += *len;
+	return 0;
+}
+
+void sd_privsep_batch_drop(sd_privsep_batch_t *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->payload[i]);
+	b->n = b->bytes = 0;
+}
+
+/* writev until every byte of iov[0..n) is written, stepping over what a short write took. */
+static int writev_full(int fd, struct iovec *iov, int n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		if ((k = writev(fd, iov, n)) < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return sd_error(SD_ERR_IO, "writing to the other process: %s", k < 0 ? strerror(errno) : "nothing");
+		for (; n > 0 && (size_t)k >= iov->iov_len; iov++, n--)
+			k -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+int sd_privsep_batch_flush(sd_privsep_batch_t *b, int fd)
+{
+	struct iovec iov[2 * SD_PRIVSEP_BATCH_MAX];
+	int n = 0, r;
+
+	if (b->n == 0)
+		return 0;
+	for (size_t i = 0; i < b->n; i++) {
+		iov[n++] = (struct iovec){.iov_base = b->head[i], .iov_len = SD_PRIVSEP_HEADER_BYTES};
+		if (b->len[i] > 0)
+			iov[n++] = (struct iovec){.iov_base = b->payload[i], .iov_len = b->len[i]};
+	}
+	r = writev_full(fd, iov, n);
+	sd_privsep_batch_drop(b);
+	return r;
+}
+
+int sd_privsep_batch_add(sd_privsep_batch_t *b, int fd, uint32_t type, uint8_t *payload, size_t len)
+{
+	int r;
+
+	if ((r = header_make(b->head[b->n], type, len)) < 0) {
+		free(payload);
+		return r;
+	}
+	b->payload[b->n] = payload;
+	b->len[b->n] = len;
+	b->n++;
+	b->bytes += len;
+	if (b->n == SD_PRIVSEP_BATCH_MAX || b->bytes >= SD_PRIVSEP_BATCH_BYTES)
+		r = sd_privsep_batch_flush(b, fd);
+	return r;
 }
 
 /* --- Fields --------------------------------------------------------------------------------- */

@@ -1039,6 +1039,7 @@ static void replies(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 		if (reqs[i]->status != 0)
 			s->stats.failed++;
 		reqs[i]->queued = false;
+		reqs[i]->batch_last = i + 1 == n;
 	}
 	pthread_mutex_unlock(&s->mu);
 	for (size_t i = 0; i < n; i++)

@@ -30,7 +30,8 @@
 #include "backup.h"
 #include "store_stats.h"
 
-#define SOCKET_BUFFER (4 << 20) /* bytes: most requests leave without waiting for the store process */
+#define SOCKET_BUFFER (4 << 20)   /* bytes: most requests leave without waiting for the store process */
+#define READ_BUFFER   (256 << 10) /* bytes: a batch's replies in one read; a larger one gets its own */
 
 struct store_remote {
 	int fd;
@@ -154,30 +155,30 @@ static int take_reply(struct store_remote *rs, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* The store process writes a batch's replies at once: one read takes in all of them. */
 static void *reader_main(void *arg)
 {
 	struct store_remote *rs = arg;
-	uint8_t *p;
+	sd_privsep_reader_t rd;
+	const uint8_t *p;
 	uint32_t type;
 	size_t len;
-	int r;
+	int r = sd_privsep_reader_init(&rd, rs->fd, READ_BUFFER);
 
-	for (;;) {
-		r = sd_privsep_recv(rs->fd, &type, &p, &len);
+	while (r == 0) {
+		r = sd_privsep_reader_next(&rd, &type, &p, &len);
 		if (r == 0 && type != SD_PRIVSEP_STORE_REPLY)
 			r = sd_error(SD_ERR_PROTOCOL, "a message of type 0x%x, not a store reply", type);
 		if (r == 0)
 			r = take_reply(rs, p, len);
-		free(p);
-		if (r == 0)
-			continue;
-		pthread_mutex_lock(&rs->mu);
-		bool clean = r == SD_ERR_UNAVAILABLE && rs->stopping && rs->head == NULL;
-		pthread_mutex_unlock(&rs->mu);
-		if (!clean)
-			lose(rs, r == SD_ERR_UNAVAILABLE ? "it closed its socket" : sd_error_detail());
-		return NULL;
 	}
+	sd_privsep_reader_free(&rd);
+	pthread_mutex_lock(&rs->mu);
+	bool clean = r == SD_ERR_UNAVAILABLE && rs->stopping && rs->head == NULL;
+	pthread_mutex_unlock(&rs->mu);
+	if (!clean)
+		lose(rs, r == SD_ERR_UNAVAILABLE ? "it closed its socket" : sd_error_detail());
+	return NULL;
 }
 
 int store_remote_new(int fd, const sd_store_opts_t *opts, struct store_remote **out)

@@ -75,7 +75,8 @@ struct backup {
 
 struct serve {
 	int fd;
-	bool broken; /* the reply thread's: a reply could not be written */
+	bool broken;             /* the reply thread's: a reply could not be written */
+	sd_privsep_batch_t out;  /* the reply thread's: a batch's replies, written together */
 	struct backup backup;
 };
 
@@ -87,20 +88,55 @@ struct ctl {
 	sd_date_t today; /* STATS: the front end's date */
 };
 
+/* On the store's reply thread: an answer (msg, malloc'd, taken) joins the batch's, which
+ * are written together after the batch's last (one write, one wake-up of the front end's
+ * reader, where each answer used to take two of each). */
+static void answer(struct serve *sv, uint8_t *msg, size_t len, bool last)
+{
+	int r;
+
+	if (sv->broken) {
+		free(msg);
+		return;
+	}
+	if ((r = sd_privsep_batch_add(&sv->out, sv->fd, SD_PRIVSEP_STORE_REPLY, msg, len)) == 0 && last)
+		r = sd_privsep_batch_flush(&sv->out, sv->fd);
+	if (r < 0) {
+		sv->broken = true;
+		sd_privsep_batch_drop(&sv->out);
+		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
+	}
+}
+
+/* A control answer, built on the stack: copied for the batch. */
+static void answer_copy(struct serve *sv, const uint8_t *msg, size_t len, bool last)
+{
+	uint8_t *copy = malloc(len);
+
+	if (copy == NULL) {
+		(void)sd_error(SD_ERR_NOMEM, "out of memory for an answer");
+		sv->broken = true;
+		sd_privsep_batch_drop(&sv->out);
+		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
+		return;
+	}
+	memcpy(copy, msg, len);
+	answer(sv, copy, len, last);
+}
+
 /* On the store's reply thread: the answer, in order; then the request is done with. */
 static void reply_done(sd_store_req_t *req, void *ctx)
 {
 	struct serve *sv = ctx;
 	uint8_t *msg = NULL;
 	size_t len = 0;
-	int r;
 
-	if (!sv->broken && ((r = sd_storewire_encode_reply(req, req->seq, &msg, &len)) < 0 ||
-	                    (r = sd_privsep_send(sv->fd, SD_PRIVSEP_STORE_REPLY, msg, len)) < 0)) {
+	if (!sv->broken && sd_storewire_encode_reply(req, req->seq, &msg, &len) < 0) {
 		sv->broken = true;
+		sd_privsep_batch_drop(&sv->out);
 		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
 	}
-	free(msg);
+	answer(sv, msg, len, req->batch_last);
 	sd_store_req_free(req);
 }
 
@@ -161,7 +197,7 @@ static int backup_start(struct backup *b, int fd, uint64_t log_size)
 
 /* STATS, in its turn on the reply thread: the counters and the published commit
  * histograms (server/store_stats.h), rolled to the front end's date when it is later. */
-static void stats_answer(struct ctl *c, uint64_t seq)
+static void stats_answer(struct ctl *c, uint64_t seq, bool last)
 {
 	sd_store_stats_t st;
 	uint8_t msg[SD_STOREWIRE_STATS_REPLY_BYTES];
@@ -169,10 +205,7 @@ static void stats_answer(struct ctl *c, uint64_t seq)
 	if (sd_store_stats_fetch(c->sv->backup.store, c->today, &st) < 0)
 		memset(&st, 0, sizeof(st)); /* a local store always answers */
 	sd_storewire_encode_stats_reply(seq, &st, msg);
-	if (!c->sv->broken && sd_privsep_send(c->sv->fd, SD_PRIVSEP_STORE_REPLY, msg, sizeof(msg)) < 0) {
-		c->sv->broken = true;
-		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
-	}
+	answer_copy(c->sv, msg, sizeof(msg), last);
 }
 
 /* The control request's turn came (its read of meta log_size is done): it runs, and is
@@ -188,7 +221,7 @@ static void ctl_done(sd_store_req_t *req, void *ctx)
 	uint64_t size = 0;
 
 	if (c->kind == SD_STOREWIRE_CTL_STATS) {
-		stats_answer(c, req->seq);
+		stats_answer(c, req->seq, req->batch_last);
 		free(c);
 		sd_store_req_free(req);
 		return;
@@ -208,10 +241,7 @@ static void ctl_done(sd_store_req_t *req, void *ctx)
 	if (c->fd >= 0)
 		close(c->fd);
 	sd_storewire_encode_ctl_reply(req->seq, &rep, msg);
-	if (!c->sv->broken && sd_privsep_send(c->sv->fd, SD_PRIVSEP_STORE_REPLY, msg, sizeof(msg)) < 0) {
-		c->sv->broken = true;
-		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
-	}
+	answer_copy(c->sv, msg, sizeof(msg), req->batch_last);
 	free(c);
 	sd_store_req_free(req);
 }
@@ -358,7 +388,10 @@ int sd_storeproc_serve(int fd, sd_store_t *store)
 	pthread_mutex_unlock(&sv.backup.mu);
 	if (sv.backup.joinable) /* a copy still running ends before the environment closes */
 		pthread_join(sv.backup.thread, NULL);
-	sd_store_close(store); /* answers everything queued */
+	sd_store_close(store); /* answers everything queued, each batch's answers written after its last */
+	if (!sv.broken && sd_privsep_batch_flush(&sv.out, fd) < 0)
+		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
+	sd_privsep_batch_drop(&sv.out);
 	pthread_mutex_destroy(&sv.backup.mu);
 	return r;
 }

@@ -74,6 +74,43 @@ int sd_privsep_send(int fd, uint32_t type, const uint8_t *payload, size_t len) S
  * or failed mid-message; SD_ERR_PROTOCOL: an unknown type or a length over its maximum. */
 int sd_privsep_recv(int fd, uint32_t *type, uint8_t **payload, size_t *len) SD_WUR;
 
+/* A buffered reader of messages, for a peer that sends many at once (the store process's
+ * replies to a batch): one read takes in as many as are waiting, where sd_privsep_recv
+ * makes two calls per message. Same checks, same errors. *payload points into the
+ * reader's memory and stays valid until the next call; a message larger than the buffer
+ * is read into memory of its own. One thread at a time. */
+typedef struct {
+	int fd;
+	uint8_t *buf, *big;
+	size_t cap, start, end;
+} sd_privsep_reader_t;
+
+int sd_privsep_reader_init(sd_privsep_reader_t *rd, int fd, size_t cap) SD_WUR;
+int sd_privsep_reader_next(sd_privsep_reader_t *rd, uint32_t *type, const uint8_t **payload, size_t *len) SD_WUR;
+void sd_privsep_reader_free(sd_privsep_reader_t *rd);
+
+/* Messages gathered and written together with one writev when flushed (the store process
+ * answers a whole batch at once). A message's payload is the batch's until the flush,
+ * which frees it; a batch flushes itself when it holds SD_PRIVSEP_BATCH_MAX messages or
+ * SD_PRIVSEP_BATCH_BYTES of payload. After a failed write the batch only frees. */
+#define SD_PRIVSEP_BATCH_MAX   64
+#define SD_PRIVSEP_BATCH_BYTES (1u << 20)
+
+typedef struct {
+	uint8_t head[SD_PRIVSEP_BATCH_MAX][SD_PRIVSEP_HEADER_BYTES];
+	uint8_t *payload[SD_PRIVSEP_BATCH_MAX];
+	size_t len[SD_PRIVSEP_BATCH_MAX];
+	size_t n, bytes;
+} sd_privsep_batch_t;
+
+/* Adds a message; payload (malloc'd, or NULL when len is 0) now belongs to the batch,
+ * whatever the outcome. An error is the flush's that adding made necessary. */
+int sd_privsep_batch_add(sd_privsep_batch_t *b, int fd, uint32_t type, uint8_t *payload, size_t len) SD_WUR;
+/* Writes every gathered message, in order, then frees their payloads; nothing to write is 0. */
+int sd_privsep_batch_flush(sd_privsep_batch_t *b, int fd) SD_WUR;
+/* Frees what is gathered without writing it. */
+void sd_privsep_batch_drop(sd_privsep_batch_t *b);
+
 /* A child's waitpid status in words: "exited with status N" or "killed by signal N
  * (SIGNAME)", saying so when SIGSYS means a system call outside its allow-list. */
 void sd_privsep_describe_status(int status, char *out, size_t cap);

@@ -4,13 +4,16 @@
  * compromised, and what the front end decodes from the key process.
  *
  * The first byte picks the decoder (receipt, notice, head, export request; a message
- * header; a refusal; a signed document); the rest is its input. A request that decodes
+ * header; a refusal; a signed document; the buffered reader, over a stream of messages);
+ * the rest is its input. A request that decodes
  * must encode back to exactly the same bytes: the layouts have one encoding per value, so
  * a decoder that accepted two spellings of one request (or read past a field) shows up.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include "fuzz.h"
 #include "sealdrop/privsep.h"
@@ -89,13 +92,48 @@ static void answers(uint8_t which, const uint8_t *data, size_t size)
 	}
 }
 
+/* A stream of messages through the buffered reader (sd_privsep_reader_next), over a real
+ * socketpair, with a buffer of 8..263 bytes (the first byte) so that messages larger than
+ * it take the other path: every message it returns is within its type's maximum, and it
+ * ends with a clean end, a cut message or a protocol error, never anything else. */
+static void stream(const uint8_t *data, size_t size)
+{
+	sd_privsep_reader_t rd;
+	const uint8_t *p;
+	uint32_t type;
+	size_t len, taken = 0;
+	int sv[2], r;
+
+	if (size < 1 || size > 65536 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return;
+	if (sd_privsep_write_full(sv[0], data + 1, size - 1) != 0)
+		abort();
+	close(sv[0]);
+	if (sd_privsep_reader_init(&rd, sv[1], 8 + (size_t)data[0]) != 0)
+		abort();
+	while ((r = sd_privsep_reader_next(&rd, &type, &p, &len)) == 0) {
+		taken += SD_PRIVSEP_HEADER_BYTES + len;
+		if (sd_privsep_max(type) < 0 || len > (size_t)sd_privsep_max(type) || (p == NULL) != (len == 0) ||
+		    taken > size - 1 || (len > 0 && !sd_equal(p, data + 1 + taken - len, len)))
+			abort();
+	}
+	if (r != SD_ERR_UNAVAILABLE && r != SD_ERR_IO && r != SD_ERR_PROTOCOL && r != SD_ERR_NOMEM)
+		abort();
+	if (r == SD_ERR_UNAVAILABLE && taken != size - 1)
+		abort();
+	sd_privsep_reader_free(&rd);
+	close(sv[1]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	if (data[0] % 7 < 4)
-		requests(data[0] % 7, data + 1, size - 1);
+	if (data[0] % 8 < 4)
+		requests(data[0] % 8, data + 1, size - 1);
+	else if (data[0] % 8 < 7)
+		answers(data[0] % 8, data + 1, size - 1);
 	else
-		answers(data[0] % 7, data + 1, size - 1);
+		stream(data + 1, size - 1);
 	return 0;
 }

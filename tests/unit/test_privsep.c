@@ -6,7 +6,8 @@
  * valid payload is refused; a boolean other than 0/1, a NUL inside a string, a string
  * over its field, an invalid date or an empty box are refused; an unknown type and a
  * length over the type's maximum are refused at the header. The framing over a real
- * socketpair: a clean close between messages, a close mid-message. The key process: its
+ * socketpair: a clean close between messages, a close mid-message; the same through the
+ * buffered reader, fed by batched writes. The key process: its
  * signatures are byte for byte those signed in-process (Ed25519 is deterministic), a
  * refusal leaves it serving, a tree head that goes back is refused, an unknown message
  * ends it with status 2, and a killed key process is lost for good. Last, the cost: 10,000
@@ -354,6 +355,100 @@ static void test_framing(void **state)
 	close(sv[1]);
 }
 
+/* Reads the next message with rd and checks it is type with the payload want[0..len). */
+static void expect_message(sd_privsep_reader_t *rd, uint32_t type, const uint8_t *want, size_t len)
+{
+	const uint8_t *p;
+	uint32_t t;
+	size_t n;
+
+	assert_int_equal(sd_privsep_reader_next(rd, &t, &p, &n), 0);
+	assert_int_equal(t, type);
+	assert_int_equal(n, len);
+	if (len == 0)
+		assert_null(p);
+	else
+		assert_memory_equal(p, want, len);
+}
+
+static uint8_t *filled(size_t len, uint8_t seed)
+{
+	uint8_t *p = malloc(len);
+
+	assert_non_null(p);
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i);
+	return p;
+}
+
+/* Batched writes and the buffered reader: order kept across the automatic flushes; empty
+ * payloads; a message larger than the reader's buffer; header and payload split over
+ * reads; then the same ends as sd_privsep_recv (clean, mid-message, unknown type). */
+static void test_reader_and_batch(void **state)
+{
+	sd_privsep_batch_t b = {0};
+	sd_privsep_reader_t rd;
+	uint8_t *big = filled(1000, 9), *small = filled(100, 1);
+	const uint8_t *p;
+	uint32_t type;
+	size_t len;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	for (unsigned i = 0; i < 150; i++) /* flushes itself at 64 and 128 */
+		assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_SIGNED_HEAD, filled(i % 40, (uint8_t)i), i % 40),
+		                 0);
+	assert_int_equal(b.n, 150 - 128);
+	assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_READY, NULL, 0), 0);
+	assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_SIGNED_HEAD, filled(1000, 9), 1000), 0);
+	/* not in the protocol: refused, the batch as it was */
+	assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_REFUSED, filled(5, 0), 5), SD_ERR_INTERNAL);
+	assert_int_equal(b.n, 150 - 128 + 2);
+	assert_int_equal(sd_privsep_batch_flush(&b, sv[0]), 0);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(sd_privsep_batch_flush(&b, sv[0]), 0); /* nothing: nothing written */
+	assert_int_equal(sd_privsep_send(sv[0], SD_PRIVSEP_SIGNED_HEAD, small, 100), 0);
+
+	assert_int_equal(sd_privsep_reader_init(&rd, sv[1], 64), 0);
+	for (unsigned i = 0; i < 150; i++) {
+		uint8_t *want = filled(i % 40, (uint8_t)i);
+		expect_message(&rd, SD_PRIVSEP_SIGNED_HEAD, want, i % 40);
+		free(want);
+	}
+	expect_message(&rd, SD_PRIVSEP_READY, NULL, 0);
+	expect_message(&rd, SD_PRIVSEP_SIGNED_HEAD, big, 1000); /* larger than the buffer */
+	expect_message(&rd, SD_PRIVSEP_SIGNED_HEAD, small, 100);
+	/* a header arriving in two writes, then its payload */
+	assert_int_equal(write(sv[0], "\x03\x81\x00", 3), 3);
+	assert_int_equal(write(sv[0], "\x00\x02\x00\x00\x00\x07\x08", 7), 7);
+	expect_message(&rd, SD_PRIVSEP_SIGNED_HEAD, (const uint8_t *)"\x07\x08", 2);
+	/* a header promising 5 bytes, then 2 and the end: mid-message */
+	assert_int_equal(write(sv[0], "\x03\x81\x00\x00\x05\x00\x00\x00\x01\x02", 10), 10);
+	close(sv[0]);
+	assert_int_equal(sd_privsep_reader_next(&rd, &type, &p, &len), SD_ERR_IO);
+	sd_privsep_reader_free(&rd);
+	close(sv[1]);
+
+	/* a clean close between messages; an unknown type; a close inside a header */
+	const struct {
+		const char *bytes;
+		size_t len;
+		int want;
+	} ends[] = {{"", 0, SD_ERR_UNAVAILABLE}, {"\x77\x77\x00\x00\x00\x00\x00\x00", 8, SD_ERR_PROTOCOL}, {"\x03\x81", 2, SD_ERR_IO}};
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		assert_int_equal(write(sv[0], ends[i].bytes, ends[i].len), (ssize_t)ends[i].len);
+		close(sv[0]);
+		assert_int_equal(sd_privsep_reader_init(&rd, sv[1], 64), 0);
+		assert_int_equal(sd_privsep_reader_next(&rd, &type, &p, &len), ends[i].want);
+		sd_privsep_reader_free(&rd);
+		close(sv[1]);
+	}
+	free(big);
+	free(small);
+}
+
 /* --- the key process -------------------------------------------------------------------- */
 
 static sd_keyproc_t *start_keyproc(sd_seckey_t **copy)
@@ -551,6 +646,7 @@ int main(void)
 	        cmocka_unit_test(test_empty_box_refused),
 	        cmocka_unit_test(test_header_and_answers),
 	        cmocka_unit_test(test_framing),
+	        cmocka_unit_test(test_reader_and_batch),
 	        cmocka_unit_test(test_keyproc_signs_as_in_process),
 	        cmocka_unit_test(test_keyproc_heads_never_go_back),
 	        cmocka_unit_test(test_keyproc_ends_on_a_violation),
