@@ -434,9 +434,21 @@ int sd_server_store_submit(sd_server_t *s, sd_store_req_t *req, void (*done)(sd_
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return SD_ERR_NOMEM;
 	*h = (struct hop){.server = s, .req = req, .done = done, .ctx = ctx};
-	if ((r = sd_store_submit(s->store, req, store_done, h)) < 0)
+	if ((r = sd_store_submit_held(s->store, req, store_done, h)) < 0)
 		free(h);
+	else
+		event_active(s->store_flush_event, 0, 0); /* runs after this turn's other callbacks */
 	return r;
+}
+
+/* Once per turn of the loop in which routes submitted requests: they leave together. */
+static void store_flush_run(evutil_socket_t fd, short what, void *ctx)
+{
+	sd_server_t *s = ctx;
+
+	(void)fd;
+	(void)what;
+	sd_store_flush(s->store);
 }
 
 /* --- The worker: CPU-bound jobs off the loop ------------------------------------------------- */
@@ -950,7 +962,8 @@ static int server_alloc(const sd_config_t *config, const char *config_path, sd_s
 	sd_storeproc_set_probe(test_storeproc_forbidden_syscall);
 #endif
 	if (evthread_use_pthreads() < 0 || (s->base = base_new()) == NULL ||
-	    (s->hop_event = event_new(s->base, -1, 0, hop_run, s)) == NULL)
+	    (s->hop_event = event_new(s->base, -1, 0, hop_run, s)) == NULL ||
+	    (s->store_flush_event = event_new(s->base, -1, 0, store_flush_run, s)) == NULL)
 		return sd_error(SD_ERR_INTERNAL, "cannot create the event loop");
 	return 0;
 }
@@ -1033,6 +1046,7 @@ void sd_server_free_(sd_server_t *s)
 	signal(SIGHUP, SIG_IGN);
 	event_free_if(s->drain_timer);
 	event_free_if(s->hop_event);
+	event_free_if(s->store_flush_event);
 	if (s->base != NULL)
 		event_base_free(s->base);
 	sd_accounts_free(s->accounts);

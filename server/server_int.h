@@ -61,6 +61,7 @@ struct sd_server {
 	pthread_mutex_t hop_lock;
 	struct hop *hop_head, *hop_tail;
 	struct event *hop_event;
+	struct event *store_flush_event; /* active while requests are held for the store (store_flush_run) */
 	/* The worker thread (sd_server_work): its queue of jobs, then the hop back. */
 	pthread_t worker;
 	bool worker_running; /* started and not yet told to stop */

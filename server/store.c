@@ -1175,7 +1175,7 @@ static void *store_main(void *arg)
 
 /* --- Submitting --------------------------------------------------------------------- */
 
-int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn done, void *ctx)
+static int submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn done, void *ctx, bool held)
 {
 	int r = 0;
 
@@ -1186,7 +1186,7 @@ int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn don
 	if (req->n_ops == 0)
 		return sd_error(SD_ERR_USAGE, "store request has no operations");
 	if (store->remote != NULL)
-		return store_remote_submit(store->remote, req, done, ctx);
+		return store_remote_submit(store->remote, req, done, ctx, held);
 	pthread_mutex_lock(&store->mu);
 	if (req->queued)
 		r = sd_error(SD_ERR_USAGE, "store request is already submitted");
@@ -1209,6 +1209,22 @@ int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn don
 	}
 	pthread_mutex_unlock(&store->mu);
 	return r;
+}
+
+int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn done, void *ctx)
+{
+	return submit(store, req, done, ctx, false);
+}
+
+int sd_store_submit_held(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn done, void *ctx)
+{
+	return submit(store, req, done, ctx, true);
+}
+
+void sd_store_flush(sd_store_t *store)
+{
+	if (store != NULL && store->remote != NULL)
+		store_remote_flush(store->remote);
 }
 
 struct call_wait {

@@ -114,7 +114,9 @@ struct store_remote;
 
 /* Takes fd (closed by store_remote_free, or here on failure) and starts the reader thread. */
 int store_remote_new(int fd, const sd_store_opts_t *opts, struct store_remote **out);
-int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_done_fn done, void *ctx);
+/* held: written at the next store_remote_flush (or with a later request that is not). */
+int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_done_fn done, void *ctx, bool held);
+void store_remote_flush(struct store_remote *rs);
 bool store_remote_is_reader(struct store_remote *rs);
 void store_remote_stats(struct store_remote *rs, sd_store_stats_t *out);
 void store_remote_on_lost(struct store_remote *rs, void (*fn)(void *ctx), void *ctx);

@@ -3,8 +3,9 @@
  * sd_store_open_remote): the same requests, sent as typed messages over a socket.
  *
  * Start at store_remote_submit: under one mutex a request gets the next number, joins the
- * queue of outstanding requests and is written to the socket, so the order on the wire is
- * the order of the queue. The store process answers in that order (FIFO, store.h), so the
+ * queue of outstanding requests and is written to the socket — or held with others until
+ * the event loop's store_remote_flush, and written before anything sent after it — so the
+ * order on the wire is the order of the queue. The store process answers in that order (FIFO, store.h), so the
  * reader thread (reader_main) pairs each reply with the queue's head, decodes it into the
  * request (server/store_wire.c, exact lengths) and calls its done callback, as the local
  * store's reply thread does. Anything else from the store process — a short or foreign
@@ -39,6 +40,7 @@ struct store_remote {
 	sd_store_req_t *head, *tail;
 	size_t outstanding, queue_max;
 	uint64_t next_seq;
+	sd_privsep_batch_t held; /* requests queued, not yet written (store_remote_flush) */
 	bool stopping, lost, reader_started;
 	pthread_t reader;
 	sd_store_stats_t stats;
@@ -59,6 +61,7 @@ static void lose(struct store_remote *rs, const char *why)
 		return;
 	}
 	rs->lost = true;
+	sd_privsep_batch_drop(&rs->held);
 	req = rs->head;
 	rs->head = rs->tail = NULL;
 	rs->outstanding = 0;
@@ -227,14 +230,43 @@ static void enqueue_locked(struct store_remote *rs, sd_store_req_t *req)
 	rs->outstanding++;
 }
 
-/* With rs->mu held: queue req and write it; a failed write loses the store process. */
+/* With rs->mu held: queue req and write it after whatever is held; a failed write loses
+ * the store process. */
 static int send_locked(struct store_remote *rs, sd_store_req_t *req, const uint8_t *msg, size_t len)
 {
+	int r;
+
 	enqueue_locked(rs, req);
+	if ((r = sd_privsep_batch_flush(&rs->held, rs->fd)) < 0)
+		return r;
 	return sd_privsep_send(rs->fd, SD_PRIVSEP_STORE_REQUEST, msg, len);
 }
 
-int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_done_fn done, void *ctx)
+/* With rs->mu held: queue req and hold its message (msg, taken), or write it with
+ * everything held before it. A batch that fills up writes itself. */
+static int hold_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t *msg, size_t len, bool held)
+{
+	int r;
+
+	enqueue_locked(rs, req);
+	if ((r = sd_privsep_batch_add(&rs->held, rs->fd, SD_PRIVSEP_STORE_REQUEST, msg, len)) < 0 || held)
+		return r;
+	return sd_privsep_batch_flush(&rs->held, rs->fd);
+}
+
+void store_remote_flush(struct store_remote *rs)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&rs->mu);
+	if (!rs->lost)
+		r = sd_privsep_batch_flush(&rs->held, rs->fd);
+	pthread_mutex_unlock(&rs->mu);
+	if (r < 0)
+		lose(rs, sd_error_detail());
+}
+
+int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_done_fn done, void *ctx, bool held)
 {
 	uint8_t *msg = NULL;
 	size_t len = 0;
@@ -254,7 +286,8 @@ int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_d
 		req->done = done;
 		req->ctx = ctx;
 		store_req_results_clear(req);
-		r = send_locked(rs, req, msg, len);
+		r = hold_locked(rs, req, msg, len, held);
+		msg = NULL;
 	}
 	pthread_mutex_unlock(&rs->mu);
 	free(msg);
@@ -299,6 +332,7 @@ void store_remote_free(struct store_remote *rs)
 {
 	if (rs == NULL)
 		return;
+	store_remote_flush(rs);
 	pthread_mutex_lock(&rs->mu);
 	rs->stopping = true;
 	pthread_mutex_unlock(&rs->mu);
@@ -336,6 +370,7 @@ static int send_ctl_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	sd_wr_t w = sd_wr_init(msg, SD_PRIVSEP_HEADER_BYTES);
 	ssize_t n;
+	int r;
 
 	sd_wr_u32(&w, SD_PRIVSEP_STORE_REQUEST);
 	sd_wr_u32(&w, SD_STOREWIRE_CTL_REQ_BYTES);
@@ -352,6 +387,8 @@ static int send_ctl_locked(struct store_remote *rs, sd_store_req_t *req, uint8_t
 	}
 	req->seq = rs->next_seq++;
 	enqueue_locked(rs, req);
+	if ((r = sd_privsep_batch_flush(&rs->held, rs->fd)) < 0)
+		return r;
 	do
 		n = sendmsg(rs->fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);

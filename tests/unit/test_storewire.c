@@ -15,7 +15,8 @@
  * FIFO replies, a refused request answered in its turn with the process still serving, a
  * message that does not decode ends it (status 2) after it answered what it had, a close
  * ends it cleanly (status 0), and a killed one is lost: outstanding requests fail, never
- * succeed. The statistics: a STATS request and its reply round-trip, every truncation,
+ * succeed. Held requests are written only by a flush, a request sent at once, a full batch
+ * or the close, in order. The statistics: a STATS request and its reply round-trip, every truncation,
  * extra byte, wrong number, date, bucket count, overflowing count or impossible sum is
  * refused; a real store process shows no commit of its own day and, asked with the front
  * end's later date, every commit it made. Last, the cost: small and 64 KiB PUTs through the local store and the store
@@ -680,6 +681,101 @@ static void test_process_serves_in_order(void **state)
 	sd_storeproc_free(sp);
 }
 
+/* Held requests (sd_store_submit_held): answered tags, each as it comes; a tag out of
+ * order or a failure is counted as bad. */
+struct held {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int answered, bad, next;
+};
+
+static void held_done(sd_store_req_t *req, void *ctx)
+{
+	struct held *h = ctx;
+	const uint8_t *v;
+	size_t len;
+	int tag = -1;
+
+	if (sd_store_req_value(req, 1, &v, &len) == 0 && len == sizeof(int))
+		memcpy(&tag, v, sizeof(tag));
+	pthread_mutex_lock(&h->mu);
+	if (sd_store_req_status(req) != 0 || tag != h->next)
+		h->bad++;
+	h->next = tag + 1;
+	h->answered++;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	sd_store_req_free(req);
+}
+
+static void submit_tagged(sd_store_t *store, struct held *h, int tag, bool held)
+{
+	sd_store_req_t *req = sd_store_req_new();
+	char key[16];
+
+	snprintf(key, sizeof(key), "h%03d", tag);
+	sd_store_req_put(req, SD_STORE_DB_META, K(key), (const uint8_t *)&tag, sizeof(tag), 0);
+	sd_store_req_get(req, SD_STORE_DB_META, K(key));
+	assert_int_equal(held ? sd_store_submit_held(store, req, held_done, h) : sd_store_submit(store, req, held_done, h),
+	                 0);
+}
+
+static int held_answered(struct held *h, int want, int ms)
+{
+	struct timespec until;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&h->mu);
+	while (h->answered < want && pthread_cond_timedwait(&h->cv, &h->mu, &until) == 0)
+		;
+	n = h->answered;
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+/* Held requests reach the store process only with a flush, with a request sent at once
+ * (which goes after them), when the batch is full, or at close; always in order. */
+static void test_process_held_requests(void **state)
+{
+	struct held h = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	sd_store_t *store = NULL;
+	sd_storeproc_t *sp = start(&store);
+	int tag = 0;
+
+	(void)state;
+	for (; tag < 10; tag++)
+		submit_tagged(store, &h, tag, true);
+	assert_int_equal(held_answered(&h, 1, 300), 0); /* nothing was written */
+	submit_tagged(store, &h, tag++, false);          /* carries the ten before it */
+	assert_int_equal(held_answered(&h, 11, 10000), 11);
+	for (int i = 0; i < 5; i++)
+		submit_tagged(store, &h, tag++, true);
+	sd_store_flush(store);
+	assert_int_equal(held_answered(&h, 16, 10000), 16);
+	/* a full batch writes itself; the rest waits for the flush */
+	for (int i = 0; i < SD_PRIVSEP_BATCH_MAX + 6; i++)
+		submit_tagged(store, &h, tag++, true);
+	assert_int_equal(held_answered(&h, 16 + SD_PRIVSEP_BATCH_MAX, 10000), 16 + SD_PRIVSEP_BATCH_MAX);
+	assert_int_equal(held_answered(&h, 16 + SD_PRIVSEP_BATCH_MAX + 1, 300), 16 + SD_PRIVSEP_BATCH_MAX);
+	sd_store_flush(store);
+	assert_int_equal(held_answered(&h, tag, 10000), tag);
+	/* held at close: written and answered before the store process is told to end */
+	for (int i = 0; i < 3; i++)
+		submit_tagged(store, &h, tag++, true);
+	sd_store_close(store);
+	assert_int_equal(held_answered(&h, tag, 10000), tag);
+	assert_int_equal(h.bad, 0);
+	assert_int_equal(sd_storeproc_wait(sp, 5000), 0);
+	sd_storeproc_free(sp);
+}
+
 /* A store process served by hand over a socketpair: the test speaks raw messages. */
 static pid_t serve_raw(int *fd)
 {
@@ -1043,6 +1139,7 @@ int main(void)
 	        cmocka_unit_test(test_policy),
 	        cmocka_unit_test(test_policy_upload_states),
 	        cmocka_unit_test(test_policy_leaves),
+	        cmocka_unit_test_setup_teardown(test_process_held_requests, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_serves_in_order, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_violation_and_eof, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_killed_is_lost, dir_setup, dir_teardown),
