@@ -1061,15 +1061,18 @@ static void sampler_stop(sampler_t *s)
 }
 
 /* `watch`: samples the pids until SIGTERM or SIGINT, then prints the peaks (for a run
- * driven by another program, such as `sealdrop file`). */
+ * driven by another program, such as `sealdrop file`): VmHWM summed over the pids and the
+ * first one's alone, and the sampled anonymous and file-backed peaks of the sum. */
 static int cmd_watch(const opts_t *o)
 {
 	sampler_t s;
 	sigset_t set;
+	opts_t first = *o;
 	int sig;
 
 	if (o->n_pids == 0)
 		usage();
+	first.n_pids = 1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -1077,8 +1080,8 @@ static int cmd_watch(const opts_t *o)
 	sampler_start(&s, o);
 	sigwait(&set, &sig);
 	sampler_stop(&s);
-	printf("WATCH server_hwm_kib=%ld server_peak_anon_kib=%ld server_peak_file_kib=%ld\n",
-	       proc_status_kib(o, "VmHWM"), s.anon, s.file);
+	printf("WATCH server_hwm_kib=%ld first_hwm_kib=%ld server_peak_anon_kib=%ld server_peak_file_kib=%ld\n",
+	       proc_status_kib(o, "VmHWM"), proc_status_kib(&first, "VmHWM"), s.anon, s.file);
 	return 0;
 }
 
