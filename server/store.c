@@ -53,6 +53,9 @@ struct sd_store {
 	MDB_env *env;
 	MDB_dbi dbi[SD_STORE_DB_COUNT];
 	size_t mapsize;     /* as LMDB mapped it: grows (store_grow) */
+	/* Held to read for a backup's copy, which reads through the map; held to write while
+	 * the map is remapped (store_grow, store_trim): a reader's pointers must not go. */
+	pthread_rwlock_t map_lock;
 	uint64_t max_bytes; /* the most mapsize may grow to; 0: it never grows */
 	bool full_logged;   /* the store thread's: "cannot grow" was logged since the last growth */
 	int lock_fd;
@@ -89,10 +92,10 @@ struct sd_store {
 };
 
 /* After a batch that moved this many bytes, or ran a scan, the store thread unmaps LMDB's
- * pages from the process (madvise MADV_DONTNEED on the read-only map: the page cache keeps
- * them, nothing is lost): otherwise every page the kernel faulted in around a B-tree page
- * LMDB read stays in the server's resident set — much of a 1 GiB filing, or of a large
- * store scanned at start-up. */
+ * pages from the process (store_trim: the map is mapped again, empty; the page cache
+ * keeps the pages, nothing is lost): otherwise every page the kernel faulted in around a
+ * B-tree page LMDB read stays in the server's resident set — much of a 1 GiB filing, or
+ * of a large store scanned at start-up. */
 #define STORE_TRIM_BYTES ((size_t)32 << 20)
 
 #define DB_NAME_(name, text) text,
@@ -893,7 +896,13 @@ static bool store_grow(sd_store_t *s)
 	store_room(s, &file_bytes, &avail, &total);
 	if ((next = sd_store_map_next(old, file_bytes, s->max_bytes, avail, total)) == 0)
 		goto full;
-	if ((rc = mdb_env_set_mapsize(s->env, next)) != 0) {
+	if (pthread_rwlock_trywrlock(&s->map_lock) != 0) {
+		sd_log(SD_LOG_INFO, "store: the map is full; it grows once the backup's copy has ended");
+		pthread_rwlock_wrlock(&s->map_lock);
+	}
+	rc = mdb_env_set_mapsize(s->env, next);
+	pthread_rwlock_unlock(&s->map_lock);
+	if (rc != 0) {
 		sd_log(SD_LOG_ERROR, "store: cannot grow the map to %zu bytes: %s", next, mdb_strerror(rc));
 		return false;
 	}
@@ -936,19 +945,26 @@ static void txn_count(sd_store_t *s, size_t n)
 		s->counters.largest_batch = n;
 }
 
-/* After a batch that moved many bytes or scanned, gives LMDB's pages back (STORE_TRIM_BYTES). */
+/* After a batch that moved many bytes or scanned, gives LMDB's pages back
+ * (STORE_TRIM_BYTES): LMDB maps the file again at the same size, which drops every page
+ * from the process — its API does not say where the map is, so it cannot be madvise'd —
+ * between transactions, as store_grow does. Not while a backup's copy reads the map: the
+ * next batch tries again. */
 static void store_trim(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
-	MDB_envinfo info;
+	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		s->touched_since_trim += reqs[i]->in.len + reqs[i]->out.len;
-	if (s->touched_since_trim < STORE_TRIM_BYTES && !s->scanned)
+	if ((s->touched_since_trim < STORE_TRIM_BYTES && !s->scanned) || store_is_fatal(s) ||
+	    pthread_rwlock_trywrlock(&s->map_lock) != 0)
 		return;
+	rc = mdb_env_set_mapsize(s->env, s->mapsize);
+	pthread_rwlock_unlock(&s->map_lock);
 	s->touched_since_trim = 0;
 	s->scanned = false;
-	if (mdb_env_info(s->env, &info) == 0 && info.me_mapaddr != NULL)
-		(void)madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+	if (rc != 0)
+		store_fatal(s, "mapping the store again", rc);
 }
 
 /* Commits the transaction of reqs[from..to): a full map makes it grow and the caller
@@ -1626,6 +1642,21 @@ static int thread_start(sd_store_t *s)
 	return 0;
 }
 
+/* A store with its locks, no descriptors yet; NULL without memory. */
+static sd_store_t *store_new(void)
+{
+	sd_store_t *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->lock_fd = s->data_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->sync_cv, NULL);
+	pthread_rwlock_init(&s->map_lock, NULL);
+	return s;
+}
+
 int sd_store_open(const char *dir, const sd_store_opts_t *opts, sd_store_t **out)
 {
 	char path[PATH_MAX];
@@ -1640,12 +1671,8 @@ int sd_store_open(const char *dir, const sd_store_opts_t *opts, sd_store_t **out
 	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", dir, dir[dl - 1] == '/' ? "" : "/", SD_STORE_SUBDIR) >=
 	    sizeof(path) - 32)
 		return sd_error(SD_ERR_USAGE, "store directory %s is too long", dir);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = store_new()) == NULL)
 		return sd_error(SD_ERR_NOMEM, "out of memory opening the store");
-	s->lock_fd = s->data_fd = -1;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	pthread_cond_init(&s->sync_cv, NULL);
 	if ((r = opts_apply(s, opts, &mapsize)) != 0 || (r = store_dir_lock(s, path)) != 0 ||
 	    (r = env_open(s, path, mapsize)) != 0 || (r = dbs_open(s, path)) != 0 || (r = dir_sync(path)) != 0 ||
 	    (r = dir_sync(dir)) != 0)
@@ -1664,7 +1691,7 @@ out:
 
 int sd_store_open_remote(int fd, const sd_store_opts_t *opts, sd_store_t **out)
 {
-	sd_store_t *s = calloc(1, sizeof(*s));
+	sd_store_t *s = store_new();
 	int r;
 
 	*out = NULL;
@@ -1672,10 +1699,6 @@ int sd_store_open_remote(int fd, const sd_store_opts_t *opts, sd_store_t **out)
 		close(fd);
 		return sd_error(SD_ERR_NOMEM, "out of memory opening the store");
 	}
-	s->lock_fd = s->data_fd = -1;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	pthread_cond_init(&s->sync_cv, NULL);
 	if ((r = store_remote_new(fd, opts, &s->remote)) < 0) {
 		sd_store_close_(s);
 		return r;
@@ -1727,6 +1750,7 @@ void sd_store_close_(sd_store_t *s)
 	pthread_cond_destroy(&s->sync_cv);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	pthread_rwlock_destroy(&s->map_lock);
 	free(s);
 }
 
@@ -1738,7 +1762,10 @@ int sd_store_copy_fd(sd_store_t *store, int fd)
 
 	if (store == NULL || store->remote != NULL || store->env == NULL)
 		return sd_error(SD_ERR_USAGE, "store: a copy is made by the process that holds the store");
-	if ((rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT)) != 0)
+	pthread_rwlock_rdlock(&store->map_lock);
+	rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&store->map_lock);
+	if (rc != 0)
 		return sd_error(rc == ENOSPC ? SD_ERR_TOOBIG : SD_ERR_IO, "store: the copy failed: %s",
 		                mdb_strerror(rc));
 	return 0;

@@ -2,7 +2,8 @@
  * test_store.c — the store (server/store.c): operations and their results, per-request
  * atomicity inside a shared batch, preconditions, limits, a full map, the drain on close,
  * durability across reopen, and group commit under 16 concurrent submitters (which must
- * need far fewer commits than requests), the map's growth and its policy, and what
+ * need far fewer commits than requests), the map's growth and its policy, the map's pages
+ * given back after a scan or many bytes read, and what
  * opening refuses (a foreign, damaged or newer store). A "gate" — a done callback that blocks the
  * store thread until the test opens it — lets a test queue requests that the store will
  * then take as one batch, so batch behaviour is tested deterministically.
@@ -1162,6 +1163,62 @@ static void test_map_grows(void **state)
 	free(val);
 }
 
+/* This process's file-backed resident KiB (RssFile): LMDB's map is most of it. */
+static long rss_file_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "RssFile:", 8) == 0)
+			kib = strtol(line + 8, NULL, 10);
+	fclose(f);
+	assert_true(kib >= 0);
+	return kib;
+}
+
+/* Pages LMDB read through the map do not stay in the process: 40 MiB written and read
+ * back (the store gives the map's pages back after every 32 MiB moved, so the last 16
+ * MiB read stay mapped), then a scan, after which the map holds (nearly) nothing. */
+static void test_map_pages_given_back(void **state)
+{
+	sd_store_t *s = open_store(NULL);
+	size_t len = 1u << 20, got;
+	uint8_t *val = malloc(len), *back = NULL;
+	sd_store_req_t *req = sd_store_req_new();
+	char key[16];
+	long before, read_back, after;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "c%02d", i);
+		memset(val, i, len);
+		assert_int_equal(put(s, SD_STORE_DB_CHUNKS, key, val, len, 0), 0);
+	}
+	before = rss_file_kib();
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "c%02d", i);
+		assert_int_equal(get(s, SD_STORE_DB_CHUNKS, key, &back, &got), 1);
+		assert_int_equal(got, len);
+		assert_int_equal(back[len - 1], i);
+		free(back);
+	}
+	read_back = rss_file_kib();
+	assert_int_equal(sd_store_req_scan_keys(req, SD_STORE_DB_CHUNKS, K("c"), NULL, 0, 4), 0);
+	assert_int_equal(sd_store_call(s, req), 0);
+	after = rss_file_kib();
+	print_message("# RssFile: %ld KiB before reading 40 MiB back, %ld after (16 MiB since the last trim), "
+	              "%ld after a scan\n",
+	              before, read_back, after);
+	assert_true(read_back - before > 8 * 1024); /* the reads did map pages in */
+	assert_true(after - before < 4 * 1024);     /* and the scan's batch gave them back */
+	sd_store_req_free(req);
+	sd_store_close(s);
+	free(val);
+}
+
 /* Writes a named database "name" holding key = value into a plain LMDB environment in
  * tmp/store, as another program would. */
 static void lmdb_write(const char *name, const char *key, const char *value)
@@ -1295,6 +1352,7 @@ int main(void)
 	        T(test_rate),
 	        cmocka_unit_test(test_map_next),
 	        T(test_map_grows),
+	        T(test_map_pages_given_back),
 	        T(test_format_marker),
 	        T(test_foreign_env),
 	        T(test_damaged_file),
