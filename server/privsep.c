@@ -230,8 +230,9 @@ static int reader_fill(sd_privsep_reader_t *rd, size_t want)
 		if (k < 0)
 			return sd_error(SD_ERR_IO, "reading from the other process: %s", strerror(errno));
 		if (k == 0)
-			return rd->end == rd->start ? sd_error(SD_ERR_UNAVAILABLE, "the other process closed its socket")
-			                            : sd_error(SD_ERR_IO, "the other process closed its socket mid-message");
+			return rd->end == rd->start
+			               ? sd_error(SD_ERR_UNAVAILABLE, "the other process closed its socket")
+			               : sd_error(SD_ERR_IO, "the other process closed its socket mid-message");
 		rd->end += (size_t)k;
 	}
 	return 0;
@@ -292,7 +293,8 @@ static int writev_full(int fd, struct iovec *iov, int n)
 		if ((k = writev(fd, iov, n)) < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return sd_error(SD_ERR_IO, "writing to the other process: %s", k < 0 ? strerror(errno) : "nothing");
+			return sd_error(SD_ERR_IO, "writing to the other process: %s",
+			                k < 0 ? strerror(errno) : "nothing");
 		for (; n > 0 && (size_t)k >= iov->iov_len; iov++, n--)
 			k -= (ssize_t)iov->iov_len;
 		if (n > 0) {

@@ -52,7 +52,7 @@ struct sd_store {
 	struct store_remote *remote; /* a store process's, reached over a socket: nothing below is used */
 	MDB_env *env;
 	MDB_dbi dbi[SD_STORE_DB_COUNT];
-	size_t mapsize;     /* as LMDB mapped it: grows (store_grow) */
+	size_t mapsize; /* as LMDB mapped it: grows (store_grow) */
 	/* Held to read for a backup's copy, which reads through the map; held to write while
 	 * the map is remapped (store_grow, store_trim): a reader's pointers must not go. */
 	pthread_rwlock_t map_lock;

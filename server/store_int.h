@@ -73,7 +73,7 @@ struct sd_store_req {
 	/* while queued */
 	bool queued;
 	bool batch_last; /* answered last of its batch: a store process then writes its batch's answers */
-	uint64_t seq; /* a remote store's number for it (store_remote.c) */
+	uint64_t seq;    /* a remote store's number for it (store_remote.c) */
 	sd_store_req_t *next;
 	sd_store_done_fn done;
 	void *ctx;

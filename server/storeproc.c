@@ -75,8 +75,8 @@ struct backup {
 
 struct serve {
 	int fd;
-	bool broken;             /* the reply thread's: a reply could not be written */
-	sd_privsep_batch_t out;  /* the reply thread's: a batch's replies, written together */
+	bool broken;            /* the reply thread's: a reply could not be written */
+	sd_privsep_batch_t out; /* the reply thread's: a batch's replies, written together */
 	struct backup backup;
 };
 

@@ -397,8 +397,8 @@ static void test_reader_and_batch(void **state)
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	for (unsigned i = 0; i < 150; i++) /* flushes itself at 64 and 128 */
-		assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_SIGNED_HEAD, filled(i % 40, (uint8_t)i), i % 40),
-		                 0);
+		assert_int_equal(
+		        sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_SIGNED_HEAD, filled(i % 40, (uint8_t)i), i % 40), 0);
 	assert_int_equal(b.n, 150 - 128);
 	assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_READY, NULL, 0), 0);
 	assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_SIGNED_HEAD, filled(1000, 9), 1000), 0);
@@ -435,7 +435,9 @@ static void test_reader_and_batch(void **state)
 		const char *bytes;
 		size_t len;
 		int want;
-	} ends[] = {{"", 0, SD_ERR_UNAVAILABLE}, {"\x77\x77\x00\x00\x00\x00\x00\x00", 8, SD_ERR_PROTOCOL}, {"\x03\x81", 2, SD_ERR_IO}};
+	} ends[] = {{"", 0, SD_ERR_UNAVAILABLE},
+	            {"\x77\x77\x00\x00\x00\x00\x00\x00", 8, SD_ERR_PROTOCOL},
+	            {"\x03\x81", 2, SD_ERR_IO}};
 	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 		assert_int_equal(write(sv[0], ends[i].bytes, ends[i].len), (ssize_t)ends[i].len);

@@ -716,8 +716,8 @@ static void submit_tagged(sd_store_t *store, struct held *h, int tag, bool held)
 	snprintf(key, sizeof(key), "h%03d", tag);
 	sd_store_req_put(req, SD_STORE_DB_META, K(key), (const uint8_t *)&tag, sizeof(tag), 0);
 	sd_store_req_get(req, SD_STORE_DB_META, K(key));
-	assert_int_equal(held ? sd_store_submit_held(store, req, held_done, h) : sd_store_submit(store, req, held_done, h),
-	                 0);
+	assert_int_equal(
+	        held ? sd_store_submit_held(store, req, held_done, h) : sd_store_submit(store, req, held_done, h), 0);
 }
 
 static int held_answered(struct held *h, int want, int ms)
@@ -753,7 +753,7 @@ static void test_process_held_requests(void **state)
 	for (; tag < 10; tag++)
 		submit_tagged(store, &h, tag, true);
 	assert_int_equal(held_answered(&h, 1, 300), 0); /* nothing was written */
-	submit_tagged(store, &h, tag++, false);          /* carries the ten before it */
+	submit_tagged(store, &h, tag++, false);         /* carries the ten before it */
 	assert_int_equal(held_answered(&h, 11, 10000), 11);
 	for (int i = 0; i < 5; i++)
 		submit_tagged(store, &h, tag++, true);
