@@ -201,7 +201,9 @@ int sd_privsep_recv(int fd, uint32_t *type, uint8_t **payload, size_t *len)
 int sd_privsep_reader_init(sd_privsep_reader_t *rd, int fd, size_t cap)
 {
 	*rd = (sd_privsep_reader_t){.fd = fd, .cap = cap};
-	if (cap < SD_PRIVSEP_HEADER_BYTES || (rd->buf = malloc(cap)) == NULL)
+	if (cap < SD_PRIVSEP_HEADER_BYTES)
+		return sd_error(SD_ERR_USAGE, "a message buffer of %zu bytes cannot hold a header", cap);
+	if ((rd->buf = malloc(cap)) == NULL)
 		return sd_error(SD_ERR_NOMEM, "out of memory for a message buffer");
 	return 0;
 }
@@ -245,7 +247,7 @@ static int reader_big(sd_privsep_reader_t *rd, size_t len, const uint8_t **paylo
 	int r;
 
 	if ((rd->big = malloc(len)) == NULL)
-		return SD_ERR_NOMEM;
+		return sd_error(SD_ERR_NOMEM, "out of memory for a message of %zu bytes", len);
 	memcpy(rd->big, rd->buf + rd->start, have);
 	rd->start = rd->end = 0;
 	if ((r = sd_privsep_read_full(rd->fd, rd->big + have, len - have, &got)) < 0)

@@ -104,8 +104,8 @@ static const char *const keyproc_allowed[] = {
 
 /* The store process: memory and threads (the store thread and its reply thread, started
  * before the filter), LMDB's file calls (pread and pwrite, lseek and writev for its page
- * flush, fdatasync and fsync, fstat and fstatfs before the map grows, mremap... when it
- * grows, madvise for the trim, close at the end), the clock for its log line's date.
+ * flush, fdatasync and fsync, fstat and fstatfs before the map grows, munmap and mmap when
+ * it grows or gives its pages back, madvise for malloc's trim, close at the end), the clock for its log line's date.
  * read and write are added in build_storeproc, on its socket (and stderr) only. */
 static const char *const storeproc_allowed[] = {
         "brk",           "mmap",       "munmap",         "mremap",

@@ -80,6 +80,7 @@ struct sd_store {
 	bool sync_wrote;
 	size_t touched_since_trim; /* the store thread's: request bytes in and out since the last trim */
 	bool scanned;              /* the store thread's: a scan ran since the last trim */
+	struct timespec trimmed;   /* the store thread's: when the map was last given back */
 	bool fatal;                /* guarded by mu: a sync or commit failed; nothing more is acknowledged */
 	/* The commit histograms: the store thread notes when it took the batch (store_main)
 	 * and each commit's request count (txn_commit); the reply thread counts them once the
@@ -903,7 +904,8 @@ static bool store_grow(sd_store_t *s)
 	rc = mdb_env_set_mapsize(s->env, next);
 	pthread_rwlock_unlock(&s->map_lock);
 	if (rc != 0) {
-		sd_log(SD_LOG_ERROR, "store: cannot grow the map to %zu bytes: %s", next, mdb_strerror(rc));
+		/* LMDB unmapped the file before it failed to map it again: nothing can run. */
+		store_fatal(s, "growing the store's map", rc);
 		return false;
 	}
 	if (mdb_env_info(s->env, &info) == 0)
@@ -945,25 +947,40 @@ static void txn_count(sd_store_t *s, size_t n)
 		s->counters.largest_batch = n;
 }
 
-/* After a batch that moved many bytes or scanned, gives LMDB's pages back
- * (STORE_TRIM_BYTES): LMDB maps the file again at the same size, which drops every page
- * from the process — its API does not say where the map is, so it cannot be madvise'd —
- * between transactions, as store_grow does. Not while a backup's copy reads the map: the
- * next batch tries again. */
+/* Whether a trim is due: STORE_TRIM_BYTES moved, or a scan ran and the last trim is a
+ * second old (a server busy listing cases would otherwise remap after every batch). */
+static bool trim_due(sd_store_t *s, sd_store_req_t **reqs, size_t n)
+{
+	struct timespec now;
+
+	for (size_t i = 0; i < n; i++)
+		s->touched_since_trim += reqs[i]->in.len + reqs[i]->out.len;
+	if (s->touched_since_trim >= STORE_TRIM_BYTES)
+		return true;
+	if (!s->scanned)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - s->trimmed.tv_sec > 1 ||
+	       (now.tv_sec - s->trimmed.tv_sec == 1 && now.tv_nsec >= s->trimmed.tv_nsec);
+}
+
+/* After a batch that moved many bytes or scanned, gives LMDB's pages back (trim_due):
+ * LMDB maps the file again at the same size, which drops every page from the process —
+ * its API does not say where the map is, so it cannot be madvise'd — between
+ * transactions, as store_grow does. Not while a backup's copy reads the map: the next
+ * batch tries again. */
 static void store_trim(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
-		s->touched_since_trim += reqs[i]->in.len + reqs[i]->out.len;
-	if ((s->touched_since_trim < STORE_TRIM_BYTES && !s->scanned) || store_is_fatal(s) ||
-	    pthread_rwlock_trywrlock(&s->map_lock) != 0)
+	if (!trim_due(s, reqs, n) || store_is_fatal(s) || pthread_rwlock_trywrlock(&s->map_lock) != 0)
 		return;
 	rc = mdb_env_set_mapsize(s->env, s->mapsize);
 	pthread_rwlock_unlock(&s->map_lock);
 	s->touched_since_trim = 0;
 	s->scanned = false;
-	if (rc != 0)
+	clock_gettime(CLOCK_MONOTONIC, &s->trimmed);
+	if (rc != 0) /* the file is no longer mapped: nothing can run */
 		store_fatal(s, "mapping the store again", rc);
 }
 
@@ -1762,6 +1779,8 @@ int sd_store_copy_fd(sd_store_t *store, int fd)
 
 	if (store == NULL || store->remote != NULL || store->env == NULL)
 		return sd_error(SD_ERR_USAGE, "store: a copy is made by the process that holds the store");
+	if (store_is_fatal(store))
+		return sd_error(SD_ERR_IO, "store: no copy of a store that failed (see the log)");
 	pthread_rwlock_rdlock(&store->map_lock);
 	rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
 	pthread_rwlock_unlock(&store->map_lock);

@@ -114,7 +114,8 @@ struct store_remote;
 
 /* Takes fd (closed by store_remote_free, or here on failure) and starts the reader thread. */
 int store_remote_new(int fd, const sd_store_opts_t *opts, struct store_remote **out);
-/* held: written at the next store_remote_flush (or with a later request that is not). */
+/* held: written at the next store_remote_flush, or sooner: with a later request that is
+ * not held, or when the held ones fill a batch (sd_privsep_batch_add). */
 int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_done_fn done, void *ctx, bool held);
 void store_remote_flush(struct store_remote *rs);
 bool store_remote_is_reader(struct store_remote *rs);

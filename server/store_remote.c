@@ -270,6 +270,7 @@ int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_d
 {
 	uint8_t *msg = NULL;
 	size_t len = 0;
+	bool enqueued = false;
 	int r = 0;
 
 	pthread_mutex_lock(&rs->mu);
@@ -288,12 +289,15 @@ int store_remote_submit(struct store_remote *rs, sd_store_req_t *req, sd_store_d
 		store_req_results_clear(req);
 		r = hold_locked(rs, req, msg, len, held);
 		msg = NULL;
+		enqueued = true;
 	}
 	pthread_mutex_unlock(&rs->mu);
 	free(msg);
-	if (r < 0 && req->queued) {
+	if (r < 0 && enqueued) {
 		/* Queued but not (wholly) sent: the stream is out of step. The request is answered
-		 * with the others, so the submit itself succeeded. */
+		 * with the others — perhaps already, by the reader thread that saw the store
+		 * process go — so the submit itself succeeded. Not req->queued, read here without
+		 * the lock: that answer may have cleared it. */
 		lose(rs, sd_error_detail());
 		return 0;
 	}
@@ -419,13 +423,13 @@ static void ctl_wait_end(struct ctl_wait *w, sd_store_req_t *req)
 	sd_store_req_free(req);
 }
 
-/* After the send (r: its result): waits for the answer, which a lost store process also
- * gives; returns r, or the answer's failure. */
-static int ctl_wait_answer(struct store_remote *rs, sd_store_req_t *req, struct ctl_wait *w, int r)
+/* After the send (r: its result; enqueued: whether req joined the queue): waits for the
+ * answer, which a lost store process also gives; returns r, or the answer's failure. */
+static int ctl_wait_answer(struct store_remote *rs, sd_store_req_t *req, struct ctl_wait *w, int r, bool enqueued)
 {
-	if (r < 0 && req->queued)
-		lose(rs, sd_error_detail()); /* answers req: the wait below ends */
-	if (r == 0 || req->queued) {
+	if (r < 0 && enqueued)
+		lose(rs, sd_error_detail()); /* answers req, if the reader has not: the wait below ends */
+	if (enqueued) {
 		pthread_mutex_lock(&w->mu);
 		while (!w->done)
 			pthread_cond_wait(&w->cv, &w->mu);
@@ -441,18 +445,21 @@ int store_remote_ctl_call(struct store_remote *rs, uint8_t kind, int fd, sd_stor
 {
 	struct ctl_wait w = {.done = false};
 	sd_store_req_t *req = ctl_wait_begin(&w);
+	bool enqueued = false;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (req == NULL)
 		return SD_ERR_NOMEM;
 	pthread_mutex_lock(&rs->mu);
-	if (rs->lost || rs->stopping)
+	if (rs->lost || rs->stopping) {
 		r = sd_error(SD_ERR_UNAVAILABLE, "the store process is gone or closing");
-	else
+	} else {
 		r = send_ctl_locked(rs, req, kind, fd);
+		enqueued = true; /* send_ctl_locked queues req before it writes */
+	}
 	pthread_mutex_unlock(&rs->mu);
-	if ((r = ctl_wait_answer(rs, req, &w, r)) == 0 && req->out.len == sizeof(*out))
+	if ((r = ctl_wait_answer(rs, req, &w, r, enqueued)) == 0 && req->out.len == sizeof(*out))
 		memcpy(out, req->out.p, sizeof(*out));
 	ctl_wait_end(&w, req);
 	return r;
@@ -466,6 +473,7 @@ int store_remote_stats_call(struct store_remote *rs, sd_date_t today, sd_store_s
 	sd_store_stats_t st;
 	struct ctl_wait w = {.done = false, .stats = &st};
 	sd_store_req_t *req = ctl_wait_begin(&w);
+	bool enqueued = false;
 	int r = 0;
 
 	store_remote_stats(rs, &st); /* the front end's request counts */
@@ -481,9 +489,10 @@ int store_remote_stats_call(struct store_remote *rs, sd_date_t today, sd_store_s
 		sd_storewire_encode_stats_req(rs->next_seq, today, msg);
 		req->seq = rs->next_seq++;
 		r = send_locked(rs, req, msg, sizeof(msg));
+		enqueued = true; /* send_locked queues req before it writes */
 	}
 	pthread_mutex_unlock(&rs->mu);
-	if ((r = ctl_wait_answer(rs, req, &w, r)) == 0)
+	if ((r = ctl_wait_answer(rs, req, &w, r, enqueued)) == 0)
 		*out = st;
 	ctl_wait_end(&w, req);
 	return r;

@@ -259,10 +259,11 @@ void sd_store_close_(sd_store_t *store);
 int sd_store_submit(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn done, void *ctx) SD_WUR;
 
 /* As sd_store_submit, but a store process's request is held in this process and written
- * together with the others held so at the next sd_store_flush: the server's loop flushes
- * once per turn, so the requests of many connections cost the store process one read and
- * one wake-up instead of two each. Nothing held reaches the store before the flush;
- * order is kept with every other request. A local store queues req at once. */
+ * together with the others held so: at the next sd_store_flush (the server's loop flushes
+ * once per turn, so the requests of many connections cost the store process one wake-up
+ * instead of one each), or sooner, before any request submitted otherwise and when the
+ * held ones reach SD_PRIVSEP_BATCH_MAX or SD_PRIVSEP_BATCH_BYTES. Order is kept with
+ * every other request. A local store queues req at once. */
 int sd_store_submit_held(sd_store_t *store, sd_store_req_t *req, sd_store_done_fn done, void *ctx) SD_WUR;
 /* Writes what sd_store_submit_held holds. A write that fails loses the store process:
  * every held and outstanding request is answered with SD_ERR_UNAVAILABLE. */

@@ -16,11 +16,11 @@
  * message that does not decode ends it (status 2) after it answered what it had, a close
  * ends it cleanly (status 0), and a killed one is lost: outstanding requests fail, never
  * succeed. Held requests are written only by a flush, a request sent at once, a full batch
- * or the close, in order. The statistics: a STATS request and its reply round-trip, every truncation,
- * extra byte, wrong number, date, bucket count, overflowing count or impossible sum is
- * refused; a real store process shows no commit of its own day and, asked with the front
- * end's later date, every commit it made. Last, the cost: small and 64 KiB PUTs through the local store and the store
- * process, printed (no assertion on time).
+ * or the close, in order; held when the process dies, each is answered once, as failed. The statistics: a STATS request
+ * and its reply round-trip, every truncation, extra byte, wrong number, date, bucket count, overflowing count or
+ * impossible sum is refused; a real store process shows no commit of its own day and, asked with the front end's later
+ * date, every commit it made. Last, the cost: small and 64 KiB PUTs through the local store and the store process,
+ * printed (no assertion on time).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -904,6 +904,49 @@ static void test_process_killed_is_lost(void **state)
 	sd_storeproc_free(sp);
 }
 
+/* Answers counted: all, and those that say the store process is gone. */
+struct gone {
+	int answered, unavailable;
+};
+
+static void gone_done(sd_store_req_t *req, void *ctx)
+{
+	struct gone *g = ctx;
+
+	__atomic_add_fetch(&g->answered, 1, __ATOMIC_SEQ_CST);
+	if (sd_store_req_status(req) == SD_ERR_UNAVAILABLE)
+		__atomic_add_fetch(&g->unavailable, 1, __ATOMIC_SEQ_CST);
+	sd_store_req_free(req);
+}
+
+/* Requests held when the store process dies are answered once each, as failed: the
+ * reader thread finds the socket closed with them outstanding; a flush after that
+ * writes nothing. */
+static void test_process_killed_with_held_requests(void **state)
+{
+	struct gone g = {0, 0};
+	sd_store_t *store = NULL;
+	sd_storeproc_t *sp = start(&store);
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		sd_store_req_t *req = sd_store_req_new();
+		sd_store_req_put(req, SD_STORE_DB_META, K("held"), (const uint8_t *)&i, sizeof(i), 0);
+		assert_int_equal(sd_store_submit_held(store, req, gone_done, &g), 0);
+	}
+	kill(sd_storeproc_pid(sp), SIGKILL);
+	assert_int_equal(sd_storeproc_wait(sp, 5000), 128 + SIGKILL);
+	for (int i = 0; i < 500 && __atomic_load_n(&g.answered, __ATOMIC_SEQ_CST) < 10; i++)
+		usleep(10000);
+	sd_store_flush(store);
+	usleep(100000);
+	assert_int_equal(__atomic_load_n(&g.answered, __ATOMIC_SEQ_CST), 10);
+	assert_int_equal(__atomic_load_n(&g.unavailable, __ATOMIC_SEQ_CST), 10);
+	assert_true(sd_store_is_lost(store));
+	sd_store_close(store);
+	sd_storeproc_free(sp);
+}
+
 /* A store process that cannot open the store says why: sd_store_open's error, here. */
 static void test_process_start_failure(void **state)
 {
@@ -1143,6 +1186,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_process_serves_in_order, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_violation_and_eof, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_killed_is_lost, dir_setup, dir_teardown),
+	        cmocka_unit_test_setup_teardown(test_process_killed_with_held_requests, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_start_failure, dir_setup, dir_teardown),
 	        cmocka_unit_test(test_stats_round_trip),
 	        cmocka_unit_test(test_stats_refused),
