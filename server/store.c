@@ -947,11 +947,13 @@ static void txn_count(sd_store_t *s, size_t n)
 		s->counters.largest_batch = n;
 }
 
-/* Whether a trim is due: STORE_TRIM_BYTES moved, or a scan ran and the last trim is a
- * second old (a server busy listing cases would otherwise remap after every batch). */
+/* Whether a trim is due: STORE_TRIM_BYTES moved, or a scan ran and either nothing waits
+ * (start-up's scans, then a pause) or the last trim is a second old (a server busy
+ * listing cases would otherwise remap after every batch). */
 static bool trim_due(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
 	struct timespec now;
+	bool idle;
 
 	for (size_t i = 0; i < n; i++)
 		s->touched_since_trim += reqs[i]->in.len + reqs[i]->out.len;
@@ -959,6 +961,11 @@ static bool trim_due(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 		return true;
 	if (!s->scanned)
 		return false;
+	pthread_mutex_lock(&s->mu);
+	idle = s->head == NULL;
+	pthread_mutex_unlock(&s->mu);
+	if (idle)
+		return true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec - s->trimmed.tv_sec > 1 ||
 	       (now.tv_sec - s->trimmed.tv_sec == 1 && now.tv_nsec >= s->trimmed.tv_nsec);
