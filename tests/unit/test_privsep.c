@@ -7,12 +7,14 @@
  * over its field, an invalid date or an empty box are refused; an unknown type and a
  * length over the type's maximum are refused at the header. The framing over a real
  * socketpair: a clean close between messages, a close mid-message; the same through the
- * buffered reader, fed by batched writes. The key process: its
+ * buffered reader, fed by batched writes, which write themselves when full by count or by
+ * bytes, and drop what they held when the peer is gone. The key process: its
  * signatures are byte for byte those signed in-process (Ed25519 is deterministic), a
  * refusal leaves it serving, a tree head that goes back is refused, an unknown message
  * ends it with status 2, and a killed key process is lost for good. Last, the cost: 10,000
  * receipts signed in-process and through the key process, printed (no assertion on time).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -451,6 +453,77 @@ static void test_reader_and_batch(void **state)
 	free(small);
 }
 
+/* A reader thread's tally of what came through a socket, each payload checked against
+ * filled(len, its index). */
+struct tally {
+	int fd;
+	size_t messages, bytes, wrong;
+};
+
+static void *tally_main(void *arg)
+{
+	struct tally *t = arg;
+	sd_privsep_reader_t rd;
+	const uint8_t *p;
+	uint32_t type;
+	size_t len;
+
+	if (sd_privsep_reader_init(&rd, t->fd, 4096) != 0)
+		return NULL;
+	while (sd_privsep_reader_next(&rd, &type, &p, &len) == 0) {
+		uint8_t *want = filled(len, (uint8_t)t->messages);
+		if (type != SD_PRIVSEP_STORE_REQUEST || !sd_equal(p, want, len))
+			t->wrong++;
+		free(want);
+		t->messages++;
+		t->bytes += len;
+	}
+	sd_privsep_reader_free(&rd);
+	return NULL;
+}
+
+/* A batch also writes itself once it holds SD_PRIVSEP_BATCH_BYTES, whatever its count; a
+ * flush that cannot write says so and drops what it held (the payloads freed: make
+ * check's leak checker would see them otherwise). */
+static void test_batch_bytes_and_failure(void **state)
+{
+	const size_t each = 20480, at = (SD_PRIVSEP_BATCH_BYTES + each - 1) / each;
+	struct tally t = {0};
+	sd_privsep_batch_t b = {0};
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	pthread_t th;
+	int sv[2];
+
+	(void)state;
+	assert_true(at < SD_PRIVSEP_BATCH_MAX);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	t.fd = sv[1];
+	assert_int_equal(pthread_create(&th, NULL, tally_main, &t), 0);
+	for (size_t i = 0; i < at + 8; i++) {
+		assert_int_equal(
+		        sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_STORE_REQUEST, filled(each, (uint8_t)i), each), 0);
+		assert_int_equal(b.n, i + 1 < at ? i + 1 : i + 1 - at); /* written at `at`, by bytes */
+	}
+	assert_int_equal(sd_privsep_batch_flush(&b, sv[0]), 0);
+	close(sv[0]);
+	pthread_join(th, NULL);
+	close(sv[1]);
+	assert_int_equal(t.messages, at + 8);
+	assert_int_equal(t.bytes, (at + 8) * each);
+	assert_int_equal(t.wrong, 0);
+
+	/* the peer is gone: the flush fails, and the batch is empty after it */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	close(sv[1]);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sd_privsep_batch_add(&b, sv[0], SD_PRIVSEP_SIGNED_HEAD, filled(10, 0), 10), 0);
+	assert_int_equal(sd_privsep_batch_flush(&b, sv[0]), SD_ERR_IO);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(b.bytes, 0);
+	close(sv[0]);
+	signal(SIGPIPE, old);
+}
+
 /* --- the key process -------------------------------------------------------------------- */
 
 static sd_keyproc_t *start_keyproc(sd_seckey_t **copy)
@@ -649,6 +722,7 @@ int main(void)
 	        cmocka_unit_test(test_header_and_answers),
 	        cmocka_unit_test(test_framing),
 	        cmocka_unit_test(test_reader_and_batch),
+	        cmocka_unit_test(test_batch_bytes_and_failure),
 	        cmocka_unit_test(test_keyproc_signs_as_in_process),
 	        cmocka_unit_test(test_keyproc_heads_never_go_back),
 	        cmocka_unit_test(test_keyproc_ends_on_a_violation),
