@@ -76,6 +76,19 @@ uint32_t sd_privsep_answer_type(uint32_t request)
 
 /* --- Framing ------------------------------------------------------------------------------ */
 
+/* The peer closed its socket: cleanly between messages, or mid-message (an I/O error). */
+static int closed(bool mid)
+{
+	return mid ? sd_error(SD_ERR_IO, "the other process closed its socket mid-message")
+	           : sd_error(SD_ERR_UNAVAILABLE, "the other process closed its socket");
+}
+
+/* A read's result once a message has begun: a close there is mid-message. */
+static int within_message(int r)
+{
+	return r == SD_ERR_UNAVAILABLE ? closed(true) : r;
+}
+
 int sd_privsep_read_full(int fd, uint8_t *buf, size_t n, size_t *got)
 {
 	ssize_t k;
@@ -87,8 +100,7 @@ int sd_privsep_read_full(int fd, uint8_t *buf, size_t n, size_t *got)
 		if (k < 0)
 			return sd_error(SD_ERR_IO, "reading from the other process: %s", strerror(errno));
 		if (k == 0)
-			return *got == 0 ? sd_error(SD_ERR_UNAVAILABLE, "the other process closed its socket")
-			                 : sd_error(SD_ERR_IO, "the other process closed its socket mid-message");
+			return closed(*got > 0);
 		*got += (size_t)k;
 	}
 	return 0;
@@ -189,8 +201,7 @@ int sd_privsep_recv(int fd, uint32_t *type, uint8_t **payload, size_t *len)
 		return SD_ERR_NOMEM;
 	if ((r = sd_privsep_read_full(fd, p, *len, &got)) < 0) {
 		free(p);
-		return r == SD_ERR_UNAVAILABLE ? sd_error(SD_ERR_IO, "the other process closed its socket mid-message")
-		                               : r;
+		return within_message(r);
 	}
 	*payload = p;
 	return 0;
@@ -232,9 +243,7 @@ static int reader_fill(sd_privsep_reader_t *rd, size_t want)
 		if (k < 0)
 			return sd_error(SD_ERR_IO, "reading from the other process: %s", strerror(errno));
 		if (k == 0)
-			return rd->end == rd->start
-			               ? sd_error(SD_ERR_UNAVAILABLE, "the other process closed its socket")
-			               : sd_error(SD_ERR_IO, "the other process closed its socket mid-message");
+			return closed(rd->end > rd->start);
 		rd->end += (size_t)k;
 	}
 	return 0;
@@ -251,8 +260,7 @@ static int reader_big(sd_privsep_reader_t *rd, size_t len, const uint8_t **paylo
 	memcpy(rd->big, rd->buf + rd->start, have);
 	rd->start = rd->end = 0;
 	if ((r = sd_privsep_read_full(rd->fd, rd->big + have, len - have, &got)) < 0)
-		return r == SD_ERR_UNAVAILABLE ? sd_error(SD_ERR_IO, "the other process closed its socket mid-message")
-		                               : r;
+		return within_message(r);
 	*payload = rd->big;
 	return 0;
 }
@@ -272,8 +280,7 @@ int sd_privsep_reader_next(sd_privsep_reader_t *rd, uint32_t *type, const uint8_
 	if (*len > rd->cap)
 		return reader_big(rd, *len, payload);
 	if ((r = reader_fill(rd, *len)) < 0)
-		return r == SD_ERR_UNAVAILABLE ? sd_error(SD_ERR_IO, "the other process closed its socket mid-message")
-		                               : r;
+		return within_message(r);
 	*payload = *len > 0 ? rd->buf + rd->start : NULL;
 	rd->start += *len;
 	return 0;

@@ -4,13 +4,13 @@
  *
  * Start at store_remote_submit: under one mutex a request gets the next number, joins the
  * queue of outstanding requests and is written to the socket — or held with others until
- * the event loop's store_remote_flush, and written before anything sent after it — so the
- * order on the wire is the order of the queue. The store process answers in that order (FIFO, store.h), so the
- * reader thread (reader_main) pairs each reply with the queue's head, decodes it into the
- * request (server/store_wire.c, exact lengths) and calls its done callback, as the local
- * store's reply thread does. Anything else from the store process — a short or foreign
- * message, a reply to nothing, the socket closing while requests are outstanding — is
- * fatal (lost): nothing outstanding is answered as done. Control requests (a backup's,
+ * the event loop's store_remote_flush, and written before anything sent after it — so
+ * the order on the wire is the order of the queue. The store process answers in that
+ * order (FIFO, store.h), so the reader thread (reader_main) pairs each reply with the
+ * queue's head, decodes it into the request (server/store_wire.c, exact lengths) and calls
+ * its done callback, as the local store's reply thread does. Anything else from the store
+ * process — a short or foreign message, a reply to nothing, the socket closing while
+ * requests are outstanding — is fatal (lost): nothing outstanding is answered as done. Control requests (a backup's,
  * the statistics': store_remote_ctl_call, store_remote_stats_call) join the same queue
  * and wait for their answer.
  */

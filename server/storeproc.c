@@ -88,6 +88,15 @@ struct ctl {
 	sd_date_t today; /* STATS: the front end's date */
 };
 
+/* On the store's reply thread: an answer could not be made or written. The front end is
+ * told nothing more (it sees the process end); what the batch held is dropped. */
+static void answer_broken(struct serve *sv)
+{
+	sv->broken = true;
+	sd_privsep_batch_drop(&sv->out);
+	sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
+}
+
 /* On the store's reply thread: an answer (msg, malloc'd, taken) joins the batch's, which
  * are written together after the batch's last (one write, one wake-up of the front end's
  * reader, where each answer used to take two of each). */
@@ -101,11 +110,8 @@ static void answer(struct serve *sv, uint8_t *msg, size_t len, bool last)
 	}
 	if ((r = sd_privsep_batch_add(&sv->out, sv->fd, SD_PRIVSEP_STORE_REPLY, msg, len)) == 0 && last)
 		r = sd_privsep_batch_flush(&sv->out, sv->fd);
-	if (r < 0) {
-		sv->broken = true;
-		sd_privsep_batch_drop(&sv->out);
-		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
-	}
+	if (r < 0)
+		answer_broken(sv);
 }
 
 /* A control answer, built on the stack: copied for the batch. */
@@ -115,9 +121,7 @@ static void answer_copy(struct serve *sv, const uint8_t *msg, size_t len, bool l
 
 	if (copy == NULL) {
 		(void)sd_error(SD_ERR_NOMEM, "out of memory for an answer");
-		sv->broken = true;
-		sd_privsep_batch_drop(&sv->out);
-		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
+		answer_broken(sv);
 		return;
 	}
 	memcpy(copy, msg, len);
@@ -131,11 +135,8 @@ static void reply_done(sd_store_req_t *req, void *ctx)
 	uint8_t *msg = NULL;
 	size_t len = 0;
 
-	if (!sv->broken && sd_storewire_encode_reply(req, req->seq, &msg, &len) < 0) {
-		sv->broken = true;
-		sd_privsep_batch_drop(&sv->out);
-		sd_log(SD_LOG_ERROR, "store process: cannot answer the front end: %s", sd_error_detail());
-	}
+	if (!sv->broken && sd_storewire_encode_reply(req, req->seq, &msg, &len) < 0)
+		answer_broken(sv);
 	answer(sv, msg, len, req->batch_last);
 	sd_store_req_free(req);
 }
