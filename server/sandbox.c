@@ -105,7 +105,8 @@ static const char *const keyproc_allowed[] = {
 /* The store process: memory and threads (the store thread and its reply thread, started
  * before the filter), LMDB's file calls (pread and pwrite, lseek and writev for its page
  * flush, fdatasync and fsync, fstat and fstatfs before the map grows, munmap and mmap when
- * it grows or gives its pages back, madvise for malloc's trim, close at the end), the clock for its log line's date.
+ * it grows or gives its pages back, madvise for malloc's trim, fadvise to hand written
+ * pages' cache back, close at the end), the clock for its log line's date.
  * read and write are added in build_storeproc, on its socket (and stderr) only. */
 static const char *const storeproc_allowed[] = {
         "brk",           "mmap",       "munmap",         "mremap",
@@ -114,7 +115,7 @@ static const char *const storeproc_allowed[] = {
         "exit",          "exit_group", "rt_sigprocmask", "rt_sigreturn",
         "clock_gettime", "pread64",    "pwrite64",       "pwritev",
         "writev",        "lseek",      "fsync",          "fdatasync",
-        "fstatfs",       "newfstatat", "close",
+        "fstatfs",       "newfstatat", "close",          "fadvise64",
 };
 
 unsigned sd_sandbox_allowed_count(void)

@@ -81,7 +81,10 @@ struct sd_store {
 	size_t touched_since_trim; /* the store thread's: request bytes in and out since the last trim */
 	bool scanned;              /* the store thread's: a scan ran since the last trim */
 	struct timespec trimmed;   /* the store thread's: when the map was last given back */
-	bool fatal;                /* guarded by mu: a sync or commit failed; nothing more is acknowledged */
+	struct written *written;   /* the store thread's: the file ranges of this batch's large values */
+	size_t n_written, written_cap;
+	unsigned psize; /* LMDB's page size */
+	bool fatal;     /* guarded by mu: a sync or commit failed; nothing more is acknowledged */
 	/* The commit histograms: the store thread notes when it took the batch (store_main)
 	 * and each commit's request count (txn_commit); the reply thread counts them once the
 	 * batch is durable (hist_count), into today's histograms, published a day at a time. */
@@ -98,6 +101,22 @@ struct sd_store {
  * B-tree page LMDB read stays in the server's resident set — much of a 1 GiB filing, or
  * of a large store scanned at start-up. */
 #define STORE_TRIM_BYTES ((size_t)32 << 20)
+
+/* A value this large is written to its own run of pages, whose cache is handed back once
+ * the value is durable (store_drop_written). */
+#define STORE_DROP_BYTES ((size_t)64 << 10)
+
+/* Where in data.mdb a large value's pages are: its offset and length in bytes. */
+struct written {
+	off_t off, len;
+};
+
+/* The header of an LMDB page, as it is in the file (mdb.c, MDB_page): the page number (8
+ * bytes, the machine's order), 2 bytes unused here, the flags (2), and for the first page
+ * of a run of overflow pages, holding one large value, the run's count of pages (4). The
+ * value's bytes follow the header. */
+#define LMDB_PAGE_HEADER 16
+#define LMDB_P_OVERFLOW  0x04
 
 #define DB_NAME_(name, text) text,
 static const char *const db_names[SD_STORE_DB_COUNT] = {SD_STORE_DBS(DB_NAME_)};
@@ -514,13 +533,48 @@ static int op_lookup(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i, M
 	return 0;
 }
 
+/* Notes where the large value LMDB just stored at data (its own run of overflow pages,
+ * still in the transaction's memory) is in the file, from the header of the run's first
+ * page. A header that does not read as such a run is not noted: the note is only advice. */
+static void note_written(sd_store_t *s, const uint8_t *data, size_t len)
+{
+	const uint8_t *page = data - LMDB_PAGE_HEADER;
+	uint64_t pgno;
+	uint16_t flags;
+	uint32_t pages;
+
+	memcpy(&pgno, page, sizeof(pgno));
+	memcpy(&flags, page + 10, sizeof(flags));
+	memcpy(&pages, page + 12, sizeof(pages));
+	if (!(flags & LMDB_P_OVERFLOW) || pgno < 2 || pgno > (uint64_t)INT64_MAX / s->psize / 2 ||
+	    (uint64_t)pages * s->psize < len + LMDB_PAGE_HEADER ||
+	    (uint64_t)pages * s->psize > len + LMDB_PAGE_HEADER + s->psize)
+		return;
+	struct written w = {(off_t)(pgno * s->psize), (off_t)pages * s->psize};
+	struct written *last = s->n_written > 0 ? &s->written[s->n_written - 1] : NULL;
+	if (last != NULL && last->off + last->len == w.off) { /* LMDB often takes the next pages */
+		last->len += w.len;
+		return;
+	}
+	if (s->n_written == s->written_cap &&
+	    store_arr_grow((void **)&s->written, &s->written_cap, s->n_written + 1, sizeof(*s->written)) != 0)
+		return;
+	s->written[s->n_written++] = w;
+}
+
 static int op_put(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 {
 	struct op *op = &req->ops[i];
-	MDB_val k = op_key(req, op), v = op_val(req, op);
+	MDB_val k = op_key(req, op), v = op_val(req, op), in = v;
 	unsigned flags = (op->flags & SD_STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0;
-	int rc = mdb_put(txn, s->dbi[op->db], &k, &v, flags);
+	bool large = v.mv_size >= STORE_DROP_BYTES;
+	/* A large value is copied in by hand (MDB_RESERVE), which tells where LMDB put it. */
+	int rc = mdb_put(txn, s->dbi[op->db], &k, &v, flags | (large ? MDB_RESERVE : 0));
 
+	if (rc == 0 && large) {
+		memcpy(v.mv_data, in.mv_data, in.mv_size);
+		note_written(s, v.mv_data, in.mv_size);
+	}
 	if (rc == MDB_KEYEXIST) {
 		op->found = true;
 		int r = op_value_out(req, i, &v);
@@ -1057,6 +1111,21 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 	return txn_commit(s, txn, reqs, from, i);
 }
 
+/* Once durable, a large value's pages are of no use in the page cache: a filing's chunks
+ * are read again only when an officer fetches them. Handing those clean pages back lets
+ * the next writes reuse them, where new ones cost a first touch (on a virtual machine that
+ * returns free memory to its host, a fault to the host per page: docs/BENCHMARKS.md,
+ * session 9), and keeps them from pushing the B-tree pages out of the cache. Advice only:
+ * the kernel keeps a page that is dirty or mapped, and drops clean ones that are read
+ * back from the disk when needed (a range noted in a transaction that was then undone
+ * holds only free pages), so nothing can be lost. */
+static void store_drop_written(sd_store_t *s)
+{
+	for (size_t i = 0; i < s->n_written; i++)
+		(void)posix_fadvise(s->data_fd, s->written[i].off, s->written[i].len, POSIX_FADV_DONTNEED);
+	s->n_written = 0;
+}
+
 static void batch_run(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 {
 	for (size_t i = 0; i < n;) {
@@ -1066,6 +1135,7 @@ static void batch_run(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 		}
 		i = txn_run(s, reqs, i, n);
 	}
+	store_drop_written(s);
 	store_trim(s, reqs, n);
 }
 
@@ -1444,7 +1514,8 @@ static int env_fail(const char *what, const char *path, int rc)
 }
 
 /* data.mdb must hold every page its meta page names: LMDB reads them through its map,
- * and a page past the end of the file would be a SIGBUS, not an error. */
+ * and a page past the end of the file would be a SIGBUS, not an error. Notes the page
+ * size. */
 static int env_check_size(sd_store_t *s, const char *path)
 {
 	MDB_envinfo info;
@@ -1462,6 +1533,7 @@ static int env_check_size(sd_store_t *s, const char *path)
 		                "%s/data.mdb is truncated: it has %llu bytes, and its meta page says its data "
 		                "runs to %llu",
 		                path, (unsigned long long)fst.st_size, (unsigned long long)need);
+	s->psize = st.ms_psize;
 	return 0;
 }
 
@@ -1770,6 +1842,7 @@ void sd_store_close_(sd_store_t *s)
 	free(s->batch);
 	free(s->sync_batch);
 	free(s->commit_sizes);
+	free(s->written);
 	free(s->sync_sizes);
 	pthread_cond_destroy(&s->sync_cv);
 	pthread_cond_destroy(&s->cv);

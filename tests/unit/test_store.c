@@ -8,8 +8,13 @@
  * store thread until the test opens it — lets a test queue requests that the store will
  * then take as one batch, so batch behaviour is tested deterministically.
  */
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <stdbool.h>
 #include <time.h>
 #include <unistd.h>
@@ -1220,6 +1225,77 @@ static void test_map_pages_given_back(void **state)
 	free(val);
 }
 
+/* How many of the pages of [from, to) of the file at path are in the page cache, in
+ * percent (mincore on a map of the file, which faults nothing in). */
+static int cached_pct(const char *path, off_t from, off_t to)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t n = (size_t)((to - from) / page), resident = 0;
+	unsigned char *vec = malloc(n);
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	void *map = mmap(NULL, (size_t)(to - from), PROT_READ, MAP_SHARED, fd, from);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mincore(map, (size_t)(to - from), vec), 0);
+	for (size_t i = 0; i < n; i++)
+		resident += vec[i] & 1;
+	munmap(map, (size_t)(to - from));
+	close(fd);
+	free(vec);
+	return (int)(resident * 100 / n);
+}
+
+/* A large value's pages leave the page cache once it is durable (store_drop_written),
+ * where a file written alike keeps them: 40 values of 1 MiB, then one of 4 MiB. */
+static void test_written_cache_handed_back(void **state)
+{
+	sd_store_t *s = open_store(NULL);
+	size_t len = 1u << 20;
+	uint8_t *val = calloc(1, 4 * len);
+	char key[16], path[128], control[128];
+	struct stat st;
+	struct statfs fs;
+	int values, last, written, fd;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "c%02d", i);
+		memset(val, i, len);
+		assert_int_equal(put(s, SD_STORE_DB_CHUNKS, key, val, len, 0), 0);
+	}
+	snprintf(path, sizeof(path), "%s/store/data.mdb", tmp);
+	assert_int_equal(stat(path, &st), 0);
+	values = cached_pct(path, 1 << 20, st.st_size);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "big", val, 4 * len, 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	last = cached_pct(path, st.st_size - (4 << 20), st.st_size);
+	snprintf(control, sizeof(control), "%s/control", tmp);
+	assert_true((fd = open(control, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+	assert_int_equal(write(fd, val, 4 * len), (ssize_t)(4 * len));
+	assert_int_equal(fdatasync(fd), 0);
+	close(fd);
+	written = cached_pct(control, 0, 4 << 20);
+	print_message("# in the page cache: %d %% of the store file past its first MiB after 40 values of "
+	              "1 MiB, %d %% of the pages of a 4 MiB value; %d %% of a file of 4 MiB written alike\n",
+	              values, last, written);
+	/* the same value again, over itself: found, with its bytes, read back from the disk */
+	uint8_t *back = NULL;
+	size_t got = 0;
+	assert_int_equal(get(s, SD_STORE_DB_CHUNKS, "c39", &back, &got), 1);
+	assert_int_equal(got, len);
+	assert_int_equal(back[0], 39);
+	assert_int_equal(back[len - 1], 39);
+	free(back);
+	sd_store_close(s);
+	free(val);
+	if (statfs(tmp, &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+		skip();             /* tmpfs: its pages are the file, there is no cache to hand back */
+	assert_true(written >= 50); /* the measure sees the cache */
+	assert_true(values < 10);
+	assert_true(last < 10);
+}
+
 /* Writes a named database "name" holding key = value into a plain LMDB environment in
  * tmp/store, as another program would. */
 static void lmdb_write(const char *name, const char *key, const char *value)
@@ -1354,6 +1430,7 @@ int main(void)
 	        cmocka_unit_test(test_map_next),
 	        T(test_map_grows),
 	        T(test_map_pages_given_back),
+	        T(test_written_cache_handed_back),
 	        T(test_format_marker),
 	        T(test_foreign_env),
 	        T(test_damaged_file),
