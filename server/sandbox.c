@@ -105,9 +105,9 @@ static const char *const keyproc_allowed[] = {
 /* The store process: memory and threads (the store thread and its reply thread, started
  * before the filter), LMDB's file calls (pread and pwrite, lseek and writev for its page
  * flush, fdatasync and fsync, fstat and fstatfs before the map grows, munmap and mmap when
- * it grows or gives its pages back, madvise for malloc's trim, fadvise to hand written
- * pages' cache back, close at the end), the clock for its log line's date.
- * read and write are added in build_storeproc, on its socket (and stderr) only. */
+ * it grows or gives its pages back, madvise for malloc's trim, close at the end), the clock for its log line's date.
+ * read and write are added in build_storeproc, on its socket (and stderr) only, and
+ * fadvise64 for POSIX_FADV_DONTNEED only (a written chunk's cache handed back). */
 static const char *const storeproc_allowed[] = {
         "brk",           "mmap",       "munmap",         "mremap",
         "mprotect",      "madvise",    "futex",          "set_robust_list",
@@ -115,7 +115,7 @@ static const char *const storeproc_allowed[] = {
         "exit",          "exit_group", "rt_sigprocmask", "rt_sigreturn",
         "clock_gettime", "pread64",    "pwrite64",       "pwritev",
         "writev",        "lseek",      "fsync",          "fdatasync",
-        "fstatfs",       "newfstatat", "close",          "fadvise64",
+        "fstatfs",       "newfstatat", "close",
 };
 
 unsigned sd_sandbox_allowed_count(void)
@@ -264,11 +264,13 @@ static int build_storeproc_backup(scmp_filter_ctx ctx, int fd)
 }
 
 /* The store process's filter: its list, then read on its socket, write on its socket or
- * on stderr (its log lines), and a backup's calls. */
+ * on stderr (its log lines), the one advice it gives, and a backup's calls. */
 static int build_storeproc(scmp_filter_ctx ctx, int fd)
 {
 	const struct scmp_arg_cmp on_sock = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)fd, .datum_b = 0};
 	const struct scmp_arg_cmp on_err = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = 2, .datum_b = 0};
+	const struct scmp_arg_cmp dontneed = {
+	        .arg = 3, .op = SCMP_CMP_EQ, .datum_a = POSIX_FADV_DONTNEED, .datum_b = 0};
 	int r;
 
 	if ((r = allow_names(ctx, storeproc_allowed, sizeof(storeproc_allowed) / sizeof(storeproc_allowed[0]))) < 0)
@@ -281,14 +283,16 @@ static int build_storeproc(scmp_filter_ctx ctx, int fd)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_sock) != 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, on_err) != 0)
 		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow I/O on descriptor %d", fd);
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fadvise64), 1, dontneed) != 0)
+		return sd_error(SD_ERR_INTERNAL, "seccomp: cannot allow fadvise64(POSIX_FADV_DONTNEED)");
 	return build_storeproc_backup(ctx, fd);
 }
 
 unsigned sd_sandbox_storeproc_allowed_count(void)
 {
-	/* read and write, on given descriptors, are added by hand, in build_storeproc(); recvmsg,
-	 * dup3, clone and fcntl in build_storeproc_backup() */
-	return (unsigned)(sizeof(storeproc_allowed) / sizeof(storeproc_allowed[0])) + 6;
+	/* read, write and fadvise64, on given arguments, are added by hand, in
+	 * build_storeproc(); recvmsg, dup3, clone and fcntl in build_storeproc_backup() */
+	return (unsigned)(sizeof(storeproc_allowed) / sizeof(storeproc_allowed[0])) + 7;
 }
 
 static int load(int (*fill)(scmp_filter_ctx ctx, int arg), int arg)

@@ -102,8 +102,8 @@ struct sd_store {
  * of a large store scanned at start-up. */
 #define STORE_TRIM_BYTES ((size_t)32 << 20)
 
-/* A value this large is written to its own run of pages, whose cache is handed back once
- * the value is durable (store_drop_written). */
+/* A chunk this large is written to its own run of pages, whose cache is handed back once
+ * it is durable (store_drop_written). */
 #define STORE_DROP_BYTES ((size_t)64 << 10)
 
 /* Where in data.mdb a large value's pages are: its offset and length in bytes. */
@@ -111,11 +111,15 @@ struct written {
 	off_t off, len;
 };
 
-/* The header of an LMDB page, as it is in the file (mdb.c, MDB_page): the page number (8
- * bytes, the machine's order), 2 bytes unused here, the flags (2), and for the first page
- * of a run of overflow pages, holding one large value, the run's count of pages (4). The
- * value's bytes follow the header. */
-#define LMDB_PAGE_HEADER 16
+/* The header of an LMDB page, as it is in the file and in a transaction's memory (mdb.c,
+ * MDB_page; LMDB's own layout, which test_store's test_written_cache_handed_back would
+ * catch changing): the page number (pgno_t, a size_t in the machine's order), 2 bytes
+ * unused here, the flags (2), and on the first page of a run of overflow pages, which
+ * holds one large value, the run's count of pages (4). The value's bytes follow. */
+#define LMDB_PGNO_BYTES  sizeof(size_t)
+#define LMDB_FLAGS_AT    (LMDB_PGNO_BYTES + 2)
+#define LMDB_PAGES_AT    (LMDB_PGNO_BYTES + 4)
+#define LMDB_PAGE_HEADER (LMDB_PGNO_BYTES + 8)
 #define LMDB_P_OVERFLOW  0x04
 
 #define DB_NAME_(name, text) text,
@@ -539,23 +543,18 @@ static int op_lookup(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i, M
 static void note_written(sd_store_t *s, const uint8_t *data, size_t len)
 {
 	const uint8_t *page = data - LMDB_PAGE_HEADER;
-	uint64_t pgno;
+	size_t pgno;
 	uint16_t flags;
 	uint32_t pages;
 
 	memcpy(&pgno, page, sizeof(pgno));
-	memcpy(&flags, page + 10, sizeof(flags));
-	memcpy(&pages, page + 12, sizeof(pages));
+	memcpy(&flags, page + LMDB_FLAGS_AT, sizeof(flags));
+	memcpy(&pages, page + LMDB_PAGES_AT, sizeof(pages));
 	if (!(flags & LMDB_P_OVERFLOW) || pgno < 2 || pgno > (uint64_t)INT64_MAX / s->psize / 2 ||
 	    (uint64_t)pages * s->psize < len + LMDB_PAGE_HEADER ||
 	    (uint64_t)pages * s->psize > len + LMDB_PAGE_HEADER + s->psize)
 		return;
-	struct written w = {(off_t)(pgno * s->psize), (off_t)pages * s->psize};
-	struct written *last = s->n_written > 0 ? &s->written[s->n_written - 1] : NULL;
-	if (last != NULL && last->off + last->len == w.off) { /* LMDB often takes the next pages */
-		last->len += w.len;
-		return;
-	}
+	struct written w = {(off_t)((uint64_t)pgno * s->psize), (off_t)pages * s->psize};
 	if (s->n_written == s->written_cap &&
 	    store_arr_grow((void **)&s->written, &s->written_cap, s->n_written + 1, sizeof(*s->written)) != 0)
 		return;
@@ -567,8 +566,8 @@ static int op_put(sd_store_t *s, MDB_txn *txn, sd_store_req_t *req, long i)
 	struct op *op = &req->ops[i];
 	MDB_val k = op_key(req, op), v = op_val(req, op), in = v;
 	unsigned flags = (op->flags & SD_STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0;
-	bool large = v.mv_size >= STORE_DROP_BYTES;
-	/* A large value is copied in by hand (MDB_RESERVE), which tells where LMDB put it. */
+	bool large = op->db == SD_STORE_DB_CHUNKS && v.mv_size >= STORE_DROP_BYTES;
+	/* A large chunk is copied in by hand (MDB_RESERVE), which tells where LMDB put it. */
 	int rc = mdb_put(txn, s->dbi[op->db], &k, &v, flags | (large ? MDB_RESERVE : 0));
 
 	if (rc == 0 && large) {
@@ -806,6 +805,7 @@ static int req_run(sd_store_t *s, MDB_txn *parent, sd_store_req_t *req)
 {
 	MDB_txn *txn = parent;
 	bool appends = false;
+	size_t written = s->n_written; /* what this request notes goes with its transaction */
 	int r = 0, rc;
 
 	store_req_results_clear(req);
@@ -821,10 +821,13 @@ static int req_run(sd_store_t *s, MDB_txn *parent, sd_store_req_t *req)
 	}
 	if (txn != parent && r != 0) {
 		mdb_txn_abort(txn);
+		s->n_written = written;
 		return r;
 	}
-	if (txn != parent && (rc = mdb_txn_commit(txn)) != 0)
+	if (txn != parent && (rc = mdb_txn_commit(txn)) != 0) {
+		s->n_written = written;
 		return req_fail_mdb(s, req, -1, rc, "mdb_txn_commit (nested)");
+	}
 	for (size_t i = 0; appends && i < req->n_ops && r == 0; i++) {
 		if (req->ops[i].kind == OP_LOG_APPEND)
 			r = op_run(s, parent, req, (long)i);
@@ -1047,7 +1050,7 @@ static void store_trim(sd_store_t *s, sd_store_req_t **reqs, size_t n)
 
 /* Commits the transaction of reqs[from..to): a full map makes it grow and the caller
  * run them again (returns from); a full disk runs each alone; an I/O error is fatal. */
-static size_t txn_commit(sd_store_t *s, MDB_txn *txn, sd_store_req_t **reqs, size_t from, size_t to)
+static size_t txn_commit(sd_store_t *s, MDB_txn *txn, sd_store_req_t **reqs, size_t from, size_t to, size_t written)
 {
 	int rc = mdb_txn_commit(txn);
 
@@ -1057,6 +1060,7 @@ static size_t txn_commit(sd_store_t *s, MDB_txn *txn, sd_store_req_t **reqs, siz
 			s->commit_sizes[s->n_sizes++] = to - from;
 		return to;
 	}
+	s->n_written = written; /* nothing of it was written: LMDB may give those pages out again */
 	if (rc == MDB_MAP_FULL && store_grow(s))
 		return from;
 	if (mdb_is_space(rc) && to - from > 1)
@@ -1076,7 +1080,7 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 {
 	MDB_txn *txn;
 	bool wrote = false;
-	size_t i;
+	size_t i, written = s->n_written;
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 
 	if (rc != 0) {
@@ -1092,6 +1096,7 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 			/* Undo the batch; with a larger map, all of it runs again. Otherwise, alone,
 			 * the request fails (its status says why), and those before it run again. */
 			mdb_txn_abort(txn);
+			s->n_written = written;
 			txn_count(s, i + 1 - from);
 			if (map_full && store_grow(s))
 				return from;
@@ -1106,23 +1111,40 @@ static size_t txn_run(sd_store_t *s, sd_store_req_t **reqs, size_t from, size_t 
 	txn_count(s, i - from);
 	if (!wrote) {
 		mdb_txn_abort(txn);
+		s->n_written = written;
 		return i;
 	}
-	return txn_commit(s, txn, reqs, from, i);
+	return txn_commit(s, txn, reqs, from, i, written);
 }
 
-/* Once durable, a large value's pages are of no use in the page cache: a filing's chunks
- * are read again only when an officer fetches them. Handing those clean pages back lets
- * the next writes reuse them, where new ones cost a first touch (on a virtual machine that
+static int written_cmp(const void *a, const void *b)
+{
+	const struct written *x = a, *y = b;
+
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+/* Once durable, a large chunk's pages are of no use in the page cache: a chunk is read
+ * again only when an officer fetches the case. Handing those clean pages back lets the
+ * next writes reuse them, where new ones cost a first touch (on a virtual machine that
  * returns free memory to its host, a fault to the host per page: docs/BENCHMARKS.md,
- * session 9), and keeps them from pushing the B-tree pages out of the cache. Advice only:
- * the kernel keeps a page that is dirty or mapped, and drops clean ones that are read
- * back from the disk when needed (a range noted in a transaction that was then undone
- * holds only free pages), so nothing can be lost. */
+ * session 9), and keeps them from pushing the B-tree pages out of the cache. Only ranges
+ * of committed transactions are here (those of undone ones are forgotten: LMDB gives
+ * their pages out again). Advice only: the kernel keeps a page that is dirty or mapped,
+ * and one dropped is read back from the disk when needed, so nothing can be lost.
+ * Adjacent ranges, as LMDB often allocates them, go in one call. */
 static void store_drop_written(sd_store_t *s)
 {
-	for (size_t i = 0; i < s->n_written; i++)
-		(void)posix_fadvise(s->data_fd, s->written[i].off, s->written[i].len, POSIX_FADV_DONTNEED);
+	size_t i = 0;
+
+	qsort(s->written, s->n_written, sizeof(*s->written), written_cmp);
+	while (i < s->n_written) {
+		off_t off = s->written[i].off, end = off + s->written[i].len;
+		for (i++; i < s->n_written && s->written[i].off <= end; i++)
+			if (s->written[i].off + s->written[i].len > end)
+				end = s->written[i].off + s->written[i].len;
+		(void)posix_fadvise(s->data_fd, off, end - off, POSIX_FADV_DONTNEED);
+	}
 	s->n_written = 0;
 }
 
@@ -1514,8 +1536,7 @@ static int env_fail(const char *what, const char *path, int rc)
 }
 
 /* data.mdb must hold every page its meta page names: LMDB reads them through its map,
- * and a page past the end of the file would be a SIGBUS, not an error. Notes the page
- * size. */
+ * and a page past the end of the file would be a SIGBUS, not an error. */
 static int env_check_size(sd_store_t *s, const char *path)
 {
 	MDB_envinfo info;
@@ -1533,7 +1554,6 @@ static int env_check_size(sd_store_t *s, const char *path)
 		                "%s/data.mdb is truncated: it has %llu bytes, and its meta page says its data "
 		                "runs to %llu",
 		                path, (unsigned long long)fst.st_size, (unsigned long long)need);
-	s->psize = st.ms_psize;
 	return 0;
 }
 
@@ -1569,9 +1589,11 @@ static int env_open(sd_store_t *s, const char *path, size_t mapsize)
 	if ((rc = env_check_size(s, path)) != 0)
 		return rc;
 	MDB_envinfo info;
-	if ((rc = mdb_env_info(s->env, &info)) != 0)
+	MDB_stat st;
+	if ((rc = mdb_env_info(s->env, &info)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
 		return env_fail("mdb_env_info", path, rc);
 	s->mapsize = info.me_mapsize;
+	s->psize = st.ms_psize;
 	maxkey = mdb_env_get_maxkeysize(s->env);
 	if (maxkey < SD_STORE_KEY_MAX)
 		return sd_error(SD_ERR_INTERNAL, "this LMDB allows keys of %d bytes only, fewer than %d", maxkey,

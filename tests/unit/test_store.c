@@ -1279,7 +1279,7 @@ static void test_written_cache_handed_back(void **state)
 	print_message("# in the page cache: %d %% of the store file past its first MiB after 40 values of "
 	              "1 MiB, %d %% of the pages of a 4 MiB value; %d %% of a file of 4 MiB written alike\n",
 	              values, last, written);
-	/* the same value again, over itself: found, with its bytes, read back from the disk */
+	/* a value whose pages were handed back reads whole, from the disk */
 	uint8_t *back = NULL;
 	size_t got = 0;
 	assert_int_equal(get(s, SD_STORE_DB_CHUNKS, "c39", &back, &got), 1);
@@ -1290,10 +1290,74 @@ static void test_written_cache_handed_back(void **state)
 	sd_store_close(s);
 	free(val);
 	if (statfs(tmp, &fs) == 0 && fs.f_type == TMPFS_MAGIC)
-		skip();             /* tmpfs: its pages are the file, there is no cache to hand back */
-	assert_true(written >= 50); /* the measure sees the cache */
+		skip(); /* tmpfs: its pages are the file, there is no cache to hand back */
+	if (written < 50)
+		skip(); /* a file system whose writes bypass the page cache: nothing to measure */
 	assert_true(values < 10);
 	assert_true(last < 10);
+}
+
+/* Reads key of the chunks database and checks it holds len bytes of `fill`. */
+static void expect_chunk(sd_store_t *s, const char *key, size_t len, int fill)
+{
+	uint8_t *back = NULL;
+	size_t got = 0;
+
+	assert_int_equal(get(s, SD_STORE_DB_CHUNKS, key, &back, &got), 1);
+	assert_int_equal(got, len);
+	for (size_t i = 0; i < len; i++)
+		if (back[i] != fill)
+			fail_msg("%s: byte %zu is %d, not %d", key, i, back[i], fill);
+	free(back);
+}
+
+/* Large chunks (written with MDB_RESERVE, their pages handed back) behave as any value: a
+ * second write without overwrite is refused and gives the first back; an overwrite, in
+ * its own batch or twice in one request, keeps the last; a request that fails after a
+ * large write leaves nothing, and the pages it would have used serve the next; all of it
+ * after the store is opened again. */
+static void test_large_values_as_any(void **state)
+{
+	size_t len = 300u << 10;
+	uint8_t *a = malloc(len), *b = malloc(len);
+	const uint8_t *v;
+	size_t vlen;
+	sd_store_t *s = open_store(NULL);
+	sd_store_req_t *req = sd_store_req_new();
+
+	(void)state;
+	memset(a, 'a', len);
+	memset(b, 'b', len);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "x", a, len, 0), 0);
+	assert_int_equal(sd_store_req_put(req, SD_STORE_DB_CHUNKS, K("x"), b, len, SD_STORE_NOOVERWRITE), 0);
+	assert_int_equal(sd_store_call(s, req), SD_ERR_EXISTS);
+	assert_int_equal(sd_store_req_value(req, 0, &v, &vlen), 0);
+	assert_int_equal(vlen, len);
+	assert_true(v[0] == 'a' && v[len - 1] == 'a');
+	sd_store_req_reset(req);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "y", a, len, 0), 0);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "y", b, len, 0), 0); /* over pages on disk */
+	assert_int_equal(sd_store_req_put(req, SD_STORE_DB_CHUNKS, K("z"), a, len, 0), 0);
+	assert_true(sd_store_req_put(req, SD_STORE_DB_CHUNKS, K("z"), b, len, 0) >= 0); /* over its own */
+	assert_int_equal(sd_store_call(s, req), 0);
+	sd_store_req_reset(req);
+	assert_int_equal(sd_store_req_put(req, SD_STORE_DB_CHUNKS, K("gone"), a, len, 0), 0);
+	assert_true(sd_store_req_check_absent(req, SD_STORE_DB_CHUNKS, K("x")) >= 0);
+	assert_int_equal(sd_store_call(s, req), SD_ERR_EXISTS);
+	assert_int_equal(put(s, SD_STORE_DB_CHUNKS, "next", b, len, 0), 0);
+	sd_store_close(s);
+	s = open_store(NULL);
+	expect_chunk(s, "x", len, 'a');
+	expect_chunk(s, "y", len, 'b');
+	expect_chunk(s, "z", len, 'b');
+	expect_chunk(s, "next", len, 'b');
+	uint8_t *none = NULL;
+	size_t got = 0;
+	assert_int_equal(get(s, SD_STORE_DB_CHUNKS, "gone", &none, &got), 0);
+	sd_store_req_free(req);
+	sd_store_close(s);
+	free(a);
+	free(b);
 }
 
 /* Writes a named database "name" holding key = value into a plain LMDB environment in
@@ -1431,6 +1495,7 @@ int main(void)
 	        T(test_map_grows),
 	        T(test_map_pages_given_back),
 	        T(test_written_cache_handed_back),
+	        T(test_large_values_as_any),
 	        T(test_format_marker),
 	        T(test_foreign_env),
 	        T(test_damaged_file),
