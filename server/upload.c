@@ -565,6 +565,18 @@ static void status_receipt(sd_request_t *r, void *arg, int status, const uint8_t
 	status_free(arg);
 }
 
+/* Whether the entry's own count settles which chunks are present, without asking the
+ * store: none yet (a new upload, whose status answers its creation) or every one; the
+ * bitmap then says so. */
+static bool status_counted(const upload_entry_t *e, sd_upload_bitmap_t *bm)
+{
+	if (!e->stored_known || (e->stored != 0 && e->stored != e->rec.chunks))
+		return false;
+	if (e->stored == e->rec.chunks)
+		sd_upload_bitmap_fill(bm);
+	return true;
+}
+
 void upload_reply_status(sd_request_t *r, upload_entry_t *e, int http)
 {
 	struct status *st = calloc(1, sizeof(*st));
@@ -577,6 +589,10 @@ void upload_reply_status(sd_request_t *r, upload_entry_t *e, int http)
 	st->r = r;
 	st->e = upload_entry_ref(e);
 	st->http = http;
+	if (e->rec.state != SD_UPLOAD_COMMITTED && status_counted(e, &st->bm)) {
+		status_scanned(r, st, 0, NULL);
+		return;
+	}
 	if (e->rec.state != SD_UPLOAD_COMMITTED) {
 		upload_scan(r, e, &st->bm, NULL, status_scanned, st);
 		return;
