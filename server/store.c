@@ -1137,6 +1137,8 @@ static void store_drop_written(sd_store_t *s)
 {
 	size_t i = 0;
 
+	if (s->n_written == 0)
+		return;
 	qsort(s->written, s->n_written, sizeof(*s->written), written_cmp);
 	while (i < s->n_written) {
 		off_t off = s->written[i].off, end = off + s->written[i].len;
