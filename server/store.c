@@ -81,7 +81,7 @@ struct sd_store {
 	size_t touched_since_trim; /* the store thread's: request bytes in and out since the last trim */
 	bool scanned;              /* the store thread's: a scan ran since the last trim */
 	struct timespec trimmed;   /* the store thread's: when the map was last given back */
-	struct written *written;   /* the store thread's: the file ranges of this batch's large values */
+	struct written *written;   /* the store thread's: the file ranges of this batch's large chunks */
 	size_t n_written, written_cap;
 	unsigned psize; /* LMDB's page size */
 	bool fatal;     /* guarded by mu: a sync or commit failed; nothing more is acknowledged */

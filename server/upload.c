@@ -589,12 +589,13 @@ void upload_reply_status(sd_request_t *r, upload_entry_t *e, int http)
 	st->r = r;
 	st->e = upload_entry_ref(e);
 	st->http = http;
-	if (e->rec.state != SD_UPLOAD_COMMITTED && status_counted(e, &st->bm)) {
-		status_scanned(r, st, 0, NULL);
-		return;
-	}
 	if (e->rec.state != SD_UPLOAD_COMMITTED) {
-		upload_scan(r, e, &st->bm, NULL, status_scanned, st);
+		if (!status_counted(e, &st->bm)) {
+			upload_scan(r, e, &st->bm, NULL, status_scanned, st);
+			return;
+		}
+		status_reply(r, st, NULL, 0);
+		status_free(st);
 		return;
 	}
 	sd_upload_bitmap_fill(&st->bm);
