@@ -86,6 +86,11 @@ static int ctx_configure(SSL_CTX *ctx)
 	                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); /* idle connections hold no buffers */
+	/* The chain sent is the certificate file's (load_cert_chain); without this, a file
+	 * holding the leaf alone has OpenSSL build a chain from the trust store at every
+	 * handshake (an X509_verify_cert each), from a store that is empty here (client
+	 * certificates are checked by server/ca.c against its own). */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_cert_verify_callback(ctx, accept_chain, NULL);
 	SSL_CTX_set_msg_callback(ctx, note_alert);
