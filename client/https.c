@@ -242,6 +242,10 @@ static int ctx_configure(cli_https_ctx_t *ctx)
 	    SSL_CTX_set_max_proto_version(ctx->ssl_ctx, TLS1_3_VERSION) != 1)
 		return sd_error(SD_ERR_INTERNAL, "TLS: this OpenSSL cannot speak TLS 1.3 (%s)", ssl_reason(why));
 	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	/* Send the certificate file's chain as it is. Otherwise OpenSSL builds one from the
+	 * trust store at every handshake and adds the CA, which the server has already and
+	 * would parse again for nothing. */
+	SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_NO_AUTO_CHAIN);
 	/* Every connection is a full handshake: nothing about the client outlives it. */
 	SSL_CTX_set_session_cache_mode(ctx->ssl_ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);

@@ -151,6 +151,7 @@ static bool srv_answer_echo(server_t *s, SSL *ssl, const char *head, long body, 
 	const char *host = strcasestr(head, "\r\nHost: "), *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	char hostv[128] = "", cn[128] = "", line[1024], *text;
 	X509 *peer = SSL_get_peer_certificate(ssl);
+	STACK_OF(X509) *sent = SSL_get_peer_cert_chain(ssl); /* on a server: without the peer's own */
 	json_t *o;
 	bool ok;
 
@@ -159,9 +160,10 @@ static bool srv_answer_echo(server_t *s, SSL *ssl, const char *head, long body, 
 	if (peer != NULL)
 		X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof(cn));
 	X509_free(peer);
-	o = json_pack("{s:i, s:i, s:s#, s:I, s:s, s:b, s:s, s:s}", "conn", conn, "req", req, "line", head,
+	o = json_pack("{s:i, s:i, s:s#, s:I, s:s, s:b, s:s, s:i, s:s}", "conn", conn, "req", req, "line", head,
 	              (int)strcspn(head, "\r"), "len", (json_int_t)body, "host", hostv, "ua",
-	              strcasestr(head, "User-Agent") != NULL, "cn", cn, "sni", sni ? sni : "");
+	              strcasestr(head, "User-Agent") != NULL, "cn", cn, "chain", sent ? sk_X509_num(sent) : 0, "sni",
+	              sni ? sni : "");
 	text = json_dumps(o, JSON_COMPACT);
 	snprintf(line, sizeof(line), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
 	         strlen(text));
@@ -424,6 +426,8 @@ static void test_keepalive(void **state)
 	snprintf(want, sizeof(want), "127.0.0.1:%u", s->port);
 	assert_string_equal(jstr(o, "host"), want);
 	assert_string_equal(jstr(o, "cn"), "Attorney Kim");
+	/* Its certificate alone: not the CA, which OpenSSL would add from the trust store. */
+	assert_int_equal(jint(o, "chain"), 0);
 	assert_string_equal(jstr(o, "sni"), ""); /* no SNI for an address */
 	assert_false(json_is_true(json_object_get(o, "ua")));
 	assert_int_equal(jint(o, "len"), 0);
