@@ -9,7 +9,9 @@
 # milliseconds), the server run with room for 64+ connections per certificate, and an
 # attorney enrolled. build/tests/bench_server mints the packages and drives every mode
 # at 1, 8 and 64 connections; nginx (TLS 1.3 only, `return 204`, and a second server with
-# ssl_verify_client on) runs on free ports beside it. Then `sealdrop file` files a 1 GiB
+# ssl_verify_client on) runs on free ports beside it; after each concurrency's chunk PUTs,
+# build/tests/bench_floor puts as many chunks straight into LMDB (the raw baseline), and
+# once it times libsodium's calls a filing makes. Then `sealdrop file` files a 1 GiB
 # package, and the issue's ratios are printed. Everything is torn down on exit, failure
 # included.
 #
@@ -30,6 +32,7 @@ DIR=${BENCH_SERVER_DIR:-$BUILD/bench-server-$$}
 case $DIR in /*) ;; *) DIR=$top/$DIR ;; esac
 case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
 BS=$BUILD/tests/bench_server
+BF=$BUILD/tests/bench_floor
 SD=$BUILD/sealdrop
 SDD=$BUILD/sealdropd
 
@@ -93,6 +96,7 @@ sum() { echo "$*" | tr ' ' '\n' | awk '{ s += $1 } END { print s }'; }
 
 # --- tools -------------------------------------------------------------------------------
 [ -x "$BS" ] || fail "$BS is not built (make $BUILD/tests/bench_server)"
+[ -x "$BF" ] || fail "$BF is not built (make $BUILD/tests/bench_floor)"
 [ -x "$SD" ] || fail "$SD is not built (make sealdrop)"
 if ! command -v nginx >/dev/null 2>&1 && [ -x /usr/sbin/nginx ]; then PATH=$PATH:/usr/sbin; fi
 if ! command -v nginx >/dev/null 2>&1; then
@@ -270,13 +274,30 @@ bench() {
 	tee -a "$RESULTS" <"$DIR/run.out"
 }
 
+# The raw LMDB baseline of the PUTs just measured: as many values of their mean size,
+# put durably by one thread with nothing else to do, CONC of them per commit (the most
+# sealdropd's group commit can gather when each of CONC connections has one PUT waiting).
+# Its database is in the scratch directory, on the file system of sealdropd's store.
+raw_lmdb() { # conc
+	rm -rf "$DIR/raw-lmdb"
+	_b=$(grep "^RESULT mode=put conc=$1 " "$RESULTS" | tail -n1 | sed -n 's/.* put_bytes=\([0-9]*\).*/\1/p')
+	_n=$(grep "^RESULT mode=put conc=$1 " "$RESULTS" | tail -n1 | sed -n 's/.* ok=\([0-9]*\).*/\1/p')
+	[ -n "$_b" ] && [ "${_n:-0}" -gt 0 ] || return 0
+	"$BF" lmdb --dir "$DIR/raw-lmdb" --value-bytes "$_b" --batch "$1" --count "$_n" 2>>"$DIR/errors.log" |
+		tee -a "$RESULTS"
+}
+
 # Each sealdropd figure right after the nginx figure it is compared with, at the same
 # concurrency, so that other work on the machine drifts as little as possible between them.
 [ "$AUDIT_COST" = only ] && CONCS=""
+[ -n "$CONCS" ] && "$BF" crypto | tee -a "$RESULTS"
 for c in $CONCS; do
 	say "== $c connection(s)"
 	bench nginx-post "$N_POST" "$c" "$NPORT" "$N/ca.pem" "$NGINX_PIDS"
-	[ "$HAVE_SERVER" = 1 ] && bench put "$N_PUT" "$c" "$PORT" "$CA" "$SERVER_PIDS"
+	if [ "$HAVE_SERVER" = 1 ]; then
+		bench put "$N_PUT" "$c" "$PORT" "$CA" "$SERVER_PIDS"
+		raw_lmdb "$c"
+	fi
 	bench nginx-handshake "$N_HS" "$c" "$MPORT" "$N/ca.pem" "$NGINX_PIDS"
 	if [ "$HAVE_SERVER" = 1 ]; then
 		bench handshake "$N_HS" "$c" "$PORT" "$CA" "$SERVER_PIDS"
@@ -439,8 +460,31 @@ say "== targets"
 r=$(div "$(best put)" "$(best nginx-post)")
 say "chunk PUTs / nginx POST->204 (keep-alive): best $(best put) / $(best nginx-post) = ${r}x," \
 	"per concurrency$(per_conc put nginx-post); target >= 0.5x: $(verdict "$r" 0.5)"
+lrate() { grep "^RESULT mode=raw-lmdb batch=$1 " "$RESULTS" | field rate | head -n1; }
+if [ -n "$(lrate 64)" ]; then
+	_lr="" _ln=""
+	for _c in $CONCS; do
+		_lr="$_lr $_c:$(div "$(rate put "$_c")" "$(lrate "$_c")")"
+		_ln="$_ln $_c:$(div "$(lrate "$_c")" "$(rate nginx-post "$_c")")"
+	done
+	say "(baseline) raw LMDB, the same chunks put durably by one thread alone, as many per commit as" \
+		"connections: per concurrency$(for _c in $CONCS; do printf ' %s:%s' "$_c" "$(lrate "$_c")"; done) puts/s;" \
+		"chunk PUTs / raw LMDB:$_lr; raw LMDB / nginx POST->204:$_ln (the PUT target is 0.5x nginx)"
+fi
 f=$(rate file 64)
 say "filings/s, 64 keep-alive connections: ${f:-n/a}; target >= 1000: $(verdict "${f:-n/a}" 1000)"
+c=$(grep '^RESULT mode=raw-libsodium ' "$RESULTS" | tail -n1)
+if [ -n "$c" ] && [ -n "$f" ]; then
+	# A filing verifies the header's signature, signs and checks a receipt and a notice, and
+	# hashes every byte of the package (its chunks as they arrive, its header once).
+	pkg=$(stat -c %s "$DIR/pkgs/pkg-000000.sdx")
+	say "(baseline) libsodium alone: BLAKE2b $(echo "$c" | field blake2b_mb_s) MB/s, Ed25519 sign" \
+		"$(echo "$c" | field ed25519_sign_us) us, verify $(echo "$c" | field ed25519_verify_us) us;" \
+		"a filing's own crypto (3 verifications, 2 signatures, BLAKE2b of its $pkg bytes):" \
+		"$(awk -v s="$(echo "$c" | field ed25519_sign_us)" -v v="$(echo "$c" | field ed25519_verify_us)" \
+			-v m="$(echo "$c" | field blake2b_mb_s)" -v b="$pkg" 'BEGIN { printf "%.0f", 3 * v + 2 * s + b / m }') us of CPU;" \
+		"sealdropd's server CPU per filing at 64 connections: $(grep '^RESULT mode=file conc=64 ' "$RESULTS" | head -n1 | field server_cpu_ms_per_op) ms"
+fi
 r=$(div "$(best file-newconn)" "$(best nginx-handshake)")
 say "filings with a new mutual-TLS connection each / nginx mutual-TLS handshakes: best $(best file-newconn)" \
 	"/ $(best nginx-handshake) = ${r}x, per concurrency$(per_conc file-newconn nginx-handshake); target >= 0.8x: $(verdict "$r" 0.8)"

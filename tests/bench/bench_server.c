@@ -22,7 +22,8 @@
  * Each mode prints one line of key=value fields: operations per second, p50/p99 latency,
  * this process's CPU share and, given the server's pids (--pid), the server's CPU time
  * and peak RSS over the timed part (VmHWM, reset first through /proc/PID/clear_refs; and
- * the sampled peaks of anonymous and file-backed pages, which VmHWM lumps together).
+ * the sampled peaks of anonymous and file-backed pages, which VmHWM lumps together); put
+ * adds the mean size of the chunks it sent (put_bytes), for the raw LMDB baseline.
  *
  * Start reading at main(), then run_mode(): every connection is opened (and, for put,
  * every upload created) before two barriers start the clock and the server's counters;
@@ -519,6 +520,9 @@ static SSL_CTX *tls_ctx_new(const opts_t *o)
 	     SSL_CTX_check_private_key(ctx) != 1))
 		die_tls("cannot load the client certificate and key");
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* As the sealdrop client: the certificate file's chain only, not one built from the
+	 * trust store (which would add the CA the server already has). */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 	/* Every new connection is a full handshake: nothing cached, nothing resumed. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
@@ -1114,6 +1118,16 @@ static double self_cpu(void)
 	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* The mean size of the chunks the put mode sends (each package's largest). */
+static double put_bytes_mean(const run_t *run)
+{
+	double sum = 0;
+
+	for (unsigned i = 0; i < run->count; i++)
+		sum += (double)run->pkgs[i].chunks[run->pkgs[i].largest].len;
+	return run->count > 0 ? sum / run->count : 0;
+}
+
 static void report(const run_t *run, double secs, unsigned long long ticks, const sampler_t *rss, const tasks_t *ts,
                    double client_cpu, unsigned long long busy)
 {
@@ -1143,6 +1157,8 @@ static void report(const run_t *run, double secs, unsigned long long ticks, cons
 		       rss->anon, rss->file);
 	if (o->n_pids > 0)
 		tasks_report(ts, secs);
+	if (run->m->prep == prep_create)
+		printf(" put_bytes=%.0f", put_bytes_mean(run));
 	printf("\n");
 	fflush(stdout);
 	free(v);
