@@ -220,7 +220,7 @@ $(BUILD)/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(SRV_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
 
-$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(SRV_LIB) $(CLIENT_LIB) $(LIB)
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c tests/bench/bench.h $(SRV_LIB) $(CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB) $(CLIENT_LIB) $(LIB) $(LIBS) $(SRV_LIBS)
 
@@ -276,7 +276,7 @@ lint-banned:
 
 # One style, clang-format's, with the committed .clang-format.
 C_SOURCES = $(wildcard crypto/*.c crypto/*.h client/*.c client/*.h server/*.c include/sealdrop/*.h \
-	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c tests/tools/*.c)
+	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c tests/bench/*.h tests/tools/*.c)
 format-check:
 	@clang-format --dry-run -Werror $(C_SOURCES)
 

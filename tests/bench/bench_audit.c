@@ -49,6 +49,8 @@
 #include "sealdrop/store.h"
 #include "sealdrop/uploads.h"
 
+#include "bench.h"
+
 #define BENCH_MAPSIZE   ((size_t)64 << 30) /* as server/server_start.c's STORE_MAPSIZE */
 #define FILL_PER_REQ    4000               /* LOG-APPENDs in one fill request (<= SD_STORE_OPS_MAX) */
 #define PREFILL_PER_REQ 1000               /* upload records (2 puts each) in one untimed request */
@@ -97,24 +99,6 @@ static void die_mdb(const char *what, int rc)
 {
 	fprintf(stderr, "bench_audit: %s: %s\n", what, mdb_strerror(rc));
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds of this process (every thread: the submitters and the store's two). */
-static double cpu_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Bytes this process has handed to write(2) and pwrite(2): LMDB writes each dirty page. */
@@ -444,14 +428,14 @@ static run_result_t append_run(const char *dir, const filing_t *f, size_t n, uns
 		if (pthread_create(&tid[t], NULL, filer_main, &fl) != 0)
 			die("pthread_create");
 	sd_store_stats(fl.store, &s0);
-	c0 = cpu_now();
+	c0 = bench_cpu_self();
 	w0 = wchar_now();
 	pthread_barrier_wait(&fl.start);
-	t0 = now();
+	t0 = bench_now();
 	for (unsigned t = 0; t < threads; t++)
 		pthread_join(tid[t], NULL);
-	res.rate = (double)n / (now() - t0);
-	res.cpu_us = (cpu_now() - c0) * 1e6 / (double)n;
+	res.rate = (double)n / (bench_now() - t0);
+	res.cpu_us = (bench_cpu_self() - c0) * 1e6 / (double)n;
 	res.written = (double)(wchar_now() - w0) / (double)n;
 	sd_store_stats(fl.store, &s1);
 	pthread_barrier_destroy(&fl.start);
@@ -483,7 +467,7 @@ static double leaf_cost_us(const filing_t *f, size_t n)
 	sd_audit_event_t ev;
 	uint8_t *leaf, hash[HASH];
 	size_t len;
-	double t0 = now();
+	double t0 = bench_now();
 
 	for (size_t i = 0; i < n; i++) {
 		event_of(&f[i].cr, &ev);
@@ -492,7 +476,7 @@ static double leaf_cost_us(const filing_t *f, size_t n)
 		sd_merkle_leaf_hash(leaf, len, hash);
 		free(leaf);
 	}
-	return (now() - t0) * 1e6 / (double)n;
+	return (bench_now() - t0) * 1e6 / (double)n;
 }
 
 /* Pairs of runs A and B, the order alternating (AB, BA, ...) so neither always goes first. */
@@ -614,7 +598,7 @@ static uint64_t fill_log(sd_store_t *store, uint64_t leaves, uint8_t (*hashes)[H
 {
 	sd_merkle_stream_t ms;
 	uint64_t bytes = 0, index;
-	double t0 = now();
+	double t0 = bench_now();
 
 	sd_merkle_stream_init(&ms);
 	for (uint64_t i = 0; i < leaves;) {
@@ -632,7 +616,7 @@ static uint64_t fill_log(sd_store_t *store, uint64_t leaves, uint8_t (*hashes)[H
 	if (rt->next != rt->n)
 		die("not every root was recorded");
 	printf("fill: %llu leaves in %.1f s (%.0f leaves/s, %d LOG-APPENDs a request), average leaf %.1f bytes\n",
-	       (unsigned long long)leaves, now() - t0, (double)leaves / (now() - t0), FILL_PER_REQ,
+	       (unsigned long long)leaves, bench_now() - t0, (double)leaves / (bench_now() - t0), FILL_PER_REQ,
 	       (double)bytes / (double)leaves);
 	return bytes;
 }
@@ -745,7 +729,7 @@ static double roundtrip_floor(sd_store_t *store, uint64_t leaves, uint64_t seed)
 		die("out of memory");
 	for (size_t i = 0; i < ROUNDTRIP_N; i++) {
 		sd_store_req_t *req = sd_store_req_new();
-		double t0 = now();
+		double t0 = bench_now();
 		sd_store_log_node_key(key, 0, splitmix(&seed) % leaves);
 		if (req == NULL || sd_store_req_get(req, SD_STORE_DB_LOG_NODES, key, sizeof(key)) < 0)
 			die("building a GET");
@@ -753,7 +737,7 @@ static double roundtrip_floor(sd_store_t *store, uint64_t leaves, uint64_t seed)
 		if (!sd_store_req_found(req, 0))
 			die("a level-0 node is missing");
 		sd_store_req_free(req);
-		us[i] = (now() - t0) * 1e6;
+		us[i] = (bench_now() - t0) * 1e6;
 	}
 	latency_print("store round trip (sd_store_call, 1 GET):", us, ROUNDTRIP_N, 0);
 	p99 = quantile(us, ROUNDTRIP_N, 0.99);
@@ -781,9 +765,9 @@ static proof_result_t proofs_store(sd_store_t *store, const opts_t *o, const spe
 		size_t gets_total = 0, gets;
 		for (size_t i = 0; i < o->proofs; i++) {
 			const spec_t *s = &sp[(size_t)kind * o->proofs + i];
-			double t0 = now();
+			double t0 = bench_now();
 			size_t n = proof_store(store, s, hashes, &gets);
-			us[i] = (now() - t0) * 1e6;
+			us[i] = (bench_now() - t0) * 1e6;
 			gets_total += gets;
 			proof_check(s, (const uint8_t(*)[HASH])hashes, n, leaf_hashes, rt);
 			if (i == 0)
@@ -818,12 +802,12 @@ static void proofs_raw(MDB_env *env, const opts_t *o, const spec_t *sp, const ui
 	for (int kind = 0; kind < 2; kind++) {
 		for (size_t i = 0; i < o->proofs; i++) {
 			const spec_t *s = &sp[(size_t)kind * o->proofs + i];
-			double t0 = now();
+			double t0 = bench_now();
 			mdb_txn_reset(txn);
 			if ((rc = mdb_txn_renew(txn)) != 0)
 				die_mdb("mdb_txn_renew", rc);
 			size_t n = proof_raw(txn, nodes, s, hashes);
-			us[i] = (now() - t0) * 1e6;
+			us[i] = (bench_now() - t0) * 1e6;
 			proof_check(s, (const uint8_t(*)[HASH])hashes, n, leaf_hashes, rt);
 		}
 		latency_print(what[kind], us, o->proofs, 0);

@@ -71,6 +71,8 @@
 #include "sealdrop/uploads.h"
 #include "sealdrop/workflow.h"
 
+#include "bench.h"
+
 #define STORE_MAPSIZE     ((size_t)64 << 30) /* as server/server_start.c's */
 #define CASES_PER_REQ     500 /* 6 puts each (the record, 2 keys, summary, 2 indexes): under SD_STORE_OPS_MAX */
 #define ATTORNEYS_MAX     8
@@ -126,14 +128,6 @@ static void die_sd(const char *what, int r)
 {
 	fprintf(stderr, "bench_cases: %s: %s (%s)\n", what, sd_strerror(r), sd_error_detail());
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static unsigned long num_arg(const char *s, unsigned long max)
@@ -537,7 +531,7 @@ static int cmd_fill(const opts_t *o)
 	sd_store_req_t *req = sd_store_req_new();
 	FILE *numbers = NULL;
 	uint64_t rng = o->seed;
-	double t = now();
+	double t = bench_now();
 	int r;
 
 	if (o->config == NULL || o->cases == 0)
@@ -568,7 +562,7 @@ static int cmd_fill(const opts_t *o)
 	sd_store_close(store);
 	if (numbers != NULL && fclose(numbers) != 0)
 		die("cannot write the --numbers-out file");
-	fill_report(f, o->cases, now() - t);
+	fill_report(f, o->cases, bench_now() - t);
 	sd_config_free(&f->cal);
 	free(rec);
 	free(f);
@@ -875,9 +869,9 @@ static void *worker_main(void *arg)
 	pthread_barrier_wait(&run->ready);
 	pthread_barrier_wait(&run->go);
 	while ((i = atomic_fetch_add(&run->next, 1)) < run->count) {
-		double t = now();
+		double t = bench_now();
 		if (get_one(w, false) == 0) {
-			run->lat_us[i] = (uint32_t)((now() - t) * 1e6);
+			run->lat_us[i] = (uint32_t)((bench_now() - t) * 1e6);
 			atomic_fetch_add(&run->ok, 1);
 		} else {
 			run->lat_us[i] = UINT32_MAX;
@@ -970,11 +964,11 @@ static int cmd_get(const opts_t *o)
 	}
 	pthread_barrier_wait(&run->ready);
 	cpu = proc_cpu_s(o->pid);
-	t = now();
+	t = bench_now();
 	pthread_barrier_wait(&run->go);
 	for (unsigned k = 0; k < o->conc; k++)
 		pthread_join(th[k], NULL);
-	t = now() - t;
+	t = bench_now() - t;
 	cpu = proc_cpu_s(o->pid) - cpu;
 	get_report(run, t, cpu);
 	return atomic_load(&run->fail) == 0 ? 0 : 2;
@@ -1089,10 +1083,10 @@ static void wb_round(wb_worker_t *w, const slot_t *s, unsigned i, bool keep)
 	wb_run_t *run = w->run;
 	slot_t next;
 	resp_t r;
-	double t0 = now(), t1;
+	double t0 = bench_now(), t1;
 	int got = wb_challenge(w, &next), status = 0;
 
-	t1 = now();
+	t1 = bench_now();
 	if (got == 0 && (status = wb_post(w, s, &r)) >= 0) {
 		http_consume(&w->conn, &r);
 		if (status != 200)
@@ -1100,7 +1094,7 @@ static void wb_round(wb_worker_t *w, const slot_t *s, unsigned i, bool keep)
 	}
 	run->round_cn[i] = (uint8_t)s->cn;
 	if (got == 0 && status == 200) {
-		double t2 = now();
+		double t2 = bench_now();
 		run->round_us[i] = (uint32_t)((t2 - t0) * 1e6);
 		run->chal_us[i] = (uint32_t)((t1 - t0) * 1e6);
 		run->post_us[i] = (uint32_t)((t2 - t1) * 1e6);
@@ -1156,11 +1150,11 @@ static void *wb_solver_main(void *arg)
 
 	while ((i = atomic_fetch_add(&run->solve_next, 1)) < run->n_solve) {
 		slot_t *s = run->solve[i];
-		double t = now();
+		double t = bench_now();
 		int r = sd_session_prove(run->keys[s->cn], s->nonce, run->bits, &s->proof);
 		if (r < 0)
 			die_sd("the proof of work", r);
-		run->pow_us[atomic_fetch_add(&run->n_pow, 1)] = (uint32_t)((now() - t) * 1e6);
+		run->pow_us[atomic_fetch_add(&run->n_pow, 1)] = (uint32_t)((bench_now() - t) * 1e6);
 	}
 	return NULL;
 }
@@ -1207,10 +1201,10 @@ static void wb_phases(wb_run_t *run)
 			return;
 		}
 		cpu = proc_cpu_s(run->o->pid);
-		t = now();
+		t = bench_now();
 		pthread_barrier_wait(&run->go);
 		pthread_barrier_wait(&run->done);
-		run->secs += now() - t;
+		run->secs += bench_now() - t;
 		run->server_cpu += proc_cpu_s(run->o->pid) - cpu;
 	}
 }
@@ -1262,11 +1256,11 @@ static void wb_kdf_time(const char *name, const char *canonical, const char *dep
 		die("out of memory");
 	for (unsigned i = 0; i < runs; i++) {
 		sd_codename_keys_t *k = NULL;
-		double t = now();
+		double t = bench_now();
 		int r = sd_codename_derive(canonical, deployment, &limits, &k);
 		if (r < 0)
 			die_sd("sd_codename_derive", r);
-		us[i] = (uint32_t)((now() - t) * 1e6);
+		us[i] = (uint32_t)((bench_now() - t) * 1e6);
 		sum += us[i] / 1000.0;
 		sd_codename_keys_free(k);
 	}
@@ -1348,10 +1342,10 @@ static void wb_pow_time(wb_run_t *run, wb_worker_t *m)
 		int r;
 		if (wb_challenge(m, &s) < 0)
 			die("no challenge from the server");
-		t = now();
+		t = bench_now();
 		if ((r = sd_session_prove(run->keys[0], s.nonce, run->bits, &s.proof)) < 0)
 			die_sd("the proof of work", r);
-		us[i] = (uint32_t)((now() - t) * 1e6);
+		us[i] = (uint32_t)((bench_now() - t) * 1e6);
 		sum += us[i] / 1000.0;
 	}
 	printf("RESULT mode=wbstatus name=pow bits=%u count=%u mean_ms=%.1f", run->bits, runs, sum / runs);

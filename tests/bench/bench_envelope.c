@@ -26,12 +26,7 @@
 #include "sealdrop/fileio.h"
 #include "sealdrop/sealdrop.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench.h"
 
 static double mib_per_s(uint64_t bytes, double secs)
 {
@@ -43,7 +38,7 @@ static double raw_seal(uint64_t chunks, uint8_t *pt, uint8_t *ct)
 {
 	crypto_secretstream_xchacha20poly1305_state st;
 	uint8_t key[32], header[24], hash[32];
-	double t = now();
+	double t = bench_now();
 
 	randombytes_buf(key, sizeof(key));
 	crypto_secretstream_xchacha20poly1305_init_push(&st, header, key);
@@ -51,7 +46,7 @@ static double raw_seal(uint64_t chunks, uint8_t *pt, uint8_t *ct)
 		crypto_secretstream_xchacha20poly1305_push(&st, ct, NULL, pt, SD_CHUNK_BYTES, NULL, 0, 0);
 		crypto_generichash(hash, sizeof(hash), ct, SD_CHUNK_BYTES + 17, NULL, 0);
 	}
-	return now() - t;
+	return bench_now() - t;
 }
 
 static double raw_open(uint64_t chunks, uint8_t *pt, uint8_t *ct)
@@ -63,7 +58,7 @@ static double raw_open(uint64_t chunks, uint8_t *pt, uint8_t *ct)
 	randombytes_buf(key, sizeof(key));
 	crypto_secretstream_xchacha20poly1305_init_push(&st, header, key);
 	crypto_secretstream_xchacha20poly1305_push(&st, ct, NULL, pt, SD_CHUNK_BYTES, NULL, 0, 0);
-	t = now();
+	t = bench_now();
 	for (uint64_t i = 0; i < chunks; i++) {
 		crypto_secretstream_xchacha20poly1305_state s2;
 		crypto_secretstream_xchacha20poly1305_init_pull(&s2, header, key);
@@ -72,7 +67,7 @@ static double raw_open(uint64_t chunks, uint8_t *pt, uint8_t *ct)
 		    0)
 			abort();
 	}
-	return now() - t;
+	return bench_now() - t;
 }
 
 /* Puts the package in the page cache (warm) or drops it from there (cold). */
@@ -97,12 +92,12 @@ static double time_open(const char *pkg, const char *out, const sd_seckey_t *int
 	double t;
 
 	set_cache(pkg, warm);
-	t = now();
+	t = bench_now();
 	if (sd_envelope_open(pkg, intake, out, NULL, NULL, NULL) != 0) {
 		fprintf(stderr, "open: %s\n", sd_error_detail());
 		exit(1);
 	}
-	t = now() - t;
+	t = bench_now() - t;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", out);
 	if (system(cmd) != 0)
 		exit(1);
@@ -112,11 +107,11 @@ static double time_open(const char *pkg, const char *out, const sd_seckey_t *int
 static double time_kdf(uint64_t ops, size_t mem)
 {
 	uint8_t out[32], salt[16] = {0};
-	double t = now();
+	double t = bench_now();
 	if (crypto_pwhash(out, 32, "abacus abdomen abdominal abide abiding ability ablaze able", 56, salt, ops, mem,
 	                  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		abort();
-	return now() - t;
+	return bench_now() - t;
 }
 
 int main(int argc, char **argv)
@@ -164,12 +159,12 @@ int main(int argc, char **argv)
 	                      .evidence = &ev,
 	                      .n_evidence = 1,
 	                      .created = sd_date_today()};
-	t = now();
+	t = bench_now();
 	if (sd_envelope_seal(&p, pkg) != 0) {
 		fprintf(stderr, "seal: %s\n", sd_error_detail());
 		return 1;
 	}
-	seal_s = now() - t;
+	seal_s = bench_now() - t;
 	open_cold = time_open(pkg, out, intake, false);
 	open_warm = time_open(pkg, out, intake, true);
 

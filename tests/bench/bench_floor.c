@@ -33,6 +33,8 @@
 
 #include "sealdrop/uploads.h"
 
+#include "bench.h"
+
 typedef struct {
 	const char *dir;
 	size_t value_bytes, batch, count, bytes;
@@ -49,24 +51,6 @@ static void die(const char *what, const char *why)
 {
 	fprintf(stderr, "bench_floor: %s: %s\n", what, why);
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* This process's CPU seconds, user and system. */
-static double cpu_secs(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static size_t num_arg(const char *s, size_t max)
@@ -170,12 +154,12 @@ static int run_lmdb(const opts_t *o)
 	lmdb_check(mdb_env_set_mapsize(env, o->count * (o->value_bytes + 4096) * 2 + (64u << 20)),
 	           "mdb_env_set_mapsize");
 	lmdb_check(mdb_env_open(env, o->dir, MDB_NOTLS, 0600), "mdb_env_open");
-	t = now();
-	cpu = cpu_secs();
+	t = bench_now();
+	cpu = bench_cpu_self();
 	for (size_t done = 0; done < o->count; done += o->batch)
 		lmdb_batch(env, o->count - done < o->batch ? o->count - done : o->batch, value, o->value_bytes);
-	t = now() - t;
-	cpu = cpu_secs() - cpu;
+	t = bench_now() - t;
+	cpu = bench_cpu_self() - cpu;
 	mdb_env_close(env);
 	lmdb_remove(o->dir);
 	free(value);
@@ -201,19 +185,19 @@ static int run_crypto(const opts_t *o)
 	randombytes_buf(data, o->bytes);
 	randombytes_buf(msg, sizeof(msg));
 	crypto_sign_keypair(pk, sk);
-	t = now();
+	t = bench_now();
 	for (size_t i = 0; i < o->count; i++)
 		crypto_generichash(hash, sizeof(hash), data, o->bytes, NULL, 0);
-	hash_us = (now() - t) * 1e6 / (double)o->count;
-	t = now();
+	hash_us = (bench_now() - t) * 1e6 / (double)o->count;
+	t = bench_now();
 	for (size_t i = 0; i < o->count; i++)
 		crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
-	sign_us = (now() - t) * 1e6 / (double)o->count;
-	t = now();
+	sign_us = (bench_now() - t) * 1e6 / (double)o->count;
+	t = bench_now();
 	for (size_t i = 0; i < o->count; i++)
 		if (crypto_sign_verify_detached(sig, msg, sizeof(msg), pk) != 0)
 			die("crypto_sign_verify_detached", "a signature just made does not verify");
-	verify_us = (now() - t) * 1e6 / (double)o->count;
+	verify_us = (bench_now() - t) * 1e6 / (double)o->count;
 	sodium_memzero(sk, sizeof(sk));
 	free(data);
 	printf("RESULT mode=raw-libsodium count=%zu blake2b_bytes=%zu blake2b_us=%.1f blake2b_mb_s=%.1f "

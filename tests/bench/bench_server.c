@@ -65,6 +65,8 @@
 #include "sealdrop/record.h"
 #include "sealdrop/sealdrop.h"
 
+#include "bench.h"
+
 #define MAX_CONC      256
 #define MAX_PIDS      32
 #define MAX_TASKS     128         /* threads followed over all pids */
@@ -127,14 +129,6 @@ static void die_tls(const char *what)
 	fprintf(stderr, "bench_server: %s\n", what);
 	ERR_print_errors_fp(stderr);
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static unsigned long num_arg(const char *s, unsigned long max)
@@ -397,13 +391,13 @@ static int cmd_mint(const opts_t *o)
 	m.count = o->first + o->count;
 	atomic_store(&m.next, o->first);
 	mint_load_inputs(o, &m, ev_path, sizeof(ev_path));
-	t = now();
+	t = bench_now();
 	for (unsigned i = 0; i < o->threads; i++)
 		if (pthread_create(&th[i], NULL, mint_thread, &m) != 0)
 			die("cannot start a thread");
 	for (unsigned i = 0; i < o->threads; i++)
 		pthread_join(th[i], NULL);
-	t = now() - t;
+	t = bench_now() - t;
 	if (atomic_load(&m.failed) != 0)
 		return 1;
 	printf("mint count=%u threads=%u secs=%.3f rate=%.1f evidence_bytes=%u\n", o->count, o->threads, t,
@@ -858,9 +852,9 @@ static void *worker_main(void *arg)
 	pthread_barrier_wait(&run->ready);
 	pthread_barrier_wait(&run->go);
 	while ((i = atomic_fetch_add(&run->next, 1)) < run->count) {
-		double t = now();
+		double t = bench_now();
 		if (run->m->op(w, i) == 0) {
-			run->lat_us[i] = (uint32_t)((now() - t) * 1e6);
+			run->lat_us[i] = (uint32_t)((bench_now() - t) * 1e6);
 			atomic_fetch_add(&run->ok, 1);
 		} else {
 			run->lat_us[i] = UINT32_MAX;
@@ -1108,16 +1102,6 @@ static double pct_ms(const uint32_t *v, size_t n, unsigned pct)
 	return (double)v[rank == 0 ? 0 : rank - 1] / 1000.0;
 }
 
-/* This process's CPU seconds (user + system, all threads). */
-static double self_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* The mean size of the chunks the put mode sends (each package's largest). */
 static double put_bytes_mean(const run_t *run)
 {
@@ -1201,15 +1185,15 @@ static int run_mode(const opts_t *o, const bench_mode_t *m)
 	tasks_start(ts, o);
 	ticks = proc_cpu_ticks(o);
 	busy = machine_busy_ticks();
-	cpu = self_cpu();
-	t = now();
+	cpu = bench_cpu_self();
+	t = bench_now();
 	pthread_barrier_wait(&run->go);
 	for (unsigned k = 0; k < o->conc; k++)
 		pthread_join(th[k], NULL);
-	t = now() - t;
+	t = bench_now() - t;
 	ticks = proc_cpu_ticks(o) - ticks;
 	busy = machine_busy_ticks() - busy;
-	cpu = self_cpu() - cpu;
+	cpu = bench_cpu_self() - cpu;
 	sampler_stop(&rss);
 	report(run, t, ticks, &rss, ts, cpu, busy);
 	return atomic_load(&run->fail) == 0 ? 0 : 2;
@@ -1283,7 +1267,7 @@ static void soak_ack(soak_t *s, const char *line)
 	pthread_mutex_lock(&s->lock);
 	if (write(s->acks_fd, line, len) != (ssize_t)len || fdatasync(s->acks_fd) != 0)
 		die("cannot append to the acks file");
-	s->last_ok = now();
+	s->last_ok = bench_now();
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -1319,7 +1303,7 @@ static void soak_backoff(soak_t *s, unsigned *tries)
 
 	atomic_fetch_add(&s->retries, 1);
 	pthread_mutex_lock(&s->lock);
-	quiet = now() - s->last_ok;
+	quiet = bench_now() - s->last_ok;
 	pthread_mutex_unlock(&s->lock);
 	if (quiet > s->o->give_up_s) {
 		fprintf(stderr, "bench_server: soak: nothing succeeded for %.0f s: giving up\n", quiet);
@@ -1654,7 +1638,7 @@ static void soak_setup(soak_t *s, const opts_t *o)
 	s->att->pkgs = pkgs_load(o, &(size_t){0});
 	if (o->ops > 0)
 		s->off = soak_run(o, o->off_cert, o->off_key);
-	s->t0 = s->last_ok = now();
+	s->t0 = s->last_ok = bench_now();
 	s->t0_real = now_real();
 }
 
@@ -1682,7 +1666,7 @@ static int cmd_soak(const opts_t *o)
 	}
 	for (unsigned k = 0; k < o->conc + (o->ops > 0); k++)
 		pthread_join(th[k], NULL);
-	t = now() - s.t0;
+	t = bench_now() - s.t0;
 	printf("SOAK filings=%u acked=%u resumed=%u refound=%u create_500=%u ops=%u ops_acked=%u "
 	       "ops_applied_unacked=%u "
 	       "retries=%u fatal=%u secs=%.1f\n",
