@@ -70,6 +70,7 @@ struct sd_request {
 	bool replied;
 	bool complete;        /* the whole body was read */
 	unsigned retry_after; /* seconds for a Retry-After header, or 0 */
+	char allow[64];       /* a 405's Allow header: the methods the path takes */
 	const char *err_code; /* an error answer's word, for the metrics */
 	sd_limit_t limit;     /* the limit that refused it, when the connection knows */
 };
@@ -164,25 +165,28 @@ static uint64_t body_rate_left(const sd_conn_t *c)
 
 /* --- Replies --------------------------------------------------------------------------- */
 
-/* Puts "Retry-After: N" before the blank line that ends a formatted head of len bytes. */
-static int add_retry_after(char *head, size_t cap, size_t len, unsigned seconds)
+/* Puts one header line (with its CRLF) before the blank line that ends a formatted head of
+ * len bytes. */
+static int add_header_line(char *head, size_t cap, int len, const char *line, int n)
 {
-	char line[40];
-	int n = snprintf(line, sizeof(line), "Retry-After: %u\r\n", seconds);
-
-	if (n < 0 || len < 2 || len + (size_t)n > cap)
+	if (len < 2 || n < 0 || (size_t)len + (size_t)n > cap)
 		return -1;
 	memcpy(head + len - 2 + n, head + len - 2, 2);
 	memcpy(head + len - 2, line, (size_t)n);
-	return (int)(len + (size_t)n);
+	return len + n;
 }
 
 static int format_head(char *head, const sd_request_t *r, int status, const char *ctype, size_t len, bool keep)
 {
 	int n = sd_http_format_head(head, SD_HTTP_RESPONSE_HEAD_MAX, status, ctype, len, keep);
+	char line[80];
 
 	if (n >= 0 && r->retry_after > 0)
-		n = add_retry_after(head, SD_HTTP_RESPONSE_HEAD_MAX, (size_t)n, r->retry_after);
+		n = add_header_line(head, SD_HTTP_RESPONSE_HEAD_MAX, n, line,
+		                    snprintf(line, sizeof(line), "Retry-After: %u\r\n", r->retry_after));
+	if (n >= 0 && status == 405 && r->allow[0] != '\0')
+		n = add_header_line(head, SD_HTTP_RESPONSE_HEAD_MAX, n, line,
+		                    snprintf(line, sizeof(line), "Allow: %s\r\n", r->allow));
 	return n;
 }
 
@@ -632,6 +636,7 @@ static bool route_find(sd_conn_t *c, sd_request_t *r)
 		return false;
 	}
 	if (rc < 0) {
+		snprintf(r->allow, sizeof(r->allow), "%s", allow);
 		snprintf(msg, sizeof(msg), "this route takes %s", allow);
 		reply_conn_error(c, 405, "method_not_allowed", msg);
 		return false;

@@ -135,8 +135,11 @@ int sd_route_match(const sd_route_t *table, const char *method, const char *path
 			return 0;
 		}
 		path_found = true;
-		if (allow != NULL && allow_cap > 0)
+		if (allow != NULL && allow_cap > 0) {
 			allow_add(allow, allow_cap, r->method);
+			if (strcmp(r->method, "GET") == 0)
+				allow_add(allow, allow_cap, "HEAD"); /* HEAD is GET's */
+		}
 	}
 	if (path_found)
 		return sd_error(SD_ERR_REFUSED, "the path takes other methods than this one");

@@ -34,6 +34,11 @@ cp "$OUT" "$T/served.crl"
 check "/v1/crl is a CRL signed by the CA" openssl crl -inform DER -in "$T/served.crl" -CAfile "$D/ca.pem" -noout
 expect_status 404 "an unknown route" - GET /v1/nothing
 expect_error not_found
+expect_status 405 "a known route with another method" - POST /v1/health -D "$T/405.head"
+expect_error method_not_allowed
+if tr -d '\r' <"$T/405.head" | grep -qx 'Allow: GET, HEAD'; then ok "  its Allow header lists GET, HEAD"; else not_ok "  its Allow header lists GET, HEAD"; diag "$(cat "$T/405.head")"; fi
+expect_status 405 "a route that takes two methods" - PUT /v1/cases/2026-000001/notices -D "$T/405b.head"
+if tr -d '\r' <"$T/405b.head" | grep -qx 'Allow: GET, HEAD, POST'; then ok "  its Allow header lists GET, HEAD, POST"; else not_ok "  its Allow header lists GET, HEAD, POST"; diag "$(cat "$T/405b.head")"; fi
 
 # --- no certificate ---
 expect_status 401 "POST /v1/uploads without a certificate" - POST /v1/uploads --data-binary @"$T/header.bin" -H 'Content-Type: application/octet-stream'
