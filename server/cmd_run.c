@@ -15,11 +15,15 @@
 
 #include "sealdrop/ca.h"
 #include "sealdrop/config.h"
+#include "sealdrop/date.h"
+#include "sealdrop/directory.h"
+#include "sealdrop/fileio.h"
 #include "sealdrop/keys.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/server.h"
 #include "sealdrop/servicekey.h"
 #include "sealdrop/store.h"
+#include "sealdrop/tls.h"
 #include "cmd.h"
 
 static const sdd_cmd_t run_cmd = {
@@ -140,34 +144,104 @@ static void check_present(check_t *k, const char *dir)
 	}
 }
 
+/* What the later checks need from the keys: the CA, and the log key's public half. */
+typedef struct {
+	sd_ca_t *ca;
+	sd_pubkey_t log_pub;
+	bool has_log;
+} loaded_t;
+
 /* The CA loads, and the log key's two halves belong together. */
-static void check_keys(check_t *k, const char *dir)
+static void check_keys(check_t *k, const char *dir, loaded_t *l)
 {
 	char p[PATH_MAX];
-	sd_ca_t *ca = NULL;
 	sd_seckey_t *log = NULL;
-	sd_pubkey_t pub;
 
-	if (sd_ca_load(dir, &ca) < 0)
+	if (sd_ca_load(dir, &l->ca) < 0)
 		check_error(k, "the CA in %s does not load: %s", dir, sd_error_detail());
-	sd_ca_free(ca);
 	snprintf(p, sizeof(p), "%s/%s", dir, SD_SERVER_LOGKEY_FILE);
 	if (sd_servicekey_read(p, SD_KEY_LOG, &log) < 0) {
 		check_error(k, "%s", sd_error_detail());
 		return;
 	}
 	snprintf(p, sizeof(p), "%s/%s", dir, SD_SERVER_LOGPUB_FILE);
-	if (sd_pubkey_read(p, &pub) < 0)
+	if (sd_pubkey_read(p, &l->log_pub) < 0)
 		check_error(k, "%s", sd_error_detail());
-	else if (pub.kind != SD_KEY_LOG || !sd_equal(pub.pk, log->pk, sizeof(pub.pk)))
+	else if (l->log_pub.kind != SD_KEY_LOG || !sd_equal(l->log_pub.pk, log->pk, sizeof(l->log_pub.pk)))
 		check_error(k, "%s is not the public half of %s/%s", p, dir, SD_SERVER_LOGKEY_FILE);
+	else
+		l->has_log = true;
 	sd_seckey_free(log);
+}
+
+/* The server's certificate and key make a TLS 1.3 server, as `run` sets it up. */
+static void check_tls(check_t *k, const char *dir, const sd_ca_t *ca)
+{
+	char cert[PATH_MAX], key[PATH_MAX];
+	sd_tls_t *tls = NULL;
+
+	snprintf(cert, sizeof(cert), "%s/%s", dir, SD_SERVER_CERT_FILE);
+	snprintf(key, sizeof(key), "%s/%s", dir, SD_SERVER_KEY_FILE);
+	if (sd_tls_server_new(cert, key, sd_ca_cert_pem(ca), &tls) < 0)
+		check_error(k, "cannot set up TLS with %s and %s: %s", cert, key, sd_error_detail());
+	sd_tls_free(tls);
+}
+
+/* The signed directory verifies, has not expired, and lists this server's log key and CA.
+ * (That its signer is the root the store pinned, `run` checks: the store is the server's.) */
+static void check_directory(check_t *k, const char *path, const loaded_t *l)
+{
+	const char *pem = sd_ca_cert_pem(l->ca);
+	sd_directory_t *d = NULL;
+	uint8_t *json = NULL, *der = NULL;
+	size_t len = 0, der_len = 0;
+	sd_pubkey_t root;
+
+	if (sd_file_read(path, SD_DIRECTORY_MAX_BYTES, &json, &len) < 0)
+		check_error(k, "cannot read %s: %s", path, sd_error_detail());
+	else if (sd_directory_signer(json, len, &root) < 0 ||
+	         sd_directory_parse(json, len, &root, sd_date_today(), &d) < 0)
+		check_error(k, "%s: %s", path, sd_error_detail());
+	else if (sd_ca_cert_from_pem(pem, strlen(pem), &der, &der_len) < 0 ||
+	         sd_server_directory_lists(d, &l->log_pub, der, der_len) < 0)
+		check_error(k, "%s: %s", path, sd_error_detail());
+	free(der);
+	sd_directory_free(d);
+	free(json);
+}
+
+static void missing_directory(check_t *k, const char *dir, const char *p)
+{
+	fprintf(stderr,
+	        _("sealdropd: check-config: warning: %s is missing, and the server will not start without it;\n"
+	          "  the root key holder creates it with\n"
+	          "    sealdrop directory create --deployment NAME --intake intake.key.pub --identity "
+	          "identity.key.pub \\\n"
+	          "        --log %s/%s --tls-ca %s/%s --root root.key --out %s\n"),
+	        p, dir, SD_SERVER_LOGPUB_FILE, dir, SD_CA_CERT_FILE, p);
+	k->warnings++;
+}
+
+/* Started as root, `run` becomes the configured user: it must exist, and own the files. */
+static void check_user(check_t *k, const sd_config_t *c)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(c->user)) == NULL)
+		check_error(k, "user '%s' does not exist (sealdropd init creates it)", c->user);
+	else if (pw->pw_uid == 0)
+		check_error(k, "user '%s' is root: sealdropd does not run as root", c->user);
+	else if (sd_server_check_owner(c->dir, pw->pw_uid, c->user) < 0 || sd_server_check_modes(c->dir) < 0)
+		check_error(k, "%s", sd_error_detail());
 }
 
 static void check_files(check_t *k, const sd_config_t *c)
 {
 	char p[PATH_MAX];
 	struct stat st;
+	loaded_t l = {0};
 
 	if (stat(c->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		check_error(k, "dir %s is not a directory (sealdropd init --dir %s creates it)", c->dir, c->dir);
@@ -181,20 +255,16 @@ static void check_files(check_t *k, const sd_config_t *c)
 	}
 	check_present(k, c->dir);
 	if (k->errors == 0)
-		check_keys(k, c->dir);
+		check_keys(k, c->dir, &l);
+	if (l.ca != NULL)
+		check_tls(k, c->dir, l.ca);
 	snprintf(p, sizeof(p), "%s/%s", c->dir, SD_SERVER_DIRECTORY);
-	if (stat(p, &st) != 0) {
-		fprintf(stderr,
-		        _("sealdropd: check-config: warning: %s is missing, and the server will not start without it;\n"
-		          "  the root key holder creates it with\n"
-		          "    sealdrop directory create --deployment NAME --intake intake.key.pub --identity "
-		          "identity.key.pub \\\n"
-		          "        --log %s/%s --tls-ca %s/%s --root root.key --out %s\n"),
-		        p, c->dir, SD_SERVER_LOGPUB_FILE, c->dir, SD_CA_CERT_FILE, p);
-		k->warnings++;
-	}
-	if (geteuid() == 0 && getpwnam(c->user) == NULL)
-		check_error(k, "user '%s' does not exist (sealdropd init creates it)", c->user);
+	if (stat(p, &st) != 0)
+		missing_directory(k, c->dir, p);
+	else if (l.ca != NULL && l.has_log)
+		check_directory(k, p, &l);
+	check_user(k, c);
+	sd_ca_free(l.ca);
 }
 
 int sdd_cmd_check_config(int argc, char **argv)

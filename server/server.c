@@ -280,21 +280,22 @@ uint64_t sd_server_monotonic_ms(void)
 
 /* --- The directory and the CRL -------------------------------------------------------------- */
 
-static int check_lists_us(const sd_server_t *s, const sd_directory_t *d)
+int sd_server_directory_lists(const sd_directory_t *d, const sd_pubkey_t *log_pub, const uint8_t *ca_der,
+                              size_t ca_der_len)
 {
 	char id[SD_KEY_ID_HEX_BYTES];
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	bool same_ca;
 
-	sd_key_id_hex(s->log_pub.id, id);
-	if (!d->has_log || !sd_equal(d->log.pk, s->log_pub.pk, SD_KEY_PUBLIC_BYTES))
+	sd_key_id_hex(log_pub->id, id);
+	if (!d->has_log || !sd_equal(d->log.pk, log_pub->pk, SD_KEY_PUBLIC_BYTES))
 		return sd_error(SD_ERR_CONFIG, "the directory does not list this server's log key (%s, id %s)",
 		                SD_SERVER_LOGPUB_FILE, id);
 	if (d->tls_ca_pem == NULL || sd_ca_cert_from_pem(d->tls_ca_pem, strlen(d->tls_ca_pem), &der, &der_len) < 0)
 		return sd_error(SD_ERR_CONFIG, "the directory does not list this server's TLS CA (%s)",
 		                SD_CA_CERT_FILE);
-	same_ca = der_len == s->ca_der_len && sd_equal(der, s->ca_der, der_len);
+	same_ca = der_len == ca_der_len && sd_equal(der, ca_der, der_len);
 	free(der);
 	if (!same_ca)
 		return sd_error(SD_ERR_CONFIG, "the directory lists another TLS CA than this server's (%s)",
@@ -307,7 +308,7 @@ int sd_server_check_directory(const sd_server_t *s, const sd_directory_t *d, con
 	const sd_directory_t *cur = s->directory;
 	int r;
 
-	if ((r = check_lists_us(s, d)) < 0 || cur == NULL)
+	if ((r = sd_server_directory_lists(d, &s->log_pub, s->ca_der, s->ca_der_len)) < 0 || cur == NULL)
 		return r;
 	if (strcmp(cur->deployment, d->deployment) != 0)
 		return sd_error(SD_ERR_CONFIG, "the directory is for deployment '%s', this server serves '%s'",

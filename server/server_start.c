@@ -41,13 +41,18 @@
 #define LISTEN_BACKLOG 1024
 #define INDEX_BATCH    1000 /* records one start-up request summarises */
 
-int sd_server_path(const sd_server_t *s, const char *name, char *out, size_t cap)
+static int path_join(const char *root, const char *name, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, "%s/%s", s->root, name);
+	int n = snprintf(out, cap, "%s/%s", root, name);
 
 	if (n < 0 || (size_t)n >= cap)
-		return sd_error(SD_ERR_TOOBIG, "path %s/%s is too long", s->root, name);
+		return sd_error(SD_ERR_TOOBIG, "path %s/%s is too long", root, name);
 	return 0;
+}
+
+int sd_server_path(const sd_server_t *s, const char *name, char *out, size_t cap)
+{
+	return path_join(s->root, name, out, cap);
 }
 
 /* --- 1. Files ------------------------------------------------------------------------------ */
@@ -155,9 +160,6 @@ static int load_directory(sd_server_t *s)
 	return 0;
 }
 
-static int check_modes(const sd_server_t *s);
-static int check_owner(const sd_server_t *s, uid_t uid, const char *user);
-
 /* The store process, after the key process (so it never held the log key) and before the
  * TLS and CA keys are read (so it never holds them): it opens LMDB as the server's user,
  * chrooted; this process keeps only a socket to it. */
@@ -168,7 +170,8 @@ static int start_store(sd_server_t *s)
 
 	if ((r = server_user(s, &o.drop, &o.uid, &o.gid)) < 0)
 		return r;
-	if (o.drop && ((r = check_owner(s, o.uid, s->config->user)) < 0 || (r = check_modes(s)) < 0))
+	if (o.drop && ((r = sd_server_check_owner(s->root, o.uid, s->config->user)) < 0 ||
+	               (r = sd_server_check_modes(s->root)) < 0))
 		return r;
 	sd_retention_set_days(s->config->retention_days); /* inherited by the store process */
 	if ((r = sd_storeproc_start(&o, &s->storeproc, &s->store)) < 0)
@@ -236,38 +239,38 @@ int sd_server_bind(sd_server_t *s)
 /* The store is the server's alone and nobody else may write to its directory (the key
  * files' modes are checked as they are loaded, server/servicekey.c and server/ca.c): a
  * mode that lets others in is a misconfiguration the server refuses to run with. */
-static int check_modes(const sd_server_t *s)
+int sd_server_check_modes(const char *root)
 {
 	char path[SD_CONFIG_DIR_MAX + 64];
 	struct stat st;
 	int r;
 
-	if ((r = sd_server_path(s, SD_STORE_SUBDIR, path, sizeof(path))) < 0)
+	if ((r = path_join(root, SD_STORE_SUBDIR, path, sizeof(path))) < 0)
 		return r;
 	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
 		return sd_error(SD_ERR_CONFIG, "%s is mode %03o: the store must be the server's alone (chmod 700 %s)",
 		                path, (unsigned)(st.st_mode & 0777), path);
-	if (stat(s->root, &st) == 0 && (st.st_mode & 022) != 0)
-		return sd_error(SD_ERR_CONFIG, "%s is mode %03o: others may write to it (chmod 700 %s)", s->root,
-		                (unsigned)(st.st_mode & 0777), s->root);
+	if (stat(root, &st) == 0 && (st.st_mode & 022) != 0)
+		return sd_error(SD_ERR_CONFIG, "%s is mode %03o: others may write to it (chmod 700 %s)", root,
+		                (unsigned)(st.st_mode & 0777), root);
 	return 0;
 }
 
 /* The store must belong to the user the server becomes, or LMDB cannot write it. */
-static int check_owner(const sd_server_t *s, uid_t uid, const char *user)
+int sd_server_check_owner(const char *root, uid_t uid, const char *user)
 {
 	char path[SD_CONFIG_DIR_MAX + 64];
 	struct stat st;
 	int r;
 
-	if ((r = sd_server_path(s, SD_STORE_SUBDIR, path, sizeof(path))) < 0)
+	if ((r = path_join(root, SD_STORE_SUBDIR, path, sizeof(path))) < 0)
 		return r;
 	if (stat(path, &st) == 0 && st.st_uid != uid)
 		return sd_error(SD_ERR_CONFIG, "%s belongs to uid %u, not to user %s: chown -R %s %s", path,
-		                (unsigned)st.st_uid, user, user, s->root);
-	if (stat(s->root, &st) == 0 && st.st_uid != uid)
-		return sd_error(SD_ERR_CONFIG, "%s belongs to uid %u, not to user %s: chown -R %s %s", s->root,
-		                (unsigned)st.st_uid, user, user, s->root);
+		                (unsigned)st.st_uid, user, user, root);
+	if (stat(root, &st) == 0 && st.st_uid != uid)
+		return sd_error(SD_ERR_CONFIG, "%s belongs to uid %u, not to user %s: chown -R %s %s", root,
+		                (unsigned)st.st_uid, user, user, root);
 	return 0;
 }
 

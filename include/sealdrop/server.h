@@ -75,6 +75,15 @@ const sd_pubkey_t *sd_server_root(const sd_server_t *s);
  * The signature and not-after date are the parser's business (sd_directory_parse with
  * sd_server_root). SD_ERR_CONFIG or SD_ERR_ROLLBACK with a detail naming the problem. */
 int sd_server_check_directory(const sd_server_t *s, const sd_directory_t *d, const uint8_t *json, size_t len) SD_WUR;
+/* The part of that check which needs no running server: d lists log_pub as its log key
+ * and the CA certificate ca_der (DER) as its TLS CA. sealdropd check-config uses it. */
+int sd_server_directory_lists(const sd_directory_t *d, const sd_pubkey_t *log_pub, const uint8_t *ca_der,
+                              size_t ca_der_len) SD_WUR;
+/* The server's directory (root) and its store must belong to uid, and neither may be open
+ * to others (the store: to group and others; root: to writes by them): what `run` refuses
+ * to start with when it drops to user. SD_ERR_CONFIG with the fix in the detail. */
+int sd_server_check_owner(const char *root, uid_t uid, const char *user) SD_WUR;
+int sd_server_check_modes(const char *root) SD_WUR;
 /* Replaces the served directory (already verified by the caller); takes ownership of
  * both and writes DIR/directory.json atomically. */
 int sd_server_set_directory(sd_server_t *s, sd_directory_t *d, uint8_t *json, size_t len) SD_WUR;
