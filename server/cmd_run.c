@@ -49,8 +49,9 @@ static const sdd_cmd_t check_cmd = {
         "check-config",
         N_("usage: sealdropd check-config --config FILE\n"),
         N_("\nChecks a configuration file and explains every error, each as FILE:LINE: message;\n"
-           "then checks the files the configuration implies (the CA, the server certificate, the\n"
-           "log key, the directory). Prints \"configuration ok\" and exits 0, or exits 78.\n"),
+           "then checks the files the configuration implies, as run would (the CA, the server's\n"
+           "certificate and key, the log key, the signed directory and that it lists this server,\n"
+           "and, as root, who owns the files). Prints \"configuration ok\" and exits 0, or exits 78.\n"),
 };
 
 /* --config FILE, and --log FILE where log is not NULL (refused otherwise). */
