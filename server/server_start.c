@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 
 #include "server_int.h"
+#include "sealdrop/bytes.h"
 #include "sealdrop/caserec.h"
 #include "sealdrop/fileio.h"
 #include "sealdrop/keyproc.h"
@@ -468,13 +469,51 @@ out:
 	return r;
 }
 
+/* A directory never goes back: the highest version served is kept in the store (raised
+ * here, and by each `directory install` in the same write as its log entry), and a
+ * directory.json below it, a copy of an older one put back, is refused. */
+static int pin_directory_version(sd_server_t *s)
+{
+	static const char key[] = SD_STORE_DIRECTORY_VERSION_KEY;
+	uint32_t served = s->directory->version, kept = 0;
+	sd_store_req_t *req = sd_store_req_new();
+	const uint8_t *val;
+	uint8_t v[4];
+	size_t len;
+	int r;
+
+	if (req == NULL)
+		return SD_ERR_NOMEM;
+	if ((r = sd_store_req_get(req, SD_STORE_DB_META, (const uint8_t *)key, sizeof(key) - 1)) == 0 &&
+	    (r = sd_store_call(s->store, req)) == 0 && sd_store_req_value(req, 0, &val, &len) == 0) {
+		if (len == sizeof(v))
+			kept = sd_load_le32(val);
+		else
+			r = sd_error(SD_ERR_INTERNAL, "the store's directory version is damaged");
+	}
+	if (r == 0 && kept > served)
+		r = sd_error(SD_ERR_ROLLBACK,
+		             "%s is version %u, but this server has served version %u: a directory never goes back; "
+		             "put the newest one back, or install a newer one",
+		             SD_SERVER_DIRECTORY, served, kept);
+	if (r == 0 && kept < served) {
+		sd_store_le32(v, served);
+		sd_store_req_reset(req);
+		if ((r = sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)key, sizeof(key) - 1, v, sizeof(v),
+		                          0)) == 0)
+			r = sd_store_call(s->store, req);
+	}
+	sd_store_req_free(req);
+	return r;
+}
+
 int sd_server_open_store(sd_server_t *s)
 {
 	int r;
 
 	if (s->store == NULL)
 		return sd_error(SD_ERR_INTERNAL, "the store process did not start");
-	if ((r = pin_root(s)) < 0)
+	if ((r = pin_root(s)) < 0 || (r = pin_directory_version(s)) < 0)
 		return r;
 	if ((r = sd_accounts_load(s->store, &s->accounts)) < 0)
 		return sd_error(r, "cannot load the accounts: %s", sd_error_detail());

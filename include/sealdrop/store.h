@@ -346,7 +346,9 @@ int sd_store_req_check_count(sd_store_req_t *req, sd_store_db_t db, const uint8_
  * Only the LOG-APPEND operation writes them.
  */
 #define SD_STORE_LOG_SIZE_KEY "log_size"
-#define SD_STORE_LOG_NODE_KEY 9 /* bytes of a log_nodes key */
+/* meta: u32 LE, the highest version of the directory this server has served. */
+#define SD_STORE_DIRECTORY_VERSION_KEY "directory_version"
+#define SD_STORE_LOG_NODE_KEY          9 /* bytes of a log_nodes key */
 
 /* The log_nodes key of the complete subtree (level, index): it covers leaves
  * [index << level, (index + 1) << level). */
