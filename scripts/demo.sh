@@ -5,8 +5,10 @@
 # certificate, log key and store in var/demo/server), a demo attorney, officer and
 # custodian enrolled, the example report sealed by a whistleblower and filed by the
 # attorney, with the receipt checked offline. Then the server stays in the foreground
-# (Ctrl-C stops it) and the commands a newcomer can try next are printed. A later run
-# reuses var/demo as it is (delete it to start over). DEMO_PORT changes the port.
+# (Ctrl-C stops it) and the commands a newcomer can try next are printed. The last setup
+# step writes var/demo/.setup-complete: a later run reuses a demo that has it (delete
+# var/demo to start over), and builds one that stopped part-way again from scratch.
+# DEMO_PORT changes the port of a new demo (a reused one keeps the port it was made for).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +17,7 @@ SEALDROP=./sealdrop
 SEALDROPD=./sealdropd
 V=var/demo
 S=$V/server
+MARKER=$V/.setup-complete
 PORT=${DEMO_PORT:-8443}
 URL=https://127.0.0.1:$PORT
 
@@ -25,8 +28,6 @@ for b in "$SEALDROP" "$SEALDROPD"; do
 	fi
 done
 
-mkdir -p "$V/keys" "$V/state"
-chmod 700 "$V"
 export XDG_STATE_HOME="$top/$V/state"
 server_pid=""
 trap 'if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi' EXIT
@@ -52,11 +53,15 @@ do_cmd() {
 	fi
 }
 
-start_server() {
+port_is_free() {
 	if curl -s -o /dev/null --max-time 2 -k "$URL/v1/health"; then
 		echo "demo: something already answers on $URL; stop it or run with DEMO_PORT=NNNN" >&2
 		exit 1
 	fi
+}
+
+start_server() {
+	port_is_free
 	printf '\n$ %s run --config %s/sealdropd.conf &\n' "$SEALDROPD" "$S"
 	"$SEALDROPD" run --config "$S/sealdropd.conf" &
 	server_pid=$!
@@ -152,21 +157,26 @@ check_log() {
 		--root "$V/keys/root.key.pub"
 }
 
+# The demo package's case number, from its receipt: $case_no.
+case_number() {
+	case_no=$("$SEALDROP" receipt verify "$V/package.sdx.receipt.json" --directory "$S/directory.json" \
+		--root "$V/keys/root.key.pub" --json | sed -n 's/.*"case": *"\([0-9-]*\)".*/\1/p')
+}
+
 officer_work() {
 	step "Officer: the case list, the package opened on the officer's machine, a decision" \
 		"The officer lists the cases with their deadlines, downloads the package (each chunk" \
 		"checked against the signed manifest) and opens it with the intake key: the report" \
-		"and evidence, never the identity. Then the decision period is extended (Art. 8(2));" \
-		"the reason is sealed to the intake key before it leaves the officer's machine."
+		"and evidence, never the identity, into $V/fetched. Then the decision period is extended" \
+		"(Art. 8(2)); the reason is sealed to the intake key before it leaves the officer's machine."
 	off="--server $URL --ca $S/ca.pem --cert $V/officer/cert.pem --key $V/officer/key.pem"
-	case_no=$("$SEALDROP" receipt verify "$V/package.sdx.receipt.json" --directory "$S/directory.json" \
-		--root "$V/keys/root.key.pub" --json | sed -n 's/.*"case": *"\([0-9-]*\)".*/\1/p')
+	case_number
 	# shellcheck disable=SC2086 # the options on purpose
 	do_cmd "$SEALDROP" cases $off
-	rm -rf "$V/opened"
+	rm -rf "$V/fetched"
 	# shellcheck disable=SC2086
 	do_cmd "$SEALDROP" fetch "$case_no" --intake "$V/keys/intake.key" --passphrase-file "$V/passphrase" \
-		--out "$V/opened" --root "$V/keys/root.key.pub" $off
+		--out "$V/fetched" --root "$V/keys/root.key.pub" $off
 	# shellcheck disable=SC2086
 	do_cmd "$SEALDROP" transition "$case_no" extend --reason "the evidence needs a second reading" \
 		--root "$V/keys/root.key.pub" $off
@@ -216,19 +226,10 @@ identity_release() {
 		--key "$V/custodian/key.pem"
 }
 
-cat <<EOF
-sealdrop demo deployment
-========================
-Everything lives under ./var/demo; the server listens on $URL only.
-EOF
-
-if [ -f "$S/sealdropd.conf" ]; then
-	echo "Reusing the existing demo in $V (delete it to start over)."
-	start_server
-	[ -f "$V/package.sdx.receipt.json" ] || { [ -f "$V/attorney/cert.pem" ] || enroll_people; seal_and_file; }
-else
-	rm -rf "$V/keys" "$V/attorney" "$V/officer" "$V/custodian" "$V/police" "$V/package.sdx"*
-	mkdir -p "$V/keys"
+# The whole setup, on an empty var/demo; its last step writes the marker.
+build_demo() {
+	mkdir -p "$V/keys" "$V/state"
+	chmod 700 "$V"
 	setup_keys
 	setup_server
 	start_server
@@ -237,6 +238,54 @@ else
 	officer_work
 	whistleblower_status
 	identity_release
+	date -u '+%Y-%m-%dT%H:%M:%SZ' >"$MARKER"
+	printf '\nThe setup is complete (%s): the next run reuses this demo.\n' "$MARKER"
+}
+
+# A demo made before the marker existed, whose filing went through: it is reused too.
+old_demo_is_complete() {
+	[ -f "$S/sealdropd.conf" ] && [ -f "$S/directory.json" ] && [ -f "$V/officer/cert.pem" ] &&
+		[ -f "$V/package.sdx.receipt.json" ] && [ -f "$V/codename" ]
+}
+
+if [ ! -f "$MARKER" ] && [ -d "$V" ] && old_demo_is_complete; then
+	date -u '+%Y-%m-%dT%H:%M:%SZ' >"$MARKER"
+fi
+reuse=false
+made=""
+if [ -f "$MARKER" ] && [ -f "$S/sealdropd.conf" ] && [ -f "$S/directory.json" ]; then
+	reuse=true
+	made=$(sed -n 's/^listen 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$S/sealdropd.conf")
+	if [ -n "$made" ] && [ "$made" != "$PORT" ]; then
+		PORT=$made
+		URL=https://127.0.0.1:$PORT
+	else
+		made=""
+	fi
+fi
+
+cat <<EOF
+sealdrop demo deployment
+========================
+Everything lives under ./var/demo; the server listens on $URL only.
+EOF
+port_is_free
+if $reuse; then
+	[ -z "$made" ] || echo "The demo in $V was made for port $PORT (its sealdropd.conf): using that port."
+	echo "Reusing the demo in $V, set up on $(cat "$MARKER") (delete $V to start over)."
+	if [ -e "$V/opened" ] || [ -e "$V/second.sdx" ]; then
+		echo "Clearing $V/opened and $V/second.sdx* (made by the commands below) so they can run again."
+		rm -rf "$V/opened" "$V/second.sdx" "$V/second.sdx.receipt.json"
+	fi
+	start_server
+	case_number
+else
+	if [ -e "$V" ]; then
+		echo "The demo in $V did not finish its setup (an earlier run stopped part-way):"
+		echo "deleting it and building it again from scratch."
+		rm -rf "$V"
+	fi
+	build_demo
 fi
 
 cat <<EOF
@@ -253,14 +302,14 @@ Try, in another terminal, from $top:
 
   # the audit log: the signed head, a case's events (officer), the operator's check
   curl --cacert $S/ca.pem $URL/v1/log/head
-  ./sealdrop audit show 2026-000001 --server $URL --ca $S/ca.pem --cert $V/officer/cert.pem \
+  ./sealdrop audit show $case_no --server $URL --ca $S/ca.pem --cert $V/officer/cert.pem \\
       --key $V/officer/key.pem --directory $S/directory.json --root $V/keys/root.key.pub
   ./sealdropd audit check --config $S/sealdropd.conf
 
   # an officer may not file (403), nobody without a certificate may (401)
   curl --cacert $S/ca.pem --cert $V/officer/cert.pem --key $V/officer/key.pem -X POST $URL/v1/uploads
 
-  # seal and file another report
+  # seal and file another report (in a terminal: seal shows a new codename and asks it back)
   ./sealdrop seal --directory $S/directory.json --root $V/keys/root.key.pub \\
       --report docs/examples/report.json --identity docs/examples/identity.json --out $V/second.sdx
   ./sealdrop file $V/second.sdx --server $URL --ca $S/ca.pem \\
@@ -271,13 +320,13 @@ Try, in another terminal, from $top:
 
   # the whistleblower: status with the codename (no certificate); an objection is taken
   # only within 7 days after a result notice
-  ./sealdrop status --server $URL --ca $S/ca.pem --directory $S/directory.json \
+  ./sealdrop status --server $URL --ca $S/ca.pem --directory $S/directory.json \\
       --root $V/keys/root.key.pub --codename-file $V/codename
 
   # the whistleblower's consents and the accesses to their identity; ending the consent
-  ./sealdrop consent list --server $URL --ca $S/ca.pem --directory $S/directory.json \
+  ./sealdrop consent list --server $URL --ca $S/ca.pem --directory $S/directory.json \\
       --root $V/keys/root.key.pub --codename-file $V/codename
-  ./sealdrop consent revoke --all --yes --server $URL --ca $S/ca.pem --directory $S/directory.json \
+  ./sealdrop consent revoke --all --yes --server $URL --ca $S/ca.pem --directory $S/directory.json \\
       --root $V/keys/root.key.pub --codename-file $V/codename
 
   # the operator: enroll, disable

@@ -5,7 +5,8 @@
  * touches the server's files, so every change goes through the store the server owns.
  *
  * Everything that can be checked before asking the server is checked first (options,
- * input files, outputs that must not exist yet), so a refused command changes nothing.
+ * input files, outputs that must not exist yet and the directories that take them), so a
+ * refused command changes nothing.
  */
 #include <errno.h>
 #include <limits.h>
@@ -98,8 +99,48 @@ static int absent(const char *path)
 	return 0;
 }
 
-/* OUTDIR must be new, or an existing directory without key.pem and cert.pem; it is
- * created (0700) now, so a failure to create it cannot follow a successful enrolment. */
+/* A new file can be made in dir: it exists, is a directory, and is writable (66 when it
+ * does not exist, 74 otherwise, as creating OUTDIR fails). */
+static int writable_dir(const char *dir, const char *file)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		return sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO,
+		                "cannot create %s: %s: %s; nothing was changed", file, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return sd_error(SD_ERR_IO, "cannot create %s: %s is not a directory; nothing was changed", file, dir);
+	if (access(dir, W_OK | X_OK) != 0)
+		return sd_error(SD_ERR_IO, "cannot create %s: %s: %s; nothing was changed", file, dir, strerror(errno));
+	return 0;
+}
+
+/* --cert-out FILE must not exist and its directory must take a new file: checked before
+ * the server records anything, as OUTDIR is. */
+static int cert_out_check(const char *path, char cert[PATH_MAX])
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int r;
+
+	if (path[0] == '\0')
+		return sd_error(SD_ERR_USAGE, "--cert-out: the path is empty");
+	if (strlen(path) >= PATH_MAX)
+		return sd_error(SD_ERR_USAGE, "--cert-out: the path is too long");
+	snprintf(cert, PATH_MAX, "%s", path);
+	if ((r = absent(cert)) < 0)
+		return r;
+	if (slash == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == path)
+		snprintf(parent, sizeof(parent), "/");
+	else
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	return writable_dir(parent, path);
+}
+
+/* OUTDIR must be new, or an existing writable directory without key.pem and cert.pem; it
+ * is created (0700) now, so a failure to create it cannot follow a successful enrolment. */
 static int enroll_prepare_outdir(const char *dir, char key[PATH_MAX], char cert[PATH_MAX], bool *created)
 {
 	struct stat st;
@@ -113,7 +154,7 @@ static int enroll_prepare_outdir(const char *dir, char key[PATH_MAX], char cert[
 			return sd_error(SD_ERR_EXISTS, "%s exists and is not a directory", dir);
 		if ((r = absent(key)) < 0 || (r = absent(cert)) < 0)
 			return r;
-		return 0;
+		return writable_dir(dir, key);
 	}
 	if (mkdir(dir, 0700) != 0)
 		return sd_error(errno == ENOENT ? SD_ERR_NOENT : SD_ERR_IO, "cannot create %s: %s", dir,
@@ -194,7 +235,8 @@ static int enroll_request(const enroll_opts_t *o, json_t **out)
 	return 0;
 }
 
-/* The answer's files: the key first (0600), then the certificate (0644); never replacing. */
+/* The answer's files: the key first (0600), then the certificate (0644); never replacing.
+ * A key whose certificate could not be written is removed: nothing could use it. */
 static int enroll_write(const json_t *reply, const char *key_path, const char *cert_path)
 {
 	const char *cert = json_string_value(json_object_get(reply, "cert"));
@@ -205,7 +247,26 @@ static int enroll_write(const json_t *reply, const char *key_path, const char *c
 		return sd_error(SD_ERR_FORMAT, "sealdropd's answer lacks the certificate or the key");
 	if (key_path != NULL && (r = sd_file_write(key_path, key, strlen(key), 0600, SD_AFILE_NOCLOBBER)) < 0)
 		return r;
-	return sd_file_write(cert_path, cert, strlen(cert), 0644, SD_AFILE_NOCLOBBER);
+	if ((r = sd_file_write(cert_path, cert, strlen(cert), 0644, SD_AFILE_NOCLOBBER)) < 0 && key_path != NULL)
+		unlink(key_path);
+	return r;
+}
+
+/* The server recorded the certificate but its file could not be written (a full disk, a
+ * directory changed meanwhile): what stands, and how to get a certificate written. */
+static void issue_write_failed(const char *cmd, const char *recorded, const enroll_opts_t *o, const json_t *reply)
+{
+	const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
+
+	if (fp == NULL)
+		fp = "?";
+	fprintf(stderr, _("sealdropd: %s: %s (fingerprint %s), but: %s\n"), cmd, _(recorded), fp, sd_error_detail());
+	fprintf(stderr,
+	        _("sealdropd: %s: to get a certificate written, issue another one for the account:\n"
+	          "  sealdropd renew --dir %s --name '%s' (--out NEW_OUTDIR | --csr FILE --cert-out FILE)\n"
+	          "then retire the one that was not written:\n"
+	          "  sealdropd revoke --dir %s --fingerprint %s\n"),
+	        cmd, o->dir, o->name, o->dir, fp);
 }
 
 static int enroll_report(const enroll_opts_t *o, const json_t *reply, const char *key_path, const char *cert_path)
@@ -243,11 +304,8 @@ static int issue_run(const struct issue *is, enroll_opts_t *o)
 
 	if (o->out != NULL) {
 		r = enroll_prepare_outdir(o->out, key, cert, &created);
-	} else if (strlen(o->cert_out) >= sizeof(cert)) {
-		r = sd_error(SD_ERR_USAGE, "--cert-out: the path is too long");
 	} else {
-		snprintf(cert, sizeof(cert), "%s", o->cert_out);
-		r = absent(cert);
+		r = cert_out_check(o->cert_out, cert);
 	}
 	if (r < 0)
 		return sdd_fail(is->cmd->name, r);
@@ -256,9 +314,7 @@ static int issue_run(const struct issue *is, enroll_opts_t *o)
 		goto out;
 	}
 	if ((r = enroll_write(reply, o->out != NULL ? key : NULL, cert)) < 0) {
-		const char *fp = json_string_value(json_object_get(reply, "fingerprint"));
-		fprintf(stderr, _("sealdropd: %s: %s (fingerprint %s), but: %s\n"), is->cmd->name, _(is->recorded),
-		        fp != NULL ? fp : "?", sd_error_detail());
+		issue_write_failed(is->cmd->name, is->recorded, o, reply);
 		status = sd_exit_code(r);
 		goto out;
 	}

@@ -3,7 +3,8 @@
 # names and CRL point, refusing a second init), `check-config` on a good and a broken
 # file, the control-socket commands failing with exit 69 while no server runs, then a
 # running server on a free port: enroll (fingerprint, files, a duplicate name refused,
-# from a CSR), disable (live, idempotent, the serial on the CRL served at /v1/crl), and
+# from a CSR, --cert-out and --out checked before anything is recorded, a write failing
+# afterwards naming the recovery), disable (live, idempotent, the serial on the CRL served at /v1/crl), and
 # directory install (a lower version or one without the server's keys refused, a higher
 # one served at /v1/directory), and a clean exit on SIGTERM.
 . "$(dirname "$0")/lib.sh"
@@ -202,6 +203,58 @@ if [ "$(openssl pkey -in "$T/own.key" -pubout)" = "$(openssl x509 -in "$T/lee.pe
 else
 	not_ok "the certificate from a CSR carries the CSR's key"
 fi
+
+# --- --cert-out is checked before the server records anything ---
+newcsr() { # name
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=ignored" \
+		-keyout "$T/$1.key" -out "$T/$1.csr" 2>/dev/null
+}
+newcsr yoon
+expect_exit 66 "enroll --cert-out into a missing directory is refused" -m "$T/nodir" -m "nothing was changed" \
+	sdd enroll --dir "$D" --role attorney --name "Attorney Yoon" --csr "$T/yoon.csr" --cert-out "$T/nodir/yoon.pem"
+if [ -e "$T/nodir" ]; then not_ok "the refused enroll made no directory"; else ok "the refused enroll made no directory"; fi
+check "nothing was recorded: the same name then enrolls with a good --cert-out" \
+	sdd enroll --dir "$D" --role attorney --name "Attorney Yoon" --csr "$T/yoon.csr" --cert-out "$T/yoon.pem"
+if [ "$(openssl pkey -in "$T/yoon.key" -pubout)" = "$(openssl x509 -in "$T/yoon.pem" -noout -pubkey 2>/dev/null)" ]; then
+	ok "its certificate is written"
+else
+	not_ok "its certificate is written"
+fi
+newcsr han
+echo 'an earlier certificate' >"$T/taken.pem"
+expect_exit 73 "enroll --cert-out onto an existing file is refused" -m "$T/taken.pem" -m "already exists" \
+	sdd enroll --dir "$D" --role attorney --name "Attorney Han" --csr "$T/han.csr" --cert-out "$T/taken.pem"
+if [ "$(cat "$T/taken.pem")" = 'an earlier certificate' ]; then ok "the existing file is untouched"; else not_ok "the existing file is untouched"; fi
+check "nothing was recorded: the same name then enrolls" \
+	sdd enroll --dir "$D" --role attorney --name "Attorney Han" --csr "$T/han.csr" --cert-out "$T/han.pem"
+expect_exit 66 "renew --cert-out into a missing directory is refused" -m "$T/nodir" \
+	sdd renew --dir "$D" --name "Attorney Han" --csr "$T/han.csr" --cert-out "$T/nodir/han.pem"
+expect_exit 66 "enroll --out under a missing directory is refused" -m "$T/nodir" \
+	sdd enroll --dir "$D" --role attorney --name "Attorney Nam" --out "$T/nodir/nam"
+
+# A write that fails after the server recorded the certificate (here: a file size limit
+# of 0, as a full disk would): the message says what stands and how to recover, and the
+# commands it gives work. Its stderr goes through a pipe: the limit would stop a file.
+newcsr seo
+: >"$OUT"
+RC=$({ {
+	sh -c 'trap "" XFSZ; ulimit -f 0; exec "$@"' sh "$SEALDROPD" enroll --dir "$D" --role attorney \
+		--name "Attorney Seo" --csr "$T/seo.csr" --cert-out "$T/seo.pem" 2>&1 >/dev/null </dev/null
+	echo $? >&3
+} | cat >"$ERR"; } 3>&1)
+lost=$(sed -n 's/.*(fingerprint \([0-9a-f]\{64\}\)).*/\1/p' "$ERR")
+if [ "$RC" = 74 ] && [ -n "$lost" ] && grep -qF "the account is enrolled" "$ERR" &&
+	grep -qF "sealdropd renew --dir $D --name 'Attorney Seo'" "$ERR" &&
+	grep -qF "sealdropd revoke --dir $D --fingerprint $lost" "$ERR"; then
+	ok "a certificate write failing after the enrolment exits 74 and names renew and revoke"
+else
+	not_ok "a certificate write failing after the enrolment exits 74 and names renew and revoke (exit $RC)"
+	_diag_output
+fi
+if [ -e "$T/seo.pem" ] || [ -n "$(tmp_leftovers "$T")" ]; then not_ok "it left no file behind"; else ok "it left no file behind"; fi
+check "the recovery: renew writes a certificate" \
+	sdd renew --dir "$D" --name "Attorney Seo" --csr "$T/seo.csr" --cert-out "$T/seo.pem"
+check "the recovery: the unwritten certificate is revoked" sdd revoke --dir "$D" --fingerprint "$lost"
 
 # --- disable ---
 serial=$(openssl x509 -in "$T/att/cert.pem" -noout -serial | sed 's/^serial=//')
