@@ -11,6 +11,13 @@
  * directory's log key and written next to the package. The upload id is kept in
  * PKG.upload.json until then, so an interrupted filing is resumed by running the same
  * command again: the server recognises the header and only missing chunks are sent.
+ *
+ * Two runs of the same filing at once (say, started twice by mistake) share one upload:
+ * the server runs one commit and tells the other to retry (409 commit_in_progress), which
+ * commit() does until it gets the first one's receipt; a run still sending chunks when
+ * the other commits stops sending (409 upload_committed) and commits too. They share
+ * PKG.upload.json and PKG.receipt.json as well, which are only ever replaced whole
+ * (sd_file_write: a temporary name of its own, then rename) with the same contents.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,10 +42,15 @@
 #define UPLOAD_ID_MAX    64
 #define STATE_MAX        4096
 #define BUSY_RETRIES     5 /* a 503 is retried after 1, 2, 4, 8, 16 seconds */
-#define RECEIPT_SUFFIX   ".receipt.json"
-#define STATE_SUFFIX     ".upload.json"
-#define OCTETS           "application/octet-stream"
-#define HEX_DIGEST_BYTES (2 * SD_HASH_BYTES + 1)
+/* Another commit of the package running (409 commit_in_progress) is waited for: retried
+ * after 250 ms, doubling up to 2 s, for about 30 s in all. */
+#define COMMIT_WAIT_FIRST_MS 250
+#define COMMIT_WAIT_MAX_MS   2000
+#define COMMIT_WAIT_TOTAL_MS 30000
+#define RECEIPT_SUFFIX       ".receipt.json"
+#define STATE_SUFFIX         ".upload.json"
+#define OCTETS               "application/octet-stream"
+#define HEX_DIGEST_BYTES     (2 * SD_HASH_BYTES + 1)
 
 static const cli_cmd_t cmd = {
         "file",
@@ -357,11 +369,16 @@ out:
 
 /* --- sending the chunks ----------------------------------------------------------------- */
 
+/* What became of a chunk sent: stored now, had already, or refused because the upload
+ * is committed (by another run of the same filing: the server has every chunk). */
+typedef enum { CHUNK_HAD, CHUNK_STORED, CHUNK_COMMITTED } chunk_fate_t;
+
 typedef struct {
 	file_state_t *s;
 	pthread_mutex_t lock;
 	size_t next;
 	bool stop;
+	bool committed; /* a chunk was refused as the upload is committed */
 	int err;
 	char detail[512];
 	cli_progress_t prog;
@@ -394,8 +411,8 @@ static int chunk_read(const file_state_t *s, const chunk_t *ch, uint8_t *buf)
 	return 0;
 }
 
-/* Reads, checks and sends one chunk; *stored is false when the server had it already. */
-static int chunk_send(worker_t *w, const chunk_t *ch, bool *stored)
+/* Reads, checks and sends one chunk and says what became of it. */
+static int chunk_send(worker_t *w, const chunk_t *ch, chunk_fate_t *fate)
 {
 	const file_state_t *s = w->pool->s;
 	char p[UPLOAD_ID_MAX + 64], what[96];
@@ -408,11 +425,17 @@ static int chunk_send(worker_t *w, const chunk_t *ch, bool *stored)
 	snprintf(p, sizeof(p), "/v1/uploads/%s/blobs/%u/chunks/%u", s->upload, ch->blob, ch->chunk);
 	req.body = w->buf;
 	req.body_len = (size_t)ch->size;
-	if ((r = request(w->conn, &req, &resp)) == 0 && resp.status != 201 && resp.status != 200) {
+	if ((r = request(w->conn, &req, &resp)) < 0)
+		goto out;
+	if (resp.status == 201 || resp.status == 200) {
+		*fate = resp.status == 201 ? CHUNK_STORED : CHUNK_HAD;
+	} else if (resp.status == 409 && strcmp(resp.error, "upload_committed") == 0) {
+		*fate = CHUNK_COMMITTED; /* or expired: the commit's answer tells which */
+	} else {
 		snprintf(what, sizeof(what), _("chunk %u of blob %u"), ch->chunk, ch->blob);
 		r = cli_http_fail(&resp, what);
 	}
-	*stored = resp.status == 201;
+out:
 	cli_https_response_free(&resp);
 	return r;
 }
@@ -434,7 +457,7 @@ static const chunk_t *pool_take(pool_t *pool)
 	return ch;
 }
 
-static void pool_done(pool_t *pool, const chunk_t *ch, int r, bool stored)
+static void pool_done(pool_t *pool, const chunk_t *ch, int r, chunk_fate_t fate)
 {
 	file_state_t *s = pool->s;
 
@@ -443,8 +466,11 @@ static void pool_done(pool_t *pool, const chunk_t *ch, int r, bool stored)
 		pool->stop = true;
 		pool->err = r;
 		snprintf(pool->detail, sizeof(pool->detail), "%s", sd_error_detail());
+	} else if (r == 0 && fate == CHUNK_COMMITTED) {
+		pool->stop = true;
+		pool->committed = true;
 	} else if (r == 0) {
-		if (stored) {
+		if (fate == CHUNK_STORED) {
 			s->uploaded++;
 			s->bytes_uploaded += ch->size;
 		} else {
@@ -462,9 +488,9 @@ static void *worker_main(void *arg)
 	const chunk_t *ch;
 
 	while ((ch = pool_take(w->pool)) != NULL) {
-		bool stored = false;
-		int r = chunk_send(w, ch, &stored);
-		pool_done(w->pool, ch, r, stored);
+		chunk_fate_t fate = CHUNK_HAD;
+		int r = chunk_send(w, ch, &fate);
+		pool_done(w->pool, ch, r, fate);
 	}
 	return NULL;
 }
@@ -492,7 +518,7 @@ static size_t workers_start(pool_t *pool, worker_t *ws, size_t n)
 		w->conn = s->conn;
 		if ((w->own_conn && cli_https_conn_new(s->ctx, &w->conn) < 0) || (w->buf = malloc(bufsize)) == NULL ||
 		    pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-			pool_done(pool, NULL, sd_error(SD_ERR_NOMEM, _("cannot start the upload threads")), false);
+			pool_done(pool, NULL, sd_error(SD_ERR_NOMEM, _("cannot start the upload threads")), CHUNK_HAD);
 			break;
 		}
 		started++;
@@ -526,13 +552,16 @@ static int upload_chunks(file_state_t *s)
 	pthread_mutex_destroy(&pool.lock);
 	if (pool.err < 0)
 		return sd_error(pool.err, "%s", pool.detail);
+	if (pool.committed)
+		s->skipped = s->chunks - s->uploaded; /* the rest are on the server */
 	return 0;
 }
 
 /* --- the receipt ---------------------------------------------------------------------- */
 
-/* POST /v1/uploads/{id}/commit: the case and its receipt. */
-static int commit(file_state_t *s)
+/* POST /v1/uploads/{id}/commit: the case and its receipt; *running when another commit
+ * of the package is running (409 commit_in_progress) and this one should be retried. */
+static int commit_once(file_state_t *s, bool *running)
 {
 	char p[UPLOAD_ID_MAX + 32];
 	cli_https_request_t req = {.method = "POST", .path = p, .body_fd = -1};
@@ -542,10 +571,39 @@ static int commit(file_state_t *s)
 	snprintf(p, sizeof(p), "/v1/uploads/%s/commit", s->upload);
 	json_decref(s->answer);
 	s->answer = NULL;
-	if ((r = request(s->conn, &req, &resp)) == 0)
-		r = json_answer(&resp, 201, 200, _("the commit"), &s->answer);
+	*running = false;
+	if ((r = request(s->conn, &req, &resp)) == 0) {
+		*running = resp.status == 409 && strcmp(resp.error, "commit_in_progress") == 0;
+		if (!*running)
+			r = json_answer(&resp, 201, 200, _("the commit"), &s->answer);
+	}
 	cli_https_response_free(&resp);
 	return r;
+}
+
+/* The commit, waiting while another one of the same package runs (another run of this
+ * filing): once that one is done, the server answers with its case and receipt. */
+static int commit(file_state_t *s)
+{
+	unsigned wait = COMMIT_WAIT_FIRST_MS, waited = 0;
+	bool running;
+	int r;
+
+	for (;;) {
+		if ((r = commit_once(s, &running)) < 0 || !running)
+			return r;
+		if (waited >= COMMIT_WAIT_TOTAL_MS)
+			return sd_error(CLI_ERR_UNAVAILABLE,
+			                _("another commit of this package has been running on the server for %u "
+			                  "seconds (HTTP 409 commit_in_progress); run the same command again later "
+			                  "to get its receipt"),
+			                waited / 1000);
+		cli_nap(wait);
+		if (sd_is_cancelled())
+			return sd_error(SD_ERR_CANCELLED, _("interrupted"));
+		waited += wait;
+		wait = wait * 2 < COMMIT_WAIT_MAX_MS ? wait * 2 : COMMIT_WAIT_MAX_MS;
+	}
 }
 
 /* The receipt in the answer (the signed document, as an object or as its text), checked
