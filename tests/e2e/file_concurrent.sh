@@ -84,15 +84,20 @@ while [ $i -le $N ]; do
 	i=$((i + 1))
 done
 
+# Files PKG-A and PKG-B (the same package) at once, then checks the pair's outputs.
+file_pair() { # i pkg-a pkg-b
+	file_bg "$2" "$T/r$1.x"
+	_pa=$!
+	file_bg "$3" "$T/r$1.y"
+	_pb=$!
+	wait $_pa $_pb
+	check_pair "$1" "$T/r$1.x" "$T/r$1.y"
+}
+
 # --- the same path, twice at once ---
 i=1
 while [ $i -le 6 ]; do
-	file_bg "$T/a/p$i.sdx" "$T/r$i.x"
-	pa=$!
-	file_bg "$T/a/p$i.sdx" "$T/r$i.y"
-	pb=$!
-	wait $pa $pb
-	check_pair $i "$T/r$i.x" "$T/r$i.y"
+	file_pair $i "$T/a/p$i.sdx" "$T/a/p$i.sdx"
 	receipt_names_case "pair $i: the receipt next to the package is for case $CASE" "$T/a/p$i.sdx.receipt.json"
 	check "pair $i: the resume state is gone" test ! -e "$T/a/p$i.sdx.upload.json"
 	echo "$CASE" >>"$T/cases.txt"
@@ -113,12 +118,7 @@ fi
 # --- two copies, twice at once: each run's receipt kept apart ---
 while [ $i -le $N ]; do
 	cp "$T/a/p$i.sdx" "$T/b/p$i.sdx"
-	file_bg "$T/a/p$i.sdx" "$T/r$i.x"
-	pa=$!
-	file_bg "$T/b/p$i.sdx" "$T/r$i.y"
-	pb=$!
-	wait $pa $pb
-	check_pair $i "$T/r$i.x" "$T/r$i.y"
+	file_pair $i "$T/a/p$i.sdx" "$T/b/p$i.sdx"
 	if [ -s "$T/a/p$i.sdx.receipt.json" ] && cmp -s "$T/a/p$i.sdx.receipt.json" "$T/b/p$i.sdx.receipt.json"; then
 		ok "pair $i: the two runs wrote the same receipt, byte for byte"
 	else
