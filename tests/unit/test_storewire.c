@@ -893,7 +893,9 @@ static void test_process_killed_is_lost(void **state)
 	sd_store_on_lost(store, lost_cb, &lost);
 	kill(sd_storeproc_pid(sp), SIGKILL);
 	assert_int_equal(sd_storeproc_wait(sp, 5000), 128 + SIGKILL);
-	for (int i = 0; i < 500 && !sd_store_is_lost(store); i++)
+	/* The reader thread marks the store lost, then calls lost_cb outside its lock: wait
+	 * for both (each within 5 s). */
+	for (int i = 0; i < 500 && (!sd_store_is_lost(store) || __atomic_load_n(&lost, __ATOMIC_SEQ_CST) == 0); i++)
 		usleep(10000);
 	assert_true(sd_store_is_lost(store));
 	assert_int_equal(__atomic_load_n(&lost, __ATOMIC_SEQ_CST), 1);
