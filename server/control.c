@@ -734,17 +734,6 @@ static void directory_done(struct ctl_job *job, sd_store_req_t *req, int status)
 		        NULL);
 }
 
-/* The highest version served, which `run` checks directory.json against at start-up
- * (server/server_start.c, pin_directory_version); written with the install's log entry. */
-static int directory_version_put(sd_store_req_t *req, uint32_t version)
-{
-	static const char key[] = SD_STORE_DIRECTORY_VERSION_KEY;
-	uint8_t v[4];
-
-	sd_store_le32(v, version);
-	return sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)key, sizeof(key) - 1, v, sizeof(v), 0);
-}
-
 static void op_directory_install(struct ctl_conn *c)
 {
 	sd_server_t *s = c->ctl->s;
@@ -780,7 +769,7 @@ static void op_directory_install(struct ctl_conn *c)
 	req = sd_store_req_new();
 	r = req != NULL ? sd_audit_add(req, &ev) : 0;
 	if (req != NULL && r == 0)
-		r = directory_version_put(req, job->directory->version);
+		r = sd_server_req_directory_version(req, job->directory->version);
 	job_submit(c, job, req, r);
 }
 

@@ -88,5 +88,8 @@ int sd_server_drop_privileges(sd_server_t *s) SD_WUR;
 int sd_server_open_store(sd_server_t *s) SD_WUR;
 /* The path of a file in the server's directory, as seen now (before or after chroot). */
 int sd_server_path(const sd_server_t *s, const char *name, char *out, size_t cap) SD_WUR;
+/* Adds to req the write of the highest directory version served (meta, u32 LE), which
+ * start-up checks directory.json against (server_start.c) and each install raises. */
+int sd_server_req_directory_version(sd_store_req_t *req, uint32_t version) SD_WUR;
 
 #endif

@@ -469,6 +469,15 @@ out:
 	return r;
 }
 
+int sd_server_req_directory_version(sd_store_req_t *req, uint32_t version)
+{
+	static const char key[] = SD_STORE_DIRECTORY_VERSION_KEY;
+	uint8_t v[4];
+
+	sd_store_le32(v, version);
+	return sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)key, sizeof(key) - 1, v, sizeof(v), 0);
+}
+
 /* A directory never goes back: the highest version served is kept in the store (raised
  * here, and by each `directory install` in the same write as its log entry), and a
  * directory.json below it, a copy of an older one put back, is refused. */
@@ -478,7 +487,6 @@ static int pin_directory_version(sd_server_t *s)
 	uint32_t served = s->directory->version, kept = 0;
 	sd_store_req_t *req = sd_store_req_new();
 	const uint8_t *val;
-	uint8_t v[4];
 	size_t len;
 	int r;
 
@@ -486,7 +494,7 @@ static int pin_directory_version(sd_server_t *s)
 		return SD_ERR_NOMEM;
 	if ((r = sd_store_req_get(req, SD_STORE_DB_META, (const uint8_t *)key, sizeof(key) - 1)) == 0 &&
 	    (r = sd_store_call(s->store, req)) == 0 && sd_store_req_value(req, 0, &val, &len) == 0) {
-		if (len == sizeof(v))
+		if (len == sizeof(uint32_t))
 			kept = sd_load_le32(val);
 		else
 			r = sd_error(SD_ERR_INTERNAL, "the store's directory version is damaged");
@@ -497,10 +505,8 @@ static int pin_directory_version(sd_server_t *s)
 		             "put the newest one back, or install a newer one",
 		             SD_SERVER_DIRECTORY, served, kept);
 	if (r == 0 && kept < served) {
-		sd_store_le32(v, served);
 		sd_store_req_reset(req);
-		if ((r = sd_store_req_put(req, SD_STORE_DB_META, (const uint8_t *)key, sizeof(key) - 1, v, sizeof(v),
-		                          0)) == 0)
+		if ((r = sd_server_req_directory_version(req, served)) == 0)
 			r = sd_store_call(s->store, req);
 	}
 	sd_store_req_free(req);
