@@ -311,7 +311,9 @@ static void header_digests(sd_header_t *h, size_t preamble_len, size_t manifest_
 	crypto_generichash(h->digest, SD_HASH_BYTES, h->raw, manifest_end, NULL, 0);
 }
 
-int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out)
+/* The header's structure and digests, its signature not yet checked: shared by the two
+ * public parsers below, which differ only in what vouches for the bytes. */
+static int header_parse_unchecked(const uint8_t *buf, size_t len, sd_header_t **out)
 {
 	sd_header_t *h = NULL;
 	sd_rd_t r;
@@ -342,17 +344,43 @@ int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out)
 	if ((ret = sd_rd_finish(&r, "package header")) < 0)
 		goto out;
 	header_digests(h, preamble_len, manifest_end);
-	if (sd_sign_verify(SD_PURPOSE_HEADER, h->consent_pk, h->digest, SD_HASH_BYTES, h->signature) != 0) {
-		ret = sd_error(SD_ERR_VERIFY, "package header signature does not verify: the package is "
-		                              "corrupted or has been tampered with");
-		goto out;
-	}
 	*out = h;
 	h = NULL;
 	ret = 0;
 out:
 	sd_header_free(h);
 	return ret;
+}
+
+int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out)
+{
+	sd_header_t *h;
+	int ret;
+
+	if ((ret = header_parse_unchecked(buf, len, &h)) < 0)
+		return ret;
+	if (sd_sign_verify(SD_PURPOSE_HEADER, h->consent_pk, h->digest, SD_HASH_BYTES, h->signature) != 0) {
+		sd_header_free(h);
+		return sd_error(SD_ERR_VERIFY, "package header signature does not verify: the package is "
+		                               "corrupted or has been tampered with");
+	}
+	*out = h;
+	return 0;
+}
+
+int sd_header_parse_known(const uint8_t *buf, size_t len, const uint8_t digest[SD_HASH_BYTES], sd_header_t **out)
+{
+	sd_header_t *h;
+	int ret;
+
+	if ((ret = header_parse_unchecked(buf, len, &h)) < 0)
+		return ret;
+	if (!sd_equal(h->digest, digest, SD_HASH_BYTES)) {
+		sd_header_free(h);
+		return sd_error(SD_ERR_VERIFY, "package header is not the one whose signature was verified");
+	}
+	*out = h;
+	return 0;
 }
 
 int sd_header_read(int fd, sd_header_t **out)

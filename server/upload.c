@@ -7,8 +7,8 @@
  * re-verify its upload's header; each account's count of open uploads, for
  * max_uploads_per_account; and the case counter (commit.c). Start at
  * upload_find() and upload_scan(): the two store hops every filing route uses. A cache
- * miss reads the upload's record and header from the store and parses the header, its
- * signature verified, on the server's worker thread (find_parse_work), not on the loop.
+ * miss reads the upload's record and header from the store and parses the header, bound
+ * to the record by its digest, on the server's worker thread (find_parse_work).
  * The create route is in upload_create.c.
  */
 #include <stdio.h>
@@ -293,8 +293,9 @@ static bool entry_is_usable(sd_request_t *r, const upload_entry_t *e)
 }
 
 /* On the server's worker (sd_server_work): the record and header of the store's answer as
- * a new entry. Parsing the header verifies its signature — the costly part of a cache
- * miss, an Ed25519 verification, kept off the loop. Uses only what f owns. */
+ * a new entry. The header's signature was verified when the upload was created, and the
+ * record names that header by its digest: the digest, not a second Ed25519 verification,
+ * ties these bytes to it (DECISIONS 103). Uses only what f owns. */
 static void find_parse_work(void *ctx)
 {
 	struct find *f = ctx;
@@ -309,11 +310,9 @@ static void find_parse_work(void *ctx)
 		return;
 	}
 	sd_error_clear(); /* this thread's detail may be an earlier job's */
-	if (sd_upload_rec_decode(rv, rlen, &rec) < 0 || sd_header_parse(hv, hlen, &h) < 0) {
+	if (sd_upload_rec_decode(rv, rlen, &rec) < 0 || sd_header_parse_known(hv, hlen, rec.digest, &h) < 0) {
 		snprintf(f->why, sizeof(f->why), "%s",
 		         sd_error_detail()[0] != '\0' ? sd_error_detail() : "its record or header does not decode");
-	} else if (!sd_equal(h->digest, rec.digest, SD_HASH_BYTES)) {
-		snprintf(f->why, sizeof(f->why), "%s", "its header is not the one its record names");
 	} else if ((copy = malloc(rlen)) != NULL) {
 		memcpy(copy, rv, rlen);
 		f->e = upload_entry_new(f->id, &rec, copy, rlen, h); /* NULL without memory */

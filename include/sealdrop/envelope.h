@@ -77,6 +77,13 @@ typedef struct {
 /* Parses a complete header and verifies its signature against its own consent key.
  * Short, over-long or inconsistent input is refused with a detail naming the field. */
 int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out) SD_WUR;
+/* Parses a header the caller verified before, with sd_header_parse, and kept only the
+ * digest of (a stored upload's record names its header so): the same checks of the
+ * structure, then the digest compared with `digest` instead of the Ed25519 verification,
+ * which would prove nothing more about bytes bound to a verified digest. SD_ERR_VERIFY
+ * if the digests differ. */
+int sd_header_parse_known(const uint8_t *buf, size_t len, const uint8_t digest[SD_HASH_BYTES],
+                          sd_header_t **out) SD_WUR;
 /* Reads the header from the start of fd (bounded by SD_SDX_MAX_HEADER) and parses it. */
 int sd_header_read(int fd, sd_header_t **out) SD_WUR;
 void sd_header_free_(sd_header_t *h);

@@ -1,10 +1,11 @@
 # upload_miss.sh — a chunk PUT whose upload is not in the header cache (issue 3): the
-# server reads the upload's record and header back from the store and parses the header,
-# its signature verified, on its worker thread (server/upload.c, find_parse_work) before
-# the chunk is taken. After a restart (the cache starts empty) chunks are stored, also
-# several at once for the same upload; a header altered in the store (a COPY of the
-# stopped server's LMDB files, edited with build/tools/sd-lmdb) is refused with 500 and
-# a log line naming the cause, for a broken signature and for another package's header
+# server reads the upload's record and header back from the store and parses the header
+# on its worker thread (server/upload.c, find_parse_work), bound to the record by the
+# digest the record names (its signature was verified at POST /v1/uploads; DECISIONS 103),
+# before the chunk is taken. After a restart (the cache starts empty) chunks are stored,
+# also several at once for the same upload; a header altered in the store (a COPY of the
+# stopped server's LMDB files, edited with build/tools/sd-lmdb) is refused with 500 and a
+# log line naming the cause, for a changed manifest and for another package's header
 # alike, and no chunk lands.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,7 +47,7 @@ id=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 c2=$(put_chunk "$id" "$T/a.sdx" 0 0)
 if [ "$code$c2" = 201201 ] && [ ${#id} = 32 ]; then ok "an upload and its first chunk (201, 201)"; else not_ok "an upload and its first chunk ($code $c2)"; fi
 
-# --- a miss: the header is read back and verified, then the chunk is stored ---
+# --- a miss: the header is read back and checked, then the chunk is stored ---
 restart "$D/sealdropd.conf" "the server restarts (its header cache empty)"
 code=$(put_chunk "$id" "$T/a.sdx" 1 0)
 if [ "$code" = 201 ]; then ok "after a restart, a chunk of the upload is stored (201)"; else not_ok "after a restart, a chunk of the upload is stored ($code)"; diag "$(head -c 300 "$OUT")"; fi
@@ -65,15 +66,15 @@ idb=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 if [ "$code" = 201 ] && [ ${#idb} = 32 ]; then ok "a second upload (201)"; else not_ok "a second upload ($code)"; fi
 
 # --- headers altered in a copy of the store ---
-# In $T/tampered: upload b's header with one byte of its signature (the last 64 bytes)
-# flipped; upload a's header replaced by b's, whose signature verifies but which is not
-# the header a's record names.
+# In $T/tampered: upload b's header with one byte of its manifest (just before the
+# signature, its last 64 bytes: the chunk hashes) flipped; upload a's header replaced by
+# b's, whose signature verifies but which is not the header a's record names.
 stop_server
 rm -rf "$T/tampered" && cp -a "$D" "$T/tampered" && rm -f "$T/tampered/control.sock"
 sed "s|^dir .*|dir $T/tampered|" "$D/sealdropd.conf" >"$T/tampered/sealdropd.conf" && chmod 640 "$T/tampered/sealdropd.conf"
 hb=$("$SD_LMDB" "$T/tampered/store" get upload_headers "$idb")
-bad=$("$PY" -c 'import sys; b = bytearray.fromhex(sys.argv[1]); b[-10] ^= 1; print(b.hex())' "$hb")
-check "flip one byte of upload b's header signature in the copy's store" \
+bad=$("$PY" -c 'import sys; b = bytearray.fromhex(sys.argv[1]); b[-70] ^= 1; print(b.hex())' "$hb")
+check "flip one byte of upload b's header manifest in the copy's store" \
 	"$SD_LMDB" "$T/tampered/store" put upload_headers "$idb" "$bad"
 check "put upload b's header in place of upload a's in the copy's store" \
 	"$SD_LMDB" "$T/tampered/store" put upload_headers "$id" "$hb"
@@ -81,14 +82,24 @@ start_server "$T/tampered/sealdropd.conf" || { not_ok "a server starts on the al
 code=$(put_chunk "$idb" "$T/b.sdx" 0 0)
 err=$(json_get "$OUT" 'd["error"]' 2>/dev/null)
 if [ "$code" = 500 ] && [ "$err" = internal ] && grep -q 'damaged' "$OUT"; then
-	ok "a chunk for the upload whose header signature is broken: 500, the stored data is damaged"
+	ok "a chunk for the upload whose header manifest was changed: 500, the stored data is damaged"
 else
-	not_ok "a chunk for the upload whose header signature is broken: 500 ($code $err)"
+	not_ok "a chunk for the upload whose header manifest was changed: 500 ($code $err)"
 fi
-if grep -q 'does not read back: .*signature' "$SERVER_LOG"; then ok "  the log names the signature"; else not_ok "  the log names the signature"; diag "$(tail -n 5 "$SERVER_LOG")"; fi
+if grep -q 'does not read back: package header is not the one whose signature was verified' "$SERVER_LOG"; then
+	ok "  the log says the header is not the one verified"
+else
+	not_ok "  the log says the header is not the one verified"
+	diag "$(tail -n 5 "$SERVER_LOG")"
+fi
 code=$(curl_status att GET "/v1/uploads/$id")
 if [ "$code" = 500 ] && grep -q 'damaged' "$OUT"; then ok "the upload whose header is another package's: 500 on its status"; else not_ok "the upload whose header is another package's: 500 on its status ($code)"; fi
-if grep -q 'does not read back: its header is not the one its record names' "$SERVER_LOG"; then ok "  the log says the header is not the record's"; else not_ok "  the log says the header is not the record's"; diag "$(tail -n 5 "$SERVER_LOG")"; fi
+if [ "$(grep -c 'does not read back: package header is not the one whose signature was verified' "$SERVER_LOG")" = 2 ]; then
+	ok "  the log says the header is not the record's"
+else
+	not_ok "  the log says the header is not the record's"
+	diag "$(tail -n 5 "$SERVER_LOG")"
+fi
 code=$(curl_status att GET /v1/health)
 if [ "$code" = 200 ]; then ok "the server keeps serving"; else not_ok "the server keeps serving ($code)"; fi
 stop_server

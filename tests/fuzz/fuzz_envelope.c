@@ -1,5 +1,6 @@
 /*
- * fuzz_envelope.c — the .sdx header parser (sd_header_parse), the chunk layout and
+ * fuzz_envelope.c — the .sdx header parsers (sd_header_parse, and sd_header_parse_known,
+ * which must accept whatever the first accepted, under its digest), the chunk layout and
  * chunk check it drives, and the evidence metadata decoder. The first byte selects:
  * even → header (rest of the input), odd → evidence metadata block.
  * In fuzzing builds the header signature and chunk hashes are not checked, so inputs
@@ -15,10 +16,13 @@
 
 static void fuzz_header(const uint8_t *data, size_t size)
 {
-	sd_header_t *h = NULL;
+	sd_header_t *h = NULL, *k = NULL;
 
 	if (sd_header_parse(data, size, &h) != 0)
 		return;
+	if (sd_header_parse_known(data, size, h->digest, &k) != 0 || k->raw_len != h->raw_len)
+		abort();
+	sd_header_free(k);
 	for (uint32_t b = 0; b < h->n_blobs; b++) {
 		uint32_t n = h->blobs[b].n_chunks < 4 ? h->blobs[b].n_chunks : 4;
 		for (uint32_t c = 0; c < n; c++) {

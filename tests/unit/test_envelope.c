@@ -212,6 +212,57 @@ static void test_every_byte_flip_is_refused(void **state)
 	fixture_free(f);
 }
 
+/* sd_header_parse_known: a header bound to a verified digest parses without a signature
+ * check, so it gives the same header as sd_header_parse; any change to what the digest
+ * covers, another digest, or a broken structure is refused. Only the signature's own
+ * bytes are left to the caller's earlier verification. */
+static void test_parse_known_digest(void **state)
+{
+	(void)state;
+	fixture_t *f = fixture_new();
+	size_t len;
+	uint8_t *pkg = seal_small(f, 2000, &len);
+	sd_header_t *h = NULL, *k = NULL;
+	uint8_t digest[SD_HASH_BYTES], other[SD_HASH_BYTES];
+	size_t hlen;
+
+	hlen = sd_load_le32(pkg + 12);
+	assert_int_equal(sd_header_parse(pkg, hlen, &h), 0);
+	memcpy(digest, h->digest, sizeof(digest));
+	assert_int_equal(sd_header_parse_known(pkg, hlen, digest, &k), 0);
+	assert_int_equal(k->raw_len, h->raw_len);
+	assert_memory_equal(k->raw, h->raw, h->raw_len);
+	assert_memory_equal(k->binding, h->binding, SD_HASH_BYTES);
+	assert_int_equal(k->n_blobs, h->n_blobs);
+	assert_int_equal(k->package_size, h->package_size);
+	sd_header_free(k);
+
+	memcpy(other, digest, sizeof(other));
+	other[0] ^= 1;
+	assert_int_equal(sd_header_parse_known(pkg, hlen, other, &k), SD_ERR_VERIFY);
+	assert_null(k);
+	assert_non_null(strstr(sd_error_detail(), "not the one whose signature was verified"));
+
+	/* A byte of the manifest, just before the signature: the digest no longer matches. */
+	pkg[hlen - 64 - 1] ^= 1;
+	assert_int_equal(sd_header_parse_known(pkg, hlen, digest, &k), SD_ERR_VERIFY);
+	assert_int_equal(sd_header_parse(pkg, hlen, &k), SD_ERR_VERIFY);
+	pkg[hlen - 64 - 1] ^= 1;
+	/* The signature alone: sd_header_parse refuses it, the digest cannot see it. */
+	pkg[hlen - 1] ^= 1;
+	assert_int_equal(sd_header_parse(pkg, hlen, &k), SD_ERR_VERIFY);
+	assert_int_equal(sd_header_parse_known(pkg, hlen, digest, &k), 0);
+	sd_header_free(k);
+	pkg[hlen - 1] ^= 1;
+	/* Structure first: short input is refused before any digest. */
+	for (size_t cut = 0; cut < hlen; cut += 37)
+		assert_true(sd_header_parse_known(pkg, cut, digest, &k) < 0);
+	assert_null(k);
+	sd_header_free(h);
+	free(pkg);
+	fixture_free(f);
+}
+
 /* Every truncation and any appended byte are refused, by verify and by open. */
 static void test_truncation_and_trailing_data(void **state)
 {
@@ -628,6 +679,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_round_trip),
 	        cmocka_unit_test(test_every_byte_flip_is_refused),
+	        cmocka_unit_test(test_parse_known_digest),
 	        cmocka_unit_test(test_truncation_and_trailing_data),
 	        cmocka_unit_test(test_open_leaves_nothing_on_late_damage),
 	        cmocka_unit_test(test_wrong_key_and_existing_output),
