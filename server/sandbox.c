@@ -93,19 +93,27 @@ static const char *const allowed[] = {
         /* time and randomness */
         "clock_gettime",
         "getrandom",
+        /* glibc's qsort, the first time it sorts 1 KiB or more in a process, asks the
+         * machine's memory size (sysconf(_SC_PHYS_PAGES), that is sysinfo): OpenSSL sorts
+         * a CRL's revoked entries and jansson an object's keys with it. It reads counters
+         * (uptime, load, memory), changes nothing. */
+        "sysinfo",
 };
 
 /* The key process: memory (glibc's malloc and jansson; sodium_free at the end), its exit
- * and abort(). read and write are added in build_keyproc, on its descriptors only. */
+ * and abort(), and sysinfo for glibc's qsort (jansson sorts the keys of what it signs; see
+ * allowed[]). read and write are added in build_keyproc, on its descriptors only. */
 static const char *const keyproc_allowed[] = {
-        "brk",  "mmap",       "munmap",       "mremap",         "mprotect", "madvise", "munlock", "futex",
-        "exit", "exit_group", "rt_sigreturn", "rt_sigprocmask", "getpid",   "gettid",  "tgkill",  "clock_gettime",
+        "brk",     "mmap",   "munmap", "mremap",        "mprotect",     "madvise",
+        "munlock", "futex",  "exit",   "exit_group",    "rt_sigreturn", "rt_sigprocmask",
+        "getpid",  "gettid", "tgkill", "clock_gettime", "sysinfo",
 };
 
 /* The store process: memory and threads (the store thread and its reply thread, started
  * before the filter), LMDB's file calls (pread and pwrite, lseek and writev for its page
  * flush, fdatasync and fsync, fstat and fstatfs before the map grows, munmap and mmap when
- * it grows or gives its pages back, madvise for malloc's trim, close at the end), the clock for its log line's date.
+ * it grows or gives its pages back, madvise for malloc's trim, close at the end), the clock for its log line's date,
+ * sysinfo for glibc's qsort (a batch's written ranges are sorted: store_drop_written; see allowed[]).
  * read and write are added in build_storeproc, on its socket (and stderr) only, and
  * fadvise64 for POSIX_FADV_DONTNEED only (a written chunk's cache handed back). */
 static const char *const storeproc_allowed[] = {
@@ -115,7 +123,7 @@ static const char *const storeproc_allowed[] = {
         "exit",          "exit_group", "rt_sigprocmask", "rt_sigreturn",
         "clock_gettime", "pread64",    "pwrite64",       "pwritev",
         "writev",        "lseek",      "fsync",          "fdatasync",
-        "fstatfs",       "newfstatat", "close",
+        "fstatfs",       "newfstatat", "close",          "sysinfo",
 };
 
 unsigned sd_sandbox_allowed_count(void)

@@ -681,6 +681,39 @@ static void test_process_serves_in_order(void **state)
 	sd_storeproc_free(sp);
 }
 
+/* One write of 70 chunks of 64 KiB: the store process hands each one's page cache back
+ * once durable, sorting the 70 ranges first (store_drop_written) — 1,120 bytes, enough
+ * for glibc's qsort to ask the memory size (sysinfo) under the process's filter
+ * (DECISIONS 104). The write succeeds and the process goes on serving. */
+static void test_process_large_batch(void **state)
+{
+	enum { N = 70, VALUE = 64 << 10 };
+	sd_store_t *store = NULL;
+	sd_storeproc_t *sp = start(&store);
+	sd_store_req_t *req = sd_store_req_new();
+	uint8_t *value = malloc(VALUE), id[SD_UPLOAD_ID_BYTES], key[SD_UPLOAD_CHUNK_KEY_BYTES];
+
+	(void)state;
+	assert_non_null(value);
+	memset(id, 0x5a, sizeof(id));
+	for (uint32_t i = 0; i < N; i++) {
+		memset(value, (int)i, VALUE);
+		sd_upload_chunk_key(id, 0, i, key);
+		sd_store_req_put(req, SD_STORE_DB_CHUNKS, key, sizeof(key), value, VALUE, SD_STORE_NOOVERWRITE);
+	}
+	free(value);
+	if (sd_store_call(store, req) != 0)
+		fail_msg("70 large chunks in one write: %s", sd_store_req_detail(req));
+	sd_store_req_reset(req);
+	sd_store_req_get(req, SD_STORE_DB_CHUNKS, key, sizeof(key));
+	assert_int_equal(sd_store_call(store, req), 0);
+	assert_true(sd_store_req_found(req, 0));
+	sd_store_req_free(req);
+	sd_store_close(store);
+	assert_int_equal(sd_storeproc_wait(sp, 5000), 0);
+	sd_storeproc_free(sp);
+}
+
 /* Held requests (sd_store_submit_held): answered tags, each as it comes; a tag out of
  * order or a failure is counted as bad. */
 struct held {
@@ -1186,6 +1219,7 @@ int main(void)
 	        cmocka_unit_test(test_policy_leaves),
 	        cmocka_unit_test_setup_teardown(test_process_held_requests, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_serves_in_order, dir_setup, dir_teardown),
+	        cmocka_unit_test_setup_teardown(test_process_large_batch, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_violation_and_eof, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_killed_is_lost, dir_setup, dir_teardown),
 	        cmocka_unit_test_setup_teardown(test_process_killed_with_held_requests, dir_setup, dir_teardown),
