@@ -357,6 +357,7 @@ int sd_header_parse(const uint8_t *buf, size_t len, sd_header_t **out)
 	sd_header_t *h;
 	int ret;
 
+	*out = NULL;
 	if ((ret = header_parse_unchecked(buf, len, &h)) < 0)
 		return ret;
 	if (sd_sign_verify(SD_PURPOSE_HEADER, h->consent_pk, h->digest, SD_HASH_BYTES, h->signature) != 0) {
@@ -373,6 +374,7 @@ int sd_header_parse_known(const uint8_t *buf, size_t len, const uint8_t digest[S
 	sd_header_t *h;
 	int ret;
 
+	*out = NULL;
 	if ((ret = header_parse_unchecked(buf, len, &h)) < 0)
 		return ret;
 	if (!sd_equal(h->digest, digest, SD_HASH_BYTES)) {

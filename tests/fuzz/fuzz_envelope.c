@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "sealdrop/error.h"
@@ -17,12 +18,19 @@
 static void fuzz_header(const uint8_t *data, size_t size)
 {
 	sd_header_t *h = NULL, *k = NULL;
+	uint8_t other[SD_HASH_BYTES];
 
 	if (sd_header_parse(data, size, &h) != 0)
 		return;
 	if (sd_header_parse_known(data, size, h->digest, &k) != 0 || k->raw_len != h->raw_len)
 		abort();
 	sd_header_free(k);
+	/* ...and refuse it under any other digest. */
+	memcpy(other, h->digest, sizeof(other));
+	other[size % sizeof(other)] ^= 0x80;
+	if (sd_header_parse_known(data, size, other, &k) != SD_ERR_VERIFY || k != NULL)
+		abort();
+	sd_error_clear();
 	for (uint32_t b = 0; b < h->n_blobs; b++) {
 		uint32_t n = h->blobs[b].n_chunks < 4 ? h->blobs[b].n_chunks : 4;
 		for (uint32_t c = 0; c < n; c++) {
