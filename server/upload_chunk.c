@@ -6,10 +6,18 @@
  * upload (the header cache, else a store read while the connection waits) and refuses
  * before any body byte is read when the index is outside the manifest or the length is
  * not exactly the chunk's size. on_body copies into a buffer of exactly that size and
- * feeds the hash. on_complete compares the hash with the manifest's and only then writes,
- * with the upload's record as precondition (so a chunk never lands in an upload that
- * was committed or removed meanwhile) and without overwriting: a chunk already there has
- * the same bytes, since both matched the same hash, and the PUT is idempotent.
+ * hands each HASH_STEP of it to the server's worker thread to hash (hash_hand), so the
+ * event loop reads the next bytes meanwhile; on_complete hands the rest, and when the
+ * worker's digest is back (chunk_hashed) compares it with the manifest's and only then
+ * writes, with the upload's record as precondition (so a chunk never lands in an upload
+ * that was committed or removed meanwhile) and without overwriting: a chunk already there
+ * has the same bytes, since both matched the same hash, and the PUT is idempotent.
+ *
+ * While hash jobs are out the worker owns the hash state and reads the part of the
+ * buffer handed to it; the loop only appends after it. The worker runs its jobs in order,
+ * and each comes back to the loop in order (sd_server_work), so the last job back is the
+ * one with the digest. A request that ends while jobs are out (an early answer, a closed
+ * connection) leaves the chunk to the last of them to free (chunk_free, job_back).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +27,47 @@
 #include "sealdrop/sealdrop.h"
 #include "upload_int.h"
 
+/* Bytes of a chunk hashed per worker job as it streams in: a 64 KiB chunk is hashed in
+ * one job once complete, a 4 MiB one in 16 while the loop reads on. */
+#define HASH_STEP ((size_t)256 << 10)
+
 struct chunk {
 	upload_entry_t *e;
+	sd_request_t *r; /* the request, until it ends */
 	uint32_t blob, chunk;
 	uint8_t want[SD_HASH_BYTES];
 	uint8_t *buf;
 	size_t len, got;
-	sd_hash_state_t hash;
+	size_t handed;        /* bytes of buf handed to the worker to hash */
+	unsigned jobs;        /* hash jobs not yet back on the loop */
+	sd_hash_state_t hash; /* the worker's while jobs are out */
 };
 
+/* One stretch of a chunk to hash on the worker; the last one also finishes the digest. */
+struct hash_job {
+	struct chunk *c;
+	size_t from, to;
+	bool last;
+	uint8_t digest[SD_HASH_BYTES];
+};
+
+static void chunk_destroy(struct chunk *c)
+{
+	upload_entry_unref(c->e);
+	free(c->buf);
+	free(c);
+}
+
+/* The request's state ends with it; a chunk with hash jobs out lives on until the last. */
 static void chunk_free(void *p)
 {
 	struct chunk *c = p;
 
 	if (c == NULL)
 		return;
-	upload_entry_unref(c->e);
-	free(c->buf);
-	free(c);
+	c->r = NULL;
+	if (c->jobs == 0)
+		chunk_destroy(c);
 }
 
 /* The upload is found: checks the index and the length, readies the buffer. 0, or <0
@@ -91,6 +122,7 @@ int sd_route_chunk_headers(sd_request_t *r)
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return 0;
 	}
+	c->r = r;
 	sd_request_set_state(r, c, chunk_free);
 	if (sd_upload_index_parse(sd_request_param(r, 1), &c->blob) < 0 ||
 	    sd_upload_index_parse(sd_request_param(r, 2), &c->chunk) < 0) {
@@ -98,6 +130,50 @@ int sd_route_chunk_headers(sd_request_t *r)
 		return 0;
 	}
 	return upload_find(r, sd_request_param(r, 0), chunk_found);
+}
+
+/* On the worker: the job's stretch of the buffer into the hash, and the digest if last. */
+static void job_hash(void *ctx)
+{
+	struct hash_job *j = ctx;
+
+	sd_hash_update(&j->c->hash, j->c->buf + j->from, j->to - j->from);
+	if (j->last)
+		sd_hash_final(&j->c->hash, j->digest);
+}
+
+static void chunk_hashed(struct chunk *c, const uint8_t digest[SD_HASH_BYTES]);
+
+/* Back on the loop: the last job's digest decides; a chunk whose request ended is freed
+ * by the last job of all. */
+static void job_back(void *ctx)
+{
+	struct hash_job *j = ctx;
+	struct chunk *c = j->c;
+
+	c->jobs--;
+	if (c->r == NULL) {
+		if (c->jobs == 0)
+			chunk_destroy(c);
+	} else if (j->last) {
+		chunk_hashed(c, j->digest);
+	}
+	free(j);
+}
+
+/* Hands what arrived since the last job to the worker; last: everything, then the digest.
+ * Touches nothing of c afterwards: without a worker the job runs, and comes back, at once. */
+static int hash_hand(struct chunk *c, bool last)
+{
+	struct hash_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return SD_ERR_NOMEM;
+	*j = (struct hash_job){.c = c, .from = c->handed, .to = c->got, .last = last};
+	c->handed = c->got;
+	c->jobs++;
+	sd_server_work(sd_request_server(c->r), job_hash, job_back, j);
+	return 0;
 }
 
 int sd_route_chunk_body(sd_request_t *r, const uint8_t *data, size_t len)
@@ -112,8 +188,9 @@ int sd_route_chunk_body(sd_request_t *r, const uint8_t *data, size_t len)
 		return SD_ERR_FORMAT;
 	}
 	memcpy(c->buf + c->got, data, len);
-	sd_hash_update(&c->hash, data, len);
 	c->got += len;
+	if (c->got - c->handed >= HASH_STEP && c->got < c->len)
+		return hash_hand(c, false);
 	return 0;
 }
 
@@ -150,15 +227,23 @@ static void chunk_done(sd_store_req_t *req, void *ctx)
 void sd_route_chunk_complete(sd_request_t *r)
 {
 	struct chunk *c = sd_request_state(r);
-	uint8_t hash[SD_HASH_BYTES], key[SD_UPLOAD_CHUNK_KEY_BYTES];
-	sd_store_req_t *req;
 
 	if (c == NULL || c->buf == NULL || c->got != c->len) {
 		sd_request_reply_error(r, 422, "chunk_mismatch", "the chunk's body is incomplete");
 		return;
 	}
-	sd_hash_final(&c->hash, hash);
-	if (!sd_equal(hash, c->want, SD_HASH_BYTES)) {
+	if (hash_hand(c, true) < 0)
+		upload_reply_store_error(r, SD_ERR_NOMEM);
+}
+
+/* The whole chunk hashed (every job back): it matches the manifest, or it is refused. */
+static void chunk_hashed(struct chunk *c, const uint8_t digest[SD_HASH_BYTES])
+{
+	sd_request_t *r = c->r;
+	uint8_t key[SD_UPLOAD_CHUNK_KEY_BYTES];
+	sd_store_req_t *req;
+
+	if (!sd_equal(digest, c->want, SD_HASH_BYTES)) {
 		sd_request_reply_error(r, 422, "chunk_mismatch",
 		                       "chunk %u of blob %u does not match its hash in the manifest", c->chunk,
 		                       c->blob);
