@@ -9,8 +9,7 @@
 # milliseconds), the server run with room for 64+ connections per certificate, and an
 # attorney enrolled. build/tests/bench_server mints the packages and drives every mode
 # at 1, 8 and 64 connections; nginx (TLS 1.3 only, `return 204`, and a second server with
-# ssl_verify_client on) runs on free ports beside it; before anything is measured,
-# build/tests/bench_floor warms the page cache's memory; after each concurrency's chunk PUTs,
+# ssl_verify_client on) runs on free ports beside it; after each concurrency's chunk PUTs,
 # build/tests/bench_floor puts as many chunks straight into LMDB (the raw baseline), and
 # once it times libsodium's calls a filing makes. Then `sealdrop file` files a 1 GiB
 # package, and the issue's ratios are printed. Everything is torn down on exit, failure
@@ -287,20 +286,6 @@ raw_lmdb() { # conc
 	"$BF" lmdb --dir "$DIR/raw-lmdb" --value-bytes "$_b" --batch "$1" --count "$_n" 2>>"$DIR/errors.log" |
 		tee -a "$RESULTS"
 }
-
-# The page cache's memory touched once before anything is measured: in a virtual machine
-# whose memory the host maps on first touch, the first run to write a page pays several
-# times what every later one does (BENCHMARKS.md, session 11), and nginx writes nothing.
-# About as much as the store grows in this run (chunks, filings, the large filing) is
-# written to a file, synced and removed; a second pass shows what a warm page costs.
-WARM_MB=4096
-[ "$QUICK" = 1 ] && WARM_MB=256
-if [ -n "$CONCS" ]; then
-	say "== warm-up: $WARM_MB MiB written through the page cache, twice (the first touch, then warm)"
-	for _w in 1 2; do
-		"$BF" warm --dir "$DIR" --bytes $((WARM_MB << 20)) 2>>"$DIR/errors.log" | tee -a "$RESULTS"
-	done
-fi
 
 # Each sealdropd figure right after the nginx figure it is compared with, at the same
 # concurrency, so that other work on the machine drifts as little as possible between them.

@@ -12,22 +12,14 @@
  *           chunk is hashed as it arrives), Ed25519 signing and verification (a header's
  *           signature is verified at POST /v1/uploads; a receipt and a notice are each
  *           signed and the signature checked before it leaves the key process).
- *   warm    writes BYTES to a new file in DIR, 64 KiB at a time, syncs and removes it:
- *           the page cache's memory touched once before anything is measured. In a
- *           virtual machine whose memory the host maps on first touch (this one), a page
- *           of the page cache first used costs several times what a page used before
- *           does, so the first writer of a run pays for everyone (BENCHMARKS.md, session
- *           11). Its rate, printed, shows what the first touch cost.
  *
  * Usage:
  *   bench_floor lmdb --dir DIR --value-bytes N --batch B --count N
  *   bench_floor crypto [--bytes N] [--count N]
- *   bench_floor warm --dir DIR --bytes N
  * Each prints one RESULT line of key=value fields. lmdb creates DIR (which must not
- * exist) and removes its files before it exits; warm writes DIR/warm.tmp and removes it.
+ * exist) and removes its files before it exits.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <lmdb.h>
 #include <sodium.h>
@@ -51,8 +43,7 @@ typedef struct {
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_floor lmdb --dir DIR --value-bytes N --batch B --count N\n"
-	                "       bench_floor crypto [--bytes N] [--count N]\n"
-	                "       bench_floor warm --dir DIR --bytes N\n");
+	                "       bench_floor crypto [--bytes N] [--count N]\n");
 	exit(64);
 }
 
@@ -99,7 +90,7 @@ static void opts_parse(int argc, char **argv, opts_t *o)
 			o->count = num_arg(optarg, 10000000);
 			break;
 		case 'B':
-			o->bytes = num_arg(optarg, (size_t)64 << 30);
+			o->bytes = num_arg(optarg, 16u << 20);
 			break;
 		default:
 			usage();
@@ -179,44 +170,6 @@ static int run_lmdb(const opts_t *o)
 	return 0;
 }
 
-/* ---- warm ------------------------------------------------------------------------- */
-
-static int run_warm(const opts_t *o)
-{
-	enum { BLOCK = 64 << 10 };
-	char path[4096];
-	uint8_t *block = malloc(BLOCK);
-	size_t done = 0;
-	double t, cpu;
-	int fd;
-
-	if (o->dir == NULL || block == NULL)
-		usage();
-	randombytes_buf(block, BLOCK);
-	snprintf(path, sizeof(path), "%s/warm.tmp", o->dir);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		die(path, strerror(errno));
-	t = bench_now();
-	cpu = bench_cpu_self();
-	while (done < o->bytes) {
-		size_t n = o->bytes - done < BLOCK ? o->bytes - done : BLOCK;
-		ssize_t w = write(fd, block, n);
-		if (w <= 0)
-			die(path, w < 0 ? strerror(errno) : "short write");
-		done += (size_t)w;
-	}
-	if (fdatasync(fd) != 0)
-		die(path, strerror(errno));
-	t = bench_now() - t;
-	cpu = bench_cpu_self() - cpu;
-	close(fd);
-	unlink(path);
-	free(block);
-	printf("RESULT mode=warm bytes=%zu secs=%.3f mb_s=%.1f cpu_ms_per_64k=%.3f\n", o->bytes, t,
-	       (double)o->bytes / 1e6 / t, 1000.0 * cpu / ((double)o->bytes / BLOCK));
-	return 0;
-}
-
 /* ---- crypto ----------------------------------------------------------------------- */
 
 /* Microseconds per call of each primitive, over count calls. */
@@ -266,8 +219,6 @@ int main(int argc, char **argv)
 		return run_lmdb(&o);
 	if (strcmp(argv[1], "crypto") == 0)
 		return run_crypto(&o);
-	if (strcmp(argv[1], "warm") == 0)
-		return run_warm(&o);
 	usage();
 	return 64;
 }
