@@ -507,26 +507,34 @@ static void worker_stop(sd_server_t *s)
 		pthread_join(s->worker, NULL);
 }
 
-void sd_server_work(sd_server_t *s, void (*work)(void *ctx), void (*done)(void *ctx), void *ctx)
+int sd_server_work_queue(sd_server_t *s, void (*work)(void *ctx), void (*done)(void *ctx), void *ctx)
 {
 	struct hop *h = calloc(1, sizeof(*h));
 	bool queued = false;
 
-	if (h != NULL) {
-		*h = (struct hop){.server = s, .work = work, .after = done, .ctx = ctx};
-		pthread_mutex_lock(&s->work_lock);
-		if ((queued = s->worker_running)) {
-			if (s->work_tail != NULL)
-				s->work_tail->next = h;
-			else
-				s->work_head = h;
-			s->work_tail = h;
-			pthread_cond_signal(&s->work_cond);
-		}
-		pthread_mutex_unlock(&s->work_lock);
+	if (h == NULL)
+		return SD_ERR_NOMEM;
+	*h = (struct hop){.server = s, .work = work, .after = done, .ctx = ctx};
+	pthread_mutex_lock(&s->work_lock);
+	if ((queued = s->worker_running)) {
+		if (s->work_tail != NULL)
+			s->work_tail->next = h;
+		else
+			s->work_head = h;
+		s->work_tail = h;
+		pthread_cond_signal(&s->work_cond);
 	}
+	pthread_mutex_unlock(&s->work_lock);
 	if (!queued) {
 		free(h);
+		return SD_ERR_UNAVAILABLE;
+	}
+	return 0;
+}
+
+void sd_server_work(sd_server_t *s, void (*work)(void *ctx), void (*done)(void *ctx), void *ctx)
+{
+	if (sd_server_work_queue(s, work, done, ctx) < 0) {
 		work(ctx);
 		done(ctx);
 	}

@@ -162,6 +162,10 @@ static void job_back(void *ctx)
 	if (c->r == NULL) {
 		if (c->jobs == 0)
 			chunk_destroy(c);
+	} else if (j->last && c->jobs != 0) {
+		/* Cannot happen (jobs return in order): never free a buffer the worker reads. */
+		sd_log(SD_LOG_ERROR, "chunk hash: the last job came back before %u others", c->jobs);
+		sd_request_reply_error(c->r, 500, "internal", "the chunk could not be checked");
 	} else if (j->last) {
 		chunk_hashed(c, j->digest);
 	}
@@ -169,18 +173,29 @@ static void job_back(void *ctx)
 }
 
 /* Hands what arrived since the last job to the worker; last: everything, then the digest.
- * Touches nothing of c afterwards: without a worker the job runs, and comes back, at once. */
+ * Touches nothing of c afterwards: a job may run, and come back, at once. It may only when
+ * none of this chunk's is out (sd_server_work then runs it without a worker, or without
+ * memory for the queue); otherwise it waits its turn behind them or is not handed at all
+ * (sd_server_work_queue), so the worker's hash never sees two stretches at once or out of
+ * order. */
 static int hash_hand(struct chunk *c, bool last)
 {
 	struct hash_job *j = calloc(1, sizeof(*j));
+	sd_server_t *s = sd_request_server(c->r);
+	int r = 0;
 
 	if (j == NULL)
 		return SD_ERR_NOMEM;
 	*j = (struct hash_job){.c = c, .from = c->handed, .to = c->got, .last = last};
 	c->handed = c->got;
 	c->jobs++;
-	sd_server_work(sd_request_server(c->r), job_hash, job_back, j);
-	return 0;
+	if (c->jobs == 1) {
+		sd_server_work(s, job_hash, job_back, j);
+	} else if ((r = sd_server_work_queue(s, job_hash, job_back, j)) < 0) {
+		c->jobs--;
+		free(j);
+	}
+	return r;
 }
 
 int sd_route_chunk_body(sd_request_t *r, const uint8_t *data, size_t len)
@@ -198,8 +213,10 @@ int sd_route_chunk_body(sd_request_t *r, const uint8_t *data, size_t len)
 	c->got += len;
 	if (c->on_loop)
 		sd_hash_update(&c->hash, data, len);
-	else if (c->got - c->handed >= HASH_STEP && c->got < c->len)
-		return hash_hand(c, false);
+	else if (c->got - c->handed >= HASH_STEP && c->got < c->len && hash_hand(c, false) < 0) {
+		upload_reply_store_error(r, SD_ERR_NOMEM); /* 503: out of memory, or stopping */
+		return SD_ERR_NOMEM;
+	}
 	return 0;
 }
 

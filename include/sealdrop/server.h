@@ -105,6 +105,10 @@ int sd_server_refresh_crl(sd_server_t *s) SD_WUR;
  * work(ctx) and done(ctx) both run before this returns, ahead of any queued job: so call
  * it last. */
 void sd_server_work(sd_server_t *s, void (*work)(void *ctx), void (*done)(void *ctx), void *ctx);
+/* The same, but never at once: SD_ERR_NOMEM or SD_ERR_UNAVAILABLE (no worker) when the job
+ * cannot be queued, and nothing ran. For a caller with jobs of its own still queued, whose
+ * order a job run at once would break. */
+int sd_server_work_queue(sd_server_t *s, void (*work)(void *ctx), void (*done)(void *ctx), void *ctx) SD_WUR;
 
 /* Submits req to the store. done(req, ctx) runs later on the loop thread, after the
  * store answered (the request is then durable, or failed); the caller owns req again

@@ -67,8 +67,14 @@ if [ "$(id -u)" -eq 0 ] && id "$user" >/dev/null 2>&1; then
 	chown root "$D"
 	expect_exit 78 "check-config: a directory owned by root, not by $user" -m "chown -R $user" \
 		sdd check-config --config "$conf"
-	run sdd run --config "$conf"
-	if [ "$RC" -ne 0 ]; then ok "  and run refuses it too (exit $RC)"; else not_ok "  and run refuses it too"; fi
+	if [ -n "${SEALDROP_SANITIZED:-}" ]; then
+		# It would serve (until the time limit): a sanitizer build neither drops privileges
+		# nor checks owners, for LeakSanitizer (server/server_start.c).
+		skip "  run: a sanitizer build keeps root and checks no owner"
+	else
+		run sdd run --config "$conf"
+		if [ "$RC" -ne 0 ]; then ok "  and run refuses it too (exit $RC)"; else not_ok "  and run refuses it too"; fi
+	fi
 	chown "$user" "$D"
 	chmod 755 "$D/store"
 	expect_exit 78 "check-config: a store others may read" -m "chmod 700" sdd check-config --config "$conf"
