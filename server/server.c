@@ -381,16 +381,22 @@ static void crl_daily(void *ctx)
 
 /* --- Store answers: from the store thread to the loop ---------------------------------------- */
 
+/* h at the tail of a queue of hops (the loop's, or the worker's), under its lock. */
+static void hop_append(struct hop **head, struct hop **tail, struct hop *h)
+{
+	if (*tail != NULL)
+		(*tail)->next = h;
+	else
+		*head = h;
+	*tail = h;
+}
+
 /* On the store or the worker thread: queue the hop and wake the loop (event_active is
  * thread-safe once evthread_use_pthreads ran). */
 static void hop_push(sd_server_t *s, struct hop *h)
 {
 	pthread_mutex_lock(&s->hop_lock);
-	if (s->hop_tail != NULL)
-		s->hop_tail->next = h;
-	else
-		s->hop_head = h;
-	s->hop_tail = h;
+	hop_append(&s->hop_head, &s->hop_tail, h);
 	pthread_mutex_unlock(&s->hop_lock);
 	event_active(s->hop_event, EV_READ, 0);
 }
@@ -517,11 +523,7 @@ int sd_server_work_queue(sd_server_t *s, void (*work)(void *ctx), void (*done)(v
 	*h = (struct hop){.server = s, .work = work, .after = done, .ctx = ctx};
 	pthread_mutex_lock(&s->work_lock);
 	if ((queued = s->worker_running)) {
-		if (s->work_tail != NULL)
-			s->work_tail->next = h;
-		else
-			s->work_head = h;
-		s->work_tail = h;
+		hop_append(&s->work_head, &s->work_tail, h);
 		pthread_cond_signal(&s->work_cond);
 	}
 	pthread_mutex_unlock(&s->work_lock);

@@ -612,6 +612,14 @@ static sd_storeproc_t *start(sd_store_t **store)
 	return sp;
 }
 
+/* Closes the store: the process must end cleanly (status 0). */
+static void stop(sd_store_t *store, sd_storeproc_t *sp)
+{
+	sd_store_close(store);
+	assert_int_equal(sd_storeproc_wait(sp, 5000), 0);
+	sd_storeproc_free(sp);
+}
+
 struct order {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -676,9 +684,7 @@ static void test_process_serves_in_order(void **state)
 	assert_int_equal(sd_store_call(store, req), 0);
 	assert_true(sd_store_req_found(req, 0));
 	sd_store_req_free(req);
-	sd_store_close(store);
-	assert_int_equal(sd_storeproc_wait(sp, 5000), 0);
-	sd_storeproc_free(sp);
+	stop(store, sp);
 }
 
 /* One write of 70 chunks of 64 KiB: the store process hands each one's page cache back
@@ -709,9 +715,7 @@ static void test_process_large_batch(void **state)
 	assert_int_equal(sd_store_call(store, req), 0);
 	assert_true(sd_store_req_found(req, 0));
 	sd_store_req_free(req);
-	sd_store_close(store);
-	assert_int_equal(sd_storeproc_wait(sp, 5000), 0);
-	sd_storeproc_free(sp);
+	stop(store, sp);
 }
 
 /* Held requests (sd_store_submit_held): answered tags, each as it comes; a tag out of
@@ -1201,9 +1205,7 @@ static void test_process_stats(void **state)
 	assert_int_equal(sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS), shown);
 	assert_int_equal(sd_store_stats_fetch(remote, sd_date_add_days(today, 2), &st), 0);
 	assert_int_equal(sd_hist_count(&st.hist.batch, SD_HIST_BATCH_BUCKETS), shown + 1);
-	sd_store_close(remote);
-	assert_int_equal(sd_storeproc_wait(sp, 5000), 0);
-	sd_storeproc_free(sp);
+	stop(remote, sp);
 }
 
 int main(void)
