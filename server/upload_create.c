@@ -13,7 +13,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "sealdrop/log.h"
 #include "sealdrop/sealdrop.h"
@@ -273,11 +272,12 @@ static int create_parse(sd_request_t *r, struct create *c)
 static int create_record(sd_request_t *r, struct create *c)
 {
 	sd_server_t *s = sd_request_server(r);
+	sd_uploads_t *u = upload_state(r);
 	const sd_principal_t *p = sd_request_principal(r);
 	sd_date_t today = sd_server_today(s);
+	uint64_t no_seq = 0; /* without the uploads' state the request fails later: any id will do */
 
-	if (getrandom(c->id, sizeof(c->id), 0) != (ssize_t)sizeof(c->id))
-		return sd_error(SD_ERR_INTERNAL, "no random bytes for an upload id");
+	sd_upload_id_next(u != NULL ? &u->id_seq : &no_seq, c->id);
 	memcpy(c->fp, p->fingerprint, sizeof(c->fp));
 	memcpy(c->rec.attorney, p->fingerprint, sizeof(c->rec.attorney));
 	memcpy(c->rec.digest, c->h->digest, SD_HASH_BYTES);

@@ -20,7 +20,9 @@
  * date, or "expired") and finishes. The same state machine (gc_next builds a request,
  * gc_answer reads its answer) runs under sd_store_call at start-up — where the walk also
  * counts each account's open uploads and the year's case counter is loaded — and under
- * sd_server_store_submit on the loop. Start at upload_gc_start().
+ * sd_server_store_submit on the loop. Start at upload_gc_start(). The start-up walk also
+ * finds the largest sequence number of the stored upload ids, after which new ids follow
+ * (sd_upload_id_next).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,8 @@ static int scan_answer(struct upload_gc *g, const sd_store_req_t *req)
 			continue;
 		memcpy(g->after, key, SD_UPLOAD_ID_BYTES);
 		g->has_after = true;
+		if (g->counting && g->u != NULL && sd_upload_id_seq(key) > g->u->id_seq)
+			g->u->id_seq = sd_upload_id_seq(key); /* new ids continue after the last */
 		if (sd_upload_rec_decode(val, vlen, &rec) < 0) {
 			sd_log(SD_LOG_WARN, "an upload record does not read back: %s", sd_error_detail());
 			continue;

@@ -88,6 +88,7 @@ struct sd_uploads {
 	size_t open_total;
 	int seq_year;            /* the year seq counts in, 0 before the first load */
 	uint32_t seq;            /* the last case number issued (or lost to a failed commit) in seq_year */
+	uint64_t id_seq;         /* the sequence number of the last upload id (sd_upload_id_next) */
 	upload_map_t committing; /* header digests whose commit is running */
 	struct upload_gc *gc;    /* the collection under way, or NULL */
 };

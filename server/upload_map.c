@@ -3,10 +3,12 @@
  * keys, open addressing with linear probing, at most half full, deletion by shifting
  * the following run back (no tombstones, so lookups never slow down with churn).
  *
- * The keys are upload ids (random, chosen by the server), certificate fingerprints
- * (SHA-256) and header digests (BLAKE2b-256): their first eight bytes are already
- * uniform, so they are the hash. A client could grind header digests to collide, but
- * only in the table of commits under way, which holds at most one entry per request.
+ * The keys are upload ids (chosen by the server: a sequence number, then random bytes),
+ * certificate fingerprints (SHA-256) and header digests (BLAKE2b-256). The hash is their
+ * first eight bytes, mixed (slot_of): uniform for the two digests, and for consecutive
+ * sequence numbers a multiplication by an odd constant, which spreads them over the slots
+ * instead of filling one run. A client could grind header digests to collide, but only
+ * in the table of commits under way, which holds at most one entry per request.
  */
 #include <stdlib.h>
 #include <string.h>

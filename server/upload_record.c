@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "sealdrop/bytes.h"
 #include "sealdrop/sealdrop.h"
 #include "sealdrop/uploads.h"
@@ -291,6 +293,31 @@ int sd_upload_id_parse(const char *hex, uint8_t id[SD_UPLOAD_ID_BYTES])
 	if (hex == NULL || !is_lower_hex(hex, ID_HEX) || sd_hex_decode(hex, id, SD_UPLOAD_ID_BYTES) < 0)
 		return sd_error(SD_ERR_FORMAT, "an upload id is %d lower-case hex digits", ID_HEX);
 	return 0;
+}
+
+uint64_t sd_upload_id_seq(const uint8_t id[SD_UPLOAD_ID_BYTES])
+{
+	uint64_t seq = sd_load_be64(id);
+
+	return seq < SD_UPLOAD_ID_SEQ_LIMIT ? seq : 0;
+}
+
+uint64_t sd_upload_id_seq_start(void)
+{
+	uint8_t b[8];
+
+	randombytes_buf(b, sizeof(b));
+	return (sd_load_be64(b) >> 2) + 1;
+}
+
+void sd_upload_id_next(uint64_t *seq, uint8_t id[SD_UPLOAD_ID_BYTES])
+{
+	if (*seq == 0 || *seq + 1 >= SD_UPLOAD_ID_SEQ_LIMIT)
+		*seq = sd_upload_id_seq_start();
+	else
+		(*seq)++;
+	sd_store_be64(id, *seq);
+	randombytes_buf(id + 8, SD_UPLOAD_ID_BYTES - 8);
 }
 
 int sd_upload_index_parse(const char *s, uint32_t *out)

@@ -215,12 +215,21 @@ cb=$(post_header att "$T/b.sdx")
 idb=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 put_chunk att "$idb" "$T/b.sdx" 0 0 >/dev/null
 cc=$(post_header att "$T/c.sdx")
+idc=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 c4=$(post_header att "$T/d.sdx")
 if [ "$cb$cc" = 201201 ] && [ "$c4" = 429 ] && [ "$(err_of)" = too_many_uploads ]; then ok "a third unfinished upload: 429 too_many_uploads"; else not_ok "a third unfinished upload: 429 ($cb $cc $c4)"; fi
 code=$(post_header att "$T/b.sdx")
 if [ "$code" = 200 ] && [ "$(json_get "$OUT" 'd["upload"]')" = "$idb" ]; then ok "  resuming one of the two is still fine (200)"; else not_ok "  resuming one of the two is still fine ($code)"; fi
 code=$(post_header lee "$T/d.sdx")
+idd=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 if [ "$code" = 201 ]; then ok "  the limit is per account"; else not_ok "  the limit is per account ($code)"; fi
+# Ids are a sequence number and random bytes (DECISIONS 106): later uploads sort later.
+if printf '%s\n' "$id" "$idp" "$idb" "$idc" "$idd" | sort -c -u 2>/dev/null; then
+	ok "upload ids begun one after the other sort one after the other"
+else
+	not_ok "upload ids begun one after the other sort one after the other"
+	diag "$id $idp $idb $idc $idd"
+fi
 
 # --- expiry: the server restarted after upload_expiry_days (7) ---
 stop_server
@@ -239,6 +248,12 @@ code=$(post_header att "$T/b.sdx")
 idb2=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 c2=$(post_header att "$T/d.sdx")
 if [ "$code" = 201 ] && [ "$idb2" != "$idb" ] && [ "$c2" = 201 ]; then ok "  its package can be uploaded afresh, and the account's count is back down"; else not_ok "  its package can be uploaded afresh ($code $c2)"; fi
+# The largest id was removed at start-up with the expired uploads; new ids still follow it.
+if printf '%s\n' "$idd" "$idb2" | sort -c -u 2>/dev/null; then
+	ok "  after a restart, new upload ids follow every id the store held"
+else
+	not_ok "  after a restart, new upload ids follow every id the store held ($idd, then $idb2)"
+fi
 stop_server
 stopped_clean
 if grep -q 'removed 3 expired uploads' "$SERVER_LOG"; then ok "  the start-up collection logged the three removals"; else not_ok "  the start-up collection logged the three removals"; diag "$(tail -n 5 "$SERVER_LOG")"; fi

@@ -235,6 +235,46 @@ static int cmp_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 	return 0;
 }
 
+/* New ids: a sequence number that starts at random, then random bytes (DECISIONS 106). */
+static void test_id_sequence(void **state)
+{
+	uint8_t prev[SD_UPLOAD_ID_BYTES], id[SD_UPLOAD_ID_BYTES];
+	uint64_t seq = 0, first, s2;
+	bool random_half_moves = false;
+
+	(void)state;
+	sd_upload_id_next(&seq, prev);
+	first = seq;
+	assert_true(first >= 1 && first <= (UINT64_C(1) << 62) + 1);
+	assert_int_equal(sd_load_be64(prev), first);
+	assert_int_equal(sd_upload_id_seq(prev), first);
+	for (int i = 0; i < 100; i++) {
+		sd_upload_id_next(&seq, id);
+		assert_int_equal(seq, first + 1 + (uint64_t)i);
+		assert_true(cmp_bytes(prev, id, sizeof(id)) < 0);
+		random_half_moves = random_half_moves || memcmp(prev + 8, id + 8, 8) != 0;
+		memcpy(prev, id, sizeof(id));
+	}
+	assert_true(random_half_moves);
+	/* A restart continues after the largest stored id. */
+	s2 = sd_upload_id_seq(prev);
+	sd_upload_id_next(&s2, id);
+	assert_true(cmp_bytes(prev, id, sizeof(id)) < 0);
+	/* Random ids of before: those above the limit are not a sequence to continue. */
+	memset(id, 0xff, sizeof(id));
+	assert_int_equal(sd_upload_id_seq(id), 0);
+	sd_store_be64(id, SD_UPLOAD_ID_SEQ_LIMIT - 1);
+	assert_int_equal(sd_upload_id_seq(id), SD_UPLOAD_ID_SEQ_LIMIT - 1);
+	/* At the limit a sequence starts afresh, at random and far below it. */
+	seq = SD_UPLOAD_ID_SEQ_LIMIT - 1;
+	sd_upload_id_next(&seq, id);
+	assert_true(seq >= 1 && seq <= (UINT64_C(1) << 62) + 1);
+	assert_int_equal(sd_upload_id_seq(id), seq);
+	/* Two starts are not the same place. */
+	assert_true(sd_upload_id_seq_start() != sd_upload_id_seq_start() ||
+	            sd_upload_id_seq_start() != sd_upload_id_seq_start());
+}
+
 static void test_chunk_keys(void **state)
 {
 	uint8_t id[SD_UPLOAD_ID_BYTES], other[SD_UPLOAD_ID_BYTES], k1[SD_UPLOAD_CHUNK_KEY_BYTES],
@@ -547,17 +587,12 @@ static void test_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_upload_rec_canonical),
-	        cmocka_unit_test(test_upload_rec_states),
-	        cmocka_unit_test(test_upload_rec_refused),
-	        cmocka_unit_test(test_case_numbers),
-	        cmocka_unit_test(test_ids_and_indexes),
-	        cmocka_unit_test(test_chunk_keys),
-	        cmocka_unit_test(test_bitmap),
-	        cmocka_unit_test(test_missing_summary),
-	        cmocka_unit_test(test_status_json),
-	        cmocka_unit_test(test_check_header),
-	        cmocka_unit_test(test_map),
+	        cmocka_unit_test(test_upload_rec_canonical), cmocka_unit_test(test_upload_rec_states),
+	        cmocka_unit_test(test_upload_rec_refused),   cmocka_unit_test(test_case_numbers),
+	        cmocka_unit_test(test_ids_and_indexes),      cmocka_unit_test(test_id_sequence),
+	        cmocka_unit_test(test_chunk_keys),           cmocka_unit_test(test_bitmap),
+	        cmocka_unit_test(test_missing_summary),      cmocka_unit_test(test_status_json),
+	        cmocka_unit_test(test_check_header),         cmocka_unit_test(test_map),
 	};
 	return cmocka_run_group_tests(tests, unit_setup, NULL);
 }
