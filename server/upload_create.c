@@ -127,6 +127,12 @@ static void create_try(sd_request_t *r, struct create *c)
 		                       cfg->max_uploads_per_account);
 		return;
 	}
+	/* The id is drawn only for a write: a refusal above or a re-post answered from the
+	 * lookup takes no number of the sequence (DECISIONS 106). */
+	if (sd_upload_id_next(&u->id_seq, c->id) < 0) {
+		upload_reply_store_error(r, SD_ERR_INTERNAL);
+		return;
+	}
 	if (upload_open_add(u, c->fp) < 0) {
 		upload_reply_store_error(r, SD_ERR_NOMEM);
 		return;
@@ -272,12 +278,9 @@ static int create_parse(sd_request_t *r, struct create *c)
 static int create_record(sd_request_t *r, struct create *c)
 {
 	sd_server_t *s = sd_request_server(r);
-	sd_uploads_t *u = upload_state(r);
 	const sd_principal_t *p = sd_request_principal(r);
 	sd_date_t today = sd_server_today(s);
-	uint64_t no_seq = 0; /* without the uploads' state the request fails later: any id will do */
 
-	sd_upload_id_next(u != NULL ? &u->id_seq : &no_seq, c->id);
 	memcpy(c->fp, p->fingerprint, sizeof(c->fp));
 	memcpy(c->rec.attorney, p->fingerprint, sizeof(c->rec.attorney));
 	memcpy(c->rec.digest, c->h->digest, SD_HASH_BYTES);

@@ -30,7 +30,8 @@
  *
  * Open addressing with linear probing. Each slot holds a pointer or a count: the header
  * cache maps upload ids to entries, the account table fingerprints to counts. The keys
- * are random (upload ids) or SHA-256 (fingerprints), so their first bytes hash well. */
+ * are upload ids (a sequence number first: DECISIONS 106) or SHA-256 (fingerprints);
+ * slot_of mixes their first eight bytes. */
 #define UPLOAD_MAP_KEY_MAX 32
 
 typedef struct {

@@ -5,10 +5,10 @@
  *
  * The keys are upload ids (chosen by the server: a sequence number, then random bytes),
  * certificate fingerprints (SHA-256) and header digests (BLAKE2b-256). The hash is their
- * first eight bytes, mixed (slot_of): uniform for the two digests, and for consecutive
- * sequence numbers a multiplication by an odd constant, which spreads them over the slots
- * instead of filling one run. A client could grind header digests to collide, but only
- * in the table of commits under way, which holds at most one entry per request.
+ * first eight bytes through splitmix64's finalizer (slot_of): the digests are uniform
+ * already, and the upload ids' sequence numbers, close together, come out spread over the
+ * slots instead of filling runs. A client could grind header digests to collide, but
+ * only in the table of commits under way, which holds at most one entry per request.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +24,11 @@ static size_t slot_of(const upload_map_t *m, const uint8_t *key)
 
 	for (size_t i = 0; i < 8 && i < m->key_len; i++)
 		h = h << 8 | key[i];
-	h ^= h >> 29;
+	h ^= h >> 30; /* splitmix64's finalizer: every input bit reaches the low bits */
 	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 32;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
 	return (size_t)h & (m->cap - 1);
 }
 

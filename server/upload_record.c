@@ -14,8 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
+#include <sys/random.h>
 
 #include "sealdrop/bytes.h"
 #include "sealdrop/sealdrop.h"
@@ -302,22 +301,21 @@ uint64_t sd_upload_id_seq(const uint8_t id[SD_UPLOAD_ID_BYTES])
 	return seq < SD_UPLOAD_ID_SEQ_LIMIT ? seq : 0;
 }
 
-uint64_t sd_upload_id_seq_start(void)
+int sd_upload_id_next(uint64_t *seq, uint8_t id[SD_UPLOAD_ID_BYTES])
 {
-	uint8_t b[8];
+	uint8_t r[8 + 2 + SD_UPLOAD_ID_BYTES - 8]; /* a start, a step, the id's random half */
+	uint64_t step;
 
-	randombytes_buf(b, sizeof(b));
-	return (sd_load_be64(b) >> 2) + 1;
-}
-
-void sd_upload_id_next(uint64_t *seq, uint8_t id[SD_UPLOAD_ID_BYTES])
-{
-	if (*seq == 0 || *seq + 1 >= SD_UPLOAD_ID_SEQ_LIMIT)
-		*seq = sd_upload_id_seq_start();
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return sd_error(SD_ERR_INTERNAL, "no random bytes for an upload id");
+	step = 1 + (uint64_t)(r[8] << 8 | r[9]) % SD_UPLOAD_ID_STEP_MAX;
+	if (*seq == 0 || *seq >= SD_UPLOAD_ID_SEQ_LIMIT - SD_UPLOAD_ID_STEP_MAX)
+		*seq = (sd_load_be64(r) >> 2) + 1;
 	else
-		(*seq)++;
+		*seq += step;
 	sd_store_be64(id, *seq);
-	randombytes_buf(id + 8, SD_UPLOAD_ID_BYTES - 8);
+	memcpy(id + 8, r + 10, SD_UPLOAD_ID_BYTES - 8);
+	return 0;
 }
 
 int sd_upload_index_parse(const char *s, uint32_t *out)

@@ -95,15 +95,17 @@ int sd_upload_id_parse(const char *hex, uint8_t id[SD_UPLOAD_ID_BYTES]) SD_WUR;
 /* New upload ids (DECISIONS 106): a sequence number (8 bytes, big-endian) and 8 random
  * bytes, so that uploads begun one after the other sort one after the other and their
  * records, headers and chunks are appended to the store's B-trees instead of each landing
- * on a page of its own. A sequence is below SD_UPLOAD_ID_SEQ_LIMIT; it starts at random. */
+ * on a page of its own. A sequence starts at random (1 to 2^62) and moves by a random
+ * step of 1 to SD_UPLOAD_ID_STEP_MAX, so the gap between two ids tells little about how
+ * many were drawn between them; it stays below SD_UPLOAD_ID_SEQ_LIMIT. */
 #define SD_UPLOAD_ID_SEQ_LIMIT (UINT64_C(1) << 63)
+#define SD_UPLOAD_ID_STEP_MAX  65536u
 /* The sequence number in a stored id, or 0 for an id that cannot be one of a sequence
  * (ids from before sequences were random: half of them are above the limit). */
 uint64_t sd_upload_id_seq(const uint8_t id[SD_UPLOAD_ID_BYTES]);
-/* A random place to start a sequence: 1 to 2^62, far from the limit. */
-uint64_t sd_upload_id_seq_start(void);
-/* The id after *seq, which it advances (starting afresh should it reach the limit). */
-void sd_upload_id_next(uint64_t *seq, uint8_t id[SD_UPLOAD_ID_BYTES]);
+/* The id after *seq, which it advances; a sequence at 0 (none yet) or near the limit
+ * starts afresh at random. SD_ERR_INTERNAL when the system has no random bytes. */
+int sd_upload_id_next(uint64_t *seq, uint8_t id[SD_UPLOAD_ID_BYTES]) SD_WUR;
 /* A decimal index of a path: "0" or digits without a leading zero, at most UINT32_MAX. */
 int sd_upload_index_parse(const char *s, uint32_t *out) SD_WUR;
 void sd_upload_chunk_key(const uint8_t id[SD_UPLOAD_ID_BYTES], uint32_t blob, uint32_t chunk,

@@ -224,7 +224,9 @@ code=$(post_header lee "$T/d.sdx")
 idd=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 if [ "$code" = 201 ]; then ok "  the limit is per account"; else not_ok "  the limit is per account ($code)"; fi
 # Ids are a sequence number and random bytes (DECISIONS 106): later uploads sort later.
-if printf '%s\n' "$id" "$idp" "$idb" "$idc" "$idd" | sort -c -u 2>/dev/null; then
+ids_ok=1
+for x in "$id" "$idp" "$idb" "$idc" "$idd"; do [ ${#x} = 32 ] || ids_ok=0; done
+if [ "$ids_ok" = 1 ] && printf '%s\n' "$id" "$idp" "$idb" "$idc" "$idd" | sort -c -u 2>/dev/null; then
 	ok "upload ids begun one after the other sort one after the other"
 else
 	not_ok "upload ids begun one after the other sort one after the other"
@@ -248,11 +250,16 @@ code=$(post_header att "$T/b.sdx")
 idb2=$(json_get "$OUT" 'd["upload"]' 2>/dev/null)
 c2=$(post_header att "$T/d.sdx")
 if [ "$code" = 201 ] && [ "$idb2" != "$idb" ] && [ "$c2" = 201 ]; then ok "  its package can be uploaded afresh, and the account's count is back down"; else not_ok "  its package can be uploaded afresh ($code $c2)"; fi
-# The largest id was removed at start-up with the expired uploads; new ids still follow it.
-if printf '%s\n' "$idd" "$idb2" | sort -c -u 2>/dev/null; then
-	ok "  after a restart, new upload ids follow every id the store held"
+# The largest id was removed at start-up with the expired uploads; the next id still
+# follows it, by one step of the sequence (1 to 65,536: nothing was drawn in between).
+step=-1
+if [ ${#idd} = 32 ] && [ ${#idb2} = 32 ]; then
+	step=$(($(printf '%d' "0x${idb2%????????????????}") - $(printf '%d' "0x${idd%????????????????}")))
+fi
+if [ "$step" -ge 1 ] && [ "$step" -le 65536 ]; then
+	ok "  after a restart, the next upload id follows the largest the store held, by one step"
 else
-	not_ok "  after a restart, new upload ids follow every id the store held ($idd, then $idb2)"
+	not_ok "  after a restart, the next upload id follows the largest the store held ($idd, then $idb2: $step)"
 fi
 stop_server
 stopped_clean

@@ -235,44 +235,53 @@ static int cmp_bytes(const uint8_t *a, const uint8_t *b, size_t n)
 	return 0;
 }
 
-/* New ids: a sequence number that starts at random, then random bytes (DECISIONS 106). */
+/* New ids: a sequence number that starts at random and moves by random steps, then
+ * random bytes (DECISIONS 106). */
 static void test_id_sequence(void **state)
 {
 	uint8_t prev[SD_UPLOAD_ID_BYTES], id[SD_UPLOAD_ID_BYTES];
-	uint64_t seq = 0, first, s2;
-	bool random_half_moves = false;
+	uint64_t seq = 0, last, s2, first_start;
+	bool random_half_moves = false, steps_vary = false;
 
 	(void)state;
-	sd_upload_id_next(&seq, prev);
-	first = seq;
-	assert_true(first >= 1 && first <= (UINT64_C(1) << 62) + 1);
-	assert_int_equal(sd_load_be64(prev), first);
-	assert_int_equal(sd_upload_id_seq(prev), first);
+	assert_int_equal(sd_upload_id_next(&seq, prev), 0);
+	first_start = seq;
+	assert_true(seq >= 1 && seq <= (UINT64_C(1) << 62) + 1);
+	assert_int_equal(sd_load_be64(prev), seq);
+	assert_int_equal(sd_upload_id_seq(prev), seq);
 	for (int i = 0; i < 100; i++) {
-		sd_upload_id_next(&seq, id);
-		assert_int_equal(seq, first + 1 + (uint64_t)i);
+		last = seq;
+		assert_int_equal(sd_upload_id_next(&seq, id), 0);
+		assert_true(seq > last && seq - last <= SD_UPLOAD_ID_STEP_MAX);
+		assert_int_equal(sd_upload_id_seq(id), seq);
 		assert_true(cmp_bytes(prev, id, sizeof(id)) < 0);
 		random_half_moves = random_half_moves || memcmp(prev + 8, id + 8, 8) != 0;
+		steps_vary = steps_vary || seq - last != 1;
 		memcpy(prev, id, sizeof(id));
 	}
 	assert_true(random_half_moves);
+	assert_true(steps_vary);
 	/* A restart continues after the largest stored id. */
 	s2 = sd_upload_id_seq(prev);
-	sd_upload_id_next(&s2, id);
+	assert_int_equal(sd_upload_id_next(&s2, id), 0);
 	assert_true(cmp_bytes(prev, id, sizeof(id)) < 0);
 	/* Random ids of before: those above the limit are not a sequence to continue. */
 	memset(id, 0xff, sizeof(id));
 	assert_int_equal(sd_upload_id_seq(id), 0);
 	sd_store_be64(id, SD_UPLOAD_ID_SEQ_LIMIT - 1);
 	assert_int_equal(sd_upload_id_seq(id), SD_UPLOAD_ID_SEQ_LIMIT - 1);
-	/* At the limit a sequence starts afresh, at random and far below it. */
-	seq = SD_UPLOAD_ID_SEQ_LIMIT - 1;
-	sd_upload_id_next(&seq, id);
-	assert_true(seq >= 1 && seq <= (UINT64_C(1) << 62) + 1);
-	assert_int_equal(sd_upload_id_seq(id), seq);
+	/* Near the limit, and at the largest value, a sequence starts afresh at random, far below. */
+	const uint64_t near[] = {SD_UPLOAD_ID_SEQ_LIMIT - SD_UPLOAD_ID_STEP_MAX, SD_UPLOAD_ID_SEQ_LIMIT, UINT64_MAX};
+	for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+		seq = near[i];
+		assert_int_equal(sd_upload_id_next(&seq, id), 0);
+		assert_true(seq >= 1 && seq <= (UINT64_C(1) << 62) + 1);
+		assert_int_equal(sd_upload_id_seq(id), seq);
+	}
 	/* Two starts are not the same place. */
-	assert_true(sd_upload_id_seq_start() != sd_upload_id_seq_start() ||
-	            sd_upload_id_seq_start() != sd_upload_id_seq_start());
+	seq = 0;
+	assert_int_equal(sd_upload_id_next(&seq, id), 0);
+	assert_true(seq != first_start);
 }
 
 static void test_chunk_keys(void **state)
