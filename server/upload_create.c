@@ -274,7 +274,7 @@ static int create_parse(sd_request_t *r, struct create *c)
 	return 0;
 }
 
-/* The new upload's id and record. */
+/* The new upload's record (its id is drawn when it is written: create_try). */
 static int create_record(sd_request_t *r, struct create *c)
 {
 	sd_server_t *s = sd_request_server(r);

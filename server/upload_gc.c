@@ -187,8 +187,9 @@ static int scan_answer(struct upload_gc *g, const sd_store_req_t *req)
 			continue;
 		memcpy(g->after, key, SD_UPLOAD_ID_BYTES);
 		g->has_after = true;
-		if (g->counting && g->u != NULL && sd_upload_id_seq(key) > g->u->id_seq)
-			g->u->id_seq = sd_upload_id_seq(key); /* new ids continue after the last */
+		uint64_t seq = sd_upload_id_seq(key);
+		if (g->counting && g->u != NULL && seq > g->u->id_seq)
+			g->u->id_seq = seq; /* new ids continue after the last */
 		if (sd_upload_rec_decode(val, vlen, &rec) < 0) {
 			sd_log(SD_LOG_WARN, "an upload record does not read back: %s", sd_error_detail());
 			continue;

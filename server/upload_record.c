@@ -304,15 +304,13 @@ uint64_t sd_upload_id_seq(const uint8_t id[SD_UPLOAD_ID_BYTES])
 int sd_upload_id_next(uint64_t *seq, uint8_t id[SD_UPLOAD_ID_BYTES])
 {
 	uint8_t r[8 + 2 + SD_UPLOAD_ID_BYTES - 8]; /* a start, a step, the id's random half */
-	uint64_t step;
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return sd_error(SD_ERR_INTERNAL, "no random bytes for an upload id");
-	step = 1 + (uint64_t)(r[8] << 8 | r[9]) % SD_UPLOAD_ID_STEP_MAX;
 	if (*seq == 0 || *seq >= SD_UPLOAD_ID_SEQ_LIMIT - SD_UPLOAD_ID_STEP_MAX)
 		*seq = (sd_load_be64(r) >> 2) + 1;
 	else
-		*seq += step;
+		*seq += 1 + (uint64_t)(r[8] << 8 | r[9]); /* 1 to SD_UPLOAD_ID_STEP_MAX */
 	sd_store_be64(id, *seq);
 	memcpy(id + 8, r + 10, SD_UPLOAD_ID_BYTES - 8);
 	return 0;
