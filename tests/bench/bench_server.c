@@ -1131,7 +1131,8 @@ static void report(const run_t *run, double secs, unsigned long long ticks, cons
 	       "p99_ms=%.2f",
 	       run->m->name, o->conc, run->count, ok, atomic_load(&run->fail), secs, (double)ok / secs, run->m->unit,
 	       pct_ms(v, n, 50), pct_ms(v, n, 99));
-	printf(" client_cpu_pct=%.0f", 100.0 * client_cpu / secs);
+	printf(" client_cpu_pct=%.0f client_cpu_ms_per_op=%.4f", 100.0 * client_cpu / secs,
+	       ok > 0 ? 1000.0 * client_cpu / ok : 0.0);
 	/* What the machine did besides this program and the server, in % of one core. */
 	printf(" other_cpu_pct=%.0f", 100.0 * ((double)busy / hz - client_cpu - cpu) / secs);
 	if (o->n_pids > 0)
