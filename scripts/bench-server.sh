@@ -477,6 +477,9 @@ fi
 # shares the cores, as in nginx's run) — against the machine's cores. TLS decryption, HTTP
 # and the hop to the store process come on top and are not counted.
 c=$(grep '^RESULT mode=raw-libsodium ' "$RESULTS" | tail -n1)
+# The size of every minted package (all are alike), for the per-filing figures below.
+pkg=""
+[ -f "$DIR/pkgs/pkg-000000.sdx" ] && pkg=$(stat -c %s "$DIR/pkgs/pkg-000000.sdx")
 # The lowest FIELD over MODE's lines (runs where nothing succeeded left out).
 low() {
 	grep "^RESULT mode=$1 " "$RESULTS" | awk -v want="$2" '{
@@ -500,7 +503,6 @@ say "filings/s, 64 keep-alive connections: ${f:-n/a}; target >= 1000: $(verdict 
 if [ -n "$c" ] && [ -n "$f" ]; then
 	# A filing verifies the header's signature, signs and checks a receipt and a notice, and
 	# hashes every byte of the package (its chunks as they arrive, its header once).
-	pkg=$(stat -c %s "$DIR/pkgs/pkg-000000.sdx")
 	say "(baseline) libsodium alone: BLAKE2b $(echo "$c" | field blake2b_mb_s) MB/s, Ed25519 sign" \
 		"$(echo "$c" | field ed25519_sign_us) us, verify $(echo "$c" | field ed25519_verify_us) us;" \
 		"a filing's own crypto (3 verifications, 2 signatures, BLAKE2b of its $pkg bytes):" \
@@ -517,7 +519,6 @@ say "filings with a new mutual-TLS connection each / nginx mutual-TLS handshakes
 # checked, the receipt and the log's head signed, every byte hashed) and raw LMDB's put
 # of one chunk: what is left must pay for everything else.
 if [ -n "$c" ] && [ -n "$(best nginx-handshake)" ] && [ -n "$(best handshake)" ] && [ -n "$(lrate 64)" ]; then
-	pkg=$(stat -c %s "$DIR/pkgs/pkg-000000.sdx")
 	nc=$(grep '^RESULT mode=file-newconn conc=64 ' "$RESULTS" | head -n1)
 	awk -v n="$(best nginx-handshake)" -v cores="$(nproc)" \
 		-v hs="$(min2 "$(low handshake server_cpu_ms_per_op)" "$(low nginx-handshake server_cpu_ms_per_op)")" \
