@@ -529,7 +529,7 @@ say "filings with a new mutual-TLS connection each / nginx mutual-TLS handshakes
 # The same for new-connection filings: at 0.8x nginx's handshakes, the CPU per filing the
 # cores allow, less the cheapest handshake seen (sealdropd's or nginx's, server and
 # generator), the libsodium calls a filing cannot do without (the header's signature
-# checked, the receipt and the log's head signed, every byte hashed), raw LMDB's put of
+# checked, the receipt and its notice signed, every byte hashed), raw LMDB's put of
 # one chunk and one 64 KiB request at nginx's cheapest (server and generator: a filing
 # sends its 64 KiB evidence chunk in one request, among six others): what is left must
 # pay for everything else.
