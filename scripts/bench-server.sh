@@ -498,11 +498,14 @@ low() {
 		if (!("ok" in f) || f["ok"] + 0 > 0) print f[want] }' | grep . | sort -g | head -n1
 }
 min2() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 <= b + 0) print a; else print b }'; }
+# One 64 KiB request at its cheapest, for both bounds: nginx's own CPU per POST, and the
+# generator's (in nginx's run or sealdropd's, whichever is lower).
+post_srv=$(low nginx-post server_cpu_ms_per_op)
+post_gen=$(min2 "$(low nginx-post client_cpu_ms_per_op)" "$(low put client_cpu_ms_per_op)")
 if [ -n "$c" ] && [ -n "$(lrate 64)" ] && [ -n "$(best nginx-post)" ]; then
 	awk -v n="$(best nginx-post)" -v m="$(echo "$c" | field blake2b_mb_s)" -v l="$(low raw-lmdb cpu_ms_per_op)" \
 		-v vb="$(low raw-lmdb value_bytes)" -v cores="$(nproc)" \
-		-v g="$(min2 "$(low nginx-post client_cpu_ms_per_op)" "$(low put client_cpu_ms_per_op)")" \
-		-v x="$(low nginx-post server_cpu_ms_per_op)" 'BEGIN {
+		-v g="$post_gen" -v x="$post_srv" 'BEGIN {
 		if (n + 0 <= 0 || m + 0 <= 0 || g == "" || x == "") exit
 		t = 0.5 * n; h = vb / (m * 1000); per = h + l + g + x
 		printf "(bound) the PUT target, %.0f PUTs/s, takes at least %.2f of this machine'"'"'s %d cores in work a" \
@@ -541,8 +544,7 @@ if [ -n "$c" ] && [ -n "$(best nginx-handshake)" ] && [ -n "$(best handshake)" ]
 		-v s="$(echo "$c" | field ed25519_sign_us)" -v v="$(echo "$c" | field ed25519_verify_us)" \
 		-v m="$(echo "$c" | field blake2b_mb_s)" -v b="$pkg" -v l="$(low raw-lmdb cpu_ms_per_op)" \
 		-v ns="$(echo "$nc" | field server_cpu_ms_per_op)" -v ng="$(echo "$nc" | field client_cpu_ms_per_op)" \
-		-v ps="$(low nginx-post server_cpu_ms_per_op)" \
-		-v pg="$(min2 "$(low nginx-post client_cpu_ms_per_op)" "$(low put client_cpu_ms_per_op)")" 'BEGIN {
+		-v ps="$post_srv" -v pg="$post_gen" 'BEGIN {
 		if (n + 0 <= 0 || m + 0 <= 0 || hg == "" || ps == "" || pg == "") exit
 		t = 0.8 * n; cr = (v + 2 * s + b / m) / 1000; floor = hs + hg + cr + l + ps + pg; allowed = cores * 1000 / t
 		measured = (ns == "" || ng == "") ? "n/a" : sprintf("%.3f ms (server %.3f + generator %.3f)", ns + ng, ns, ng)
