@@ -301,6 +301,9 @@ uint64_t sd_upload_id_seq(const uint8_t id[SD_UPLOAD_ID_BYTES])
 	return seq < SD_UPLOAD_ID_SEQ_LIMIT ? seq : 0;
 }
 
+/* The step is drawn from two random bytes: 1 + 0..65535. */
+_Static_assert(SD_UPLOAD_ID_STEP_MAX == 65536u, "an upload id's step is 1 + two random bytes");
+
 int sd_upload_id_next(uint64_t *seq, uint8_t id[SD_UPLOAD_ID_BYTES])
 {
 	uint8_t r[8 + 2 + SD_UPLOAD_ID_BYTES - 8]; /* a start, a step, the id's random half */
